@@ -1,0 +1,103 @@
+"""MNIST from the official IDX files: the first N training images and the full 10k test set.
+
+Authors' code (PAPER §1.2): `Subset(train, range(train_points))` -- the *first* N images, not a random
+subset -- and `transforms.ToTensor()` only, so pixels are in [0, 1]; the full test set, no validation split.
+"""
+from __future__ import annotations
+
+import functools
+import gzip
+import hashlib
+import os
+import tempfile
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import torch
+
+FILES = {  # name -> md5 of the *uncompressed* content (canonical; see data/mnist/PROVENANCE.md)
+    "train-images-idx3-ubyte.gz": "6bbc9ace898e44ae57da46a324031adb",
+    "train-labels-idx1-ubyte.gz": "a25bea736e30d166cdddb491f175f624",
+    "t10k-images-idx3-ubyte.gz": "2646ac647ad5339dbf082846283269ea",
+    "t10k-labels-idx1-ubyte.gz": "27ae3e4e09519cfbb04c329615203637",
+}
+MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/")
+REPO_DATA = Path(__file__).resolve().parent.parent / "data" / "mnist"
+CACHE_DATA = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "grokkit" / "mnist"
+
+
+def data_dir() -> Path:
+    """GROKKIT_DATA if set, else the repository's data/mnist, else the user cache (downloaded into)."""
+    if os.environ.get("GROKKIT_DATA"):
+        return Path(os.environ["GROKKIT_DATA"])
+    if all((REPO_DATA / f).exists() for f in FILES):
+        return REPO_DATA
+    return CACHE_DATA
+
+
+def _download(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, md5 in FILES.items():
+        if (folder / name).exists():
+            continue
+        err = None
+        for mirror in MIRRORS:
+            try:
+                with urllib.request.urlopen(mirror + name, timeout=30) as r:
+                    blob = r.read()
+                if hashlib.md5(gzip.decompress(blob)).hexdigest() != md5:
+                    raise OSError(f"md5 mismatch for {name} from {mirror}")
+                fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
+                with os.fdopen(fd, "wb") as f:
+                    f.write(blob)
+                os.replace(tmp, folder / name)
+                break
+            except OSError as e:  # URLError is an OSError
+                err = e
+        else:
+            raise FileNotFoundError(
+                f"MNIST file {name} is missing and could not be downloaded ({err}). Put the four official files "
+                f"(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
+                f"t10k-labels-idx1-ubyte.gz) in {REPO_DATA} or in a folder named by GROKKIT_DATA.")
+
+
+@functools.lru_cache(maxsize=None)
+def _read_idx(path: str, md5: str) -> np.ndarray:
+    """Parse one gzipped IDX file; its content md5 is checked once per process (cached with the array)."""
+    raw = gzip.decompress(Path(path).read_bytes())
+    got = hashlib.md5(raw).hexdigest()
+    if got != md5:
+        raise ValueError(f"MNIST file {path}: content md5 {got} != canonical {md5}; the file is modified or "
+                         f"corrupt -- replace it with the official file (see data/mnist/PROVENANCE.md)")
+    magic = int.from_bytes(raw[0:4], "big")
+    ndim = magic & 0xFF
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
+    arr = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim).reshape(shape)
+    arr.setflags(write=False)
+    return arr
+
+
+def mnist_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The raw uint8 arrays (60000x28x28, 60000, 10000x28x28, 10000), md5-verified."""
+    folder = data_dir()
+    if not all((folder / f).exists() for f in FILES):
+        _download(folder)
+    return tuple(_read_idx(str(folder / f), md5) for f, md5 in FILES.items())
+
+
+def load_mnist(n_train: int, device=None, dtype=torch.float32):
+    """(x_train, y_train, x_test, y_test): the first n_train training images and all 10k test images,
+    flattened to 784, pixels / 255 ("ToTensor()" only), labels int64, on `device`."""
+    if isinstance(n_train, bool) or not isinstance(n_train, int) or not 1 <= n_train <= 60_000:
+        raise ValueError(f"n_train: must be an integer in 1..60000, got {n_train!r}")
+    xtr, ytr, xte, yte = mnist_arrays()
+
+    def images(a):
+        return (torch.from_numpy(a.reshape(len(a), -1).astype(np.float64)) / 255.0).to(device=device, dtype=dtype)
+
+    def labels(a):
+        return torch.from_numpy(a.astype(np.int64)).to(device)
+
+    return images(xtr[:n_train]), labels(ytr[:n_train]), images(xte), labels(yte)
+

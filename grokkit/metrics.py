@@ -1,0 +1,162 @@
+"""Paper-exact metrics: accuracy and MSE, weight norms, per-layer feature rank, tunnel length, linear probes.
+
+Each definition quotes its source in ../shared/PAPER.md.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+ROBUST_RTOL = 1e-3  # the tolerance-robust rank: singular values of the covariance above 1e-3 x the largest
+TUNNEL_THRESHOLD = 300  # "We consider the layer with output feature rank lower than 300 as a tunnel layer" [DG Fig 3/4]
+
+
+@torch.no_grad()
+def loss_and_accuracy(model, x, y, chunk: int = 10_000) -> tuple[float, float]:
+    """MSE objective and accuracy over the *full* set (authors: full train subset and full test set).
+    The objective is `nn.MSELoss()`: the mean over samples x 10 outputs of (output - one_hot)^2 (PAPER §1.2).
+    (The authors' *logged* loss is MSELoss(reduction='sum')/N, i.e. 10x this.)"""
+    sq, correct = 0.0, 0
+    for i in range(0, len(x), chunk):
+        out = model(x[i:i + chunk])
+        target = F.one_hot(y[i:i + chunk], out.shape[1]).to(out.dtype)
+        sq += float(((out - target) ** 2).sum(dtype=torch.float64))
+        correct += int((out.argmax(1) == y[i:i + chunk]).sum())
+    return sq / (len(x) * model.layers[-1].out_features), correct / len(x)
+
+
+@torch.no_grad()
+def weight_norms(model) -> tuple[float, float]:
+    """(total, last layer): "the weight-norm, defined as the L2 norm of all model parameters" [DG p3-7];
+    the authors' code sums weights *and* biases, and logs the last layer's norm beside it (PAPER §2.4)."""
+    sq = [float((p.double() ** 2).sum()) for p in model.parameters()]
+    last = [float((p.double() ** 2).sum()) for p in model.layers[-1].parameters()]
+    return math.sqrt(sum(sq)), math.sqrt(sum(last))
+
+
+def covariance_spectrum(h: torch.Tensor) -> torch.Tensor:
+    """Singular values (descending) of `torch.cov(H.T)`: the d x d mean-centred sample covariance of the
+    n x d activations, features as variables (authors' `Rank` in tunnel_methods.py, PAPER §2.2)."""
+    return torch.linalg.svdvals(torch.cov(h.T))
+
+
+def paper_rank(sv: torch.Tensor, d: int, dtype=torch.float64) -> int:
+    """`torch.linalg.matrix_rank(torch.cov(H.T))` with the default tolerance, from the spectrum:
+    "the number of singular values above a certain threshold given a relative tolerance ε: σ=max(n,d)·ε",
+    footnote: "the epsilon value of the dtype ... used Pytorch matrix_rank function" [DG p2-2].
+    matrix_rank's default: count sv > sv_max * max(rows, cols) * eps; the covariance is d x d."""
+    return int((sv > sv[0] * d * torch.finfo(dtype).eps).sum()) if len(sv) else 0
+
+
+def robust_rank(sv: torch.Tensor, rtol: float = ROBUST_RTOL) -> int:
+    """Rank at a stated relative tolerance (PAPER §2.2 recommends rtol=1e-3 as a robustness check)."""
+    return int((sv > sv[0] * rtol).sum()) if len(sv) and sv[0] > 0 else 0
+
+
+def effective_rank(sv: torch.Tensor) -> float:
+    """Roy & Vetterli's effective rank exp(H(p)), p = sv / sum(sv): smooth, tolerance-free."""
+    s = sv[sv > 0].double()
+    if len(s) == 0:
+        return 0.0
+    p = s / s.sum()
+    return float(torch.exp(-(p * p.log()).sum()))
+
+
+def rank_of(h: torch.Tensor) -> tuple[int, int, float]:
+    """(paper rank, robust rank, effective rank) of one n x d activation matrix (computed in float64)."""
+    h = h.double()
+    sv = covariance_spectrum(h)
+    return paper_rank(sv, h.shape[1]), robust_rank(sv), effective_rank(sv)
+
+
+def feature_ranks(model, x) -> dict[str, np.ndarray]:
+    """Per Linear layer: {'rank', 'robust_rank', 'eff_rank'} of its pre-activations over `x` (the authors
+    use the full 10k test set), from a float64 forward pass whatever the model's dtype (PAPER §2.2)."""
+    rank, robust, eff, _ = snapshot(model, x)
+    return {"rank": rank, "robust_rank": robust, "eff_rank": eff}
+
+
+def tunnel_length(ranks, threshold: int = TUNNEL_THRESHOLD, include_output: bool = True) -> int:
+    """Number of layers whose rank is below `threshold` (300 in the paper). Whether the 10-d output layer
+    (rank <= 10) counts is not stated; the paper's tunnel of "1 layer" for d=4 suggests it does (PAPER §2.2)."""
+    r = np.asarray(ranks)
+    if not include_output:
+        r = r[:-1]
+    return int((r < threshold).sum())
+
+
+def _float64_copy(model):
+    import copy
+
+    if next(model.parameters()).dtype == torch.float64:
+        return model
+    return copy.deepcopy(model).double()
+
+
+def linear_probes(h_train, y_train, h_test, y_test, seed: int, epochs: int = 30, n_classes: int = 10) -> np.ndarray:
+    """Test accuracy of a linear head trained on each layer's features (authors' `LinearProbe`, PAPER §2.3),
+    for L layers of one feature width at once: h_train (N, L, d), h_test (M, L, d) -> (L,) accuracies.
+
+    Protocol: the training subset's features are split 80/20 at random (the 20 % is held out and unused for
+    selection); a head `nn.Linear(d, C)` with C = 10 (the authors' C is a quirk that equals N, see §2.3) is
+    trained for 30 epochs, batch 512, Adam lr 1e-3, loss CE + 1e-3 * ||W||_F; the *last* epoch's head is
+    evaluated on the full test set. The L heads are independent (Adam is elementwise and the loss is a sum
+    of per-layer terms); batching them only removes Python overhead."""
+    g = torch.Generator(device="cpu").manual_seed(seed)
+    n, L, d = h_train.shape
+    dev, dt = h_train.device, h_train.dtype
+    tr = torch.randperm(n, generator=g)[: int(0.8 * n)].to(dev)
+    xs, ys = h_train[tr], y_train[tr]  # (n, L, d): a batch is a gather of contiguous rows
+    bound = 1 / math.sqrt(d)  # nn.Linear's default init, drawn from the probe's own generator
+    w = ((torch.rand(L, d, n_classes, generator=g, dtype=torch.float64) * 2 - 1) * bound).to(dev, dt)
+    b = ((torch.rand(L, 1, n_classes, generator=g, dtype=torch.float64) * 2 - 1) * bound).to(dev, dt)
+    w.requires_grad_(True)
+    b.requires_grad_(True)
+    opt = torch.optim.Adam([w, b], lr=1e-3)
+    with torch.enable_grad():
+        for _ in range(epochs):
+            order = torch.randperm(len(ys), generator=g).to(dev)
+            for i in range(0, len(ys), 512):
+                idx = order[i:i + 512]
+                logits = torch.baddbmm(b, xs[idx].transpose(0, 1), w)  # (L, B, C)
+                ce = F.cross_entropy(logits.reshape(-1, n_classes), ys[idx].repeat(L), reduction="none")
+                loss = ce.view(L, -1).mean(1).sum() + 1e-3 * w.square().sum((1, 2)).sqrt().sum()
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+    with torch.no_grad():
+        pred = torch.baddbmm(b, h_test.transpose(0, 1), w).argmax(-1)
+        return (pred == y_test).double().mean(1).cpu().numpy()
+
+
+def linear_probe(h_train, y_train, h_test, y_test, seed: int, epochs: int = 30) -> float:
+    """One layer's probe accuracy (see linear_probes)."""
+    return float(linear_probes(h_train[:, None], y_train, h_test[:, None], y_test, seed, epochs)[0])
+
+
+@torch.no_grad()
+def snapshot(model, x_test, y_test=None, x_train=None, y_train=None, probe_seed: int | None = None,
+             probe_epochs: int = 30):
+    """One rank snapshot over `x_test` (and linear probes when `probe_seed` is given), in float64
+    (PAPER §2.2): (rank, robust_rank, eff_rank, probe_acc or None), each an array over Linear layers."""
+    m64 = _float64_copy(model)
+    ranks, test_feats = [], []
+    for h in m64.features(x_test.double()):
+        ranks.append(rank_of(h))
+        if probe_seed is not None:
+            test_feats.append(h)
+    cols = [np.array([o[i] for o in ranks]) for i in range(3)]
+    if probe_seed is None:
+        return (*cols, None)
+    train_feats = list(m64.features(x_train.double()))
+    probes = np.zeros(len(ranks))
+    widths = [h.shape[1] for h in test_feats]
+    for d in sorted(set(widths)):  # layers of one width are probed together
+        ids = [i for i, w in enumerate(widths) if w == d]
+        probes[ids] = linear_probes(torch.stack([train_feats[i] for i in ids], 1), y_train,
+                                    torch.stack([test_feats[i] for i in ids], 1), y_test,
+                                    seed=probe_seed + d, epochs=probe_epochs)
+    return (*cols, probes)

@@ -1,0 +1,123 @@
+"""Run records: one `.npz` per config (histories, not weights), keyed by the config's stable id.
+
+`results/<name>-<id>.npz` holds every history array plus `__meta__` (JSON: config, library versions,
+device, dtype, wall time, divergence) and `__checksum__` (sha256 over all of it). Writes are atomic
+(temp file + os.replace); loads use `allow_pickle=False` and verify the checksum and format version.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .config import RunConfig
+
+FORMAT = 1  # bump when the layout changes; older records then get a clear message
+
+
+class RecordError(ValueError):
+    """A record that is corrupt, truncated, of another format version, or not for this config."""
+
+
+@dataclass
+class Run:
+    config: RunConfig
+    history: dict[str, np.ndarray]
+    meta: dict = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def diverged(self) -> bool:
+        return self.meta.get("diverged_at") is not None
+
+    def final(self, key: str) -> float:
+        return float(self.history[key][-1])
+
+
+def record_path(config: RunConfig, results_dir="results") -> Path:
+    return Path(results_dir) / f"{config.name}-{config.id}.npz"
+
+
+def _checksum(arrays: dict[str, np.ndarray], meta_json: str) -> str:
+    h = hashlib.sha256(meta_json.encode())
+    for k in sorted(arrays):
+        a = np.ascontiguousarray(arrays[k])
+        h.update(k.encode())
+        h.update(str(a.dtype).encode())
+        h.update(str(a.shape).encode())
+        h.update(a.tobytes())
+    return h.hexdigest()
+
+
+def save(run: Run, results_dir="results") -> Path:
+    path = record_path(run.config, results_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    meta = dict(run.meta, format=FORMAT, config=run.config.identity(), config_id=run.config.id,
+                name=run.config.name)
+    meta_json = json.dumps(meta, sort_keys=True)
+    arrays = {k: np.asarray(v) for k, v in run.history.items()}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, __meta__=np.array(meta_json), __checksum__=np.array(_checksum(arrays, meta_json)), **arrays)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    run.path, run.meta = path, meta
+    return path
+
+
+def load(path) -> Run:
+    """Load and verify one record; any damage raises RecordError naming the file."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            data = {k: z[k] for k in z.files}
+    except Exception as e:  # BadZipFile, truncated member, zlib error, pickled content...
+        raise RecordError(f"{path}: unreadable record ({type(e).__name__}: {e})") from None
+    if "__meta__" not in data or "__checksum__" not in data:
+        raise RecordError(f"{path}: not a grokkit record (no __meta__/__checksum__)")
+    meta_json = str(data.pop("__meta__"))
+    stored = str(data.pop("__checksum__"))
+    if _checksum(data, meta_json) != stored:
+        raise RecordError(f"{path}: checksum mismatch -- the record is corrupt; delete it to retrain")
+    meta = json.loads(meta_json)
+    if meta.get("format") != FORMAT:
+        raise RecordError(f"{path}: record format {meta.get('format')} is not this grokkit's format {FORMAT}; "
+                          f"retrain it (delete the file) or use the grokkit version that wrote it")
+    cfg = meta["config"]
+    config = RunConfig.from_dict(cfg)
+    return Run(config=config, history=data, meta=meta, path=path)
+
+
+def list_records(results_dir="results") -> list[Path]:
+    return sorted(Path(results_dir).glob("*.npz"))
+
+
+@contextlib.contextmanager
+def lock(config: RunConfig, results_dir="results", blocking: bool = True):
+    """An inter-process lock per config id: one trainer per config. Yields True when held; with
+    blocking=False yields False at once if another process holds it."""
+    path = Path(results_dir) / ".locks" / f"{config.id}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)

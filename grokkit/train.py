@@ -1,0 +1,227 @@
+"""The training loop: AdamW on MSE against one-hot targets, batches drawn from tensors already on the
+device, the paper's evaluation schedule, atomic checkpoints, and `load_or_train` over run records.
+
+Authors' code (PAPER §1.2): `torch.optim.AdamW(lr=1e-3, weight_decay=γ)` (decoupled decay on all
+parameters, no schedule, no clipping), `nn.MSELoss()` against `torch.eye(10)[labels]`, batch 200 with
+`shuffle=True` and an infinite `cycle()` over the DataLoader (reshuffled every epoch).
+"""
+from __future__ import annotations
+
+import contextlib
+import math
+import os
+import platform
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import records
+from .config import RunConfig, resolve_device
+from .data import load_mnist
+from .metrics import loss_and_accuracy, snapshot, weight_norms
+from .model import make_mlp
+from .records import Run
+
+SCALARS = ("step", "train_loss", "test_loss", "train_acc", "test_acc", "weight_norm", "last_layer_norm")
+
+
+class Diverged(RuntimeError):
+    pass
+
+
+def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
+    """The batch order of one epoch: a fresh permutation per epoch (DataLoader(shuffle=True) under
+    cycle()), drawn from (seed, epoch) alone so that a resumed run replays it exactly."""
+    g = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.randperm(n, generator=g)
+
+
+def _versions() -> dict:
+    import sys
+
+    return {"python": sys.version.split()[0], "torch": torch.__version__, "numpy": np.__version__,
+            "platform": platform.platform()}
+
+
+def _save_checkpoint(path: Path, state: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def _load_checkpoint(path: Path, config: RunConfig):
+    if not path.exists():
+        return None
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)  # never unpickle arbitrary objects
+    except Exception as e:
+        print(f"grokkit: ignoring unreadable checkpoint {path} ({type(e).__name__}); starting from step 0")
+        return None
+    if state.get("config_id") != config.id:
+        print(f"grokkit: checkpoint {path} is for another config; starting from step 0")
+        return None
+    return state
+
+
+def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path | None = None,
+          stop_after: int | None = None) -> Run:
+    """Train one run and return its history on the evaluation schedule.
+
+    checkpoint_path: if given, the run resumes from it when present and saves to it atomically every
+    `config.checkpoint_every` steps. stop_after: stop (after checkpointing) at that step -- for tests.
+    """
+    device = resolve_device(config.device)
+    dtype = getattr(torch, config.dtype)
+    x_train, y_train, x_test, y_test = load_mnist(config.n_train, device=device, dtype=dtype)
+    x_train64, x_test64 = x_train.double(), x_test.double()  # the rank and probes run in float64 (PAPER §2.2)
+    targets = F.one_hot(y_train, 10).to(dtype)  # "MSE ... one-hot targets" (torch.eye(10)[labels])
+
+    model = make_mlp(config.depth, config.width, config.alpha, config.seed, dtype=dtype, device=device)
+    opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
+                            **({"fused": True} if device == "cpu" or device.startswith("cuda") else {}))
+    hist = {k: [] for k in SCALARS}
+    snaps = {"rank_step": [], "rank": [], "robust_rank": [], "eff_rank": [], "probe_step": [], "probe_acc": []}
+    start, wall0, diverged_at = 0, 0.0, None
+
+    ckpt = Path(checkpoint_path) if checkpoint_path else None
+    state = _load_checkpoint(ckpt, config) if ckpt else None
+    if state is not None:
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["optimizer"])
+        start, wall0 = state["step"], state["wall"]
+        hist = {k: list(v) for k, v in state["hist"].items()}
+        snaps = {k: [np.array(r) if isinstance(r, list) else r for r in v] for k, v in state["snaps"].items()}
+
+    n, bs = config.n_train, config.batch_size
+    per_epoch = math.ceil(n / bs)  # DataLoader without drop_last: a short last batch when bs does not divide n
+    t0 = time.perf_counter()
+    bar = None
+    if progress:
+        from tqdm.auto import tqdm
+
+        bar = tqdm(total=config.steps, initial=start, desc=config.name, unit="step", mininterval=1.0)
+
+    def evaluate(s):
+        model.eval()
+        trl, tra = loss_and_accuracy(model, x_train, y_train)
+        tel, tea = loss_and_accuracy(model, x_test, y_test)
+        wn, ln = weight_norms(model)
+        for k, v in zip(SCALARS, (s, trl, tel, tra, tea, wn, ln)):
+            hist[k].append(v)
+        model.train()
+        if bar is not None:
+            bar.set_postfix(train=f"{tra:.3f}", test=f"{tea:.3f}", refresh=False)
+        return math.isfinite(trl) and math.isfinite(wn)
+
+    def take_snapshot(s):
+        probe = config.is_probe_step(s)
+        seed = (config.seed * 10_000_019 + s) % 2**62 if probe else None
+        r, rr, er, pa = snapshot(model, x_test64, y_test, x_train64, y_train, probe_seed=seed,
+                                 probe_epochs=config.probe_epochs)
+        snaps["rank_step"].append(s)
+        snaps["rank"].append(r)
+        snaps["robust_rank"].append(rr)
+        snaps["eff_rank"].append(er)
+        if probe:
+            snaps["probe_step"].append(s)
+            snaps["probe_acc"].append(pa)
+
+    def checkpoint(s):
+        _save_checkpoint(ckpt, {
+            "config_id": config.id, "step": s, "wall": wall0 + time.perf_counter() - t0,
+            "model": model.state_dict(), "optimizer": opt.state_dict(),
+            "hist": {k: list(v) for k, v in hist.items()},
+            "snaps": {k: [x.tolist() if isinstance(x, np.ndarray) else x for x in v] for k, v in snaps.items()},
+        })
+
+    model.train()
+    order = None
+    s = start
+    for s in range(start, config.steps):
+        if ckpt and config.checkpoint_every and s > start and s % config.checkpoint_every == 0:
+            checkpoint(s)
+        if stop_after is not None and s >= stop_after:
+            break
+        if config.is_log_step(s) and not evaluate(s):
+            diverged_at = s
+            break
+        if config.is_rank_step(s):
+            take_snapshot(s)
+        epoch, j = divmod(s, per_epoch)
+        if order is None or j == 0:
+            order = epoch_order(config.seed, epoch, n).to(device)
+        idx = order[j * bs:(j + 1) * bs]
+        out = model(x_train[idx])
+        loss = F.mse_loss(out, targets[idx])  # nn.MSELoss(): mean over batch x 10
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        if bar is not None and s % 100 == 0:
+            bar.update(s + 1 - bar.n)
+    else:
+        s = config.steps
+        if evaluate(s):
+            take_snapshot(s)
+        else:
+            diverged_at = s
+    if bar is not None:
+        bar.update(s - bar.n)
+        bar.close()
+    if stop_after is not None and s < config.steps and diverged_at is None:
+        return None  # interrupted on purpose (tests of resume); the checkpoint holds the state
+
+    history = {k: np.array(v, dtype=np.int64 if k == "step" else np.float64) for k, v in hist.items()}
+    history["rank_step"] = np.array(snaps["rank_step"], dtype=np.int64)
+    for k in ("rank", "robust_rank", "eff_rank"):
+        history[k] = np.array(snaps[k], dtype=np.float64 if k == "eff_rank" else np.int64)
+    if snaps["probe_step"]:
+        history["probe_step"] = np.array(snaps["probe_step"], dtype=np.int64)
+        history["probe_acc"] = np.array(snaps["probe_acc"], dtype=np.float64)
+    meta = {"versions": _versions(), "device": device, "dtype": config.dtype,
+            "threads": torch.get_num_threads(), "wall_time_s": wall0 + time.perf_counter() - t0,
+            "diverged_at": diverged_at, "resumed_from": start or None}
+    if device.startswith("cuda"):
+        meta["gpu"] = torch.cuda.get_device_name(device)
+    return Run(config=config, history=history, meta=meta)
+
+
+def _checkpoint_path(config: RunConfig, results_dir) -> Path:
+    return Path(results_dir) / ".checkpoints" / f"{config.name}-{config.id}.pt"
+
+
+def load_or_train(config: RunConfig, results_dir="results", progress: bool = True, retrain_corrupt: bool = True,
+                  wait: bool = True) -> Run | None:
+    """Load the record of `config` from `results_dir`, or train it (resuming a checkpoint) and save it.
+    A corrupt record is reported and retrained (or raised with retrain_corrupt=False). With wait=False,
+    return None at once when another process is training this config."""
+    path = records.record_path(config, results_dir)
+    if path.exists():
+        try:
+            return records.load(path)
+        except records.RecordError as e:
+            if not retrain_corrupt:
+                raise
+            print(f"grokkit: {e}; retraining")
+    with records.lock(config, results_dir, blocking=wait) as held:
+        if not held:
+            return None
+        if path.exists():  # another process finished it while we waited
+            with contextlib.suppress(records.RecordError):
+                return records.load(path)
+        ckpt = _checkpoint_path(config, results_dir)
+        run = train(config, progress=progress, checkpoint_path=ckpt if config.checkpoint_every else None)
+        records.save(run, results_dir)
+        with contextlib.suppress(FileNotFoundError):
+            ckpt.unlink()
+    return run
