@@ -79,24 +79,38 @@ def cmd_list(a) -> int:
 def cmd_sweep(a) -> int:
     from tqdm.auto import tqdm
 
-    from .sweep import GRIDS, missing
+    from .sweep import GRIDS, missing, parse_grid, run_chapter
     from .train import load_or_train
 
-    if a.grid not in GRIDS:
-        print(f"sweep: unknown grid {a.grid!r}; allowed: {sorted(GRIDS)}", file=sys.stderr)
+    if a.what not in GRIDS:  # a chapter: execute book/<chapter>.ipynb over --grid with papermill
+        params = {k: v[0] if len(v) == 1 else v for k, v in parse_grid(a.param).items()}
+        if a.device != "auto":
+            params.setdefault("device", a.device)
+        written, failed = run_chapter(a.what, parse_grid(a.grid), a.out, params, a.book, progress=not a.quiet)
+        print(f"sweep {a.what}: {len(written)} written, {len(failed)} failed -> {a.out}/")
+        return 1 if failed else 0
+    if a.grid or a.param:
+        print(f"sweep {a.what}: --grid/--param are for chapters; {a.what!r} is a fixed grid of runs", file=sys.stderr)
         return 2
     _threads(a.threads)
-    grid = GRIDS[a.grid]()
+    grid = GRIDS[a.what]()
     todo = missing(grid, a.results)
-    print(f"sweep {a.grid}: {len(grid)} runs, {len(grid) - len(todo)} done, {len(todo)} to run")
+    print(f"sweep {a.what}: {len(grid)} runs, {len(grid) - len(todo)} done, {len(todo)} to run")
     skipped = 0
-    for cfg in tqdm(todo, desc=f"sweep {a.grid}", unit="run"):
+    for cfg in tqdm(todo, desc=f"sweep {a.what}", unit="run"):
         run = load_or_train(cfg.replace(device=a.device), a.results, progress=not a.quiet, wait=False)
         if run is None:
             skipped += 1
             print(f"  {cfg.name}: another worker is training it; skipped")
         else:
             print(f"  {cfg.name}: train {run.final('train_acc'):.4f} test {run.final('test_acc'):.4f} -> {run.path}")
+    return 0
+
+
+def cmd_bench(a) -> int:
+    from .bench import main as bench_main
+
+    bench_main(depth=a.depth, n_train=a.n_train, steps=a.steps, threads=a.threads, json_out=a.json)
     return 0
 
 
@@ -112,17 +126,32 @@ def main(argv=None) -> int:
     p = sub.add_parser("list", help="table of the run records")
     p.add_argument("--results", default="results")
     p.set_defaults(fn=cmd_list)
-    p = sub.add_parser("sweep", help="run the missing part of a grid (several workers may run at once)")
-    p.add_argument("grid", help="'paper': the full-scale grid of PAPER.md")
+    p = sub.add_parser("sweep", help="run the missing part of a grid of runs (several workers may run at once), "
+                                     "or execute a book chapter over a grid of parameters")
+    p.add_argument("what", metavar="grid|chapter",
+                   help="'paper': the full-scale grid of PAPER.md; or a chapter of book/ (e.g. depth), run with papermill")
+    p.add_argument("--grid", nargs="+", default=[], metavar="NAME=V1,V2",
+                   help="chapter parameters to sweep, e.g. depth=4,8,12 weight_decay=0.005,0.05")
+    p.add_argument("--param", nargs="+", default=[], metavar="NAME=VALUE",
+                   help="chapter parameters fixed for every grid point, e.g. train_missing=True")
+    p.add_argument("--out", default="runs", help="folder of the executed chapters: <chapter>_d{depth}_wd{weight_decay}.ipynb")
+    p.add_argument("--book", default=None, help="folder of the chapters (default: ./book, else the repository's)")
     p.add_argument("--results", default="results")
     p.add_argument("--device", default="auto")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(fn=cmd_sweep)
+    p = sub.add_parser("bench", help="grokkit vs an authors'-style loop vs the matmul roofline (ratios)")
+    p.add_argument("--depth", type=int, default=12)
+    p.add_argument("--n-train", type=int, default=5000)
+    p.add_argument("--steps", type=int, default=200, help="training steps timed per loop")
+    p.add_argument("--threads", type=int, default=0)
+    p.add_argument("--json", default=None, help="also write the numbers here")
+    p.set_defaults(fn=cmd_bench)
     a = ap.parse_args(argv)
     try:
         return a.fn(a)
-    except ValueError as e:  # bad parameters: one line, no traceback
+    except (ValueError, FileNotFoundError) as e:  # bad parameters or data: one line, no traceback
         print(f"grokkit: {e}", file=sys.stderr)
         return 2
 

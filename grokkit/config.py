@@ -73,7 +73,8 @@ class RunConfig:
         d = asdict(self)
         d.pop("device")
         d.pop("checkpoint_every")
-        d["log_every"], d["rank_every"], d["probe_every"] = self.log_period, self.rank_period, self.probe_period
+        d["log_every"], d["rank_every"] = self.log_period, self.rank_period
+        d["probe_every"] = self.probe_period or -1  # resolved, so that equal schedules share one id
         return d
 
     @property
@@ -91,6 +92,9 @@ class RunConfig:
         return n
 
     def replace(self, **kw) -> "RunConfig":
+        unknown = sorted(set(kw) - {f.name for f in fields(self)})
+        if unknown:  # a typo (e.g. a papermill parameter) must not pass as a TypeError deep in a notebook
+            raise ValueError(f"RunConfig: unknown field(s) {unknown}; allowed: {sorted(f.name for f in fields(self))}")
         return replace(self, **kw)
 
     @classmethod

@@ -11,6 +11,7 @@ import hashlib
 import os
 import tempfile
 import urllib.request
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -56,16 +57,21 @@ def _download(folder: Path) -> None:
             except OSError as e:  # URLError is an OSError
                 err = e
         else:
+            where = folder if os.environ.get("GROKKIT_DATA") else f"{REPO_DATA} or in a folder named by GROKKIT_DATA"
             raise FileNotFoundError(
                 f"MNIST file {name} is missing and could not be downloaded ({err}). Put the four official files "
                 f"(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "
-                f"t10k-labels-idx1-ubyte.gz) in {REPO_DATA} or in a folder named by GROKKIT_DATA.")
+                f"t10k-labels-idx1-ubyte.gz) in {where}.")
 
 
 @functools.lru_cache(maxsize=None)
 def _read_idx(path: str, md5: str) -> np.ndarray:
     """Parse one gzipped IDX file; its content md5 is checked once per process (cached with the array)."""
-    raw = gzip.decompress(Path(path).read_bytes())
+    try:
+        raw = gzip.decompress(Path(path).read_bytes())
+    except (OSError, EOFError, zlib.error) as e:  # BadGzipFile (CRC), truncated or damaged stream
+        raise ValueError(f"MNIST file {path}: not a valid gzip file ({e}); the file is corrupt -- replace it with "
+                         f"the official file (md5 of its content: {md5}, see data/mnist/PROVENANCE.md)") from None
     got = hashlib.md5(raw).hexdigest()
     if got != md5:
         raise ValueError(f"MNIST file {path}: content md5 {got} != canonical {md5}; the file is modified or "

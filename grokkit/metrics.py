@@ -108,8 +108,8 @@ def linear_probes(h_train, y_train, h_test, y_test, seed: int, epochs: int = 30,
     g = torch.Generator(device="cpu").manual_seed(seed)
     n, L, d = h_train.shape
     dev, dt = h_train.device, h_train.dtype
-    tr = torch.randperm(n, generator=g)[: int(0.8 * n)].to(dev)
-    xs, ys = h_train[tr], y_train[tr]  # (n, L, d): a batch is a gather of contiguous rows
+    tr = torch.randperm(n, generator=g)[: int(0.8 * n)].to(dev)  # the probe's 80 % (no copy of the features)
+    ys = y_train[tr]
     bound = 1 / math.sqrt(d)  # nn.Linear's default init, drawn from the probe's own generator
     w = ((torch.rand(L, d, n_classes, generator=g, dtype=torch.float64) * 2 - 1) * bound).to(dev, dt)
     b = ((torch.rand(L, 1, n_classes, generator=g, dtype=torch.float64) * 2 - 1) * bound).to(dev, dt)
@@ -121,7 +121,8 @@ def linear_probes(h_train, y_train, h_test, y_test, seed: int, epochs: int = 30,
             order = torch.randperm(len(ys), generator=g).to(dev)
             for i in range(0, len(ys), 512):
                 idx = order[i:i + 512]
-                logits = torch.baddbmm(b, xs[idx].transpose(0, 1), w)  # (L, B, C)
+                xb = h_train[tr[idx]].transpose(0, 1)  # (n, L, d) layout: a batch gathers contiguous rows
+                logits = torch.baddbmm(b, xb, w)  # (L, B, C)
                 ce = F.cross_entropy(logits.reshape(-1, n_classes), ys[idx].repeat(L), reduction="none")
                 loss = ce.view(L, -1).mean(1).sum() + 1e-3 * w.square().sum((1, 2)).sqrt().sum()
                 opt.zero_grad(set_to_none=True)
@@ -137,26 +138,36 @@ def linear_probe(h_train, y_train, h_test, y_test, seed: int, epochs: int = 30) 
     return float(linear_probes(h_train[:, None], y_train, h_test[:, None], y_test, seed, epochs)[0])
 
 
+def _stack_features(m64, x, groups):
+    """Every layer's features over x written straight into one (n, L, d) float64 buffer per width group
+    (no intermediate copies: peak memory is the buffers themselves)."""
+    bufs = {d: x.new_empty((len(x), len(ids), d), dtype=torch.float64) for d, ids in groups.items()}
+    slot = {i: (d, k) for d, ids in groups.items() for k, i in enumerate(ids)}
+    for i, h in enumerate(m64.features(x.double())):
+        d, k = slot[i]
+        bufs[d][:, k] = h
+    return bufs
+
+
 @torch.no_grad()
 def snapshot(model, x_test, y_test=None, x_train=None, y_train=None, probe_seed: int | None = None,
              probe_epochs: int = 30):
     """One rank snapshot over `x_test` (and linear probes when `probe_seed` is given), in float64
     (PAPER §2.2): (rank, robust_rank, eff_rank, probe_acc or None), each an array over Linear layers."""
     m64 = _float64_copy(model)
-    ranks, test_feats = [], []
-    for h in m64.features(x_test.double()):
-        ranks.append(rank_of(h))
-        if probe_seed is not None:
-            test_feats.append(h)
-    cols = [np.array([o[i] for o in ranks]) for i in range(3)]
-    if probe_seed is None:
-        return (*cols, None)
-    train_feats = list(m64.features(x_train.double()))
-    probes = np.zeros(len(ranks))
-    widths = [h.shape[1] for h in test_feats]
-    for d in sorted(set(widths)):  # layers of one width are probed together
-        ids = [i for i, w in enumerate(widths) if w == d]
-        probes[ids] = linear_probes(torch.stack([train_feats[i] for i in ids], 1), y_train,
-                                    torch.stack([test_feats[i] for i in ids], 1), y_test,
-                                    seed=probe_seed + d, epochs=probe_epochs)
-    return (*cols, probes)
+    if probe_seed is None:  # rank only: one layer at a time
+        ranks = [rank_of(h) for h in m64.features(x_test.double())]
+        return (*[np.array([o[i] for o in ranks]) for i in range(3)], None)
+    widths = [layer.out_features for layer in m64.layers]
+    groups = {d: [i for i, w in enumerate(widths) if w == d] for d in sorted(set(widths))}
+    test = _stack_features(m64, x_test, groups)
+    ranks = [None] * len(widths)
+    for d, ids in groups.items():
+        for k, i in enumerate(ids):
+            ranks[i] = rank_of(test[d][:, k])
+    train = _stack_features(m64, x_train, groups)
+    probes = np.zeros(len(widths))
+    for d, ids in groups.items():  # layers of one width are probed together
+        probes[ids] = linear_probes(train.pop(d), y_train, test.pop(d), y_test, seed=probe_seed + d,
+                                    epochs=probe_epochs)
+    return (*[np.array([o[i] for o in ranks]) for i in range(3)], probes)

@@ -78,8 +78,9 @@ def save(run: Run, results_dir="results") -> Path:
     return path
 
 
-def load(path) -> Run:
-    """Load and verify one record; any damage raises RecordError naming the file."""
+def load(path, config: RunConfig | None = None) -> Run:
+    """Load and verify one record; any damage raises RecordError naming the file (and so does a record
+    that is not for `config`, when given)."""
     path = Path(path)
     try:
         with np.load(path, allow_pickle=False) as z:
@@ -90,15 +91,23 @@ def load(path) -> Run:
         raise RecordError(f"{path}: not a grokkit record (no __meta__/__checksum__)")
     meta_json = str(data.pop("__meta__"))
     stored = str(data.pop("__checksum__"))
-    if _checksum(data, meta_json) != stored:
-        raise RecordError(f"{path}: checksum mismatch -- the record is corrupt; delete it to retrain")
-    meta = json.loads(meta_json)
-    if meta.get("format") != FORMAT:
-        raise RecordError(f"{path}: record format {meta.get('format')} is not this grokkit's format {FORMAT}; "
+    try:
+        meta = json.loads(meta_json)
+        fmt = meta.get("format")
+    except (ValueError, AttributeError):
+        meta, fmt = None, None
+    if meta is not None and fmt != FORMAT:  # before the checksum: another format may checksum differently
+        raise RecordError(f"{path}: record format {fmt} is not this grokkit's format {FORMAT}; "
                           f"retrain it (delete the file) or use the grokkit version that wrote it")
-    cfg = meta["config"]
-    config = RunConfig.from_dict(cfg)
-    return Run(config=config, history=data, meta=meta, path=path)
+    if _checksum(data, meta_json) != stored or meta is None:
+        raise RecordError(f"{path}: checksum mismatch -- the record is corrupt; delete it to retrain")
+    try:
+        run_config = RunConfig.from_dict(dict(meta["config"]))
+    except (KeyError, TypeError, ValueError) as e:
+        raise RecordError(f"{path}: invalid config in record ({type(e).__name__}: {e})") from None
+    if config is not None and run_config.id != config.id:  # e.g. a file renamed or copied by hand
+        raise RecordError(f"{path}: record is for config {run_config.id}, not {config.id}; delete it to retrain")
+    return Run(config=run_config, history=data, meta=meta, path=path)
 
 
 def list_records(results_dir="results") -> list[Path]:

@@ -3,11 +3,23 @@
 Several `python -m grokkit sweep paper` processes can run at once: each config is claimed with a
 non-blocking file lock, so two workers never train the same run, and an interrupted run resumes
 from its checkpoint.
+
+The book's side: `chapter_run` (the record a chapter shows, or a labelled smoke-scale stand-in),
+`check_params` (papermill parameters of a chapter) and `run_chapter` (a chapter executed over a grid).
 """
 from __future__ import annotations
 
-from .config import RunConfig
-from .records import record_path
+import ast
+import difflib
+import itertools
+import os
+import tempfile
+import types
+from pathlib import Path
+
+from .config import MAX_DEPTH, MNIST_TRAIN, RunConfig, smoke, smoke_config
+from .records import RecordError, Run, load, record_path
+from .train import load_or_train
 
 # The paper's grid (PAPER.md §3): width 400, α = 8, lr 1e-3, batch 200, 1e5 steps. The rank is taken at
 # every log point (667 steps; the paper's 3335 is a subset) -- "a denser rank cadence" sharpens the timing
@@ -33,3 +45,195 @@ GRIDS = {"paper": paper_grid}
 
 def missing(configs, results_dir="results") -> list[RunConfig]:
     return [c for c in configs if not record_path(c, results_dir).exists()]
+
+
+# ---- how the book's chapters get their runs ----------------------------------------------------------------
+# DESIGN.md: "Run records are the source of truth ... a fresh clone builds the HTML in minutes, offline", and
+# smoke mode "sends records to a temporary folder, never into results/".
+REPO = Path(__file__).resolve().parent.parent
+
+
+def default_results_dir() -> Path:
+    """$GROKKIT_RESULTS, else the repository's results/ (chapters run with cwd book/, so a bare 'results' would
+    miss it)."""
+    return Path(os.environ.get("GROKKIT_RESULTS") or REPO / "results")
+
+
+def smoke_dir() -> Path:
+    """Where smoke-scale runs live: $GROKKIT_SMOKE_DIR, else <tmp>/grokkit-smoke -- never results/."""
+    return Path(os.environ.get("GROKKIT_SMOKE_DIR") or Path(tempfile.gettempdir()) / "grokkit-smoke")
+
+
+def stand_in(config: RunConfig) -> Run:
+    """The smoke-scale version of `config` (smoke_config: seconds on a CPU), loaded or trained in smoke_dir().
+    Its meta says so: stand_in=True, stands_for=<the full-scale name> (and its config), for titles and prose."""
+    run = load_or_train(smoke_config(config), smoke_dir(), progress=False)
+    run.meta.update(stand_in=True, stands_for=config.name, stands_for_config=config.identity())
+    return run
+
+
+def chapter_run(config: RunConfig, results_dir=None, train_missing: bool = False) -> Run:
+    """The run a chapter shows for `config`.
+
+    GROKKIT_SMOKE=1: always the smoke-scale stand-in. Otherwise the full-scale record from `results_dir`
+    (default: default_results_dir()) when present; else train it when `train_missing`; else the stand-in,
+    marked run.meta['stand_in'] = True ("smoke-scale stand-in -- the full-scale record is not shipped yet").
+    """
+    if smoke():
+        return stand_in(config)
+    folder = Path(results_dir) if results_dir is not None else default_results_dir()
+    if train_missing:
+        return load_or_train(config, folder, progress=True)
+    path = record_path(config, folder)
+    if path.exists():
+        try:
+            return load(path)
+        except RecordError as e:  # never retrain a full-scale run behind the reader's back
+            print(f"grokkit: {e}; showing the smoke-scale stand-in")
+    return stand_in(config)
+
+
+def paper_config(depth: int, n_train: int, weight_decay: float, steps: int = 100_000, seed: int = 0,
+                 device: str = "auto") -> RunConfig:
+    """A point of the paper's setup (PAPER_BASE): what the chapters ask chapter_run for."""
+    return PAPER_BASE.replace(depth=depth, n_train=n_train, weight_decay=weight_decay, steps=steps, seed=seed,
+                              device=device)
+
+
+def is_stand_in(run: Run) -> bool:
+    return bool(run.meta.get("stand_in"))
+
+
+# ---- chapter parameters (papermill) ---------------------------------------------------------------------------
+# Every chapter has a literal-only cell tagged `parameters`; papermill injects an `injected-parameters` cell
+# after it. The next cell calls check_params(globals(), NAMES) so a misspelled or out-of-range parameter fails
+# at once, with one line, instead of silently running the defaults.
+PARAMS = {  # name -> (kind, low, high); "ints"/"floats" take one value or a list and come back as a list
+    "depth": ("ints", 2, MAX_DEPTH),
+    "n_train": ("ints", 1, MNIST_TRAIN),
+    "weight_decay": ("floats", 0.0, 10.0),
+    "explore_depth": ("ints", 2, MAX_DEPTH),          # the explorer's grid: depth x weight decay at explore_n_train
+    "explore_weight_decay": ("floats", 0.0, 10.0),
+    "explore_n_train": ("int", 1, MNIST_TRAIN),
+    "phase_depth": ("int", 2, MAX_DEPTH),             # multistage: the weight-decay phases (Fig 6/7)
+    "phase_n_train": ("ints", 1, MNIST_TRAIN),
+    "phase_weight_decay": ("floats", 0.0, 10.0),
+    "steps": ("int", 1, 10_000_000),
+    "seed": ("int", 0, 2**31 - 1),
+    "device": ("choice", ("auto", "cpu", "cuda")),
+    "train_missing": ("bool",),
+}
+_KERNEL_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
+
+
+def _literal(v):
+    """'4,8,12' / '[4, 8]' / '0.05' -> Python values (papermill -p passes lists as strings)."""
+    if not isinstance(v, str):
+        return v
+    s = v.strip()
+    try:
+        return ast.literal_eval(s if not ("," in s and s[:1] not in "[(") else f"[{s}]")
+    except (ValueError, SyntaxError):
+        return v
+
+
+def _check_one(name: str, value):
+    kind, *rule = PARAMS[name]
+    v = _literal(value)
+    if kind == "bool":
+        if not isinstance(v, bool):
+            raise ValueError(f"parameter {name}={value!r}: must be True or False")
+        return v
+    if kind == "choice":
+        if v not in rule[0]:
+            raise ValueError(f"parameter {name}={value!r}: must be one of {', '.join(rule[0])}")
+        return v
+    lo, hi = rule
+    many = kind in ("ints", "floats")
+    items = list(v) if many and isinstance(v, (list, tuple)) else [v]
+    want = int if kind.startswith("int") else (int, float)
+    ok = items and all(isinstance(x, want) and not isinstance(x, bool) and lo <= x <= hi for x in items)
+    if not ok:
+        what = ("integer" if want is int else "number") + ("s (one or a list)" if many else "")
+        raise ValueError(f"parameter {name}={value!r}: must be {what} in {lo:g}..{hi:g}")
+    return items if many else items[0]
+
+
+def check_params(namespace: dict, names) -> dict:
+    """Validate a chapter's parameters (its globals right after the parameters cells): any other name is a
+    misspelling, every value must be in range. Returns the normalised values (lists for the list kinds);
+    the chapter does `globals().update(check_params(globals(), NAMES))`. Raises a one-line ValueError."""
+    names = tuple(names)
+    unknown = sorted(k for k, v in namespace.items() if k not in names and not k.startswith("_")
+                     and k not in _KERNEL_NAMES and not isinstance(v, types.ModuleType))
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], names, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"unknown parameter {unknown[0]!r}{hint}; this chapter takes: {', '.join(names)}")
+    missing_ = [k for k in names if k not in namespace]
+    if missing_:
+        raise ValueError(f"parameter {missing_[0]!r} is not set; this chapter takes: {', '.join(names)}")
+    return {k: _check_one(k, namespace[k]) for k in names}
+
+
+# ---- executing a chapter over a grid (python -m grokkit sweep <chapter> --grid depth=4,8,12 ...) ---------------
+ABBREV = {"depth": "d", "weight_decay": "wd", "n_train": "n", "seed": "s", "steps": "t"}
+
+
+def chapter_path(chapter: str, book=None) -> Path:
+    book = Path(book) if book else (Path("book") if Path("book").is_dir() else REPO / "book")
+    path = book / f"{chapter}.ipynb"
+    if not path.exists():
+        have = sorted(p.stem for p in book.glob("*.ipynb"))
+        raise ValueError(f"sweep: no chapter {chapter!r} in {book}/; chapters: {', '.join(have)}; grids: {', '.join(GRIDS)}")
+    return path
+
+
+def parse_grid(items) -> dict:
+    """['depth=4,8,12', 'weight_decay=0.005,0.05'] -> {'depth': [4, 8, 12], 'weight_decay': [0.005, 0.05]}"""
+    grid = {}
+    for item in items or ():
+        key, sep, vals = item.partition("=")
+        if not sep or not key or not vals:
+            raise ValueError(f"--grid: expected name=v1,v2,..., got {item!r}")
+        grid[key] = [_literal(v) for v in vals.split(",")]
+    return grid
+
+
+def output_name(chapter: str, point: dict) -> str:
+    """runs/<chapter>_d{depth}_wd{weight_decay}.ipynb, in the grid's key order."""
+    tags = "".join(f"_{ABBREV.get(k, k)}{v:g}" if isinstance(v, float) else f"_{ABBREV.get(k, k)}{v}" for k, v in point.items())
+    return f"{chapter}{tags}.ipynb"
+
+
+def run_chapter(chapter: str, grid: dict, out="runs", params=None, book=None, progress=True) -> tuple[list, list]:
+    """Execute book/<chapter>.ipynb with papermill at every point of `grid` (plus the fixed `params`),
+    into out/<chapter>_d{depth}_wd{weight_decay}.ipynb; a point whose output exists is skipped. A failed
+    point leaves <name>.failed.ipynb for inspection. Returns (written, failed) paths."""
+    import papermill as pm
+    from tqdm.auto import tqdm
+
+    src = chapter_path(chapter, book)
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    points = [dict(zip(grid, vals)) for vals in itertools.product(*grid.values())] if grid else [{}]
+    written, failed = [], []
+    bar = tqdm(points, desc=f"sweep {chapter}", unit="notebook", disable=not progress)
+    for point in bar:
+        dest = out / output_name(chapter, point)
+        if dest.exists():
+            bar.write(f"  {dest}: exists, skipped")
+            continue
+        tmp = dest.with_name(f".{dest.name}.tmp.ipynb")
+        try:
+            pm.execute_notebook(str(src), str(tmp), parameters={**(params or {}), **point}, cwd=str(src.parent),
+                                progress_bar=False)
+        except pm.PapermillExecutionError as e:
+            bad = dest.with_suffix(".failed.ipynb")
+            os.replace(tmp, bad)
+            bar.write(f"  {dest.name}: FAILED -- {e.ename}: {e.evalue} (see {bad})")
+            failed.append(bad)
+            continue
+        os.replace(tmp, dest)
+        written.append(dest)
+    return written, failed

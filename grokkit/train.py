@@ -8,6 +8,8 @@ parameters, no schedule, no clipping), `nn.MSELoss()` against `torch.eye(10)[lab
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import io
 import math
 import os
 import platform
@@ -27,6 +29,8 @@ from .model import make_mlp
 from .records import Run
 
 SCALARS = ("step", "train_loss", "test_loss", "train_acc", "test_acc", "weight_norm", "last_layer_norm")
+NAN_CHECK_EVERY = 100  # between evaluations, the training loss is checked for NaN/inf every K steps (one sync)
+CKPT_MAGIC = b"grokkit-checkpoint sha256:"  # header: magic, hex sha256 of the torch.save payload, newline
 
 
 class Diverged(RuntimeError):
@@ -48,11 +52,17 @@ def _versions() -> dict:
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
+    """Atomic (temp file + os.replace) and checksummed: torch.load does not notice flipped bytes."""
+    buf = io.BytesIO()
+    torch.save(state, buf)
+    blob = buf.getvalue()
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
     try:
-        torch.save(state, tmp)
+        with os.fdopen(fd, "wb") as f:
+            f.write(CKPT_MAGIC + hashlib.sha256(blob).hexdigest().encode() + b"\n" + blob)
+            f.flush()
+            os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -64,9 +74,19 @@ def _load_checkpoint(path: Path, config: RunConfig):
     if not path.exists():
         return None
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)  # never unpickle arbitrary objects
+        raw = path.read_bytes()
+        if raw.startswith(CKPT_MAGIC):
+            n = len(CKPT_MAGIC)
+            digest, blob = raw[n:n + 64].decode(), raw[n + 65:]
+            if hashlib.sha256(blob).hexdigest() != digest:
+                raise ValueError("checksum mismatch")
+        else:
+            blob = raw  # written before checksums: torch's zip format, loaded unverified
+        state = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)  # never unpickle objects
+        if not isinstance(state, dict) or not {"step", "model", "optimizer", "hist", "snaps"} <= set(state):
+            raise ValueError("not a grokkit checkpoint")
     except Exception as e:
-        print(f"grokkit: ignoring unreadable checkpoint {path} ({type(e).__name__}); starting from step 0")
+        print(f"grokkit: ignoring unreadable checkpoint {path} ({type(e).__name__}: {e}); starting from step 0")
         return None
     if state.get("config_id") != config.id:
         print(f"grokkit: checkpoint {path} is for another config; starting from step 0")
@@ -145,11 +165,21 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
             "snaps": {k: [x.tolist() if isinstance(x, np.ndarray) else x for x in v] for k, v in snaps.items()},
         })
 
+    def finite_weights():
+        return all(bool(torch.isfinite(p).all()) for p in model.parameters())
+
     model.train()
-    order = None
+    order, loss = None, None
     s = start
     for s in range(start, config.steps):
-        if ckpt and config.checkpoint_every and s > start and s % config.checkpoint_every == 0:
+        ckpt_now = ckpt and config.checkpoint_every and s > start and s % config.checkpoint_every == 0
+        # cheap divergence check between evaluations (one sync every NAN_CHECK_EVERY steps, and before a
+        # checkpoint): NaN/inf weights are absorbing, so the loss of the last step shows them
+        if s > start and (ckpt_now or s % NAN_CHECK_EVERY == 0) and not math.isfinite(loss.item()):
+            evaluate(s)  # the non-finite point closes the history
+            diverged_at = s
+            break
+        if ckpt_now:
             checkpoint(s)
         if stop_after is not None and s >= stop_after:
             break
@@ -157,6 +187,10 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
             diverged_at = s
             break
         if config.is_rank_step(s):
+            if not config.is_log_step(s) and not finite_weights():  # the SVD would raise on NaN/inf
+                evaluate(s)
+                diverged_at = s
+                break
             take_snapshot(s)
         epoch, j = divmod(s, per_epoch)
         if order is None or j == 0:
@@ -208,7 +242,7 @@ def load_or_train(config: RunConfig, results_dir="results", progress: bool = Tru
     path = records.record_path(config, results_dir)
     if path.exists():
         try:
-            return records.load(path)
+            return records.load(path, config)
         except records.RecordError as e:
             if not retrain_corrupt:
                 raise
@@ -218,8 +252,14 @@ def load_or_train(config: RunConfig, results_dir="results", progress: bool = Tru
             return None
         if path.exists():  # another process finished it while we waited
             with contextlib.suppress(records.RecordError):
-                return records.load(path)
+                run = records.load(path, config)
+                print(f"grokkit: {path} was written by another process; loaded it")
+                return run
         ckpt = _checkpoint_path(config, results_dir)
+        # temp files of this config left by a process killed mid-write (we hold its lock: none is live)
+        for tmp in [*path.parent.glob(f".{path.stem}.*.tmp"), *ckpt.parent.glob(f".{ckpt.name}.*.tmp")]:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
         run = train(config, progress=progress, checkpoint_path=ckpt if config.checkpoint_every else None)
         records.save(run, results_dir)
         with contextlib.suppress(FileNotFoundError):

@@ -1,0 +1,215 @@
+"""`python -m grokkit bench`: grokkit's loop against a loop in the authors' style and against the matmul
+roofline, measured side by side in one process, projected to a full 1e5-step run.
+
+(a) reference: the authors' style (PAPER §1.2) -- float64 default dtype, a DataLoader (batch 200, shuffle)
+    under an infinite cycle(), `model.to(device)` every step, four batch-50 DataLoader passes for train/test
+    loss and accuracy at each log point, the rank by forward hooks over the test set in batches of 256;
+(b) grokkit.train's pieces on the same work (its training step, its evaluation, its rank snapshot);
+(c) the floor: the FLOPs of one training step at the matmul throughput measured on the same shapes.
+Linear probes are left out of both (the same protocol in both; they cost the same order in each).
+"""
+from __future__ import annotations
+
+import itertools
+import json
+import subprocess
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import RunConfig
+from .data import load_mnist
+from .metrics import loss_and_accuracy, snapshot, weight_norms
+from .model import make_mlp
+
+
+def _timeit(fn, reps: int, warmup: int = 2) -> float:
+    for _ in range(warmup):
+        fn()
+    t = time.perf_counter()
+    for _ in range(reps):
+        fn()
+    return (time.perf_counter() - t) / reps
+
+
+# ---- (a) the authors' style -------------------------------------------------------------------------
+def reference_pieces(cfg: RunConfig, steps: int, device="cpu") -> dict:
+    """Seconds per training step, per evaluation and per rank snapshot of an authors'-style loop."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    prev = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # set_seed() in the authors' code
+    try:
+        xtr, ytr, xte, yte = load_mnist(cfg.n_train, dtype=torch.float64)
+        train_ds, test_ds = TensorDataset(xtr, ytr), TensorDataset(xte, yte)
+        layers = [nn.Flatten()]
+        dims = [784] + [cfg.width] * (cfg.depth - 1) + [10]
+        for a, b in zip(dims[:-1], dims[1:]):
+            layers += [nn.Linear(a, b), nn.ReLU()]
+        layers.pop()  # no activation on the output
+        mlp = nn.Sequential(*layers).to(device)
+        with torch.no_grad():
+            for p in mlp.parameters():
+                p.data = cfg.alpha * p.data
+        opt = torch.optim.AdamW(mlp.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        one_hots = torch.eye(10, 10).to(device)
+        loader = itertools.cycle(DataLoader(train_ds, batch_size=cfg.batch_size, shuffle=True))
+
+        def step():
+            x, labels = next(loader)
+            mlp.to(device)
+            mlp.train()
+            loss = nn.MSELoss()(mlp(x.to(device)), one_hots[labels.to(device)])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+        def evaluate():
+            mlp.eval()
+            with torch.no_grad():
+                for ds in (train_ds, test_ds):  # loss pass and accuracy pass on each set, batch 50
+                    total = 0.0
+                    for x, labels in DataLoader(ds, batch_size=50, shuffle=False):
+                        total += nn.MSELoss(reduction="sum")(mlp(x.to(device)), one_hots[labels.to(device)]).item()
+                    correct = 0
+                    for x, labels in DataLoader(ds, batch_size=50, shuffle=False):
+                        correct += (mlp(x.to(device)).argmax(1) == labels.to(device)).sum().item()
+                sum(p.pow(2).sum() for p in mlp.parameters()).sqrt().item()
+
+        def rank():
+            feats = {}
+            hooks = [m.register_forward_hook(lambda m, i, o, k=k: feats.setdefault(k, []).append(o.detach()))
+                     for k, m in enumerate(mlp) if isinstance(m, nn.Linear)]
+            mlp.eval()
+            with torch.no_grad():
+                for x, _ in DataLoader(test_ds, batch_size=256, shuffle=False):
+                    mlp(x.to(device))
+            for h in hooks:
+                h.remove()
+            return [torch.linalg.matrix_rank(torch.cov(torch.cat(v).flatten(1).T)).item() for v in feats.values()]
+
+        return {"step": _timeit(step, steps), "eval": _timeit(evaluate, 2, 1), "rank": _timeit(rank, 1, 1)}
+    finally:
+        torch.set_default_dtype(prev)
+
+
+# ---- (b) grokkit ------------------------------------------------------------------------------------
+def grokkit_pieces(cfg: RunConfig, steps: int, device="cpu") -> dict:
+    """The same three pieces as grokkit.train runs them (same code paths: train.py's step, metrics.py)."""
+    dtype = getattr(torch, cfg.dtype)
+    x_train, y_train, x_test, y_test = load_mnist(cfg.n_train, device=device, dtype=dtype)
+    x_test64 = x_test.double()
+    targets = F.one_hot(y_train, 10).to(dtype)
+    model = make_mlp(cfg.depth, cfg.width, cfg.alpha, cfg.seed, dtype=dtype, device=device)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
+    order = torch.randperm(cfg.n_train)
+    state = {"j": 0}
+
+    def step():
+        j = state["j"] = (state["j"] + 1) % (cfg.n_train // cfg.batch_size)
+        idx = order[j * cfg.batch_size:(j + 1) * cfg.batch_size]
+        loss = F.mse_loss(model(x_train[idx]), targets[idx])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    def evaluate():
+        loss_and_accuracy(model, x_train, y_train)
+        loss_and_accuracy(model, x_test, y_test)
+        weight_norms(model)
+
+    return {"step": _timeit(step, steps), "eval": _timeit(evaluate, 3, 1),
+            "rank": _timeit(lambda: snapshot(model, x_test64), 2, 1)}
+
+
+# ---- (c) the matmul roofline ------------------------------------------------------------------------
+def step_flops(cfg: RunConfig) -> float:
+    """Matmul FLOPs of one training step: forward 2*B*in*out per layer, backward twice that (grad of the
+    weights, grad of the inputs), except the first layer's input gradient, which is not needed."""
+    dims = [784] + [cfg.width] * (cfg.depth - 1) + [10]
+    f = sum(2 * cfg.batch_size * a * b for a, b in zip(dims[:-1], dims[1:]))
+    first = 2 * cfg.batch_size * dims[0] * dims[1]
+    return 3 * f - first
+
+
+def matmul_floor(cfg: RunConfig, reps: int = 50) -> float:
+    """Seconds of one step's matmuls alone, each shape timed at its measured throughput."""
+    dtype = getattr(torch, cfg.dtype)
+    dims = [784] + [cfg.width] * (cfg.depth - 1) + [10]
+    B, total = cfg.batch_size, 0.0
+    for i, (a, b) in enumerate(zip(dims[:-1], dims[1:])):
+        x, w, gy = torch.rand(B, a, dtype=dtype), torch.rand(b, a, dtype=dtype), torch.rand(B, b, dtype=dtype)
+        total += _timeit(lambda: x @ w.T, reps)        # forward
+        total += _timeit(lambda: gy.T @ x, reps)       # grad of the weights
+        if i > 0:
+            total += _timeit(lambda: gy @ w, reps)     # grad of the inputs
+    return total
+
+
+def peak_rss_mib(depth: int = 12, n_train: int = 7000) -> float:
+    """Peak RSS of a short run with a rank snapshot over the 10k test set, measured in a fresh process."""
+    code = (f"import grokkit,resource;grokkit.train(grokkit.RunConfig(depth={depth},n_train={n_train},steps=20,"
+            f"probe_every=0,probe_epochs=1,checkpoint_every=0),progress=False);"
+            f"print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    return int(out.split()[-1]) / 1024
+
+
+def projection(p: dict, cfg: RunConfig) -> float:
+    """Seconds of a full run: every step, every evaluation and every rank snapshot of cfg's schedule."""
+    n_eval = sum(cfg.is_log_step(s) for s in range(cfg.steps + 1))
+    n_rank = sum(cfg.is_rank_step(s) for s in range(cfg.steps + 1))
+    return cfg.steps * p["step"] + n_eval * p["eval"] + n_rank * p["rank"]
+
+
+def bench(depth=12, n_train=5000, steps=200, device="cpu", memory=True) -> dict:
+    paper = RunConfig(depth=depth, n_train=n_train)
+    ref = reference_pieces(paper, steps, device)
+    ours = grokkit_pieces(paper, steps, device)
+    floor = matmul_floor(paper)
+    gflop = step_flops(paper) / 1e9
+    res = {"config": paper.name, "threads": torch.get_num_threads(), "reference": ref, "grokkit": ours,
+           "floor_step_s": floor, "step_gflop": gflop,
+           "roofline_fraction": floor / ours["step"],
+           "full_run_s": {"reference": projection(ref, paper), "grokkit": projection(ours, paper),
+                          "grokkit_grid_schedule": projection(ours, paper.replace(rank_every=667)),
+                          "floor": paper.steps * floor}}
+    res["speedup_full_run"] = res["full_run_s"]["reference"] / res["full_run_s"]["grokkit"]
+    res["speedup_step"] = ref["step"] / ours["step"]
+    if memory:
+        res["peak_rss_mib_d12_n7000"] = peak_rss_mib(12, 7000)
+    return res
+
+
+def report(r: dict) -> str:
+    f = r["full_run_s"]
+    lines = [
+        f"bench {r['config']} on {r['threads']} CPU thread(s); 1e5-step projections use the paper's schedule "
+        f"(192 evaluations, 31 rank snapshots)",
+        f"{'':14s} {'step ms':>9s} {'eval s':>8s} {'rank s':>8s} {'full run min':>13s}",
+        f"{'(a) reference':14s} {r['reference']['step'] * 1e3:9.2f} {r['reference']['eval']:8.3f} "
+        f"{r['reference']['rank']:8.3f} {f['reference'] / 60:13.1f}",
+        f"{'(b) grokkit':14s} {r['grokkit']['step'] * 1e3:9.2f} {r['grokkit']['eval']:8.3f} "
+        f"{r['grokkit']['rank']:8.3f} {f['grokkit'] / 60:13.1f}",
+        f"{'(c) floor':14s} {r['floor_step_s'] * 1e3:9.2f} {'':8s} {'':8s} {f['floor'] / 60:13.1f}",
+        f"speed-up (b)/(a): {r['speedup_full_run']:.2f}x over a full run, {r['speedup_step']:.2f}x per training step",
+        f"grokkit step = {r['roofline_fraction'] * 100:.0f}% of the matmul roofline "
+        f"({r['step_gflop']:.2f} GFLOP/step at {r['step_gflop'] / r['floor_step_s']:.0f} GFLOP/s measured)",
+        f"grokkit full run with the grid's rank every 667 steps: {f['grokkit_grid_schedule'] / 60:.1f} min",
+    ]
+    if "peak_rss_mib_d12_n7000" in r:
+        lines.append(f"peak RSS, depth 12, N=7000, rank over 10k test images: {r['peak_rss_mib_d12_n7000']:.0f} MiB")
+    return "\n".join(lines)
+
+
+def main(depth=12, n_train=5000, steps=200, threads=0, json_out=None) -> None:
+    if threads:
+        torch.set_num_threads(threads)
+    r = bench(depth, n_train, steps)
+    print(report(r))
+    if json_out:
+        with open(json_out, "w") as fh:
+            json.dump(r, fh, indent=1)
