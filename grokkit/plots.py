@@ -1,0 +1,321 @@
+"""The book's figures (matplotlib), shared by every chapter.
+
+Conventions, the same in all chapters:
+- accuracy: blue = train, orange = test, as in the paper ("blue = train accuracy and orange = test accuracy",
+  PAPER §3); when several depths share an axis, the depth's colour with train solid and test dashed;
+- one fixed colour per depth (DEPTH_COLORS) and one colour per layer (viridis, first -> last layer);
+- steps on a log axis, as in Omnigrok's MNIST plots (PAPER §4), from the first logged step > 0;
+- the onset of the test-accuracy rise (grokking_onset, from grokkit.analysis) marked with a dotted vertical line;
+- a figure drawn from a smoke-scale stand-in says so in its title.
+"""
+from __future__ import annotations
+
+import io
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from .metrics import tunnel_length
+
+TRAIN, TEST = "tab:blue", "tab:orange"
+DEPTH_COLORS = {4: "tab:green", 8: "tab:purple", 12: "tab:red"}
+STAND_IN = "smoke-scale stand-in — the full-scale record is not shipped yet"
+
+
+def depth_color(depth: int) -> str:
+    return DEPTH_COLORS.get(depth, "tab:gray")
+
+
+def layer_colors(n: int):
+    return plt.cm.viridis(np.linspace(0, 0.95, n))
+
+
+def is_stand_in(run) -> bool:
+    return bool(run.meta.get("stand_in"))
+
+
+def label(run) -> str:
+    """'d12, N=5000, γ=0.01' -- what the run stands for (the full-scale config for a stand-in)."""
+    c = run.meta.get("stands_for_config") or run.config.identity()
+    extra = (f", seed {c['seed']}" if c["seed"] else "") + (f", {c['dtype']}" if c["dtype"] != "float32" else "")
+    return f"d={c['depth']}, N={c['n_train']}, γ={c['weight_decay']:g}{extra}"
+
+
+def title(run, what: str = "") -> str:
+    t = f"{what} {label(run)}".strip()
+    return f"{t}\n({STAND_IN})" if is_stand_in(run) else t
+
+
+def any_stand_in(runs) -> bool:
+    return any(is_stand_in(r) for r in runs)
+
+
+def suptitle(fig, text: str, runs) -> None:
+    """A figure-level title; if any run is a stand-in, the title says so."""
+    n = sum(is_stand_in(r) for r in runs)
+    if n:
+        text += f"\n[{n} of {len(runs)} runs: {STAND_IN}]"
+    fig.suptitle(text, fontsize=11)
+
+
+# ---- onsets ----------------------------------------------------------------------------------------------
+def grokking_onset(run):
+    """The step where generalization begins: grokkit.analysis.onsets' t_gen -- the first test-accuracy rise after
+    the training set is fit ("the test accuracy started to increase after the training accuracy reaches the
+    optimal" [DG p3-3]), or the first rise at all when the run generalizes without grokking. None if neither."""
+    from .analysis import onsets
+
+    return onsets(run)["t_gen"]
+
+
+def mark_onset(ax, run) -> None:
+    s = grokking_onset(run)
+    if s:
+        ax.axvline(s, color="0.4", lw=1, ls=":", zorder=0)
+
+
+def _steps(ax, log: bool = True) -> None:
+    if log:
+        ax.set_xscale("log")
+    ax.set_xlabel("step" + (" (log)" if log else ""))
+
+
+def _pos(x, *ys):
+    """Drop step 0 for log axes."""
+    keep = np.asarray(x) > 0
+    return (np.asarray(x)[keep], *[np.asarray(y)[keep] for y in ys])
+
+
+# ---- panels ----------------------------------------------------------------------------------------------
+def accuracy(ax, run, color=None, name: str = "", log: bool = True, onset: bool = True) -> None:
+    """Train and test accuracy against steps: blue/orange, or `color` with train solid and test dashed."""
+    x, tr, te = _pos(run.history["step"], run.history["train_acc"], run.history["test_acc"])
+    ax.plot(x, tr, color=color or TRAIN, lw=1.5, label=f"{name} train".strip())
+    ax.plot(x, te, color=color or TEST, lw=1.5, ls="--" if color else "-", label=f"{name} test".strip())
+    if onset:
+        mark_onset(ax, run)
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("accuracy")
+    _steps(ax, log)
+
+
+def ranks(ax, run, key: str = "rank", log: bool = True, onset: bool = True) -> None:
+    """Per-layer feature rank against steps, one colour per layer (PAPER §2.2: matrix_rank(cov(H.T)) of every
+    Linear layer's pre-activations on the 10k test set; key='robust_rank' for the rtol=1e-3 rank)."""
+    r = np.asarray(run.history[key])
+    for j, c in enumerate(layer_colors(r.shape[1])):
+        x, y = _pos(run.history["rank_step"], r[:, j])
+        ax.plot(x, y, color=c, lw=1.2, label=f"layer {j + 1}")
+    if onset:
+        mark_onset(ax, run)
+    ax.set_ylabel("feature rank" if key == "rank" else f"feature rank ({key.replace('_', ' ')})")
+    _steps(ax, log)
+
+
+def probes(ax, run, log: bool = True, onset: bool = True) -> None:
+    """Per-layer linear-probe test accuracy against steps (PAPER §2.3), one colour per layer."""
+    p = np.asarray(run.history.get("probe_acc", np.zeros((0, 0))))
+    if p.size == 0:
+        ax.text(0.5, 0.5, "no probes in this record", ha="center", transform=ax.transAxes)
+        return
+    for j, c in enumerate(layer_colors(p.shape[1])):
+        x, y = _pos(run.history["probe_step"], p[:, j])
+        ax.plot(x, y, color=c, lw=1.2, label=f"layer {j + 1}")
+    if onset:
+        mark_onset(ax, run)
+    ax.set_ylim(0, 1.02)
+    ax.set_ylabel("linear-probe accuracy")
+    _steps(ax, log)
+
+
+def weight_norm(ax, run, color=None, name: str = "", log: bool = True) -> None:
+    """Total L2 norm of all parameters, biases included (PAPER §2.4)."""
+    x, y = _pos(run.history["step"], run.history["weight_norm"])
+    ax.plot(x, y, color=color or "k", lw=1.5, label=name or None)
+    ax.set_ylabel("weight norm (all parameters)")
+    _steps(ax, log)
+
+
+def second_last_rank(ax, run, color=None, name: str = "", log: bool = True) -> None:
+    """Rank of "the second-last layer (the layer before output layer)" [DG Fig 5], i.e. Linear depth-1."""
+    x, y = _pos(run.history["rank_step"], np.asarray(run.history["rank"])[:, -2])
+    ax.plot(x, y, color=color or "k", lw=1.5, label=name or None)
+    ax.set_ylabel("rank, second-last layer")
+    _steps(ax, log)
+
+
+# ---- figures ---------------------------------------------------------------------------------------------
+def rank_acc_probe(runs, key: str = "rank"):
+    """Fig 1: one column per run; rows = per-layer rank, train/test accuracy, per-layer probe accuracy."""
+    fig, axes = plt.subplots(3, len(runs), figsize=(4.2 * len(runs), 8.4), squeeze=False, sharex="col")
+    for j, run in enumerate(runs):
+        ranks(axes[0, j], run, key)
+        accuracy(axes[1, j], run)
+        probes(axes[2, j], run)
+        axes[0, j].set_title(label(run) + (" (stand-in)" if is_stand_in(run) else ""), fontsize=10)
+        for ax in axes[:2, j]:
+            ax.set_xlabel("")
+    axes[1, 0].legend(loc="lower right", fontsize=8)
+    axes[0, -1].legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7, ncol=1 + len(runs[-1].history[key][0]) // 13)
+    suptitle(fig, "Feature rank, accuracy and linear probes per layer (dotted line: onset of the test-accuracy rise)", runs)
+    fig.tight_layout()
+    return fig
+
+
+def accuracy_panels(runs, what: str = "Train (blue) and test (orange) accuracy"):
+    """Fig 2: one accuracy panel per run, side by side, the onset of the test-accuracy rise marked."""
+    fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 3.4), squeeze=False, sharey=True)
+    for ax, run in zip(axes[0], runs):
+        accuracy(ax, run)
+        ax.set_title(label(run) + (" (stand-in)" if is_stand_in(run) else ""), fontsize=10)
+    axes[0, 0].legend(loc="lower right", fontsize=8)
+    suptitle(fig, what + " (dotted line: onset of the test-accuracy rise)", runs)
+    fig.tight_layout()
+    return fig
+
+
+def depth_overlay(runs):
+    """All depths on one axis: the depth's colour, train solid, test dashed -- the delays side by side."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for run in runs:
+        accuracy(ax, run, color=depth_color(run.config.depth), name=f"d={run.config.depth}", onset=False)
+        s = grokking_onset(run)
+        if s:
+            ax.axvline(s, color=depth_color(run.config.depth), lw=1, ls=":")
+    ax.legend(fontsize=8, ncol=2, loc="lower right")
+    suptitle(fig, "Accuracy by depth (solid: train, dashed: test, dotted: onset of the test-accuracy rise)", runs)
+    fig.tight_layout()
+    return fig
+
+
+def _threshold(run) -> float:
+    """"rank lower than 300" [DG Fig 3/4] at width 400; a narrower stand-in keeps the same 3/4 of its width."""
+    from .analysis import tunnel_threshold
+
+    return tunnel_threshold(run.config)
+
+
+def tunnel(runs):
+    """Figs 3/4: the final feature rank of every layer, one line per run in its depth's colour, with the
+    "rank lower than 300" tunnel threshold [DG Fig 3/4 captions]; the legend gives each tunnel length."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    threshold = _threshold(runs[0])
+    for run in runs:
+        r = np.asarray(run.history["rank"])[-1]
+        n = tunnel_length(r, _threshold(run))
+        ax.plot(np.arange(1, len(r) + 1), r, "o-", color=depth_color(run.config.depth),
+                label=f"{label(run)}: tunnel {n} layer{'s' * (n != 1)}")
+    ax.axhline(threshold, color="0.3", ls="--", lw=1)
+    ax.text(1, threshold, f" tunnel threshold: rank < {threshold:g}", va="bottom", fontsize=8, color="0.3")
+    ax.set_xlabel("layer (1 = first Linear, last = 10-d output)")
+    ax.set_ylabel("feature rank at the last step")
+    ax.legend(fontsize=8)
+    suptitle(fig, "Tunnel: final rank per layer", runs)
+    fig.tight_layout()
+    return fig
+
+
+def norm_vs_rank(pairs):
+    """Fig 5: for each depth, two training-set sizes: accuracy (test dashed), the total weight norm, and the
+    second-last layer's rank against steps. `pairs` = [(run_a, run_b), ...], one row per depth."""
+    fig, axes = plt.subplots(len(pairs), 3, figsize=(13, 3.3 * len(pairs)), squeeze=False)
+    for row, pair in zip(axes, pairs):
+        for run, ls in zip(pair, ("-", "--")):
+            c = depth_color(run.config.depth)
+            name = label(run) + (" (stand-in)" if is_stand_in(run) else "")
+            accuracy(row[0], run, color=c, name=name.split(", γ")[0], onset=False)
+            row[0].lines[-2].set_alpha(0.45)
+            row[1].set_title("weight norm", fontsize=10)
+            weight_norm(row[1], run, color=c, name=name)
+            row[1].lines[-1].set_linestyle(ls)
+            second_last_rank(row[2], run, color=c, name=name)
+            row[2].lines[-1].set_linestyle(ls)
+            for ax in row[1:]:
+                s = grokking_onset(run)
+                if s:
+                    ax.axvline(s, color=c, lw=1, ls=":", alpha=0.7)
+        row[0].set_title("accuracy (faint: train, dashed: test)", fontsize=10)
+        row[2].set_title("rank of the second-last layer", fontsize=10)
+        row[1].legend(fontsize=7)
+        row[0].legend(fontsize=7, loc="lower right")
+    suptitle(fig, "Weight norm vs feature rank, same depth, two training-set sizes (dotted: onsets of the test-accuracy rise)",
+             [r for p in pairs for r in p])
+    fig.tight_layout()
+    return fig
+
+
+def summary(run, size=(8.4, 3.0), dpi: int = 80):
+    """The explorer's small figure for one run: accuracy and per-layer rank, side by side."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=size, dpi=dpi)
+    accuracy(a, run)
+    a.legend(loc="lower right", fontsize=7)
+    ranks(b, run)
+    fig.suptitle(title(run), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def png(fig, dpi: int | None = None) -> bytes:
+    """The figure as PNG bytes (closed afterwards, so nothing is shown twice)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    plt.close(fig)
+    return buf.getvalue()
+
+
+# ---- captions: small Markdown tables and sentences built from the records (no number typed by hand) -------
+def sources(runs) -> str:
+    """Which runs are full-scale records and which are smoke-scale stand-ins, as a Markdown list."""
+    lines = []
+    for r in runs:
+        if is_stand_in(r):
+            lines.append(f"- `{r.meta['stands_for']}`: **{STAND_IN}** (shown: `{r.config.name}`, "
+                         f"{r.config.steps} steps)")
+        else:
+            lines.append(f"- `{r.config.name}`: full-scale record, {r.config.steps} steps, {r.meta.get('dtype')} on "
+                         f"{r.meta.get('device')} ({r.meta.get('wall_time_s', 0) / 60:.0f} min)")
+    return "\n".join(lines)
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "–"
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    return str(v)
+
+
+ONSET_COLUMNS = {"t_fit": "train fit (step)", "test_rise": "test rise (step)", "grok_onset": "grokking onset (step)",
+                 "rank_descent_onset": "rank descent (step)", "phase": "phase"}
+
+
+def onset_table(runs, onsets, keys=tuple(ONSET_COLUMNS)) -> str:
+    """Markdown table: one row per run, its onsets (`onsets(run)` -> dict: grokkit.analysis.onsets) and final
+    accuracies."""
+    head = ("| run | " + " | ".join(ONSET_COLUMNS.get(k, k) for k in keys) + " | final train acc | final test acc |\n"
+            + "|---" * (len(keys) + 3) + "|")
+    rows = []
+    for r in runs:
+        o = onsets(r)
+        name = label(r) + (" (stand-in)" if is_stand_in(r) else "")
+        rows.append(f"| {name} | " + " | ".join(_fmt(o.get(k)) for k in keys)
+                    + f" | {r.final('train_acc'):.3f} | {r.final('test_acc'):.3f} |")
+    return "\n".join([head] + rows)
+
+
+def tunnel_table(runs, paper: dict | None = None) -> str:
+    """Markdown table of tunnel lengths at the last step (output layer counted): paper-exact rank and the
+    tolerance-robust rank (rtol 1e-3), with the paper's value where given (paper = {depth: length})."""
+    head = "| run | tunnel (paper-exact rank) | tunnel (robust rank) | paper |\n|---|---|---|---|"
+    rows = []
+    for r in runs:
+        exact = tunnel_length(np.asarray(r.history["rank"])[-1], _threshold(r))
+        robust = tunnel_length(np.asarray(r.history["robust_rank"])[-1], _threshold(r))
+        p = (paper or {}).get(r.config.depth, "–")
+        rows.append(f"| {label(r)}{' (stand-in)' if is_stand_in(r) else ''} | {exact} | {robust} | {p} |")
+    return "\n".join([head] + rows)
+
+
+def verdict_md(v) -> str:
+    """One claim's verdict (a grokkit.analysis.Verdict) as a Markdown paragraph."""
+    return f"**Claim {v.claim} — {v.title}.** Verdict: **{v.verdict}**. {v.detail}"

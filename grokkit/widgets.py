@@ -1,0 +1,55 @@
+"""The depth / weight-decay explorer: works in static HTML (no kernel) and in a live kernel.
+
+DESIGN.md: "pre-render one figure per (depth, weight decay) point of the chapter's grid, put them in an
+`ipywidgets.Stack`, and `jslink` the depth and weight-decay controls to it ... In a live kernel the same controls
+train or load the chosen run."
+
+Layout: a Stack of Stacks -- one inner Stack per depth, holding one pre-rendered PNG per weight decay. The depth
+control is jslinked to the outer Stack's selected_index, the weight-decay control to every inner Stack's, so the
+browser alone switches figures. In a live kernel the controls also call `chapter_run` for the chosen point (loading
+a record that appeared since, or training it when train_missing) and redraw that figure.
+"""
+from __future__ import annotations
+
+import ipywidgets as W
+
+from . import plots
+from .sweep import chapter_run
+
+
+def explorer(depths, weight_decays, make_config, start=None, train_missing: bool = False, render=plots.summary):
+    """depths x weight_decays grid of `render(run)` figures; make_config(depth, weight_decay) -> RunConfig.
+    The pre-rendered figures never train a full-scale run (a missing record shows its smoke-scale stand-in);
+    with train_missing=True a live kernel trains the point the reader picks."""
+    depths, weight_decays = list(depths), list(weight_decays)
+    d0, w0 = start or (depths[-1], weight_decays[len(weight_decays) // 2])
+    d0 = d0 if d0 in depths else depths[0]
+    w0 = w0 if w0 in weight_decays else weight_decays[0]
+
+    def figure(depth, wd, train=False):
+        return plots.png(render(chapter_run(make_config(depth, wd), train_missing=train)))
+
+    images = [[W.Image(value=figure(d, w), format="png", layout=W.Layout(width="100%", max_width="700px"))
+               for w in weight_decays] for d in depths]
+    inner = [W.Stack(children=row, selected_index=weight_decays.index(w0)) for row in images]
+    outer = W.Stack(children=inner, selected_index=depths.index(d0))
+    depth = W.ToggleButtons(options=[(f"{d} layers", d) for d in depths], value=d0, description="depth",
+                            style={"button_width": "90px"})
+    wd = W.ToggleButtons(options=[(f"{w:g}", w) for w in weight_decays], value=w0, description="weight decay",
+                         style={"button_width": "70px", "description_width": "90px"})
+    # static HTML: the browser does the switching through these links (no kernel needed)
+    links = [W.jslink((depth, "index"), (outer, "selected_index"))]
+    links += [W.jslink((wd, "index"), (s, "selected_index")) for s in inner]
+    status = W.HTML("")
+
+    def redraw(_change):  # only ever called in a live kernel
+        i, j = depth.index, wd.index
+        status.value = f"<i>loading{' or training' if train_missing else ''} d={depths[i]}, γ={weight_decays[j]:g} …</i>"
+        images[i][j].value = figure(depths[i], weight_decays[j], train_missing)
+        status.value = ""
+
+    depth.observe(redraw, "index")
+    wd.observe(redraw, "index")
+    box = W.VBox([depth, wd, outer, status])
+    box.links = links  # keep the link widgets referenced alongside the box
+    return box
