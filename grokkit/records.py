@@ -56,17 +56,14 @@ def _checksum(arrays: dict[str, np.ndarray], meta_json: str) -> str:
     return h.hexdigest()
 
 
-def save(run: Run, results_dir="results") -> Path:
-    path = record_path(run.config, results_dir)
+def atomic_write(path: Path, write) -> None:
+    """write(f) into a temp file beside `path`, fsync, then os.replace: readers see the old file or the
+    whole new one, never half of it; the temp file is removed if anything fails."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    meta = dict(run.meta, format=FORMAT, config=run.config.identity(), config_id=run.config.id,
-                name=run.config.name)
-    meta_json = json.dumps(meta, sort_keys=True)
-    arrays = {k: np.asarray(v) for k, v in run.history.items()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp")
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, __meta__=np.array(meta_json), __checksum__=np.array(_checksum(arrays, meta_json)), **arrays)
+            write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
@@ -74,6 +71,16 @@ def save(run: Run, results_dir="results") -> Path:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def save(run: Run, results_dir="results") -> Path:
+    path = record_path(run.config, results_dir)
+    meta = dict(run.meta, format=FORMAT, config=run.config.identity(), config_id=run.config.id,
+                name=run.config.name)
+    meta_json = json.dumps(meta, sort_keys=True)
+    arrays = {k: np.asarray(v) for k, v in run.history.items()}
+    atomic_write(path, lambda f: np.savez(f, __meta__=np.array(meta_json),
+                                          __checksum__=np.array(_checksum(arrays, meta_json)), **arrays))
     run.path, run.meta = path, meta
     return path
 

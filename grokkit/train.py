@@ -11,9 +11,7 @@ import contextlib
 import hashlib
 import io
 import math
-import os
 import platform
-import tempfile
 import time
 from pathlib import Path
 
@@ -56,18 +54,7 @@ def _save_checkpoint(path: Path, state: dict) -> None:
     buf = io.BytesIO()
     torch.save(state, buf)
     blob = buf.getvalue()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(CKPT_MAGIC + hashlib.sha256(blob).hexdigest().encode() + b"\n" + blob)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    records.atomic_write(path, lambda f: f.write(CKPT_MAGIC + hashlib.sha256(blob).hexdigest().encode() + b"\n" + blob))
 
 
 def _load_checkpoint(path: Path, config: RunConfig):
@@ -257,7 +244,7 @@ def load_or_train(config: RunConfig, results_dir="results", progress: bool = Tru
                 return run
         ckpt = _checkpoint_path(config, results_dir)
         # temp files of this config left by a process killed mid-write (we hold its lock: none is live)
-        for tmp in [*path.parent.glob(f".{path.stem}.*.tmp"), *ckpt.parent.glob(f".{ckpt.name}.*.tmp")]:
+        for tmp in [*path.parent.glob(f".{path.name}.*.tmp"), *ckpt.parent.glob(f".{ckpt.name}.*.tmp")]:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
         run = train(config, progress=progress, checkpoint_path=ckpt if config.checkpoint_every else None)

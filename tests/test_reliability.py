@@ -338,7 +338,7 @@ def test_checkpoint_write_is_atomic(checkpointed, monkeypatch):
     def disk_full(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(T.os, "fsync", disk_full)
+    monkeypatch.setattr(records.os, "fsync", disk_full)
     with pytest.raises(OSError, match="No space"):
         T._save_checkpoint(ckpt, {"step": 1})
     assert ckpt.read_bytes() == before and [p.name for p in ckpt.parent.iterdir()] == [ckpt.name]
@@ -454,7 +454,7 @@ def test_stale_temp_files_are_cleaned(tmp_path):
     """Temp files of a writer killed mid-write are removed by the next trainer of that config."""
     path, ckpt = records.record_path(TINY, tmp_path), T._checkpoint_path(TINY, tmp_path)
     ckpt.parent.mkdir(parents=True)
-    (tmp_path / f".{path.stem}.abc123.tmp").write_bytes(b"PK\x03")
+    (tmp_path / f".{path.name}.abc123.tmp").write_bytes(b"PK\x03")
     (ckpt.parent / f".{ckpt.name}.xyz.tmp").write_bytes(b"half")
     keep = tmp_path / ".other-config.abc.tmp"
     keep.write_bytes(b"x")
