@@ -6,5 +6,6 @@ from .metrics import (effective_rank, feature_ranks, linear_probe, linear_probes
 from .model import MLP, make_mlp
 from .records import RecordError, Run, list_records, load, save
 from .train import load_or_train, train
+from .batched import bench_batched, train_batched
 
 __version__ = "0.1.0"
