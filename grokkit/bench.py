@@ -24,6 +24,7 @@ from .config import RunConfig
 from .data import load_mnist
 from .metrics import loss_and_accuracy, snapshot, weight_norms
 from .model import make_mlp
+from .train import _step_fn
 
 
 def _timeit(fn, reps: int, warmup: int = 2) -> float:
@@ -98,23 +99,20 @@ def reference_pieces(cfg: RunConfig, steps: int, device="cpu") -> dict:
 
 # ---- (b) grokkit ------------------------------------------------------------------------------------
 def grokkit_pieces(cfg: RunConfig, steps: int, device="cpu") -> dict:
-    """The same three pieces as grokkit.train runs them (same code paths: train.py's step, metrics.py)."""
+    """The same three pieces as grokkit.train runs them (same code: train.py's _step_fn, metrics.py)."""
     dtype = getattr(torch, cfg.dtype)
     x_train, y_train, x_test, y_test = load_mnist(cfg.n_train, device=device, dtype=dtype)
     x_test64 = x_test.double()
     targets = F.one_hot(y_train, 10).to(dtype)
     model = make_mlp(cfg.depth, cfg.width, cfg.alpha, cfg.seed, dtype=dtype, device=device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
+    train_step = _step_fn(model, opt, x_train, targets, cfg.batch_size)  # the very step train() runs
     order = torch.randperm(cfg.n_train)
     state = {"j": 0}
 
     def step():
         j = state["j"] = (state["j"] + 1) % (cfg.n_train // cfg.batch_size)
-        idx = order[j * cfg.batch_size:(j + 1) * cfg.batch_size]
-        loss = F.mse_loss(model(x_train[idx]), targets[idx])
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        train_step(order[j * cfg.batch_size:(j + 1) * cfg.batch_size])
 
     def evaluate():
         loss_and_accuracy(model, x_train, y_train)

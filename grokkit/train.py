@@ -42,6 +42,79 @@ def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
     return torch.randperm(n, generator=g)
 
 
+# torch's private fused AdamW kernel (what opt.step() runs when fused=True), called without opt.step()'s
+# Python overhead; a torch without it (or a non-fused optimizer) takes the public opt.step() path.
+FUSED_ADAMW = hasattr(torch, "_fused_adamw_")
+
+
+def _step_fn(model, opt, x_train: torch.Tensor, targets: torch.Tensor, batch_size: int):
+    """One training step as a closure, step(idx) -> the batch loss (0-d tensor): train() and `grokkit bench`
+    run this one piece of code.
+
+    Written out for the MLP instead of autograd: at batch 200 on a CPU the matmuls are the only real work,
+    and autograd's graph, the allocator, out-of-place elementwise ops and opt.step()'s Python cost ~10% on
+    top of them (2 cores). Every activation and gradient lives in a buffer allocated once, the matmuls
+    write into it (out=), ReLU runs in place. The formulas are autograd's own -- Linear y = a Wᵀ + b:
+    dW = gᵀa, db = Σ_batch g, da = g W; ReLU: threshold_backward on its output; MSELoss (mean):
+    2 (out - y) / numel -- and the update is the kernel opt.step() runs (fused AdamW) on the optimizer's
+    own state, so the history is bit-identical to the autograd loop and checkpoints are unchanged.
+    """
+    Ws = [layer.weight for layer in model.layers]
+    bs = [layer.bias for layer in model.layers]
+    params = list(model.parameters())  # W0, b0, W1, b1, ...: the optimizer's order
+    for p in params:
+        p.grad = torch.zeros_like(p)  # written in place every step; nothing zeroes them
+    kw = dict(dtype=x_train.dtype, device=x_train.device)
+    acts = [torch.empty(batch_size, W.shape[0], **kw) for W in Ws]  # each layer's output (after ReLU)
+    grads = [torch.empty(batch_size, W.shape[0], **kw) for W in Ws]  # dL/d(each layer's pre-activation)
+    xb, yb = torch.empty(batch_size, x_train.shape[1], **kw), torch.empty(batch_size, targets.shape[1], **kw)
+    fused = FUSED_ADAMW and bool(opt.param_groups[0].get("fused"))
+    views = {}  # rows -> the buffers' leading rows (the short last batch of an epoch has its own views)
+    state = []
+
+    def adamw():
+        if not state:
+            if not opt.state or not fused:  # first step of a fresh run: torch creates its state
+                opt.step()
+                return
+            st = [opt.state[p] for p in params]
+            state.extend(([s["exp_avg"] for s in st], [s["exp_avg_sq"] for s in st], [s["step"] for s in st]))
+        exp_avgs, exp_avg_sqs, steps = state
+        g = opt.param_groups[0]  # train()'s AdamW: one group, amsgrad and maximize off
+        torch._foreach_add_(steps, 1)  # what torch.optim's fused AdamW does, minus its per-call Python
+        torch._fused_adamw_(params, [p.grad for p in params], exp_avgs, exp_avg_sqs, [], steps, lr=g["lr"],
+                            beta1=g["betas"][0], beta2=g["betas"][1], weight_decay=g["weight_decay"],
+                            eps=g["eps"], amsgrad=False, maximize=False)
+
+    @torch.no_grad()
+    def step(idx):
+        m = len(idx)
+        if m not in views:
+            views[m] = (xb[:m], yb[:m], [a[:m] for a in acts], [g[:m] for g in grads])
+        x, y, A, G = views[m]
+        torch.index_select(x_train, 0, idx, out=x)
+        torch.index_select(targets, 0, idx, out=y)
+        a = x
+        for i, (W, b) in enumerate(zip(Ws, bs)):
+            a = torch.addmm(b, a, W.t(), out=A[i])
+            if i < len(Ws) - 1:
+                a.clamp_min_(0)  # ReLU in place: its output is all the backward needs
+        g = torch.sub(a, y, out=G[-1])
+        loss = g.square().mean()  # nn.MSELoss(): mean over batch x 10
+        g.mul_(2 / g.numel())
+        for i in range(len(Ws) - 1, -1, -1):
+            a_in = A[i - 1] if i else x
+            torch.mm(g.t(), a_in, out=Ws[i].grad)
+            torch.sum(g, 0, out=bs[i].grad)
+            if i:
+                g = torch.mm(g, Ws[i], out=G[i - 1])
+                torch.ops.aten.threshold_backward.grad_input(g, a_in, 0, grad_input=g)
+        adamw()
+        return loss
+
+    return step
+
+
 def _versions() -> dict:
     import sys
 
@@ -156,6 +229,7 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
         return all(bool(torch.isfinite(p).all()) for p in model.parameters())
 
     model.train()
+    step = _step_fn(model, opt, x_train, targets, bs)  # after the checkpoint's state is loaded
     order, loss = None, None
     s = start
     for s in range(start, config.steps):
@@ -182,12 +256,7 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
         epoch, j = divmod(s, per_epoch)
         if order is None or j == 0:
             order = epoch_order(config.seed, epoch, n).to(device)
-        idx = order[j * bs:(j + 1) * bs]
-        out = model(x_train[idx])
-        loss = F.mse_loss(out, targets[idx])  # nn.MSELoss(): mean over batch x 10
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
+        loss = step(order[j * bs:(j + 1) * bs])
         if bar is not None and s % 100 == 0:
             bar.update(s + 1 - bar.n)
     else:

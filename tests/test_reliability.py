@@ -21,7 +21,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 
 from grokkit import records
 from grokkit.__main__ import main
@@ -193,14 +192,22 @@ def test_nan_between_evaluations_stops_the_run(tmp_path, monkeypatch):
     """A NaN injected into the loss at step 199, far from any log step: the cheap loss check stops the run
     within NAN_CHECK_EVERY steps (before: the rank snapshot at step 200 crashed in the SVD, losing the run)."""
     cfg = TINY.replace(steps=400, rank_every=100)  # rank steps 100, 200, 300: 200 and 300 are not log steps
-    orig, calls = F.mse_loss, []
+    orig, calls = T._step_fn, []
 
-    def poisoned(out, target):
-        calls.append(1)
-        loss = orig(out, target)
-        return loss * float("nan") if len(calls) == 200 else loss  # the 200th training step is step 199
+    def poisoned(model, *args):
+        step = orig(model, *args)
 
-    monkeypatch.setattr(F, "mse_loss", poisoned)
+        def poisoned_step(idx):
+            calls.append(1)
+            loss = step(idx)
+            if len(calls) == 200:  # the 200th training step is step 199: its loss and the weights turn NaN
+                with torch.no_grad():
+                    model.layers[0].weight[0, 0] = float("nan")
+                return loss * float("nan")
+            return loss
+        return poisoned_step
+
+    monkeypatch.setattr(T, "_step_fn", poisoned)
     items = []
     orig_item = torch.Tensor.item
     monkeypatch.setattr(torch.Tensor, "item", lambda t: items.append(1) or orig_item(t))
@@ -216,17 +223,21 @@ def test_nan_weights_before_checkpoint_are_not_saved(tmp_path, monkeypatch):
     """Weights poisoned at step 220; the first checkpoint, due at step 250 (no evaluation or loss check
     between), is not written: the run stops there instead of saving NaN weights."""
     cfg = TINY.replace(steps=400, checkpoint_every=250)
-    orig_step, n = torch.optim.AdamW.step, []
+    orig, n = T._step_fn, []
 
-    def step(self, *a, **k):
-        n.append(1)
-        r = orig_step(self, *a, **k)
-        if len(n) == 221:
-            with torch.no_grad():
-                self.param_groups[0]["params"][0][0, 0] = float("inf")
-        return r
+    def poisoned(model, *args):
+        step = orig(model, *args)
 
-    monkeypatch.setattr(torch.optim.AdamW, "step", step)
+        def poisoned_step(idx):
+            n.append(1)
+            loss = step(idx)
+            if len(n) == 221:
+                with torch.no_grad():
+                    model.layers[0].weight[0, 0] = float("inf")
+            return loss
+        return poisoned_step
+
+    monkeypatch.setattr(T, "_step_fn", poisoned)
     ckpt = tmp_path / "c.pt"
     run = T.train(cfg, progress=False, checkpoint_path=ckpt)
     assert run.meta["diverged_at"] == 250 and not ckpt.exists()
