@@ -138,15 +138,32 @@ def linear_probe(h_train, y_train, h_test, y_test, seed: int, epochs: int = 30) 
     return float(linear_probes(h_train[:, None], y_train, h_test[:, None], y_test, seed, epochs)[0])
 
 
-def _stack_features(m64, x, groups):
-    """Every layer's features over x written straight into one (n, L, d) float64 buffer per width group
-    (no intermediate copies: peak memory is the buffers themselves)."""
-    bufs = {d: x.new_empty((len(x), len(ids), d), dtype=torch.float64) for d, ids in groups.items()}
-    slot = {i: (d, k) for d, ids in groups.items() for k, i in enumerate(ids)}
+PROBE_BUFFER_BYTES = 1 << 30  # features of one probe batch of layers (train + test, float64) stay under 1 GiB
+
+
+def _stack_features(m64, x, ids):
+    """The features of layers `ids` (one width) over x, written straight into one (n, len(ids), d) float64
+    buffer: no intermediate copies, so peak memory is the buffer itself."""
+    buf = None
     for i, h in enumerate(m64.features(x.double())):
-        d, k = slot[i]
-        bufs[d][:, k] = h
-    return bufs
+        if i in ids:
+            if buf is None:
+                buf = h.new_empty((len(x), len(ids), h.shape[1]))
+            buf[:, ids.index(i)] = h
+        if i >= ids[-1]:
+            break
+    return buf
+
+
+def _probe_batches(widths, n_rows: int):
+    """Layers of one width are probed together (one batched head); a group whose features would pass
+    PROBE_BUFFER_BYTES is split, so memory stays bounded at any N and depth (e.g. N = 60000, depth 24)."""
+    out = []
+    for d in sorted(set(widths)):
+        ids = [i for i, w in enumerate(widths) if w == d]
+        per = max(1, PROBE_BUFFER_BYTES // (n_rows * d * 8))
+        out += [(d, k, ids[j:j + per]) for k, j in enumerate(range(0, len(ids), per))]
+    return out
 
 
 @torch.no_grad()
@@ -155,19 +172,14 @@ def snapshot(model, x_test, y_test=None, x_train=None, y_train=None, probe_seed:
     """One rank snapshot over `x_test` (and linear probes when `probe_seed` is given), in float64
     (PAPER §2.2): (rank, robust_rank, eff_rank, probe_acc or None), each an array over Linear layers."""
     m64 = _float64_copy(model)
-    if probe_seed is None:  # rank only: one layer at a time
-        ranks = [rank_of(h) for h in m64.features(x_test.double())]
-        return (*[np.array([o[i] for o in ranks]) for i in range(3)], None)
+    ranks = [rank_of(h) for h in m64.features(x_test.double())]  # one layer at a time
+    cols = [np.array([o[i] for o in ranks]) for i in range(3)]
+    if probe_seed is None:
+        return (*cols, None)
     widths = [layer.out_features for layer in m64.layers]
-    groups = {d: [i for i, w in enumerate(widths) if w == d] for d in sorted(set(widths))}
-    test = _stack_features(m64, x_test, groups)
-    ranks = [None] * len(widths)
-    for d, ids in groups.items():
-        for k, i in enumerate(ids):
-            ranks[i] = rank_of(test[d][:, k])
-    train = _stack_features(m64, x_train, groups)
     probes = np.zeros(len(widths))
-    for d, ids in groups.items():  # layers of one width are probed together
-        probes[ids] = linear_probes(train.pop(d), y_train, test.pop(d), y_test, seed=probe_seed + d,
-                                    epochs=probe_epochs)
-    return (*[np.array([o[i] for o in ranks]) for i in range(3)], probes)
+    for d, k, ids in _probe_batches(widths, len(x_train) + len(x_test)):
+        probes[ids] = linear_probes(_stack_features(m64, x_train, ids), y_train,
+                                    _stack_features(m64, x_test, ids), y_test,
+                                    seed=probe_seed + d + 1000 * k, epochs=probe_epochs)
+    return (*cols, probes)
