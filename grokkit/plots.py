@@ -199,14 +199,16 @@ def tunnel(runs):
     """Figs 3/4: the final feature rank of every layer, one line per run in its depth's colour, with the
     "rank lower than 300" tunnel threshold [DG Fig 3/4 captions]; the legend gives each tunnel length."""
     fig, ax = plt.subplots(figsize=(7, 4))
-    threshold = _threshold(runs[0])
     for run in runs:
         r = np.asarray(run.history["rank"])[-1]
         n = tunnel_length(r, _threshold(run))
         ax.plot(np.arange(1, len(r) + 1), r, "o-", color=depth_color(run.config.depth),
                 label=f"{label(run)}: tunnel {n} layer{'s' * (n != 1)}")
-    ax.axhline(threshold, color="0.3", ls="--", lw=1)
-    ax.text(1, threshold, f" tunnel threshold: rank < {threshold:g}", va="bottom", fontsize=8, color="0.3")
+    for threshold in sorted({_threshold(run) for run in runs}):  # stand-ins (width 32) get a scaled threshold
+        who = "" if len({_threshold(run) for run in runs}) == 1 else (
+            " (stand-ins)" if all(is_stand_in(r) for r in runs if _threshold(r) == threshold) else " (full scale)")
+        ax.axhline(threshold, color="0.3", ls="--", lw=1)
+        ax.text(1, threshold, f" tunnel threshold: rank < {threshold:g}{who}", va="bottom", fontsize=8, color="0.3")
     ax.set_xlabel("layer (1 = first Linear, last = 10-d output)")
     ax.set_ylabel("feature rank at the last step")
     ax.legend(fontsize=8)
