@@ -20,7 +20,6 @@ from __future__ import annotations
 import math
 import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -29,7 +28,7 @@ from .data import load_mnist
 from .metrics import snapshot
 from .model import make_mlp
 from .records import Run
-from .train import NAN_CHECK_EVERY, SCALARS, _versions, epoch_order
+from .train import NAN_CHECK_EVERY, SCALARS, _versions, epoch_order, history_arrays
 
 BETAS, EPS = (0.9, 0.999), 1e-8  # torch.optim.AdamW's defaults, as in the authors' code (PAPER §1.2)
 PLAN_STEPS = 1000                # batch indices are planned this many steps at a time
@@ -195,18 +194,6 @@ def weight_norms(params):
     return torch.stack(sq).sum(0).sqrt().tolist(), (sq[-2] + sq[-1]).sqrt().tolist()
 
 
-def _history(hist, snaps) -> dict:
-    """train.py's record layout: same keys, dtypes and shapes."""
-    history = {k: np.array(v, dtype=np.int64 if k == "step" else np.float64) for k, v in hist.items()}
-    history["rank_step"] = np.array(snaps["rank_step"], dtype=np.int64)
-    for k in ("rank", "robust_rank", "eff_rank"):
-        history[k] = np.array(snaps[k], dtype=np.float64 if k == "eff_rank" else np.int64)
-    if snaps["probe_step"]:
-        history["probe_step"] = np.array(snaps["probe_step"], dtype=np.int64)
-        history["probe_acc"] = np.array(snaps["probe_acc"], dtype=np.float64)
-    return history
-
-
 # ---- the trainer -----------------------------------------------------------------------------------
 def setup(configs):
     """Data, stacked parameters, AdamW state and the step function of a batch."""
@@ -328,7 +315,7 @@ def train_batched(configs: list[RunConfig], progress: bool = True) -> list[Run]:
         if device.startswith("cuda"):
             meta["gpu"] = torch.cuda.get_device_name(device)
             meta["cuda_graph"] = True
-        runs.append(Run(config=cfg, history=_history(hist[m], snaps[m]), meta=meta))
+        runs.append(Run(config=cfg, history=history_arrays(hist[m], snaps[m]), meta=meta))
     return runs
 
 

@@ -115,6 +115,18 @@ def _step_fn(model, opt, x_train: torch.Tensor, targets: torch.Tensor, batch_siz
     return step
 
 
+def history_arrays(hist: dict, snaps: dict) -> dict:
+    """The record layout: scalars on the evaluation schedule, snapshots x layers for ranks and probes."""
+    history = {k: np.array(v, dtype=np.int64 if k == "step" else np.float64) for k, v in hist.items()}
+    history["rank_step"] = np.array(snaps["rank_step"], dtype=np.int64)
+    for k in ("rank", "robust_rank", "eff_rank"):
+        history[k] = np.array(snaps[k], dtype=np.float64 if k == "eff_rank" else np.int64)
+    if snaps["probe_step"]:
+        history["probe_step"] = np.array(snaps["probe_step"], dtype=np.int64)
+        history["probe_acc"] = np.array(snaps["probe_acc"], dtype=np.float64)
+    return history
+
+
 def _versions() -> dict:
     import sys
 
@@ -271,13 +283,7 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
     if stop_after is not None and s < config.steps and diverged_at is None:
         return None  # interrupted on purpose (tests of resume); the checkpoint holds the state
 
-    history = {k: np.array(v, dtype=np.int64 if k == "step" else np.float64) for k, v in hist.items()}
-    history["rank_step"] = np.array(snaps["rank_step"], dtype=np.int64)
-    for k in ("rank", "robust_rank", "eff_rank"):
-        history[k] = np.array(snaps[k], dtype=np.float64 if k == "eff_rank" else np.int64)
-    if snaps["probe_step"]:
-        history["probe_step"] = np.array(snaps["probe_step"], dtype=np.int64)
-        history["probe_acc"] = np.array(snaps["probe_acc"], dtype=np.float64)
+    history = history_arrays(hist, snaps)
     meta = {"versions": _versions(), "device": device, "dtype": config.dtype,
             "threads": torch.get_num_threads(), "wall_time_s": wall0 + time.perf_counter() - t0,
             "diverged_at": diverged_at, "resumed_from": start or None}
