@@ -220,6 +220,8 @@ def test_claim_1_contradicted():
 def test_claim_2_contradicted():
     v = contradicted(2, {(4, 5000, 0.01): dict(stages=((30000, 0.8),))})
     assert v.verdict == "not reproduced" and v.numbers["grok_delay"][4] > v.numbers["grok_delay"][12]
+    at_fit = v.numbers["test_acc_at_fit"]  # the secondary number: reported beside the verdict, never deciding it
+    assert set(at_fit) == {4, 8, 12} and all(0 <= a <= 1 for a in at_fit.values())
 
 
 def test_claim_3_contradicted():
