@@ -5,7 +5,8 @@ roofline, measured side by side in one process, projected to a full 1e5-step run
     under an infinite cycle(), `model.to(device)` every step, four batch-50 DataLoader passes for train/test
     loss and accuracy at each log point, the rank by forward hooks over the test set in batches of 256;
 (b) grokkit.train's pieces on the same work (its training step, its evaluation, its rank snapshot);
-(c) the floor: the FLOPs of one training step at the matmul throughput measured on the same shapes.
+(c) the floor: the FLOPs of one training step at the matmul throughput measured on the same shapes;
+and a profile of (b)'s training step (matmuls / AdamW / the rest), which says what keeps it off the floor.
 Linear probes are left out of both (the same protocol in both; they cost the same order in each).
 """
 from __future__ import annotations
@@ -98,11 +99,10 @@ def reference_pieces(cfg: RunConfig, steps: int, device="cpu") -> dict:
 
 
 # ---- (b) grokkit ------------------------------------------------------------------------------------
-def grokkit_pieces(cfg: RunConfig, steps: int, device="cpu") -> dict:
-    """The same three pieces as grokkit.train runs them (same code: train.py's _step_fn, metrics.py)."""
+def _grokkit_setup(cfg: RunConfig, device="cpu"):
+    """grokkit.train's model, data and training step (train.py's _step_fn) for cfg, cycling over one epoch."""
     dtype = getattr(torch, cfg.dtype)
     x_train, y_train, x_test, y_test = load_mnist(cfg.n_train, device=device, dtype=dtype)
-    x_test64 = x_test.double()
     targets = F.one_hot(y_train, 10).to(dtype)
     model = make_mlp(cfg.depth, cfg.width, cfg.alpha, cfg.seed, dtype=dtype, device=device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
@@ -113,6 +113,14 @@ def grokkit_pieces(cfg: RunConfig, steps: int, device="cpu") -> dict:
     def step():
         j = state["j"] = (state["j"] + 1) % (cfg.n_train // cfg.batch_size)
         train_step(order[j * cfg.batch_size:(j + 1) * cfg.batch_size])
+
+    return model, step, (x_train, y_train, x_test, y_test)
+
+
+def grokkit_pieces(cfg: RunConfig, steps: int, device="cpu") -> dict:
+    """The same three pieces as grokkit.train runs them (same code: train.py's _step_fn, metrics.py)."""
+    model, step, (x_train, y_train, x_test, y_test) = _grokkit_setup(cfg, device)
+    x_test64 = x_test.double()
 
     def evaluate():
         loss_and_accuracy(model, x_train, y_train)
@@ -147,6 +155,29 @@ def matmul_floor(cfg: RunConfig, reps: int = 50) -> float:
     return total
 
 
+MATMUL_OPS = ("aten::mm", "aten::addmm")
+ADAMW_OPS = ("aten::_fused_adamw_",)
+
+
+def step_profile(cfg: RunConfig, steps: int = 50, device="cpu") -> dict:
+    """Where grokkit's training step spends its time: self CPU time per op (torch.profiler) over `steps`
+    steps, per step, grouped into the matmuls, the AdamW kernel and everything else."""
+    from torch.profiler import profile
+
+    _, step, _ = _grokkit_setup(cfg, device)
+    for _ in range(5):
+        step()
+    with profile() as prof:
+        for _ in range(steps):
+            step()
+    ops = {e.key: e.self_cpu_time_total / 1e6 / steps for e in prof.key_averages()}
+    matmul = sum(v for k, v in ops.items() if k in MATMUL_OPS)
+    adamw = sum(v for k, v in ops.items() if k in ADAMW_OPS)
+    total = sum(ops.values())
+    top = sorted(ops.items(), key=lambda kv: -kv[1])[:8]
+    return {"total_s": total, "matmul_s": matmul, "adamw_s": adamw, "other_s": total - matmul - adamw, "top": top}
+
+
 def peak_rss_mib(depth: int = 12, n_train: int = 7000) -> float:
     """Peak RSS of a short run with a rank snapshot over the 10k test set, measured in a fresh process."""
     code = (f"import grokkit,resource;grokkit.train(grokkit.RunConfig(depth={depth},n_train={n_train},steps=20,"
@@ -163,7 +194,7 @@ def projection(p: dict, cfg: RunConfig) -> float:
     return cfg.steps * p["step"] + n_eval * p["eval"] + n_rank * p["rank"]
 
 
-def bench(depth=12, n_train=5000, steps=200, device="cpu", memory=True) -> dict:
+def bench(depth=12, n_train=5000, steps=200, device="cpu", memory=True, profile=True) -> dict:
     paper = RunConfig(depth=depth, n_train=n_train)
     ref = reference_pieces(paper, steps, device)
     ours = grokkit_pieces(paper, steps, device)
@@ -177,6 +208,9 @@ def bench(depth=12, n_train=5000, steps=200, device="cpu", memory=True) -> dict:
                           "floor": paper.steps * floor}}
     res["speedup_full_run"] = res["full_run_s"]["reference"] / res["full_run_s"]["grokkit"]
     res["speedup_step"] = ref["step"] / ours["step"]
+    if profile:
+        res["profile"] = step_profile(paper, device=device)
+        res["profile"]["matmul_vs_floor"] = floor / res["profile"]["matmul_s"]  # the matmuls in situ vs alone
     if memory:
         res["peak_rss_mib_d12_n7000"] = peak_rss_mib(12, 7000)
     return res
@@ -198,6 +232,14 @@ def report(r: dict) -> str:
         f"({r['step_gflop']:.2f} GFLOP/step at {r['step_gflop'] / r['floor_step_s']:.0f} GFLOP/s measured)",
         f"grokkit full run with the grid's rank every 667 steps: {f['grokkit_grid_schedule'] / 60:.1f} min",
     ]
+    if "profile" in r:
+        p = r["profile"]
+        lines.append(f"profile of grokkit's step (torch.profiler, self CPU per step): {p['total_s'] * 1e3:.2f} ms = "
+                     f"matmuls {p['matmul_s'] * 1e3:.2f} ({p['matmul_s'] / p['total_s']:.0%}; in situ at "
+                     f"{p['matmul_vs_floor']:.0%} of their isolated throughput) + AdamW {p['adamw_s'] * 1e3:.2f} "
+                     f"({p['adamw_s'] / p['total_s']:.0%}) + other ops {p['other_s'] * 1e3:.2f} "
+                     f"({p['other_s'] / p['total_s']:.0%})")
+        lines.append("  top ops: " + ", ".join(f"{k} {v * 1e3:.2f} ms" for k, v in p["top"][:5]))
     if "peak_rss_mib_d12_n7000" in r:
         lines.append(f"peak RSS, depth 12, N=7000, rank over 10k test images: {r['peak_rss_mib_d12_n7000']:.0f} MiB")
     return "\n".join(lines)

@@ -233,3 +233,29 @@ def test_cli_run_and_list(tmp_path):
     bad = subprocess.run(args[:4] + ["--depth", "0", "--results", str(tmp_path / "x")], capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.strip().count("\n") == 0 and "depth" in bad.stderr
     assert not (tmp_path / "x").exists()
+
+
+# ---- the benchmark (issue 3): numbers are measured, never asserted as speeds -------------------------------
+def test_step_flops_counts_every_matmul_but_the_first_input_gradient():
+    from importlib import import_module
+
+    bench = import_module("grokkit.bench")
+    cfg = RunConfig(depth=3, width=16, batch_size=2)  # 784 -> 16 -> 16 -> 10
+    forward = 2 * 2 * (784 * 16 + 16 * 16 + 16 * 10)
+    assert bench.step_flops(cfg) == 3 * forward - 2 * 2 * 784 * 16
+
+
+def test_bench_measures_all_three_loops_and_profiles_the_step():
+    from importlib import import_module
+
+    bench = import_module("grokkit.bench")
+    r = bench.bench(depth=2, n_train=400, steps=3, memory=False)
+    for loop in ("reference", "grokkit"):
+        assert all(r[loop][k] > 0 for k in ("step", "eval", "rank")), r[loop]
+    assert r["floor_step_s"] > 0 and r["roofline_fraction"] == r["floor_step_s"] / r["grokkit"]["step"]
+    assert r["speedup_full_run"] == r["full_run_s"]["reference"] / r["full_run_s"]["grokkit"]
+    p = r["profile"]
+    assert p["matmul_s"] > 0 and p["adamw_s"] > 0
+    assert math.isclose(p["matmul_s"] + p["adamw_s"] + p["other_s"], p["total_s"], rel_tol=1e-9)
+    text = bench.report(r)
+    assert "speed-up (b)/(a)" in text and "of the matmul roofline" in text and "matmuls" in text
