@@ -81,7 +81,7 @@ def feature_ranks(model, x) -> dict[str, np.ndarray]:
 
 def tunnel_length(ranks, threshold: int = TUNNEL_THRESHOLD, include_output: bool = True) -> int:
     """Number of layers whose rank is below `threshold` (300 in the paper). Whether the 10-d output layer
-    (rank <= 10) counts is not stated; the paper's tunnel of "1 layer" for d=4 suggests it does (PAPER §2.2)."""
+    (rank <= 10) counts is not stated (PAPER §2.2 guesses it does); the book reports both counts."""
     r = np.asarray(ranks)
     if not include_output:
         r = r[:-1]

@@ -306,16 +306,28 @@ def onset_table(runs, onsets, keys=tuple(ONSET_COLUMNS)) -> str:
 
 
 def tunnel_table(runs, paper: dict | None = None) -> str:
-    """Markdown table of tunnel lengths at the last step (output layer counted): paper-exact rank and the
-    tolerance-robust rank (rtol 1e-3), with the paper's value where given (paper = {depth: length})."""
-    head = "| run | tunnel (paper-exact rank) | tunnel (robust rank) | paper |\n|---|---|---|---|"
-    rows = []
+    """Markdown table of tunnel lengths at the last step -- paper-exact rank with and without the 10-d output layer,
+    and the tolerance-robust rank (rtol 1e-3) -- with the paper's value where given (paper = {depth: length}), then
+    one computed sentence: which way of counting matches the paper on the full-scale runs."""
+    head = ("| run | tunnel, output layer counted | tunnel, hidden layers only | tunnel, robust rank (output counted) "
+            "| paper |\n|---|---|---|---|---|")
+    rows, match = [], {"counted": 0, "hidden": 0, "of": 0}
     for r in runs:
-        exact = tunnel_length(np.asarray(r.history["rank"])[-1], _threshold(r))
+        final = np.asarray(r.history["rank"])[-1]
+        counted, hidden = tunnel_length(final, _threshold(r)), tunnel_length(final, _threshold(r), include_output=False)
         robust = tunnel_length(np.asarray(r.history["robust_rank"])[-1], _threshold(r))
-        p = (paper or {}).get(r.config.depth, "–")
-        rows.append(f"| {label(r)}{' (stand-in)' if is_stand_in(r) else ''} | {exact} | {robust} | {p} |")
-    return "\n".join([head] + rows)
+        p = (paper or {}).get(r.config.depth)
+        rows.append(f"| {label(r)}{' (stand-in)' if is_stand_in(r) else ''} | {counted} | {hidden} | {robust} "
+                    f"| {'–' if p is None else p} |")
+        if p is not None and not is_stand_in(r):
+            match["of"] += 1
+            match["counted"] += counted == p
+            match["hidden"] += hidden == p
+    text = "\n".join([head] + rows)
+    if match["of"]:
+        text += (f"\n\nOn the {match['of']} full-scale run(s) with a paper value, counting the output layer matches the "
+                 f"paper {match['counted']} time(s), counting hidden layers only {match['hidden']} time(s).")
+    return text
 
 
 def verdict_md(v) -> str:

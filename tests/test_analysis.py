@@ -326,3 +326,13 @@ def test_compare_rank_measures():
     assert c["rank"]["rank_descent_onset"] == 20010
     assert c["robust_rank"]["rank_descent_onset"] == 9338  # the robust rank drops by 100 at step 10005
     assert c["onset_diff"] == 9338 - 20010
+
+
+def test_tunnel_table_gives_both_counts_and_says_which_matches_the_paper():
+    from grokkit import plots
+
+    runs = [fake(depth=d, collapse=((0, 1), (100_000, 1))) for d in (4, 8, 12)]  # tunnels 1/3/6, output counted
+    text = plots.tunnel_table(runs, {4: 1, 8: 3, 12: 6})
+    rows = [line.split("|")[2:4] for line in text.splitlines()[2:5]]
+    assert [[int(x) for x in r] for r in rows] == [[1, 0], [3, 2], [6, 5]]
+    assert "counting the output layer matches the paper 3 time(s), counting hidden layers only 0 time(s)" in text
