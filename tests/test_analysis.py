@@ -319,6 +319,13 @@ def test_compare_dtypes():
     assert c["onset_diff"]["t_fit"] == 0 and c["onset_diff"]["rank_descent_onset"] == 667
     assert 0.3 < c["max_abs_test_acc_diff"] < 0.75 and c["phase"] == ["grokking", "grokking"]
     assert A.compare_dtypes([r32]) == {"missing": ["d12_w400_n2000_a8_wd0.01_s0_f64"]}
+    assert c["keeps_behaviour"] and all(c["checks"].values())  # 1000 steps apart on a 30k onset: the same run
+    late = fake(n=2000, stages=((60000, 0.75),), collapse=fall_at(58025), dtype="float64")  # generalizes 2x later
+    c = A.compare_dtypes([r32, late])
+    assert not c["keeps_behaviour"] and not c["checks"]["t_gen within DTYPE_ONSET"] and c["checks"]["same phase"]
+    fails = fake(n=2000, stages=((30000, 0.3),), collapse=fall_at(28014), dtype="float64")  # stops at 0.4
+    c = A.compare_dtypes([r32, fails])
+    assert not c["keeps_behaviour"] and not c["checks"]["final test acc within DTYPE_ACC"]
 
 
 def test_compare_rank_measures():
