@@ -249,6 +249,16 @@ def test_claim_7_contradicted():
     assert v.verdict == "not reproduced" and v.numbers["rank_double_descent"] is None
 
 
+def test_claim_7_needs_the_second_descent_at_a_second_surge():
+    # fall, rise, fall in the rank -- but one test surge only, long after the second fall (our d12 N=7000 run's shape)
+    v = contradicted(7, {(12, 7000, 0.01): dict(fit=88044, stages=((87000, 0.8),), collapse=dd_at(2668, 30682))})
+    assert v.numbers["rank_double_descent"] is not None and v.numbers["second_descent_lag"] is None
+    assert v.verdict == "not reproduced" and "one test surge only" in v.detail
+    # two surges, but the second fall comes 10k steps before the second surge
+    v = contradicted(7, {(12, 7000, 0.01): dict(collapse=dd_at(2668, 27352))})
+    assert v.verdict == "not reproduced" and abs(v.numbers["second_descent_lag"]) > v.numbers["tolerance"]
+
+
 def test_claim_8_contradicted():
     def probe(ps, depth):  # layer 0's probe never moves
         pa = np.repeat(np.interp(ps, STEP, 0.1 + 0.8 * sig(STEP, 15000, 150))[:, None], depth, 1)
