@@ -72,24 +72,18 @@ def _step_fn(model, opt, x_train: torch.Tensor, targets: torch.Tensor, batch_siz
     views = {}  # rows -> the buffers' leading rows (the short last batch of an epoch has its own views)
     state = []
 
-    def fast_adamw() -> bool:
-        """True once torch's AdamW state exists (its first opt.step() creates it) and the fused kernel is on."""
+    def adamw():
         if not state:
-            if not opt.state or not fused:
-                return False
+            if not opt.state or not fused:  # first step of a fresh run: torch creates its state
+                opt.step()
+                return
             st = [opt.state[p] for p in params]
             state.extend(([s["exp_avg"] for s in st], [s["exp_avg_sq"] for s in st], [s["step"] for s in st]))
-        return True
-
-    def adamw(i):
-        """Layer i's AdamW update (W_i, b_i), run as soon as its gradients exist: they are still in cache, and the
-        whole-model pass after the backward missed L3 (the step touches ~31 MB). Elementwise per parameter, so
-        the result is the same bits as one call over all parameters."""
         exp_avgs, exp_avg_sqs, steps = state
-        k = slice(2 * i, 2 * i + 2)
         g = opt.param_groups[0]  # train()'s AdamW: one group, amsgrad and maximize off
-        torch._fused_adamw_(params[k], [p.grad for p in params[k]], exp_avgs[k], exp_avg_sqs[k], [], steps[k],
-                            lr=g["lr"], beta1=g["betas"][0], beta2=g["betas"][1], weight_decay=g["weight_decay"],
+        torch._foreach_add_(steps, 1)  # what torch.optim's fused AdamW does, minus its per-call Python
+        torch._fused_adamw_(params, [p.grad for p in params], exp_avgs, exp_avg_sqs, [], steps, lr=g["lr"],
+                            beta1=g["betas"][0], beta2=g["betas"][1], weight_decay=g["weight_decay"],
                             eps=g["eps"], amsgrad=False, maximize=False)
 
     @torch.no_grad()
@@ -108,20 +102,14 @@ def _step_fn(model, opt, x_train: torch.Tensor, targets: torch.Tensor, batch_siz
         g = torch.sub(a, y, out=G[-1])
         loss = g.square().mean()  # nn.MSELoss(): mean over batch x 10
         g.mul_(2 / g.numel())
-        fast = fast_adamw()
-        if fast:
-            torch._foreach_add_(state[2], 1)  # what torch.optim's fused AdamW does, minus its per-call Python
         for i in range(len(Ws) - 1, -1, -1):
             a_in = A[i - 1] if i else x
             torch.mm(g.t(), a_in, out=Ws[i].grad)
             torch.sum(g, 0, out=bs[i].grad)
             if i:
-                g = torch.mm(g, Ws[i], out=G[i - 1])  # with the old W_i: its update comes next
+                g = torch.mm(g, Ws[i], out=G[i - 1])
                 torch.ops.aten.threshold_backward.grad_input(g, a_in, 0, grad_input=g)
-            if fast:
-                adamw(i)
-        if not fast:  # first step of a fresh run (torch creates its state), or the fused kernel is off
-            opt.step()
+        adamw()
         return loss
 
     return step
