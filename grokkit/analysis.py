@@ -359,9 +359,12 @@ def probe_tracking(run: Run, o: dict) -> list[dict]:
         pre = int(np.searchsorted(ps, r["onset"], side="right")) - 1
         post = min(int(np.searchsorted(ps, r["end"], side="left")), len(ps) - 1)
         gains = pa[post] - pa[max(pre, 0)]
+        flat = np.flatnonzero(gains < PROBE_RISE)
         out.append({"onset": r["onset"], "probe_steps": [int(ps[max(pre, 0)]), int(ps[post])],
                     "layers_rose": int((gains >= PROBE_RISE).sum()), "layers": len(gains),
-                    "min_gain": float(gains.min())})
+                    "min_gain": float(gains.min()),
+                    # the layers that did not rise (1-based) and their probe accuracy before the rise
+                    "flat_layers": [int(i) + 1 for i in flat], "flat_before": [float(pa[max(pre, 0)][i]) for i in flat]})
     return out
 
 
@@ -647,7 +650,11 @@ def claim_8(runs) -> Verdict:
         oks += [t["layers_rose"] == t["layers"] for t in tr]
     total = sum(len(v) for v in nums.values())
     ok = None if total == 0 or not all("probe_step" in got[sp].history for sp in specs) else all(oks)
-    frac = ", ".join(f"N={n}: " + (", ".join(f"{t['layers_rose']}/{t['layers']} at {t['onset']}" for t in v)
+    def flat(t):
+        return "" if not t["flat_layers"] else (" (flat: layer " + ", ".join(
+            f"{i}, already at {a:.2f}" for i, a in zip(t["flat_layers"], t["flat_before"])) + ")")
+
+    frac = ", ".join(f"N={n}: " + (", ".join(f"{t['layers_rose']}/{t['layers']} at {t['onset']}{flat(t)}" for t in v)
                                    or "no rise") for n, v in nums.items())
     detail = f"d=12 layers whose probe gains ≥ {PROBE_RISE:.2f} across each test rise: {frac}."
     return _verdict(8, _decide(ok), nums, detail, got.values())

@@ -266,6 +266,8 @@ def test_claim_8_contradicted():
         return pa
     v = contradicted(8, {(12, 5000, 0.01): dict(probe=probe)})
     assert v.verdict == "not reproduced" and v.numbers[5000][0]["layers_rose"] == 11
+    assert v.numbers[5000][0]["flat_layers"] == [1] and v.numbers[5000][0]["flat_before"] == [0.9]
+    assert "flat: layer 1, already at 0.90" in v.detail
 
 
 def test_claim_9_contradicted():
