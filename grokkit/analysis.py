@@ -650,6 +650,7 @@ def claim_8(runs) -> Verdict:
         oks += [t["layers_rose"] == t["layers"] for t in tr]
     total = sum(len(v) for v in nums.values())
     ok = None if total == 0 or not all("probe_step" in got[sp].history for sp in specs) else all(oks)
+
     def flat(t):
         return "" if not t["flat_layers"] else (" (flat: layer " + ", ".join(
             f"{i}, already at {a:.2f}" for i, a in zip(t["flat_layers"], t["flat_before"])) + ")")
