@@ -44,6 +44,7 @@ FIT_ACC = 0.99        # t_fit: "first logged step with train accuracy ≥ 99%" (
 SMOOTH = 3            # test acc is median-filtered over 3 logged points first: one noisy eval makes no rise
 RISE_MIN = 0.05       # a rise: test acc climbs ≥ 5 points from one level to the next ("rises ≥ 5 points")
 BAND = 0.02           # plateau band and departure band: "|Δacc| < 2 points"
+FLAT_RATIO = 1 / 3    # a plateau between two rises climbs ≤ 1/3 as fast (per decade) as the slower rise: a pause
 PLATEAU_FRAC = 0.10   # a plateau lasts "≥ ~10% of training" -- on the log axis below (0.3 decade at 1e5: a doubling)
 LOG_DECADES = 3       # the log axis spans the last 3 decades of training (steps < steps/1000 clipped to it)
 PLATEAU_POINTS = 3    # ... and holds at least 3 logged points (the schedule has no point between 140 and 667)
@@ -158,25 +159,45 @@ def plateaus(step, v, total: int, band: float = BAND, frac: float = PLATEAU_FRAC
 def rises(step, acc, total: int):
     """Rises of (median-smoothed) test accuracy: the accuracy levels are the start, each plateau (its median)
     and the end; a rise is a climb of ≥ RISE_MIN between two consecutive levels, so two rises are always
-    separated by a plateau. Each rise: onset (the last logged step still within BAND of the lower level, i.e.
-    "the first step after which test accuracy rises"), mid (first step at half the climb), end (first step
-    within BAND of the upper level), lo, hi, gain."""
+    separated by a plateau. A plateau that separates two rises must be a pause: on the log axis it climbs at
+    most FLAT_RATIO times as fast as the slower of the two rises; otherwise it is a slow stretch of one climb
+    and is dropped (an early creep of 0.13 -> 0.2 -> 0.25 over three octaves is one climb, not two stages).
+    Each rise: onset (the last logged step still within BAND of the lower level, i.e. "the first step after
+    which test accuracy rises"), mid (first step at half the climb), end (first step within BAND of the upper
+    level), lo, hi, gain."""
     step = np.asarray(step)
     a = smooth(acc)
-    ps = plateaus(step, a, total)
-    levels = [(0, 0, a[0])] + [(i, j, float(np.median(a[i:j + 1]))) for i, j in ps] + [(len(a) - 1, len(a) - 1, a[-1])]
-    out = []
-    for (_, i1, l0), (j0, _, l1) in zip(levels, levels[1:]):
-        if l1 - l0 < RISE_MIN or j0 <= i1:
-            continue
-        mid = next((k for k in range(i1 + 1, j0 + 1) if a[k] >= (l0 + l1) / 2), j0)
-        k = mid
-        while k - 1 > i1 and a[k - 1] > l0 + BAND:  # walk back to the knee (robust to earlier transient bumps)
-            k -= 1
-        end = next((k2 for k2 in range(mid, len(a)) if a[k2] >= l1 - BAND), j0)
-        out.append({"onset": int(step[k - 1]), "mid": int(step[mid]), "end": int(step[end]),
-                    "lo": float(l0), "hi": float(l1), "gain": float(l1 - l0)})
-    return out
+    x = _axis(step, total, "log")
+    levels = [(0, 0, a[0])] + [(i, j, float(np.median(a[i:j + 1]))) for i, j in plateaus(step, a, total)]
+    levels.append((len(a) - 1, len(a) - 1, a[-1]))
+    while True:
+        out = []  # (rise, index of its lower level, index of its upper level)
+        for k, ((_, i1, l0), (j0, _, l1)) in enumerate(zip(levels, levels[1:])):
+            if l1 - l0 < RISE_MIN or j0 <= i1:
+                continue
+            mid = next((m for m in range(i1 + 1, j0 + 1) if a[m] >= (l0 + l1) / 2), j0)
+            m = mid
+            while m - 1 > i1 and a[m - 1] > l0 + BAND:  # walk back to the knee (robust to earlier transient bumps)
+                m -= 1
+            end = next((e for e in range(mid, len(a)) if a[e] >= l1 - BAND), j0)
+            out.append(({"onset": int(step[m - 1]), "mid": int(step[mid]), "end": int(step[end]),
+                         "lo": float(l0), "hi": float(l1), "gain": float(l1 - l0)}, k, k + 1))
+        drop = None
+        for (r1, _, up), (r2, lo, _) in zip(out, out[1:]):
+            i, j = levels[up][0], levels[lo][1]  # the stretch between the two rises
+            pace = (a[j] - a[i]) / max(x[j] - x[i], 1e-9)
+            slower = min(r["gain"] / max(_x(r["end"], step, x) - _x(r["onset"], step, x), 1e-9) for r in (r1, r2))
+            if pace > FLAT_RATIO * slower:
+                drop = (up, lo)
+                break
+        if drop is None:
+            return [r for r, _, _ in out]
+        levels = levels[:drop[0]] + levels[drop[1] + 1:]
+
+
+def _x(t, step, x):
+    """The log-axis position of logged step t."""
+    return x[int(np.searchsorted(step, t))]
 
 
 def quantile_time(step, acc, q: float):

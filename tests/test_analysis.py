@@ -121,6 +121,20 @@ def test_short_pause_is_not_a_plateau():
     assert o["two_stage"] is False and len(o["rises"]) == 1
 
 
+def test_slow_early_creep_is_not_a_first_stage():
+    # the d4 N=5000 wd=0.005 record's shape: test acc creeps up at a steady pace per decade (0.13 at step 140,
+    # 0.2 by 2000) before the real climb; the creep's "flat" octave (1334-2668) is no pause -> one rise
+    r = fake(fit=6670, stages=((16000, 0.7),))
+    s = r.history["step"].astype(float)
+    creep = 0.127 + 0.064 * np.clip(np.log10(np.maximum(s, 140) / 140), 0, None)
+    r.history["test_acc"] = creep + 0.7 * sig(s, 16000, 0.1 * 16000)
+    o = A.onsets(r)
+    assert len(o["rises"]) == 1 and o["two_stage"] is False and o["phase"] == "grokking"
+    # the same levels with a true pause between (flat from 1334 to 8000) stay two stages
+    r.history["test_acc"] = 0.127 + 0.07 * sig(s, 700, 150) + 0.7 * sig(s, 16000, 0.05 * 16000)
+    assert A.onsets(r)["two_stage"] is True
+
+
 def test_fail_to_generalize_and_no_fit():
     assert A.onsets(fake(fit=1334, stages=((800, 0.2),)))["phase"] == "fail to generalize"
     assert A.onsets(fake(fit=200_000))["phase"] == "no fit"
