@@ -171,7 +171,7 @@ def rises(step, acc, total: int):
     levels = [(0, 0, a[0])] + [(i, j, float(np.median(a[i:j + 1]))) for i, j in plateaus(step, a, total)]
     levels.append((len(a) - 1, len(a) - 1, a[-1]))
     while True:
-        out = []  # (rise, index of its lower level, index of its upper level)
+        out = []  # (rise, index of its lower level, index of its upper level, its pace)
         for k, ((_, i1, l0), (j0, _, l1)) in enumerate(zip(levels, levels[1:])):
             if l1 - l0 < RISE_MIN or j0 <= i1:
                 continue
@@ -181,23 +181,17 @@ def rises(step, acc, total: int):
                 m -= 1
             end = next((e for e in range(mid, len(a)) if a[e] >= l1 - BAND), j0)
             out.append(({"onset": int(step[m - 1]), "mid": int(step[mid]), "end": int(step[end]),
-                         "lo": float(l0), "hi": float(l1), "gain": float(l1 - l0)}, k, k + 1))
+                         "lo": float(l0), "hi": float(l1), "gain": float(l1 - l0)},
+                        k, k + 1, (l1 - l0) / max(x[end] - x[m - 1], 1e-9)))  # its pace per log-axis unit
         drop = None
-        for (r1, _, up), (r2, lo, _) in zip(out, out[1:]):
+        for (_, _, up, pace1), (_, lo, _, pace2) in zip(out, out[1:]):
             i, j = levels[up][0], levels[lo][1]  # the stretch between the two rises
-            pace = (a[j] - a[i]) / max(x[j] - x[i], 1e-9)
-            slower = min(r["gain"] / max(_x(r["end"], step, x) - _x(r["onset"], step, x), 1e-9) for r in (r1, r2))
-            if pace > FLAT_RATIO * slower:
+            if (a[j] - a[i]) / max(x[j] - x[i], 1e-9) > FLAT_RATIO * min(pace1, pace2):
                 drop = (up, lo)
                 break
         if drop is None:
-            return [r for r, _, _ in out]
+            return [r for r, *_ in out]
         levels = levels[:drop[0]] + levels[drop[1] + 1:]
-
-
-def _x(t, step, x):
-    """The log-axis position of logged step t."""
-    return x[int(np.searchsorted(step, t))]
 
 
 def quantile_time(step, acc, q: float):
