@@ -110,7 +110,8 @@ def cmd_sweep(a) -> int:
 def cmd_bench(a) -> int:
     from .bench import main as bench_main
 
-    bench_main(depth=a.depth, n_train=a.n_train, steps=a.steps, threads=a.threads, json_out=a.json)
+    bench_main(depth=a.depth, n_train=a.n_train, steps=a.steps, threads=a.threads, json_out=a.json,
+               workers=a.workers)
     return 0
 
 
@@ -147,6 +148,8 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=200, help="training steps timed per loop")
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--json", default=None, help="also write the numbers here")
+    p.add_argument("--workers", type=int, default=0, metavar="P",
+                   help="instead: P single-thread processes vs one process with P threads (aggregate steps/s)")
     p.set_defaults(fn=cmd_bench)
     a = ap.parse_args(argv)
     try:

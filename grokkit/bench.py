@@ -7,6 +7,8 @@ roofline, measured side by side in one process, projected to a full 1e5-step run
 (b) grokkit.train's pieces on the same work (its training step, its evaluation, its rank snapshot);
 (c) the floor: the FLOPs of one training step at the matmul throughput measured on the same shapes;
 and a profile of (b)'s training step (matmuls / AdamW / the rest), which says what keeps it off the floor.
+`--workers P` measures instead how to spend P cores on a grid: one process with P threads against P single-thread
+processes timed over the same wall-clock window (aggregate steps/s).
 Linear probes are left out of both (the same protocol in both; they cost the same order in each).
 """
 from __future__ import annotations
@@ -216,6 +218,55 @@ def bench(depth=12, n_train=5000, steps=200, device="cpu", memory=True, profile=
     return res
 
 
+# ---- how to spend the cores: one process with P threads, or P single-thread processes ----------------
+_WORKER = """
+import sys, time, torch
+from grokkit.bench import _grokkit_setup
+from grokkit.config import RunConfig
+threads, depth, n_train, start, seconds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+torch.set_num_threads(threads)
+_, step, _ = _grokkit_setup(RunConfig(depth=depth, n_train=n_train))
+for _ in range(3):
+    step()
+time.sleep(max(0.0, start - time.time()))  # every worker starts timing at the same wall-clock moment
+n, t0 = 0, time.perf_counter()
+while time.perf_counter() - t0 < seconds:
+    step()
+    n += 1
+print(n / (time.perf_counter() - t0))
+"""
+
+
+def _run_workers(n_proc: int, threads: int, depth: int, n_train: int, seconds: float, lead: float) -> list[float]:
+    start = time.time() + lead  # room for every worker to load MNIST and warm up before the shared start
+    procs = [subprocess.Popen([sys.executable, "-c", _WORKER, str(threads), str(depth), str(n_train), str(start),
+                               str(seconds)], stdout=subprocess.PIPE, text=True) for _ in range(n_proc)]
+    rates = []
+    for p in procs:
+        out, _ = p.communicate()
+        if p.returncode:
+            raise RuntimeError(f"bench worker failed with exit code {p.returncode}")
+        rates.append(float(out.split()[-1]))
+    return rates
+
+
+def bench_workers(cores: int = 2, depth: int = 12, n_train: int = 5000, seconds: float = 20.0,
+                  lead: float = 15.0) -> dict:
+    """Aggregate training steps/s of grokkit's step (train.py's _step_fn) run as one process with `cores`
+    threads against `cores` single-thread processes timed over the same wall-clock window -- the choice
+    between `sweep paper --threads P` and P workers of `sweep paper --threads 1`. Measured back to back in
+    one call; evaluation and snapshots are left out of both."""
+    one = _run_workers(1, cores, depth, n_train, seconds, lead)
+    many = _run_workers(cores, 1, depth, n_train, seconds, lead)
+    out = {"config": RunConfig(depth=depth, n_train=n_train).name, "cores": cores, "seconds": seconds,
+           "one_process_steps_per_s": one[0], "single_thread_workers_steps_per_s": many,
+           "ratio": sum(many) / one[0]}
+    print(f"bench workers {out['config']}: 1 process x {cores} threads {one[0]:.1f} steps/s; {cores} processes x "
+          f"1 thread {' + '.join(f'{r:.1f}' for r in many)} = {sum(many):.1f} steps/s -> {out['ratio']:.2f}x "
+          f"aggregate throughput")
+    return out
+
+
 def report(r: dict) -> str:
     f = r["full_run_s"]
     lines = [
@@ -245,11 +296,14 @@ def report(r: dict) -> str:
     return "\n".join(lines)
 
 
-def main(depth=12, n_train=5000, steps=200, threads=0, json_out=None) -> None:
-    if threads:
-        torch.set_num_threads(threads)
-    r = bench(depth, n_train, steps)
-    print(report(r))
+def main(depth=12, n_train=5000, steps=200, threads=0, json_out=None, workers=0) -> None:
+    if workers:
+        r = bench_workers(workers, depth, n_train)
+    else:
+        if threads:
+            torch.set_num_threads(threads)
+        r = bench(depth, n_train, steps)
+        print(report(r))
     if json_out:
         with open(json_out, "w") as fh:
             json.dump(r, fh, indent=1)

@@ -261,6 +261,16 @@ def test_bench_measures_all_three_loops_and_profiles_the_step():
     assert "speed-up (b)/(a)" in text and "of the matmul roofline" in text and "matmuls" in text
 
 
+def test_bench_workers_times_each_worker_and_reports_the_aggregate_ratio():
+    from importlib import import_module
+
+    bench = import_module("grokkit.bench")
+    r = bench.bench_workers(cores=2, depth=2, n_train=400, seconds=0.3, lead=4.0)
+    assert r["one_process_steps_per_s"] > 0 and len(r["single_thread_workers_steps_per_s"]) == 2
+    assert all(v > 0 for v in r["single_thread_workers_steps_per_s"])
+    assert r["ratio"] == sum(r["single_thread_workers_steps_per_s"]) / r["one_process_steps_per_s"]
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_hand_written_step_equals_autograd_and_torch_adamw_bit_for_bit(dtype):
     """train.py's _step_fn (buffers, out= matmuls, per-layer fused AdamW) against the plain loop: autograd through
