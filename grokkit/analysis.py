@@ -62,6 +62,9 @@ RANK_DIFFER = 0.05    # claim 10: two rank curves "differ clearly" if the mean |
 PROBE_RISE = 0.02     # claim 8: a layer's probe "rises" with a test rise if it gains ≥ 2 points across it
 SIGNIF = 0.05         # claim 4: "significantly lower" first-stage accuracy = ≥ 5 points lower
 DELAY_MIN = 0.1       # claims 2, 15: deeper nets grok more if their grokking delay is ≥ 0.1 decade longer
+CONST_MSE = 0.09      # MSE of a constant predictor on one-hot targets of 10 balanced classes: 0.1·0.9² + 0.9·0.1²
+CONST_BAND = 0.03     # a stuck stretch: train MSE within 3 % of CONST_MSE and train acc < STUCK_ACC, ≥ 3 points long
+STUCK_ACC = 0.2
 # The dtype check (issue 3: "float32 ... must keep the paper's behaviour"). Two dtypes are two trajectories of one
 # seed that drift apart like two seeds, so "keeps the behaviour" is judged on what the claims read, not bit equality:
 DTYPE_ACC = 0.02      # final test accuracies within 2 points
@@ -876,6 +879,51 @@ def scoreboard_markdown(verdicts) -> str:
 
 
 # ---- robustness checks -----------------------------------------------------------------------------------
+def stuck(run: Run):
+    """The longest stretch (first, last logged step) where the network is a constant predictor: train MSE within
+    CONST_BAND of CONST_MSE and train accuracy < STUCK_ACC, for ≥ PLATEAU_POINTS logged points; None if never.
+    (The α=8 start is far from it: its MSE is ~1e11, so chance accuracy alone does not count.)"""
+    h = run.history
+    step = np.asarray(h["step"])
+    on = (np.abs(np.asarray(h["train_loss"]) / CONST_MSE - 1) <= CONST_BAND) & (np.asarray(h["train_acc"]) < STUCK_ACC)
+    best, i = None, 0
+    while i < len(on):
+        if not on[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(on) and on[j + 1]:
+            j += 1
+        if j - i + 1 >= PLATEAU_POINTS and (best is None or step[j] - step[i] > best[1] - best[0]):
+            best = (int(step[i]), int(step[j]))
+        i = j + 1
+    return best
+
+
+def seed_spread(runs, depth: int, n_train: int = 7000, weight_decay: float = 0.01, seeds=(0, 1, 2)) -> dict:
+    """How much of one config's story is its seed: per seed, the phase, onsets, final accuracy, tunnel and the
+    constant-predictor stretch (`stuck`), plus the range of each number over the seeds that are recorded."""
+    per, miss = {}, []
+    for sd in seeds:
+        r = pick(runs, depth, n_train, weight_decay, seed=sd)
+        if r is None:
+            miss.append(PAPER_BASE.replace(depth=depth, n_train=n_train, weight_decay=weight_decay, seed=sd).name)
+            continue
+        o = onsets(r)
+        per[sd] = {k: o[k] for k in ("phase", "t_fit", "t_gen", "t50", "final_test_acc", "rank_descent_onset",
+                                     "tunnel_hidden")}
+        per[sd]["stuck"] = stuck(r)
+        per[sd]["full_scale"] = full_scale(r)
+    spread = {}
+    for k in ("t_fit", "t_gen", "t50", "final_test_acc", "rank_descent_onset", "tunnel_hidden"):
+        vals = [v[k] for v in per.values() if v[k] is not None]
+        spread[k] = (min(vals), max(vals)) if vals else None
+    return _py({"depth": depth, "n_train": n_train, "weight_decay": weight_decay, "seeds": sorted(per),
+                "per_seed": per, "missing": miss, "range": spread,
+                "phases": sorted({v["phase"] for v in per.values()}),
+                "n_stuck": sum(v["stuck"] is not None for v in per.values())})
+
+
 def compare_dtypes(runs, depth: int = 12, n_train: int = 2000, weight_decay: float = 0.01) -> dict:
     """float32 vs float64 of one config (the grid's dtype check: d=12, N=2000, γ=0.01): max |Δ test acc| on the
     common logged steps, onset differences (f64 - f32), rank-curve differences, and keeps_behaviour: every check

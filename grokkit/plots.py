@@ -15,6 +15,7 @@ import io
 import matplotlib.pyplot as plt
 import numpy as np
 
+from .analysis import stands_for
 from .metrics import tunnel_length
 
 TRAIN, TEST = "tab:blue", "tab:orange"
@@ -36,7 +37,7 @@ def is_stand_in(run) -> bool:
 
 def label(run) -> str:
     """'d12, N=5000, γ=0.01' -- what the run stands for (the full-scale config for a stand-in)."""
-    c = run.meta.get("stands_for_config") or run.config.identity()
+    c = stands_for(run)
     extra = (f", seed {c['seed']}" if c["seed"] else "") + (f", {c['dtype']}" if c["dtype"] != "float32" else "")
     return f"d={c['depth']}, N={c['n_train']}, γ={c['weight_decay']:g}{extra}"
 
@@ -246,6 +247,37 @@ def norm_vs_rank(pairs):
     return fig
 
 
+SEED_STYLES = ("-", "--", ":", "-.")
+
+
+def seed_bands(rows):
+    """One panel per depth: every seed's train (blue) and test (orange) accuracy, one line style per seed, and
+    the min-max band of test accuracy over the seeds (where they share their logged steps). `rows` = [[run, ...]]."""
+    rows = [row for row in rows if row]
+    fig, axes = plt.subplots(1, max(len(rows), 1), figsize=(5.2 * max(len(rows), 1), 3.6), squeeze=False, sharey=True)
+    for ax, row in zip(axes[0], rows):
+        for i, run in enumerate(row):
+            ls, sd = SEED_STYLES[i % len(SEED_STYLES)], stands_for(run)["seed"]
+            x, tr, te = _pos(run.history["step"], run.history["train_acc"], run.history["test_acc"])
+            ax.plot(x, tr, color=TRAIN, ls=ls, lw=1.1, alpha=0.7, label=f"train, seed {sd}")
+            ax.plot(x, te, color=TEST, ls=ls, lw=1.3, label=f"test, seed {sd}")
+        steps = [np.asarray(r.history["step"]) for r in row]
+        if len(row) > 1 and all(np.array_equal(steps[0], s) for s in steps):
+            x, *te = _pos(steps[0], *(r.history["test_acc"] for r in row))
+            ax.fill_between(x, np.min(te, axis=0), np.max(te, axis=0), color=TEST, alpha=0.18, lw=0,
+                            label="test, min-max over seeds")
+        c = stands_for(row[0])
+        ax.set_title(f"d={c['depth']}, N={c['n_train']}, γ={c['weight_decay']:g}"
+                     + (" (stand-ins)" if any_stand_in(row) else ""), fontsize=10)
+        ax.set_ylim(0, 1.02)
+        ax.set_ylabel("accuracy")
+        _steps(ax)
+        ax.legend(loc="upper left", fontsize=7)
+    suptitle(fig, "Seed to seed: train and test accuracy of every recorded seed", [r for row in rows for r in row])
+    fig.tight_layout()
+    return fig
+
+
 def summary(run, size=(8.4, 3.0), dpi: int = 80):
     """The explorer's small figure for one run: accuracy and per-layer rank, side by side."""
     fig, (a, b) = plt.subplots(1, 2, figsize=size, dpi=dpi)
@@ -328,6 +360,36 @@ def tunnel_table(runs, paper: dict | None = None) -> str:
         text += (f"\n\nOn the {match['of']} full-scale run(s) with a paper value, counting the output layer matches the "
                  f"paper {match['counted']} time(s), counting hidden layers only {match['hidden']} time(s).")
     return text
+
+
+def seed_table(spreads) -> str:
+    """Markdown table of grokkit.analysis.seed_spread results (one row per depth and seed), then one computed
+    sentence per depth: the phases over its seeds, the range of t_fit and final test accuracy, and how many seeds
+    sit at a constant predictor for a stretch."""
+    head = ("| run | seed | phase | train fit (step) | generalization onset (step) | rank descent (step) | final test acc "
+            "| tunnel (hidden) | constant predictor (steps) |\n|---|---|---|---|---|---|---|---|---|")
+    rows, lines = [], []
+    for sp in spreads:
+        name = f"d={sp['depth']}, N={sp['n_train']}, γ={sp['weight_decay']:g}"
+        for sd, v in sp["per_seed"].items():
+            st = "–" if v["stuck"] is None else f"{v['stuck'][0]}–{v['stuck'][1]}"
+            rows.append(f"| {name}{'' if v['full_scale'] else ' (stand-in)'} | {sd} | {v['phase']} | {_fmt(v['t_fit'])} "
+                        f"| {_fmt(v['t_gen'])} | {_fmt(v['rank_descent_onset'])} | {v['final_test_acc']:.3f} "
+                        f"| {_fmt(v['tunnel_hidden'])} | {st} |")
+        n = len(sp["per_seed"])
+        if not n:
+            lines.append(f"- **{name}**: no seed recorded yet.")
+            continue
+        def span(k, f="{}"):
+            lo_hi = sp["range"][k]
+            if lo_hi is None:
+                return "–"
+            return f.format(lo_hi[0]) if lo_hi[0] == lo_hi[1] else f"{f.format(lo_hi[0])} to {f.format(lo_hi[1])}"
+        lines.append(f"- **{name}**, {n} seed{'s' * (n > 1)}: phase{'s' * (len(sp['phases']) > 1)} "
+                     f"{' / '.join(sp['phases'])}; train fit at step {span('t_fit')}; final test accuracy "
+                     f"{span('final_test_acc', '{:.3f}')}; a constant-predictor stretch in {sp['n_stuck']} of {n}."
+                     + (f" Not recorded yet: {', '.join(f'`{m}`' for m in sp['missing'])}." if sp["missing"] else ""))
+    return "\n".join([head] + rows) + "\n\n" + "\n".join(lines)
 
 
 def verdict_md(v) -> str:

@@ -120,6 +120,8 @@ PARAMS = {  # name -> (kind, low, high); "ints"/"floats" take one value or a lis
     "phase_depth": ("int", 2, MAX_DEPTH),             # multistage: the weight-decay phases (Fig 6/7)
     "phase_n_train": ("ints", 1, MNIST_TRAIN),
     "phase_weight_decay": ("floats", 0.0, 10.0),
+    "band_depth": ("ints", 2, MAX_DEPTH),             # multistage: the depths with extra seeds, and the seeds
+    "band_seeds": ("ints", 0, 2**31 - 1),
     "steps": ("int", 1, 10_000_000),
     "seed": ("int", 0, 2**31 - 1),
     "device": ("choice", ("auto", "cpu", "cuda")),

@@ -30,11 +30,11 @@ def dd_at(t1, t2):  # rank double descent: fall from 0 to t1, rise after t1, fal
 
 
 def fake(depth=12, n=5000, wd=0.01, fit=2001, stages=((20000, 0.8),), width=0.01, collapse=((0, 0), (100_000, 0)),
-         tunnel=None, floor=360.0, tfloor=150.0, wn=smooth_norm, lln=None, probe=None, dtype="float32"):
+         tunnel=None, floor=360.0, tfloor=150.0, wn=smooth_norm, lln=None, probe=None, dtype="float32", seed=0):
     """A fake Run: train acc 0.1 -> 0.5 at fit/2 -> 1.0 at `fit`; test acc 0.1 + sigmoids (center, gain) of
     width `width`·center; hidden ranks 400 - c(t)·(400 - final) with c from the `collapse` knots, the last
     tunnel-1 hidden layers falling to `tfloor`, the others to `floor`; output layer rank 10."""
-    cfg = PAPER_BASE.replace(depth=depth, n_train=n, weight_decay=wd, dtype=dtype)
+    cfg = PAPER_BASE.replace(depth=depth, n_train=n, weight_decay=wd, dtype=dtype, seed=seed)
     s = STEP.astype(float)
     train = np.where(s >= fit, 1.0, np.where(s >= fit / 2, 0.5, 0.1))
     test = 0.1 + sum(g * sig(s, c, width * c) for c, g in stages)
@@ -337,6 +337,37 @@ def test_verdict_is_a_dataclass_with_the_fields(good):
         A.claim(16, good)
 
 
+def with_stuck(run, lo, hi, loss=A.CONST_MSE, acc=0.11):
+    """The run with train loss `loss` and train accuracy `acc` at every logged step in [lo, hi]."""
+    h = dict(run.history)
+    on = (h["step"] >= lo) & (h["step"] <= hi)
+    h["train_loss"] = np.where(on, loss, h["train_loss"])
+    h["train_acc"] = np.where(on, acc, h["train_acc"])
+    return dataclasses.replace(run, history=h)
+
+
+def test_stuck_finds_the_longest_constant_predictor_stretch():
+    run = with_stuck(with_stuck(fake(), 10_000, 14_000), 30_000, 60_000, loss=A.CONST_MSE * 1.01)
+    on = STEP[(STEP >= 30_000) & (STEP <= 60_000)]
+    assert A.stuck(run) == (int(on[0]), int(on[-1]))
+    assert A.stuck(fake()) is None                                        # the fake's MSE is 1 - acc: never 0.09
+    assert A.stuck(with_stuck(fake(), 30_000, 31_000)) is None            # 2 logged points: too short
+    assert A.stuck(with_stuck(fake(), 30_000, 60_000, loss=0.5)) is None  # chance accuracy, but not constant
+    assert A.stuck(with_stuck(fake(), 30_000, 60_000, acc=0.5)) is None   # MSE 0.09, but it classifies
+
+
+def test_seed_spread_per_seed_numbers_ranges_and_missing_seeds():
+    runs = [fake(n=7000, fit=2001, seed=0), with_stuck(fake(n=7000, fit=6003, seed=1), 20_000, 40_000),
+            fake(n=7000, seed=5), fake(depth=4, n=7000, seed=2)]   # seed 5: not asked for; d=4: another depth
+    sp = A.seed_spread(runs, 12, 7000, 0.01, seeds=(0, 1, 2))
+    assert sp["seeds"] == [0, 1] and sp["missing"] == ["d12_w400_n7000_a8_wd0.01_s2"]
+    assert sp["range"]["t_fit"] == [2001, 6003]
+    assert sp["per_seed"][0]["stuck"] is None and sp["per_seed"][1]["stuck"] is not None and sp["n_stuck"] == 1
+    assert sp["per_seed"][0]["t_fit"] == A.onsets(runs[0])["t_fit"]
+    empty = A.seed_spread([], 12)
+    assert empty["seeds"] == [] and len(empty["missing"]) == 3 and empty["range"]["t_fit"] is None
+
+
 def test_compare_dtypes():
     r32 = fake(n=2000, stages=((30000, 0.75),), collapse=fall_at(28014))
     r64 = fake(n=2000, stages=((31000, 0.75),), collapse=fall_at(28681), dtype="float64")
@@ -369,3 +400,16 @@ def test_tunnel_table_gives_both_counts_and_says_which_matches_the_paper():
     rows = [line.split("|")[2:4] for line in text.splitlines()[2:5]]
     assert [[int(x) for x in r] for r in rows] == [[1, 0], [3, 2], [6, 5]]
     assert "counting the output layer matches the paper 3 time(s), counting hidden layers only 0 time(s)" in text
+
+
+def test_seed_table_rows_and_computed_sentence():
+    from grokkit import plots
+
+    runs = [fake(n=7000, fit=2001, seed=0), with_stuck(fake(n=7000, fit=6003, seed=1), 20_000, 40_000)]
+    text = plots.seed_table([A.seed_spread(runs, 12, 7000, 0.01, seeds=(0, 1, 2))])
+    rows = [line.split(" | ") for line in text.splitlines()[2:4]]
+    assert [r[1] for r in rows] == ["0", "1"] and [r[3] for r in rows] == ["2001", "6003"]
+    lo, hi = A.stuck(runs[1])
+    assert rows[1][-1] == f"{lo}–{hi} |" and rows[0][-1] == "– |"
+    assert "train fit at step 2001 to 6003" in text and "a constant-predictor stretch in 1 of 2" in text
+    assert "Not recorded yet: `d12_w400_n7000_a8_wd0.01_s2`" in text
