@@ -644,14 +644,16 @@ def claim_7(runs) -> Verdict:
     nums = {"rank_double_descent": dd, "swings": [(s["dir"], s["onset"], round(s["frm"], 1), round(s["to"], 1))
                                                    for s in o["rank_swings"] or []],
             "rise_onsets": rs, "t_fit": o["t_fit"], "rank_rise_lag": lag_rise, "second_descent_lag": lag,
-            "penult_double_descent": o["penult_double_descent"], "tolerance": tol}
+            "penult_double_descent": o["penult_double_descent"], "tolerance": tol, "stuck": stuck(run)}
     ok = bool(dd) and len(rs) >= 2 and _coincide(lag_rise, tol) and _coincide(lag, tol)
     if not dd and o["t_fit"] is None:
         ok = None  # the run never fits the training set: not the paper's regime, nothing to compare
     detail = (f"d=12, N=7000: mean hidden-rank swings (dir, onset) {[(s[0], s[1]) for s in nums['swings']]}; "
               f"double descent {dd}; test rise onsets {rs} (t_fit {_fmt(o['t_fit'])}); rank rise vs first surge lag "
               f"{_fmt(lag_rise)}, second descent vs second surge lag {_fmt(lag)} (tolerance ±{tol}"
-              f"{'; one test surge only, so no second stage to align with' if len(rs) < 2 else ''}).")
+              f"{'; one test surge only, so no second stage to align with' if len(rs) < 2 else ''})"
+              + (f"; the net sits at a constant predictor (train MSE ≈ {CONST_MSE}) from step {nums['stuck'][0]} to "
+                 f"{nums['stuck'][1]}." if nums["stuck"] else "."))
     return _verdict(7, _decide(ok), nums, detail, [run])
 
 
