@@ -319,7 +319,8 @@ def _fmt(v) -> str:
     return str(v)
 
 
-ONSET_COLUMNS = {"t_fit": "train fit (step)", "test_rise": "test rise (step)", "grok_onset": "grokking onset (step)",
+ONSET_COLUMNS = {"t_fit": "train fit (step)", "test_acc_at_fit": "test acc at the fit",
+                 "test_rise": "test rise (step)", "grok_onset": "grokking onset (step)",
                  "rank_descent_onset": "rank descent (step)", "phase": "phase"}
 
 
