@@ -149,7 +149,8 @@ def main(argv=None) -> int:
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--json", default=None, help="also write the numbers here")
     p.add_argument("--workers", type=int, default=0, metavar="P",
-                   help="instead: P single-thread processes vs one process with P threads (aggregate steps/s)")
+                   help="instead: P single-thread processes vs one process with P threads, aggregate training "
+                        "steps/s over one shared 20 s window (--threads and --steps do not apply)")
     p.set_defaults(fn=cmd_bench)
     a = ap.parse_args(argv)
     try:

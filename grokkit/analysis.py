@@ -412,8 +412,8 @@ def pick(runs, depth: int, n_train: int, weight_decay: float = 0.01, dtype: str 
                                      -r.config.width)) if cands else None
 
 
-def run_name(depth: int, n_train: int, weight_decay: float = 0.01, dtype: str = "float32") -> str:
-    return PAPER_BASE.replace(depth=depth, n_train=n_train, weight_decay=weight_decay, dtype=dtype).name
+def run_name(depth: int, n_train: int, weight_decay: float = 0.01, dtype: str = "float32", seed: int = 0) -> str:
+    return PAPER_BASE.replace(depth=depth, n_train=n_train, weight_decay=weight_decay, dtype=dtype, seed=seed).name
 
 
 def _gather(runs, specs):
@@ -489,7 +489,7 @@ def _verdict(n: int, verdict: str, numbers: dict, detail: str, used) -> Verdict:
 def _label(run: Run) -> str:
     """The run's record name; a stand-in also names the config it stands for."""
     c = stands_for(run)
-    name = run_name(c["depth"], c["n_train"], c["weight_decay"], c["dtype"])
+    name = run_name(c["depth"], c["n_train"], c["weight_decay"], c["dtype"], c["seed"])
     return run.config.name if name == run.config.name else f"{run.config.name} (for {name})"
 
 
@@ -884,7 +884,8 @@ def scoreboard_markdown(verdicts) -> str:
 def stuck(run: Run):
     """The longest stretch (first, last logged step) where the network is a constant predictor: train MSE within
     CONST_BAND of CONST_MSE and train accuracy < STUCK_ACC, for ≥ PLATEAU_POINTS logged points; None if never.
-    (The α=8 start is far from it: its MSE is ~1e11, so chance accuracy alone does not count.)"""
+    Longest in steps, not logged points (the schedule is log-spaced early on). The α=8 start is far from it: its
+    MSE is ~1e11, so chance accuracy alone does not count."""
     h = run.history
     step = np.asarray(h["step"])
     on = (np.abs(np.asarray(h["train_loss"]) / CONST_MSE - 1) <= CONST_BAND) & (np.asarray(h["train_acc"]) < STUCK_ACC)
@@ -909,13 +910,13 @@ def seed_spread(runs, depth: int, n_train: int = 7000, weight_decay: float = 0.0
     for sd in seeds:
         r = pick(runs, depth, n_train, weight_decay, seed=sd)
         if r is None:
-            miss.append(PAPER_BASE.replace(depth=depth, n_train=n_train, weight_decay=weight_decay, seed=sd).name)
+            miss.append(run_name(depth, n_train, weight_decay, seed=sd))
             continue
         o = onsets(r)
         per[sd] = {k: o[k] for k in ("phase", "t_fit", "t_gen", "t50", "final_test_acc", "rank_descent_onset",
                                      "tunnel_hidden")}
         per[sd]["stuck"] = stuck(r)
-        per[sd]["full_scale"] = full_scale(r)
+        per[sd]["stand_in"] = bool(r.meta.get("stand_in"))
     spread = {}
     for k in ("t_fit", "t_gen", "t50", "final_test_acc", "rank_descent_onset", "tunnel_hidden"):
         vals = [v[k] for v in per.values() if v[k] is not None]

@@ -229,25 +229,33 @@ _, step, _ = _grokkit_setup(RunConfig(depth=depth, n_train=n_train))
 for _ in range(3):
     step()
 time.sleep(max(0.0, start - time.time()))  # every worker starts timing at the same wall-clock moment
+late = time.time() - start                  # > 0: its warm-up overran the lead, so the windows overlap less
 n, t0 = 0, time.perf_counter()
 while time.perf_counter() - t0 < seconds:
     step()
     n += 1
-print(n / (time.perf_counter() - t0))
+print(n / (time.perf_counter() - t0), late)
 """
+LATE_MAX = 0.1  # a worker may start at most 10 % of the window after the shared start, or the timing is refused
 
 
-def _run_workers(n_proc: int, threads: int, depth: int, n_train: int, seconds: float, lead: float) -> list[float]:
+def _run_workers(n_proc: int, threads: int, depth: int, n_train: int, seconds: float, lead: float):
+    """(steps/s of each worker, how late each started timing, in s)."""
     start = time.time() + lead  # room for every worker to load MNIST and warm up before the shared start
     procs = [subprocess.Popen([sys.executable, "-c", _WORKER, str(threads), str(depth), str(n_train), str(start),
                                str(seconds)], stdout=subprocess.PIPE, text=True) for _ in range(n_proc)]
-    rates = []
+    rates, lates = [], []
     for p in procs:
         out, _ = p.communicate()
         if p.returncode:
             raise RuntimeError(f"bench worker failed with exit code {p.returncode}")
-        rates.append(float(out.split()[-1]))
-    return rates
+        rate, late = (float(v) for v in out.split()[-2:])
+        rates.append(rate)
+        lates.append(late)
+    if max(lates) > LATE_MAX * seconds:
+        raise RuntimeError(f"bench workers: one started timing {max(lates):.2f} s after the others' start (allowed: "
+                           f"{LATE_MAX * seconds:.2f} s), so their windows did not overlap; give them a longer lead")
+    return rates, lates
 
 
 def bench_workers(cores: int = 2, depth: int = 12, n_train: int = 5000, seconds: float = 20.0,
@@ -255,13 +263,13 @@ def bench_workers(cores: int = 2, depth: int = 12, n_train: int = 5000, seconds:
     """Aggregate training steps/s of grokkit's step (train.py's _step_fn) run as one process with `cores`
     threads against `cores` single-thread processes timed over the same wall-clock window -- the choice
     between `sweep paper --threads P` and P workers of `sweep paper --threads 1`. Measured back to back in
-    one call; evaluation and snapshots are left out of both."""
-    one = _run_workers(1, cores, depth, n_train, seconds, lead)
-    many = _run_workers(cores, 1, depth, n_train, seconds, lead)
+    one call; training steps only (evaluation and rank snapshots are not timed)."""
+    (one,), _ = _run_workers(1, cores, depth, n_train, seconds, lead)
+    many, lates = _run_workers(cores, 1, depth, n_train, seconds, lead)
     out = {"config": RunConfig(depth=depth, n_train=n_train).name, "cores": cores, "seconds": seconds,
-           "one_process_steps_per_s": one[0], "single_thread_workers_steps_per_s": many,
-           "ratio": sum(many) / one[0]}
-    print(f"bench workers {out['config']}: 1 process x {cores} threads {one[0]:.1f} steps/s; {cores} processes x "
+           "one_process_steps_per_s": one, "single_thread_workers_steps_per_s": many,
+           "workers_late_s": lates, "ratio": sum(many) / one}
+    print(f"bench workers {out['config']}: 1 process x {cores} threads {one:.1f} steps/s; {cores} processes x "
           f"1 thread {' + '.join(f'{r:.1f}' for r in many)} = {sum(many):.1f} steps/s -> {out['ratio']:.2f}x "
           f"aggregate throughput")
     return out

@@ -10,12 +10,13 @@ Conventions, the same in all chapters:
 """
 from __future__ import annotations
 
+import functools
 import io
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .analysis import stands_for
+from .analysis import onsets, stands_for, tunnel_threshold
 from .metrics import tunnel_length
 
 TRAIN, TEST = "tab:blue", "tab:orange"
@@ -64,8 +65,6 @@ def grokking_onset(run):
     """The step where generalization begins: grokkit.analysis.onsets' t_gen -- the first test-accuracy rise after
     the training set is fit ("the test accuracy started to increase after the training accuracy reaches the
     optimal" [DG p3-3]), or the first rise at all when the run generalizes without grokking. None if neither."""
-    from .analysis import onsets
-
     return onsets(run)["t_gen"]
 
 
@@ -191,8 +190,6 @@ def depth_overlay(runs):
 
 def _threshold(run) -> float:
     """"rank lower than 300" [DG Fig 3/4] at width 400; a narrower stand-in keeps the same 3/4 of its width."""
-    from .analysis import tunnel_threshold
-
     return tunnel_threshold(run.config)
 
 
@@ -261,11 +258,11 @@ def seed_bands(rows):
             x, tr, te = _pos(run.history["step"], run.history["train_acc"], run.history["test_acc"])
             ax.plot(x, tr, color=TRAIN, ls=ls, lw=1.1, alpha=0.7, label=f"train, seed {sd}")
             ax.plot(x, te, color=TEST, ls=ls, lw=1.3, label=f"test, seed {sd}")
-        steps = [np.asarray(r.history["step"]) for r in row]
-        if len(row) > 1 and all(np.array_equal(steps[0], s) for s in steps):
-            x, *te = _pos(steps[0], *(r.history["test_acc"] for r in row))
-            ax.fill_between(x, np.min(te, axis=0), np.max(te, axis=0), color=TEST, alpha=0.18, lw=0,
-                            label="test, min-max over seeds")
+        common = functools.reduce(np.intersect1d, [np.asarray(r.history["step"]) for r in row])
+        if len(row) > 1 and len(common):  # the band spans the steps every seed logged (a diverged seed stops early)
+            te = [np.asarray(r.history["test_acc"])[np.isin(r.history["step"], common)] for r in row]
+            x, lo, hi = _pos(common, np.min(te, axis=0), np.max(te, axis=0))
+            ax.fill_between(x, lo, hi, color=TEST, alpha=0.18, lw=0, label="test, min-max over seeds")
         c = stands_for(row[0])
         ax.set_title(f"d={c['depth']}, N={c['n_train']}, γ={c['weight_decay']:g}"
                      + (" (stand-ins)" if any_stand_in(row) else ""), fontsize=10)
@@ -319,7 +316,7 @@ def _fmt(v) -> str:
     return str(v)
 
 
-ONSET_COLUMNS = {"t_fit": "train fit (step)", "test_acc_at_fit": "test acc at the fit",
+ONSET_COLUMNS = {"t_fit": "train fit (step)", "test_acc_at_fit": "test acc at the fit (3-point median)",
                  "test_rise": "test rise (step)", "grok_onset": "grokking onset (step)",
                  "rank_descent_onset": "rank descent (step)", "phase": "phase"}
 
@@ -363,6 +360,13 @@ def tunnel_table(runs, paper: dict | None = None) -> str:
     return text
 
 
+def _span(lo_hi, f="{}") -> str:
+    """'a to b' for a (min, max) pair, 'a' when they are equal, '–' for None."""
+    if lo_hi is None:
+        return "–"
+    return f.format(lo_hi[0]) if lo_hi[0] == lo_hi[1] else f"{f.format(lo_hi[0])} to {f.format(lo_hi[1])}"
+
+
 def seed_table(spreads) -> str:
     """Markdown table of grokkit.analysis.seed_spread results (one row per depth and seed), then one computed
     sentence per depth: the phases over its seeds, the range of t_fit and final test accuracy, and how many seeds
@@ -374,22 +378,21 @@ def seed_table(spreads) -> str:
         name = f"d={sp['depth']}, N={sp['n_train']}, γ={sp['weight_decay']:g}"
         for sd, v in sp["per_seed"].items():
             st = "–" if v["stuck"] is None else f"{v['stuck'][0]}–{v['stuck'][1]}"
-            rows.append(f"| {name}{'' if v['full_scale'] else ' (stand-in)'} | {sd} | {v['phase']} | {_fmt(v['t_fit'])} "
+            rows.append(f"| {name}{' (stand-in)' if v['stand_in'] else ''} | {sd} | {v['phase']} | {_fmt(v['t_fit'])} "
                         f"| {_fmt(v['t_gen'])} | {_fmt(v['rank_descent_onset'])} | {v['final_test_acc']:.3f} "
                         f"| {_fmt(v['tunnel_hidden'])} | {st} |")
         n = len(sp["per_seed"])
         if not n:
             lines.append(f"- **{name}**: no seed recorded yet.")
             continue
-        def span(k, f="{}"):
-            lo_hi = sp["range"][k]
-            if lo_hi is None:
-                return "–"
-            return f.format(lo_hi[0]) if lo_hi[0] == lo_hi[1] else f"{f.format(lo_hi[0])} to {f.format(lo_hi[1])}"
-        lines.append(f"- **{name}**, {n} seed{'s' * (n > 1)}: phase{'s' * (len(sp['phases']) > 1)} "
-                     f"{' / '.join(sp['phases'])}; train fit at step {span('t_fit')}; final test accuracy "
-                     f"{span('final_test_acc', '{:.3f}')}; a constant-predictor stretch in {sp['n_stuck']} of {n}."
-                     + (f" Not recorded yet: {', '.join(f'`{m}`' for m in sp['missing'])}." if sp["missing"] else ""))
+        never = sum(v["t_fit"] is None for v in sp["per_seed"].values())
+        fit = "never" if never == n else f"at step {_span(sp['range']['t_fit'])}" + (f" ({never} never)" if never else "")
+        text = (f"- **{name}**, {n} seed{'s' * (n > 1)}: phase{'s' * (len(sp['phases']) > 1)} "
+                f"{' / '.join(sp['phases'])}; train fit {fit}; final test accuracy "
+                f"{_span(sp['range']['final_test_acc'], '{:.3f}')}; a constant-predictor stretch in {sp['n_stuck']} of {n}.")
+        if sp["missing"]:
+            text += f" Not recorded yet: {', '.join(f'`{m}`' for m in sp['missing'])}."
+        lines.append(text)
     return "\n".join([head] + rows) + "\n\n" + "\n".join(lines)
 
 

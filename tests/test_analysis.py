@@ -351,7 +351,9 @@ def test_stuck_finds_the_longest_constant_predictor_stretch():
     on = STEP[(STEP >= 30_000) & (STEP <= 60_000)]
     assert A.stuck(run) == (int(on[0]), int(on[-1]))
     assert A.stuck(fake()) is None                                        # the fake's MSE is 1 - acc: never 0.09
-    assert A.stuck(with_stuck(fake(), 30_000, 31_000)) is None            # 2 logged points: too short
+    three = STEP[STEP >= 30_000][:3]
+    assert A.stuck(with_stuck(fake(), three[0], three[2])) == (three[0], three[2])  # 3 logged points: enough
+    assert A.stuck(with_stuck(fake(), three[0], three[1])) is None                  # 2: too short
     assert A.stuck(with_stuck(fake(), 30_000, 60_000, loss=0.5)) is None  # chance accuracy, but not constant
     assert A.stuck(with_stuck(fake(), 30_000, 60_000, acc=0.5)) is None   # MSE 0.09, but it classifies
 

@@ -261,14 +261,16 @@ def test_bench_measures_all_three_loops_and_profiles_the_step():
     assert "speed-up (b)/(a)" in text and "of the matmul roofline" in text and "matmuls" in text
 
 
-def test_bench_workers_times_each_worker_and_reports_the_aggregate_ratio():
+def test_bench_workers_times_both_layouts_over_one_shared_window():
     from importlib import import_module
 
     bench = import_module("grokkit.bench")
-    r = bench.bench_workers(cores=2, depth=2, n_train=400, seconds=0.3, lead=4.0)
+    r = bench.bench_workers(cores=2, depth=2, n_train=400, seconds=0.5, lead=6.0)
     assert r["one_process_steps_per_s"] > 0 and len(r["single_thread_workers_steps_per_s"]) == 2
     assert all(v > 0 for v in r["single_thread_workers_steps_per_s"])
-    assert r["ratio"] == sum(r["single_thread_workers_steps_per_s"]) / r["one_process_steps_per_s"]
+    assert all(late <= bench.LATE_MAX * 0.5 for late in r["workers_late_s"])  # the two windows overlapped
+    with pytest.raises(RuntimeError, match="did not overlap"):  # no lead: the warm-up overruns the shared start
+        bench.bench_workers(cores=2, depth=2, n_train=400, seconds=0.5, lead=0.0)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
