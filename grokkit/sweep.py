@@ -29,15 +29,16 @@ PAPER_BASE = RunConfig(rank_every=667, probe_every=3335)
 
 def paper_grid() -> list[RunConfig]:
     """Ordered by what the claims need first: Fig 2a-c, Fig 2d-f, Fig 1a and its float64 twin (the dtype decision
-    of the speed issue), the d=12 weight-decay phases (claims 11-13), the seed bands (is the d=12 N=7000 run's
-    long stretch at a constant predictor one seed's accident?), then the explorer's d=8/4 weight-decay runs."""
+    of the speed issue), the d=12 weight-decay phases (claims 11-13), the seed bands at every depth (is the d=12
+    N=7000 run's long stretch at a constant predictor one seed's accident?), then the explorer's d=8/4 weight-decay
+    runs."""
     b = PAPER_BASE
     grid = [b.replace(depth=d, n_train=5000) for d in (12, 8, 4)]                               # Fig 2a-c, 3
     grid += [b.replace(depth=d, n_train=7000) for d in (12, 8, 4)]                              # Fig 2d-f, 4, 1c, 5
     grid += [b.replace(depth=12, n_train=2000, dtype=dt) for dt in ("float32", "float64")]      # Fig 1a, 6; dtype pair
     grid += [b.replace(depth=12, n_train=2000, weight_decay=wd) for wd in (0.005, 0.05)]         # Fig 6
     grid += [b.replace(depth=12, n_train=5000, weight_decay=wd) for wd in (0.005, 0.05)]         # Fig 7 (claim 12)
-    grid += [b.replace(depth=d, n_train=7000, seed=s) for s in (1, 2) for d in (4, 12)]          # seed bands
+    grid += [b.replace(depth=d, n_train=7000, seed=s) for s in (1, 2) for d in (4, 8, 12)]       # seed bands
     grid += [b.replace(depth=d, n_train=5000, weight_decay=wd) for wd in (0.005, 0.05) for d in (8, 4)]  # Fig 7
     return grid
 
