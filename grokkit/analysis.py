@@ -904,8 +904,9 @@ def stuck(run: Run):
 
 
 def seed_spread(runs, depth: int, n_train: int = 7000, weight_decay: float = 0.01, seeds=(0, 1, 2)) -> dict:
-    """How much of one config's story is its seed: per seed, the phase, onsets, final accuracy, tunnel and the
-    constant-predictor stretch (`stuck`), plus the range of each number over the seeds that are recorded."""
+    """How much of one config's story is its seed: per seed, the phase, onsets, final accuracy, tunnel, the
+    constant-predictor stretch (`stuck`) and claim 5's link (rank-descent lag to the generalization onset, and
+    whether it is within the tolerance), plus the range of each number over the seeds that are recorded."""
     per, miss = {}, []
     for sd in seeds:
         r = pick(runs, depth, n_train, weight_decay, seed=sd)
@@ -914,7 +915,7 @@ def seed_spread(runs, depth: int, n_train: int = 7000, weight_decay: float = 0.0
             continue
         o = onsets(r)
         per[sd] = {k: o[k] for k in ("phase", "t_fit", "t_gen", "t50", "final_test_acc", "rank_descent_onset",
-                                     "tunnel_hidden")}
+                                     "tunnel_hidden", "rank_descent_onsets", "rank_lag", "rank_coincides", "tolerance")}
         per[sd]["stuck"] = stuck(r)
         per[sd]["stand_in"] = bool(r.meta.get("stand_in"))
     spread = {}
@@ -924,7 +925,8 @@ def seed_spread(runs, depth: int, n_train: int = 7000, weight_decay: float = 0.0
     return _py({"depth": depth, "n_train": n_train, "weight_decay": weight_decay, "seeds": sorted(per),
                 "per_seed": per, "missing": miss, "range": spread,
                 "phases": sorted({v["phase"] for v in per.values()}),
-                "n_stuck": sum(v["stuck"] is not None for v in per.values())})
+                "n_stuck": sum(v["stuck"] is not None for v in per.values()),
+                "n_rank_coincides": sum(bool(v["rank_coincides"]) for v in per.values())})
 
 
 def compare_dtypes(runs, depth: int = 12, n_train: int = 2000, weight_decay: float = 0.01) -> dict:
