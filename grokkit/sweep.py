@@ -40,7 +40,7 @@ def paper_grid() -> list[RunConfig]:
     grid += [b.replace(depth=12, n_train=5000, weight_decay=wd) for wd in (0.005, 0.05)]         # Fig 7 (claim 12)
     grid += [b.replace(depth=d, n_train=7000, seed=s) for s in (1, 2) for d in (4, 8, 12)]       # seed bands
     grid += [b.replace(depth=d, n_train=5000, weight_decay=wd) for wd in (0.005, 0.05) for d in (8, 4)]  # Fig 7
-    grid += [b.replace(depth=12, n_train=2000, seed=1)]                                       # claim 5 on seed 1
+    grid += [b.replace(depth=12, n_train=n, seed=1) for n in (2000, 5000)]                     # claim 5 on seed 1
     return grid
 
 
