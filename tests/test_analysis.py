@@ -359,7 +359,7 @@ def test_stuck_finds_the_longest_constant_predictor_stretch():
 
 
 def test_seed_spread_per_seed_numbers_ranges_and_missing_seeds():
-    runs = [fake(n=7000, fit=2001, seed=0, collapse=fall_at(20010)),  # ranks fall one log step after the test rise
+    runs = [fake(n=7000, fit=2001, seed=0, collapse=fall_at(20010)),  # ranks fall 2 log points after the rise
             with_stuck(fake(n=7000, fit=6003, seed=1), 20_000, 40_000),  # ranks never fall
             fake(n=7000, seed=5), fake(depth=4, n=7000, seed=2)]   # seed 5: not asked for; d=4: another depth
     sp = A.seed_spread(runs, 12, 7000, 0.01, seeds=(0, 1, 2))
@@ -368,7 +368,8 @@ def test_seed_spread_per_seed_numbers_ranges_and_missing_seeds():
     assert sp["per_seed"][0]["stuck"] is None and sp["per_seed"][1]["stuck"] is not None and sp["n_stuck"] == 1
     assert sp["per_seed"][0]["t_fit"] == A.onsets(runs[0])["t_fit"]
     p0, p1 = sp["per_seed"][0], sp["per_seed"][1]  # claim 5's link, per seed
-    assert p0["rank_descent_onsets"] == [20010] and p0["rank_lag"] == 20010 - p0["t_gen"] == 1334 and p0["rank_coincides"] is True
+    assert p0["rank_descent_onsets"] == [20010] and p0["rank_lag"] == 20010 - p0["t_gen"] == 1334
+    assert p0["rank_coincides"] is True  # 1334 steps is within the ±3335 tolerance
     assert p1["rank_descent_onsets"] == [] and p1["rank_lag"] is None and p1["rank_coincides"] is False
     assert sp["n_rank_coincides"] == 1 and p0["tolerance"] == 3335
     empty = A.seed_spread([], 12)
