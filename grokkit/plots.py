@@ -367,24 +367,34 @@ def _span(lo_hi, f="{}") -> str:
     return f.format(lo_hi[0]) if lo_hi[0] == lo_hi[1] else f"{f.format(lo_hi[0])} to {f.format(lo_hi[1])}"
 
 
+def _spread_md(head: str, spreads, cells, sentence) -> str:
+    """Markdown table of grokkit.analysis.seed_spread results: one row per config and seed (run label, seed, then
+    cells(per-seed dict)), then below it sentence(spread, label) for each config."""
+    rows, lines = [], []
+    for sp in spreads:
+        name = f"d={sp['depth']}, N={sp['n_train']}, γ={sp['weight_decay']:g}"
+        rows += [f"| {name}{' (stand-in)' if v['stand_in'] else ''} | {sd} | " + " | ".join(cells(v)) + " |"
+                 for sd, v in sp["per_seed"].items()]
+        lines.append(sentence(sp, name))
+    return "\n".join([head] + rows) + "\n\n" + "\n".join(lines)
+
+
 def seed_table(spreads) -> str:
     """Markdown table of grokkit.analysis.seed_spread results (one row per depth and seed), then one computed
     sentence per depth: the phases over its seeds, the range of t_fit and final test accuracy, and how many seeds
     sit at a constant predictor for a stretch."""
     head = ("| run | seed | phase | train fit (step) | generalization onset (step) | rank descent (step) | final test acc "
             "| tunnel (hidden) | constant predictor (steps) |\n|---|---|---|---|---|---|---|---|---|")
-    rows, lines = [], []
-    for sp in spreads:
-        name = f"d={sp['depth']}, N={sp['n_train']}, γ={sp['weight_decay']:g}"
-        for sd, v in sp["per_seed"].items():
-            st = "–" if v["stuck"] is None else f"{v['stuck'][0]}–{v['stuck'][1]}"
-            rows.append(f"| {name}{' (stand-in)' if v['stand_in'] else ''} | {sd} | {v['phase']} | {_fmt(v['t_fit'])} "
-                        f"| {_fmt(v['t_gen'])} | {_fmt(v['rank_descent_onset'])} | {v['final_test_acc']:.3f} "
-                        f"| {_fmt(v['tunnel_hidden'])} | {st} |")
+
+    def cells(v):
+        st = "–" if v["stuck"] is None else f"{v['stuck'][0]}–{v['stuck'][1]}"
+        return [v["phase"], _fmt(v["t_fit"]), _fmt(v["t_gen"]), _fmt(v["rank_descent_onset"]),
+                f"{v['final_test_acc']:.3f}", _fmt(v["tunnel_hidden"]), st]
+
+    def sentence(sp, name):
         n = len(sp["per_seed"])
         if not n:
-            lines.append(f"- **{name}**: no seed recorded yet.")
-            continue
+            return f"- **{name}**: no seed recorded yet."
         never = sum(v["t_fit"] is None for v in sp["per_seed"].values())
         fit = "never" if never == n else f"at step {_span(sp['range']['t_fit'])}" + (f" ({never} never)" if never else "")
         text = (f"- **{name}**, {n} seed{'s' * (n > 1)}: phase{'s' * (len(sp['phases']) > 1)} "
@@ -392,8 +402,33 @@ def seed_table(spreads) -> str:
                 f"{_span(sp['range']['final_test_acc'], '{:.3f}')}; a constant-predictor stretch in {sp['n_stuck']} of {n}.")
         if sp["missing"]:
             text += f" Not recorded yet: {', '.join(f'`{m}`' for m in sp['missing'])}."
-        lines.append(text)
-    return "\n".join([head] + rows) + "\n\n" + "\n".join(lines)
+        return text
+
+    return _spread_md(head, spreads, cells, sentence)
+
+
+def rank_lag_table(spreads) -> str:
+    """Claim 5's link per seed (grokkit.analysis.seed_spread results): one row per config and seed with the train
+    fit, the generalization onset, the rank-descent onsets and the lag between them, then one computed sentence per
+    config: in how many recorded seeds the rank descent starts within the tolerance of the generalization onset."""
+    head = ("| run | seed | train fit (step) | generalization onset (step) | rank-descent onsets (step) | lag (steps) "
+            "| coincides |\n|---|---|---|---|---|---|---|")
+
+    def cells(v):
+        return [_fmt(v["t_fit"]), _fmt(v["t_gen"]), ", ".join(map(str, v["rank_descent_onsets"])) or "–",
+                _fmt(v["rank_lag"]), "yes" if v["rank_coincides"] else "no"]
+
+    def sentence(sp, name):
+        out = []
+        if sp["seeds"]:
+            tol = sp["per_seed"][sp["seeds"][0]]["tolerance"]
+            out.append(f"- **{name}**: the rank descent starts within ±{tol} steps of the generalization onset in "
+                       f"{sp['n_rank_coincides']} of {len(sp['seeds'])} recorded seed(s).")
+        if sp["missing"]:
+            out.append(f"- **{name}**: not recorded yet: " + ", ".join(f"`{m}`" for m in sp["missing"]) + ".")
+        return "\n".join(out)
+
+    return _spread_md(head, spreads, cells, sentence)
 
 
 def verdict_md(v) -> str:

@@ -421,3 +421,16 @@ def test_seed_table_rows_and_computed_sentence():
     assert rows[1][-1] == f"{lo}–{hi} |" and rows[0][-1] == "– |"
     assert "train fit at step 2001 to 6003" in text and "a constant-predictor stretch in 1 of 2" in text
     assert "Not recorded yet: `d12_w400_n7000_a8_wd0.01_s2`" in text
+
+
+def test_rank_lag_table_rows_and_computed_sentence():
+    from grokkit import plots
+
+    runs = [fake(n=2000, fit=2001, seed=0, collapse=fall_at(20010)), fake(n=2000, fit=2001, seed=1)]  # seed 1: no fall
+    text = plots.rank_lag_table([A.seed_spread(runs, 12, 2000, 0.01, seeds=(0, 1, 2))])
+    rows = [line.split(" | ") for line in text.splitlines()[2:4]]
+    lag = 20010 - A.onsets(runs[0])["t_gen"]
+    assert [r[1] for r in rows] == ["0", "1"] and [r[4] for r in rows] == ["20010", "–"]
+    assert rows[0][5] == str(lag) and rows[0][-1] == "yes |" and rows[1][-1] == "no |"
+    assert "within ±3335 steps of the generalization onset in 1 of 2 recorded seed(s)" in text
+    assert "not recorded yet: `d12_w400_n2000_a8_wd0.01_s2`" in text
