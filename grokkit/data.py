@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .config import check
+
 FILES = {  # name -> md5 of the *uncompressed* content (canonical; see data/mnist/PROVENANCE.md)
     "train-images-idx3-ubyte.gz": "6bbc9ace898e44ae57da46a324031adb",
     "train-labels-idx1-ubyte.gz": "a25bea736e30d166cdddb491f175f624",
@@ -95,8 +97,7 @@ def mnist_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 def load_mnist(n_train: int, device=None, dtype=torch.float32):
     """(x_train, y_train, x_test, y_test): the first n_train training images and all 10k test images,
     flattened to 784, pixels / 255 ("ToTensor()" only), labels int64, on `device`."""
-    if isinstance(n_train, bool) or not isinstance(n_train, int) or not 1 <= n_train <= 60_000:
-        raise ValueError(f"n_train: must be an integer in 1..60000, got {n_train!r}")
+    check("n_train", n_train)  # RunConfig's bound (ValueError naming n_train)
     xtr, ytr, xte, yte = mnist_arrays()
 
     def images(a):

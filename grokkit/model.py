@@ -9,6 +9,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from .config import check
+
 N_IN, N_OUT = 784, 10
 
 
@@ -35,17 +37,12 @@ class MLP(nn.Module):
             yield h
             x = torch.relu(h) if i < last else h
 
-    def forward_features(self, x) -> list[torch.Tensor]:
-        return list(self.features(x))
-
 
 def make_mlp(depth: int, width: int = 400, alpha: float = 8.0, seed: int = 0, dtype=torch.float32, device=None) -> MLP:
     """PyTorch's default init drawn in float64 from `seed` (so every α and dtype share one base init),
     then every parameter, biases too, multiplied by α, then cast to `dtype`."""
-    if isinstance(depth, bool) or not isinstance(depth, int) or depth < 2:
-        raise ValueError(f"depth: must be an integer >= 2 (number of Linear layers), got {depth!r}")
-    if isinstance(width, bool) or not isinstance(width, int) or width < 1:
-        raise ValueError(f"width: must be an integer >= 1, got {width!r}")
+    check("depth", depth)  # RunConfig's bounds (ValueError naming the field)
+    check("width", width)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         model = MLP(depth, width, dtype=torch.float64)
