@@ -20,6 +20,27 @@ import numpy as np
 from .config import RunConfig
 
 FORMAT = 1  # bump when the layout changes; older records then get a clear message
+REPO = Path(__file__).resolve().parent.parent
+
+
+def results_folder(folder=None, must_exist: bool = False) -> Path:
+    """The folder of run records, absolute: `folder` when given (a path the caller typed: relative to the current
+    folder), else $GROKKIT_RESULTS (relative to the repository root, so that it means the same folder from the
+    repository root and from book/, where the chapters run), else the repository's results/.
+
+    A folder named explicitly (`folder` or $GROKKIT_RESULTS) that does not exist raises FileNotFoundError naming
+    its absolute path when `must_exist` (readers: a typo must not pass as "no record shipped")."""
+    env = os.environ.get("GROKKIT_RESULTS")
+    if folder is not None:
+        path, named = Path(folder).absolute(), f"results folder {folder}"
+    elif env:
+        path, named = (REPO / env if not Path(env).is_absolute() else Path(env)), f"GROKKIT_RESULTS={env}"
+    else:
+        return REPO / "results"
+    if must_exist and not path.is_dir():
+        raise FileNotFoundError(f"{named}: {path} does not exist (GROKKIT_RESULTS is relative to the repository "
+                                f"root {REPO}; --results to the current folder)")
+    return path
 
 
 class RecordError(ValueError):
@@ -41,8 +62,24 @@ class Run:
         return float(self.history[key][-1])
 
 
-def record_path(config: RunConfig, results_dir="results") -> Path:
-    return Path(results_dir) / f"{config.name}-{config.id}.npz"
+def record_path(config: RunConfig, results_dir=None) -> Path:
+    """results_dir/<name>-<id>.npz (results_dir: default results_folder())."""
+    return results_folder(results_dir) / f"{config.name}-{config.id}.npz"
+
+
+def same_name(config: RunConfig, results_dir=None) -> list[tuple[Path, dict]]:
+    """Readable records in `results_dir` with `config`'s name but another id, each with the fields that differ:
+    {field: (the record's value, config's value)} over the resolved identity (the name omits the schedule)."""
+    mine, out = config.identity(), []
+    for path in sorted(results_folder(results_dir).glob(f"{config.name}-*.npz")):
+        if path.name == record_path(config, results_dir).name:
+            continue
+        try:
+            theirs = load(path).config.identity()
+        except RecordError:
+            continue
+        out.append((path, {k: (theirs.get(k), v) for k, v in mine.items() if theirs.get(k) != v}))
+    return out
 
 
 def _checksum(arrays: dict[str, np.ndarray], meta_json: str) -> str:
@@ -73,7 +110,7 @@ def atomic_write(path: Path, write) -> None:
         raise
 
 
-def save(run: Run, results_dir="results") -> Path:
+def save(run: Run, results_dir=None) -> Path:
     path = record_path(run.config, results_dir)
     meta = dict(run.meta, format=FORMAT, config=run.config.identity(), config_id=run.config.id,
                 name=run.config.name)
@@ -117,15 +154,15 @@ def load(path, config: RunConfig | None = None) -> Run:
     return Run(config=run_config, history=data, meta=meta, path=path)
 
 
-def list_records(results_dir="results") -> list[Path]:
-    return sorted(Path(results_dir).glob("*.npz"))
+def list_records(results_dir=None) -> list[Path]:
+    return sorted(results_folder(results_dir).glob("*.npz"))
 
 
 @contextlib.contextmanager
-def lock(config: RunConfig, results_dir="results", blocking: bool = True):
+def lock(config: RunConfig, results_dir=None, blocking: bool = True):
     """An inter-process lock per config id: one trainer per config. Yields True when held; with
     blocking=False yields False at once if another process holds it."""
-    path = Path(results_dir) / ".locks" / f"{config.id}.lock"
+    path = results_folder(results_dir) / ".locks" / f"{config.id}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w") as f:
         try:

@@ -12,6 +12,7 @@ import hashlib
 import io
 import math
 import platform
+import sys
 import time
 from pathlib import Path
 
@@ -29,10 +30,6 @@ from .records import Run
 SCALARS = ("step", "train_loss", "test_loss", "train_acc", "test_acc", "weight_norm", "last_layer_norm")
 NAN_CHECK_EVERY = 100  # between evaluations, the training loss is checked for NaN/inf every K steps (one sync)
 CKPT_MAGIC = b"grokkit-checkpoint sha256:"  # header: magic, hex sha256 of the torch.save payload, newline
-
-
-class Diverged(RuntimeError):
-    pass
 
 
 def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
@@ -147,13 +144,12 @@ def _load_checkpoint(path: Path, config: RunConfig):
         return None
     try:
         raw = path.read_bytes()
-        if raw.startswith(CKPT_MAGIC):
-            n = len(CKPT_MAGIC)
-            digest, blob = raw[n:n + 64].decode(), raw[n + 65:]
-            if hashlib.sha256(blob).hexdigest() != digest:
-                raise ValueError("checksum mismatch")
-        else:
-            blob = raw  # written before checksums: torch's zip format, loaded unverified
+        if not raw.startswith(CKPT_MAGIC):
+            raise ValueError("no checksum header")
+        n = len(CKPT_MAGIC)
+        digest, blob = raw[n:n + 64].decode(), raw[n + 65:]
+        if hashlib.sha256(blob).hexdigest() != digest:
+            raise ValueError("checksum mismatch")
         state = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)  # never unpickle objects
         if not isinstance(state, dict) or not {"step", "model", "optimizer", "hist", "snaps"} <= set(state):
             raise ValueError("not a grokkit checkpoint")
@@ -296,11 +292,29 @@ def _checkpoint_path(config: RunConfig, results_dir) -> Path:
     return Path(results_dir) / ".checkpoints" / f"{config.name}-{config.id}.pt"
 
 
-def load_or_train(config: RunConfig, results_dir="results", progress: bool = True, retrain_corrupt: bool = True,
+def _flag(field: str, value) -> str:
+    return f"{field}={value!r} (--{field.replace('_', '-')} {value})"
+
+
+def _warn_same_name(config: RunConfig, results_dir) -> None:
+    """Before training: a record of the same name but another id is most likely the run the user meant (the name
+    omits the schedule and lr/batch size), so say which fields differ and how to load it. It warns and trains (a
+    different schedule asked for on purpose is a different run), it does not refuse."""
+    for path, diff in records.same_name(config, results_dir):
+        theirs = ", ".join(_flag(k, a) for k, (a, _) in diff.items())
+        asked = ", ".join(f"{k}={b!r}" for k, (_, b) in diff.items())
+        print(f"grokkit: {path} has the same name but another config ({asked} asked for); training a new run. "
+              f"To load that record instead, ask for {theirs}", file=sys.stderr)
+
+
+def load_or_train(config: RunConfig, results_dir=None, progress: bool = True, retrain_corrupt: bool = True,
                   wait: bool = True) -> Run | None:
-    """Load the record of `config` from `results_dir`, or train it (resuming a checkpoint) and save it.
-    A corrupt record is reported and retrained (or raised with retrain_corrupt=False). With wait=False,
-    return None at once when another process is training this config."""
+    """Load the record of `config` from `results_dir` (default: records.results_folder(): $GROKKIT_RESULTS, else
+    the repository's results/), or train it (resuming a checkpoint) and save it. Before training, a record of the
+    same name but another config is reported with the fields that differ. A corrupt record is reported and
+    retrained (or raised with retrain_corrupt=False). With wait=False, return None at once when another process
+    is training this config."""
+    results_dir = records.results_folder(results_dir)
     path = records.record_path(config, results_dir)
     if path.exists():
         try:
@@ -317,6 +331,7 @@ def load_or_train(config: RunConfig, results_dir="results", progress: bool = Tru
                 run = records.load(path, config)
                 print(f"grokkit: {path} was written by another process; loaded it")
                 return run
+        _warn_same_name(config, results_dir)
         ckpt = _checkpoint_path(config, results_dir)
         # temp files of this config left by a process killed mid-write (we hold its lock: none is live)
         for tmp in [*path.parent.glob(f".{path.name}.*.tmp"), *ckpt.parent.glob(f".{ckpt.name}.*.tmp")]:
