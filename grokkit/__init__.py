@@ -1,8 +1,7 @@
 """grokkit: reproduce "Deep Grokking: Would Deep Neural Networks Generalize Better?" (Fan, Pascanu, Jaggi 2024)."""
 from .config import RunConfig, resolve_device, smoke, smoke_config
 from .data import load_mnist
-from .metrics import (effective_rank, feature_ranks, linear_probe, linear_probes, loss_and_accuracy, rank_of, tunnel_length,
-                      weight_norms)
+from .metrics import effective_rank, linear_probes, loss_and_accuracy, rank_of, snapshot, tunnel_length, weight_norms
 from .model import MLP, make_mlp
 from .records import RecordError, Run, list_records, load, save
 from .train import load_or_train, train

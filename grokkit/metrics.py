@@ -72,13 +72,6 @@ def rank_of(h: torch.Tensor) -> tuple[int, int, float]:
     return paper_rank(sv, h.shape[1]), robust_rank(sv), effective_rank(sv)
 
 
-def feature_ranks(model, x) -> dict[str, np.ndarray]:
-    """Per Linear layer: {'rank', 'robust_rank', 'eff_rank'} of its pre-activations over `x` (the authors
-    use the full 10k test set), from a float64 forward pass whatever the model's dtype (PAPER §2.2)."""
-    rank, robust, eff, _ = snapshot(model, x)
-    return {"rank": rank, "robust_rank": robust, "eff_rank": eff}
-
-
 def tunnel_length(ranks, threshold: int = TUNNEL_THRESHOLD, include_output: bool = True) -> int:
     """Number of layers whose rank is below `threshold` (300 in the paper). Whether the 10-d output layer
     (rank <= 10) counts is not stated (PAPER §2.2 guesses it does); the book reports both counts."""
@@ -131,11 +124,6 @@ def linear_probes(h_train, y_train, h_test, y_test, seed: int, epochs: int = 30,
     with torch.no_grad():
         pred = torch.baddbmm(b, h_test.transpose(0, 1), w).argmax(-1)
         return (pred == y_test).double().mean(1).cpu().numpy()
-
-
-def linear_probe(h_train, y_train, h_test, y_test, seed: int, epochs: int = 30) -> float:
-    """One layer's probe accuracy (see linear_probes)."""
-    return float(linear_probes(h_train[:, None], y_train, h_test[:, None], y_test, seed, epochs)[0])
 
 
 PROBE_BUFFER_BYTES = 1 << 30  # features of one probe batch of layers (train + test, float64) stay under 1 GiB

@@ -9,7 +9,7 @@ The book's side: `chapter_run` (the record a chapter shows, or a labelled smoke-
 """
 from __future__ import annotations
 
-import ast
+import contextlib
 import difflib
 import itertools
 import os
@@ -17,14 +17,13 @@ import tempfile
 import types
 from pathlib import Path
 
-from .config import MAX_DEPTH, MNIST_TRAIN, RunConfig, smoke, smoke_config
-from .records import RecordError, Run, load, record_path
+from .config import RunConfig, check, describe, parse_value, smoke, smoke_config
+from .records import REPO, RecordError, Run, load, record_path, results_folder
 from .train import load_or_train
 
-# The paper's grid (PAPER.md §3): width 400, α = 8, lr 1e-3, batch 200, 1e5 steps. The rank is taken at
-# every log point (667 steps; the paper's 3335 is a subset) -- "a denser rank cadence" sharpens the timing
-# claims; linear probes keep the paper's 3335-step cadence.
-PAPER_BASE = RunConfig(rank_every=667, probe_every=3335)
+# The paper's grid: width 400, α = 8, lr 1e-3, batch 200, 1e5 steps, and the records' evaluation schedule (rank at
+# every log point, probes at the paper's 3335 steps): RunConfig's defaults, the one definition of the paper's run.
+PAPER_BASE = RunConfig()
 
 
 def paper_grid() -> list[RunConfig]:
@@ -47,22 +46,13 @@ def paper_grid() -> list[RunConfig]:
 GRIDS = {"paper": paper_grid}
 
 
-def missing(configs, results_dir="results") -> list[RunConfig]:
+def missing(configs, results_dir=None) -> list[RunConfig]:
     return [c for c in configs if not record_path(c, results_dir).exists()]
 
 
 # ---- how the book's chapters get their runs ----------------------------------------------------------------
-# DESIGN.md: "Run records are the source of truth ... a fresh clone builds the HTML in minutes, offline", and
-# smoke mode "sends records to a temporary folder, never into results/".
-REPO = Path(__file__).resolve().parent.parent
-
-
-def default_results_dir() -> Path:
-    """$GROKKIT_RESULTS, else the repository's results/ (chapters run with cwd book/, so a bare 'results' would
-    miss it)."""
-    return Path(os.environ.get("GROKKIT_RESULTS") or REPO / "results")
-
-
+# Run records are the source of truth: a fresh clone builds the HTML offline from results/; smoke mode sends its
+# records to a temporary folder, never into results/.
 def smoke_dir() -> Path:
     """Where smoke-scale runs live: $GROKKIT_SMOKE_DIR, else <tmp>/grokkit-smoke -- never results/."""
     return Path(os.environ.get("GROKKIT_SMOKE_DIR") or Path(tempfile.gettempdir()) / "grokkit-smoke")
@@ -80,12 +70,14 @@ def chapter_run(config: RunConfig, results_dir=None, train_missing: bool = False
     """The run a chapter shows for `config`.
 
     GROKKIT_SMOKE=1: always the smoke-scale stand-in. Otherwise the full-scale record from `results_dir`
-    (default: default_results_dir()) when present; else train it when `train_missing`; else the stand-in,
-    marked run.meta['stand_in'] = True ("smoke-scale stand-in -- the full-scale record is not shipped yet").
+    (default: records.results_folder(): $GROKKIT_RESULTS, else the repository's results/) when present; else train
+    it when `train_missing`; else the stand-in, marked run.meta['stand_in'] = True ("smoke-scale stand-in -- the
+    full-scale record is not shipped yet"). A folder named explicitly that does not exist is a FileNotFoundError
+    naming its absolute path, never a stand-in.
     """
     if smoke():
         return stand_in(config)
-    folder = Path(results_dir) if results_dir is not None else default_results_dir()
+    folder = results_folder(results_dir, must_exist=True)
     if train_missing:
         return load_or_train(config, folder, progress=True)
     path = record_path(config, folder)
@@ -112,56 +104,41 @@ def is_stand_in(run: Run) -> bool:
 # Every chapter has a literal-only cell tagged `parameters`; papermill injects an `injected-parameters` cell
 # after it. The next cell calls check_params(globals(), NAMES) so a misspelled or out-of-range parameter fails
 # at once, with one line, instead of silently running the defaults.
-PARAMS = {  # name -> (kind, low, high); "ints"/"floats" take one value or a list and come back as a list
-    "depth": ("ints", 2, MAX_DEPTH),
-    "n_train": ("ints", 1, MNIST_TRAIN),
-    "weight_decay": ("floats", 0.0, 10.0),
-    "explore_depth": ("ints", 2, MAX_DEPTH),          # the explorer's grid: depth x weight decay at explore_n_train
-    "explore_weight_decay": ("floats", 0.0, 10.0),
-    "explore_n_train": ("int", 1, MNIST_TRAIN),
-    "phase_depth": ("int", 2, MAX_DEPTH),             # multistage: the weight-decay phases (Fig 6/7)
-    "phase_n_train": ("ints", 1, MNIST_TRAIN),
-    "phase_weight_decay": ("floats", 0.0, 10.0),
-    "band_depth": ("ints", 2, MAX_DEPTH),             # multistage: the depths with extra seeds, and the seeds
-    "band_seeds": ("ints", 0, 2**31 - 1),
-    "steps": ("int", 1, 10_000_000),
-    "seed": ("int", 0, 2**31 - 1),
-    "device": ("choice", ("auto", "cpu", "cuda")),
-    "train_missing": ("bool",),
+PARAMS = {  # chapter parameter -> (the RunConfig field whose RULES bound it, takes a list); None: True/False
+    "depth": ("depth", True),
+    "n_train": ("n_train", True),
+    "weight_decay": ("weight_decay", True),
+    "explore_depth": ("depth", True),          # the explorer's grid: depth x weight decay at explore_n_train
+    "explore_weight_decay": ("weight_decay", True),
+    "explore_n_train": ("n_train", False),
+    "phase_depth": ("depth", False),           # multistage: the weight-decay phases (Fig 6/7)
+    "phase_n_train": ("n_train", True),
+    "phase_weight_decay": ("weight_decay", True),
+    "band_depth": ("depth", True),             # multistage: the depths with extra seeds, and the seeds
+    "band_seeds": ("seed", True),
+    "steps": ("steps", False),
+    "seed": ("seed", False),
+    "device": ("device", False),
+    "train_missing": (None, False),
 }
 _KERNEL_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
 
 
-def _literal(v):
-    """'4,8,12' / '[4, 8]' / '0.05' -> Python values (papermill -p passes lists as strings)."""
-    if not isinstance(v, str):
-        return v
-    s = v.strip()
-    try:
-        return ast.literal_eval(s if not ("," in s and s[:1] not in "[(") else f"[{s}]")
-    except (ValueError, SyntaxError):
-        return v
-
-
 def _check_one(name: str, value):
-    kind, *rule = PARAMS[name]
-    v = _literal(value)
-    if kind == "bool":
+    field, many = PARAMS[name]
+    v = parse_value(value)
+    if field is None:
         if not isinstance(v, bool):
             raise ValueError(f"parameter {name}={value!r}: must be True or False")
         return v
-    if kind == "choice":
-        if v not in rule[0]:
-            raise ValueError(f"parameter {name}={value!r}: must be one of {', '.join(rule[0])}")
-        return v
-    lo, hi = rule
-    many = kind in ("ints", "floats")
     items = list(v) if many and isinstance(v, (list, tuple)) else [v]
-    want = int if kind.startswith("int") else (int, float)
-    ok = items and all(isinstance(x, want) and not isinstance(x, bool) and lo <= x <= hi for x in items)
-    if not ok:
-        what = ("integer" if want is int else "number") + ("s (one or a list)" if many else "")
-        raise ValueError(f"parameter {name}={value!r}: must be {what} in {lo:g}..{hi:g}")
+    try:
+        if not items:
+            raise ValueError("empty")
+        for x in items:
+            check(field, x)
+    except ValueError:
+        raise ValueError(f"parameter {name}={value!r}: must be {describe(field, many)}") from None
     return items if many else items[0]
 
 
@@ -187,6 +164,7 @@ ABBREV = {"depth": "d", "weight_decay": "wd", "n_train": "n", "seed": "s", "step
 
 
 def chapter_path(chapter: str, book=None) -> Path:
+    """book/<chapter>.ipynb: `book` if given, else ./book when it exists, else the repository's book/."""
     book = Path(book) if book else (Path("book") if Path("book").is_dir() else REPO / "book")
     path = book / f"{chapter}.ipynb"
     if not path.exists():
@@ -202,7 +180,8 @@ def parse_grid(items) -> dict:
         key, sep, vals = item.partition("=")
         if not sep or not key or not vals:
             raise ValueError(f"--grid: expected name=v1,v2,..., got {item!r}")
-        grid[key] = [_literal(v) for v in vals.split(",")]
+        v = parse_value(vals)
+        grid[key] = v if isinstance(v, list) else [v]
     return grid
 
 
@@ -212,14 +191,67 @@ def output_name(chapter: str, point: dict) -> str:
     return f"{chapter}{tags}.ipynb"
 
 
-def run_chapter(chapter: str, grid: dict, out="runs", params=None, book=None, progress=True) -> tuple[list, list]:
+def current_env_kernel_manager():
+    """A jupyter_client kernel manager class whose kernel runs in this interpreter (sys.executable), whatever
+    'python3' kernelspec comes first on the Jupyter path (what nbval's --nbval-current-env does for pytest)."""
+    from ipykernel.kernelspec import RESOURCES, get_kernel_dict
+    from jupyter_client import AsyncKernelManager
+    from jupyter_client.kernelspec import KernelSpecManager
+    from traitlets import default
+
+    class ThisInterpreter(KernelSpecManager):
+        def get_kernel_spec(self, kernel_name):
+            return self.kernel_spec_class(resource_dir=RESOURCES, **get_kernel_dict())
+
+    class CurrentEnvKernelManager(AsyncKernelManager):
+        @default("kernel_spec_manager")
+        def _this_interpreter(self):
+            return ThisInterpreter()
+
+    return CurrentEnvKernelManager
+
+
+@contextlib.contextmanager
+def _environ(**kv):
+    """os.environ with `kv` set (None: left alone) while the block runs: what a kernel started in it inherits."""
+    kv = {k: str(v) for k, v in kv.items() if v is not None}
+    old = {k: os.environ.get(k) for k in kv}
+    os.environ.update(kv)
+    try:
+        yield
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def execute_chapter(src, dest, parameters=None, results=None, threads=0) -> None:
+    """Execute one chapter with papermill, in its folder, with this interpreter's kernel. `results`: the folder of
+    run records the chapter reads (GROKKIT_RESULTS, absolute, for its kernel; it must exist); `threads`: the
+    kernel's torch CPU threads (OMP_NUM_THREADS; 0 = torch's default). Raises papermill's PapermillExecutionError."""
+    import papermill as pm
+
+    env = {"GROKKIT_RESULTS": results_folder(results, must_exist=True) if results is not None else None,
+           "OMP_NUM_THREADS": threads or None}
+    with _environ(**env):
+        pm.execute_notebook(str(src), str(dest), parameters=parameters or {}, cwd=str(Path(src).parent),
+                            progress_bar=False, kernel_manager_class=current_env_kernel_manager())
+
+
+def run_chapter(chapter: str, grid: dict, out="runs", params=None, book=None, progress=True, results=None,
+                threads=0) -> tuple[list, list]:
     """Execute book/<chapter>.ipynb with papermill at every point of `grid` (plus the fixed `params`),
     into out/<chapter>_d{depth}_wd{weight_decay}.ipynb; a point whose output exists is skipped. A failed
-    point leaves <name>.failed.ipynb for inspection. Returns (written, failed) paths."""
+    point leaves <name>.failed.ipynb for inspection. `results`, `threads`: see execute_chapter. Returns (written,
+    failed) paths."""
     import papermill as pm
     from tqdm.auto import tqdm
 
     src = chapter_path(chapter, book)
+    if results is not None:
+        results_folder(results, must_exist=True)  # before any output is written
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     points = [dict(zip(grid, vals)) for vals in itertools.product(*grid.values())] if grid else [{}]
@@ -232,8 +264,7 @@ def run_chapter(chapter: str, grid: dict, out="runs", params=None, book=None, pr
             continue
         tmp = dest.with_name(f".{dest.name}.tmp.ipynb")
         try:
-            pm.execute_notebook(str(src), str(tmp), parameters={**(params or {}), **point}, cwd=str(src.parent),
-                                progress_bar=False)
+            execute_chapter(src, tmp, {**(params or {}), **point}, results, threads)
         except pm.PapermillExecutionError as e:
             bad = dest.with_suffix(".failed.ipynb")
             os.replace(tmp, bad)
