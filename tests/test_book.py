@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grokkit.sweep import chapter_run, check_params, output_name, paper_config, parse_grid
+from grokkit.sweep import chapter_run, check_params, execute_chapter, output_name, paper_config, parse_grid
 
 REPO = Path(__file__).resolve().parent.parent
 BOOK = REPO / "book"
@@ -34,11 +34,8 @@ def smoke_env(tmp_path_factory):
 
 
 def execute(tmp_path, **params):
-    import papermill as pm
-
     out = tmp_path / "out.ipynb"
-    pm.execute_notebook(str(BOOK / "depth.ipynb"), str(out), parameters=params, cwd=str(BOOK), progress_bar=False,
-                        kernel_name="python3")
+    execute_chapter(BOOK / "depth.ipynb", out, params)  # papermill, in book/, with this interpreter's kernel
     return nbformat.read(out, 4)
 
 

@@ -56,7 +56,7 @@ def test_depth_counts_linear_layers(depth):
     assert linears[0].in_features == 784 and linears[-1].out_features == 10
     assert all(lin.bias is not None for lin in linears)
     x = torch.rand(7, 784)
-    feats = m.forward_features(x)
+    feats = list(m.features(x))
     assert [f.shape for f in feats] == [(7, 16)] * (depth - 1) + [(7, 10)]
     assert torch.equal(m(x), feats[-1])  # no output activation
     assert torch.equal(feats[1], m.layers[1](torch.relu(feats[0])))  # features are pre-activations
@@ -108,7 +108,7 @@ def test_feature_ranks_of_a_model_with_dead_units():
         m.layers[0].weight[:6] = 0
         m.layers[0].bias[:6] = -1.0
     x = grokkit.load_mnist(1)[2][:3000]
-    out = grokkit.feature_ranks(m, x)
+    out = dict(zip(("rank", "robust_rank", "eff_rank"), grokkit.snapshot(m, x)))
     assert out["rank"][0] == 14  # the dead units' pre-activations are constant
     assert out["rank"][1] == 14  # the next layer sees only 14 live inputs
     assert out["rank"][-1] == 10 and len(out["rank"]) == 4
@@ -119,8 +119,8 @@ def test_feature_ranks_uses_float64_whatever_the_model_dtype():
     m32 = grokkit.make_mlp(3, 30, 8.0, 0)
     m64 = grokkit.make_mlp(3, 30, 8.0, 0, dtype=torch.float64)
     x = grokkit.load_mnist(1)[2][:1000]
-    a, b = grokkit.feature_ranks(m32, x), grokkit.feature_ranks(m64, x)
-    assert np.array_equal(a["rank"], b["rank"]) and np.allclose(a["eff_rank"], b["eff_rank"])
+    a, b = grokkit.snapshot(m32, x), grokkit.snapshot(m64, x)  # (rank, robust rank, effective rank, no probes)
+    assert np.array_equal(a[0], b[0]) and np.allclose(a[2], b[2]) and a[3] is None
     assert next(m32.parameters()).dtype == torch.float32  # the model itself is untouched
 
 
@@ -144,28 +144,32 @@ def test_linear_probe_learns_separable_features():
     g = torch.Generator().manual_seed(0)
     y = torch.randint(0, 10, (1500,), generator=g)
     h = torch.nn.functional.one_hot(y, 10).double() * 5 + 0.1 * torch.randn(1500, 10, generator=g, dtype=torch.float64)
-    acc = grokkit.linear_probe(h[:1000], y[:1000], h[1000:], y[1000:], seed=0, epochs=200)
-    noise = grokkit.linear_probe(torch.randn(1000, 10, dtype=torch.float64, generator=g), y[:1000],
-                                 h[1000:], y[1000:], seed=0, epochs=200)
-    assert acc > 0.95 and noise < 0.5
+    noise = torch.randn(1000, 10, dtype=torch.float64, generator=g)
+    # two "layers" probed at once: separable features, and noise (N, L, d)
+    acc, chance = grokkit.linear_probes(torch.stack([h[:1000], noise], 1), y[:1000],
+                                        torch.stack([h[1000:], h[1000:]], 1), y[1000:], seed=0, epochs=200)
+    assert acc > 0.95 and chance < 0.5
 
 
 # ---- config ------------------------------------------------------------------------------------
 def test_config_defaults_are_the_papers():
     c = RunConfig()
     assert (c.depth, c.width, c.alpha, c.weight_decay, c.lr, c.batch_size, c.steps) == (12, 400, 8.0, 0.01, 1e-3, 200, 100_000)
-    assert c.log_period == 667 and c.rank_period == 3335  # ceil(1e5/150), 5x
+    # ceil(1e5/150); the records' rank at every log point; probes every 5 log points, the paper's cadence
+    assert c.log_period == 667 and c.rank_period == 667 and c.probe_period == 3335
     logged = [s for s in range(c.steps + 1) if c.is_log_step(s)]
     assert logged[:31] == list(range(30)) + [30] and 140 in logged and 150 not in logged and 667 in logged
-    ranks = [s for s in range(c.steps) if c.is_rank_step(s)]
-    assert len(ranks) == 30 and ranks[-1] == 96715  # "30 snapshots per run" (PAPER §1.2)
+    probes = [s for s in range(c.steps) if c.is_probe_step(s)]
+    assert len(probes) == 30 and probes[-1] == 96715  # "30 snapshots per run" (the authors' code)
+    paper = RunConfig(rank_every=3335)  # the paper's own rank cadence
+    assert [s for s in range(c.steps) if paper.is_rank_step(s)] == probes
     assert c.name == "d12_w400_n5000_a8_wd0.01_s0"
     assert c.id == RunConfig(device="cpu").id != RunConfig(seed=1).id  # device is not identity
 
 
 @pytest.mark.parametrize("field,value", [
     ("depth", 0), ("depth", 1), ("depth", -3), ("depth", "12"), ("width", 0), ("alpha", 0.0), ("alpha", float("nan")),
-    ("weight_decay", -0.01), ("lr", 0.0), ("n_train", 0), ("n_train", 60001), ("batch_size", 5001), ("steps", 0),
+    ("weight_decay", -0.01), ("lr", 0.0), ("n_train", 0), ("n_train", 60001), ("batch_size", 0), ("steps", 0),
     ("dtype", "float16"), ("device", "tpu"), ("seed", -1)])
 def test_bad_config_field_names_the_field(field, value):
     with pytest.raises(ValueError, match=f"^{field}"):

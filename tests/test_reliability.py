@@ -26,6 +26,7 @@ from grokkit import records
 from grokkit.__main__ import main
 from grokkit.config import MAX_DEPTH, MAX_WIDTH, MNIST_TRAIN, RunConfig, resolve_device
 from grokkit.data import FILES, REPO_DATA, load_mnist
+from grokkit.model import make_mlp
 from grokkit.records import RecordError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,7 +93,7 @@ BAD = [  # (field, value, extra fields)
     ("weight_decay", -0.1, {}), ("weight_decay", float("nan"), {}), ("weight_decay", float("inf"), {}),
     ("lr", 0, {}), ("lr", -1e-3, {}), ("lr", float("nan"), {}), ("lr", True, {}),
     ("n_train", 0, {}), ("n_train", MNIST_TRAIN + 1, {}), ("n_train", 5000.0, {}),
-    ("batch_size", 201, {"n_train": 200}), ("batch_size", 0, {}),
+    ("batch_size", 0, {}), ("batch_size", 2.5, {}),
     ("steps", 0, {}), ("steps", -5, {}), ("steps", 1e5, {}),
     ("dtype", "float16", {}), ("dtype", "fp32", {}), ("dtype", None, {}),
     ("device", "tpu", {}), ("device", "cuda:x", {}), ("device", "CPU", {}), ("device", None, {}),
@@ -139,8 +140,7 @@ CLI_BAD = [  # (argv after `run`, field named in the message)
     (["--alpha", "0"], "alpha"), (["--alpha", "nan"], "alpha"), (["--alpha", "inf"], "alpha"),
     (["--weight-decay", "-0.1"], "weight_decay"), (["--weight-decay", "nan"], "weight_decay"),
     (["--lr", "0"], "lr"), (["--lr=-1e-3"], "lr"), (["--n-train", "60001"], "n_train"),
-    (["--n-train", "0"], "n_train"), (["--batch-size", "0"], "batch_size"),
-    (["--n-train", "100", "--batch-size", "200"], "batch_size"), (["--steps", "0"], "steps"),
+    (["--n-train", "0"], "n_train"), (["--batch-size", "0"], "batch_size"), (["--steps", "0"], "steps"),
     (["--dtype", "float16"], "dtype"), (["--dtype", "fp32"], "dtype"), (["--device", "tpu"], "device"),
     (["--seed", "-1"], "seed"), (["--checkpoint-every", "-1"], "checkpoint_every"),
 ] + ([(["--device", "cuda"], "device")] if not torch.cuda.is_available() else [])
@@ -305,14 +305,8 @@ def checkpointed(tmp_path, checkpoint_bytes):
     return TINY.replace(checkpoint_every=50), ckpt
 
 
-def test_resume_from_intact_and_legacy_checkpoint(checkpointed, reference):
+def test_resume_from_intact_checkpoint(checkpointed, reference):
     cfg, ckpt = checkpointed
-    raw = ckpt.read_bytes()
-    run = T.train(cfg, progress=False, checkpoint_path=ckpt)
-    assert run.meta["resumed_from"] == 100
-    _same_history(run, reference[150])
-    # a checkpoint written before checksums (plain torch.save, as by the sweeps started before this fix)
-    ckpt.write_bytes(raw[len(T.CKPT_MAGIC) + 65:])
     run = T.train(cfg, progress=False, checkpoint_path=ckpt)
     assert run.meta["resumed_from"] == 100
     _same_history(run, reference[150])
@@ -332,7 +326,11 @@ def _garbage(b):
     return b"\x00garbage" * 100
 
 
-@pytest.mark.parametrize("damage", [_truncate, _flip_payload, _garbage])
+def _no_checksum_header(b):  # a plain torch.save payload: never loaded unverified
+    return b[len(T.CKPT_MAGIC) + 65:]
+
+
+@pytest.mark.parametrize("damage", [_truncate, _flip_payload, _garbage, _no_checksum_header])
 def test_corrupt_checkpoint_is_ignored(damage, checkpointed, reference, capsys):
     cfg, ckpt = checkpointed
     ckpt.write_bytes(damage(ckpt.read_bytes()))
@@ -623,3 +621,272 @@ def test_peak_rss_bounded(tmp_path):
         RunConfig(depth=MAX_DEPTH + 1)
     with pytest.raises(ValueError, match=f"^width: must be in 1..{MAX_WIDTH}"):
         RunConfig(width=MAX_WIDTH + 1)
+
+
+# ================================================================================================
+# 7. One source of truth for every knob (issue 16): each case's right value
+# ================================================================================================
+def _readme_example(pattern: str) -> str:
+    import re
+
+    text = (ROOT / "README.md").read_text()
+    m = re.search(pattern, text)
+    assert m, f"README example {pattern!r} not found"
+    return m.group(0)
+
+
+def _no_training(monkeypatch):
+    def refuse(*a, **k):
+        raise AssertionError("train() called: the shipped record was not found")
+
+    monkeypatch.setattr(T, "train", refuse)
+    monkeypatch.delenv("GROKKIT_RESULTS", raising=False)
+
+
+def test_every_shipped_record_is_found_by_the_papers_config():
+    """Case 1: RunConfig's defaults are the records' schedule, so the fields in a record's name find it."""
+    from grokkit.sweep import PAPER_BASE, paper_grid
+
+    paths = records.list_records(ROOT / "results")
+    assert len(paths) == 24
+    for p in paths:
+        c = records.load(p).config
+        mine = RunConfig(depth=c.depth, n_train=c.n_train, weight_decay=c.weight_decay, seed=c.seed, dtype=c.dtype)
+        assert records.record_path(mine, ROOT / "results") == p
+    assert {records.record_path(c, ROOT / "results") for c in paper_grid()} == set(paths)
+    assert PAPER_BASE == RunConfig()
+
+
+def test_readme_cli_example_loads_the_shipped_record(monkeypatch, capsys):
+    """Case 1: the README's `grokkit run` example, as written, loads results/ (no 2-hour retraining)."""
+    cmd = _readme_example(r"python -m grokkit run --depth 12 [^\[\\\n]*")
+    _no_training(monkeypatch)
+    assert main(cmd.split()[3:] + ["--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert f"record: {ROOT / 'results' / 'd12_w400_n5000_a8_wd0.01_s0-2ac5723cc6.npz'}" in out
+
+
+def test_readme_python_example_loads_the_shipped_record(monkeypatch):
+    import grokkit
+
+    line = _readme_example(r"grokkit\.load_or_train\(grokkit\.RunConfig\([^\n]*\)\)")
+    _no_training(monkeypatch)
+    monkeypatch.chdir(ROOT / "book")  # as from a notebook: the default folder is the repository's, not ./results
+    run = eval(line, {"grokkit": grokkit})
+    assert run.path == ROOT / "results" / "d12_w400_n5000_a8_wd0.01_s0-2ac5723cc6.npz"
+
+
+def test_same_name_other_config_is_reported_before_training(tmp_path, reference, monkeypatch, capsys):
+    records.save(reference[150], tmp_path)
+    other = TINY.replace(rank_every=7)
+    assert other.name == TINY.name and other.id != TINY.id
+
+    def train_spy(*a, **k):
+        print("TRAINING", file=sys.stderr)
+        return reference[150]
+
+    monkeypatch.setattr(T, "train", train_spy)
+    T.load_or_train(other, tmp_path, progress=False)
+    err = capsys.readouterr().err
+    assert err.index(f"{records.record_path(TINY, tmp_path)} has the same name") < err.index("TRAINING")
+    line = err.splitlines()[0]
+    assert "rank_every=7 asked for" in line and "rank_every=1000 (--rank-every 1000)" in line, line
+
+
+def test_relative_results_env_means_the_repository_folder_from_book(monkeypatch):
+    """Case 2: GROKKIT_RESULTS=results from the chapters' folder book/ finds the shipped record."""
+    from grokkit.sweep import chapter_run, paper_config
+
+    monkeypatch.delenv("GROKKIT_SMOKE", raising=False)
+    monkeypatch.setenv("GROKKIT_RESULTS", "results")
+    monkeypatch.chdir(ROOT / "book")
+    run = chapter_run(paper_config(12, 5000, 0.01))
+    assert not run.meta.get("stand_in") and run.path.parent == ROOT / "results"
+
+
+@pytest.mark.parametrize("how", ["env", "argument"])
+def test_missing_named_results_folder_is_an_error_naming_it(how, tmp_path, monkeypatch):
+    """Case 2: a named results folder that does not exist is an error with its absolute path, not a stand-in."""
+    from grokkit.sweep import chapter_run, paper_config
+
+    monkeypatch.delenv("GROKKIT_SMOKE", raising=False)
+    monkeypatch.chdir(tmp_path)
+    if how == "env":
+        monkeypatch.setenv("GROKKIT_RESULTS", str(tmp_path / "nowhere"))
+        kw = {}
+    else:
+        kw = {"results_dir": "nowhere"}
+    with pytest.raises(FileNotFoundError, match=f"{tmp_path / 'nowhere'} does not exist"):
+        chapter_run(paper_config(12, 5000, 0.01), **kw)
+    assert _files(tmp_path) == []
+
+
+def test_cli_list_of_missing_results_folder(tmp_path, capsys):
+    assert main(["list", "--results", str(tmp_path / "nowhere")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("grokkit: results folder") and f"{tmp_path / 'nowhere'} does not exist" in err
+
+
+PROBE_CHAPTER = {  # a chapter that prints what its kernel sees: the interpreter, the records' folder, threads
+    "cells": [
+        {"id": "params", "cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "x = 0", "outputs": [],
+         "execution_count": None},
+        {"id": "probe", "cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": "import sys, torch\nfrom grokkit.records import results_folder\n"
+                   "print('EXE', sys.executable)\nprint('RESULTS', results_folder(must_exist=True))\n"
+                   "print('THREADS', torch.get_num_threads())"},
+    ],
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+                 "language_info": {"name": "python"}},
+    "nbformat": 4, "nbformat_minor": 5,
+}
+
+
+@pytest.fixture
+def probe_book(tmp_path, monkeypatch):
+    """book/probe.ipynb, and another environment's 'python3' kernelspec first on the Jupyter path."""
+    import json
+
+    book = tmp_path / "book"
+    book.mkdir()
+    (book / "probe.ipynb").write_text(json.dumps(PROBE_CHAPTER))
+    spec = tmp_path / "jupyter" / "kernels" / "python3"
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({"argv": ["/nonexistent/python3", "-m", "ipykernel_launcher", "-f",
+                                                           "{connection_file}"], "display_name": "other env",
+                                                  "language": "python"}))
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    return book
+
+
+def test_sweep_chapter_results_and_threads_act(probe_book, tmp_path, capsys):
+    """Case 3: `sweep <chapter> --results DIR --threads 1` reach the chapter; case 6: it runs in this interpreter
+    although another environment's python3 kernelspec comes first."""
+    import nbformat
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    argv = ["sweep", "probe", "--book", str(probe_book), "--out", str(tmp_path / "runs"), "--quiet"]
+    assert main([*argv, "--results", str(empty), "--threads", "1"]) == 0, capsys.readouterr()
+    nb = nbformat.read(tmp_path / "runs" / "probe.ipynb", 4)
+    out = "".join(o.get("text", "") for c in nb.cells for o in c.get("outputs", []))
+    assert f"EXE {sys.executable}\n" in out
+    assert f"RESULTS {empty}\n" in out and "THREADS 1\n" in out
+    # a --results folder that does not exist: one line naming it, nothing executed
+    assert main([*argv[:-3], "--out", str(tmp_path / "runs2"), "--results", str(tmp_path / "nowhere")]) == 2
+    assert f"{tmp_path / 'nowhere'} does not exist" in capsys.readouterr().err
+    assert not (tmp_path / "runs2").exists()
+
+
+@pytest.mark.parametrize("argv", [
+    ["sweep", "paper", "--out", "x"], ["sweep", "paper", "--book", "book"], ["sweep", "paper", "--grid", "depth=4"],
+    ["sweep", "paper", "--param", "seed=1"], ["bench", "--workers", "2", "--threads", "1"],
+    ["bench", "--workers", "2", "--steps", "50"],
+    ["sweep", "depth", "--device", "cpu", "--param", "device=cpu"],
+])
+def test_flags_that_would_be_ignored_are_refused(argv, tmp_path, capsys, monkeypatch):
+    """Case 3: every flag acts or is refused with one line (exit 2), before any work."""
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("grokkit:") and "\n" not in err and argv[-2] in err, err
+    assert _files(tmp_path) == []
+
+
+WD = [0.005, 0.05]
+
+
+@pytest.mark.parametrize("entry", ["yaml -y", "yaml -f", "papermill -p", "scalar", "sweep --grid", "sweep --param"])
+def test_one_value_parser_for_every_entry_point(entry, tmp_path):
+    """Case 4: '5e-3' inside a YAML list (PyYAML reads it as a string) is a number like everywhere else."""
+    import yaml
+
+    from grokkit.sweep import check_params, parse_grid
+
+    if entry == "yaml -y":
+        value = yaml.safe_load("weight_decay: [5e-3, 5e-2]")["weight_decay"]
+        assert value == ["5e-3", "5e-2"]  # the cause: YAML 1.1 wants a dot in a float
+    elif entry == "yaml -f":
+        (tmp_path / "p.yaml").write_text("weight_decay:\n  - 5e-3\n  - 5e-2\n")
+        value = yaml.safe_load((tmp_path / "p.yaml").read_text())["weight_decay"]
+    elif entry == "papermill -p":
+        value = "[5e-3, 5e-2]"
+    elif entry == "scalar":
+        assert check_params({"weight_decay": yaml.safe_load("w: 5e-2")["w"]}, ["weight_decay"]) == {
+            "weight_decay": [0.05]}
+        return
+    else:
+        value = parse_grid(["weight_decay=5e-3,5e-2"])["weight_decay"]
+    assert check_params({"weight_decay": value}, ["weight_decay"]) == {"weight_decay": WD}
+
+
+def test_cli_reads_numbers_with_the_same_parser(tmp_path):
+    from grokkit.__main__ import _arg_type
+
+    assert _arg_type(float)("5e-3") == 0.005 and _arg_type(int)("100_000") == 100_000
+    assert math.isnan(_arg_type(float)("nan"))  # then RunConfig says "alpha: must be a finite number"
+
+
+def test_n_train_below_the_batch_size_is_one_batch_of_n_per_step():
+    """Case 5: the authors' DataLoader(batch_size=200) over N < 200 images yields one batch of all N per step;
+    so does grokkit (identical to batch_size = N), and no check names batch_size."""
+    from grokkit.sweep import check_params
+
+    small = TINY.replace(n_train=100, batch_size=200, steps=40)
+    assert check_params({"n_train": 100}, ["n_train"]) == {"n_train": [100]}
+    a = T.train(small, progress=False)
+    b = T.train(small.replace(batch_size=100), progress=False)
+    _same_history(a, b)
+
+
+def test_cli_n_train_below_the_batch_size_trains(tmp_path, capsys):
+    argv = ["run", "--depth", "3", "--width", "8", "--n-train", "100", "--steps", "5", "--probe-every", "-1",
+            "--device", "cpu", "--results", str(tmp_path), "--quiet"]
+    assert main(argv) == 0, capsys.readouterr().err
+    assert "final train acc" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("field,value,call", [
+    ("depth", 1, lambda v: make_mlp(v, 8)), ("depth", MAX_DEPTH + 1, lambda v: make_mlp(v, 8)),
+    ("width", MAX_WIDTH + 1, lambda v: make_mlp(3, v)), ("n_train", MNIST_TRAIN + 1, load_mnist),
+    ("n_train", 0, load_mnist),
+])
+def test_each_bound_is_stated_once(field, value, call):
+    """Case 5's kind: the model, the data, RunConfig, the CLI and the chapters give the same bound."""
+    import re
+
+    from grokkit.config import RULES, describe
+    from grokkit.sweep import PARAMS, check_params
+
+    with pytest.raises(ValueError) as cfg_err:
+        RunConfig(**{field: value})
+    with pytest.raises(ValueError) as direct:
+        call(value)
+    assert str(direct.value) == str(cfg_err.value)
+    if field not in PARAMS:  # not a chapter parameter
+        return
+    with pytest.raises(ValueError, match=re.escape(f"must be {describe(field, True)}") + "$"):
+        check_params({field: value}, [field])
+    assert set(RULES) == {f for f in RunConfig.__dataclass_fields__}
+
+
+def test_every_field_has_one_cli_flag_with_runconfigs_default():
+    import argparse
+
+    from grokkit.__main__ import _cfg_args, _config
+
+    p = argparse.ArgumentParser()
+    _cfg_args(p)
+    assert _config(p.parse_args([])) == RunConfig()
+    for f in RunConfig.__dataclass_fields__:
+        assert f"--{f.replace('_', '-')}" in p.format_help()
+    assert _config(p.parse_args(["--device", "cuda:1", "--weight-decay", "5e-3"])) == RunConfig(
+        device="cuda:1", weight_decay=0.005)
+
+
+@pytest.mark.parametrize("value", ["cuda:1", "cpu"])
+def test_chapter_accepts_every_device_runconfig_accepts(value):
+    from grokkit.sweep import check_params
+
+    assert check_params({"device": value}, ["device"]) == {"device": value}
