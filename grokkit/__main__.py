@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-
 from dataclasses import fields
 
 from .config import RULES, RunConfig, describe, parse_value
@@ -85,7 +84,8 @@ def cmd_list(a) -> int:
             continue
         flag = f"  DIVERGED@{r.meta['diverged_at']}" if r.diverged else ""
         print(f"{r.config.name:34s} {r.config.id:10s} {r.config.steps:7d} {r.final('train_acc'):6.3f} "
-              f"{r.final('test_acc'):6.3f} {r.meta.get('wall_time_s', 0) / 60:6.1f}m  {r.meta.get('device', '?')}{flag}")
+              f"{r.final('test_acc'):6.3f} {r.meta.get('wall_time_s', 0) / 60:6.1f}m  "
+              f"{r.meta.get('device', '?')}{flag}")
     return 0
 
 
@@ -132,7 +132,8 @@ def cmd_bench(a) -> int:
     if a.workers:
         _refuse("bench --workers", a, {"--threads": "threads", "--steps": "steps"},
                 "(each worker runs one thread over a fixed 20 s window)")
-    bench_main(depth=a.depth, n_train=a.n_train, steps=200 if a.steps is None else a.steps, threads=a.threads, json_out=a.json,
+    bench_main(depth=a.depth, n_train=a.n_train, steps=200 if a.steps is None else a.steps, threads=a.threads,
+               json_out=a.json,
                workers=a.workers)
     return 0
 
@@ -154,7 +155,8 @@ def main(argv=None) -> int:
     p = sub.add_parser("sweep", help="run the missing part of a grid of runs (several workers may run at once), "
                                      "or execute a book chapter over a grid of parameters")
     p.add_argument("what", metavar="grid|chapter",
-                   help="'paper': the paper's full-scale grid (sweep.paper_grid); or a chapter of book/ (e.g. depth), run with papermill")
+                   help="'paper': the paper's full-scale grid (sweep.paper_grid); or a chapter of book/ (e.g. depth), "
+                        "run with papermill")
     p.add_argument("--grid", nargs="+", default=[], metavar="NAME=V1,V2",
                    help="chapter parameters to sweep, e.g. depth=4,8,12 weight_decay=0.005,0.05")
     p.add_argument("--param", nargs="+", default=[], metavar="NAME=VALUE",

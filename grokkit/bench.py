@@ -150,10 +150,10 @@ def matmul_floor(cfg: RunConfig, reps: int = 50) -> float:
     B, total = cfg.batch_size, 0.0
     for i, (a, b) in enumerate(zip(dims[:-1], dims[1:])):
         x, w, gy = torch.rand(B, a, dtype=dtype), torch.rand(b, a, dtype=dtype), torch.rand(B, b, dtype=dtype)
-        total += _timeit(lambda: x @ w.T, reps)        # forward
-        total += _timeit(lambda: gy.T @ x, reps)       # grad of the weights
+        total += _timeit(lambda x=x, w=w: x @ w.T, reps)        # forward
+        total += _timeit(lambda x=x, gy=gy: gy.T @ x, reps)     # grad of the weights
         if i > 0:
-            total += _timeit(lambda: gy @ w, reps)     # grad of the inputs
+            total += _timeit(lambda w=w, gy=gy: gy @ w, reps)   # grad of the inputs
     return total
 
 
@@ -197,7 +197,8 @@ def projection(p: dict, cfg: RunConfig) -> float:
 
 
 def bench(depth=12, n_train=5000, steps=200, device="cpu", memory=True, profile=True) -> dict:
-    paper = RunConfig(depth=depth, n_train=n_train)
+    grid = RunConfig(depth=depth, n_train=n_train)          # the shipped records' schedule: rank every log point
+    paper = grid.replace(rank_every=5 * grid.log_period)    # the paper's: rank every 5 log points (3335 steps)
     ref = reference_pieces(paper, steps, device)
     ours = grokkit_pieces(paper, steps, device)
     floor = matmul_floor(paper)
@@ -206,7 +207,7 @@ def bench(depth=12, n_train=5000, steps=200, device="cpu", memory=True, profile=
            "floor_step_s": floor, "step_gflop": gflop,
            "roofline_fraction": floor / ours["step"],
            "full_run_s": {"reference": projection(ref, paper), "grokkit": projection(ours, paper),
-                          "grokkit_grid_schedule": projection(ours, paper.replace(rank_every=667)),
+                          "grokkit_grid_schedule": projection(ours, grid),
                           "floor": paper.steps * floor}}
     res["speedup_full_run"] = res["full_run_s"]["reference"] / res["full_run_s"]["grokkit"]
     res["speedup_step"] = ref["step"] / ours["step"]
@@ -223,7 +224,8 @@ _WORKER = """
 import sys, time, torch
 from grokkit.bench import _grokkit_setup
 from grokkit.config import RunConfig
-threads, depth, n_train, start, seconds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4]), float(sys.argv[5])
+threads, depth, n_train = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+start, seconds = float(sys.argv[4]), float(sys.argv[5])
 torch.set_num_threads(threads)
 _, step, _ = _grokkit_setup(RunConfig(depth=depth, n_train=n_train))
 for _ in range(3):

@@ -66,7 +66,7 @@ def _download(folder: Path) -> None:
                 f"t10k-labels-idx1-ubyte.gz) in {where}.")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _read_idx(path: str, md5: str) -> np.ndarray:
     """Parse one gzipped IDX file; its content md5 is checked once per process (cached with the array)."""
     try:

@@ -169,7 +169,8 @@ def chapter_path(chapter: str, book=None) -> Path:
     path = book / f"{chapter}.ipynb"
     if not path.exists():
         have = sorted(p.stem for p in book.glob("*.ipynb"))
-        raise ValueError(f"sweep: no chapter {chapter!r} in {book}/; chapters: {', '.join(have)}; grids: {', '.join(GRIDS)}")
+        raise ValueError(f"sweep: no chapter {chapter!r} in {book}/; chapters: {', '.join(have)}; "
+                         f"grids: {', '.join(GRIDS)}")
     return path
 
 
@@ -187,7 +188,8 @@ def parse_grid(items) -> dict:
 
 def output_name(chapter: str, point: dict) -> str:
     """runs/<chapter>_d{depth}_wd{weight_decay}.ipynb, in the grid's key order."""
-    tags = "".join(f"_{ABBREV.get(k, k)}{v:g}" if isinstance(v, float) else f"_{ABBREV.get(k, k)}{v}" for k, v in point.items())
+    tags = "".join(f"_{ABBREV.get(k, k)}{v:g}" if isinstance(v, float) else f"_{ABBREV.get(k, k)}{v}"
+                   for k, v in point.items())
     return f"{chapter}{tags}.ipynb"
 
 

@@ -44,7 +44,8 @@ def explorer(depths, weight_decays, make_config, start=None, train_missing: bool
 
     def redraw(_change):  # only ever called in a live kernel
         i, j = depth.index, wd.index
-        status.value = f"<i>loading{' or training' if train_missing else ''} d={depths[i]}, γ={weight_decays[j]:g} …</i>"
+        what = "loading or training" if train_missing else "loading"
+        status.value = f"<i>{what} d={depths[i]}, γ={weight_decays[j]:g} …</i>"
         images[i][j].value = figure(depths[i], weight_decays[j], train_missing)
         status.value = ""
 

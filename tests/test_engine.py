@@ -89,7 +89,8 @@ def test_rank_of_known_rank_and_dead_units():
     h = torch.randn(n, k, generator=g, dtype=torch.float64) @ torch.randn(k, d, generator=g, dtype=torch.float64)
     assert rank_of(h)[0] == k
     # dead units: constant columns add nothing after centring
-    h2 = torch.cat([torch.randn(n, 30, generator=g, dtype=torch.float64), torch.full((n, 20), 3.0, dtype=torch.float64)], 1)
+    h2 = torch.cat([torch.randn(n, 30, generator=g, dtype=torch.float64),
+                    torch.full((n, 20), 3.0, dtype=torch.float64)], 1)
     r, robust, eff = rank_of(h2)
     assert r == 30 and robust == 30 and 1 < eff <= 30
 
@@ -154,7 +155,8 @@ def test_linear_probe_learns_separable_features():
 # ---- config ------------------------------------------------------------------------------------
 def test_config_defaults_are_the_papers():
     c = RunConfig()
-    assert (c.depth, c.width, c.alpha, c.weight_decay, c.lr, c.batch_size, c.steps) == (12, 400, 8.0, 0.01, 1e-3, 200, 100_000)
+    got = (c.depth, c.width, c.alpha, c.weight_decay, c.lr, c.batch_size, c.steps)
+    assert got == (12, 400, 8.0, 0.01, 1e-3, 200, 100_000)
     # ceil(1e5/150); the records' rank at every log point; probes every 5 log points, the paper's cadence
     assert c.log_period == 667 and c.rank_period == 667 and c.probe_period == 3335
     logged = [s for s in range(c.steps + 1) if c.is_log_step(s)]

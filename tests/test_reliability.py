@@ -384,8 +384,10 @@ def _rewrite(path, change):
 
 DAMAGES = {
     "truncated": lambda p, h: p.write_bytes(_truncate(p.read_bytes())),
-    "flipped-array-byte": lambda p, h: p.write_bytes(_flip_at(p.read_bytes(), p.read_bytes().find(h["train_loss"].tobytes()) + 3)),
-    "flipped-meta-byte": lambda p, h: p.write_bytes(_flip_at(p.read_bytes(), p.read_bytes().find(_u32('"format"')) + 8)),
+    "flipped-array-byte": lambda p, h: p.write_bytes(
+        _flip_at(p.read_bytes(), p.read_bytes().find(h["train_loss"].tobytes()) + 3)),
+    "flipped-meta-byte": lambda p, h: p.write_bytes(
+        _flip_at(p.read_bytes(), p.read_bytes().find(_u32('"format"')) + 8)),
     "bad-checksum": lambda p, h: _rewrite(p, lambda d: d.update(__checksum__=np.array("0" * 64))),
     "tampered-array": lambda p, h: _rewrite(p, lambda d: d.update(test_acc=d["test_acc"] + 1e-9)),
     "not-a-zip": lambda p, h: p.write_bytes(b"hello"),
