@@ -70,7 +70,7 @@ def cmd_run(a) -> int:
 def cmd_list(a) -> int:
     from .records import RecordError, list_records, load, results_folder
 
-    folder = results_folder(a.results, must_exist=a.results is not None)
+    folder = results_folder(a.results, must_exist=True)  # only a folder named explicitly is checked
     paths = list_records(folder)
     if not paths:
         print(f"no records in {folder}")

@@ -13,12 +13,21 @@ import json
 import math
 import os
 from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
 
 DTYPES = ("float32", "float64")
 DEVICES = ("auto", "cpu", "cuda")  # "cuda:N" is accepted too
 MAX_DEPTH = 64        # documented bound: beyond it a clear error instead of a slow crawl
 MAX_WIDTH = 8192
 MNIST_TRAIN = 60_000  # size of the official training set
+REPO = Path(__file__).resolve().parent.parent
+
+
+def env_path(var: str) -> Path | None:
+    """The folder named by environment variable `var`, absolute; a relative one is taken from the repository root,
+    so it is the same folder from the root and from book/, where the chapters run. None when unset."""
+    value = os.environ.get(var)
+    return (REPO / value if not Path(value).is_absolute() else Path(value)) if value else None
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import check
+from .config import check, env_path
 
 FILES = {  # name -> md5 of the *uncompressed* content (canonical; see data/mnist/PROVENANCE.md)
     "train-images-idx3-ubyte.gz": "6bbc9ace898e44ae57da46a324031adb",
@@ -31,9 +31,10 @@ CACHE_DATA = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "g
 
 
 def data_dir() -> Path:
-    """GROKKIT_DATA if set, else the repository's data/mnist, else the user cache (downloaded into)."""
-    if os.environ.get("GROKKIT_DATA"):
-        return Path(os.environ["GROKKIT_DATA"])
+    """GROKKIT_DATA if set (relative: to the repository root), else the repository's data/mnist, else the user
+    cache (downloaded into)."""
+    if env_path("GROKKIT_DATA"):
+        return env_path("GROKKIT_DATA")
     if all((REPO_DATA / f).exists() for f in FILES):
         return REPO_DATA
     return CACHE_DATA

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import RunConfig
+from .config import REPO, RunConfig, env_path
 
 FORMAT = 1  # bump when the layout changes; older records then get a clear message
-REPO = Path(__file__).resolve().parent.parent
 
 
 def results_folder(folder=None, must_exist: bool = False) -> Path:
@@ -30,11 +29,10 @@ def results_folder(folder=None, must_exist: bool = False) -> Path:
 
     A folder named explicitly (`folder` or $GROKKIT_RESULTS) that does not exist raises FileNotFoundError naming
     its absolute path when `must_exist` (readers: a typo must not pass as "no record shipped")."""
-    env = os.environ.get("GROKKIT_RESULTS")
     if folder is not None:
         path, named = Path(folder).absolute(), f"results folder {folder}"
-    elif env:
-        path, named = (REPO / env if not Path(env).is_absolute() else Path(env)), f"GROKKIT_RESULTS={env}"
+    elif env_path("GROKKIT_RESULTS"):
+        path, named = env_path("GROKKIT_RESULTS"), f"GROKKIT_RESULTS={os.environ['GROKKIT_RESULTS']}"
     else:
         return REPO / "results"
     if must_exist and not path.is_dir():

@@ -17,7 +17,7 @@ import tempfile
 import types
 from pathlib import Path
 
-from .config import RunConfig, check, describe, parse_value, smoke, smoke_config
+from .config import RunConfig, check, describe, env_path, parse_value, smoke, smoke_config
 from .records import REPO, RecordError, Run, load, record_path, results_folder
 from .train import load_or_train
 
@@ -54,8 +54,9 @@ def missing(configs, results_dir=None) -> list[RunConfig]:
 # Run records are the source of truth: a fresh clone builds the HTML offline from results/; smoke mode sends its
 # records to a temporary folder, never into results/.
 def smoke_dir() -> Path:
-    """Where smoke-scale runs live: $GROKKIT_SMOKE_DIR, else <tmp>/grokkit-smoke -- never results/."""
-    return Path(os.environ.get("GROKKIT_SMOKE_DIR") or Path(tempfile.gettempdir()) / "grokkit-smoke")
+    """Where smoke-scale runs live: $GROKKIT_SMOKE_DIR (relative: to the repository root), else <tmp>/grokkit-smoke
+    -- never results/."""
+    return env_path("GROKKIT_SMOKE_DIR") or Path(tempfile.gettempdir()) / "grokkit-smoke"
 
 
 def stand_in(config: RunConfig) -> Run:

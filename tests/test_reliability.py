@@ -706,6 +706,18 @@ def test_relative_results_env_means_the_repository_folder_from_book(monkeypatch)
     assert not run.meta.get("stand_in") and run.path.parent == ROOT / "results"
 
 
+@pytest.mark.parametrize("var,means", [("GROKKIT_DATA", "data/mnist"), ("GROKKIT_SMOKE_DIR", "tmp-smoke")])
+def test_every_relative_folder_variable_means_the_same_folder_from_book(var, means, monkeypatch):
+    """Case 2's kind: the other folders named by the environment resolve like GROKKIT_RESULTS."""
+    from grokkit.data import data_dir
+    from grokkit.sweep import smoke_dir
+
+    monkeypatch.setenv(var, means)
+    for cwd in (ROOT, ROOT / "book"):
+        monkeypatch.chdir(cwd)
+        assert (data_dir() if var == "GROKKIT_DATA" else smoke_dir()) == ROOT / means
+
+
 @pytest.mark.parametrize("how", ["env", "argument"])
 def test_missing_named_results_folder_is_an_error_naming_it(how, tmp_path, monkeypatch):
     """Case 2: a named results folder that does not exist is an error with its absolute path, not a stand-in."""
