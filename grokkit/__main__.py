@@ -92,10 +92,13 @@ def cmd_list(a) -> int:
 def cmd_sweep(a) -> int:
     from tqdm.auto import tqdm
 
+    from .config import check
     from .records import results_folder
     from .sweep import GRIDS, missing, parse_grid, run_chapter
     from .train import load_or_train
 
+    if a.device is not None:
+        check("device", a.device)  # before any work
     if a.what not in GRIDS:  # a chapter: execute book/<chapter>.ipynb over --grid with papermill
         params = {k: v[0] if len(v) == 1 else v for k, v in parse_grid(a.param).items()}
         grid = parse_grid(a.grid)

@@ -808,6 +808,14 @@ def test_flags_that_would_be_ignored_are_refused(argv, tmp_path, capsys, monkeyp
     assert _files(tmp_path) == []
 
 
+@pytest.mark.parametrize("what", ["paper", "depth"])
+def test_sweep_bad_device_is_refused_before_any_work(what, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["sweep", what, "--device", "tpu", "--results", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith("grokkit: device: must be one of auto, cpu, cuda, cuda:N")
+    assert _files(tmp_path) == []
+
+
 WD = [0.005, 0.05]
 
 
