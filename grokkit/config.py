@@ -169,3 +169,12 @@ def smoke_config(cfg: RunConfig) -> RunConfig:
     return cfg.replace(width=min(cfg.width, 32), n_train=min(cfg.n_train, 400), batch_size=min(cfg.batch_size, 100),
                        steps=min(cfg.steps, 300), log_every=0, rank_every=0, probe_every=0, probe_epochs=2,
                        checkpoint_every=0)
+
+
+# ---- the paper's constants, read by the results layer (events, claims, report) --------------------------------
+DEPTHS = (4, 8, 12)            # "d=4,8,12" [DG p3-7]
+FULL_STEPS, FULL_WIDTH = 100_000, 400  # full scale: "10⁵ steps", "width (400)" [DG p2-1]
+TUNNEL_THRESHOLD = 300         # "We consider the layer with output feature rank lower than 300 as a tunnel layer"
+#                                [DG Fig 3/4 captions]
+PAPER_TUNNEL = {5000: {4: 1, 8: 3, 12: 6}, 7000: {4: 1, 8: 5, 12: 6}}  # tunnel lengths [DG Fig 3, Fig 4 captions]
+CONST_MSE = 0.09               # MSE of a constant predictor on one-hot targets of 10 balanced classes: 0.1·0.9² + 0.9·0.1²

@@ -5,7 +5,7 @@ Conventions, the same in all chapters:
   PAPER §3); when several depths share an axis, the depth's colour with train solid and test dashed;
 - one fixed colour per depth (DEPTH_COLORS) and one colour per layer (viridis, first -> last layer);
 - steps on a log axis, as in Omnigrok's MNIST plots (PAPER §4), from the first logged step > 0;
-- the onset of the test-accuracy rise (grokking_onset, from grokkit.analysis) marked with a dotted vertical line;
+- the generalization onset (grokkit.events: gen_onset_step) marked with a dotted vertical line;
 - a figure drawn from a smoke-scale stand-in says so in its title.
 """
 from __future__ import annotations
@@ -16,8 +16,10 @@ import io
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .analysis import onsets, stands_for, tunnel_threshold
+from .config import FULL_WIDTH, TUNNEL_THRESHOLD
+from .events import events, run_label
 from .metrics import tunnel_length
+from .records import stands_for
 
 TRAIN, TEST = "tab:blue", "tab:orange"
 DEPTH_COLORS = {4: "tab:green", 8: "tab:purple", 12: "tab:red"}
@@ -37,10 +39,8 @@ def is_stand_in(run) -> bool:
 
 
 def label(run) -> str:
-    """'d12, N=5000, γ=0.01' -- what the run stands for (the full-scale config for a stand-in)."""
-    c = stands_for(run)
-    extra = (f", seed {c['seed']}" if c["seed"] else "") + (f", {c['dtype']}" if c["dtype"] != "float32" else "")
-    return f"d={c['depth']}, N={c['n_train']}, γ={c['weight_decay']:g}{extra}"
+    """'d = 12, N = 5000, γ = 0.01, seed 0' -- what the run stands for (the full-scale config for a stand-in)."""
+    return run_label(run)
 
 
 def title(run, what: str = "") -> str:
@@ -62,10 +62,11 @@ def suptitle(fig, text: str, runs) -> None:
 
 # ---- onsets ----------------------------------------------------------------------------------------------
 def grokking_onset(run):
-    """The step where generalization begins: grokkit.analysis.onsets' t_gen -- the first test-accuracy rise after
-    the training set is fit ("the test accuracy started to increase after the training accuracy reaches the
-    optimal" [DG p3-3]), or the first rise at all when the run generalizes without grokking. None if neither."""
-    return onsets(run)["t_gen"]
+    """The step where generalization begins: grokkit.events' gen_onset_step (10 % of the test climb after the fit
+    when the run groks, else of the whole climb; claims.THRESHOLDS' defaults). None if neither."""
+    from .claims import detector
+
+    return events(run, detector()).gen_onset_step
 
 
 def mark_onset(ax, run) -> None:
@@ -190,7 +191,7 @@ def depth_overlay(runs):
 
 def _threshold(run) -> float:
     """"rank lower than 300" [DG Fig 3/4] at width 400; a narrower stand-in keeps the same 3/4 of its width."""
-    return tunnel_threshold(run.config)
+    return TUNNEL_THRESHOLD * run.config.width / FULL_WIDTH
 
 
 def tunnel(runs):
@@ -292,145 +293,3 @@ def png(fig, dpi: int | None = None) -> bytes:
     fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
     return buf.getvalue()
-
-
-# ---- captions: small Markdown tables and sentences built from the records (no number typed by hand) -------
-def sources(runs) -> str:
-    """Which runs are full-scale records and which are smoke-scale stand-ins, as a Markdown list."""
-    lines = []
-    for r in runs:
-        if is_stand_in(r):
-            lines.append(f"- `{r.meta['stands_for']}`: **{STAND_IN}** (shown: `{r.config.name}`, "
-                         f"{r.config.steps} steps)")
-        else:
-            lines.append(f"- `{r.config.name}`: full-scale record, {r.config.steps} steps, {r.meta.get('dtype')} on "
-                         f"{r.meta.get('device')} ({r.meta.get('wall_time_s', 0) / 60:.0f} min)")
-    return "\n".join(lines)
-
-
-def _fmt(v) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, float):
-        return f"{v:.3g}"
-    return str(v)
-
-
-ONSET_COLUMNS = {"t_fit": "train fit (step)", "test_acc_at_fit": "test acc at the fit (3-point median)",
-                 "test_rise": "test rise (step)", "grok_onset": "grokking onset (step)",
-                 "rank_descent_onset": "rank descent (step)", "phase": "phase"}
-
-
-def onset_table(runs, onsets, keys=tuple(ONSET_COLUMNS)) -> str:
-    """Markdown table: one row per run, its onsets (`onsets(run)` -> dict: grokkit.analysis.onsets) and final
-    accuracies."""
-    head = ("| run | " + " | ".join(ONSET_COLUMNS.get(k, k) for k in keys) + " | final train acc | final test acc |\n"
-            + "|---" * (len(keys) + 3) + "|")
-    rows = []
-    for r in runs:
-        o = onsets(r)
-        name = label(r) + (" (stand-in)" if is_stand_in(r) else "")
-        rows.append(f"| {name} | " + " | ".join(_fmt(o.get(k)) for k in keys)
-                    + f" | {r.final('train_acc'):.3f} | {r.final('test_acc'):.3f} |")
-    return "\n".join([head] + rows)
-
-
-def tunnel_table(runs, paper: dict | None = None) -> str:
-    """Markdown table of tunnel lengths at the last step -- paper-exact rank with and without the 10-d output layer,
-    and the tolerance-robust rank (rtol 1e-3) -- with the paper's value where given (paper = {depth: length}), then
-    one computed sentence: which way of counting matches the paper on the full-scale runs."""
-    head = ("| run | tunnel, output layer counted | tunnel, hidden layers only | tunnel, robust rank (output counted) "
-            "| paper |\n|---|---|---|---|---|")
-    rows, match = [], {"counted": 0, "hidden": 0, "of": 0}
-    for r in runs:
-        final = np.asarray(r.history["rank"])[-1]
-        counted, hidden = tunnel_length(final, _threshold(r)), tunnel_length(final, _threshold(r), include_output=False)
-        robust = tunnel_length(np.asarray(r.history["robust_rank"])[-1], _threshold(r))
-        p = (paper or {}).get(r.config.depth)
-        rows.append(f"| {label(r)}{' (stand-in)' if is_stand_in(r) else ''} | {counted} | {hidden} | {robust} "
-                    f"| {'–' if p is None else p} |")
-        if p is not None and not is_stand_in(r):
-            match["of"] += 1
-            match["counted"] += counted == p
-            match["hidden"] += hidden == p
-    text = "\n".join([head] + rows)
-    if match["of"]:
-        text += (f"\n\nOn the {match['of']} full-scale run(s) with a paper value, counting the output layer matches the "
-                 f"paper {match['counted']} time(s), counting hidden layers only {match['hidden']} time(s).")
-    return text
-
-
-def _span(lo_hi, f="{}") -> str:
-    """'a to b' for a (min, max) pair, 'a' when they are equal, '–' for None."""
-    if lo_hi is None:
-        return "–"
-    return f.format(lo_hi[0]) if lo_hi[0] == lo_hi[1] else f"{f.format(lo_hi[0])} to {f.format(lo_hi[1])}"
-
-
-def _spread_md(head: str, spreads, cells, sentence) -> str:
-    """Markdown table of grokkit.analysis.seed_spread results: one row per config and seed (run label, seed, then
-    cells(per-seed dict)), then below it sentence(spread, label) for each config."""
-    rows, lines = [], []
-    for sp in spreads:
-        name = f"d={sp['depth']}, N={sp['n_train']}, γ={sp['weight_decay']:g}"
-        rows += [f"| {name}{' (stand-in)' if v['stand_in'] else ''} | {sd} | " + " | ".join(cells(v)) + " |"
-                 for sd, v in sp["per_seed"].items()]
-        lines.append(sentence(sp, name))
-    return "\n".join([head] + rows) + "\n\n" + "\n".join(lines)
-
-
-def seed_table(spreads) -> str:
-    """Markdown table of grokkit.analysis.seed_spread results (one row per depth and seed), then one computed
-    sentence per depth: the phases over its seeds, the range of t_fit and final test accuracy, and how many seeds
-    sit at a constant predictor for a stretch."""
-    head = ("| run | seed | phase | train fit (step) | generalization onset (step) | rank descent (step) | final test acc "
-            "| tunnel (hidden) | constant predictor (steps) |\n|---|---|---|---|---|---|---|---|---|")
-
-    def cells(v):
-        st = "–" if v["stuck"] is None else f"{v['stuck'][0]}–{v['stuck'][1]}"
-        return [v["phase"], _fmt(v["t_fit"]), _fmt(v["t_gen"]), _fmt(v["rank_descent_onset"]),
-                f"{v['final_test_acc']:.3f}", _fmt(v["tunnel_hidden"]), st]
-
-    def sentence(sp, name):
-        n = len(sp["per_seed"])
-        if not n:
-            return f"- **{name}**: no seed recorded yet."
-        never = sum(v["t_fit"] is None for v in sp["per_seed"].values())
-        fit = "never" if never == n else f"at step {_span(sp['range']['t_fit'])}" + (f" ({never} never)" if never else "")
-        text = (f"- **{name}**, {n} seed{'s' * (n > 1)}: phase{'s' * (len(sp['phases']) > 1)} "
-                f"{' / '.join(sp['phases'])}; train fit {fit}; final test accuracy "
-                f"{_span(sp['range']['final_test_acc'], '{:.3f}')}; a constant-predictor stretch in {sp['n_stuck']} of {n}.")
-        if sp["missing"]:
-            text += f" Not recorded yet: {', '.join(f'`{m}`' for m in sp['missing'])}."
-        return text
-
-    return _spread_md(head, spreads, cells, sentence)
-
-
-def rank_lag_table(spreads) -> str:
-    """Claim 5's link per seed (grokkit.analysis.seed_spread results): one row per config and seed with the train
-    fit, the generalization onset, the rank-descent onsets and the lag between them, then one computed sentence per
-    config: in how many recorded seeds the rank descent starts within the tolerance of the generalization onset."""
-    head = ("| run | seed | train fit (step) | generalization onset (step) | rank-descent onsets (step) | lag (steps) "
-            "| coincides |\n|---|---|---|---|---|---|---|")
-
-    def cells(v):
-        return [_fmt(v["t_fit"]), _fmt(v["t_gen"]), ", ".join(map(str, v["rank_descent_onsets"])) or "–",
-                _fmt(v["rank_lag"]), "yes" if v["rank_coincides"] else "no"]
-
-    def sentence(sp, name):
-        out = []
-        if sp["seeds"]:
-            tol = sp["per_seed"][sp["seeds"][0]]["tolerance"]
-            out.append(f"- **{name}**: the rank descent starts within ±{tol} steps of the generalization onset in "
-                       f"{sp['n_rank_coincides']} of {len(sp['seeds'])} recorded seed(s).")
-        if sp["missing"]:
-            out.append(f"- **{name}**: not recorded yet: " + ", ".join(f"`{m}`" for m in sp["missing"]) + ".")
-        return "\n".join(out)
-
-    return _spread_md(head, spreads, cells, sentence)
-
-
-def verdict_md(v) -> str:
-    """One claim's verdict (a grokkit.analysis.Verdict) as a Markdown paragraph."""
-    return f"**Claim {v.claim} — {v.title}.** Verdict: **{v.verdict}**. {v.detail}"
