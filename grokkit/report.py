@@ -224,3 +224,83 @@ def events_table(runs, columns=EVENT_COLUMNS) -> str:
 def chapter_verdicts(paper_runs, claim_numbers) -> str:
     """A chapter's verdict section: its claims judged on the shipped paper records (Markdown)."""
     return "\n\n".join(verdict_md(v) for v in evaluate(paper_runs, claim_numbers)) + "\n"
+
+
+def sources(runs) -> str:
+    """Which runs are full-scale records and which are smoke-scale stand-ins (a Markdown list)."""
+    lines = []
+    for r in runs:
+        e = events(r, detector())
+        if r.meta.get("stand_in"):
+            lines.append(f"- {e.label}: **smoke-scale stand-in** — the full-scale record is not shipped yet "
+                         f"(shown: width {r.config.width}, {num(r.config.steps, 'steps')})")
+        else:
+            lines.append(f"- {e.label}: full-scale record, {num(r.config.steps, 'steps')}, {r.meta.get('dtype')} on "
+                         f"{r.meta.get('device')} ({r.meta.get('wall_time_s', 0) / 60:,.0f} min)")
+    return "\n".join(lines)
+
+
+def tunnel_table(runs) -> str:
+    """Tunnel lengths at the last step (hidden layers only, and with the 10-d output layer, whose rank is at most
+    10 and so always below the threshold), beside the paper's count [DG Figs 3-4] where it gives one (Markdown)."""
+    from .config import PAPER_TUNNEL, TUNNEL_THRESHOLD
+    from .metrics import tunnel_length
+
+    lines = ["| run | tunnel, hidden layers | tunnel, output layer counted | the paper |", "|---|---|---|---|"]
+    for r in runs:
+        e = events(r, detector())
+        thr = TUNNEL_THRESHOLD * r.config.width / 400
+        counted = tunnel_length(np.asarray(r.history["rank"])[-1], thr)
+        paper = PAPER_TUNNEL.get(e.n_train, {}).get(e.depth)
+        lines.append(f"| {e.label}{' (stand-in)' if e.stand_in else ''} | {num(e.tunnel_layers, 'layers')} | "
+                     f"{num(counted, 'layers')} | {'–' if paper is None else num(paper, 'layers')} |")
+    return "\n".join(lines) + "\n"
+
+
+def rank_measures_table(runs) -> str:
+    """Paper-exact rank versus the tolerance-robust rank (rtol 1e-3): the events each gives (Markdown)."""
+    import copy
+
+    det = detector()
+    lines = ["| run | rank descent, exact → robust | lag to the onset, exact → robust | double descent, exact → robust "
+             "| tunnel, exact → robust |", "|---|---|---|---|---|"]
+    for r in runs:
+        robust = copy.copy(r)
+        robust.history = {**r.history, "rank": r.history["robust_rank"]}
+        a, b = events(r, det), events(robust, det)
+        first = lambda e: e.rank_descent_steps[0] if e.rank_descent_steps else None  # noqa: E731
+        dd = lambda e: "yes" if e.double_descent_steps else "no"  # noqa: E731
+        lines.append(f"| {a.label} | {num(first(a), 'steps')} → {num(first(b), 'steps')} | "
+                     f"{num(a.rank_lag_steps, 'steps')} → {num(b.rank_lag_steps, 'steps')} | {dd(a)} → {dd(b)} | "
+                     f"{num(a.tunnel_layers, 'layers')} → {num(b.tunnel_layers, 'layers')} |")
+    return "\n".join(lines) + "\n"
+
+
+DTYPE_ACC = 0.02    # float32 keeps the behaviour: final test accuracies within 2 points ...
+DTYPE_ONSET = 0.25  # ... and each onset within 25 % of the float64 one (or one paper rank interval, 3,335 steps)
+
+
+def dtype_table(r32, r64) -> str:
+    """float32 versus its float64 twin (the authors' dtype): the events the claims read, side by side, and whether
+    float32 keeps the behaviour: same phase and tunnel, final test accuracy within DTYPE_ACC, the fit, the
+    generalization onset and the first rank descent within DTYPE_ONSET (Markdown)."""
+    det = detector()
+    a, b = events(r32, det), events(r64, det)
+    first = lambda e: e.rank_descent_steps[0] if e.rank_descent_steps else None  # noqa: E731
+    rows = [("phase", a.phase, b.phase, a.phase == b.phase),
+            ("tunnel", num(a.tunnel_layers, "layers"), num(b.tunnel_layers, "layers"), a.tunnel_layers == b.tunnel_layers),
+            ("final test accuracy", num(a.test_final_acc, "accuracy"), num(b.test_final_acc, "accuracy"),
+             abs(a.test_final_acc - b.test_final_acc) <= DTYPE_ACC)]
+    for name, x, y in (("train fit", a.fit_step, b.fit_step), ("generalization onset", a.gen_onset_step,
+                                                                 b.gen_onset_step),
+                       ("first rank descent", first(a), first(b))):
+        ok = (x is None) == (y is None) and (x is None or abs(x - y) <= max(DTYPE_ONSET * y, 5 * r64.config.log_period))
+        rows.append((name, num(x, "steps"), num(y, "steps"), ok))
+    lines = ["| event | float32 | float64 | same behaviour |", "|---|---|---|---|"]
+    lines += [f"| {n} | {x} | {y} | {'yes' if ok else '**no**'} |" for n, x, y, ok in rows]
+    keeps = all(ok for *_, ok in rows)
+    head = (f"**float32 keeps the behaviour** of {a.label.rsplit(', seed', 1)[0]}: all {len(rows)} checks pass, so "
+            "float32 stays grokkit's default." if keeps else
+            f"**float32 does not keep the behaviour** of {a.label.rsplit(', seed', 1)[0]}: "
+            + ", ".join(n for n, *_, ok in rows if not ok) + " differ.")
+    return head + "\n\n" + "\n".join(lines) + "\n"
