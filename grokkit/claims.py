@@ -415,8 +415,8 @@ def _all_configs(runs):
 
 
 def _c14(x: Ctx):
-    evs = [e for c in _all_configs(x.runs) for e in x.seeds(*c)]
-    held = lambda attr: lambda e: (getattr(e, attr) == 0) if e.two_stage else None  # noqa: E731
+    evs = [e for c in _all_configs(x.runs) for e in x.seeds(*c) if e.two_stage]  # only two-stage runs have a window
+    held = lambda attr: lambda e: getattr(e, attr) == 0  # noqa: E731
     return [seed_part("no plateau of the total weight norm during two-stage generalization", evs,
                       held("norm_plateau_steps"), [("total-norm plateau", "norm_plateau_steps", "steps")], "runs"),
             seed_part("no plateau of the last layer's norm during two-stage generalization", evs,

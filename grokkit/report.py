@@ -51,12 +51,12 @@ def _seed(label: str) -> str:
 
 
 def _values(items, measure) -> str:
-    """'d = 4, N = 7000, γ = 0.01: seed 0 0.052, seed 1 0.048' -- one configuration's seeds grouped."""
+    """'d = 4, N = 7000, γ = 0.01: 0.052 (seed 0), 0.048 (seed 1)' -- one configuration's seeds grouped."""
     groups: dict = {}
     for it in items:
         if it.measure == measure:
             cfg, _, seed = it.label.partition(", seed ")
-            groups.setdefault(cfg, []).append((f"seed {seed} " if seed else "") + (it.text or num(it.value, it.unit)))
+            groups.setdefault(cfg, []).append((it.text or num(it.value, it.unit)) + (f" (seed {seed})" if seed else ""))
     return "; ".join(f"{cfg}: {', '.join(vals)}" for cfg, vals in groups.items())
 
 

@@ -252,3 +252,14 @@ def test_scoreboard_cli_bad_folder():
     p = subprocess.run([sys.executable, "-m", "grokkit", "scoreboard", "--results", "no-such-folder"], cwd=REPO,
                        capture_output=True, text=True, timeout=120)
     assert p.returncode == 2 and p.stderr.strip() == "grokkit: --results no-such-folder: no such folder of run records"
+
+
+def test_chapter_figures_draw_every_recorded_seed(shipped, monkeypatch):
+    from grokkit import book
+
+    monkeypatch.setenv("GROKKIT_RESULTS", str(REPO / "results"))
+    r = records.pick(shipped, 12, 7000)
+    groups = book.with_seeds([r])
+    assert [records.stands_for(x)["seed"] for x in groups[0]] == [0, 1, 2]
+    alone = fake(depth=6, n=5000, wd=0.02)  # a configuration the reader chose, without other seeds: drawn alone
+    assert book.with_seeds([alone]) == [[alone]]
