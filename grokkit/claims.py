@@ -243,7 +243,8 @@ def _shoulder_end(e):
 
 def _c3(x: Ctx):
     measures = [("test accuracy gained after the fit", "post_fit_gain", "accuracy"),
-                ("shoulder duration", "shoulder_steps", "steps"), ("first-stage level", "first_stage_acc", "accuracy")]
+                ("shoulder duration", "shoulder_steps", "steps"), ("first-stage level", "first_stage_acc", "accuracy"),
+                ("gained after the shoulder", "second_stage_gain", "accuracy")]
     parts = [seed_part(f"d = 4 shows no significant grokking (less than {x.rise_min:g} gained after the fit, "
                        "no two stages)", x.seeds(4, 7000),
                        lambda e: None if e.fit_step is None else (not e.two_stage and e.post_fit_gain < x.rise_min),

@@ -53,12 +53,10 @@ class Events:
     fit_step: int | None            # first step with train accuracy >= fit_acc
     test_final_acc: float           # median of the last 3 logged test accuracies
     test_max_acc: float
-    test_at_fit_acc: float | None   # (3-point median) test accuracy at fit_step
     test_half_step: int | None      # first step at half the test climb (start -> its maximum); None if < rise_min
-    test_rise_90_step: int | None   # ... at 90 % of it ("time to generalize")
     post_fit_gain: float | None     # test accuracy gained after the fit (max after fit_step - value at it)
     post_fit_share_frac: float | None  # post_fit_gain / the whole test climb: how much of the learning is late
-    grokking_delay_decades: float | None  # log10(test_rise_90_step / fit_step)
+    grokking_delay_decades: float | None  # log10(step at 90 % of the test climb / fit_step): "time to generalize"
     gen_onset_step: int | None      # "the beginning of generalization": 10 % of the post-fit climb when it is
     #                                 >= rise_min (grokking), else 10 % of the whole climb
     gen_rise_steps: int | None      # that climb's duration, 10 % -> 90 % (steps)
@@ -80,7 +78,6 @@ class Events:
     double_descent_steps: tuple | None  # onsets of fall, rise, fall of the mean hidden rank, else None
     penult_lag_steps: int | None    # as rank_lag_steps, for the second-last layer's rank [DG Fig 5]
     tunnel_layers: int | None       # hidden layers whose final rank is below tunnel_rank [DG Figs 3-4]
-    rank_drop_frac: float | None    # fall of the mean hidden rank from its maximum to the end, fraction of width
     # weight norm and probes
     norm_kink_at_onset_frac: float | None   # relative slope change of ln(weight norm) at gen_onset_step
     norm_kink_elsewhere_frac: float | None  # its median at the other logged points
@@ -314,8 +311,7 @@ def _measure(run: Run, det: Detector) -> Events:
         label=run_label(run), depth=who["depth"], n_train=who["n_train"], weight_decay=who["weight_decay"],
         seed=who["seed"], stand_in=bool(run.meta.get("stand_in")) or c.steps != FULL_STEPS or c.width != FULL_WIDTH,
         fit_step=fit, test_final_acc=float(np.median(np.asarray(h["test_acc"], dtype=float)[-3:])),
-        test_max_acc=float(a.max()), test_at_fit_acc=None if i_fit is None else float(a[i_fit]),
-        test_half_step=half, test_rise_90_step=t90, post_fit_gain=post,
+        test_max_acc=float(a.max()), test_half_step=half, post_fit_gain=post,
         post_fit_share_frac=None if post is None or whole < det.rise_min else float(min(post / whole, 1.0)),
         grokking_delay_decades=None if not fit or not t90 else math.log10(t90 / fit),
         gen_onset_step=on, gen_rise_steps=None if on is None or end is None else int(end - on),
@@ -330,7 +326,6 @@ def _measure(run: Run, det: Detector) -> Events:
         rank_lag_frac=None if lag is None or not end or end <= on else lag / (end - on),
         double_descent_steps=dd, penult_lag_steps=plag,
         tunnel_layers=int((final < det.tunnel_rank * width / FULL_WIDTH).sum()),
-        rank_drop_frac=float((hidden.max() - hidden[-1]) / width),
         norm_kink_at_onset_frac=k_on, norm_kink_elsewhere_frac=k_far,
         norm_plateau_steps=flat["weight_norm"], last_layer_plateau_steps=flat["last_layer_norm"],
         probe_layers=n_probe, probe_rose_layers=rose, probe_ceiling_layers=ceil)
