@@ -1,4 +1,4 @@
-"""The CLI: `python -m grokkit run|list|sweep ...` (see README)."""
+"""The CLI: `python -m grokkit run|list|sweep|scoreboard ...` (see README)."""
 from __future__ import annotations
 
 import argparse
@@ -141,6 +141,17 @@ def cmd_bench(a) -> int:
     return 0
 
 
+def cmd_scoreboard(a) -> int:
+    from . import claims, records, report
+
+    folder = records.results_folder(a.results, must_exist=True)
+    runs = records.load_all(folder, warn=lambda m: print(m, file=sys.stderr))
+    verdicts = claims.evaluate(runs)
+    print(report.as_json(verdicts) if a.json else f"{len(runs)} record(s) in {folder}\n\n"
+          + report.summary(verdicts) + "\n\n" + report.scoreboard(verdicts))
+    return 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m grokkit", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -182,6 +193,11 @@ def main(argv=None) -> int:
                    help="instead: P single-thread processes vs one process with P threads, aggregate training "
                         "steps/s over one shared 20 s window (--threads and --steps do not apply)")
     p.set_defaults(fn=cmd_bench)
+    p = sub.add_parser("scoreboard", help="the 15 claims graded on the run records (robustness-checked, all seeds)")
+    p.add_argument("--results", default=None, help=results_help)
+    p.add_argument("--json", action="store_true",
+                   help="one JSON object per claim: claim, grade, robust, text, measures")
+    p.set_defaults(fn=cmd_scoreboard)
     a = ap.parse_args(argv)
     try:
         return a.fn(a)

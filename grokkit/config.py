@@ -43,7 +43,7 @@ class RunConfig:
     seed: int = 0               # the authors ran seed 0 only
     dtype: str = "float32"      # training dtype; the rank is always computed in float64 (PAPER §2.2). The authors
     #                             train in float64; float32 is the default because its full-scale twin of d12 N=2000
-    #                             keeps the behaviour (analysis.compare_dtypes; the scoreboard chapter shows it)
+    #                             keeps the behaviour (report.dtype_table; the scoreboard chapter shows it)
     device: str = "auto"        # where it runs: not part of the run's identity
     # Evaluation schedule (the authors' code): log before the update at step s when s < 30,
     # or s < 150 and s % 10 == 0, or s % log_every == 0, where log_every = ceil(steps / 150). The authors take the
@@ -239,3 +239,13 @@ def smoke_config(cfg: RunConfig) -> RunConfig:
                         steps=min(cfg.steps, 300), log_every=0, rank_every=0, probe_every=0, probe_epochs=2,
                         checkpoint_every=0)
     return small.replace(rank_every=small.probe_period)
+
+
+# ---- the paper's constants, read by the results layer (events, claims, report) --------------------------------
+DEPTHS = (4, 8, 12)            # "d=4,8,12" [DG p3-7]
+FULL_STEPS, FULL_WIDTH = 100_000, 400  # full scale: "10⁵ steps", "width (400)" [DG p2-1]
+TUNNEL_THRESHOLD = 300         # "We consider the layer with output feature rank lower than 300 as a tunnel layer"
+#                                [DG Fig 3/4 captions]
+PAPER_TUNNEL = {5000: {4: 1, 8: 3, 12: 6}, 7000: {4: 1, 8: 5, 12: 6}}  # tunnel lengths [DG Fig 3, Fig 4 captions]
+CONST_MSE = 0.09               # MSE of a constant predictor on one-hot targets of 10 balanced classes:
+#                                0.1·0.9² + 0.9·0.1²

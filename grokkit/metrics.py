@@ -10,8 +10,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from .config import TUNNEL_THRESHOLD
+
 ROBUST_RTOL = 1e-3  # the tolerance-robust rank: singular values of the covariance above 1e-3 x the largest
-TUNNEL_THRESHOLD = 300  # "We consider the layer with output feature rank lower than 300 as a tunnel layer" [DG Fig 3/4]
 
 
 @torch.no_grad()

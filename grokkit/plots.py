@@ -2,22 +2,27 @@
 
 Conventions, the same in all chapters:
 - accuracy: blue = train, orange = test, as in the paper ("blue = train accuracy and orange = test accuracy",
-  PAPER §3); when several depths share an axis, the depth's colour with train solid and test dashed;
+  Fig 2 caption); when several depths share an axis, the depth's colour with train solid and test dashed;
 - one fixed colour per depth (DEPTH_COLORS) and one colour per layer (viridis, first -> last layer);
-- steps on a log axis, as in Omnigrok's MNIST plots (PAPER §4), from the first logged step > 0;
-- the onset of the test-accuracy rise (grokking_onset, from grokkit.analysis) marked with a dotted vertical line;
+- steps on a log axis, as in Omnigrok's MNIST plots (Liu et al. 2023, Fig 3), from the first logged step > 0;
+- a configuration with several recorded seeds: every seed as a thin line, their median as the thick one (never
+  one seed alone); a panel takes a Run or a list of seed Runs of one configuration;
+- the generalization onset (grokkit.events: gen_onset_step) marked with a dotted vertical line;
 - a figure drawn from a smoke-scale stand-in says so in its title.
 """
 from __future__ import annotations
 
+import copy
 import functools
 import io
 
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .analysis import onsets, stands_for, tunnel_threshold
+from .config import FULL_WIDTH, TUNNEL_THRESHOLD
+from .events import events, run_label
 from .metrics import tunnel_length
+from .records import stands_for
 
 TRAIN, TEST = "tab:blue", "tab:orange"
 DEPTH_COLORS = {4: "tab:green", 8: "tab:purple", 12: "tab:red"}
@@ -37,10 +42,8 @@ def is_stand_in(run) -> bool:
 
 
 def label(run) -> str:
-    """'d12, N=5000, γ=0.01' -- what the run stands for (the full-scale config for a stand-in)."""
-    c = stands_for(run)
-    extra = (f", seed {c['seed']}" if c["seed"] else "") + (f", {c['dtype']}" if c["dtype"] != "float32" else "")
-    return f"d={c['depth']}, N={c['n_train']}, γ={c['weight_decay']:g}{extra}"
+    """'d = 12, N = 5000, γ = 0.01, seed 0' -- what the run stands for (the full-scale config for a stand-in)."""
+    return run_label(run)
 
 
 def title(run, what: str = "") -> str:
@@ -62,10 +65,11 @@ def suptitle(fig, text: str, runs) -> None:
 
 # ---- onsets ----------------------------------------------------------------------------------------------
 def grokking_onset(run):
-    """The step where generalization begins: grokkit.analysis.onsets' t_gen -- the first test-accuracy rise after
-    the training set is fit ("the test accuracy started to increase after the training accuracy reaches the
-    optimal" [DG p3-3]), or the first rise at all when the run generalizes without grokking. None if neither."""
-    return onsets(run)["t_gen"]
+    """The step where generalization begins: grokkit.events' gen_onset_step (10 % of the test climb after the fit
+    when the run groks, else of the whole climb; claims.THRESHOLDS' defaults). None if neither."""
+    from .claims import detector
+
+    return events(run, detector()).gen_onset_step
 
 
 def mark_onset(ax, run) -> None:
@@ -87,121 +91,180 @@ def _pos(x, *ys):
 
 
 # ---- panels ----------------------------------------------------------------------------------------------
+def seeds(run) -> list:
+    """A panel's runs: a list of seed Runs of one configuration, or [run]."""
+    return list(run) if isinstance(run, (list, tuple)) else [run]
+
+
+def median_curve(runs, key: str, step_key: str = "step"):
+    """(steps, median over the runs of history[key]) on the steps every run logged (a diverged seed stops early)."""
+    common = functools.reduce(np.intersect1d, [np.asarray(r.history[step_key]) for r in runs])
+    ys = [np.asarray(r.history[key], dtype=float)[np.isin(r.history[step_key], common)] for r in runs]
+    return common, np.median(ys, axis=0)
+
+
+def _seed_lines(ax, runs, key, color, ls="-", name="", step_key="step", lw=1.5) -> None:
+    """One configuration's seeds: thin lines for each seed and a thick median (a single seed: one line)."""
+    if len(runs) > 1:
+        for r in runs:
+            x, y = _pos(r.history[step_key], r.history[key])
+            ax.plot(x, y, color=color, lw=0.6, alpha=0.45, ls=ls)
+        x, y = _pos(*median_curve(runs, key, step_key))
+        ax.plot(x, y, color=color, lw=lw + 0.3, ls=ls, label=f"{name} (median of {len(runs)} seeds)".strip())
+    else:
+        x, y = _pos(runs[0].history[step_key], runs[0].history[key])
+        ax.plot(x, y, color=color, lw=lw, ls=ls, label=name or None)
+
+
 def accuracy(ax, run, color=None, name: str = "", log: bool = True, onset: bool = True) -> None:
-    """Train and test accuracy against steps: blue/orange, or `color` with train solid and test dashed."""
-    x, tr, te = _pos(run.history["step"], run.history["train_acc"], run.history["test_acc"])
-    ax.plot(x, tr, color=color or TRAIN, lw=1.5, label=f"{name} train".strip())
-    ax.plot(x, te, color=color or TEST, lw=1.5, ls="--" if color else "-", label=f"{name} test".strip())
+    """Train and test accuracy against steps: blue/orange, or `color` with train solid and test dashed; several
+    seeds of one configuration as thin lines with their median."""
+    runs = seeds(run)
+    _seed_lines(ax, runs, "train_acc", color or TRAIN, "-", f"{name} train".strip())
+    _seed_lines(ax, runs, "test_acc", color or TEST, "--" if color else "-", f"{name} test".strip())
     if onset:
-        mark_onset(ax, run)
+        mark_onset(ax, runs[0])
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("accuracy")
     _steps(ax, log)
 
 
-def ranks(ax, run, key: str = "rank", log: bool = True, onset: bool = True) -> None:
-    """Per-layer feature rank against steps, one colour per layer (PAPER §2.2: matrix_rank(cov(H.T)) of every
-    Linear layer's pre-activations on the 10k test set; key='robust_rank' for the rtol=1e-3 rank)."""
-    r = np.asarray(run.history[key])
+def _layers(ax, runs, key, step_key) -> None:
+    """One line per layer (viridis); several seeds: each layer's median over them."""
+    if len(runs) > 1:
+        x, r = median_curve(runs, key, step_key)
+    else:
+        x, r = np.asarray(runs[0].history[step_key]), np.asarray(runs[0].history[key], dtype=float)
     for j, c in enumerate(layer_colors(r.shape[1])):
-        x, y = _pos(run.history["rank_step"], r[:, j])
-        ax.plot(x, y, color=c, lw=1.2, label=f"layer {j + 1}")
+        xs, y = _pos(x, r[:, j])
+        ax.plot(xs, y, color=c, lw=1.2, label=f"layer {j + 1}")
+
+
+def ranks(ax, run, key: str = "rank", log: bool = True, onset: bool = True) -> None:
+    """Per-layer feature rank against steps, one colour per layer (§2 of the paper: matrix_rank(cov(H.T)) of every
+    Linear layer's pre-activations on the 10k test set; key='robust_rank' for the rtol=1e-3 rank); several seeds:
+    each layer's median."""
+    runs = seeds(run)
+    _layers(ax, runs, key, "rank_step")
     if onset:
-        mark_onset(ax, run)
-    ax.set_ylabel("feature rank" if key == "rank" else f"feature rank ({key.replace('_', ' ')})")
+        mark_onset(ax, runs[0])
+    ax.set_ylabel("feature rank" if key == "rank" else "feature rank (tolerance-robust)")
     _steps(ax, log)
 
 
 def probes(ax, run, log: bool = True, onset: bool = True) -> None:
-    """Per-layer linear-probe test accuracy against steps (PAPER §2.3), one colour per layer."""
-    p = np.asarray(run.history.get("probe_acc", np.zeros((0, 0))))
-    if p.size == 0:
+    """Per-layer linear-probe test accuracy against steps (§2 of the paper), one colour per layer; several seeds:
+    each layer's median."""
+    runs = seeds(run)
+    if any(np.asarray(r.history.get("probe_acc", np.zeros((0, 0)))).size == 0 for r in runs):
         ax.text(0.5, 0.5, "no probes in this record", ha="center", transform=ax.transAxes)
         return
-    for j, c in enumerate(layer_colors(p.shape[1])):
-        x, y = _pos(run.history["probe_step"], p[:, j])
-        ax.plot(x, y, color=c, lw=1.2, label=f"layer {j + 1}")
+    _layers(ax, runs, "probe_acc", "probe_step")
     if onset:
-        mark_onset(ax, run)
+        mark_onset(ax, runs[0])
     ax.set_ylim(0, 1.02)
     ax.set_ylabel("linear-probe accuracy")
     _steps(ax, log)
 
 
-def weight_norm(ax, run, color=None, name: str = "", log: bool = True) -> None:
-    """Total L2 norm of all parameters, biases included (PAPER §2.4)."""
-    x, y = _pos(run.history["step"], run.history["weight_norm"])
-    ax.plot(x, y, color=color or "k", lw=1.5, label=name or None)
+def weight_norm(ax, run, color=None, name: str = "", log: bool = True, ls: str = "-") -> None:
+    """Total L2 norm of all parameters, biases included (§3, Fig 5)."""
+    _seed_lines(ax, seeds(run), "weight_norm", color or "k", ls, name)
     ax.set_ylabel("weight norm (all parameters)")
     _steps(ax, log)
 
 
-def second_last_rank(ax, run, color=None, name: str = "", log: bool = True) -> None:
+def second_last_rank(ax, run, color=None, name: str = "", log: bool = True, ls: str = "-") -> None:
     """Rank of "the second-last layer (the layer before output layer)" [DG Fig 5], i.e. Linear depth-1."""
-    x, y = _pos(run.history["rank_step"], np.asarray(run.history["rank"])[:, -2])
-    ax.plot(x, y, color=color or "k", lw=1.5, label=name or None)
+    runs = [copy.copy(r) for r in seeds(run)]
+    for r in runs:
+        r.history = {**r.history, "penult_rank": np.asarray(r.history["rank"])[:, -2]}
+    _seed_lines(ax, runs, "penult_rank", color or "k", ls, name, step_key="rank_step")
     ax.set_ylabel("rank, second-last layer")
     _steps(ax, log)
 
 
+def panel_label(run) -> str:
+    """A panel's title: the run's label, or the configuration and how many seeds; '(stand-in)' when it is one."""
+    runs = seeds(run)
+    text = label(runs[0]) if len(runs) == 1 else label(runs[0]).rsplit(", seed", 1)[0] + f", {len(runs)} seeds"
+    return text + (" (stand-in)" if any_stand_in(runs) else "")
+
+
+def _flat(panels) -> list:
+    return [r for p in panels for r in seeds(p)]
+
+
 # ---- figures ---------------------------------------------------------------------------------------------
-def rank_acc_probe(runs, key: str = "rank"):
-    """Fig 1: one column per run; rows = per-layer rank, train/test accuracy, per-layer probe accuracy."""
-    fig, axes = plt.subplots(3, len(runs), figsize=(4.2 * len(runs), 8.4), squeeze=False, sharex="col")
-    for j, run in enumerate(runs):
-        ranks(axes[0, j], run, key)
-        accuracy(axes[1, j], run)
-        probes(axes[2, j], run)
-        axes[0, j].set_title(label(run) + (" (stand-in)" if is_stand_in(run) else ""), fontsize=10)
+def rank_acc_probe(panels, key: str = "rank"):
+    """Fig 1: one column per configuration (a Run or a list of its seeds); rows = per-layer rank, train/test
+    accuracy, per-layer probe accuracy."""
+    fig, axes = plt.subplots(3, len(panels), figsize=(4.2 * len(panels), 8.4), squeeze=False, sharex="col")
+    for j, p in enumerate(panels):
+        ranks(axes[0, j], p, key)
+        accuracy(axes[1, j], p)
+        probes(axes[2, j], p)
+        axes[0, j].set_title(panel_label(p), fontsize=10)
         for ax in axes[:2, j]:
             ax.set_xlabel("")
     axes[1, 0].legend(loc="lower right", fontsize=8)
-    axes[0, -1].legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7, ncol=1 + len(runs[-1].history[key][0]) // 13)
-    suptitle(fig, "Feature rank, accuracy and linear probes per layer (dotted line: onset of the test-accuracy rise)", runs)
+    n_layers = len(seeds(panels[-1])[0].history[key][0])
+    axes[0, -1].legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7, ncol=1 + n_layers // 13)
+    suptitle(fig, "Feature rank, accuracy and linear probes per layer (several seeds: medians; dotted line: the "
+                  "generalization onset)", _flat(panels))
     fig.tight_layout()
     return fig
 
 
-def accuracy_panels(runs, what: str = "Train (blue) and test (orange) accuracy"):
-    """Fig 2: one accuracy panel per run, side by side, the onset of the test-accuracy rise marked."""
-    fig, axes = plt.subplots(1, len(runs), figsize=(4.2 * len(runs), 3.4), squeeze=False, sharey=True)
-    for ax, run in zip(axes[0], runs):
-        accuracy(ax, run)
-        ax.set_title(label(run) + (" (stand-in)" if is_stand_in(run) else ""), fontsize=10)
+def accuracy_panels(panels, what: str = "Train (blue) and test (orange) accuracy"):
+    """Fig 2: one accuracy panel per configuration (a Run or a list of its seeds), side by side."""
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 3.4), squeeze=False, sharey=True)
+    for ax, p in zip(axes[0], panels):
+        accuracy(ax, p)
+        ax.set_title(panel_label(p), fontsize=10)
     axes[0, 0].legend(loc="lower right", fontsize=8)
-    suptitle(fig, what + " (dotted line: onset of the test-accuracy rise)", runs)
+    suptitle(fig, what + " (thin lines: seeds; dotted line: the generalization onset)", _flat(panels))
     fig.tight_layout()
     return fig
 
 
-def depth_overlay(runs):
+def depth_overlay(panels):
     """All depths on one axis: the depth's colour, train solid, test dashed -- the delays side by side."""
     fig, ax = plt.subplots(figsize=(7, 4))
-    for run in runs:
-        accuracy(ax, run, color=depth_color(run.config.depth), name=f"d={run.config.depth}", onset=False)
+    for p in panels:
+        run = seeds(p)[0]
+        d = run.config.depth
+        accuracy(ax, p, color=depth_color(d), name=f"d = {d}", onset=False)
         s = grokking_onset(run)
         if s:
-            ax.axvline(s, color=depth_color(run.config.depth), lw=1, ls=":")
+            ax.axvline(s, color=depth_color(d), lw=1, ls=":")
     ax.legend(fontsize=8, ncol=2, loc="lower right")
-    suptitle(fig, "Accuracy by depth (solid: train, dashed: test, dotted: onset of the test-accuracy rise)", runs)
+    suptitle(fig, "Accuracy by depth (solid: train, dashed: test, dotted: the generalization onset)", _flat(panels))
     fig.tight_layout()
     return fig
 
 
 def _threshold(run) -> float:
     """"rank lower than 300" [DG Fig 3/4] at width 400; a narrower stand-in keeps the same 3/4 of its width."""
-    return tunnel_threshold(run.config)
+    return TUNNEL_THRESHOLD * run.config.width / FULL_WIDTH
 
 
-def tunnel(runs):
-    """Figs 3/4: the final feature rank of every layer, one line per run in its depth's colour, with the
-    "rank lower than 300" tunnel threshold [DG Fig 3/4 captions]; the legend gives each tunnel length."""
+def tunnel(panels):
+    """Figs 3/4: the final feature rank of every layer, one line per configuration in its depth's colour (several
+    seeds: each seed thin, the per-layer median thick), with the "rank lower than 300" tunnel threshold [DG Fig 3/4
+    captions]; the legend gives each median tunnel length (hidden layers)."""
     fig, ax = plt.subplots(figsize=(7, 4))
-    for run in runs:
-        r = np.asarray(run.history["rank"])[-1]
-        n = tunnel_length(r, _threshold(run))
-        ax.plot(np.arange(1, len(r) + 1), r, "o-", color=depth_color(run.config.depth),
-                label=f"{label(run)}: tunnel {n} layer{'s' * (n != 1)}")
+    for p in panels:
+        runs = seeds(p)
+        finals = np.array([np.asarray(r.history["rank"])[-1] for r in runs], dtype=float)
+        c = depth_color(runs[0].config.depth)
+        for f in finals if len(runs) > 1 else []:
+            ax.plot(np.arange(1, len(f) + 1), f, "-", color=c, lw=0.6, alpha=0.45)
+        med = np.median(finals, axis=0)
+        n = int(np.median([tunnel_length(f, _threshold(runs[0]), include_output=False) for f in finals]))
+        ax.plot(np.arange(1, len(med) + 1), med, "o-", color=c,
+                label=f"{panel_label(p)}: tunnel {n} hidden layer{'s' * (n != 1)}")
+    runs = _flat(panels)
     for threshold in sorted({_threshold(run) for run in runs}):  # stand-ins (width 32) get a scaled threshold
         who = "" if len({_threshold(run) for run in runs}) == 1 else (
             " (stand-ins)" if all(is_stand_in(r) for r in runs if _threshold(r) == threshold) else " (full scale)")
@@ -216,30 +279,60 @@ def tunnel(runs):
 
 
 def norm_vs_rank(pairs):
-    """Fig 5: for each depth, two training-set sizes: accuracy (test dashed), the total weight norm, and the
-    second-last layer's rank against steps. `pairs` = [(run_a, run_b), ...], one row per depth."""
+    """Fig 5: for each depth, two training-set sizes (each a Run or a list of its seeds): accuracy (test dashed),
+    the total weight norm, and the second-last layer's rank against steps. `pairs` = [(a, b), ...], one row each."""
     fig, axes = plt.subplots(len(pairs), 3, figsize=(13, 3.3 * len(pairs)), squeeze=False)
     for row, pair in zip(axes, pairs):
-        for run, ls in zip(pair, ("-", "--")):
+        for p, ls in zip(pair, ("-", "--")):
+            run = seeds(p)[0]
             c = depth_color(run.config.depth)
-            name = label(run) + (" (stand-in)" if is_stand_in(run) else "")
-            accuracy(row[0], run, color=c, name=name.split(", γ")[0], onset=False)
-            row[0].lines[-2].set_alpha(0.45)
-            row[1].set_title("weight norm", fontsize=10)
-            weight_norm(row[1], run, color=c, name=name)
-            row[1].lines[-1].set_linestyle(ls)
-            second_last_rank(row[2], run, color=c, name=name)
-            row[2].lines[-1].set_linestyle(ls)
+            name = panel_label(p)
+            accuracy(row[0], p, color=c, name=name.split(", γ")[0], onset=False)
+            weight_norm(row[1], p, color=c, name=name, ls=ls)
+            second_last_rank(row[2], p, color=c, name=name, ls=ls)
+            s = grokking_onset(run)
             for ax in row[1:]:
-                s = grokking_onset(run)
                 if s:
                     ax.axvline(s, color=c, lw=1, ls=":", alpha=0.7)
-        row[0].set_title("accuracy (faint: train, dashed: test)", fontsize=10)
+        row[0].set_title("accuracy (solid: train, dashed: test)", fontsize=10)
+        row[1].set_title("weight norm", fontsize=10)
         row[2].set_title("rank of the second-last layer", fontsize=10)
         row[1].legend(fontsize=7)
         row[0].legend(fontsize=7, loc="lower right")
-    suptitle(fig, "Weight norm vs feature rank, same depth, two training-set sizes (dotted: onsets of the test-accuracy rise)",
-             [r for p in pairs for r in p])
+    suptitle(fig, "Weight norm vs feature rank, same depth, two training-set sizes (thin lines: seeds; dotted: "
+                  "generalization onsets)", [r for p in pairs for q in p for r in seeds(q)])
+    fig.tight_layout()
+    return fig
+
+
+def claim_measures(verdicts, cols: int = 5):
+    """The scoreboard's summary: one small panel per claim, its first effect measure per configuration (x) with
+    every seed as a point, the panel titled with the grade."""
+    rows = -(-len(verdicts) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
+    colors = {"reproduced": "tab:green", "partly reproduced": "tab:olive", "not reproduced": "tab:red",
+              "inconclusive": "0.5"}
+    for ax, v in zip(axes.flat, verdicts):
+        ms = v.measures
+        ax.set_title(f"claim {v.claim}: {v.grade}" + ("" if v.robust else " (fragile)"), fontsize=9,
+                     color=colors[v.grade])
+        if not ms:
+            ax.text(0.5, 0.5, "no measure", ha="center", va="center", transform=ax.transAxes)
+            ax.set_xticks([])
+            continue
+        name, m = next(iter(ms.items()))
+        groups: dict = {}
+        for lab, val in m["values"].items():
+            groups.setdefault(lab.split(", seed")[0].split(": ")[0], []).append(val)
+        for i, vals in enumerate(groups.values()):
+            ax.plot([i] * len(vals), vals, "o", ms=4, alpha=0.7, color=colors[v.grade])
+        ax.set_xticks(range(len(groups)))
+        ax.set_xticklabels([g.replace(", γ = ", "\nγ = ").replace(", N", "\nN") for g in groups], fontsize=6)
+        ax.set_ylabel(f"{name}\n({m['unit']})" if m["unit"] else name, fontsize=7)
+        ax.tick_params(axis="y", labelsize=7)
+    for ax in list(axes.flat)[len(verdicts):]:
+        ax.axis("off")
+    fig.suptitle("Each claim's effect measure per configuration, every seed a point", fontsize=11)
     fig.tight_layout()
     return fig
 
@@ -264,7 +357,7 @@ def seed_bands(rows):
             x, lo, hi = _pos(common, np.min(te, axis=0), np.max(te, axis=0))
             ax.fill_between(x, lo, hi, color=TEST, alpha=0.18, lw=0, label="test, min-max over seeds")
         c = stands_for(row[0])
-        ax.set_title(f"d={c['depth']}, N={c['n_train']}, γ={c['weight_decay']:g}"
+        ax.set_title(f"d = {c['depth']}, N = {c['n_train']}, γ = {c['weight_decay']:g}"
                      + (" (stand-ins)" if any_stand_in(row) else ""), fontsize=10)
         ax.set_ylim(0, 1.02)
         ax.set_ylabel("accuracy")
@@ -292,145 +385,3 @@ def png(fig, dpi: int | None = None) -> bytes:
     fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
     return buf.getvalue()
-
-
-# ---- captions: small Markdown tables and sentences built from the records (no number typed by hand) -------
-def sources(runs) -> str:
-    """Which runs are full-scale records and which are smoke-scale stand-ins, as a Markdown list."""
-    lines = []
-    for r in runs:
-        if is_stand_in(r):
-            lines.append(f"- `{r.meta['stands_for']}`: **{STAND_IN}** (shown: `{r.config.name}`, "
-                         f"{r.config.steps} steps)")
-        else:
-            lines.append(f"- `{r.config.name}`: full-scale record, {r.config.steps} steps, {r.meta.get('dtype')} on "
-                         f"{r.meta.get('device')} ({r.meta.get('wall_time_s', 0) / 60:.0f} min)")
-    return "\n".join(lines)
-
-
-def _fmt(v) -> str:
-    if v is None:
-        return "–"
-    if isinstance(v, float):
-        return f"{v:.3g}"
-    return str(v)
-
-
-ONSET_COLUMNS = {"t_fit": "train fit (step)", "test_acc_at_fit": "test acc at the fit (3-point median)",
-                 "test_rise": "test rise (step)", "grok_onset": "grokking onset (step)",
-                 "rank_descent_onset": "rank descent (step)", "phase": "phase"}
-
-
-def onset_table(runs, onsets, keys=tuple(ONSET_COLUMNS)) -> str:
-    """Markdown table: one row per run, its onsets (`onsets(run)` -> dict: grokkit.analysis.onsets) and final
-    accuracies."""
-    head = ("| run | " + " | ".join(ONSET_COLUMNS.get(k, k) for k in keys) + " | final train acc | final test acc |\n"
-            + "|---" * (len(keys) + 3) + "|")
-    rows = []
-    for r in runs:
-        o = onsets(r)
-        name = label(r) + (" (stand-in)" if is_stand_in(r) else "")
-        rows.append(f"| {name} | " + " | ".join(_fmt(o.get(k)) for k in keys)
-                    + f" | {r.final('train_acc'):.3f} | {r.final('test_acc'):.3f} |")
-    return "\n".join([head] + rows)
-
-
-def tunnel_table(runs, paper: dict | None = None) -> str:
-    """Markdown table of tunnel lengths at the last step -- paper-exact rank with and without the 10-d output layer,
-    and the tolerance-robust rank (rtol 1e-3) -- with the paper's value where given (paper = {depth: length}), then
-    one computed sentence: which way of counting matches the paper on the full-scale runs."""
-    head = ("| run | tunnel, output layer counted | tunnel, hidden layers only | tunnel, robust rank (output counted) "
-            "| paper |\n|---|---|---|---|---|")
-    rows, match = [], {"counted": 0, "hidden": 0, "of": 0}
-    for r in runs:
-        final = np.asarray(r.history["rank"])[-1]
-        counted, hidden = tunnel_length(final, _threshold(r)), tunnel_length(final, _threshold(r), include_output=False)
-        robust = tunnel_length(np.asarray(r.history["robust_rank"])[-1], _threshold(r))
-        p = (paper or {}).get(r.config.depth)
-        rows.append(f"| {label(r)}{' (stand-in)' if is_stand_in(r) else ''} | {counted} | {hidden} | {robust} "
-                    f"| {'–' if p is None else p} |")
-        if p is not None and not is_stand_in(r):
-            match["of"] += 1
-            match["counted"] += counted == p
-            match["hidden"] += hidden == p
-    text = "\n".join([head] + rows)
-    if match["of"]:
-        text += (f"\n\nOn the {match['of']} full-scale run(s) with a paper value, counting the output layer matches the "
-                 f"paper {match['counted']} time(s), counting hidden layers only {match['hidden']} time(s).")
-    return text
-
-
-def _span(lo_hi, f="{}") -> str:
-    """'a to b' for a (min, max) pair, 'a' when they are equal, '–' for None."""
-    if lo_hi is None:
-        return "–"
-    return f.format(lo_hi[0]) if lo_hi[0] == lo_hi[1] else f"{f.format(lo_hi[0])} to {f.format(lo_hi[1])}"
-
-
-def _spread_md(head: str, spreads, cells, sentence) -> str:
-    """Markdown table of grokkit.analysis.seed_spread results: one row per config and seed (run label, seed, then
-    cells(per-seed dict)), then below it sentence(spread, label) for each config."""
-    rows, lines = [], []
-    for sp in spreads:
-        name = f"d={sp['depth']}, N={sp['n_train']}, γ={sp['weight_decay']:g}"
-        rows += [f"| {name}{' (stand-in)' if v['stand_in'] else ''} | {sd} | " + " | ".join(cells(v)) + " |"
-                 for sd, v in sp["per_seed"].items()]
-        lines.append(sentence(sp, name))
-    return "\n".join([head] + rows) + "\n\n" + "\n".join(lines)
-
-
-def seed_table(spreads) -> str:
-    """Markdown table of grokkit.analysis.seed_spread results (one row per depth and seed), then one computed
-    sentence per depth: the phases over its seeds, the range of t_fit and final test accuracy, and how many seeds
-    sit at a constant predictor for a stretch."""
-    head = ("| run | seed | phase | train fit (step) | generalization onset (step) | rank descent (step) | final test acc "
-            "| tunnel (hidden) | constant predictor (steps) |\n|---|---|---|---|---|---|---|---|---|")
-
-    def cells(v):
-        st = "–" if v["stuck"] is None else f"{v['stuck'][0]}–{v['stuck'][1]}"
-        return [v["phase"], _fmt(v["t_fit"]), _fmt(v["t_gen"]), _fmt(v["rank_descent_onset"]),
-                f"{v['final_test_acc']:.3f}", _fmt(v["tunnel_hidden"]), st]
-
-    def sentence(sp, name):
-        n = len(sp["per_seed"])
-        if not n:
-            return f"- **{name}**: no seed recorded yet."
-        never = sum(v["t_fit"] is None for v in sp["per_seed"].values())
-        fit = "never" if never == n else f"at step {_span(sp['range']['t_fit'])}" + (f" ({never} never)" if never else "")
-        text = (f"- **{name}**, {n} seed{'s' * (n > 1)}: phase{'s' * (len(sp['phases']) > 1)} "
-                f"{' / '.join(sp['phases'])}; train fit {fit}; final test accuracy "
-                f"{_span(sp['range']['final_test_acc'], '{:.3f}')}; a constant-predictor stretch in {sp['n_stuck']} of {n}.")
-        if sp["missing"]:
-            text += f" Not recorded yet: {', '.join(f'`{m}`' for m in sp['missing'])}."
-        return text
-
-    return _spread_md(head, spreads, cells, sentence)
-
-
-def rank_lag_table(spreads) -> str:
-    """Claim 5's link per seed (grokkit.analysis.seed_spread results): one row per config and seed with the train
-    fit, the generalization onset, the rank-descent onsets and the lag between them, then one computed sentence per
-    config: in how many recorded seeds the rank descent starts within the tolerance of the generalization onset."""
-    head = ("| run | seed | train fit (step) | generalization onset (step) | rank-descent onsets (step) | lag (steps) "
-            "| coincides |\n|---|---|---|---|---|---|---|")
-
-    def cells(v):
-        return [_fmt(v["t_fit"]), _fmt(v["t_gen"]), ", ".join(map(str, v["rank_descent_onsets"])) or "–",
-                _fmt(v["rank_lag"]), "yes" if v["rank_coincides"] else "no"]
-
-    def sentence(sp, name):
-        out = []
-        if sp["seeds"]:
-            tol = sp["per_seed"][sp["seeds"][0]]["tolerance"]
-            out.append(f"- **{name}**: the rank descent starts within ±{tol} steps of the generalization onset in "
-                       f"{sp['n_rank_coincides']} of {len(sp['seeds'])} recorded seed(s).")
-        if sp["missing"]:
-            out.append(f"- **{name}**: not recorded yet: " + ", ".join(f"`{m}`" for m in sp["missing"]) + ".")
-        return "\n".join(out)
-
-    return _spread_md(head, spreads, cells, sentence)
-
-
-def verdict_md(v) -> str:
-    """One claim's verdict (a grokkit.analysis.Verdict) as a Markdown paragraph."""
-    return f"**Claim {v.claim} — {v.title}.** Verdict: **{v.verdict}**. {v.detail}"

@@ -172,3 +172,55 @@ def lock(config: RunConfig, results_dir=None, blocking: bool = True):
             yield True
         finally:
             fcntl.flock(f, fcntl.LOCK_UN)
+
+
+# ---- record selection: which record stands for which paper configuration ------------------------------------
+def load_all(results_dir=None, warn=print) -> list[Run]:
+    """Every readable record in results_dir; a corrupt one is skipped with a one-line warning."""
+    runs = []
+    for p in list_records(results_dir):
+        try:
+            runs.append(load(p))
+        except RecordError as e:
+            warn(f"grokkit: skipping {e}")
+    return runs
+
+
+def stands_for(run: Run) -> dict:
+    """The config (identity dict) a run stands for: a smoke-scale stand-in records it in
+    meta['stands_for_config'] (its own n_train and width are shrunk); a record stands for itself."""
+    return run.meta.get("stands_for_config") or run.config.identity()
+
+
+def full_scale(run: Run) -> bool:
+    from .config import FULL_STEPS, FULL_WIDTH
+
+    c = run.config
+    return c.steps == FULL_STEPS and c.width == FULL_WIDTH and not run.meta.get("stand_in")
+
+
+def run_name(depth: int, n_train: int, weight_decay: float = 0.01, dtype: str = "float32", seed: int = 0) -> str:
+    """The record name of a paper configuration (α = 8, lr 1e-3, width 400, 1e5 steps)."""
+    return RunConfig(depth=depth, n_train=n_train, weight_decay=weight_decay, dtype=dtype, seed=seed).name
+
+
+def seeds_of(runs, depth: int, n_train: int, weight_decay: float = 0.01, dtype: str = "float32") -> list[Run]:
+    """Every recorded seed of one paper configuration (α = 8, lr 1e-3; `dtype` only), one record per seed, in
+    seed order: full scale before smoke-scale stand-ins, finished before diverged, then the longest and widest."""
+    base = RunConfig()
+    best = {}
+    for r in runs:
+        c = stands_for(r)
+        if (c["depth"], c["n_train"], c["dtype"]) != (depth, n_train, dtype) or c["alpha"] != base.alpha \
+                or c["lr"] != base.lr or abs(c["weight_decay"] - weight_decay) > 1e-12:
+            continue
+        key = (not full_scale(r), r.diverged, -r.config.steps, -r.config.width)
+        if c["seed"] not in best or key < best[c["seed"]][0]:
+            best[c["seed"]] = (key, r)
+    return [best[s][1] for s in sorted(best)]
+
+
+def pick(runs, depth: int, n_train: int, weight_decay: float = 0.01, dtype: str = "float32", seed: int = 0):
+    """The record of one paper configuration and seed, or None."""
+    return next((r for r in seeds_of(runs, depth, n_train, weight_decay, dtype) if stands_for(r)["seed"] == seed),
+                None)

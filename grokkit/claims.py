@@ -1,0 +1,590 @@
+"""Claims: the paper's 15 testable claims as one declarative table, each graded over every recorded seed.
+
+    from grokkit import records, claims
+    verdicts = claims.evaluate(records.load_all())   # 15 Verdicts, robustness included
+
+Each claim (CLAIMS) names the paper's statement and figure, the configurations (depth, N, γ) it needs, the
+thresholds its rule reads (THRESHOLDS: value and defensible range, stated once), and a judge that splits the claim
+into parts. A part is one sub-claim judged on every recorded seed ("holds in k of n seeds") or on medians over
+seeds (a comparison between configurations, k of 1). The grade follows from the parts:
+
+- **reproduced**: every part holds on every seed it was judged on;
+- **partly reproduced**: some parts, depths or seeds hold and others do not -- including "the direction is right
+  but the size is not", which claims with a size threshold judge as two parts (direction, then size);
+- **not reproduced**: no part holds on any seed;
+- **inconclusive**: nothing to judge (a run the claim needs is not recorded, or the event it needs never happens).
+
+Robustness: the grade is recomputed with each of the claim's thresholds swept over its range (SWEEP_POINTS values,
+ends included); the verdict is *robust* when no value changes the grade, else *fragile*, with the values that flip it.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import records
+from .config import DEPTHS, TUNNEL_THRESHOLD
+from .events import Detector, Events, events
+
+GRADES = ("reproduced", "partly reproduced", "not reproduced", "inconclusive")
+SWEEP_POINTS = 5
+
+
+@dataclass(frozen=True)
+class Threshold:
+    value: float   # the default
+    lo: float      # the defensible range, swept by the robustness check
+    hi: float
+    unit: str      # "accuracy", "steps", "fraction of width", ...
+    words: str     # what it is, for the rule in words
+
+
+# Every threshold, its defensible range beside it. The paper defines none of them numerically; the ranges are the
+# spread of reasonable readings of its words (§3, Figs 1-7).
+THRESHOLDS = {
+    "fit_acc": Threshold(0.99, 0.97, 0.995, "accuracy", "train accuracy that counts as fitting the training set"),
+    "rise_min": Threshold(0.05, 0.03, 0.10, "accuracy", "smallest test-accuracy rise, surge or post-fit gain"),
+    "shoulder_band": Threshold(0.02, 0.01, 0.03, "accuracy", "how flat a shoulder between two surges is"),
+    "shoulder_steps": Threshold(3000, 2000, 6000, "steps", "shortest shoulder between two surges"),
+    "rank_swing": Threshold(0.05, 0.05, 0.10, "fraction of width",
+                            "smallest fall of the rank below its running maximum"),
+    "probe_rise": Threshold(0.02, 0.01, 0.05, "accuracy", "smallest probe gain across a test rise"),
+    "norm_band": Threshold(0.02, 0.01, 0.05, "fraction", "how flat a weight-norm plateau is (change of its log)"),
+    "norm_plateau_frac": Threshold(0.10, 0.05, 0.20, "fraction",
+                                   "shortest weight-norm plateau, as a share of training"),
+    "tunnel_rank": Threshold(TUNNEL_THRESHOLD, 250, 350, "rank", "rank below which a layer is a tunnel layer"),
+    "lag_tol": Threshold(0.5, 0.25, 1.0, "fraction of the rise",
+                         "largest lag between two events that still coincide, as a share of the test rise's duration"),
+    "share_min": Threshold(0.10, 0.05, 0.20, "fraction", "smallest growth, d = 4 to 12, of the share of the test "
+                                                          "climb gained after the fit"),
+    "delay_min": Threshold(0.10, 0.05, 0.20, "decades", "smallest growth, d = 4 to 12, of the grokking delay"),
+    "signif": Threshold(0.05, 0.03, 0.10, "accuracy", "a \"significantly lower\" first-stage level"),
+    "overlap_tol": Threshold(0.10, 0.05, 0.20, "fraction", "largest relative gap between two weight-norm curves "
+                                                           "that still \"largely overlap\""),
+    "rank_differ": Threshold(0.05, 0.03, 0.10, "fraction of width", "smallest mean gap between two rank curves "
+                                                                   "that \"differ clearly\""),
+    "kink_min": Threshold(0.4, 0.3, 0.6, "fraction", "smallest change of the weight norm's log-slope that is a mark"),
+}
+DETECTOR = ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "probe_rise", "norm_band",
+            "norm_plateau_frac", "tunnel_rank")
+
+
+def detector(th: dict | None = None) -> Detector:
+    """The Detector of the thresholds `th` (name -> value; default: every THRESHOLDS value)."""
+    th = th or {}
+    return Detector(**{k: th.get(k, THRESHOLDS[k].value) for k in DETECTOR})
+
+
+# ---- what a judge returns ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Item:
+    """One measured value behind a part: for a run (seed) or a configuration's median."""
+    label: str                 # "d = 12, N = 7000, γ = 0.01, seed 1" or a configuration / pair label
+    measure: str               # "train-fit step"
+    value: float | None
+    unit: str                  # "steps", "accuracy", "decades", "layers", "fraction", ...
+    held: bool | None = None   # for a per-seed part: does the sub-claim hold on this seed
+    text: str = ""             # a word instead of a number (a phase name)
+
+
+@dataclass(frozen=True)
+class Part:
+    """One sub-claim: it holds on k of the n seeds, runs or comparisons it was judged on (n = 0: undecided)."""
+    words: str
+    k: int
+    n: int
+    items: tuple = ()
+    per: str = "seeds"         # what n counts: "seeds", "runs", "pairs", or "" for a comparison of medians
+
+
+@dataclass(frozen=True)
+class Claim:
+    n: int
+    title: str
+    paper: str                 # the paper's statement, condensed
+    figure: str                # where the paper shows it
+    configs: tuple             # (depth, N, γ) configurations it needs
+    thresholds: tuple          # the THRESHOLDS its rule reads
+    rule: str                  # the rule in words; {name} is replaced by the threshold's value
+    judge: Callable
+
+
+@dataclass
+class Verdict:
+    claim: int
+    title: str
+    paper: str
+    figure: str
+    grade: str
+    rule: str                  # with the threshold values filled in
+    parts: list
+    missing: list              # labels of configurations without any record
+    robust: bool = True
+    flips: list = field(default_factory=list)  # (threshold words, unit, [(value, grade)]) where the grade changes
+    seeds: dict = field(default_factory=dict)  # configuration label -> number of seeds used
+    stand_ins: int = 0         # how many of the runs used are smoke-scale stand-ins
+
+    @property
+    def measures(self) -> dict:
+        """name -> {"unit": str, "values": {run label: number}} over every part's items."""
+        out = {}
+        for p in self.parts:
+            for it in p.items:
+                if it.value is not None and not (isinstance(it.value, float) and math.isnan(it.value)):
+                    m = out.setdefault(it.measure, {"unit": it.unit, "values": {}})
+                    m["values"][it.label] = float(it.value)
+        return out
+
+
+def grade_of(parts) -> str:
+    decided = [p for p in parts if p.n > 0]
+    if not decided:
+        return "inconclusive"
+    if all(p.k == p.n for p in decided):
+        return "reproduced"
+    if all(p.k == 0 for p in decided):
+        return "not reproduced"
+    return "partly reproduced"
+
+
+# ---- the context a judge reads ---------------------------------------------------------------------------------
+def config_label(depth, n_train, weight_decay, n_seeds=None) -> str:
+    s = f"d = {depth}, N = {n_train}, γ = {weight_decay:g}"
+    return s if n_seeds is None else s + f", {n_seeds} seed{'s' * (n_seeds != 1)}"
+
+
+class Ctx:
+    def __init__(self, runs, th: dict):
+        self.runs, self.th = runs, th
+        self.det = detector(th)
+        self.used = {}
+
+    def __getattr__(self, name):  # ctx.lag_tol etc.: a threshold value
+        if name in THRESHOLDS:
+            return self.th.get(name, THRESHOLDS[name].value)
+        raise AttributeError(name)
+
+    def seeds(self, d, n, wd=0.01) -> list[Events]:
+        rs = records.seeds_of(self.runs, d, n, wd)
+        self.used[(d, n, wd)] = rs
+        return [events(r, self.det) for r in rs]
+
+    def label(self, d, n, wd=0.01) -> str:
+        return config_label(d, n, wd, len(records.seeds_of(self.runs, d, n, wd)))
+
+
+def med(evs, attr, never=None):
+    """Median over seeds of an Events field; `never` stands for None (e.g. inf for a step that never comes)."""
+    v = [getattr(e, attr) if getattr(e, attr) is not None else never for e in evs]
+    v = [x for x in v if x is not None]
+    return float(np.median(v)) if v else None
+
+
+def rising(xs) -> bool | None:
+    """Non-decreasing with the last strictly above the first; None if any is unknown."""
+    if any(x is None for x in xs):
+        return None
+    return all(a <= b for a, b in zip(xs, xs[1:])) and xs[-1] > xs[0]
+
+
+def seed_part(words, evs, held: Callable, measures, per="seeds") -> Part:
+    """A sub-claim judged on each seed: held(e) -> bool (None: not judged on this seed); measures = [(name,
+    attr or callable, unit)]."""
+    items, k, n = [], 0, 0
+    for e in evs:
+        h = held(e)
+        k, n = k + bool(h), n + (h is not None)
+        for name, attr, unit in measures:
+            v = attr(e) if callable(attr) else getattr(e, attr)
+            items.append(Item(e.label, name, None if isinstance(v, str) else v, unit, h,
+                              v if isinstance(v, str) else ""))
+    return Part(words, k, n, tuple(items), per)
+
+
+def compare_part(words, groups, attr, unit, ok: Callable, measure, never=None) -> Part:
+    """A comparison of medians over seeds: groups = [(config label, [Events])]; ok(medians) -> bool | None."""
+    items = [Item(e.label, measure, getattr(e, attr), unit) for _, evs in groups for e in evs]
+    meds = [med(evs, attr, never) for _, evs in groups]
+    if any(not evs for _, evs in groups):
+        return Part(words, 0, 0, tuple(items), "")
+    h = ok(meds)
+    return Part(words, int(bool(h)), int(h is not None), tuple(items), "")
+
+
+INF = math.inf
+
+
+# ---- the judges ------------------------------------------------------------------------------------------------
+def _c1(x: Ctx):
+    g = [(x.label(d, 5000), x.seeds(d, 5000)) for d in DEPTHS]
+    return [compare_part("the train-fit step grows with depth, 4 → 8 → 12", g, "fit_step", "steps", rising,
+                         "train-fit step", INF),
+            compare_part("the test accuracy's half-rise step grows with depth, 4 → 8 → 12", g, "test_half_step",
+                         "steps", rising, "test half-rise step", INF)]
+
+
+def _c2(x: Ctx):
+    g = [(x.label(d, 5000), x.seeds(d, 5000)) for d in DEPTHS]
+    size = lambda m: lambda v: None if None in v else v[-1] - v[0] >= m  # noqa: E731
+    return [compare_part("the share of the test climb gained after the fit grows with depth", g, "post_fit_share_frac",
+                         "fraction", rising, "share of the test climb after the fit"),
+            compare_part(f"... by at least {x.share_min:g} from d = 4 to d = 12", g, "post_fit_share_frac",
+                         "fraction", size(x.share_min), "share of the test climb after the fit"),
+            compare_part("the grokking delay (fit to 90 % of the test climb) grows with depth", g,
+                         "grokking_delay_decades", "decades", rising, "grokking delay"),
+            compare_part(f"... by at least {x.delay_min:g} decades from d = 4 to d = 12", g, "grokking_delay_decades",
+                         "decades", size(x.delay_min), "grokking delay")]
+
+
+def _shoulder_end(e):
+    return None if e.shoulder_start_step is None else e.shoulder_start_step + e.shoulder_steps
+
+
+def _c3(x: Ctx):
+    measures = [("test accuracy gained after the fit", "post_fit_gain", "accuracy"),
+                ("shoulder duration", "shoulder_steps", "steps"), ("first-stage level", "first_stage_acc", "accuracy"),
+                ("gained after the shoulder", "second_stage_gain", "accuracy")]
+    parts = [seed_part(f"d = 4 shows no significant grokking (less than {x.rise_min:g} gained after the fit, "
+                       "no two stages)", x.seeds(4, 7000),
+                       lambda e: None if e.fit_step is None else (not e.two_stage and e.post_fit_gain < x.rise_min),
+                       measures)]
+    for d in (8, 12):
+        parts.append(seed_part(f"d = {d} shows two test surges split by a shoulder, the second after the fit",
+                               x.seeds(d, 7000), lambda e: None if e.fit_step is None else e.two_stage, measures))
+    return parts
+
+
+def _c4(x: Ctx):
+    two = {d: [e for e in x.seeds(d, 7000) if e.two_stage] for d in (8, 12)}
+    g = [(f"d = {d}", two[d]) for d in (8, 12)]
+    later = lambda v: None if None in v else v[1] > v[0]  # noqa: E731
+    lower = lambda m: lambda v: None if None in v else v[0] - v[1] >= m  # noqa: E731
+    parts = [compare_part("d = 12's first surge comes later than d = 8's (two-stage seeds, medians)", g,
+                          "first_stage_step", "steps", later, "first-surge step"),
+             Part("d = 12's second surge comes later than d = 8's", *_later_second(two)),
+             compare_part("d = 12's first-stage level is lower than d = 8's", g, "first_stage_acc", "accuracy",
+                          lower(1e-12), "first-stage level"),
+             compare_part(f"... by at least {x.signif:g}", g, "first_stage_acc", "accuracy", lower(x.signif),
+                          "first-stage level")]
+    return parts
+
+
+def _later_second(two):
+    items = tuple(Item(e.label, "second-surge step", _shoulder_end(e), "steps") for d in (8, 12) for e in two[d])
+    if not two[8] or not two[12]:
+        return 0, 0, items, ""
+    m8, m12 = (float(np.median([_shoulder_end(e) for e in two[d]])) for d in (8, 12))
+    return int(m12 > m8), 1, items, ""
+
+
+def _lag_measures():
+    return [("rank-descent lag", "rank_lag_steps", "steps"), ("rank-descent lag in decades", "rank_lag_decades",
+                                                              "decades"),
+            ("rank-descent lag as a share of the test rise", "rank_lag_frac", "fraction of the rise")]
+
+
+def _coincides(x: Ctx):
+    return lambda e: None if e.gen_onset_step is None else (e.rank_lag_frac is not None
+                                                            and abs(e.rank_lag_frac) <= x.lag_tol)
+
+
+def _c5(x: Ctx):
+    return [seed_part(f"N = {n}: the mean hidden-layer rank starts to fall within {x.lag_tol:g} of the test rise's "
+                      "duration of the generalization onset", x.seeds(12, n), _coincides(x), _lag_measures())
+            for n in (2000, 5000)]
+
+
+def _c6(x: Ctx):
+    g = [(x.label(12, n), x.seeds(12, n)) for n in (5000, 2000)]
+    earlier = lambda v: None if None in v else v[0] < v[1]  # noqa: E731
+    return [compare_part("the test accuracy's half-rise comes earlier with N = 5000 than with N = 2000", g,
+                         "test_half_step", "steps", earlier, "test half-rise step", INF),
+            compare_part("the generalization onset comes earlier with N = 5000 than with N = 2000", g,
+                         "gen_onset_step", "steps", earlier, "generalization onset", INF)]
+
+
+def _c7(x: Ctx):
+    evs = x.seeds(12, 7000)
+
+    def aligned(e):
+        if e.double_descent_steps is None or not e.two_stage or not e.gen_rise_steps:
+            return False
+        return abs(e.double_descent_steps[2] - e.gen_onset_step) <= x.lag_tol * e.gen_rise_steps
+
+    dd = lambda k: lambda e: None if e.double_descent_steps is None else e.double_descent_steps[k]  # noqa: E731
+    return [seed_part("the mean hidden-layer rank falls, rises, then falls again", evs,
+                      lambda e: e.double_descent_steps is not None,
+                      [("rank rise onset", dd(1), "steps"), ("second rank fall onset", dd(2), "steps"),
+                       ("constant-predictor stretch", "stuck_steps", "steps")]),
+            seed_part(f"the second fall starts within {x.lag_tol:g} of the test rise's duration of the second surge",
+                      evs, aligned, [("generalization onset", "gen_onset_step", "steps")])]
+
+
+def _c8(x: Ctx):
+    return [seed_part(f"N = {n}: every layer's probe gains at least {x.probe_rise:g} across the test rise, or is "
+                      "already within that of its maximum", x.seeds(12, n),
+                      lambda e: None if not e.probe_layers else e.probe_rose_layers + e.probe_ceiling_layers
+                      == e.probe_layers,
+                      [("layers whose probe rose", "probe_rose_layers", "layers"),
+                       ("layers already at their ceiling", "probe_ceiling_layers", "layers"),
+                       ("layers probed", "probe_layers", "layers")])
+            for n in (2000, 5000, 7000)]
+
+
+def _c9(x: Ctx):
+    return [compare_part(f"N = {n}: the number of hidden layers with final rank below {x.tunnel_rank:g} grows with "
+                         "depth, 4 → 8 → 12", [(x.label(d, n), x.seeds(d, n)) for d in DEPTHS], "tunnel_layers",
+                         "layers", rising, "tunnel length") for n in (5000, 7000)]
+
+
+def _pairs(x: Ctx, d):
+    a, b = records.seeds_of(x.runs, d, 5000), records.seeds_of(x.runs, d, 7000)
+    x.seeds(d, 5000), x.seeds(d, 7000)
+    return [(ra, rb) for ra in a for rb in b]
+
+
+def _pair_gaps(ra, rb):
+    ha, hb = ra.history, rb.history
+    s = np.union1d(ha["step"], hb["step"])
+    s = s[(s >= ra.config.log_period) & (s <= min(ha["step"][-1], hb["step"][-1]))]
+    wa, wb = (np.interp(s, h["step"], h["weight_norm"]) for h in (ha, hb))
+    rs = np.intersect1d(ha["rank_step"], hb["rank_step"])
+    pa, pb = (np.interp(rs, h["rank_step"], np.asarray(h["rank"], dtype=float)[:, -2]) for h in (ha, hb))
+    return (float(np.max(np.abs(wa - wb) / ((wa + wb) / 2))) if len(s) else None,
+            float(np.mean(np.abs(pa - pb)) / ra.config.width) if len(rs) else None)
+
+
+def _c10(x: Ctx):
+    over, differ, nomark, rmark = [], [], [], []
+    for d in DEPTHS:
+        for ra, rb in _pairs(x, d):
+            ea, eb = events(ra, x.det), events(rb, x.det)
+            lab = f"d = {d}: seed {ea.seed} at N = 5000 vs seed {eb.seed} at N = 7000"
+            wgap, rgap = _pair_gaps(ra, rb)
+            over.append(Item(lab, "weight-norm gap", wgap, "fraction", wgap is not None and wgap <= x.overlap_tol))
+            differ.append(Item(lab, "second-last-layer rank gap", rgap, "fraction of width",
+                               rgap is not None and rgap >= x.rank_differ))
+    runs = [e for d in DEPTHS for n in (5000, 7000) for e in x.seeds(d, n)]
+    for e in runs:
+        if e.gen_onset_step is None:
+            continue
+        k = e.norm_kink_at_onset_frac
+        mark = k is not None and k >= x.kink_min and k >= 3 * (e.norm_kink_elsewhere_frac or 0)
+        nomark.append(Item(e.label, "weight-norm kink at the onset", k, "fraction", not mark))
+        ok = e.penult_lag_steps is not None and bool(e.gen_rise_steps) and \
+            abs(e.penult_lag_steps) <= x.lag_tol * e.gen_rise_steps
+        rmark.append(Item(e.label, "second-last-layer rank lag", e.penult_lag_steps, "steps", ok))
+
+    def part(words, items, per):
+        return Part(words, sum(bool(i.held) for i in items), len(items), tuple(items), per)
+    return [part(f"the weight norms at N = 5000 and 7000 overlap (largest gap at most {x.overlap_tol:g})", over,
+                 "pairs"),
+            part(f"the weight norm shows no mark at the generalization onset (log-slope change below "
+                 f"{x.kink_min:g}, or under 3 times its median elsewhere)", nomark, "runs"),
+            part(f"the second-last-layer ranks at N = 5000 and 7000 differ (mean gap at least {x.rank_differ:g} "
+                 "of the width)", differ, "pairs"),
+            part(f"the second-last-layer rank starts to fall within {x.lag_tol:g} of the test rise's duration of "
+                 "the generalization onset", rmark, "runs")]
+
+
+def _phases(n, expect):
+    def judge(x: Ctx):
+        return [seed_part(f"γ = {wd:g}: {want}", x.seeds(12, n, wd), lambda e, w=want: e.phase == w,
+                          [("phase", "phase", ""), ("test accuracy gained after the fit", "post_fit_gain", "accuracy"),
+                           ("shoulder duration", "shoulder_steps", "steps"),
+                           ("highest test accuracy", "test_max_acc", "accuracy")]) for wd, want in expect.items()]
+    return judge
+
+
+GRID = [(12, n, wd) for n in (2000, 5000) for wd in (0.005, 0.01, 0.05)]
+
+
+def _c13(x: Ctx):
+    evs = [e for c in GRID for e in x.seeds(*c)]
+    return [seed_part(f"the mean hidden-layer rank starts to fall within {x.lag_tol:g} of the test rise's duration "
+                      "of the generalization onset", evs, _coincides(x), _lag_measures(), "runs"),
+            seed_part("two-stage runs show a rank double descent (fall, rise, fall)", evs,
+                      lambda e: (e.double_descent_steps is not None) if e.two_stage else None,
+                      [("shoulder duration", "shoulder_steps", "steps")], "runs")]
+
+
+def _all_configs(runs):
+    seen = sorted({(c["depth"], c["n_train"], c["weight_decay"]) for c in map(records.stands_for, runs)
+                   if c["dtype"] == "float32"})
+    return seen
+
+
+def _c14(x: Ctx):
+    evs = [e for c in _all_configs(x.runs) for e in x.seeds(*c) if e.two_stage]  # only two-stage runs have a window
+    held = lambda attr: lambda e: getattr(e, attr) == 0  # noqa: E731
+    return [seed_part("no plateau of the total weight norm during two-stage generalization", evs,
+                      held("norm_plateau_steps"), [("total-norm plateau", "norm_plateau_steps", "steps")], "runs"),
+            seed_part("no plateau of the last layer's norm during two-stage generalization", evs,
+                      held("last_layer_plateau_steps"), [("last-layer-norm plateau", "last_layer_plateau_steps",
+                                                          "steps")], "runs")]
+
+
+def _c15(x: Ctx):
+    parts = []
+    for n in (5000, 7000):
+        g = [(x.label(d, n), x.seeds(d, n)) for d in DEPTHS]
+        parts += [compare_part(f"N = {n}: deeper nets grok more: the share of the test climb after the fit grows "
+                               "with depth", g, "post_fit_share_frac", "fraction", rising,
+                               "share of the test climb after the fit"),
+                  compare_part(f"N = {n}: deeper nets grok more: the grokking delay grows with depth", g,
+                               "grokking_delay_decades", "decades", rising, "grokking delay")]
+    evs = [e for c in _all_configs(x.runs) for e in x.seeds(*c)]
+    shallow, deep = [e for e in evs if e.depth <= 4], [e for e in evs if e.depth > 4]
+    items = tuple(Item(e.label, "shoulder duration", e.shoulder_steps, "steps", e.two_stage) for e in evs)
+    if shallow and deep:
+        fs, fd = (sum(e.two_stage for e in g) / len(g) for g in (shallow, deep))
+        parts.append(Part("two-stage runs are rarer at d = 4 than in deeper nets", int(fs < fd), 1, items, ""))
+    else:
+        parts.append(Part("two-stage runs are rarer at d = 4 than in deeper nets", 0, 0, items, ""))
+    c10 = _c10(x)
+    nomark, rmark = c10[1], c10[3]
+    norm_marks = nomark.n - nomark.k
+    parts.append(Part("the second-last-layer rank marks more generalization onsets than the weight norm",
+                      int(rmark.k > norm_marks), int(rmark.n > 0), rmark.items + nomark.items, ""))
+    return parts
+
+
+C = Claim
+CLAIMS = [
+    C(1, "Depth delays fitting and generalization",
+      "At |D| = 5000, γ = 0.01 the step at which train accuracy reaches ~100 % and the step at which test accuracy "
+      "rises both increase with depth 4 → 8 → 12.", "Fig 2a–c, §3", tuple((d, 5000, 0.01) for d in DEPTHS),
+      ("fit_acc", "rise_min"),
+      "the median over seeds of the train-fit step (train accuracy ≥ {fit_acc}) and of the test half-rise step must "
+      "each grow with depth", _c1),
+    C(2, "Deeper nets grok more",
+      "At |D| = 5000 the gap between fitting and the test rise grows with depth: d = 4 groks least, d = 12 most.",
+      "Fig 3 caption, §3", tuple((d, 5000, 0.01) for d in DEPTHS), ("fit_acc", "rise_min", "share_min", "delay_min"),
+      "the share of the test climb gained after the fit must grow with depth by at least {share_min} from d = 4 to "
+      "12, and the grokking delay (fit to 90 % of the test climb) by at least {delay_min} decades", _c2),
+    C(3, "Multi-stage generalization needs depth",
+      "At |D| = 7000: d = 4 shows no significant grokking; d = 8 and 12 show two test surges split by a plateau, "
+      "the second after the train accuracy saturates.", "Fig 2d–f, §3", tuple((d, 7000, 0.01) for d in DEPTHS),
+      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps"),
+      "two stages = a shoulder of the test accuracy within {shoulder_band} for at least {shoulder_steps} steps "
+      "(linear step axis), at least {rise_min} above the start, followed by at least {rise_min} more after the "
+      "fit; d = 4 must gain less than {rise_min} after the fit", _c3),
+    C(4, "The 12-layer net is slower and worse at stage one",
+      "At |D| = 7000 both surges of d = 12 come later than those of d = 8, and its first-stage accuracy is "
+      "\"significantly lower\".", "§3, Fig 4 caption", ((8, 7000, 0.01), (12, 7000, 0.01)),
+      ("rise_min", "shoulder_band", "shoulder_steps", "signif"),
+      "over the two-stage seeds, d = 12's median surge steps must be later than d = 8's and its first-stage level "
+      "at least {signif} lower", _c4),
+    C(5, "Rank descent coincides with the grokking onset",
+      "At d = 12, small |D|, the test rise after the fit coincides with a significant fall of the feature ranks.",
+      "Fig 1a/b, §3", ((12, 2000, 0.01), (12, 5000, 0.01)), ("fit_acc", "rise_min", "rank_swing", "lag_tol"),
+      "a rank descent (the mean hidden-layer rank falls at least {rank_swing} of the width below its running "
+      "maximum) must start within {lag_tol} of the test rise's duration (10 % → 90 % of its climb) of the "
+      "generalization onset", _c5),
+    C(6, "More data, earlier grokking", "At d = 12, grokking happens earlier with the larger training set.",
+      "Fig 1b vs 1a, §3", ((12, 2000, 0.01), (12, 5000, 0.01)), ("fit_acc", "rise_min"),
+      "the median test half-rise step and generalization onset must be earlier at N = 5000 than at N = 2000", _c6),
+    C(7, "Rank double descent",
+      "At d = 12, |D| = 7000 the ranks fall from step 0, rise during the first test surge, and fall again during "
+      "the second.", "Fig 1c, §3", ((12, 7000, 0.01),),
+      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "lag_tol"),
+      "the mean hidden-layer rank must fall, rise and fall again by at least {rank_swing} of the width, the second "
+      "fall within {lag_tol} of the test rise's duration of the second surge", _c7),
+    C(8, "Probe accuracy tracks test accuracy",
+      "In all Fig 1 runs every rise in test accuracy coincides with a rise in linear-probe accuracy at all layers.",
+      "Fig 1 caption", tuple((12, n, 0.01) for n in (2000, 5000, 7000)), ("fit_acc", "rise_min", "probe_rise"),
+      "across the test rise every layer's probe must gain at least {probe_rise}; a layer already within "
+      "{probe_rise} of its highest probe accuracy has nothing left to gain and does not count against it", _c8),
+    C(9, "The tunnel grows with depth",
+      "The number of layers with rank below 300 grows with depth: 1/3/6 at |D| = 5000 and 1/5/6 at |D| = 7000.",
+      "Figs 3–4, §3", tuple((d, n, 0.01) for n in (5000, 7000) for d in DEPTHS), ("tunnel_rank",),
+      "the median number of hidden layers whose final rank is below {tunnel_rank} must grow with depth at both "
+      "training-set sizes", _c9),
+    C(10, "Weight norm is no indicator; rank is",
+      "For the same depth at two training-set sizes the weight norms largely overlap and decay with no mark at the "
+      "transitions, while the second-last layer's ranks differ clearly and mark them.", "Fig 5, §3",
+      tuple((d, n, 0.01) for d in DEPTHS for n in (5000, 7000)),
+      ("fit_acc", "rise_min", "rank_swing", "lag_tol", "overlap_tol", "rank_differ", "kink_min"),
+      "the weight norms must differ by at most {overlap_tol} and show no log-slope change of {kink_min} or more "
+      "at the generalization onset; the second-last-layer ranks must differ by at least {rank_differ} of the width "
+      "and start to fall within {lag_tol} of the test rise's duration of the onset", _c10),
+    C(11, "Weight-decay phases at |D| = 2000",
+      "γ = 0.005 fails to generalize, γ = 0.01 groks, γ = 0.05 shows two-stage generalization (depth not stated; "
+      "d = 12 as in Fig 1a).", "Fig 6, §4", tuple((12, 2000, wd) for wd in (0.005, 0.01, 0.05)),
+      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps"),
+      "each run's phase: two-stage (as in claim 3), else grokking (at least {rise_min} gained after the fit), else "
+      "generalize without grokking (test accuracy reaches 0.8), else fail to generalize",
+      _phases(2000, {0.005: "fail to generalize", 0.01: "grokking", 0.05: "two-stage"})),
+    C(12, "Weight-decay phases at |D| = 5000",
+      "γ = 0.005 generalizes without grokking, γ = 0.01 groks, γ = 0.05 shows two-stage generalization.",
+      "Fig 7, §4", tuple((12, 5000, wd) for wd in (0.005, 0.01, 0.05)),
+      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps"),
+      "each run's phase, as in claim 11",
+      _phases(5000, {0.005: "generalize without grokking", 0.01: "grokking", 0.05: "two-stage"})),
+    C(13, "The rank link holds across the (|D|, γ) grid",
+      "For all (|D|, γ) the start of generalization coincides with a descent of the feature ranks, and two-stage "
+      "runs show a rank double descent.", "§4, Figs 6–7", tuple(GRID),
+      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "lag_tol"),
+      "as claim 5 on every run of the grid, and every two-stage run's mean hidden-layer rank must fall, rise and "
+      "fall again", _c13),
+    C(14, "No slingshot", "During multi-stage generalization there are no significant plateaus of the last layer's "
+                          "norm or the total norm.", "§6", (),
+      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "norm_band", "norm_plateau_frac"),
+      "in every two-stage run, between the start of the test climb and the top of the second surge, neither norm "
+      "may stay within {norm_band} (change of its log) for {norm_plateau_frac} of training", _c14),
+    C(15, "The headline",
+      "Deep networks are more susceptible to grokking; multi-stage generalization is scarcely seen in shallow "
+      "models; the feature rank is a better indicator than the weight norm.", "abstract, §1",
+      tuple((d, n, 0.01) for n in (5000, 7000) for d in DEPTHS),
+      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "lag_tol", "kink_min"),
+      "claim 2's share and grokking delay must grow with depth at N = 5000 and 7000; a smaller share of d = 4 runs "
+      "than of deeper runs may be two-stage; the second-last-layer rank must mark more onsets than the weight norm "
+      "(claim 10)", _c15),
+]
+BY_NUMBER = {c.n: c for c in CLAIMS}
+
+
+# ---- evaluation ----------------------------------------------------------------------------------------------
+def rule_text(claim: Claim, th: dict | None = None) -> str:
+    th = th or {}
+    return claim.rule.format(**{k: f"{th.get(k, t.value):,g}" for k, t in THRESHOLDS.items()})
+
+
+def _judge(claim: Claim, runs, th: dict):
+    x = Ctx(runs, th)
+    missing = [config_label(*c) for c in claim.configs if not records.seeds_of(runs, *c)]
+    parts = claim.judge(x) if not missing else []
+    return parts, missing, x
+
+
+def sweep_values(name: str) -> list:
+    t = THRESHOLDS[name]
+    vals = np.linspace(t.lo, t.hi, SWEEP_POINTS)
+    return sorted({int(round(v)) if t.unit in ("steps", "rank") else round(float(v), 4) for v in vals} | {t.value})
+
+
+def judge(n: int, runs, robustness: bool = True) -> Verdict:
+    """Claim n's Verdict on `runs` (every recorded seed of each configuration it needs)."""
+    if n not in BY_NUMBER:
+        raise ValueError(f"claim: must be 1..15, got {n!r}")
+    claim = BY_NUMBER[n]
+    parts, missing, x = _judge(claim, runs, {})
+    g = "inconclusive" if missing else grade_of(parts)
+    used = [r for rs in x.used.values() for r in rs]
+    v = Verdict(claim.n, claim.title, claim.paper, claim.figure, g, rule_text(claim), parts, missing,
+                seeds={config_label(*c): len(rs) for c, rs in x.used.items()},
+                stand_ins=sum(not records.full_scale(r) for r in {id(r): r for r in used}.values()))
+    if robustness and not missing:
+        for name in claim.thresholds:
+            other = [(val, grade_of(_judge(claim, runs, {name: val})[0])) for val in sweep_values(name)]
+            if any(gr != g for _, gr in other):
+                v.flips.append((THRESHOLDS[name].words, THRESHOLDS[name].unit, other))
+        v.robust = not v.flips
+    return v
+
+
+def evaluate(runs, claims=range(1, 16), robustness: bool = True) -> list[Verdict]:
+    return [judge(n, runs, robustness) for n in claims]

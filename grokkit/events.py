@@ -1,0 +1,332 @@
+"""Events: what one run measured, computed once per run and detector setting.
+
+    from grokkit import records, events, claims
+    ev = events.events(run, claims.detector())   # a frozen Events; the same object on the next call
+
+Every field states its unit: `*_step` and `*_steps` are optimizer steps (a point on, or a length of, the linear
+step axis), `*_acc` and `*_gain` are accuracy fractions (0-1; 0.05 = 5 points), `*_decades` are log10 of a step
+ratio (the paper's log step axis), `*_layers` count Linear layers, `*_frac` are plain fractions. None means the
+event never happens in the run.
+
+The paper defines none of its events numerically ("the test accuracy started to increase after the training
+accuracy reaches the optimal" [DG §3, p3-3]); every detector's threshold is a field of `Detector`, whose values
+and defensible ranges are declared once, in grokkit/claims.py's THRESHOLDS table.
+
+Two-stage generalization is read on the **linear** step axis: a shoulder of the test accuracy that lasts a few
+thousand steps at 25-45k steps (Fig 2d-f) is plain there, yet far shorter than a doubling of the step count.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from .config import CONST_MSE, FULL_STEPS, FULL_WIDTH
+from .records import Run, stands_for
+
+
+@dataclass(frozen=True)
+class Detector:
+    """Detector thresholds (values and ranges: grokkit/claims.py THRESHOLDS)."""
+    fit_acc: float          # train fit: first logged step with train accuracy >= fit_acc
+    rise_min: float         # a rise / a surge / a post-fit gain counts when >= rise_min (accuracy fraction)
+    shoulder_band: float    # a shoulder: test accuracy stays within this band (accuracy fraction) ...
+    shoulder_steps: int     # ... for at least this many steps (linear axis)
+    rank_swing: float       # a rank descent: the rank falls >= rank_swing x width below its running max
+    probe_rise: float       # a layer's probe "rises" with a test rise when it gains >= probe_rise
+    norm_band: float        # a weight-norm plateau: ln(norm) within norm_band ...
+    norm_plateau_frac: float  # ... over >= this fraction of training (linear axis)
+    tunnel_rank: float      # tunnel layer: final rank below this, at width 400 (scaled for narrower stand-ins)
+
+
+@dataclass(frozen=True)
+class Events:
+    """One run's measured events. Steps are logged steps of the run (train/test every 667 steps at 1e5)."""
+    label: str                      # "d = 12, N = 7000, γ = 0.01, seed 1" (what the run stands for)
+    depth: int
+    n_train: int
+    weight_decay: float
+    seed: int
+    stand_in: bool                  # a smoke-scale stand-in, not a full-scale record
+    # accuracy
+    fit_step: int | None            # first step with train accuracy >= fit_acc
+    test_final_acc: float           # median of the last 3 logged test accuracies
+    test_max_acc: float
+    test_half_step: int | None      # first step at half the test climb (start -> its maximum); None if < rise_min
+    post_fit_gain: float | None     # test accuracy gained after the fit (max after fit_step - value at it)
+    post_fit_share_frac: float | None  # post_fit_gain / the whole test climb: how much of the learning is late
+    grokking_delay_decades: float | None  # log10(step at 90 % of the test climb / fit_step): "time to generalize"
+    gen_onset_step: int | None      # "the beginning of generalization": 10 % of the post-fit climb when it is
+    #                                 >= rise_min (grokking), else 10 % of the whole climb
+    gen_rise_steps: int | None      # that climb's duration, 10 % -> 90 % (steps)
+    # two stages on the linear axis
+    first_stage_step: int | None    # first step at half the climb to the shoulder
+    first_stage_acc: float | None   # the shoulder's level (median test accuracy on it)
+    shoulder_start_step: int | None
+    shoulder_steps: int | None      # its duration
+    second_stage_gain: float | None  # test accuracy gained after the shoulder
+    two_stage: bool                 # a shoulder between two rises, the second starting after the fit
+    phase: str                      # the paper's phase names (Figs 6-7), see `phase`
+    stuck_steps: int                # longest stretch at a constant predictor (0 if none)
+    stuck_start_step: int | None
+    # rank
+    rank_descent_steps: tuple       # onsets of every fall of the mean hidden-layer rank
+    rank_lag_steps: int | None      # nearest rank-descent onset - gen_onset_step (< 0: the rank leads)
+    rank_lag_decades: float | None  # log10(rank-descent onset / gen_onset_step)
+    rank_lag_frac: float | None     # rank_lag_steps / gen_rise_steps
+    double_descent_steps: tuple | None  # onsets of fall, rise, fall of the mean hidden rank, else None
+    penult_lag_steps: int | None    # as rank_lag_steps, for the second-last layer's rank [DG Fig 5]
+    tunnel_layers: int | None       # hidden layers whose final rank is below tunnel_rank [DG Figs 3-4]
+    # weight norm and probes
+    norm_kink_at_onset_frac: float | None   # relative slope change of ln(weight norm) at gen_onset_step
+    norm_kink_elsewhere_frac: float | None  # its median at the other logged points
+    norm_plateau_steps: int         # longest total-norm plateau inside the two-stage window (0: none / no window)
+    last_layer_plateau_steps: int   # the same for the last layer's norm
+    probe_layers: int               # layers probed (0: no probes in the record)
+    probe_rose_layers: int          # layers whose probe gains >= probe_rise across the generalization rise
+    probe_ceiling_layers: int       # layers that did not, but were already within probe_rise of their maximum
+
+
+_CACHE: dict = {}
+
+
+def events(run: Run, det: Detector) -> Events:
+    """The run's Events under `det`, computed once per (run, det) and cached."""
+    key = (id(run), det)
+    hit = _CACHE.get(key)
+    if hit is not None and hit[0] is run:
+        return hit[1]
+    ev = _measure(run, det)
+    _CACHE[key] = (run, ev)
+    return ev
+
+
+def run_label(run: Run) -> str:
+    """'d = 12, N = 7000, γ = 0.01, seed 1' (float64 says so); what a stand-in stands for."""
+    c = stands_for(run)
+    extra = ", float64" if c["dtype"] == "float64" else ""
+    return f"d = {c['depth']}, N = {c['n_train']}, γ = {c['weight_decay']:g}, seed {c['seed']}{extra}"
+
+
+# ---- small detectors -----------------------------------------------------------------------------------------
+def smooth(x, k: int = 3) -> np.ndarray:
+    """Running median over k logged points (ends kept): one noisy evaluation makes no rise."""
+    x = np.asarray(x, dtype=float)
+    out, h = x.copy(), k // 2
+    if len(x) >= k > 1:
+        out[h:len(x) - h] = np.median(np.lib.stride_tricks.sliding_window_view(x, k), axis=1)
+    return out
+
+
+def _first(step, mask):
+    i = np.flatnonzero(mask)
+    return int(step[i[0]]) if len(i) else None
+
+
+def climb(step, a, i0: int, q: float, min_gain: float):
+    """First step (index >= i0) at which `a` has made fraction q of its climb from a[i0] to its later maximum;
+    None when that climb is < min_gain."""
+    lo, hi = a[i0], a[i0:].max()
+    if hi - lo < min_gain:
+        return None
+    i = i0 + int(np.argmax(a[i0:] >= lo + q * (hi - lo)))
+    return int(step[i])
+
+
+def shoulder(step, a, band: float, min_steps: int, min_gain: float):
+    """The longest stretch (i, j) where `a` stays within `band`, lasts >= min_steps on the linear axis, sits
+    >= min_gain above the start (a first stage) and is followed by a gain >= min_gain (a second stage). None if
+    there is none."""
+    best, n = None, len(a)
+    for i in range(n):
+        if a[i] - a[0] < min_gain:
+            continue
+        j, lo, hi = i, a[i], a[i]
+        while j + 1 < n and max(hi, a[j + 1]) - min(lo, a[j + 1]) < band:
+            j += 1
+            lo, hi = min(lo, a[j]), max(hi, a[j])
+        if step[j] - step[i] < min_steps or j + 1 >= n:
+            continue
+        level = float(np.median(a[i:j + 1]))
+        if a[j + 1:].max() - level >= min_gain and (best is None or step[j] - step[i] > step[best[1]] - step[best[0]]):
+            best = (i, j)
+    return best
+
+
+def swings(step, v, th: float):
+    """Zig-zag segmentation of a curve into alternating falls (-1) and rises (+1) of >= th. Each: (dir, onset);
+    the onset is the knee, the last snapshot before detection still within th/2.5 of the turn it starts from."""
+    step, v = np.asarray(step), np.asarray(v, dtype=float)
+    bd = th / 2.5
+    turns, d, imax, imin, ext = [], 0, 0, 0, 0
+    for i in range(1, len(v)):
+        if d == 0:
+            imax = i if v[i] > v[imax] else imax
+            imin = i if v[i] < v[imin] else imin
+            if v[i] <= v[imax] - th:
+                turns.append((imax, -1, i))
+                d, ext = -1, i
+            elif v[i] >= v[imin] + th:
+                turns.append((imin, 1, i))
+                d, ext = 1, i
+        elif (v[i] - v[ext]) * d > 0:
+            ext = i
+        elif (v[ext] - v[i]) * d >= th:
+            turns.append((ext, -d, i))
+            d, ext = -d, i
+    out = []
+    for t, dr, det in turns:
+        j = det - 1
+        while j > t and abs(v[j] - v[t]) > bd:
+            j -= 1
+        out.append((dr, int(step[j])))
+    return out
+
+
+def kink(step, norm, t, w: float):
+    """Relative change of the slope of ln(norm) at step(s) t, slopes over w steps each side: 0 for an exponential,
+    1 for a plateau's end; NaN at an end of the run."""
+    step = np.asarray(step, dtype=float)
+    ln = np.log(np.asarray(norm, dtype=float))
+    t = np.asarray(t, dtype=float)
+    lo, hi = np.maximum(t - w, step[0]), np.minimum(t + w, step[-1])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ft = np.interp(t, step, ln)
+        gb, ga = (ft - np.interp(lo, step, ln)) / (t - lo), (np.interp(hi, step, ln) - ft) / (hi - t)
+        m = np.maximum(np.abs(ga), np.abs(gb))
+        k = np.where(m > 0, np.abs(ga - gb) / np.where(m > 0, m, 1), 0.0)
+    return np.where((t - lo > 0) & (hi - t > 0), k, np.nan)
+
+
+def longest_flat(step, v, band: float, min_steps: float, lo: float, hi: float) -> int:
+    """Longest stretch (steps) inside [lo, hi] where v stays within band and which lasts >= min_steps; 0 if none."""
+    keep = (step >= lo) & (step <= hi)
+    s, v = step[keep], v[keep]
+    best = 0
+    for i in range(len(v)):
+        j, a, b = i, v[i], v[i]
+        while j + 1 < len(v) and max(b, v[j + 1]) - min(a, v[j + 1]) < band:
+            j += 1
+            a, b = min(a, v[j]), max(b, v[j])
+        if s[j] - s[i] >= min_steps:
+            best = max(best, int(s[j] - s[i]))
+    return best
+
+
+def stuck_stretch(step, train_loss, train_acc, points: int = 3):
+    """Longest stretch (first, last step) at a constant predictor: train MSE within 3 % of CONST_MSE and train
+    accuracy < 0.2 over >= 3 logged points; None if never. The α = 8 start (MSE ~1e11) never counts."""
+    on = (np.abs(np.asarray(train_loss) / CONST_MSE - 1) <= 0.03) & (np.asarray(train_acc) < 0.2)
+    best, i = None, 0
+    while i < len(on):
+        if not on[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < len(on) and on[j + 1]:
+            j += 1
+        if j - i + 1 >= points and (best is None or step[j] - step[i] > best[1] - best[0]):
+            best = (int(step[i]), int(step[j]))
+        i = j + 1
+    return best
+
+
+def phase(fit_step, two_stage: bool, post_fit_gain, test_max_acc: float, rise_min: float, gen_acc: float) -> str:
+    """The paper's phase names (Figs 6-7): 'no fit' (train accuracy never reaches fit_acc); 'two-stage' (a
+    shoulder between two rises, the second after the fit: "a second surge after training accuracy reaches its
+    optimal"); 'grokking' (>= rise_min of test accuracy gained after the fit); 'generalize without grokking'
+    (test accuracy reaches gen_acc); else 'fail to generalize'."""
+    if fit_step is None:
+        return "no fit"
+    if two_stage:
+        return "two-stage"
+    if post_fit_gain is not None and post_fit_gain >= rise_min:
+        return "grokking"
+    return "generalize without grokking" if test_max_acc >= gen_acc else "fail to generalize"
+
+
+GEN_ACC = 0.80  # "fail to generalize" below 80 % test accuracy: MLPs on >= 2000 MNIST images reach ~90 % [OG §4]
+
+
+# ---- one run -----------------------------------------------------------------------------------------------
+def _measure(run: Run, det: Detector) -> Events:
+    c, h = run.config, run.history
+    who = stands_for(run)
+    step = np.asarray(h["step"])
+    a = smooth(h["test_acc"])
+    fit = _first(step, np.asarray(h["train_acc"]) >= det.fit_acc)
+    i_fit = None if fit is None else int(np.searchsorted(step, fit))
+    half = climb(step, a, 0, 0.5, det.rise_min)
+    t90 = climb(step, a, 0, 0.9, det.rise_min)
+    post = None if i_fit is None else float(a[i_fit:].max() - a[i_fit])
+    whole = a.max() - a[0]
+    if post is not None and post >= det.rise_min:
+        on, end = climb(step, a, i_fit, 0.1, det.rise_min), climb(step, a, i_fit, 0.9, det.rise_min)
+    else:
+        on, end = climb(step, a, 0, 0.1, det.rise_min), t90
+    sh = shoulder(step, a, det.shoulder_band, det.shoulder_steps, det.rise_min)
+    level = None if sh is None else float(np.median(a[sh[0]:sh[1] + 1]))
+    two = sh is not None and fit is not None and step[sh[1]] >= fit
+    stuck = stuck_stretch(step, h["train_loss"], h["train_acc"])
+    # ranks
+    width = c.width
+    rstep = np.asarray(h["rank_step"])
+    rank = np.asarray(h["rank"], dtype=float)
+    hidden, penult = rank[:, :-1].mean(1), rank[:, -2]
+    sw = swings(rstep, hidden, det.rank_swing * width)
+    downs = [s for d, s in sw if d < 0]
+    pdowns = [s for d, s in swings(rstep, penult, det.rank_swing * width) if d < 0]
+    lag = None if on is None or not downs else min((s - on for s in downs), key=abs)
+    plag = None if on is None or not pdowns else min((s - on for s in pdowns), key=abs)
+    dd = next(((x[1], y[1], z[1]) for x, y, z in zip(sw, sw[1:], sw[2:]) if (x[0], y[0], z[0]) == (-1, 1, -1)), None)
+    final = rank[-1, :-1]
+    # weight norm: a kink at the onset against the kinks elsewhere; plateaus inside the two-stage window
+    w = 5 * c.log_period  # one paper rank interval each side (3335 steps at 1e5)
+    wn = np.asarray(h["weight_norm"], dtype=float)
+    k_on = k_far = None
+    if on is not None:
+        near = step[np.abs(step - on) <= w]
+        k_on = float(np.nanmax(kink(step, wn, near if len(near) else [on], w), initial=0.0))
+        far = step[(step % c.log_period == 0) & (step >= w) & (step <= step[-1] - w) & (np.abs(step - on) > 2 * w)]
+        k_far = float(np.median(kink(step, wn, far, w))) if len(far) else 0.0
+    flat = {"weight_norm": 0, "last_layer_norm": 0}
+    if two:
+        lo_w = climb(step, a, 0, 0.1, det.rise_min)
+        hi_w = step[sh[1] + 1 + int(np.argmax(a[sh[1] + 1:]))]
+        for key in flat:
+            flat[key] = longest_flat(step, np.log(np.asarray(h[key], dtype=float)), det.norm_band,
+                                     det.norm_plateau_frac * c.steps, lo_w, hi_w)
+    # probes across the generalization rise
+    n_probe = rose = ceil = 0
+    if len(h.get("probe_step", ())) and on is not None and end is not None:
+        ps, pa = np.asarray(h["probe_step"]), np.asarray(h["probe_acc"], dtype=float)
+        pre = max(int(np.searchsorted(ps, on, side="right")) - 1, 0)
+        aft = min(int(np.searchsorted(ps, end, side="left")), len(ps) - 1)
+        gain = pa[aft] - pa[pre]
+        up = gain >= det.probe_rise
+        n_probe, rose = pa.shape[1], int(up.sum())
+        ceil = int((~up & (pa[pre] >= pa.max(0) - det.probe_rise)).sum())
+    return Events(
+        label=run_label(run), depth=who["depth"], n_train=who["n_train"], weight_decay=who["weight_decay"],
+        seed=who["seed"], stand_in=bool(run.meta.get("stand_in")) or c.steps != FULL_STEPS or c.width != FULL_WIDTH,
+        fit_step=fit, test_final_acc=float(np.median(np.asarray(h["test_acc"], dtype=float)[-3:])),
+        test_max_acc=float(a.max()), test_half_step=half, post_fit_gain=post,
+        post_fit_share_frac=None if post is None or whole < det.rise_min else float(min(post / whole, 1.0)),
+        grokking_delay_decades=None if not fit or not t90 else math.log10(t90 / fit),
+        gen_onset_step=on, gen_rise_steps=None if on is None or end is None else int(end - on),
+        first_stage_step=None if sh is None else _first(step, a >= (a[0] + level) / 2),
+        first_stage_acc=level, shoulder_start_step=None if sh is None else int(step[sh[0]]),
+        shoulder_steps=None if sh is None else int(step[sh[1]] - step[sh[0]]),
+        second_stage_gain=None if sh is None else float(a[sh[1] + 1:].max() - level), two_stage=bool(two),
+        phase=phase(fit, two, post, float(a.max()), det.rise_min, GEN_ACC),
+        stuck_steps=0 if stuck is None else stuck[1] - stuck[0], stuck_start_step=None if stuck is None else stuck[0],
+        rank_descent_steps=tuple(downs), rank_lag_steps=lag,
+        rank_lag_decades=None if lag is None or on <= 0 or on + lag <= 0 else math.log10((on + lag) / on),
+        rank_lag_frac=None if lag is None or not end or end <= on else lag / (end - on),
+        double_descent_steps=dd, penult_lag_steps=plag,
+        tunnel_layers=int((final < det.tunnel_rank * width / FULL_WIDTH).sum()),
+        norm_kink_at_onset_frac=k_on, norm_kink_elsewhere_frac=k_far,
+        norm_plateau_steps=flat["weight_norm"], last_layer_plateau_steps=flat["last_layer_norm"],
+        probe_layers=n_probe, probe_rose_layers=rose, probe_ceiling_layers=ceil)
+

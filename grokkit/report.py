@@ -1,0 +1,307 @@
+"""Report: every table and sentence the book and `python -m grokkit scoreboard` print, for a person.
+
+    from grokkit import records, claims, report
+    verdicts = claims.evaluate(records.load_all())
+    print(report.scoreboard(verdicts))
+
+One number formatter (`num`): thousands separators and units. Labels read "d = 12, N = 7000, γ = 0.01, 3 seeds".
+Each verdict states the rule in words (thresholds from grokkit/claims.py's THRESHOLDS), what was measured on every
+seed, one sentence of interpretation, and whether the grade survives its thresholds swept over their ranges.
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import numpy as np
+
+from .claims import GRADES, THRESHOLDS, Verdict, detector, evaluate
+from .events import events
+
+
+def num(v, unit: str = "") -> str:
+    """One number for a reader: steps and layers as integers with thousands separators, accuracies and fractions
+    with 2-3 digits, decades signed; '–' for a value that does not exist."""
+    if v is None or (isinstance(v, float) and np.isnan(v)):
+        return "–"
+    if isinstance(v, float) and np.isinf(v):
+        return "never"
+    if unit == "steps":
+        return f"{int(round(v)):,} steps"
+    if unit == "layers":
+        return f"{int(round(v))} layer{'s' * (int(round(v)) != 1)}"
+    if unit == "accuracy":
+        return f"{v:.3f}"
+    if unit == "decades":
+        return f"{v:+.2f} decades"
+    if unit == "rank":
+        return f"{v:,g}"
+    if unit in ("fraction", "fraction of width", "fraction of the rise"):
+        return f"{v:+.2f}" if unit == "fraction of the rise" else f"{v:.2f}"
+    return f"{v:,.3g}" if isinstance(v, float) else f"{v:,}"
+
+
+def _md(s: str) -> str:
+    return str(s).replace("|", "\\|").replace("\n", " ")
+
+
+def _seed(label: str) -> str:
+    """'d = 12, N = 7000, γ = 0.01, seed 1' -> 'seed 1' where the configuration is already named."""
+    return label.rsplit(", ", 1)[-1] if ", seed " in label else label
+
+
+def _values(items, measure) -> str:
+    """'d = 4, N = 7000, γ = 0.01: 0.052 (seed 0), 0.048 (seed 1)' -- one configuration's seeds grouped."""
+    groups: dict = {}
+    for it in items:
+        if it.measure == measure:
+            cfg, _, seed = it.label.partition(", seed ")
+            groups.setdefault(cfg, []).append((it.text or num(it.value, it.unit)) + (f" (seed {seed})" if seed else ""))
+    return "; ".join(f"{cfg}: {', '.join(vals)}" for cfg, vals in groups.items())
+
+
+def part_text(p) -> str:
+    """One sub-claim: whether it holds (k of n), then its measured values."""
+    if p.n == 0:
+        head = f"{p.words}: not tested (no run has the event it needs)"
+    elif p.per:
+        head = f"{p.words}: holds in {p.k} of {p.n} {p.per if p.n != 1 else p.per.rstrip('s')}"
+    else:
+        head = f"{p.words}: {'holds' if p.k else 'does not hold'} (medians over seeds)"
+    measures = list(dict.fromkeys(it.measure for it in p.items))
+    vals = " — ".join(f"{m}: {_values(p.items, m)}" for m in measures if _values(p.items, m))
+    return f"{head}" + (f" [{vals}]" if vals else "")
+
+
+def interpretation(v: Verdict) -> str:
+    """One sentence: what the grade means for this claim's parts."""
+    decided = [p for p in v.parts if p.n]
+    if v.missing:
+        return f"Not judged: no record of {', '.join(v.missing)}."
+    if not decided:
+        return "Not judged: none of the runs shows the event the claim is about."
+    held = [p.words for p in decided if p.k == p.n]
+    some = [p.words for p in decided if 0 < p.k < p.n]
+    fail = [p.words for p in decided if p.k == 0]
+    if v.grade == "reproduced":
+        return "Every part of the claim holds on every recorded seed."
+    if v.grade == "not reproduced":
+        return "No part of the claim holds on any recorded seed."
+    out = []
+    if held:
+        out.append(f"it holds for {len(held)} of {len(decided)} parts")
+    if some:
+        out.append(f"{len(some)} part{'s' * (len(some) > 1)} hold{'s' * (len(some) == 1)} on some seeds or runs only")
+    if fail:
+        out.append(f"it fails for: {fail[0]}" + (f" and {len(fail) - 1} more" if len(fail) > 1 else ""))
+    return "Partly: " + "; ".join(out) + "."
+
+
+def _range(vals) -> str:
+    vals = sorted(vals)
+    return num(vals[0], "") if len(vals) == 1 else f"{vals[0]:,g} to {vals[-1]:,g}"
+
+
+def robustness_text(v: Verdict) -> str:
+    if v.missing:
+        return ""
+    if v.robust:
+        return "Robust: no threshold in its range changes the grade."
+    bits = []
+    for words, unit, grid in v.flips:
+        other = {}
+        for val, g in grid:
+            if g != v.grade:
+                other.setdefault(g, []).append(val)
+        bits.append(f"{words} ({unit}): " + ", ".join(f"{g} at {_range(vals)}" for g, vals in other.items()))
+    return "Fragile: " + "; ".join(bits) + "."
+
+
+def verdict_text(v: Verdict) -> str:
+    """The plain-words verdict: rule, measurements, interpretation, robustness."""
+    parts = " ".join(f"({i}) {part_text(p)}." for i, p in enumerate(v.parts, 1))
+    stand = f" {v.stand_ins} of the runs used are smoke-scale stand-ins, not results." if v.stand_ins else ""
+    return (f"Rule: {v.rule}. Measured: {parts or '–'}{stand} {interpretation(v)} {robustness_text(v)}").strip()
+
+
+def verdict_md(v: Verdict) -> str:
+    """One claim's verdict as a Markdown paragraph (the chapters' verdict sections)."""
+    rob = "" if v.missing else (" (robust)" if v.robust else " (fragile)")
+    return (f"**Claim {v.claim} — {v.title}** ({v.figure}). Paper: {v.paper}\n\n"
+            f"Grade: **{v.grade}**{rob}. {verdict_text(v)}")
+
+
+def configs_text(v: Verdict) -> str:
+    return "; ".join(f"{lab}, {n} seed{'s' * (n != 1)}" for lab, n in v.seeds.items())
+
+
+def scoreboard(verdicts) -> str:
+    """The scoreboard: claim, the paper's statement, what we found, grade, robust or fragile (Markdown)."""
+    lines = ["| claim | the paper says | what we found | grade | robust? |", "|---|---|---|---|---|"]
+    for v in verdicts:
+        rob = "–" if v.missing else ("robust" if v.robust else "fragile")
+        lines.append(f"| {v.claim}. {_md(v.title)} ({_md(v.figure)}) | {_md(v.paper)} | {_md(verdict_text(v))} "
+                     f"| **{v.grade}** | {rob} |")
+    return "\n".join(lines) + "\n"
+
+
+def tally(verdicts) -> dict:
+    """grade -> how many claims have it, in GRADES order."""
+    c = Counter(v.grade for v in verdicts)
+    return {g: c.get(g, 0) for g in GRADES}
+
+
+def summary(verdicts) -> str:
+    """Two sentences for the introduction: the tally, and which claims reproduced."""
+    t = tally(verdicts)
+    names = lambda g: ", ".join(f"{v.claim} ({v.title})" for v in verdicts if v.grade == g)  # noqa: E731
+    text = (f"Of the paper's {len(verdicts)} testable claims, judged on every recorded seed of the shipped run "
+            f"records: {t['reproduced']} reproduced, {t['partly reproduced']} partly reproduced, "
+            f"{t['not reproduced']} not reproduced, {t['inconclusive']} inconclusive; "
+            f"{sum(not v.robust for v in verdicts)} of the {len(verdicts)} grades are fragile to their thresholds.")
+    if t["reproduced"]:
+        text += f" Reproduced: claims {names('reproduced')}."
+    if t["partly reproduced"]:
+        text += f" Partly: claims {names('partly reproduced')}."
+    if t["not reproduced"]:
+        text += f" Not reproduced: claims {names('not reproduced')}."
+    return text
+
+
+def sensitivity(verdicts) -> str:
+    """The threshold-sensitivity table: for each claim and threshold that flips its grade, the grade at every
+    swept value (Markdown). Thresholds that never flip a grade are listed once below."""
+    lines = ["| claim | threshold (default, range) | grade across the range |", "|---|---|---|"]
+    flipping = set()
+    for v in verdicts:
+        for words, unit, grid in v.flips:
+            name = next(k for k, t in THRESHOLDS.items() if t.words == words)
+            flipping.add(name)
+            t = THRESHOLDS[name]
+            lines.append(f"| {v.claim}. {_md(v.title)} | {_md(words)} ({t.value:,g}; {t.lo:,g} to {t.hi:,g} {unit}) | "
+                         + ", ".join(f"{val:,g}: {g}" for val, g in grid) + " |")
+    if len(lines) == 2:
+        lines.append("| – | – | no threshold flips any grade |")
+    steady = [f"{t.words} ({t.value:,g}; {t.lo:,g} to {t.hi:,g} {t.unit})" for k, t in THRESHOLDS.items()
+              if k not in flipping]
+    return "\n".join(lines) + "\n\nThresholds that flip no grade anywhere in their range: " + "; ".join(steady) + ".\n"
+
+
+def thresholds_table() -> str:
+    """Every threshold with its default and its defensible range (Markdown)."""
+    lines = ["| threshold | default | range | unit |", "|---|---|---|---|"]
+    lines += [f"| {_md(t.words)} | {t.value:,g} | {t.lo:,g} to {t.hi:,g} | {t.unit} |" for t in THRESHOLDS.values()]
+    return "\n".join(lines) + "\n"
+
+
+def as_json(verdicts) -> str:
+    """One object per claim: claim, grade, robust, text, measures (name -> {unit, values: {run label: number}})."""
+    return json.dumps([{"claim": v.claim, "grade": v.grade, "robust": bool(v.robust), "text": verdict_text(v),
+                        "measures": v.measures} for v in verdicts], ensure_ascii=False, indent=1)
+
+
+# ---- a chapter's own runs --------------------------------------------------------------------------------------
+EVENT_COLUMNS = (("train fit", "fit_step", "steps"), ("test half-rise", "test_half_step", "steps"),
+                 ("generalization onset", "gen_onset_step", "steps"), ("rise duration", "gen_rise_steps", "steps"),
+                 ("gained after the fit", "post_fit_gain", "accuracy"),
+                 ("first-stage level", "first_stage_acc", "accuracy"), ("shoulder", "shoulder_steps", "steps"),
+                 ("rank-descent lag", "rank_lag_steps", "steps"), ("tunnel", "tunnel_layers", "layers"),
+                 ("final test accuracy", "test_final_acc", "accuracy"))
+
+
+def events_table(runs, columns=EVENT_COLUMNS) -> str:
+    """The measured events of the runs a reader chose, one row per run (Markdown), with its phase."""
+    det = detector()
+    head = "| run | phase | " + " | ".join(c[0] for c in columns) + " |"
+    lines = [head, "|---" * (len(columns) + 2) + "|"]
+    for r in runs:
+        e = events(r, det)
+        name = e.label + (" (stand-in)" if e.stand_in else "")
+        lines.append(f"| {name} | {e.phase} | " + " | ".join(num(getattr(e, a), u) for _, a, u in columns) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def chapter_verdicts(paper_runs, claim_numbers) -> str:
+    """A chapter's verdict section: its claims judged on the shipped paper records (Markdown)."""
+    return "\n\n".join(verdict_md(v) for v in evaluate(paper_runs, claim_numbers)) + "\n"
+
+
+def sources(runs) -> str:
+    """Which runs are full-scale records and which are smoke-scale stand-ins (a Markdown list)."""
+    lines = []
+    for r in runs:
+        e = events(r, detector())
+        if r.meta.get("stand_in"):
+            lines.append(f"- {e.label}: **smoke-scale stand-in** — the full-scale record is not shipped yet "
+                         f"(shown: width {r.config.width}, {num(r.config.steps, 'steps')})")
+        else:
+            lines.append(f"- {e.label}: full-scale record, {num(r.config.steps, 'steps')}, {r.meta.get('dtype')} on "
+                         f"{r.meta.get('device')} ({r.meta.get('wall_time_s', 0) / 60:,.0f} min)")
+    return "\n".join(lines)
+
+
+def tunnel_table(runs) -> str:
+    """Tunnel lengths at the last step (hidden layers only, and with the 10-d output layer, whose rank is at most
+    10 and so always below the threshold), beside the paper's count [DG Figs 3-4] where it gives one (Markdown)."""
+    from .config import PAPER_TUNNEL, TUNNEL_THRESHOLD
+    from .metrics import tunnel_length
+
+    lines = ["| run | tunnel, hidden layers | tunnel, output layer counted | the paper |", "|---|---|---|---|"]
+    for r in runs:
+        e = events(r, detector())
+        thr = TUNNEL_THRESHOLD * r.config.width / 400
+        counted = tunnel_length(np.asarray(r.history["rank"])[-1], thr)
+        paper = PAPER_TUNNEL.get(e.n_train, {}).get(e.depth)
+        lines.append(f"| {e.label}{' (stand-in)' if e.stand_in else ''} | {num(e.tunnel_layers, 'layers')} | "
+                     f"{num(counted, 'layers')} | {'–' if paper is None else num(paper, 'layers')} |")
+    return "\n".join(lines) + "\n"
+
+
+def rank_measures_table(runs) -> str:
+    """Paper-exact rank versus the tolerance-robust rank (rtol 1e-3): the events each gives (Markdown)."""
+    import copy
+
+    det = detector()
+    lines = ["| run | rank descent, exact → robust | lag to the onset, exact → robust | double descent, exact → robust "
+             "| tunnel, exact → robust |", "|---|---|---|---|---|"]
+    for r in runs:
+        robust = copy.copy(r)
+        robust.history = {**r.history, "rank": r.history["robust_rank"]}
+        a, b = events(r, det), events(robust, det)
+        first = lambda e: e.rank_descent_steps[0] if e.rank_descent_steps else None  # noqa: E731
+        dd = lambda e: "yes" if e.double_descent_steps else "no"  # noqa: E731
+        lines.append(f"| {a.label} | {num(first(a), 'steps')} → {num(first(b), 'steps')} | "
+                     f"{num(a.rank_lag_steps, 'steps')} → {num(b.rank_lag_steps, 'steps')} | {dd(a)} → {dd(b)} | "
+                     f"{num(a.tunnel_layers, 'layers')} → {num(b.tunnel_layers, 'layers')} |")
+    return "\n".join(lines) + "\n"
+
+
+DTYPE_ACC = 0.02    # float32 keeps the behaviour: final test accuracies within 2 points ...
+DTYPE_ONSET = 0.25  # ... and each onset within 25 % of the float64 one (or one paper rank interval, 3,335 steps)
+
+
+def dtype_table(r32, r64) -> str:
+    """float32 versus its float64 twin (the authors' dtype): the events the claims read, side by side, and whether
+    float32 keeps the behaviour: same phase and tunnel, final test accuracy within DTYPE_ACC, the fit, the
+    generalization onset and the first rank descent within DTYPE_ONSET (Markdown)."""
+    det = detector()
+    a, b = events(r32, det), events(r64, det)
+    first = lambda e: e.rank_descent_steps[0] if e.rank_descent_steps else None  # noqa: E731
+    rows = [("phase", a.phase, b.phase, a.phase == b.phase),
+            ("tunnel", num(a.tunnel_layers, "layers"), num(b.tunnel_layers, "layers"),
+             a.tunnel_layers == b.tunnel_layers),
+            ("final test accuracy", num(a.test_final_acc, "accuracy"), num(b.test_final_acc, "accuracy"),
+             abs(a.test_final_acc - b.test_final_acc) <= DTYPE_ACC)]
+    for name, x, y in (("train fit", a.fit_step, b.fit_step), ("generalization onset", a.gen_onset_step,
+                                                                 b.gen_onset_step),
+                       ("first rank descent", first(a), first(b))):
+        ok = (x is None) == (y is None) and (x is None or abs(x - y) <= max(DTYPE_ONSET * y, 5 * r64.config.log_period))
+        rows.append((name, num(x, "steps"), num(y, "steps"), ok))
+    lines = ["| event | float32 | float64 | same behaviour |", "|---|---|---|---|"]
+    lines += [f"| {n} | {x} | {y} | {'yes' if ok else '**no**'} |" for n, x, y, ok in rows]
+    keeps = all(ok for *_, ok in rows)
+    head = (f"**float32 keeps the behaviour** of {a.label.rsplit(', seed', 1)[0]}: all {len(rows)} checks pass, so "
+            "float32 stays grokkit's default." if keeps else
+            f"**float32 does not keep the behaviour** of {a.label.rsplit(', seed', 1)[0]}: "
+            + ", ".join(n for n, *_, ok in rows if not ok) + " differ.")
+    return head + "\n\n" + "\n".join(lines) + "\n"
