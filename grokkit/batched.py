@@ -51,6 +51,20 @@ def check_configs(configs) -> None:
                              f"they may differ only in seed, weight_decay, alpha, lr and n_train")
 
 
+def batch_key(config: RunConfig) -> tuple:
+    """The fields a batch shares (SHARED): configs with equal keys can train together."""
+    return tuple(str(getattr(config, attr)) for attr in SHARED.values())
+
+
+def group_batches(configs) -> list[list[RunConfig]]:
+    """The configs split into batches of equal `batch_key` (e.g. all runs of one depth and dtype), each in the
+    given order, batches ordered by their first config."""
+    groups: dict[tuple, list] = {}
+    for c in configs:
+        groups.setdefault(batch_key(c), []).append(c)
+    return list(groups.values())
+
+
 # ---- stacked model --------------------------------------------------------------------------------
 def stack_params(configs, dtype, device) -> list[torch.Tensor]:
     """[W0, b0, W1, b1, ...]: W (M, in, out) and b (M, 1, out), run m's slice copied from
@@ -261,7 +275,8 @@ def weight_norms(params):
 # ---- the trainer -----------------------------------------------------------------------------------
 def setup(configs, cuda_graph: bool = False):
     """Data, stacked parameters, AdamW state and the step function of a batch. cuda_graph: try the CUDA-graph
-    step, kept only if `select_step`'s self-test passes (S["execution"] says which step runs)."""
+    step, kept only if `select_step`'s self-test passes (S["execution"] says which step runs); S["args"] are
+    make_step's arguments (params, exp_avg, exp_avg_sq, data, targets, decay)."""
     check_configs(configs)
     set_precision()
     c0 = configs[0]
@@ -283,7 +298,7 @@ def setup(configs, cuda_graph: bool = False):
         step, execution = select_step(step, lambda: make_step(*args, cuda_graph=True), [*params, *exp_avg, *exp_avg_sq],
                                       plan(configs, 0, k, dtype, device), GRAPH_RTOL[c0.dtype], k)
     return dict(device=device, dtype=dtype, n=n, data=(x_train, y_train, x_test, y_test), params=params, step=step,
-                execution=execution)
+                execution=execution, args=args)
 
 
 def train_batched(configs: list[RunConfig], progress: bool = True, cuda_graph: bool = False) -> list[Run]:

@@ -358,13 +358,22 @@ def load_or_train(config: RunConfig, results_dir="results", progress: bool = Tru
                 run = records.load(path, config)
                 print(f"grokkit: {path} was written by another process; loaded it")
                 return run
-        ckpt = _checkpoint_path(config, results_dir)
-        # temp files of this config left by a process killed mid-write (we hold its lock: none is live)
-        for tmp in [*path.parent.glob(f".{path.name}.*.tmp"), *ckpt.parent.glob(f".{ckpt.name}.*.tmp")]:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-        run = train(config, progress=progress, checkpoint_path=ckpt if config.checkpoint_every else None)
-        records.save(run, results_dir)
+        return train_and_save(config, results_dir, progress)  # we hold its lock: no other trainer is live
+
+
+def train_and_save(config: RunConfig, results_dir="results", progress: bool = True) -> Run:
+    """Train `config`, resuming <results_dir>/.checkpoints/<name>-<id>.pt when present (checkpointing every
+    config.checkpoint_every steps), save its record atomically and remove the checkpoint. Takes no lock: the
+    caller makes sure no other process trains this config (load_or_train's file lock, or a sweep's fixed
+    shards, grokkit.sweep.run_grid)."""
+    path = records.record_path(config, results_dir)
+    ckpt = _checkpoint_path(config, results_dir)
+    # temp files of this config left by a process killed mid-write (no other trainer of it is live)
+    for tmp in [*path.parent.glob(f".{path.name}.*.tmp"), *ckpt.parent.glob(f".{ckpt.name}.*.tmp")]:
         with contextlib.suppress(FileNotFoundError):
-            ckpt.unlink()
+            tmp.unlink()
+    run = train(config, progress=progress, checkpoint_path=ckpt if config.checkpoint_every else None)
+    records.save(run, results_dir)
+    with contextlib.suppress(FileNotFoundError):
+        ckpt.unlink()
     return run
