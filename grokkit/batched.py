@@ -8,7 +8,7 @@ batch may differ in seed, weight decay γ, α, lr and N; they share depth, width
 device and the schedule. The M runs are independent: the loss is the sum of the runs' own mean MSEs, so
 d(loss)/d(run m's weights) is exactly run m's single-run gradient, and the AdamW update is elementwise.
 
-Differences from `train`: no checkpoints (a batch restarts from step 0), and a run that diverges keeps
+Differences from `train`: a batch checkpoints and resumes as a whole (`checkpoint_path`), and a run that diverges keeps
 being trained inside the stack (its NaN/inf stay in its own slice: baddbmm, the per-run loss terms and
 AdamW never mix runs) while its history stops at the step it was found, as in `train`. The batch stops
 early only when every run has diverged. `meta["wall_time_s"]` is the wall time of the whole batch.
@@ -19,9 +19,11 @@ with a one-line warning. Each run's meta["execution"] records which step ran.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import sys
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
@@ -30,7 +32,7 @@ from .config import RunConfig, resolve_device
 from .data import load_mnist
 from .model import make_mlp
 from .records import Run
-from .train import NAN_CHECK_EVERY, RunLog, epoch_order, set_precision
+from .train import NAN_CHECK_EVERY, RunLog, _load_checkpoint, _save_checkpoint, epoch_order, set_precision
 
 BETAS, EPS = (0.9, 0.999), 1e-8  # torch.optim.AdamW's defaults, as in the authors' code (PAPER §1.2)
 PLAN_STEPS = 1000                # batch indices are planned this many steps at a time
@@ -301,18 +303,37 @@ def setup(configs, cuda_graph: bool = False):
                 execution=execution, args=args)
 
 
-def train_batched(configs: list[RunConfig], progress: bool = True, cuda_graph: bool = False) -> list[Run]:
+def batch_id(configs) -> str:
+    """The id of a batch (its checkpoint's key): a hash of its runs' ids, in order."""
+    return hashlib.sha1(" ".join(c.id for c in configs).encode()).hexdigest()[:10]
+
+
+def train_batched(configs: list[RunConfig], progress: bool = True, cuda_graph: bool = False,
+                  checkpoint_path=None, stop_after: int | None = None) -> list[Run] | None:
     """Train M runs of one depth at once; returns one Run per config, as `grokkit.train(config)` would.
     cuda_graph: replay the step as a CUDA graph when its self-test passes (else eager, with a warning);
-    eager by default. Each run's meta["execution"] says which step ran."""
+    eager by default. Each run's meta["execution"] says which step ran. checkpoint_path: resume the batch from
+    it when present (same batch_id) and save to it atomically every configs[0].checkpoint_every steps (the
+    stacked parameters, AdamW moments and every run's RunLog). stop_after: stop (after checkpointing) at that
+    step and return None -- for tests."""
     S = setup(configs, cuda_graph)
     c0, M = configs[0], len(configs)
     device, dtype, n, params, step = S["device"], S["dtype"], S["n"], S["params"], S["step"]
     x_train, y_train, x_test, y_test = S["data"]
     x_train64, x_test64 = x_train.double(), x_test.double()  # the rank and probes run in float64 (PAPER §2.2)
     models = [make_mlp(c0.depth, c0.width, dtype=dtype, device=device) for _ in configs]  # snapshot holders
-    logs = [RunLog(c) for c in configs]
-    live = list(range(M))
+    moments = [*S["args"][1], *S["args"][2]]  # exp_avg, exp_avg_sq
+    ckpt = Path(checkpoint_path) if checkpoint_path else None
+    state = _load_checkpoint(ckpt, batch_id(configs), ("step", "params", "moments", "logs")) if ckpt else None
+    start, wall0 = (state["step"], state["wall"]) if state else (0, 0.0)
+    logs = [RunLog(c, st) for c, st in zip(configs, state["logs"])] if state else [RunLog(c) for c in configs]
+    if state:
+        with torch.no_grad():
+            for t, v in zip([*params, *moments], [*state["params"], *state["moments"]]):
+                t.copy_(v)
+        for log, st in zip(logs, state["logs"]):
+            log.diverged_at = st["diverged_at"]
+    live = [m for m in range(M) if logs[m].diverged_at is None]
     t0 = time.perf_counter()
     bar = None
     if progress:
@@ -339,16 +360,27 @@ def train_batched(configs: list[RunConfig], progress: bool = True, cuda_graph: b
             logs[m].diverged_at = s
             live.remove(m)
 
-    losses, batches = None, None
-    s = 0
-    for s in range(c0.steps):
-        # train.py's checks, per run: NaN/inf in the last step's loss every NAN_CHECK_EVERY steps ...
-        if s > 0 and s % NAN_CHECK_EVERY == 0:
+    def checkpoint(s):
+        _save_checkpoint(ckpt, {"config_id": batch_id(configs), "step": s, "wall": wall0 + time.perf_counter() - t0,
+                                "params": [p.detach() for p in params], "moments": moments,
+                                "logs": [dict(log.state(), diverged_at=log.diverged_at) for log in logs]})
+
+    losses, batches, p0 = None, None, start
+    s = start
+    for s in range(start, c0.steps):
+        ckpt_now = ckpt and c0.checkpoint_every and s > start and s % c0.checkpoint_every == 0
+        # train.py's checks, per run: NaN/inf in the last step's loss every NAN_CHECK_EVERY steps and before a
+        # checkpoint ...
+        if s > start and (ckpt_now or s % NAN_CHECK_EVERY == 0):
             last = losses.tolist()
             bad = [m for m in live if not math.isfinite(last[m])]
             if bad:
                 evaluate(s, bad)  # the non-finite point closes that run's history
                 diverge(bad, s)
+        if ckpt_now:
+            checkpoint(s)
+        if stop_after is not None and s >= stop_after:
+            return None  # interrupted on purpose (tests of resume); the checkpoint holds the state
         # ... the evaluation schedule (a non-finite loss or weight norm ends the run) ...
         if live and c0.is_log_step(s):
             ok = evaluate(s, live)
@@ -363,10 +395,9 @@ def train_batched(configs: list[RunConfig], progress: bool = True, cuda_graph: b
                     take_snapshot(s, m)
         if not live:
             break  # every run has diverged
-        k = s % PLAN_STEPS
-        if k == 0:  # batch orders, loss weights and AdamW's step sizes: drawn here, outside the (graphed) step
-            batches = plan(configs, s, min(PLAN_STEPS, c0.steps - s), dtype, device)
-        losses = step(*(b[k] for b in batches))
+        if batches is None or s - p0 == PLAN_STEPS:  # batch orders, loss weights, AdamW's step sizes: drawn
+            p0, batches = s, plan(configs, s, min(PLAN_STEPS, c0.steps - s), dtype, device)  # outside the step
+        losses = step(*(b[s - p0] for b in batches))
         if bar is not None and s % 100 == 0:
             bar.update(s + 1 - bar.n)
     else:
@@ -380,8 +411,8 @@ def train_batched(configs: list[RunConfig], progress: bool = True, cuda_graph: b
     if bar is not None:
         bar.update(s - bar.n)
         bar.close()
-    wall = time.perf_counter() - t0
-    return [log.run(device, wall, execution=S["execution"], batched=M) for log in logs]
+    wall = wall0 + time.perf_counter() - t0
+    return [log.run(device, wall, execution=S["execution"], resumed_from=start, batched=M) for log in logs]
 
 
 # ---- benchmark -------------------------------------------------------------------------------------

@@ -102,14 +102,16 @@ def _mark(sweep_dir, configs, state: str, **info) -> None:
 
 
 def load_or_train_many(configs, results_dir="results", progress: bool = True, cuda_graph: bool = False,
-                       sweep_dir=None) -> list[Run]:
+                       sweep_dir=None, batch: bool | None = None) -> list[Run]:
     """The runs of `configs`, in order: loaded where a record exists, else trained and saved. On a GPU the
     missing runs that can share a batch (batched.batch_key: same depth, width, dtype, steps ...) train together
-    with batched.train_batched (cuda_graph: its self-tested CUDA-graph step); on a CPU one after another
-    (train.train_and_save: checkpointed every config.checkpoint_every steps, resumable). A chapter that needs
+    with batched.train_batched (cuda_graph: its self-tested CUDA-graph step; the batch checkpointed as a whole in
+    <results_dir>/.checkpoints/batch-d<depth>-<batch_id>.pt); on a CPU one after another (train.train_and_save);
+    both checkpoint every config.checkpoint_every steps and resume. A chapter that needs
     several missing runs of one depth calls this. Takes no lock (see run_grid); a run that fails is marked
-    failed in `sweep_dir` and the others still train; the first error is raised at the end."""
-    from .batched import group_batches, train_batched
+    failed in `sweep_dir` and the others still train; the first error is raised at the end. batch: True/False
+    forces batching on or off (default: batch on a GPU only; on a CPU batching gains nothing, see README)."""
+    from .batched import batch_id, group_batches, train_batched
     from .config import resolve_device
     from .records import RecordError, save
     from .train import train_and_save
@@ -126,14 +128,16 @@ def load_or_train_many(configs, results_dir="results", progress: bool = True, cu
         todo.append(c)
     errors = []
     for group in group_batches(todo):
-        batched = len(group) > 1 and resolve_device(group[0].device).startswith("cuda")
+        batched = len(group) > 1 and (resolve_device(group[0].device).startswith("cuda") if batch is None else batch)
         for part in [group] if batched else [[c] for c in group]:
             _mark(sweep_dir, part, "running", batched=len(part))
             try:
                 if batched:
-                    for run in train_batched(part, progress=progress, cuda_graph=cuda_graph):
+                    ckpt = Path(results_dir) / ".checkpoints" / f"batch-d{part[0].depth}-{batch_id(part)}.pt"
+                    for run in train_batched(part, progress=progress, cuda_graph=cuda_graph, checkpoint_path=ckpt):
                         save(run, results_dir)
                         runs[run.config] = run
+                    ckpt.unlink(missing_ok=True)
                 else:
                     runs[part[0]] = train_and_save(part[0], results_dir, progress)
             except Exception as e:  # noqa: BLE001 -- recorded, the shard's other runs go on
@@ -166,8 +170,8 @@ class SweepJob:
 
     def checkpoint(self, *args, **kwargs):
         """submitit calls this when the job is preempted or about to time out (SIGUSR2): requeue the same job.
-        Finished runs are records by then and are skipped; an unfinished single run resumes from its last
-        checkpoint (every config.checkpoint_every steps); a GPU batch starts again from step 0."""
+        Finished runs are records by then and are skipped; an unfinished run (or GPU batch) resumes from its
+        last checkpoint (every config.checkpoint_every steps)."""
         import submitit
 
         return submitit.helpers.DelayedSubmission(self, *args, **kwargs)

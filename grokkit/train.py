@@ -210,7 +210,12 @@ def _save_checkpoint(path: Path, state: dict) -> None:
     records.atomic_write(path, lambda f: f.write(CKPT_MAGIC + hashlib.sha256(blob).hexdigest().encode() + b"\n" + blob))
 
 
-def _load_checkpoint(path: Path, config: RunConfig):
+CKPT_KEYS = ("step", "model", "optimizer", "hist", "snaps")  # a single run's checkpoint
+
+
+def _load_checkpoint(path: Path, config_id: str, keys=CKPT_KEYS):
+    """The state saved by _save_checkpoint at `path`, or None (with one line why) when it is absent, damaged,
+    lacks `keys` or belongs to another config (or batch) than `config_id`."""
     if not path.exists():
         return None
     try:
@@ -223,12 +228,12 @@ def _load_checkpoint(path: Path, config: RunConfig):
         else:
             blob = raw  # written before checksums: torch's zip format, loaded unverified
         state = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)  # never unpickle objects
-        if not isinstance(state, dict) or not {"step", "model", "optimizer", "hist", "snaps"} <= set(state):
+        if not isinstance(state, dict) or not set(keys) <= set(state):
             raise ValueError("not a grokkit checkpoint")
     except Exception as e:
         print(f"grokkit: ignoring unreadable checkpoint {path} ({type(e).__name__}: {e}); starting from step 0")
         return None
-    if state.get("config_id") != config.id:
+    if state.get("config_id") != config_id:
         print(f"grokkit: checkpoint {path} is for another config; starting from step 0")
         return None
     return state
@@ -253,7 +258,7 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
                             **({"fused": True} if device == "cpu" or device.startswith("cuda") else {}))
     start, wall0 = 0, 0.0
     ckpt = Path(checkpoint_path) if checkpoint_path else None
-    state = _load_checkpoint(ckpt, config) if ckpt else None
+    state = _load_checkpoint(ckpt, config.id) if ckpt else None
     if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])

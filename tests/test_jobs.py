@@ -227,6 +227,12 @@ def test_load_or_train_many_loads_what_exists_and_trains_the_rest(tmp_path):
     runs = load_or_train_many(cfgs, tmp_path, progress=False)
     assert [r.config.id for r in runs] == [c.id for c in cfgs] and runs[0].meta["wall_time_s"] == first[0].meta["wall_time_s"]
     assert all(record_path(c, tmp_path).exists() for c in cfgs)
+    # the GPU path (forced here): one batch per depth, the batch's records, its checkpoint removed
+    more = [TINY.replace(seed=s, checkpoint_every=50) for s in (2, 3)]
+    runs = load_or_train_many(more, tmp_path, progress=False, batch=True)
+    assert [r.meta["batched"] for r in runs] == [2, 2] and not list((tmp_path / ".checkpoints").glob("batch-*"))
+    for r, b in zip(runs, train_batched(more, progress=False)):
+        _same_history(load(record_path(r.config, tmp_path)), b)
 
 
 # ---- gpu-check ----------------------------------------------------------------------------------------
