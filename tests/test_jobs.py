@@ -277,3 +277,29 @@ def test_gpu_check_batched_vs_single_and_projection_on_cpu(monkeypatch):
                                                                                   + 3 * costs[0]["probe_s"])
     assert p["total_s"] == pytest.approx(want)
     assert G.gpu_name_slug("NVIDIA H200 (MIG 1g.18gb)") == "nvidia_h200_mig_1g_18gb"
+
+
+def test_gpu_check_main_flow_on_cpu_reports_and_exits_1(monkeypatch, tmp_path, capsys):
+    """main() end to end with the device set to the CPU and CUDA faked present: the CPU cannot capture a CUDA
+    graph, so eager-vs-graphed fails (recorded, exit 1); the other checks agree; the JSON has every part."""
+    import grokkit.batched as B
+    import grokkit.gpu_check as G
+    import grokkit.sweep as SW
+
+    small = TINY.replace(steps=40, rank_every=20)
+    monkeypatch.setattr(G, "CHECK_CONFIG", small)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "get_device_name", lambda device=None: "Fake GPU 9000")
+    real_bench = B.bench_batched
+    monkeypatch.setattr(B, "bench_batched", lambda **kw: real_bench(**dict(kw, M=2, depth=3, width=16, steps=3)))
+    monkeypatch.setattr(SW, "paper_grid", lambda: [small.replace(seed=s, probe_every=20, probe_epochs=1) for s in (0, 1)])
+    assert G.main(out_dir=tmp_path, device="cpu") == 1
+    report = json.loads((tmp_path / "gpu_fake_gpu_9000.json").read_text())
+    assert report["gpu"] == "Fake GPU 9000" and report["ok"] is False and report["matmul_precision"] == "highest"
+    assert set(report["errors"]) == {"eager_vs_graphed"}
+    assert report["checks"]["cpu_vs_gpu"]["float64"]["ok"] and report["checks"]["batched_vs_single"]["ok"]
+    t = report["throughput_16x_d12"]
+    assert t["target_ratio"] == 10.0 and t["graphed"]["execution"].startswith("eager (CUDA graph self-test failed")
+    p = report["paper_grid_projection"]
+    assert len(p["batches"]) == 1 and p["batches"][0]["runs"] == 2 and p["total_s"] > 0
+    assert "DISAGREEMENT" in capsys.readouterr().out
