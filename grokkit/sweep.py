@@ -61,7 +61,7 @@ def missing(configs, results_dir="results") -> list[RunConfig]:
 # exists; a preempted job is requeued (SweepJob.checkpoint) and resumes each run from its last checkpoint.
 # A sweep's folder (default logs/sweep_<grid>) keeps: jobs/<job id>/ (submitit's per-job logs),
 # submissions.jsonl (one line per job: its id, executor and runs) and runs/<name>-<id>.json (the state of
-# each run a job has started: running or failed, with the job, host and pid), which `sweep_status` reads.
+# each run a job has started: running, done or failed, with the job, host and pid), which `sweep_status` reads.
 JOB_DONE_STATES = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL",
                    "DEADLINE", "PREEMPTED", "FINISHED", "INTERRUPTED"}  # slurm's terminal states, submitit's local ones
 
@@ -140,6 +140,7 @@ def load_or_train_many(configs, results_dir="results", progress: bool = True, cu
                     ckpt.unlink(missing_ok=True)
                 else:
                     runs[part[0]] = train_and_save(part[0], results_dir, progress)
+                _mark(sweep_dir, part, "done")
             except Exception as e:  # noqa: BLE001 -- recorded, the shard's other runs go on
                 _mark(sweep_dir, part, "failed", error=f"{type(e).__name__}: {e}".splitlines()[0])
                 errors.append(e)

@@ -97,9 +97,10 @@ def test_preempted_job_resumes_and_matches_an_uninterrupted_run(local_sweep):
     res, logs = local_sweep["res"], local_sweep["logs"]
     run = load(record_path(LONG, res), LONG)
     assert run.meta["resumed_from"] and run.meta["resumed_from"] % LONG.checkpoint_every == 0
-    err = next((logs / "jobs").glob(f"*/*_0_log.err"), None)
     logs_text = "".join(p.read_text() for p in (logs / "jobs").glob("*/*_log.err"))
-    assert err is not None and "this job is preempted" in logs_text
+    assert "this job is preempted" in logs_text  # submitit's handler caught SIGUSR2 and requeued the job
+    mark = json.loads(_run_file(logs, LONG).read_text())  # the run's state file names its (requeued) job
+    assert mark["state"] == "done" and mark["job_id"] == str(local_sweep["jobs"][1].job_id)
     assert not _checkpoint_path(LONG, res).exists()  # removed once the record is written
     _same_history(run, train(LONG.replace(checkpoint_every=0), progress=False))
 
