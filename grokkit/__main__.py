@@ -1,4 +1,4 @@
-"""The CLI: `python -m grokkit run|list|sweep|scoreboard ...` (see README)."""
+"""The CLI: `python -m grokkit run|list|sweep|bench|scoreboard|export|gpu-check ...` (see README)."""
 from __future__ import annotations
 
 import argparse
@@ -90,16 +90,16 @@ def cmd_list(a) -> int:
 
 
 def cmd_sweep(a) -> int:
-    from tqdm.auto import tqdm
-
     from .config import check
-    from .records import results_folder
-    from .sweep import GRIDS, missing, parse_grid, run_chapter
-    from .train import load_or_train
+    from .sweep import GRIDS, parse_grid, run_chapter
 
     if a.device is not None:
         check("device", a.device)  # before any work
     if a.what not in GRIDS:  # a chapter: execute book/<chapter>.ipynb over --grid with papermill
+        _refuse(f"sweep {a.what}", a, {f"--{d.replace('_', '-')}": d for d in JOB_FLAGS},
+                "to a chapter (they are for a grid of runs, e.g. sweep paper)")
+        if a.executor != "local":
+            raise ValueError(f"sweep {a.what}: --executor does not apply to a chapter (it runs here, with papermill)")
         params = {k: v[0] if len(v) == 1 else v for k, v in parse_grid(a.param).items()}
         grid = parse_grid(a.grid)
         if a.device is not None:
@@ -113,20 +113,98 @@ def cmd_sweep(a) -> int:
         return 1 if failed else 0
     _refuse(f"sweep {a.what}", a, {"--grid": "grid", "--param": "param", "--out": "out", "--book": "book"},
             f"to {a.what!r}, a fixed grid of runs (they are for chapters)")
-    _threads(a.threads)
-    grid = GRIDS[a.what]()
+    return _sweep_grid(a)
+
+
+JOB_FLAGS = ("partition", "gpus_per_job", "cpus_per_job", "runs_per_job", "time", "slurm_param", "cuda_graph", "logs",
+             "status", "no_wait")  # `sweep <grid>` only
+
+
+def _sweep_job_args(p: argparse.ArgumentParser) -> None:
+    """`sweep <grid>`'s executor flags (issue 15)."""
+    g = p.add_argument_group("running a grid of runs (sweep paper)")
+    g.add_argument("--executor", choices=("local", "slurm"), default="local",
+                   help="local: one process per core (submitit's LocalExecutor); slurm: a job array (submitit)")
+    g.add_argument("--partition", default=None, help="SLURM partition (required with --executor slurm)")
+    g.add_argument("--gpus-per-job", type=int, default=None,
+                   help="GPUs per job (default: 1 on slurm; locally 1 when CUDA is visible, else 0)")
+    g.add_argument("--cpus-per-job", type=int, default=0, help="CPUs per SLURM job (default 4)")
+    g.add_argument("--runs-per-job", type=int, default=0,
+                   help="runs per job (default: slurm 1 on CPU, all runs of a batch on GPU; local: spread over the "
+                        "cores)")
+    g.add_argument("--time", type=int, default=0, metavar="MIN", help="time limit per job in minutes (default 1 day)")
+    g.add_argument("--slurm-param", nargs="+", default=[], metavar="KEY=VALUE",
+                   help="extra #SBATCH options, e.g. account=abc qos=normal")
+    g.add_argument("--cuda-graph", action="store_true", help="GPU jobs: the CUDA-graph step after its self-test")
+    g.add_argument("--logs", default=None,
+                   help="the sweep's folder: job logs and run states (default logs/sweep_<grid>)")
+    g.add_argument("--status", action="store_true", help="list the grid's runs: pending, running, done, failed")
+    g.add_argument("--no-wait", action="store_true", help="local executor: return once the jobs are started")
+
+
+def _sweep_grid(a) -> int:
+    """`sweep paper`: status, or submit the missing runs as fixed shards and (local) wait for them."""
+    import math
+    import os
+
+    from .sweep import GRIDS, make_executor, run_grid, sweep_status
+
+    if a.executor == "slurm" and not a.partition and not a.status:
+        raise ValueError("--partition: the SLURM partition to submit to is required with --executor slurm")
+    grid = [c.replace(device=a.device) for c in GRIDS[a.what]()]
+    logs = a.logs or os.path.join("logs", f"sweep_{a.what}")
+    from .records import results_folder
+
     results = results_folder(a.results)
-    todo = missing(grid, results)
-    print(f"sweep {a.what}: {len(grid)} runs, {len(grid) - len(todo)} done, {len(todo)} to run")
-    skipped = 0
-    for cfg in tqdm(todo, desc=f"sweep {a.what}", unit="run"):
-        run = load_or_train(cfg.replace(device=a.device or cfg.device), results, progress=not a.quiet, wait=False)
-        if run is None:
-            skipped += 1
-            print(f"  {cfg.name}: another worker is training it; skipped")
-        else:
-            print(f"  {cfg.name}: train {run.final('train_acc'):.4f} test {run.final('test_acc'):.4f} -> {run.path}")
-    return 0
+    status = sweep_status(grid, results, logs)
+    counts = {k: sum(r["state"] == k for r in status) for k in ("done", "running", "pending", "failed")}
+    summary = ", ".join(f"{v} {k}" for k, v in counts.items())
+    if a.status:
+        print(f"sweep {a.what}: {len(grid)} runs: {summary}  (records: {results}, logs: {logs})")
+        for r in status:
+            print(f"  {r['state']:8s} {r['name']:34s} {r['detail']}")
+        return 1 if counts["failed"] else 0
+    # runs a live job holds (running, or queued in it) are not submitted again: no two jobs train one run
+    busy = [c for c, r in zip(grid, status) if r["state"] == "running" or (r["state"] == "pending" and r["job_id"])]
+    import torch
+
+    gpus = a.gpus_per_job if a.gpus_per_job is not None else (
+        1 if a.executor == "slurm" or torch.cuda.is_available() else 0)
+    todo = [c for c, r in zip(grid, status) if r["state"] != "done" and c not in busy]
+    print(f"sweep {a.what}: {len(grid)} runs: {summary}; submitting {len(todo)} ({a.executor}, logs in {logs}/)")
+    if not todo:
+        return 0
+    k = a.runs_per_job
+    if not k:  # defaults: a GPU job batches its runs; local CPU jobs spread over the cores
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+        k = len(todo) if gpus else (math.ceil(len(todo) / cores) if a.executor == "local" else 1)
+    params = dict(kv.split("=", 1) for kv in a.slurm_param if "=" in kv)
+    if len(params) != len(a.slurm_param):
+        raise ValueError(f"--slurm-param: expected KEY=VALUE, got {a.slurm_param}")
+    ex = make_executor(a.executor, logs, a.partition, gpus, a.time, a.cpus_per_job, params)
+    threads = a.threads or (1 if a.executor == "local" and not gpus else 0)
+    jobs = run_grid(grid, ex, k, results, logs, threads, a.cuda_graph, skip=busy, by_batch=bool(gpus))
+    print(f"submitted {len(jobs)} job(s): {', '.join(str(j.job_id) for j in jobs)}")
+    if a.executor == "slurm" or a.no_wait:
+        print(f"python -m grokkit sweep {a.what} --status --logs {logs}   # follow them")
+        return 0
+    failed = 0
+    for j in jobs:
+        try:
+            names = j.result()
+            print(f"  job {j.job_id}: done ({len(names)} runs)")
+        except Exception as e:  # noqa: BLE001 -- one line per failed job; its log folder has the traceback
+            failed += 1
+            why = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
+            print(f"  job {j.job_id}: FAILED ({why}); "
+                  f"log: {logs}/jobs/{j.job_id}/", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def cmd_gpu_check(a) -> int:
+    from .gpu_check import main as gpu_check_main
+
+    return gpu_check_main(out_dir=a.out)
 
 
 def cmd_bench(a) -> int:
@@ -182,6 +260,7 @@ def main(argv=None) -> int:
     p.add_argument("--device", type=_arg_type(str), default=None, help=RULES["device"].help + "; " + describe("device"))
     p.add_argument("--threads", type=_arg_type(int), default=0, help="torch CPU threads (of a chapter's kernel too)")
     p.add_argument("--quiet", action="store_true")
+    _sweep_job_args(p)
     p.set_defaults(fn=cmd_sweep)
     p = sub.add_parser("bench", help="grokkit vs an authors'-style loop vs the matmul roofline (ratios)")
     p.add_argument("--depth", type=_arg_type(int), default=12)
@@ -198,6 +277,10 @@ def main(argv=None) -> int:
     p.add_argument("--json", action="store_true",
                    help="one JSON object per claim: claim, grade, robust, text, measures")
     p.set_defaults(fn=cmd_scoreboard)
+    p = sub.add_parser("gpu-check", help="check the GPU path against the CPU (CPU vs GPU, eager vs graphed, batched "
+                                         "vs single) and time it; writes bench/gpu_<name>.json; exit 2 without CUDA")
+    p.add_argument("--out", default="bench", help="folder of the JSON report")
+    p.set_defaults(fn=cmd_gpu_check)
     a = ap.parse_args(argv)
     try:
         return a.fn(a)

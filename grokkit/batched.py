@@ -8,27 +8,31 @@ batch may differ in seed, weight decay γ, α, lr and N; they share depth, width
 device and the schedule. The M runs are independent: the loss is the sum of the runs' own mean MSEs, so
 d(loss)/d(run m's weights) is exactly run m's single-run gradient, and the AdamW update is elementwise.
 
-Differences from `train`: no checkpoints (a batch restarts from step 0), and a run that diverges keeps
+Differences from `train`: a batch checkpoints and resumes as a whole (`checkpoint_path`), and a run that diverges keeps
 being trained inside the stack (its NaN/inf stay in its own slice: baddbmm, the per-run loss terms and
 AdamW never mix runs) while its history stops at the step it was found, as in `train`. The batch stops
 early only when every run has diverged. `meta["wall_time_s"]` is the wall time of the whole batch.
-On CUDA the fixed-shape step (gather, forward, backward, AdamW) is captured once in a CUDA graph and
-replayed; on CPU it runs eagerly.
+The step runs eagerly by default. With cuda_graph=True the fixed-shape step (gather, forward, backward,
+AdamW) is captured once in a CUDA graph and replayed -- but only after `graph_self_test` has shown that N graphed
+steps reproduce N eager steps from the same state (GRAPH_RTOL); on a mismatch or any error it falls back to eager
+with a one-line warning. Each run's meta["execution"] records which step ran.
 """
 from __future__ import annotations
 
+import hashlib
 import math
+import sys
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from .config import RunConfig, resolve_device
 from .data import load_mnist
-from .metrics import snapshot
 from .model import make_mlp
 from .records import Run
-from .train import NAN_CHECK_EVERY, SCALARS, _versions, epoch_order, history_arrays
+from .train import NAN_CHECK_EVERY, RunLog, _load_checkpoint, _save_checkpoint, epoch_order, set_precision
 
 BETAS, EPS = (0.9, 0.999), 1e-8  # torch.optim.AdamW's defaults, as in the authors' code (PAPER §1.2)
 PLAN_STEPS = 1000                # batch indices are planned this many steps at a time
@@ -47,6 +51,20 @@ def check_configs(configs) -> None:
         if len(vals) > 1:
             raise ValueError(f"{f}: the runs of one batch must share {f}, got {vals}; "
                              f"they may differ only in seed, weight_decay, alpha, lr and n_train")
+
+
+def batch_key(config: RunConfig) -> tuple:
+    """The fields a batch shares (SHARED): configs with equal keys can train together."""
+    return tuple(str(getattr(config, attr)) for attr in SHARED.values())
+
+
+def group_batches(configs) -> list[list[RunConfig]]:
+    """The configs split into batches of equal `batch_key` (e.g. all runs of one depth and dtype), each in the
+    given order, batches ordered by their first config."""
+    groups: dict[tuple, list] = {}
+    for c in configs:
+        groups.setdefault(batch_key(c), []).append(c)
+    return list(groups.values())
 
 
 # ---- stacked model --------------------------------------------------------------------------------
@@ -133,7 +151,13 @@ def train_step(params, exp_avg, exp_avg_sq, x_all, t_all, idx, w, decay, step_si
 def make_step(params, exp_avg, exp_avg_sq, x_all, t_all, decay, cuda_graph: bool):
     """step(idx, w, step_size, bc2_sqrt) -> (M,) losses. Eager, or a CUDA graph over static buffers:
     capture once (after warm-up iterations on a side stream, whose updates are undone), then each call
-    copies its inputs into the buffers and replays the recorded kernels."""
+    copies its inputs into the buffers and replays the recorded kernels.
+
+    What makes the step safe to capture: everything that changes from step to step is a tensor input copied
+    into a static buffer -- the batch indices (each epoch's order is drawn on the CPU by `plan`, outside the
+    graph), the loss weights, AdamW's per-run step size lr/(1-β1^t) and sqrt(1-β2^t) -- and the optimizer state
+    (parameters, exp_avg, exp_avg_sq, the per-run decay 1 - lr·γ) lives in tensors updated in place. The only
+    Python numbers in the graph are constants: β1, β2, ε."""
     def eager(idx, w, step_size, bc2_sqrt):
         return train_step(params, exp_avg, exp_avg_sq, x_all, t_all, idx, w, decay, step_size, bc2_sqrt)
 
@@ -167,6 +191,63 @@ def make_step(params, exp_avg, exp_avg_sq, x_all, t_all, decay, cuda_graph: bool
     return graphed
 
 
+# The CUDA-graph self-test: GRAPH_TEST_STEPS steps eager and the same steps graphed, from the same state, must agree
+# to GRAPH_RTOL: max |eager - graphed| / max |eager| over the per-step losses and every parameter and AdamW moment
+# after the last step. A replay runs the captured kernels on the same data, so the two agree to rounding (cuBLAS may
+# pick another algorithm under capture); a wrong capture (a value baked in, a stale buffer) is off by far more.
+GRAPH_TEST_STEPS = 20
+GRAPH_RTOL = {"float32": 1e-5, "float64": 1e-12}
+
+
+def _rel_diff(a: torch.Tensor, b: torch.Tensor) -> float:
+    """max |a - b| / max |a| (inf when b has a NaN/inf that a has not, 0 when both are all zero)."""
+    a, b = a.double(), b.double()
+    if not bool(torch.isfinite(b).all()) and bool(torch.isfinite(a).all()):
+        return math.inf
+    scale = float(a.abs().max())
+    d = float((a - b).abs().max())
+    return d / scale if scale > 0 else d
+
+
+def graph_self_test(eager, graphed, state, batches, steps: int = GRAPH_TEST_STEPS) -> float:
+    """Run `steps` steps with `eager` and the same steps with `graphed`, each from the current `state` (the
+    tensors the steps update in place), then put `state` back. Returns the largest relative difference
+    (`_rel_diff`) over the per-step losses and the final state. batches: plan() output for those steps."""
+    saved = [t.detach().clone() for t in state]
+
+    def run(step):
+        with torch.no_grad():
+            for t, s in zip(state, saved):
+                t.copy_(s)
+        losses = torch.stack([step(*(b[k] for b in batches)).detach().clone() for k in range(steps)])
+        return [losses, *(t.detach().clone() for t in state)]
+
+    try:
+        want, got = run(eager), run(graphed)
+    finally:
+        with torch.no_grad():
+            for t, s in zip(state, saved):
+                t.copy_(s)
+    return max(_rel_diff(a, b) for a, b in zip(want, got))
+
+
+def select_step(eager, make_graphed, state, batches, rtol: float, steps: int = GRAPH_TEST_STEPS):
+    """(step, execution): the graphed step only when `graph_self_test` passes within `rtol`; on a mismatch or
+    any exception (capture unsupported, out of memory, no CUDA) the eager step, with a one-line warning on
+    stderr. execution is "cuda_graph" or "eager (CUDA graph self-test failed: <why>)", for the run's meta."""
+    try:
+        graphed = make_graphed()
+        diff = graph_self_test(eager, graphed, state, batches, steps)
+        why = (None if diff <= rtol
+               else f"eager and graphed differ by {diff:.2e} (relative) > {rtol:g} after {steps} steps")
+    except Exception as e:  # noqa: BLE001 -- any failure of the graph path means: train eagerly
+        why = f"{type(e).__name__}: {str(e).splitlines()[0] if str(e) else ''}".rstrip(": ")
+    if why is None:
+        return graphed, "cuda_graph"
+    print(f"grokkit: warning: CUDA graph self-test failed ({why}); training eagerly", file=sys.stderr)
+    return eager, f"eager (CUDA graph self-test failed: {why})"
+
+
 # ---- evaluation ------------------------------------------------------------------------------------
 @torch.no_grad()
 def loss_and_accuracy(params, x, y, n, chunk: int = 2000):
@@ -195,9 +276,12 @@ def weight_norms(params):
 
 
 # ---- the trainer -----------------------------------------------------------------------------------
-def setup(configs):
-    """Data, stacked parameters, AdamW state and the step function of a batch."""
+def setup(configs, cuda_graph: bool = False):
+    """Data, stacked parameters, AdamW state and the step function of a batch. cuda_graph: try the CUDA-graph
+    step, kept only if `select_step`'s self-test passes (S["execution"] says which step runs); S["args"] are
+    make_step's arguments (params, exp_avg, exp_avg_sq, data, targets, decay)."""
     check_configs(configs)
+    set_precision()
     c0 = configs[0]
     device = resolve_device(c0.device)
     dtype = getattr(torch, c0.dtype)
@@ -210,23 +294,47 @@ def setup(configs):
     exp_avg_sq = [torch.zeros_like(p, requires_grad=False) for p in params]
     decay = torch.tensor([1 - c.lr * c.weight_decay for c in configs], dtype=torch.float64).view(-1, 1, 1)
     decay = decay.to(device=device, dtype=dtype)
-    step = make_step(params, exp_avg, exp_avg_sq, x_train, t_train, decay, cuda_graph=device.startswith("cuda"))
-    return dict(device=device, dtype=dtype, n=n, data=(x_train, y_train, x_test, y_test), params=params, step=step)
+    args = (params, exp_avg, exp_avg_sq, x_train, t_train, decay)
+    step, execution = make_step(*args, cuda_graph=False), "eager"
+    if cuda_graph:
+        k = min(GRAPH_TEST_STEPS, c0.steps)
+        step, execution = select_step(step, lambda: make_step(*args, cuda_graph=True), [*params, *exp_avg, *exp_avg_sq],
+                                      plan(configs, 0, k, dtype, device), GRAPH_RTOL[c0.dtype], k)
+    return dict(device=device, dtype=dtype, n=n, data=(x_train, y_train, x_test, y_test), params=params, step=step,
+                execution=execution, args=args)
 
 
-def train_batched(configs: list[RunConfig], progress: bool = True) -> list[Run]:
-    """Train M runs of one depth at once; returns one Run per config, as `grokkit.train(config)` would."""
-    S = setup(configs)
+def batch_id(configs) -> str:
+    """The id of a batch (its checkpoint's key): a hash of its runs' ids, in order."""
+    return hashlib.sha1(" ".join(c.id for c in configs).encode()).hexdigest()[:10]
+
+
+def train_batched(configs: list[RunConfig], progress: bool = True, cuda_graph: bool = False,
+                  checkpoint_path=None, stop_after: int | None = None) -> list[Run] | None:
+    """Train M runs of one depth at once; returns one Run per config, as `grokkit.train(config)` would.
+    cuda_graph: replay the step as a CUDA graph when its self-test passes (else eager, with a warning);
+    eager by default. Each run's meta["execution"] says which step ran. checkpoint_path: resume the batch from
+    it when present (same batch_id) and save to it atomically every configs[0].checkpoint_every steps (the
+    stacked parameters, AdamW moments and every run's RunLog). stop_after: stop (after checkpointing) at that
+    step and return None -- for tests."""
+    S = setup(configs, cuda_graph)
     c0, M = configs[0], len(configs)
     device, dtype, n, params, step = S["device"], S["dtype"], S["n"], S["params"], S["step"]
     x_train, y_train, x_test, y_test = S["data"]
     x_train64, x_test64 = x_train.double(), x_test.double()  # the rank and probes run in float64 (PAPER §2.2)
     models = [make_mlp(c0.depth, c0.width, dtype=dtype, device=device) for _ in configs]  # snapshot holders
-    hist = [{k: [] for k in SCALARS} for _ in configs]
-    snaps = [{k: [] for k in ("rank_step", "rank", "robust_rank", "eff_rank", "probe_step", "probe_acc")}
-             for _ in configs]
-    diverged_at = [None] * M
-    live = list(range(M))
+    moments = [*S["args"][1], *S["args"][2]]  # exp_avg, exp_avg_sq
+    ckpt = Path(checkpoint_path) if checkpoint_path else None
+    state = _load_checkpoint(ckpt, batch_id(configs), ("step", "params", "moments", "logs")) if ckpt else None
+    start, wall0 = (state["step"], state["wall"]) if state else (0, 0.0)
+    logs = [RunLog(c, st) for c, st in zip(configs, state["logs"])] if state else [RunLog(c) for c in configs]
+    if state:
+        with torch.no_grad():
+            for t, v in zip([*params, *moments], [*state["params"], *state["moments"]]):
+                t.copy_(v)
+        for log, st in zip(logs, state["logs"]):
+            log.diverged_at = st["diverged_at"]
+    live = [m for m in range(M) if logs[m].diverged_at is None]
     t0 = time.perf_counter()
     bar = None
     if progress:
@@ -239,42 +347,41 @@ def train_batched(configs: list[RunConfig], progress: bool = True) -> list[Run]:
         trl, tra = loss_and_accuracy(params, x_train, y_train, n)
         tel, tea = loss_and_accuracy(params, x_test, y_test, [len(x_test)] * M)
         wn, ln = weight_norms(params)
-        for m in runs:
-            for k, v in zip(SCALARS, (s, trl[m], tel[m], tra[m], tea[m], wn[m], ln[m])):
-                hist[m][k].append(v)
-        return [m for m in runs if math.isfinite(trl[m]) and math.isfinite(wn[m])]
+        return [m for m in runs if logs[m].log(s, (trl[m], tel[m], tra[m], tea[m], wn[m], ln[m]))]
 
     def take_snapshot(s, m):
-        """train.py's take_snapshot on run m's own single model: same probe seed, same float64 path."""
-        cfg = configs[m]
-        probe = cfg.is_probe_step(s)
-        seed = (cfg.seed * 10_000_019 + s) % 2**62 if probe else None
-        r, rr, er, pa = snapshot(unstack(params, m, models[m]), x_test64, y_test, x_train64[:n[m]], y_train[:n[m]],
-                                 probe_seed=seed, probe_epochs=cfg.probe_epochs)
-        for k, v in zip(("rank_step", "rank", "robust_rank", "eff_rank"), (s, r, rr, er)):
-            snaps[m][k].append(v)
-        if probe:
-            snaps[m]["probe_step"].append(s)
-            snaps[m]["probe_acc"].append(pa)
+        """train.py's snapshot on run m's own single model (RunLog: same probe seed, same float64 path)."""
+        logs[m].snapshot(s, unstack(params, m, models[m]), x_test64, y_test, x_train64[:n[m]], y_train[:n[m]])
 
     def finite_weights(m):
         return all(bool(torch.isfinite(p[m]).all()) for p in params)
 
     def diverge(runs, s):
         for m in runs:
-            diverged_at[m] = s
+            logs[m].diverged_at = s
             live.remove(m)
 
-    losses, batches = None, None
-    s = 0
-    for s in range(c0.steps):
-        # train.py's checks, per run: NaN/inf in the last step's loss every NAN_CHECK_EVERY steps ...
-        if s > 0 and s % NAN_CHECK_EVERY == 0:
+    def checkpoint(s):
+        _save_checkpoint(ckpt, {"config_id": batch_id(configs), "step": s, "wall": wall0 + time.perf_counter() - t0,
+                                "params": [p.detach() for p in params], "moments": moments,
+                                "logs": [dict(log.state(), diverged_at=log.diverged_at) for log in logs]})
+
+    losses, batches, p0 = None, None, start
+    s = start
+    for s in range(start, c0.steps):
+        ckpt_now = ckpt and c0.checkpoint_every and s > start and s % c0.checkpoint_every == 0
+        # train.py's checks, per run: NaN/inf in the last step's loss every NAN_CHECK_EVERY steps and before a
+        # checkpoint ...
+        if s > start and (ckpt_now or s % NAN_CHECK_EVERY == 0):
             last = losses.tolist()
             bad = [m for m in live if not math.isfinite(last[m])]
             if bad:
                 evaluate(s, bad)  # the non-finite point closes that run's history
                 diverge(bad, s)
+        if ckpt_now:
+            checkpoint(s)
+        if stop_after is not None and s >= stop_after:
+            return None  # interrupted on purpose (tests of resume); the checkpoint holds the state
         # ... the evaluation schedule (a non-finite loss or weight norm ends the run) ...
         if live and c0.is_log_step(s):
             ok = evaluate(s, live)
@@ -289,10 +396,9 @@ def train_batched(configs: list[RunConfig], progress: bool = True) -> list[Run]:
                     take_snapshot(s, m)
         if not live:
             break  # every run has diverged
-        k = s % PLAN_STEPS
-        if k == 0:
-            batches = plan(configs, s, min(PLAN_STEPS, c0.steps - s), dtype, device)
-        losses = step(*(b[k] for b in batches))
+        if batches is None or s - p0 == PLAN_STEPS:  # batch orders, loss weights, AdamW's step sizes: drawn
+            p0, batches = s, plan(configs, s, min(PLAN_STEPS, c0.steps - s), dtype, device)  # outside the step
+        losses = step(*(b[s - p0] for b in batches))
         if bar is not None and s % 100 == 0:
             bar.update(s + 1 - bar.n)
     else:
@@ -306,17 +412,8 @@ def train_batched(configs: list[RunConfig], progress: bool = True) -> list[Run]:
     if bar is not None:
         bar.update(s - bar.n)
         bar.close()
-
-    wall = time.perf_counter() - t0
-    runs = []
-    for m, cfg in enumerate(configs):
-        meta = {"versions": _versions(), "device": device, "dtype": cfg.dtype, "threads": torch.get_num_threads(),
-                "wall_time_s": wall, "diverged_at": diverged_at[m], "resumed_from": None, "batched": M}
-        if device.startswith("cuda"):
-            meta["gpu"] = torch.cuda.get_device_name(device)
-            meta["cuda_graph"] = True
-        runs.append(Run(config=cfg, history=history_arrays(hist[m], snaps[m]), meta=meta))
-    return runs
+    wall = wall0 + time.perf_counter() - t0
+    return [log.run(device, wall, execution=S["execution"], resumed_from=start, batched=M) for log in logs]
 
 
 # ---- benchmark -------------------------------------------------------------------------------------
@@ -326,15 +423,16 @@ def _sync(device):
 
 
 def bench_batched(M: int = 16, depth: int = 12, width: int = 400, steps: int = 50, device: str = "auto",
-                  dtype: str = "float32", n_train: int = 2000, warmup: int = 3) -> dict:
+                  dtype: str = "float32", n_train: int = 2000, warmup: int = 3, cuda_graph: bool = False) -> dict:
     """Aggregate throughput (run-steps/s) of one batched step of M runs against M single runs trained one
     after another with train.py's plain loop (model(x) -> F.mse_loss -> backward -> fused AdamW), on the
-    same device. Evaluation and snapshots are left out of both. Prints and returns the numbers."""
+    same device. Evaluation and snapshots are left out of both. cuda_graph: time the graphed step (after its
+    self-test) instead of the eager one. Prints and returns the numbers."""
     device = resolve_device(device)
     configs = [RunConfig(depth=depth, width=width, n_train=n_train, steps=steps, seed=m, dtype=dtype,
                          weight_decay=0.01 * (1 + m % 4), device=device, probe_every=-1) for m in range(M)]
-    # batched: the step train_batched runs (a CUDA graph on CUDA), including its per-step input copies
-    S = setup(configs)
+    # batched: the step train_batched runs, including its per-step input copies
+    S = setup(configs, cuda_graph)
     batches = plan(configs, 0, warmup + steps, S["dtype"], device)
     for s in range(warmup):
         S["step"](*(b[s] for b in batches))
@@ -344,6 +442,7 @@ def bench_batched(M: int = 16, depth: int = 12, width: int = 400, steps: int = 5
         S["step"](*(b[s] for b in batches))
     _sync(device)
     batched = time.perf_counter() - t
+    execution = S["execution"]
     del S
     # single runs, one after another: train.py's loop
     x_train, y_train, _, _ = load_mnist(n_train, device=device, dtype=getattr(torch, dtype))
@@ -367,7 +466,8 @@ def bench_batched(M: int = 16, depth: int = 12, width: int = 400, steps: int = 5
         single += time.perf_counter() - t
     out = {"device": device, "M": M, "depth": depth, "width": width, "dtype": dtype, "steps": steps,
            "batched_run_steps_per_s": M * steps / batched, "single_run_steps_per_s": M * steps / single,
-           "ratio": single / batched, "threads": torch.get_num_threads()}
+           "ratio": single / batched, "threads": torch.get_num_threads(),
+           "execution": execution}
     print(f"bench_batched {device} M={M} d{depth} w{width} {dtype}: batched {out['batched_run_steps_per_s']:.1f} "
           f"run-steps/s, one after another {out['single_run_steps_per_s']:.1f} run-steps/s -> "
           f"{out['ratio']:.2f}x aggregate throughput")

@@ -1,8 +1,10 @@
 """Grids of configs: the paper's full-scale grid, run in priority order, skipping finished records.
 
-Several `python -m grokkit sweep paper` processes can run at once: each config is claimed with a
-non-blocking file lock, so two workers never train the same run, and an interrupted run resumes
-from its checkpoint.
+`run_grid` splits the missing runs of a grid into fixed shards, one per job, and submits them to any executor
+(`python -m grokkit sweep paper --executor local|slurm`: submitit's local processes or a SLURM job array); no
+locks are shared between machines, records are written atomically, a rerun skips what exists, and a
+preempted job is requeued and resumes from its checkpoint. `sweep_status` lists pending, running, done and
+failed runs; `load_or_train_many` trains several runs at once (batched on a GPU).
 
 The book's side: `chapter_run` (the record a chapter shows, or a labelled smoke-scale stand-in),
 `check_params` (papermill parameters of a chapter) and `run_chapter` (a chapter executed over a grid).
@@ -10,6 +12,7 @@ The book's side: `chapter_run` (the record a chapter shows, or a labelled smoke-
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import difflib
 import itertools
 import os
@@ -48,6 +51,272 @@ GRIDS = {"paper": paper_grid}
 
 def missing(configs, results_dir=None) -> list[RunConfig]:
     return [c for c in configs if not record_path(c, results_dir).exists()]
+
+
+# ---- running a grid: fixed shards on any executor (local processes, SLURM through submitit, Ray, Dask) -------
+# The missing runs are split by index into fixed shards, one per job, so no two jobs ever hold the same run and
+# no lock is shared across machines. Records are written atomically (records.save), so a rerun skips what
+# exists; a preempted job is requeued (SweepJob.checkpoint) and resumes each run from its last checkpoint.
+# A sweep's folder (default logs/sweep_<grid>) keeps: jobs/<job id>/ (submitit's per-job logs),
+# submissions.jsonl (one line per job: its id, executor and runs) and runs/<name>-<id>.json (the state of
+# each run a job has started: running, done or failed, with the job, host and pid), which `sweep_status` reads.
+JOB_DONE_STATES = {"COMPLETED", "FAILED", "CANCELLED", "TIMEOUT", "NODE_FAIL", "OUT_OF_MEMORY", "BOOT_FAIL",
+                   "DEADLINE", "PREEMPTED", "FINISHED", "INTERRUPTED"}  # slurm's terminal states, submitit's local ones
+
+
+def shard(configs, runs_per_job: int, by_batch: bool = True) -> list[list[RunConfig]]:
+    """Fixed shards of at most `runs_per_job` configs, by index in the given order. by_batch: never mix runs
+    that cannot share a batch (batched.batch_key: depth, dtype, ...), so a GPU job trains its shard as one
+    batch; without it (CPU jobs train their runs one after another) exactly ceil(len / runs_per_job) shards."""
+    from .batched import group_batches
+
+    if isinstance(runs_per_job, bool) or not isinstance(runs_per_job, int) or runs_per_job < 1:
+        raise ValueError(f"runs_per_job: must be an integer >= 1, got {runs_per_job!r}")
+    groups = group_batches(configs) if by_batch else [list(configs)]
+    return [g[i:i + runs_per_job] for g in groups for i in range(0, len(g), runs_per_job)]
+
+
+def _run_file(sweep_dir, config: RunConfig) -> Path:
+    return Path(sweep_dir) / "runs" / f"{config.name}-{config.id}.json"
+
+
+def _mark(sweep_dir, configs, state: str, **info) -> None:
+    """Write each run's state file (atomically): state, this job's id, host, pid, time, and `info`."""
+    if sweep_dir is None:
+        return
+    import json
+    import socket
+    import time
+
+    from .records import atomic_write
+
+    job_id = os.environ.get("SLURM_ARRAY_JOB_ID") and (
+        f"{os.environ['SLURM_ARRAY_JOB_ID']}_{os.environ.get('SLURM_ARRAY_TASK_ID')}")
+    job_id = job_id or os.environ.get("SLURM_JOB_ID") or os.environ.get("SUBMITIT_LOCAL_JOB_ID")
+    for c in configs:
+        blob = json.dumps({"state": state, "job_id": job_id, "host": socket.gethostname(), "pid": os.getpid(),
+                           "time": time.time(), **info}).encode()
+        atomic_write(_run_file(sweep_dir, c), lambda f, blob=blob: f.write(blob))
+
+
+def load_or_train_many(configs, results_dir=None, progress: bool = True, cuda_graph: bool = False,
+                       sweep_dir=None, batch: bool | None = None) -> list[Run]:
+    """The runs of `configs`, in order: loaded where a record exists, else trained and saved. On a GPU the
+    missing runs that can share a batch (batched.batch_key: same depth, width, dtype, steps ...) train together
+    with batched.train_batched (cuda_graph: its self-tested CUDA-graph step; the batch checkpointed as a whole in
+    <results_dir>/.checkpoints/batch-d<depth>-<batch_id>.pt); on a CPU one after another (train.train_and_save);
+    both checkpoint every config.checkpoint_every steps and resume. A chapter that needs
+    several missing runs of one depth calls this. Takes no lock (see run_grid); a run that fails is marked
+    failed in `sweep_dir` and the others still train; the first error is raised at the end. batch: True/False
+    forces batching on or off (default: batch on a GPU only; on a CPU batching gains nothing, see README)."""
+    results_dir = results_folder(results_dir)
+    from .batched import batch_id, group_batches, train_batched
+    from .config import resolve_device
+    from .records import RecordError, save
+    from .train import train_and_save
+
+    runs, todo = {}, []
+    for c in configs:
+        path = record_path(c, results_dir)
+        if path.exists():
+            try:
+                runs[c] = load(path, c)
+                continue
+            except RecordError as e:
+                print(f"grokkit: {e}; retraining")
+        todo.append(c)
+    errors = []
+    for group in group_batches(todo):
+        batched = len(group) > 1 and (resolve_device(group[0].device).startswith("cuda") if batch is None else batch)
+        for part in [group] if batched else [[c] for c in group]:
+            _mark(sweep_dir, part, "running", batched=len(part))
+            try:
+                if batched:
+                    ckpt = Path(results_dir) / ".checkpoints" / f"batch-d{part[0].depth}-{batch_id(part)}.pt"
+                    for run in train_batched(part, progress=progress, cuda_graph=cuda_graph, checkpoint_path=ckpt):
+                        save(run, results_dir)
+                        runs[run.config] = run
+                    ckpt.unlink(missing_ok=True)
+                else:
+                    runs[part[0]] = train_and_save(part[0], results_dir, progress)
+                _mark(sweep_dir, part, "done")
+            except Exception as e:  # noqa: BLE001 -- recorded, the shard's other runs go on
+                _mark(sweep_dir, part, "failed", error=f"{type(e).__name__}: {e}".splitlines()[0])
+                errors.append(e)
+    if errors:
+        raise errors[0]
+    return [runs[c] for c in configs]
+
+
+@dataclasses.dataclass
+class SweepJob:
+    """One job of a sweep: load_or_train_many over its fixed shard, with `threads` torch threads (0: torch's
+    default). A plain picklable callable: submitit, concurrent.futures, Ray or Dask can run it. Returns the
+    names of its runs."""
+    configs: list
+    results_dir: str | None = None  # None: records.results_folder()
+    sweep_dir: str | None = None
+    threads: int = 0
+    cuda_graph: bool = False
+
+    def __call__(self) -> list[str]:
+        if self.threads:
+            import torch
+
+            torch.set_num_threads(self.threads)
+        load_or_train_many(self.configs, self.results_dir, progress=False, cuda_graph=self.cuda_graph,
+                           sweep_dir=self.sweep_dir)
+        return [c.name for c in self.configs]
+
+    def checkpoint(self, *args, **kwargs):
+        """submitit calls this when the job is preempted or about to time out (SIGUSR2): requeue the same job.
+        Finished runs are records by then and are skipped; an unfinished run (or GPU batch) resumes from its
+        last checkpoint (every config.checkpoint_every steps)."""
+        import submitit
+
+        return submitit.helpers.DelayedSubmission(self, *args, **kwargs)
+
+
+def run_grid(configs, executor, runs_per_job: int = 1, results_dir=None, sweep_dir=None, threads: int = 0,
+             cuda_graph: bool = False, skip=(), by_batch: bool = True) -> list:
+    """Submit the missing runs of `configs` (no record in `results_dir`, not in `skip`) as fixed shards of
+    `runs_per_job` (see `shard`), one `executor.submit(SweepJob(...))` each, and return the futures (jobs).
+
+    executor: anything with submit(fn) -> future -- submitit.AutoExecutor / LocalExecutor, concurrent.futures,
+    Ray's or Dask's. A submitit executor submits the shards as one job array (executor.batch()). With
+    `sweep_dir`, each job's runs are appended to <sweep_dir>/submissions.jsonl for `sweep_status`."""
+    results_dir = results_folder(results_dir)
+    import json
+    import time
+
+    skip = {c.id for c in skip}
+    todo = [c for c in missing(configs, results_dir) if c.id not in skip]
+    jobs = [SweepJob(part, str(results_dir), None if sweep_dir is None else str(sweep_dir), threads, cuda_graph)
+            for part in shard(todo, runs_per_job, by_batch)]
+    if not jobs:
+        return []
+    batch = getattr(executor, "batch", None)
+    with batch() if callable(batch) else contextlib.nullcontext():
+        futures = [executor.submit(job) for job in jobs]
+    if sweep_dir is not None:
+        kind = type(executor).__name__
+        kind = getattr(executor, "cluster", None) or ("local" if kind == "LocalExecutor" else kind)
+        lines = [json.dumps({"job_id": str(getattr(f, "job_id", "")), "executor": kind, "time": time.time(),
+                             "runs": [f"{c.name}-{c.id}" for c in job.configs]}) for f, job in zip(futures, jobs)]
+        Path(sweep_dir).mkdir(parents=True, exist_ok=True)
+        with open(Path(sweep_dir) / "submissions.jsonl", "a") as f:
+            f.write("".join(line + "\n" for line in lines))
+    return futures
+
+
+def make_executor(kind: str, sweep_dir, partition: str | None = None, gpus_per_job: int = 0, time_min: int = 0,
+                  cpus_per_job: int = 0, slurm_params: dict | None = None):
+    """A submitit executor writing per-job logs to <sweep_dir>/jobs/<job id>/.
+
+    kind "local": submitit.LocalExecutor -- each job a local process (started at once; run_grid's shards decide
+    how many), with the same pickled job, per-job log folder and preemption/requeue path as on a cluster.
+    kind "slurm": submitit.AutoExecutor(cluster="slurm"): one job array, `partition`, `gpus_per_job` GPUs and
+    `cpus_per_job` CPUs per job, `time_min` minutes (the job is signalled, checkpointed and requeued before
+    it), `slurm_params` passed as extra #SBATCH options (e.g. {"account": "abc"})."""
+    import submitit
+
+    folder = Path(sweep_dir) / "jobs" / "%j"
+    if kind == "local":
+        ex = submitit.LocalExecutor(folder=folder)
+        ex.update_parameters(timeout_min=time_min or 7 * 24 * 60, gpus_per_node=gpus_per_job)
+        return ex
+    if kind != "slurm":
+        raise ValueError(f"--executor: must be local or slurm, got {kind!r}")
+    if not partition:
+        raise ValueError("--partition: the SLURM partition to submit to is required with --executor slurm")
+    try:
+        ex = submitit.AutoExecutor(folder=folder, cluster="slurm")
+    except RuntimeError as e:  # no srun on this machine
+        raise ValueError(f"--executor slurm: {e} (submit from a SLURM login node)") from None
+    ex.update_parameters(name=f"grokkit-{Path(sweep_dir).name}", slurm_partition=partition,
+                         timeout_min=time_min or 24 * 60, gpus_per_node=gpus_per_job, tasks_per_node=1,
+                         cpus_per_task=cpus_per_job or 4, slurm_additional_parameters=dict(slurm_params or {}))
+    return ex
+
+
+def _job_states(entries, sweep_dir) -> dict:
+    """job id -> state for the submitted jobs: slurm's (one sacct call through submitit for all of them) or,
+    for a local job, RUNNING while its process lives on this host, else FINISHED; UNKNOWN when it cannot be
+    asked (no sacct here, a job slurm has forgotten)."""
+    import logging
+
+    states, slurm = {}, {}
+    for e in entries:
+        jid = e.get("job_id", "")
+        if e.get("executor") == "slurm":
+            slurm[jid] = None
+        elif e.get("executor") == "local" and jid.isdigit():
+            try:
+                os.kill(int(jid), 0)
+                states[jid] = "RUNNING"
+            except ProcessLookupError:
+                states[jid] = "FINISHED"
+            except PermissionError:
+                states[jid] = "RUNNING"
+        else:
+            states[jid] = "UNKNOWN"
+    if slurm:
+        try:
+            import submitit
+
+            logging.getLogger("submitit").setLevel(logging.ERROR)  # not its per-call sacct warnings
+
+            jobs = {jid: submitit.SlurmJob(folder=Path(sweep_dir) / "jobs" / "%j", job_id=jid) for jid in slurm}
+            for jid, job in jobs.items():
+                states[jid] = job.state
+        except Exception:  # noqa: BLE001
+            pass
+        for jid in slurm:
+            states.setdefault(jid, "UNKNOWN")
+    return states
+
+
+def sweep_status(configs, results_dir=None, sweep_dir=None) -> list[dict]:
+    """Each config's state, in order: {"name", "state", "job_id", "detail"}, state one of
+    done (its record exists), running (a live job has started it), pending (submitted and waiting, or not
+    submitted yet: detail says which), failed (its job reported an error or ended without a record)."""
+    results_dir = results_folder(results_dir)
+    import json
+
+    entries = {}
+    if sweep_dir is not None and (Path(sweep_dir) / "submissions.jsonl").exists():
+        for line in (Path(sweep_dir) / "submissions.jsonl").read_text().splitlines():
+            if line.strip():
+                e = json.loads(line)
+                for key in e["runs"]:
+                    entries[key] = e  # the latest submission of a run wins
+    states, out = _job_states({e["job_id"]: e for e in entries.values()}.values(), sweep_dir), []
+    for c in configs:
+        key = f"{c.name}-{c.id}"
+        row = {"name": c.name, "state": "pending", "job_id": None, "detail": "not submitted"}
+        out.append(row)
+        if record_path(c, results_dir).exists():
+            row.update(state="done", detail=str(record_path(c, results_dir)))
+            continue
+        e = entries.get(key)
+        mark = None
+        if sweep_dir is not None and _run_file(sweep_dir, c).exists():
+            mark = json.loads(_run_file(sweep_dir, c).read_text())
+        if e is None:
+            continue
+        row["job_id"] = e["job_id"]
+        js = states[e["job_id"]]
+        mark = mark if mark and str(mark.get("job_id")) == e["job_id"] else None  # a state file of this job only
+        if mark and mark["state"] == "failed":
+            row.update(state="failed", detail=f"{mark.get('error', 'error')} (see {sweep_dir}/jobs/{e['job_id']})")
+        elif js in JOB_DONE_STATES:
+            row.update(state="failed", detail=f"job {e['job_id']} ended ({js}) without its record "
+                                              f"(see {sweep_dir}/jobs/{e['job_id']}); run the sweep again to resubmit")
+        elif mark and mark["state"] == "running" and js != "PENDING":
+            row.update(state="running", detail=f"job {e['job_id']} on {mark['host']} (pid {mark['pid']})")
+        else:
+            row.update(detail=f"job {e['job_id']} {js.lower()}, not started yet")
+    return out
 
 
 # ---- how the book's chapters get their runs ----------------------------------------------------------------

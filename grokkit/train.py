@@ -112,6 +112,9 @@ def _step_fn(model, opt, x_train: torch.Tensor, targets: torch.Tensor, batch_siz
     return step
 
 
+SNAPS = ("rank_step", "rank", "robust_rank", "eff_rank", "probe_step", "probe_acc")
+
+
 def history_arrays(hist: dict, snaps: dict) -> dict:
     """The record layout: scalars on the evaluation schedule, snapshots x layers for ranks and probes."""
     history = {k: np.array(v, dtype=np.int64 if k == "step" else np.float64) for k, v in hist.items()}
@@ -124,11 +127,77 @@ def history_arrays(hist: dict, snaps: dict) -> dict:
     return history
 
 
+def probe_seed(config: RunConfig, s: int) -> int:
+    """The linear probes' seed at step s: a function of (seed, step) alone, so a resumed run and the same run
+    inside a batch draw the same probe splits and heads."""
+    return (config.seed * 10_000_019 + s) % 2**62
+
+
+def set_precision() -> None:
+    """Full float32 matmuls everywhere: TF32 off (matmul precision "highest", cuBLAS and cuDNN TF32 disabled),
+    so a GPU run computes what a CPU run computes, up to rounding order. Called by every trainer."""
+    torch.set_float32_matmul_precision("highest")
+    torch.backends.cuda.matmul.allow_tf32 = False
+    torch.backends.cudnn.allow_tf32 = False
+
+
 def _versions() -> dict:
     import sys
 
-    return {"python": sys.version.split()[0], "torch": torch.__version__, "numpy": np.__version__,
-            "platform": platform.platform()}
+    return {"python": sys.version.split()[0], "torch": torch.__version__, "cuda": torch.version.cuda,
+            "numpy": np.__version__, "platform": platform.platform()}
+
+
+class RunLog:
+    """One run's bookkeeping, the single path of `train` and `batched.train_batched`: the scalars on the
+    evaluation schedule (SCALARS), the rank and probe snapshots (float64, PAPER §2.2; probe seed `probe_seed`),
+    where it diverged, and the record's meta. `state()` / `RunLog(config, state)` round-trip it through a
+    checkpoint (plain lists: loadable with torch.load(weights_only=True))."""
+
+    def __init__(self, config: RunConfig, state: dict | None = None):
+        self.config, self.diverged_at = config, None
+        self.hist = {k: list(v) for k, v in state["hist"].items()} if state else {k: [] for k in SCALARS}
+        self.snaps = ({k: [np.array(r) if isinstance(r, list) else r for r in v] for k, v in state["snaps"].items()}
+                      if state else {k: [] for k in SNAPS})
+
+    def log(self, s: int, values) -> bool:
+        """Append step s and `values` = (train_loss, test_loss, train_acc, test_acc, weight_norm,
+        last_layer_norm); False when the loss or the weight norm is not finite (the run has diverged)."""
+        for k, v in zip(SCALARS, (s, *values)):
+            self.hist[k].append(v)
+        return math.isfinite(values[0]) and math.isfinite(values[4])
+
+    def snapshot(self, s: int, model, x_test64, y_test, x_train64, y_train) -> None:
+        """Rank (and, on the probe cadence, linear probes) of `model`'s features at step s."""
+        c = self.config
+        probe = c.is_probe_step(s)
+        r, rr, er, pa = snapshot(model, x_test64, y_test, x_train64, y_train,
+                                 probe_seed=probe_seed(c, s) if probe else None, probe_epochs=c.probe_epochs)
+        for k, v in zip(SNAPS, (s, r, rr, er)):
+            self.snaps[k].append(v)
+        if probe:
+            self.snaps["probe_step"].append(s)
+            self.snaps["probe_acc"].append(pa)
+
+    def state(self) -> dict:
+        return {"hist": {k: list(v) for k, v in self.hist.items()},
+                "snaps": {k: [x.tolist() if isinstance(x, np.ndarray) else x for x in v]
+                          for k, v in self.snaps.items()}}
+
+    def run(self, device: str, wall_time_s: float, execution: str, resumed_from: int | None = None,
+            batched: int | None = None) -> Run:
+        """The Run, with meta: library versions (torch, CUDA), device and GPU name, dtype, threads, matmul
+        precision, execution mode ("eager", "cuda_graph", or eager with why the graph was not used), wall time,
+        divergence."""
+        meta = {"versions": _versions(), "device": device, "dtype": self.config.dtype,
+                "threads": torch.get_num_threads(), "wall_time_s": wall_time_s, "diverged_at": self.diverged_at,
+                "resumed_from": resumed_from or None, "execution": execution,
+                "matmul_precision": torch.get_float32_matmul_precision()}
+        if batched is not None:
+            meta["batched"] = batched
+        if device.startswith("cuda"):
+            meta["gpu"] = torch.cuda.get_device_name(device)
+        return Run(config=self.config, history=history_arrays(self.hist, self.snaps), meta=meta)
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
@@ -139,7 +208,12 @@ def _save_checkpoint(path: Path, state: dict) -> None:
     records.atomic_write(path, lambda f: f.write(CKPT_MAGIC + hashlib.sha256(blob).hexdigest().encode() + b"\n" + blob))
 
 
-def _load_checkpoint(path: Path, config: RunConfig):
+CKPT_KEYS = ("step", "model", "optimizer", "hist", "snaps")  # a single run's checkpoint
+
+
+def _load_checkpoint(path: Path, config_id: str, keys=CKPT_KEYS):
+    """The state saved by _save_checkpoint at `path`, or None (with one line why) when it is absent, damaged,
+    lacks `keys` or belongs to another config (or batch) than `config_id`."""
     if not path.exists():
         return None
     try:
@@ -151,12 +225,12 @@ def _load_checkpoint(path: Path, config: RunConfig):
         if hashlib.sha256(blob).hexdigest() != digest:
             raise ValueError("checksum mismatch")
         state = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)  # never unpickle objects
-        if not isinstance(state, dict) or not {"step", "model", "optimizer", "hist", "snaps"} <= set(state):
+        if not isinstance(state, dict) or not set(keys) <= set(state):
             raise ValueError("not a grokkit checkpoint")
     except Exception as e:
         print(f"grokkit: ignoring unreadable checkpoint {path} ({type(e).__name__}: {e}); starting from step 0")
         return None
-    if state.get("config_id") != config.id:
+    if state.get("config_id") != config_id:
         print(f"grokkit: checkpoint {path} is for another config; starting from step 0")
         return None
     return state
@@ -169,6 +243,7 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
     checkpoint_path: if given, the run resumes from it when present and saves to it atomically every
     `config.checkpoint_every` steps. stop_after: stop (after checkpointing) at that step -- for tests.
     """
+    set_precision()
     device = resolve_device(config.device)
     dtype = getattr(torch, config.dtype)
     x_train, y_train, x_test, y_test = load_mnist(config.n_train, device=device, dtype=dtype)
@@ -178,18 +253,14 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
     model = make_mlp(config.depth, config.width, config.alpha, config.seed, dtype=dtype, device=device)
     opt = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay,
                             **({"fused": True} if device == "cpu" or device.startswith("cuda") else {}))
-    hist = {k: [] for k in SCALARS}
-    snaps = {"rank_step": [], "rank": [], "robust_rank": [], "eff_rank": [], "probe_step": [], "probe_acc": []}
-    start, wall0, diverged_at = 0, 0.0, None
-
+    start, wall0 = 0, 0.0
     ckpt = Path(checkpoint_path) if checkpoint_path else None
-    state = _load_checkpoint(ckpt, config) if ckpt else None
+    state = _load_checkpoint(ckpt, config.id) if ckpt else None
     if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         start, wall0 = state["step"], state["wall"]
-        hist = {k: list(v) for k, v in state["hist"].items()}
-        snaps = {k: [np.array(r) if isinstance(r, list) else r for r in v] for k, v in state["snaps"].items()}
+    log = RunLog(config, state)
 
     n, bs = config.n_train, config.batch_size
     per_epoch = math.ceil(n / bs)  # DataLoader without drop_last: a short last batch when bs does not divide n
@@ -204,34 +275,17 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
         model.eval()
         trl, tra = loss_and_accuracy(model, x_train, y_train)
         tel, tea = loss_and_accuracy(model, x_test, y_test)
-        wn, ln = weight_norms(model)
-        for k, v in zip(SCALARS, (s, trl, tel, tra, tea, wn, ln)):
-            hist[k].append(v)
         model.train()
         if bar is not None:
             bar.set_postfix(train=f"{tra:.3f}", test=f"{tea:.3f}", refresh=False)
-        return math.isfinite(trl) and math.isfinite(wn)
+        return log.log(s, (trl, tel, tra, tea, *weight_norms(model)))
 
     def take_snapshot(s):
-        probe = config.is_probe_step(s)
-        seed = (config.seed * 10_000_019 + s) % 2**62 if probe else None
-        r, rr, er, pa = snapshot(model, x_test64, y_test, x_train64, y_train, probe_seed=seed,
-                                 probe_epochs=config.probe_epochs)
-        snaps["rank_step"].append(s)
-        snaps["rank"].append(r)
-        snaps["robust_rank"].append(rr)
-        snaps["eff_rank"].append(er)
-        if probe:
-            snaps["probe_step"].append(s)
-            snaps["probe_acc"].append(pa)
+        log.snapshot(s, model, x_test64, y_test, x_train64, y_train)
 
     def checkpoint(s):
-        _save_checkpoint(ckpt, {
-            "config_id": config.id, "step": s, "wall": wall0 + time.perf_counter() - t0,
-            "model": model.state_dict(), "optimizer": opt.state_dict(),
-            "hist": {k: list(v) for k, v in hist.items()},
-            "snaps": {k: [x.tolist() if isinstance(x, np.ndarray) else x for x in v] for k, v in snaps.items()},
-        })
+        _save_checkpoint(ckpt, {"config_id": config.id, "step": s, "wall": wall0 + time.perf_counter() - t0,
+                                "model": model.state_dict(), "optimizer": opt.state_dict(), **log.state()})
 
     def finite_weights():
         return all(bool(torch.isfinite(p).all()) for p in model.parameters())
@@ -246,24 +300,24 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
         # checkpoint): NaN/inf weights are absorbing, so the loss of the last step shows them
         if s > start and (ckpt_now or s % NAN_CHECK_EVERY == 0) and not math.isfinite(loss.item()):
             evaluate(s)  # the non-finite point closes the history
-            diverged_at = s
+            log.diverged_at = s
             break
         if ckpt_now:
             checkpoint(s)
         if stop_after is not None and s >= stop_after:
             break
         if config.is_log_step(s) and not evaluate(s):
-            diverged_at = s
+            log.diverged_at = s
             break
         if config.is_rank_step(s):
             if not config.is_log_step(s) and not finite_weights():  # the SVD would raise on NaN/inf
                 evaluate(s)
-                diverged_at = s
+                log.diverged_at = s
                 break
             take_snapshot(s)
         epoch, j = divmod(s, per_epoch)
         if order is None or j == 0:
-            order = epoch_order(config.seed, epoch, n).to(device)
+            order = epoch_order(config.seed, epoch, n).to(device)  # drawn on the CPU, outside any step
         loss = step(order[j * bs:(j + 1) * bs])
         if bar is not None and s % 100 == 0:
             bar.update(s + 1 - bar.n)
@@ -272,20 +326,13 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
         if evaluate(s):
             take_snapshot(s)
         else:
-            diverged_at = s
+            log.diverged_at = s
     if bar is not None:
         bar.update(s - bar.n)
         bar.close()
-    if stop_after is not None and s < config.steps and diverged_at is None:
+    if stop_after is not None and s < config.steps and log.diverged_at is None:
         return None  # interrupted on purpose (tests of resume); the checkpoint holds the state
-
-    history = history_arrays(hist, snaps)
-    meta = {"versions": _versions(), "device": device, "dtype": config.dtype,
-            "threads": torch.get_num_threads(), "wall_time_s": wall0 + time.perf_counter() - t0,
-            "diverged_at": diverged_at, "resumed_from": start or None}
-    if device.startswith("cuda"):
-        meta["gpu"] = torch.cuda.get_device_name(device)
-    return Run(config=config, history=history, meta=meta)
+    return log.run(device, wall0 + time.perf_counter() - t0, execution="eager", resumed_from=start)
 
 
 def _checkpoint_path(config: RunConfig, results_dir) -> Path:
@@ -332,13 +379,23 @@ def load_or_train(config: RunConfig, results_dir=None, progress: bool = True, re
                 print(f"grokkit: {path} was written by another process; loaded it")
                 return run
         _warn_same_name(config, results_dir)
-        ckpt = _checkpoint_path(config, results_dir)
-        # temp files of this config left by a process killed mid-write (we hold its lock: none is live)
-        for tmp in [*path.parent.glob(f".{path.name}.*.tmp"), *ckpt.parent.glob(f".{ckpt.name}.*.tmp")]:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
-        run = train(config, progress=progress, checkpoint_path=ckpt if config.checkpoint_every else None)
-        records.save(run, results_dir)
+        return train_and_save(config, results_dir, progress)  # we hold its lock: no other trainer is live
+
+
+def train_and_save(config: RunConfig, results_dir=None, progress: bool = True) -> Run:
+    """Train `config`, resuming <results_dir>/.checkpoints/<name>-<id>.pt when present (checkpointing every
+    config.checkpoint_every steps), save its record atomically and remove the checkpoint. Takes no lock: the
+    caller makes sure no other process trains this config (load_or_train's file lock, or a sweep's fixed
+    shards, grokkit.sweep.run_grid)."""
+    results_dir = records.results_folder(results_dir)
+    path = records.record_path(config, results_dir)
+    ckpt = _checkpoint_path(config, results_dir)
+    # temp files of this config left by a process killed mid-write (no other trainer of it is live)
+    for tmp in [*path.parent.glob(f".{path.name}.*.tmp"), *ckpt.parent.glob(f".{ckpt.name}.*.tmp")]:
         with contextlib.suppress(FileNotFoundError):
-            ckpt.unlink()
+            tmp.unlink()
+    run = train(config, progress=progress, checkpoint_path=ckpt if config.checkpoint_every else None)
+    records.save(run, results_dir)
+    with contextlib.suppress(FileNotFoundError):
+        ckpt.unlink()
     return run

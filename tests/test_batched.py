@@ -110,3 +110,20 @@ def test_batches_are_train_py_batches_across_blocks():
             want = epoch_order(cfg.seed, epoch, 350)[j * 100:(j + 1) * 100]
             assert int(valid[i].sum()) == len(want)
             assert torch.equal(idx[i][valid[i]], want)
+
+
+def test_batch_resumes_from_its_checkpoint_bit_for_bit(tmp_path):
+    """A batch stopped after a checkpoint (as a preempted GPU job is) and resumed gives the uninterrupted history."""
+    from grokkit.batched import batch_id
+
+    cfgs = [c.replace(checkpoint_every=30) for c in configs("float64", probe_every=-1)]
+    ckpt = tmp_path / f"batch-{batch_id(cfgs)}.pt"
+    assert train_batched(cfgs, progress=False, checkpoint_path=ckpt, stop_after=70) is None and ckpt.exists()
+    resumed = train_batched(cfgs, progress=False, checkpoint_path=ckpt)
+    whole = train_batched(cfgs, progress=False)
+    for r, w in zip(resumed, whole):
+        assert r.meta["resumed_from"] == 60 and w.meta["resumed_from"] is None
+        for k, v in w.history.items():
+            np.testing.assert_array_equal(r.history[k], v, err_msg=k)
+    other = [cfgs[0], cfgs[1]]  # another batch ignores it
+    assert train_batched(other, progress=False, checkpoint_path=ckpt)[0].meta["resumed_from"] is None
