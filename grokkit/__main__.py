@@ -115,6 +115,17 @@ def cmd_bench(a) -> int:
     return 0
 
 
+def cmd_export(a) -> int:
+    """The data behind the figures: one long-format file per record (grokkit.export)."""
+    from .export import export_records
+
+    written, problems = export_records(a.results, a.out, a.format)
+    for msg in problems:
+        print(f"grokkit: skipped {msg}", file=sys.stderr)
+    print(f"export: {len(written)} record(s) -> {a.out}/ ({a.format})")
+    return 1 if problems else 0
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m grokkit", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -152,6 +163,12 @@ def main(argv=None) -> int:
                    help="instead: P single-thread processes vs one process with P threads, aggregate training "
                         "steps/s over one shared 20 s window (--threads and --steps do not apply)")
     p.set_defaults(fn=cmd_bench)
+    p = sub.add_parser("export", help="the records as long tables (one row per run, step, quantity, layer): "
+                                      "one CSV or JSON file per record")
+    p.add_argument("--results", default="results")
+    p.add_argument("--format", default="csv", choices=["csv", "json"])
+    p.add_argument("--out", default="export", help="folder of the files, named like the records")
+    p.set_defaults(fn=cmd_export)
     a = ap.parse_args(argv)
     try:
         return a.fn(a)
