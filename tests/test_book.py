@@ -195,3 +195,22 @@ def test_citation_cff_agrees_with_the_project():
     how = intro[intro.index("## How to cite"):]
     assert "eprint        = {2405.19454}" in how
     assert f"version = {{{project['version']}}}" in how and f"url     = {{{url}}}" in how
+
+
+# ---- the paper's figures: captions and links ---------------------------------------------------------------------
+def test_paper_figures_quote_and_link():
+    import re
+
+    from grokkit.paper import FIGURES, paper_figure, paper_figure_md
+
+    assert sorted(FIGURES) == list(range(1, 8))
+    for n, f in FIGURES.items():
+        assert re.fullmatch(rf"https://arxiv\.org/html/2405\.19454v1#S[1-9]\.F{n}", f.url)
+        assert f.title.endswith(".") and len(f.caption) > 60
+    assert "lower than 300 as a tunnel" in paper_figure(3).caption and "tunnel_length=6layer" in paper_figure(3).caption
+    assert "second-last layer" in paper_figure(5).caption
+    md = paper_figure_md(2, "a–c")
+    assert md.startswith("> **The paper's Figure 2 (a–c)**") and f"]({FIGURES[2].url})" in md
+    assert "|Dᵗʳᵃⁱⁿ|=5000" in md and "$" not in md  # plain text: no page needs MathJax (a CDN script)
+    with pytest.raises(ValueError, match="figure: the paper has Figures 1-7, got 8"):
+        paper_figure(8)
