@@ -11,7 +11,9 @@ once in its dark mode. A page fails on:
   with nothing in it;
 - a broken internal link: an href or src on 127.0.0.1 whose file does not exist in --html, or whose #anchor is no
   id of the target page;
-- in dark mode, a figure not on a light card (book/_static/grokkit.css): dark axis labels on the dark page.
+- in dark mode, a figure not on a light card (book/_static/grokkit.css): dark axis labels on the dark page;
+- a repository button or Colab launch link that does not use _config.yml's repository.url (a chapter with outputs
+  must have a Colab link).
 Saves <out>/<page>-light.png and <out>/<page>-dark.png: the viewport scrolled to the page's first figure (the top of
 the page when it has none), or the whole page with --full-page. Prints what it found per page; exits 1 on any failure.
 Requests that leave 127.0.0.1 are blocked and listed (the book is meant to work offline) but do not fail a page.
@@ -55,6 +57,8 @@ PROBE = """async () => {
     links: [...document.querySelectorAll('a[href], link[href], img[src], script[src]')]
              .map(e => e.href || e.src).filter(Boolean),
     ids: [...document.querySelectorAll('[id]')].map(e => e.id),
+    repo_buttons: [...document.querySelectorAll('a.btn-source-repository-button')].map(a => a.href),
+    colab: [...document.querySelectorAll('a[href*="colab.research.google.com"]')].map(a => a.href),
   };
 }"""
 
@@ -104,8 +108,24 @@ def broken_links(links, page_ids, page: str, root: Path, base: str) -> list[str]
     return bad
 
 
-def check(info: dict, mode: str, page: str, root: Path, base: str) -> list[str]:
+def repository(toc_file) -> tuple[str, str]:
+    """(repository button's url, the prefix of every Colab link) from the _config.yml beside `toc_file`."""
+    import yaml
+
+    cfg = yaml.safe_load((Path(toc_file).parent / "_config.yml").read_text(encoding="utf-8"))
+    url, branch = cfg["repository"]["url"].rstrip("/"), cfg["repository"].get("branch", "main")
+    colab = cfg.get("launch_buttons", {}).get("colab_url", "").rstrip("/")
+    return url, f"{colab}/github/{url.removeprefix('https://github.com/')}/blob/{branch}/"
+
+
+def check(info: dict, mode: str, page: str, root: Path, base: str, repo=None) -> list[str]:
     problems = [f"Python traceback: {t.strip()[:120]!r}" for t in info["tracebacks"]]
+    if repo:  # one repository address: the buttons come from _config.yml's repository.url
+        url, colab = repo
+        problems += [f"repository button goes to {h}, not {url}" for h in info["repo_buttons"] if h.rstrip("/") != url]
+        problems += [f"Colab link {h} is not under {colab}" for h in info["colab"] if not h.startswith(colab)]
+        if info["n_outputs"] and not info["colab"]:
+            problems.append("a chapter with code outputs but no Colab launch link")
     for im in info["images"]:
         if im["w"] == 0 or im["h"] == 0:
             problems.append(f"empty image (zero natural size or failed to load): {im['src'][:100]}")
@@ -134,6 +154,7 @@ def main(argv=None) -> int:
         print(f"FAIL: not built: {missing} (build the book first: jupyter-book build .)")
         return 1
     out.mkdir(parents=True, exist_ok=True)
+    repo = repository(a.toc)
     httpd = serve(root)
     base = f"http://127.0.0.1:{httpd.server_address[1]}/"
     failures = 0
@@ -161,7 +182,7 @@ def main(argv=None) -> int:
                 page.goto(base + page_path, wait_until="load", timeout=120_000)
                 page.wait_for_timeout(1500)  # the widget manager renders the explorers after load
                 info = page.evaluate(PROBE)
-                problems = check(info, mode, page_path, root, base)
+                problems = check(info, mode, page_path, root, base, repo)
                 problems += [f"failed to load: {f.removeprefix(base)}" for f in failed if f.split()[1].startswith(base)]
                 if not a.full_page:
                     page.evaluate(FIRST_FIGURE)
