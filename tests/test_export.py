@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from grokkit import export
+from grokkit.plots import label
 from grokkit.records import Run, load, list_records
 
 REPO = Path(__file__).resolve().parent.parent
@@ -56,8 +57,10 @@ def test_csv_round_trip_of_a_shipped_record(run, tmp_path):
         assert tuple(reader.fieldnames) == export.COLUMNS
         table = list(reader)
     c = run.config
+    name = label(run)  # the book's name of the run, e.g. "d=4, N=5000, γ=0.05"
+    assert "4" in name and "5000" in name.replace(",", "") and "0.05" in name
     assert {(r["label"], r["depth"], r["n_train"], r["weight_decay"], r["seed"], r["dtype"]) for r in table} == {
-        ("d=4, N=5000, γ=0.05", "4", "5000", "0.05", "0", "float32")}
+        (name, "4", "5000", "0.05", "0", "float32")}
     assert {r["layer"] for r in table if r["quantity"] == "rank"} == {str(j) for j in range(1, c.depth + 1)}
     assert {r["layer"] for r in table if r["quantity"] == "test_acc"} == {""}
     for r in table:
@@ -116,8 +119,8 @@ def test_figure_download_writes_the_csv_and_links_it(run, tmp_path):
 def test_stand_in_is_labelled(run):
     stand = Run(config=run.config.replace(width=32, n_train=400), history=run.history,
                 meta=dict(run.meta, stand_in=True, stands_for=run.config.name, stands_for_config=run.config.identity()))
-    label, depth, n_train = export.rows([stand], ["test_acc"])[0][:3]
-    assert label == "d=4, N=5000, γ=0.05" + export.STAND_IN_LABEL and n_train == 400  # its own config in the columns
+    name, depth, n_train = export.rows([stand], ["test_acc"])[0][:3]
+    assert name == label(run) + export.STAND_IN_LABEL and n_train == 400  # its own config in the columns
 
 
 def test_export_cli(run, tmp_path):
