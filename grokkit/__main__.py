@@ -228,6 +228,15 @@ def cmd_scoreboard(a) -> int:
     print(report.as_json(verdicts) if a.json else f"{len(runs)} record(s) in {folder}\n\n"
           + report.summary(verdicts) + "\n\n" + report.scoreboard(verdicts))
     return 0
+def cmd_export(a) -> int:
+    """The data behind the figures: one long-format file per record (grokkit.export)."""
+    from .export import export_records
+
+    written, problems = export_records(a.results, a.out, a.format)
+    for msg in problems:
+        print(f"grokkit: skipped {msg}", file=sys.stderr)
+    print(f"export: {len(written)} record(s) -> {a.out}/ ({a.format})")
+    return 1 if problems else 0
 
 
 def main(argv=None) -> int:
@@ -281,6 +290,12 @@ def main(argv=None) -> int:
                                          "vs single) and time it; writes bench/gpu_<name>.json; exit 2 without CUDA")
     p.add_argument("--out", default="bench", help="folder of the JSON report")
     p.set_defaults(fn=cmd_gpu_check)
+    p = sub.add_parser("export", help="the records as long tables (one row per run, step, quantity, layer): "
+                                      "one CSV or JSON file per record")
+    p.add_argument("--results", default=None, help=results_help)
+    p.add_argument("--format", default="csv", choices=["csv", "json"])
+    p.add_argument("--out", default="export", help="folder of the files, named like the records")
+    p.set_defaults(fn=cmd_export)
     a = ap.parse_args(argv)
     try:
         return a.fn(a)

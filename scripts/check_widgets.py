@@ -19,7 +19,7 @@ import tempfile
 import threading
 from pathlib import Path
 
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 # console errors of the theme, not of the widgets: sphinx-thebe 0.3.1 inlines its config script twice

@@ -136,3 +136,77 @@ def test_sweep_chapter_bad_parameter_exits_nonzero(smoke_env, tmp_path):
     assert p.returncode == 1
     assert "unknown parameter 'n_trian'" in p.stdout + p.stderr
     assert (tmp_path / "depth_n_trian2000.failed.ipynb").exists()
+
+
+# ---- one repository address, one version: _config.yml, the chapters' Colab cell, CITATION.cff, README, intro ------
+def _config():
+    import yaml
+
+    return yaml.safe_load((REPO / "_config.yml").read_text(encoding="utf-8"))
+
+
+def _github_urls(text: str) -> set[str]:
+    import re
+
+    return {u.removesuffix(".git") for u in re.findall(r"https?://github\.com/[\w.-]+/[\w.-]+", text)}
+
+
+def _chapters() -> list[Path]:
+    import yaml
+
+    toc = yaml.safe_load((REPO / "_toc.yml").read_text(encoding="utf-8"))
+    return [REPO / f"{c['file']}.ipynb" for c in toc["chapters"] if (REPO / f"{c['file']}.ipynb").exists()]
+
+
+def test_one_repository_address():
+    """The Colab and repository buttons read _config.yml's repository.url; everything else that names the
+    repository must name the same address."""
+    url = _config()["repository"]["url"]
+    assert url.startswith("https://github.com/")
+    assert _config()["launch_buttons"]["colab_url"] and _config()["html"]["use_repository_button"]
+    chapters = _chapters()
+    assert len(chapters) >= 5
+    for nb_path in chapters:
+        first = next(c for c in nbformat.read(nb_path, 4).cells if c.cell_type == "code")
+        assert "git clone" in first.source, f"{nb_path.name}: the first code cell no longer fetches grokkit on Colab"
+        assert _github_urls(first.source) == {url}, f"{nb_path.name}: first cell clones {_github_urls(first.source)}"
+    for doc in ("README.md", "book/intro.md", "CITATION.cff"):
+        found = _github_urls((REPO / doc).read_text(encoding="utf-8"))
+        assert found <= {url}, f"{doc} names {found - {url}}, not _config.yml's {url}"
+
+
+def test_citation_cff_agrees_with_the_project():
+    import tomllib
+    import yaml
+
+    cff = yaml.safe_load((REPO / "CITATION.cff").read_text(encoding="utf-8"))
+    project = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    url = _config()["repository"]["url"]
+    assert cff["cff-version"] == "1.2.0" and cff["message"] and cff["title"] and cff["authors"]
+    assert str(cff["version"]) == project["version"]
+    assert cff["repository-code"] == cff["url"] == url
+    paper = next(r for r in cff["references"] if r["doi"] == "10.48550/arXiv.2405.19454")
+    assert [a["family-names"] for a in paper["authors"]] == ["Fan", "Pascanu", "Jaggi"]
+    intro = (REPO / "book" / "intro.md").read_text(encoding="utf-8")
+    how = intro[intro.index("## How to cite"):]
+    assert "eprint        = {2405.19454}" in how
+    assert f"version = {{{project['version']}}}" in how and f"url     = {{{url}}}" in how
+
+
+# ---- the paper's figures: captions and links ---------------------------------------------------------------------
+def test_paper_figures_quote_and_link():
+    import re
+
+    from grokkit.paper import FIGURES, paper_figure, paper_figure_md
+
+    assert sorted(FIGURES) == list(range(1, 8))
+    for n, f in FIGURES.items():
+        assert re.fullmatch(rf"https://arxiv\.org/html/2405\.19454v1#S[1-9]\.F{n}", f.url)
+        assert f.title.endswith(".") and len(f.caption) > 60
+    assert "lower than 300 as a tunnel" in paper_figure(3).caption and "tunnel_length=6layer" in paper_figure(3).caption
+    assert "second-last layer" in paper_figure(5).caption
+    md = paper_figure_md(2, "a–c")
+    assert md.startswith("> **The paper's Figure 2 (a–c)**") and f"]({FIGURES[2].url})" in md
+    assert "|Dᵗʳᵃⁱⁿ|=5000" in md and "$" not in md  # plain text: no page needs MathJax (a CDN script)
+    with pytest.raises(ValueError, match="figure: the paper has Figures 1-7, got 8"):
+        paper_figure(8)

@@ -1,0 +1,200 @@
+"""The data behind the figures: run records as one long table, written as CSV or JSON.
+
+One row per (run, step, quantity[, layer]); the columns are COLUMNS:
+
+    label         the run as the book names it (`grokkit.events.run_label`, e.g. "d = 12, N = 5000, γ = 0.01, seed 0");
+                  a smoke-scale stand-in adds " (smoke-scale stand-in)" and its own, smaller config in the
+                  columns that follow
+    depth         number of Linear layers
+    n_train       N, the first N MNIST training images
+    weight_decay  AdamW's weight decay γ
+    seed          seed of initialization and batch order
+    dtype         training dtype (float32 | float64); ranks are always computed in float64
+    step          optimizer steps done when the value was measured
+    quantity      a record's history key, see QUANTITIES
+    layer         for per-layer quantities, the Linear layer, 1 = first, `depth` = the 10-d output layer (as in the
+                  book's figures, "layer 1" ...); empty (CSV) or null (JSON) for whole-network quantities
+    value         the number, at full precision (shortest round-trip repr); a non-finite value of a diverged run is
+                  written as nan/inf in CSV and null in JSON
+
+A separate `layer` column (rather than names like rank_3) keeps the table tidy: one filter on `quantity` gives a
+quantity for all layers, and a pivot on `layer` gives the paper's per-layer curves (Fig 1 rows, Figs 3/4).
+
+    python -m grokkit export [--results results] [--format csv|json] [--out export]
+
+writes one file per record, named like the record (`d12_w400_n5000_a8_wd0.01_s0-<id>.csv`). In the book,
+`figure_download(runs, slug)` writes the rows of one figure's runs to `book/_static/data/<slug>.csv` when the chapter
+executes (Sphinx copies `book/_static` into the HTML after executing) and returns the "download data (CSV)" link.
+"""
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import math
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from .records import RecordError, Run, atomic_write, list_records, load, results_folder
+
+COLUMNS = ("label", "depth", "n_train", "weight_decay", "seed", "dtype", "step", "quantity", "layer", "value")
+FORMATS = ("csv", "json")
+
+# What each history key measures (grokkit.train writes them; units in brackets), and which step array dates it.
+# Whole-network quantities are logged on the evaluation schedule (`step`, the authors' logging cadence);
+# per-layer ones are snapshots (`rank_step`, `probe_step`), one column per Linear layer.
+QUANTITIES = {
+    "train_loss": ("step", "MSE against one-hot targets on the N training images"),
+    "test_loss": ("step", "MSE against one-hot targets on the 10k test images"),
+    "train_acc": ("step", "accuracy on the N training images [fraction, 0..1]"),
+    "test_acc": ("step", "accuracy on the 10k test images [fraction, 0..1]"),
+    "weight_norm": ("step", "L2 norm of all model parameters (Fig 5)"),
+    "last_layer_norm": ("step", "L2 norm of the output layer's parameters (§6, slingshot)"),
+    "rank": ("rank_step", "feature rank, matrix_rank(cov(H.T)) of the layer's pre-activations, float64 (§2)"),
+    "robust_rank": ("rank_step", "feature rank counting singular values above 1e-3 x the largest"),
+    "eff_rank": ("rank_step", "effective rank exp(H(p)), p = normalised singular values (Roy & Vetterli)"),
+    "probe_acc": ("probe_step", "linear-probe test accuracy of the layer [fraction, 0..1] (§2)"),
+}
+STAND_IN_LABEL = " (smoke-scale stand-in)"
+SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
+
+
+def _steps_key(key: str) -> str:
+    return QUANTITIES[key][0] if key in QUANTITIES else "step"
+
+
+def rows(runs, quantities=None) -> list[tuple]:
+    """The long table of `runs` (grokkit.records.Run): a list of tuples in COLUMNS order, run by run, quantity by
+    quantity in the record's order, step by step, layer by layer. Values are Python ints/floats (not numpy).
+    `quantities`: the history keys to keep (default: all). Raises ValueError for an unknown quantity or a history
+    array that does not match its step array (a damaged or foreign record)."""
+    from .events import run_label as label  # the book's one definition of a run's name
+
+    if quantities is not None:
+        quantities = list(quantities)
+        unknown = sorted(set(quantities) - set(QUANTITIES))
+        if unknown:
+            raise ValueError(f"quantities: unknown {unknown}; allowed: {sorted(QUANTITIES)}")
+    out = []
+    for run in runs:
+        c, h = run.config, run.history
+        name = label(run) + (STAND_IN_LABEL if run.meta.get("stand_in") else "")
+        head = (name, c.depth, c.n_train, c.weight_decay, c.seed, c.dtype)
+        for key, arr in h.items():
+            if key.endswith("step") or (quantities is not None and key not in quantities):
+                continue
+            sk = _steps_key(key)
+            steps = h.get(sk)
+            arr = np.asarray(arr)
+            if steps is None or arr.ndim not in (1, 2) or arr.shape[0] != len(steps):
+                raise ValueError(f"{run.config.name}: history {key!r} {arr.shape} does not match {sk!r} "
+                                 f"{None if steps is None else len(steps)}")
+            vals = arr.tolist()  # numpy -> Python numbers, exactly
+            for s, v in zip(steps.tolist(), vals):
+                if arr.ndim == 1:
+                    out.append((*head, s, key, None, v))
+                else:
+                    out.extend((*head, s, key, j + 1, x) for j, x in enumerate(v))
+    return out
+
+
+def _cell(v) -> str:
+    return "" if v is None else repr(v) if isinstance(v, float) else str(v)
+
+
+def to_csv(runs, quantities=None) -> str:
+    """The long table as CSV text (header COLUMNS; floats in shortest round-trip form)."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(COLUMNS)
+    w.writerows([_cell(v) for v in r] for r in rows(runs, quantities))
+    return buf.getvalue()
+
+
+def to_json(runs) -> str:
+    """The long table as JSON: {"columns": COLUMNS, "quantities": {key: description}, "rows": [[...], ...]}
+    (rows as arrays in column order; non-finite values as null, which JSON cannot otherwise hold)."""
+    def clean(v):
+        return None if isinstance(v, float) and not math.isfinite(v) else v
+
+    body = [[clean(v) for v in r] for r in rows(runs)]
+    quantities = {k: v[1] for k, v in QUANTITIES.items()}
+    return json.dumps({"columns": list(COLUMNS), "quantities": quantities, "rows": body}, ensure_ascii=False)
+
+
+def write(runs, path, fmt: str = "csv") -> Path:
+    """Write the long table of `runs` to `path` atomically (whole file or nothing). fmt: 'csv' | 'json'."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format: must be one of {FORMATS}, got {fmt!r}")
+    text = (to_csv if fmt == "csv" else to_json)(runs)
+    path = Path(path)
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+    return path
+
+
+def export_records(results_dir=None, out_dir="export", fmt: str = "csv") -> tuple[list[Path], list[str]]:
+    """One file per record of `results_dir` in `out_dir` (`<record name>-<id>.<fmt>`). Returns (written, problems):
+    a corrupt record is skipped and named in `problems`. FileNotFoundError if `results_dir` is not a folder."""
+    if fmt not in FORMATS:
+        raise ValueError(f"format: must be one of {FORMATS}, got {fmt!r}")
+    results_dir = results_folder(results_dir, must_exist=True)
+    written, problems = [], []
+    for p in list_records(results_dir):
+        try:
+            run = load(p)
+        except RecordError as e:
+            problems.append(str(e))
+            continue
+        written.append(write([run], Path(out_dir) / f"{p.stem}.{fmt}", fmt))
+    return written, problems
+
+
+# ---- the book: a "download data (CSV)" link under every figure ----------------------------------------------
+def static_dir() -> Path:
+    """Where the book's static files live when a chapter executes: $GROKKIT_BOOK_STATIC, else `_static` in the
+    current folder (jupyter-book runs chapters in book/), else `book/_static` (from the repository root), else
+    `_static` in the current folder (e.g. on Colab: the file is then in Colab's file browser)."""
+    if os.environ.get("GROKKIT_BOOK_STATIC"):
+        return Path(os.environ["GROKKIT_BOOK_STATIC"])
+    for d in (Path("_static"), Path("book") / "_static"):
+        if d.is_dir():
+            return d
+    return Path("_static")
+
+
+class Download:
+    """The link a chapter displays under a figure. Rendered as HTML (a raw link: Sphinx passes it through
+    unchanged, whereas a Markdown link would be resolved as a document reference)."""
+
+    def __init__(self, href: str, n_runs: int, n_rows: int):
+        self.href, self.n_runs, self.n_rows = href, n_runs, n_rows
+
+    def _repr_html_(self) -> str:
+        return (f'<p class="grokkit-download"><a href="{html.escape(self.href)}" download>download data (CSV)</a> '
+                f'<span>{self.n_runs:,} run{"s" * (self.n_runs != 1)}, {self.n_rows:,} rows</span></p>')
+
+    def __repr__(self) -> str:
+        return f"download data (CSV): {self.href} ({self.n_runs:,} runs, {self.n_rows:,} rows)"
+
+
+def figure_download(runs, slug: str, quantities=None, static: Path | None = None) -> Download:
+    """Write the long table of a figure's `runs` to `<static>/data/<slug>.csv` and return its link.
+    `quantities`: the history keys the figure draws (default: all of them, about 0.5 MB per full-scale run).
+
+    The link is relative to a chapter page, `../_static/data/<slug>.csv`: chapters are `book/<chapter>.ipynb`,
+    built to `_build/html/book/<chapter>.html`, and `book/_static` is the book's html_static_path, copied to
+    `_build/html/_static` after the chapters execute. `slug`: lower-case letters, digits, '-' and '_', unique in the
+    book (two figures with one slug would share one file). ValueError on a bad slug or no runs."""
+    if not isinstance(slug, str) or not SLUG.fullmatch(slug):
+        raise ValueError(f"slug: must be lower-case letters, digits, '-' or '_' (e.g. 'fig1-rank'), got {slug!r}")
+    runs = list(runs)
+    if not runs or not all(isinstance(r, Run) for r in runs):
+        raise ValueError(f"runs: must be one or more grokkit run records, got {runs!r:.80}")
+    path = (static or static_dir()) / "data" / f"{slug}.csv"
+    text = to_csv(runs, quantities)
+    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+    return Download(f"../_static/data/{slug}.csv", len(runs), text.count("\n") - 1)
