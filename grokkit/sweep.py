@@ -33,7 +33,10 @@ def paper_grid() -> list[RunConfig]:
     """Ordered by what the claims need first: Fig 2a-c, Fig 2d-f, Fig 1a and its float64 twin (the dtype decision
     of the speed issue), the d=12 weight-decay phases (claims 11-13), the seed bands at every depth (is the d=12
     N=7000 run's long stretch at a constant predictor one seed's accident?), the explorer's d=8/4 weight-decay runs,
-    then a second seed of claim 5's runs (is the rank descent's lag the seed's or the setup's?)."""
+    then a second seed of claim 5's runs (is the rank descent's lag the seed's or the setup's?). The thin verdicts
+    come next: a float64 twin of the d=12 N=7000 seed that sat at a constant predictor (is that collapse a float32
+    artifact?), three seeds at every depth at N=5000 (claims 1, 2, 9), a fourth d=12 N=7000 seed (how often does
+    the collapse happen?) and a second seed of the d=12 weight-decay phases (claims 11-13)."""
     b = PAPER_BASE
     grid = [b.replace(depth=d, n_train=5000) for d in (12, 8, 4)]                               # Fig 2a-c, 3
     grid += [b.replace(depth=d, n_train=7000) for d in (12, 8, 4)]                              # Fig 2d-f, 4, 1c, 5
@@ -43,6 +46,10 @@ def paper_grid() -> list[RunConfig]:
     grid += [b.replace(depth=d, n_train=7000, seed=s) for s in (1, 2) for d in (4, 8, 12)]       # seed bands
     grid += [b.replace(depth=d, n_train=5000, weight_decay=wd) for wd in (0.005, 0.05) for d in (8, 4)]  # Fig 7
     grid += [b.replace(depth=12, n_train=n, seed=1) for n in (2000, 5000)]                     # claim 5 on seed 1
+    grid += [b.replace(depth=12, n_train=7000, dtype="float64")]                               # the collapse in f64?
+    grid += [b.replace(depth=d, n_train=5000, seed=s) for d in (4, 8) for s in (1, 2)]         # Fig 2a-c, 3 seeds
+    grid += [b.replace(depth=12, n_train=5000, seed=2), b.replace(depth=12, n_train=7000, seed=3)]
+    grid += [b.replace(depth=12, n_train=n, weight_decay=wd, seed=1) for n in (2000, 5000) for wd in (0.005, 0.05)]
     return grid
 
 

@@ -650,12 +650,12 @@ def test_every_shipped_record_is_found_by_the_papers_config():
     from grokkit.sweep import PAPER_BASE, paper_grid
 
     paths = records.list_records(ROOT / "results")
-    assert len(paths) == 24
+    assert len(paths) >= 24
     for p in paths:
         c = records.load(p).config
         mine = RunConfig(depth=c.depth, n_train=c.n_train, weight_decay=c.weight_decay, seed=c.seed, dtype=c.dtype)
         assert records.record_path(mine, ROOT / "results") == p
-    assert {records.record_path(c, ROOT / "results") for c in paper_grid()} == set(paths)
+    assert set(paths) <= {records.record_path(c, ROOT / "results") for c in paper_grid()}  # every record is the grid's
     assert PAPER_BASE == RunConfig()
 
 
