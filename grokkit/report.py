@@ -300,8 +300,37 @@ def dtype_table(r32, r64) -> str:
     lines = ["| event | float32 | float64 | same behaviour |", "|---|---|---|---|"]
     lines += [f"| {n} | {x} | {y} | {'yes' if ok else '**no**'} |" for n, x, y, ok in rows]
     keeps = all(ok for *_, ok in rows)
-    head = (f"**float32 keeps the behaviour** of {a.label.rsplit(', seed', 1)[0]}: all {len(rows)} checks pass, so "
-            "float32 stays grokkit's default." if keeps else
+    head = (f"**float32 keeps the behaviour** of {a.label.rsplit(', seed', 1)[0]}: all {len(rows)} checks pass."
+            if keeps else
             f"**float32 does not keep the behaviour** of {a.label.rsplit(', seed', 1)[0]}: "
             + ", ".join(n for n, *_, ok in rows if not ok) + " differ.")
     return head + "\n\n" + "\n".join(lines) + "\n"
+
+
+def dtype_tables(runs) -> str:
+    """`dtype_table` for every float64 record of `runs` beside its float32 twin (same depth, N, γ and seed), one
+    section each (Markdown); says so when no twin is recorded."""
+    from .records import pick, stands_for
+
+    out = []
+    for r64 in sorted((r for r in runs if stands_for(r)["dtype"] == "float64"), key=lambda r: r.config.n_train):
+        c = stands_for(r64)
+        r32 = pick(runs, c["depth"], c["n_train"], c["weight_decay"], "float32", c["seed"])
+        if r32 is not None:
+            title = events(r64, detector()).label.rsplit(", seed", 1)[0]
+            out.append((title, c["seed"], dtype_table(r32, r64)))
+    if not out:
+        return "No float64 twin is recorded yet.\n"
+    kept = [t for t in out if t[2].startswith("**float32 keeps")]
+    if len(kept) == len(out):
+        verdict = (f"float32 keeps the behaviour in {_count(len(out), 'twin')}, so it stays grokkit's default.")
+    else:
+        verdict = (f"float32 keeps the behaviour in {len(kept)} of {_count(len(out), 'twin')}. It differs on "
+                   + "; ".join(f"{t}, seed {s}" for t, s, md in out if md not in [k[2] for k in kept])
+                   + ": runs of that configuration trained in float32 are not the authors' trajectory in kind, and "
+                   "the verdicts that rest on them are to be read with that in mind.")
+    return verdict + "\n\n" + "\n".join(f"### {t}, seed {s}\n\n{md}" for t, s, md in out)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"the one recorded {noun}" if n == 1 else f"{'both' if n == 2 else f'all {n}'} recorded {noun}s"
