@@ -151,7 +151,7 @@ def _sweep_grid(a) -> int:
 
     if a.executor == "slurm" and not a.partition and not a.status:
         raise ValueError("--partition: the SLURM partition to submit to is required with --executor slurm")
-    grid = [c.replace(device=a.device) for c in GRIDS[a.what]()]
+    grid = [c.replace(device=a.device or c.device) for c in GRIDS[a.what]()]
     logs = a.logs or os.path.join("logs", f"sweep_{a.what}")
     from .records import results_folder
 
