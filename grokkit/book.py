@@ -105,10 +105,12 @@ def compare(claim_numbers) -> None:
 
 def show_phases(row, slug: str) -> None:
     """Figs 6-7: one training-set size's weight-decay phases (a row of Runs, every recorded seed drawn), after the
-    paper's figure for that size (PHASE_FIGURES) and followed by its same-or-different line."""
+    paper's figure for that size (PHASE_FIGURES) and followed by its same-or-different line. The figure's data
+    goes to `<slug>-n<N>.csv`, N the size the row stands for (a stand-in's own N is smaller)."""
     seeded = with_seeds(row)
-    figure, tested = PHASE_FIGURES.get(row[0].config.n_train, (None, ()))
-    show(plots.rank_acc_probe(seeded), seeded, slug, FIG1, figure, tested)
+    n = records.stands_for(row[0])["n_train"]
+    figure, tested = PHASE_FIGURES.get(n, (None, ()))
+    show(plots.rank_acc_probe(seeded), seeded, f"{slug}-n{n}", FIG1, figure, tested)
 
 
 def show_measures(fig, verdicts, slug: str) -> None:

@@ -283,7 +283,7 @@ def test_every_show_path_writes_the_figure_data(shown):
     out.clear()
     row = [records.pick(paper, 12, 2000, wd) for wd in (0.005, 0.05)]
     book.show_phases(row, "t-phases")
-    _matches_runs(_csv(data / "t-phases.csv"), book.flat(book.with_seeds(row)), book.FIG1)
+    _matches_runs(_csv(data / "t-phases-n2000.csv"), book.flat(book.with_seeds(row)), book.FIG1)
     assert "The paper's Figure 6" in out[0].data and "claim-11" in out[-1].data and "claim-13" in out[-1].data
 
     out.clear()
