@@ -94,7 +94,8 @@ def interpretation(v: Verdict) -> str:
     if some:
         out.append(f"{len(some)} part{'s' * (len(some) > 1)} hold{'s' * (len(some) == 1)} on some seeds or runs only")
     if fail:
-        out.append(f"it fails for: {fail[0]}" + (f" and {len(fail) - 1} more" if len(fail) > 1 else ""))
+        more = len(fail) - 1
+        out.append(f"it fails for “{fail[0]}”" + (f" and {more} more part{'s' * (more > 1)}" if more else ""))
     return "Partly: " + "; ".join(out) + "."
 
 

@@ -15,7 +15,7 @@ once in its dark mode. A page fails on:
 - a repository button or Colab launch link that does not use _config.yml's repository.url (a chapter with outputs
   must have a Colab link);
 - a figure without its "download data (CSV)" link, or a chapter without its "What we found" box of grade badges.
-Saves <out>/<page>-top-<mode>.png (the top of the page: its title and "What we found" box) and
+Saves <out>/<page>-found-<mode>.png (the viewport at the chapter's "What we found" box, or the page's top) and
 <out>/<page>-light.png and <out>/<page>-dark.png: the viewport scrolled to the page's first figure (the top of
 the page when it has none), or the whole page with --full-page. Prints what it found per page; exits 1 on any failure.
 Requests that leave 127.0.0.1 are blocked and listed (the book is meant to work offline) but do not fail a page.
@@ -73,6 +73,11 @@ PROBE = """async () => {
 FIRST_FIGURE = """() => {
   const i = [...document.querySelectorAll('div.cell_output img')].find(i => i.naturalWidth > 0);
   if (i) { i.scrollIntoView({block: 'start'}); window.scrollBy(0, -120); }
+}"""
+# scroll to the chapter's "What we found" box (the top of the page when it has none)
+FOUND = """() => {
+  const f = document.querySelector('.grokkit-found');
+  if (f) { f.scrollIntoView({block: 'start'}); window.scrollBy(0, -80); }
 }"""
 DARK_INIT = "localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');"
 LIGHT_INIT = "localStorage.setItem('mode', 'light'); localStorage.setItem('theme', 'light');"
@@ -194,7 +199,8 @@ def main(argv=None) -> int:
                 info = page.evaluate(PROBE)
                 problems = check(info, mode, page_path, root, base, repo)
                 problems += [f"failed to load: {f.removeprefix(base)}" for f in failed if f.split()[1].startswith(base)]
-                page.screenshot(path=str(out / f"{Path(page_path).stem}-top-{mode}.png"))  # title, What we found
+                page.evaluate(FOUND)
+                page.screenshot(path=str(out / f"{Path(page_path).stem}-found-{mode}.png"))
                 if not a.full_page:
                     page.evaluate(FIRST_FIGURE)
                 shot = out / f"{Path(page_path).stem}-{mode}.png"
