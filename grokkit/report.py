@@ -16,7 +16,7 @@ from collections import Counter
 
 import numpy as np
 
-from .claims import GRADES, THRESHOLDS, Verdict, detector, evaluate
+from .claims import GRADES, THRESHOLDS, Verdict, detector
 from .events import events
 
 
@@ -286,11 +286,6 @@ def events_table(runs, columns=EVENT_COLUMNS) -> str:
         name = e.label + (" (stand-in)" if e.stand_in else "")
         lines.append(f"| {name} | {e.phase} | " + " | ".join(num(getattr(e, a), u) for _, a, u in columns) + " |")
     return "\n".join(lines) + "\n"
-
-
-def chapter_verdicts(paper_runs, claim_numbers) -> str:
-    """A chapter's verdict section: its claims judged on the shipped paper records (Markdown)."""
-    return "\n\n".join(verdict_md(v) for v in evaluate(paper_runs, claim_numbers)) + "\n"
 
 
 def sources(runs) -> str:
