@@ -3,7 +3,10 @@
     from grokkit import book
     book.banner(device)                               # smoke-mode and CPU notes
     runs = book.load(configs, train_missing)          # the chapter's runs, and where each comes from
-    book.show(plots.accuracy_panels(book.with_seeds(runs)), runs, "accuracy")
+    book.found([1, 2, 9])                             # "What we found": each claim's grade, one sentence, a link
+    seeded = book.with_seeds(runs)
+    book.show(plots.accuracy_panels(seeded), seeded, "depth-accuracy", book.ACCURACY, paper=(2, "a–c"),
+              claims=[1, 2])                          # the paper's caption, our figure, its data, same or different
     book.verdicts([1, 2, 9], runs)                    # the claims, on the shipped records; the reader's runs' events
 
 A chapter's verdicts concern the paper's configurations, so they always come from the shipped run records
@@ -15,9 +18,10 @@ from __future__ import annotations
 import functools
 
 import matplotlib.pyplot as plt
-from IPython.display import Markdown, display
+from IPython.display import HTML, Markdown, display
 
-from . import records, report
+from . import export, paper, plots, records, report
+from .claims import judge
 from .config import resolve_device, smoke
 from .sweep import chapter_run
 
@@ -65,11 +69,56 @@ def with_seeds(runs) -> list:
     return out
 
 
-def show(fig, runs, slug: str) -> None:
-    """Display one figure of the chapter (drawn from `runs`, named `slug`) and close it. Every figure a chapter
-    shows goes through here."""
+# The quantities each kind of figure draws: its "download data (CSV)" file holds these (grokkit.export.QUANTITIES).
+ACCURACY = ("train_acc", "test_acc")                       # Fig 2, accuracy panels and overlays, seed bands
+FIG1 = ("rank", "train_acc", "test_acc", "probe_acc")      # Fig 1 grid (rank, accuracy, probes per layer)
+TUNNEL = ("rank",)                                         # Figs 3-4: the final rank per layer
+FIG5 = ("train_acc", "test_acc", "weight_norm", "rank")    # Fig 5: accuracy, weight norm, second-last rank
+RANKS = ("rank", "robust_rank")                            # paper-exact versus tolerance-robust rank
+
+# Figs 6-7 [DG §4]: the weight-decay phases at one training-set size -> (paper figure, the claims it tests)
+PHASE_FIGURES = {2000: (6, (11, 13)), 5000: (7, (12, 13))}
+
+
+def show(fig, runs, slug: str, quantities=None, paper_figure=None, claims=()) -> None:
+    """Display one figure of the chapter and close it; every figure a chapter shows goes through here.
+    `runs`: the runs the figure draws (Runs, or panels of seed Runs); their `quantities` (default: all) go to
+    book/_static/data/<slug>.csv, linked under the figure ("download data (CSV)", grokkit.export.figure_download);
+    `slug` is unique in the book. `paper_figure`: the paper's figure this one reproduces, N or (N, "a–c"): its
+    caption and link come first (grokkit.paper.paper_figure_md). `claims`: the claims the figure tests; a line
+    under it says where it is the same as the paper's and where different (grokkit.report.same_or_different)."""
+    if paper_figure is not None:
+        n, panels = paper_figure if isinstance(paper_figure, tuple) else (paper_figure, "")
+        md(paper.paper_figure_md(n, panels))
     display(fig)
     plt.close(fig)
+    display(export.figure_download(flat(runs), slug, quantities))
+    compare(claims)
+
+
+def compare(claim_numbers) -> None:
+    """The same-or-different line for the claims a figure tests (judged on the shipped records)."""
+    vs = paper_verdicts(claim_numbers) if claim_numbers else []
+    if vs:
+        display(HTML(report.same_or_different(vs)))
+
+
+def show_phases(row, slug: str) -> None:
+    """Figs 6-7: one training-set size's weight-decay phases (a row of Runs, every recorded seed drawn), after the
+    paper's figure for that size (PHASE_FIGURES) and followed by its same-or-different line. The figure's data
+    goes to `<slug>-n<N>.csv`, N the size the row stands for (a stand-in's own N is smaller)."""
+    seeded = with_seeds(row)
+    n = records.stands_for(row[0])["n_train"]
+    figure, tested = PHASE_FIGURES.get(n, (None, ()))
+    show(plots.rank_acc_probe(seeded), seeded, f"{slug}-n{n}", FIG1, figure, tested)
+
+
+def show_measures(fig, verdicts, slug: str) -> None:
+    """Display a figure drawn from verdicts (the scoreboard's summary) with the effect measures behind it as CSV
+    (grokkit.export.measures_download)."""
+    display(fig)
+    plt.close(fig)
+    display(export.measures_download(verdicts, slug))
 
 
 def flat(panels) -> list:
@@ -82,14 +131,56 @@ def events(runs) -> None:
     md(report.events_table(flat(runs)))
 
 
+@functools.lru_cache(maxsize=32)
+def _verdict(folder: str, n: int):
+    return judge(n, list(_records(folder)))
+
+
+def forget() -> None:
+    """Drop the records and verdicts loaded so far (after new runs were trained into the results folder)."""
+    _records.cache_clear()
+    _verdict.cache_clear()
+
+
+def paper_verdicts(claim_numbers=range(1, 16)) -> list:
+    """The claims' verdicts on the shipped records (paper_records), each judged once per kernel."""
+    folder = str(records.results_folder(must_exist=True))
+    return [_verdict(folder, n) for n in claim_numbers] if _records(folder) else []
+
+
+def found(claim_numbers) -> None:
+    """The "What we found" box at the top of a chapter: each claim with its grade as a badge, one sentence, and a
+    link to its scoreboard row (grokkit.report.found_html), judged on the shipped records."""
+    vs = paper_verdicts(claim_numbers)
+    if vs:
+        display(HTML(report.found_html(vs)))
+    else:
+        md("No full-scale run records found: the verdicts need the shipped records in results/.")
+
+
+def params_line(values: dict, names) -> str:
+    """The chapter's parameters for a reader, one line: 'Parameters: depth = 4, 8, 12; ...; train_missing = no'
+    (lists comma-separated, booleans yes/no, numbers of five digits or more with thousands separators)."""
+    def word(v):
+        if isinstance(v, bool):
+            return "yes" if v else "no"
+        if isinstance(v, (list, tuple)):
+            return ", ".join(word(x) for x in v)
+        if isinstance(v, int) and abs(v) >= 10_000:
+            return f"{v:,}"
+        return f"{v:g}" if isinstance(v, float) else str(v)
+
+    return "Parameters: " + "; ".join(f"{k} = {word(values[k])}" for k in names)
+
+
 def verdicts(claim_numbers, runs=()) -> None:
     """The chapter's claims judged on the shipped paper records (every recorded seed, robustness-checked), then the
     measured events of the runs this chapter drew (`runs`), whatever its parameters."""
-    paper = paper_records()
-    if not paper:
+    vs = paper_verdicts(claim_numbers)
+    if not vs:
         md("No full-scale run records found: the verdicts need the shipped records in results/.")
     else:
-        md(report.chapter_verdicts(paper, claim_numbers))
+        md("\n\n".join(report.verdict_md(v) for v in vs) + "\n")
     if runs:
         md("**The runs drawn on this page**, measured the same way:")
         events(runs)

@@ -170,15 +170,18 @@ class Download:
     """The link a chapter displays under a figure. Rendered as HTML (a raw link: Sphinx passes it through
     unchanged, whereas a Markdown link would be resolved as a document reference)."""
 
-    def __init__(self, href: str, n_runs: int, n_rows: int):
-        self.href, self.n_runs, self.n_rows = href, n_runs, n_rows
+    def __init__(self, href: str, n_runs: int, n_rows: int, what: str = "run"):
+        self.href, self.n_runs, self.n_rows, self.what = href, n_runs, n_rows, what
+
+    def _count(self) -> str:
+        return f'{self.n_runs:,} {self.what}{"s" * (self.n_runs != 1)}, {self.n_rows:,} rows'
 
     def _repr_html_(self) -> str:
         return (f'<p class="grokkit-download"><a href="{html.escape(self.href)}" download>download data (CSV)</a> '
-                f'<span>{self.n_runs:,} run{"s" * (self.n_runs != 1)}, {self.n_rows:,} rows</span></p>')
+                f'<span>{self._count()}</span></p>')
 
     def __repr__(self) -> str:
-        return f"download data (CSV): {self.href} ({self.n_runs:,} runs, {self.n_rows:,} rows)"
+        return f"download data (CSV): {self.href} ({self._count()})"
 
 
 def figure_download(runs, slug: str, quantities=None, static: Path | None = None) -> Download:
@@ -189,12 +192,44 @@ def figure_download(runs, slug: str, quantities=None, static: Path | None = None
     built to `_build/html/book/<chapter>.html`, and `book/_static` is the book's html_static_path, copied to
     `_build/html/_static` after the chapters execute. `slug`: lower-case letters, digits, '-' and '_', unique in the
     book (two figures with one slug would share one file). ValueError on a bad slug or no runs."""
-    if not isinstance(slug, str) or not SLUG.fullmatch(slug):
-        raise ValueError(f"slug: must be lower-case letters, digits, '-' or '_' (e.g. 'fig1-rank'), got {slug!r}")
+    _check_slug(slug)
     runs = list(runs)
     if not runs or not all(isinstance(r, Run) for r in runs):
         raise ValueError(f"runs: must be one or more grokkit run records, got {runs!r:.80}")
+    return _download(slug, to_csv(runs, quantities), len(runs), "run", static)
+
+
+def _check_slug(slug) -> None:
+    if not isinstance(slug, str) or not SLUG.fullmatch(slug):
+        raise ValueError(f"slug: must be lower-case letters, digits, '-' or '_' (e.g. 'fig1-rank'), got {slug!r}")
+
+
+def _download(slug: str, text: str, n: int, what: str, static: Path | None) -> Download:
     path = (static or static_dir()) / "data" / f"{slug}.csv"
-    text = to_csv(runs, quantities)
     atomic_write(path, lambda f: f.write(text.encode("utf-8")))
-    return Download(f"../_static/data/{slug}.csv", len(runs), text.count("\n") - 1)
+    return Download(f"../_static/data/{slug}.csv", n, text.count("\n") - 1, what)
+
+
+MEASURE_COLUMNS = ("claim", "grade", "measure", "unit", "label", "value")
+
+
+def measure_rows(verdicts) -> list[tuple]:
+    """The effect measures behind verdicts (grokkit.claims.Verdict.measures), one row per (claim, measure, run or
+    configuration): MEASURE_COLUMNS. `label` names the run ("d = 12, N = 5000, γ = 0.01, seed 0") or the
+    configuration or pair a median or gap is taken over; `unit` as the verdict gives it (steps, accuracy, ...)."""
+    return [(v.claim, v.grade, name, m["unit"], lab, val)
+            for v in verdicts for name, m in v.measures.items() for lab, val in m["values"].items()]
+
+
+def measures_download(verdicts, slug: str, static: Path | None = None) -> Download:
+    """For a figure drawn from verdicts (the scoreboard's summary): write their effect measures (`measure_rows`)
+    to `<static>/data/<slug>.csv` and return its link. ValueError on a bad slug or no verdicts."""
+    _check_slug(slug)
+    verdicts = list(verdicts)
+    if not verdicts:
+        raise ValueError("verdicts: need at least one claim's verdict")
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(MEASURE_COLUMNS)
+    w.writerows([_cell(v) for v in r] for r in measure_rows(verdicts))
+    return _download(slug, buf.getvalue(), len(verdicts), "claim", static)

@@ -10,12 +10,13 @@ seed, one sentence of interpretation, and whether the grade survives its thresho
 """
 from __future__ import annotations
 
+import html as _html
 import json
 from collections import Counter
 
 import numpy as np
 
-from .claims import GRADES, THRESHOLDS, Verdict, detector, evaluate
+from .claims import GRADES, THRESHOLDS, Verdict, detector
 from .events import events
 
 
@@ -93,7 +94,8 @@ def interpretation(v: Verdict) -> str:
     if some:
         out.append(f"{len(some)} part{'s' * (len(some) > 1)} hold{'s' * (len(some) == 1)} on some seeds or runs only")
     if fail:
-        out.append(f"it fails for: {fail[0]}" + (f" and {len(fail) - 1} more" if len(fail) > 1 else ""))
+        more = len(fail) - 1
+        out.append(f"it fails for “{fail[0]}”" + (f" and {more} more part{'s' * (more > 1)}" if more else ""))
     return "Partly: " + "; ".join(out) + "."
 
 
@@ -135,14 +137,79 @@ def configs_text(v: Verdict) -> str:
     return "; ".join(f"{lab}, {n} seed{'s' * (n != 1)}" for lab, n in v.seeds.items())
 
 
-def scoreboard(verdicts) -> str:
-    """The scoreboard: claim, the paper's statement, what we found, grade, robust or fragile (Markdown)."""
+def robust_word(v: Verdict) -> str:
+    return "–" if v.missing else ("robust" if v.robust else "fragile")
+
+
+def scoreboard(verdicts, html: bool = False) -> str:
+    """The scoreboard: claim, the paper's statement, what we found, grade, robust or fragile (Markdown).
+    html=True (the book): each row's first cell carries the anchor `claim-<n>` (`claim_anchor`) that the chapters'
+    "What we found" boxes link to, and the grade is a coloured badge (`badge`)."""
     lines = ["| claim | the paper says | what we found | grade | robust? |", "|---|---|---|---|---|"]
     for v in verdicts:
-        rob = "–" if v.missing else ("robust" if v.robust else "fragile")
-        lines.append(f"| {v.claim}. {_md(v.title)} ({_md(v.figure)}) | {_md(v.paper)} | {_md(verdict_text(v))} "
-                     f"| **{v.grade}** | {rob} |")
+        anchor = f'<span id="{claim_anchor(v.claim)}"></span>' if html else ""
+        grade = badge(v) if html else f"**{v.grade}**"
+        lines.append(f"| {anchor}{v.claim}. {_md(v.title)} ({_md(v.figure)}) | {_md(v.paper)} | "
+                     f"{_md(verdict_text(v))} | {grade} | {robust_word(v)} |")
     return "\n".join(lines) + "\n"
+
+
+# ---- the reader's book: badges, "What we found", same or different from the paper -------------------------------
+SCOREBOARD_PAGE = "scoreboard.html"  # the scoreboard chapter as built (book/scoreboard.ipynb), beside every chapter
+
+
+def claim_anchor(n: int) -> str:
+    """The HTML id of claim n's scoreboard row ("claim-5")."""
+    return f"claim-{n}"
+
+
+def claim_link(n: int, text: str | None = None) -> str:
+    """An HTML link to claim n's scoreboard row, relative to a chapter page (book/<chapter>.html)."""
+    return f'<a href="{SCOREBOARD_PAGE}#{claim_anchor(n)}">{_html.escape(text or f"claim {n}")}</a>'
+
+
+def badge(v: Verdict) -> str:
+    """The grade as a coloured badge (HTML; classes styled in book/_static/grokkit.css, light and dark mode):
+    `grokkit-badge grokkit-<grade with dashes>`, plus `grokkit-fragile` for a fragile grade."""
+    cls = "grokkit-" + v.grade.replace(" ", "-") + ("" if v.robust or v.missing else " grokkit-fragile")
+    word = v.grade + ("" if v.robust or v.missing else ", fragile")
+    return f'<span class="grokkit-badge {cls}">{_html.escape(word)}</span>'
+
+
+def found_html(verdicts) -> str:
+    """A chapter's "What we found" box (HTML): one line per claim -- its grade as a badge, its title, one sentence
+    of what held (`interpretation`), and a link to its scoreboard row. Every word comes from the verdicts."""
+    items = "".join(f"<li>{badge(v)} <strong>Claim {v.claim}: {_html.escape(v.title)}.</strong> "
+                    f"{_html.escape(interpretation(v))} {claim_link(v.claim, 'scoreboard row')}</li>"
+                    for v in verdicts)
+    return ('<div class="grokkit-found"><p class="grokkit-found-title">What we found</p>'
+            f"<ul>{items}</ul></div>")
+
+
+def _gist(v: Verdict) -> str:
+    """'claim 11: partly reproduced — it fails for: ...' (the claim linked to its scoreboard row)."""
+    head = f"{claim_link(v.claim)}: {_html.escape(v.grade)}"
+    if v.grade == "reproduced":
+        return head
+    why = interpretation(v).removeprefix("Partly: ").rstrip(".")
+    return f"{head} — {_html.escape(why[:1].lower() + why[1:])}"
+
+
+def same_or_different(verdicts) -> str:
+    """One line under one of our figures (HTML): where it looks like the paper's and where not, from the verdicts
+    of the claims that figure tests. 'Same as the paper: <title> (claim 1: reproduced).' for a reproduced claim,
+    'Different from the paper: <title> (claim 11: partly reproduced — ...).' for a partly or not reproduced one,
+    'Not decided: ...' for an inconclusive one. Empty for no verdicts."""
+    groups = (("Same as the paper", ("reproduced",)),
+              ("Different from the paper", ("partly reproduced", "not reproduced")),
+              ("Not decided", ("inconclusive",)))
+    out = []
+    for head, grades in groups:
+        vs = [v for v in verdicts if v.grade in grades]
+        if vs:
+            out.append(f"<strong>{head}:</strong> "
+                       + "; ".join(f"{_html.escape(v.title)} ({_gist(v)})" for v in vs) + ".")
+    return f'<p class="grokkit-compare">{" ".join(out)}</p>' if out else ""
 
 
 def tally(verdicts) -> dict:
@@ -219,11 +286,6 @@ def events_table(runs, columns=EVENT_COLUMNS) -> str:
         name = e.label + (" (stand-in)" if e.stand_in else "")
         lines.append(f"| {name} | {e.phase} | " + " | ".join(num(getattr(e, a), u) for _, a, u in columns) + " |")
     return "\n".join(lines) + "\n"
-
-
-def chapter_verdicts(paper_runs, claim_numbers) -> str:
-    """A chapter's verdict section: its claims judged on the shipped paper records (Markdown)."""
-    return "\n\n".join(verdict_md(v) for v in evaluate(paper_runs, claim_numbers)) + "\n"
 
 
 def sources(runs) -> str:

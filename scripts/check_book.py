@@ -13,8 +13,10 @@ once in its dark mode. A page fails on:
   id of the target page;
 - in dark mode, a figure not on a light card (book/_static/grokkit.css): dark axis labels on the dark page;
 - a repository button or Colab launch link that does not use _config.yml's repository.url (a chapter with outputs
-  must have a Colab link).
-Saves <out>/<page>-light.png and <out>/<page>-dark.png: the viewport scrolled to the page's first figure (the top of
+  must have a Colab link);
+- a figure without its "download data (CSV)" link, or a chapter without its "What we found" box of grade badges.
+Saves <out>/<page>-found-<mode>.png (the viewport at the chapter's "What we found" box, or the page's top) and
+<out>/<page>-light.png and <out>/<page>-dark.png: the viewport scrolled to the page's first figure (the top of
 the page when it has none), or the whole page with --full-page. Prints what it found per page; exits 1 on any failure.
 Requests that leave 127.0.0.1 are blocked and listed (the book is meant to work offline) but do not fail a page.
 """
@@ -57,6 +59,11 @@ PROBE = """async () => {
     links: [...document.querySelectorAll('a[href], link[href], img[src], script[src]')]
              .map(e => e.href || e.src).filter(Boolean),
     ids: [...document.querySelectorAll('[id]')].map(e => e.id),
+    // a cell that draws a figure (a matplotlib image, not an explorer's) must link its data (grokkit.book.show)
+    figures_without_data: outs.filter(o => o.querySelectorAll('img:not(.widget-image)').length
+                                           > o.querySelectorAll('.grokkit-download a[href$=".csv"]').length)
+                              .map(o => (o.closest('.cell') || o).id || o.textContent.slice(0, 80)),
+    found_badges: [...main.querySelectorAll('.grokkit-found .grokkit-badge')].map(b => b.textContent),
     repo_buttons: [...document.querySelectorAll('a.btn-source-repository-button')].map(a => a.href),
     colab: [...document.querySelectorAll('a[href*="colab.research.google.com"]')].map(a => a.href),
   };
@@ -66,6 +73,11 @@ PROBE = """async () => {
 FIRST_FIGURE = """() => {
   const i = [...document.querySelectorAll('div.cell_output img')].find(i => i.naturalWidth > 0);
   if (i) { i.scrollIntoView({block: 'start'}); window.scrollBy(0, -120); }
+}"""
+# scroll to the chapter's "What we found" box (the top of the page when it has none)
+FOUND = """() => {
+  const f = document.querySelector('.grokkit-found');
+  if (f) { f.scrollIntoView({block: 'start'}); window.scrollBy(0, -80); }
 }"""
 DARK_INIT = "localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');"
 LIGHT_INIT = "localStorage.setItem('mode', 'light'); localStorage.setItem('theme', 'light');"
@@ -132,6 +144,9 @@ def check(info: dict, mode: str, page: str, root: Path, base: str, repo=None) ->
         elif mode == "dark" and im["figure"] and (im["bg"] is None or im["bg"] < 200):
             problems.append(f"dark mode: figure not on a light card (background luminance {im['bg']}): {im['src'][:60]}")
     problems += [f"empty output area: {o}" for o in info["empty_outputs"]]
+    problems += [f"a figure without its download-data link: {o!r:.80}" for o in info["figures_without_data"]]
+    if info["n_outputs"] > 1 and not page.endswith("intro.html") and not info["found_badges"]:
+        problems.append('no "What we found" box with grade badges')
     problems += [f"broken internal link: {b}" for b in broken_links(info["links"], info["ids"], page, root, base)]
     if info["theme"] != mode:
         problems.append(f"the page is in {info['theme']!r} mode, not {mode!r}")
@@ -184,6 +199,8 @@ def main(argv=None) -> int:
                 info = page.evaluate(PROBE)
                 problems = check(info, mode, page_path, root, base, repo)
                 problems += [f"failed to load: {f.removeprefix(base)}" for f in failed if f.split()[1].startswith(base)]
+                page.evaluate(FOUND)
+                page.screenshot(path=str(out / f"{Path(page_path).stem}-found-{mode}.png"))
                 if not a.full_page:
                     page.evaluate(FIRST_FIGURE)
                 shot = out / f"{Path(page_path).stem}-{mode}.png"

@@ -97,7 +97,7 @@ def test_chapter_run_falls_back_to_a_labelled_stand_in(smoke_env, tmp_path, monk
 def test_chapter_runs_with_custom_parameters(smoke_env, tmp_path):
     nb = execute(tmp_path, n_train=2000, **SMALL)
     out = text(nb)
-    assert "depth=[12], n_train=[2000], weight_decay=[0.05]" in out  # the validated parameters
+    assert "depth = 12; n_train = 2000; weight_decay = 0.05;" in out  # the validated parameters, for a reader
     assert "d12_w400_n2000_a8_wd0.05_s0" in out                      # the config the chapter asked for
     assert "smoke-scale stand-in" in out
     assert any(c.metadata.get("tags") == ["injected-parameters"] for c in nb.cells)
@@ -151,6 +151,13 @@ def _github_urls(text: str) -> set[str]:
     return {u.removesuffix(".git") for u in re.findall(r"https?://github\.com/[\w.-]+/[\w.-]+", text)}
 
 
+def _source(path: Path) -> str:
+    """A document's text as a reader's source: a notebook's cell sources, joined; any other file as it is."""
+    if path.suffix == ".ipynb":
+        return "\n\n".join(c.source for c in nbformat.read(path, 4).cells)
+    return path.read_text(encoding="utf-8")
+
+
 def _chapters() -> list[Path]:
     import yaml
 
@@ -170,8 +177,9 @@ def test_one_repository_address():
         first = next(c for c in nbformat.read(nb_path, 4).cells if c.cell_type == "code")
         assert "git clone" in first.source, f"{nb_path.name}: the first code cell no longer fetches grokkit on Colab"
         assert _github_urls(first.source) == {url}, f"{nb_path.name}: first cell clones {_github_urls(first.source)}"
-    for doc in ("README.md", "book/intro.md", "CITATION.cff"):
-        found = _github_urls((REPO / doc).read_text(encoding="utf-8"))
+    for doc in ("README.md", "book/intro.ipynb", "CITATION.cff"):
+        name = url.rsplit("/", 1)[-1]  # links to other projects (submitit, ...) are not addresses of this one
+        found = {u for u in _github_urls(_source(REPO / doc)) if u.rsplit("/", 1)[-1] == name}
         assert found <= {url}, f"{doc} names {found - {url}}, not _config.yml's {url}"
 
 
@@ -187,7 +195,7 @@ def test_citation_cff_agrees_with_the_project():
     assert cff["repository-code"] == cff["url"] == url
     paper = next(r for r in cff["references"] if r["doi"] == "10.48550/arXiv.2405.19454")
     assert [a["family-names"] for a in paper["authors"]] == ["Fan", "Pascanu", "Jaggi"]
-    intro = (REPO / "book" / "intro.md").read_text(encoding="utf-8")
+    intro = _source(REPO / "book" / "intro.ipynb")
     how = intro[intro.index("## How to cite"):]
     assert "eprint        = {2405.19454}" in how
     assert f"version = {{{project['version']}}}" in how and f"url     = {{{url}}}" in how
@@ -210,3 +218,188 @@ def test_paper_figures_quote_and_link():
     assert "|Dᵗʳᵃⁱⁿ|=5000" in md and "$" not in md  # plain text: no page needs MathJax (a CDN script)
     with pytest.raises(ValueError, match="figure: the paper has Figures 1-7, got 8"):
         paper_figure(8)
+
+
+# ---- the reader's book: data under every figure, "What we found", same or different -----------------------------
+CHAPTER_CLAIMS = {"grokking_rank": [5, 6, 7, 8], "depth": [1, 2, 9], "multistage": [3, 4, 7, 11, 12, 13],
+                  "weight_norm": [10, 14], "scoreboard": list(range(1, 16))}
+
+
+@pytest.fixture
+def shown(monkeypatch, tmp_path):
+    """grokkit.book with display() captured and the CSVs written under tmp_path/_static (as the build does)."""
+    from grokkit import book
+
+    out = []
+    monkeypatch.setattr(book, "display", out.append)
+    monkeypatch.setenv("GROKKIT_BOOK_STATIC", str(tmp_path / "_static"))
+    return book, out, tmp_path / "_static" / "data"
+
+
+def _csv(path):
+    import csv
+
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _matches_runs(rows, runs, quantities):
+    """The CSV holds exactly the runs' values of `quantities`: its run names, and per run and quantity one row per
+    logged step (and layer)."""
+    import numpy as np
+
+    from grokkit.events import run_label
+    from grokkit.export import STAND_IN_LABEL
+
+    names = {run_label(r) + (STAND_IN_LABEL if r.meta.get("stand_in") else ""): r for r in runs}
+    assert {r["label"] for r in rows} == set(names)
+    assert {r["quantity"] for r in rows} == {q for r in runs for q in quantities if q in r.history}
+    for name, run in names.items():
+        for q in quantities:
+            got = [float(r["value"]) for r in rows if r["label"] == name and r["quantity"] == q]
+            want = np.asarray(run.history[q], dtype=float).ravel()
+            assert np.allclose(got, want, equal_nan=True), (name, q)
+
+
+def test_every_show_path_writes_the_figure_data(shown):
+    """book.show (a figure of runs, with the paper's caption and the same-or-different line), book.show_phases
+    (Figs 6-7) and book.show_measures (the scoreboard's figure drawn from verdicts): each writes the CSV of what it
+    draws and displays its download link."""
+    import matplotlib.pyplot as plt
+
+    from grokkit import export, plots, records
+    from grokkit.claims import evaluate
+
+    book, out, data = shown
+    paper = book.paper_records()
+    panels = book.with_seeds([records.pick(paper, d, 5000) for d in (4, 8)])
+    book.show(plots.accuracy_panels(panels), panels, "t-accuracy", book.ACCURACY, paper_figure=(2, "a–c"), claims=[1])
+    _matches_runs(_csv(data / "t-accuracy.csv"), book.flat(panels), book.ACCURACY)
+    kinds = [type(o).__name__ for o in out]
+    assert kinds == ["Markdown", "Figure", "Download", "HTML"], kinds
+    assert "The paper's Figure 2 (a–c)" in out[0].data and out[2].href == "../_static/data/t-accuracy.csv"
+    assert "claim-1" in out[3].data
+
+    out.clear()
+    row = [records.pick(paper, 12, 2000, wd) for wd in (0.005, 0.05)]
+    book.show_phases(row, "t-phases")
+    _matches_runs(_csv(data / "t-phases-n2000.csv"), book.flat(book.with_seeds(row)), book.FIG1)
+    assert "The paper's Figure 6" in out[0].data and "claim-11" in out[-1].data and "claim-13" in out[-1].data
+
+    out.clear()
+    vs = evaluate(paper, [1, 9], robustness=False)
+    book.show_measures(plots.claim_measures(vs), vs, "t-measures")
+    rows = _csv(data / "t-measures.csv")
+    assert list(rows[0]) == list(export.MEASURE_COLUMNS)
+    want = [(v.claim, m, lab, val) for v in vs for m, d in v.measures.items() for lab, val in d["values"].items()]
+    assert [(int(r["claim"]), r["measure"], r["label"], float(r["value"])) for r in rows] == want
+    assert out[-1].n_rows == len(want) and "2 claims" in out[-1]._repr_html_()
+    assert not plt.get_fignums()  # every figure closed
+
+
+def test_show_works_on_stand_ins(shown):
+    """In smoke mode a chapter's runs are stand-ins (their own, smaller config): their figure data is written too,
+    each row labelled as a stand-in."""
+    from grokkit import plots
+    from grokkit.records import Run, list_records, load
+
+    book, out, data = shown
+    rec = load(next(p for p in list_records(REPO / "results") if p.name.startswith("d4_w400_n5000_a8_wd0.05_s0-")))
+    stand = Run(config=rec.config.replace(width=32, n_train=400), history=rec.history,
+                meta=dict(rec.meta, stand_in=True, stands_for=rec.config.name,
+                          stands_for_config=rec.config.identity()))
+    book.show(plots.tunnel(book.with_seeds([stand])), book.with_seeds([stand]), "t-stand-in", book.TUNNEL)
+    rows = _csv(data / "t-stand-in.csv")
+    _matches_runs(rows, [stand], book.TUNNEL)
+    assert all(r["label"].endswith("(smoke-scale stand-in)") and r["n_train"] == "400" for r in rows)
+    assert out[-1].n_runs == 1
+
+
+def _verdict(n, grade, robust=True):
+    from grokkit.claims import Part, Verdict
+
+    k = {"reproduced": 2, "partly reproduced": 1, "not reproduced": 0, "inconclusive": 0}[grade]
+    parts = [] if grade == "inconclusive" else [Part("the delay grows with depth", k, 2)]
+    return Verdict(n, f"Title {n}", "paper", "Fig 2", grade, "rule", parts, [], robust=robust)
+
+
+def test_what_we_found_box_lists_the_chapter_claims_with_grades_and_links():
+    import re
+
+    from grokkit import report
+    from grokkit.claims import GRADES
+
+    # each chapter's box names its claims, and nothing but claim numbers: every word comes from the report
+    for name, want in CHAPTER_CLAIMS.items():
+        nb = nbformat.read(BOOK / f"{name}.ipynb", 4).cells
+        cells = [c for c in nb if "book.found(" in c.source]
+        assert len(cells) == 1, name
+        call = re.search(r"book\.found\((.*)\)", cells[0].source).group(1)
+        assert list(eval(call)) == want, name  # a literal list or range in our own chapter
+        assert "remove-input" in cells[0].metadata.get("tags", []), name
+        assert nb.index(cells[0]) <= 2, f"{name}: the box must open the chapter (after the Colab cell)"
+    vs = [_verdict(1, "reproduced"), _verdict(2, "partly reproduced", robust=False), _verdict(3, "not reproduced"),
+          _verdict(4, "inconclusive")]
+    box = report.found_html(vs)
+    items = re.findall(r"<li>(.*?)</li>", box)
+    assert len(items) == 4
+    css = (BOOK / "_static" / "grokkit.css").read_text(encoding="utf-8")
+    for v, item in zip(vs, items):
+        cls = re.search(r'class="grokkit-badge ([^"]+)"', item).group(1).split()
+        assert cls[0] == "grokkit-" + v.grade.replace(" ", "-") and v.grade in GRADES
+        assert f".{cls[0]} {{" in css  # a colour for every grade
+        assert f'href="scoreboard.html#claim-{v.claim}"' in item and f"Claim {v.claim}: Title {v.claim}." in item
+        assert report.interpretation(v) in item
+    assert "fragile" in items[1] and "grokkit-fragile" in items[1] and "fragile" not in items[0]
+    # the scoreboard's rows carry the anchors the boxes link to
+    table = report.scoreboard(vs, html=True)
+    assert all(f'<span id="claim-{v.claim}"></span>{v.claim}.' in table for v in vs)
+    assert "<span" not in report.scoreboard(vs)  # the CLI's Markdown stays plain
+
+
+def test_same_or_different_line():
+    from grokkit import report
+
+    line = report.same_or_different([_verdict(1, "reproduced"), _verdict(11, "partly reproduced")])
+    assert line.startswith('<p class="grokkit-compare"><strong>Same as the paper:</strong> Title 1 (')
+    assert 'claim-1">claim 1</a>: reproduced)' in line
+    assert "<strong>Different from the paper:</strong> Title 11 (" in line
+    assert "partly reproduced — 1 part holds on some seeds or runs only)." in line
+    assert "<strong>Not decided:</strong> Title 4 (" in report.same_or_different([_verdict(4, "inconclusive")])
+    assert report.same_or_different([]) == ""
+
+
+def test_chapters_type_no_number_into_the_computed_sentences():
+    """The boxes and the same-or-different lines are computed: a chapter passes claim numbers, figure numbers and
+    slugs, and writes no sentence of its own with them."""
+    import re
+
+    phrases = ("What we found", "Same as the paper", "Different from the paper")
+    for name in CHAPTER_CLAIMS:
+        for c in nbformat.read(BOOK / f"{name}.ipynb", 4).cells:
+            if c.cell_type == "markdown":
+                assert not any(p in c.source for p in phrases), f"{name}: typed verdict words {c.source[:80]!r}"
+            for call in re.findall(r"claims=\[([^\]]*)\]", c.source):
+                assert re.fullmatch(r"[\d, ]+", call), f"{name}: claims=[{call}]"
+            assert "same_or_different(" not in c.source and "found_html(" not in c.source, name
+
+
+def test_parameter_line_reads_for_a_person():
+    from grokkit.book import params_line
+
+    line = params_line({"depth": [4, 12], "steps": 100_000, "train_missing": False, "device": "auto",
+                        "weight_decay": [0.005, 0.01]}, ["depth", "steps", "train_missing", "device", "weight_decay"])
+    assert line == ("Parameters: depth = 4, 12; steps = 100,000; train_missing = no; device = auto; "
+                    "weight_decay = 0.005, 0.01")
+    for name in CHAPTER_CLAIMS:  # the stored output nbval compares against reads the same way
+        text = "".join(o.get("text", "") for c in nbformat.read(BOOK / f"{name}.ipynb", 4).cells
+                       if "params_line" in c.source for o in c.outputs)
+        assert text.startswith("Parameters: ") and not any(w in text for w in ("True", "False", "[", "'")), name
+
+
+def test_figure_slugs_are_unique_in_the_book():
+    import re
+
+    slugs = [s for name in CHAPTER_CLAIMS for c in nbformat.read(BOOK / f"{name}.ipynb", 4).cells
+             for s in re.findall(r'book\.show\w*\(.*?, f?"([\w{}.\[\]-]+)"', c.source, re.S)]
+    assert len(slugs) >= 12 and len(slugs) == len(set(slugs)), slugs
