@@ -104,7 +104,12 @@ def events(run: Run, det: Detector) -> Events:
 
 def run_label(run: Run) -> str:
     """'d = 12, N = 7000, γ = 0.01, seed 1' (float64 says so); what a stand-in stands for."""
-    c = stands_for(run)
+    return config_label(stands_for(run))
+
+
+def config_label(c) -> str:
+    """The label of a RunConfig (or its identity dict): 'd = 12, N = 7000, γ = 0.01, seed 1[, float64]'."""
+    c = c if isinstance(c, dict) else c.identity()
     extra = ", float64" if c["dtype"] == "float64" else ""
     return f"d = {c['depth']}, N = {c['n_train']}, γ = {c['weight_decay']:g}, seed {c['seed']}{extra}"
 
