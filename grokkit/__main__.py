@@ -121,7 +121,7 @@ JOB_FLAGS = ("partition", "gpus_per_job", "cpus_per_job", "runs_per_job", "time"
 
 
 def _sweep_job_args(p: argparse.ArgumentParser) -> None:
-    """`sweep <grid>`'s executor flags (issue 15)."""
+    """`sweep <grid>`'s executor flags (local processes or a SLURM job array, grokkit.sweep.run_grid)."""
     g = p.add_argument_group("running a grid of runs (sweep paper)")
     g.add_argument("--executor", choices=("local", "slurm"), default="local",
                    help="local: one process per core (submitit's LocalExecutor); slurm: a job array (submitit)")

@@ -1,7 +1,7 @@
 """Batched training: M runs of one depth trained at once, each layer's weights stacked as (M, in, out) and
-multiplied with torch.baddbmm, writing the same records as M calls of `grokkit.train` (issue 3, item 4).
+multiplied with torch.baddbmm, writing the same records as M calls of `grokkit.train`.
 
-What a run is does not change (PAPER §1.2): the α-scaled default init of `make_mlp`, `nn.MSELoss()` against
+What a run is does not change [DG-code]: the α-scaled default init of `make_mlp`, `nn.MSELoss()` against
 one-hot targets, AdamW (decoupled decay on all parameters, betas (0.9, 0.999), eps 1e-8), batch 200 from
 the first N images reshuffled every epoch (`train.epoch_order`), and the evaluation schedule. The runs of a
 batch may differ in seed, weight decay γ, α, lr and N; they share depth, width, batch size, steps, dtype,
@@ -34,7 +34,7 @@ from .model import make_mlp
 from .records import Run
 from .train import NAN_CHECK_EVERY, RunLog, _load_checkpoint, _save_checkpoint, epoch_order, set_precision
 
-BETAS, EPS = (0.9, 0.999), 1e-8  # torch.optim.AdamW's defaults, as in the authors' code (PAPER §1.2)
+BETAS, EPS = (0.9, 0.999), 1e-8  # torch.optim.AdamW's defaults, as in the authors' code [DG-code]
 PLAN_STEPS = 1000                # batch indices are planned this many steps at a time
 # fields the runs of one batch share -> the value compared (the resolved schedule: 0 and its default agree)
 SHARED = {"depth": "depth", "width": "width", "batch_size": "batch_size", "steps": "steps", "dtype": "dtype",
@@ -81,7 +81,7 @@ def stack_params(configs, dtype, device) -> list[torch.Tensor]:
 
 
 def forward(params, x):
-    """x (M, B, 784) -> (M, B, 10): Linear layers with ReLU between, none on the output (PAPER §1.2)."""
+    """x (M, B, 784) -> (M, B, 10): Linear layers with ReLU between, none on the output [DG-code]."""
     last = len(params) // 2 - 1
     for i in range(last + 1):
         x = torch.baddbmm(params[2 * i + 1], x, params[2 * i])  # b + x @ W, one matmul per run
@@ -140,7 +140,7 @@ def train_step(params, exp_avg, exp_avg_sq, x_all, t_all, idx, w, decay, step_si
     grads = torch.autograd.grad(losses.sum(), params)  # a sum of independent terms: per-run gradients
     with torch.no_grad():
         for p, g, m, v in zip(params, grads, exp_avg, exp_avg_sq):
-            p.mul_(decay)  # decoupled weight decay on all parameters, biases included (PAPER §1.2)
+            p.mul_(decay)  # decoupled weight decay on all parameters, biases included [DG-code]
             m.lerp_(g, 1 - BETAS[0])
             v.mul_(BETAS[1]).addcmul_(g, g, value=1 - BETAS[1])
             denom = (v.sqrt() / bc2_sqrt).add_(EPS)
@@ -286,7 +286,7 @@ def setup(configs, cuda_graph: bool = False):
     device = resolve_device(c0.device)
     dtype = getattr(torch, c0.dtype)
     n = [c.n_train for c in configs]
-    # every run's training set is the first N images (PAPER §1.2): one load of the largest N serves all
+    # every run's training set is the first N images [DG-code]: one load of the largest N serves all
     x_train, y_train, x_test, y_test = load_mnist(max(n), device=device, dtype=dtype)
     t_train = F.one_hot(y_train, 10).to(dtype)  # "MSE ... one-hot targets" (torch.eye(10)[labels])
     params = stack_params(configs, dtype, device)
@@ -321,7 +321,7 @@ def train_batched(configs: list[RunConfig], progress: bool = True, cuda_graph: b
     c0, M = configs[0], len(configs)
     device, dtype, n, params, step = S["device"], S["dtype"], S["n"], S["params"], S["step"]
     x_train, y_train, x_test, y_test = S["data"]
-    x_train64, x_test64 = x_train.double(), x_test.double()  # the rank and probes run in float64 (PAPER §2.2)
+    x_train64, x_test64 = x_train.double(), x_test.double()  # the rank and probes run in float64 [DG-code]
     models = [make_mlp(c0.depth, c0.width, dtype=dtype, device=device) for _ in configs]  # snapshot holders
     moments = [*S["args"][1], *S["args"][2]]  # exp_avg, exp_avg_sq
     ckpt = Path(checkpoint_path) if checkpoint_path else None

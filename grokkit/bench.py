@@ -1,7 +1,7 @@
 """`python -m grokkit bench`: grokkit's loop against a loop in the authors' style and against the matmul
 roofline, measured side by side in one process, projected to a full 1e5-step run.
 
-(a) reference: the authors' style (PAPER §1.2) -- float64 default dtype, a DataLoader (batch 200, shuffle)
+(a) reference: the authors' style [DG-code] -- float64 default dtype, a DataLoader (batch 200, shuffle)
     under an infinite cycle(), `model.to(device)` every step, four batch-50 DataLoader passes for train/test
     loss and accuracy at each log point, the rank by forward hooks over the test set in batches of 256;
 (b) grokkit.train's pieces on the same work (its training step, its evaluation, its rank snapshot);

@@ -5,6 +5,12 @@ Defaults are the paper's (Fan, Pascanu, Jaggi 2024, p. 2 [DG p2-1]): "All the mo
 Mean Square Error (MSE) for 10⁵ steps"; batch 200 and the evaluation schedule come from the
 authors' code. RULES states every field's bounds once; RunConfig, the CLI's flags (grokkit/__main__.py) and the
 chapters' parameter checks (grokkit/sweep.py) are generated from it, and parse_value reads every parameter text.
+
+Citations in grokkit's code: [DG §x / pN-M] is the paper (arXiv 2405.19454, v1), by section and by the paragraph
+anchors of its arXiv HTML; [DG-code: file] is the authors' public code (repository Olivia-fsm/Deep-Grokking on
+GitHub: mnist/grokking/train_mnist_mlp.py for the setup and the evaluation schedule, tunnel_methods.py for the
+rank and the linear probes); [OG] is Omnigrok (Liu, Michaud, Tegmark, ICLR 2023), whose MNIST setup the paper
+follows.
 """
 from __future__ import annotations
 
@@ -41,7 +47,7 @@ class RunConfig:
     batch_size: int = 200       # authors' code / Omnigrok App. A
     steps: int = 100_000        # "for 10⁵ steps" [DG p2-1]
     seed: int = 0               # the authors ran seed 0 only
-    dtype: str = "float32"      # training dtype; the rank is always computed in float64 (PAPER §2.2). The authors
+    dtype: str = "float32"      # training dtype; the rank is always computed in float64 [DG p2-2]. The authors
     #                             train in float64; float32 is the default because its full-scale twin of d12 N=2000
     #                             keeps the behaviour (report.dtype_table; the scoreboard chapter shows it)
     device: str = "auto"        # where it runs: not part of the run's identity

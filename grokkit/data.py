@@ -1,6 +1,6 @@
 """MNIST from the official IDX files: the first N training images and the full 10k test set.
 
-Authors' code (PAPER §1.2): `Subset(train, range(train_points))` -- the *first* N images, not a random
+Authors' code [DG-code]: `Subset(train, range(train_points))` -- the *first* N images, not a random
 subset -- and `transforms.ToTensor()` only, so pixels are in [0, 1]; the full test set, no validation split.
 """
 from __future__ import annotations

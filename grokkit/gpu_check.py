@@ -51,7 +51,7 @@ TOL = {
     "float32": {"loss": 1e-3, "norm": 1e-4, "eff_rank": 1e-3, "acc_images": 5, "rank": 1},
 }
 LOSSES, NORMS = ("train_loss", "test_loss"), ("weight_norm", "last_layer_norm")
-THROUGHPUT_TARGET = 10.0  # batched 16 x d12 vs one after another, aggregate run-steps/s (issue 15)
+THROUGHPUT_TARGET = 10.0  # batched 16 x d12 vs one after another, aggregate run-steps/s (the GPU path's goal)
 
 
 def compare_runs(a, b, dtype: str) -> dict:

@@ -1,6 +1,6 @@
 """Paper-exact metrics: accuracy and MSE, weight norms, per-layer feature rank, tunnel length, linear probes.
 
-Each definition quotes its source in ../shared/PAPER.md.
+Each definition cites its source: the paper [DG] or the authors' code [DG-code] (tags: grokkit/config.py).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ ROBUST_RTOL = 1e-3  # the tolerance-robust rank: singular values of the covarian
 @torch.no_grad()
 def loss_and_accuracy(model, x, y, chunk: int = 10_000) -> tuple[float, float]:
     """MSE objective and accuracy over the *full* set (authors: full train subset and full test set).
-    The objective is `nn.MSELoss()`: the mean over samples x 10 outputs of (output - one_hot)^2 (PAPER §1.2).
+    The objective is `nn.MSELoss()`: the mean over samples x 10 outputs of (output - one_hot)^2 [DG-code].
     (The authors' *logged* loss is MSELoss(reduction='sum')/N, i.e. 10x this.)"""
     sq, correct = 0.0, 0
     for i in range(0, len(x), chunk):
@@ -32,7 +32,7 @@ def loss_and_accuracy(model, x, y, chunk: int = 10_000) -> tuple[float, float]:
 @torch.no_grad()
 def weight_norms(model) -> tuple[float, float]:
     """(total, last layer): "the weight-norm, defined as the L2 norm of all model parameters" [DG p3-7];
-    the authors' code sums weights *and* biases, and logs the last layer's norm beside it (PAPER §2.4)."""
+    the authors' code sums weights *and* biases, and logs the last layer's norm beside it [DG p3-7, Fig 5]."""
     sq = [float((p.double() ** 2).sum()) for p in model.parameters()]
     last = [float((p.double() ** 2).sum()) for p in model.layers[-1].parameters()]
     return math.sqrt(sum(sq)), math.sqrt(sum(last))
@@ -40,7 +40,7 @@ def weight_norms(model) -> tuple[float, float]:
 
 def covariance_spectrum(h: torch.Tensor) -> torch.Tensor:
     """Singular values (descending) of `torch.cov(H.T)`: the d x d mean-centred sample covariance of the
-    n x d activations, features as variables (authors' `Rank` in tunnel_methods.py, PAPER §2.2)."""
+    n x d activations, features as variables (authors' `Rank` [DG-code: tunnel_methods.py], [DG p2-2])."""
     return torch.linalg.svdvals(torch.cov(h.T))
 
 
@@ -53,7 +53,7 @@ def paper_rank(sv: torch.Tensor, d: int, dtype=torch.float64) -> int:
 
 
 def robust_rank(sv: torch.Tensor, rtol: float = ROBUST_RTOL) -> int:
-    """Rank at a stated relative tolerance (PAPER §2.2 recommends rtol=1e-3 as a robustness check)."""
+    """Rank at a stated relative tolerance: ours, a robustness check beside the paper's machine-precision one."""
     return int((sv > sv[0] * rtol).sum()) if len(sv) and sv[0] > 0 else 0
 
 
@@ -75,7 +75,7 @@ def rank_of(h: torch.Tensor) -> tuple[int, int, float]:
 
 def tunnel_length(ranks, threshold: int = TUNNEL_THRESHOLD, include_output: bool = True) -> int:
     """Number of layers whose rank is below `threshold` (300 in the paper). Whether the 10-d output layer
-    (rank <= 10) counts is not stated (PAPER §2.2 guesses it does); the book reports both counts."""
+    (rank <= 10) counts is not stated (the d = 4 tunnel of 1 [DG Fig 3] suggests it); the book reports both counts."""
     r = np.asarray(ranks)
     if not include_output:
         r = r[:-1]
@@ -91,8 +91,9 @@ def _float64_copy(model):
 
 
 def linear_probes(h_train, y_train, h_test, y_test, seed: int, epochs: int = 30, n_classes: int = 10) -> np.ndarray:
-    """Test accuracy of a linear head trained on each layer's features (authors' `LinearProbe`, PAPER §2.3),
-    for L layers of one feature width at once: h_train (N, L, d), h_test (M, L, d) -> (L,) accuracies.
+    """Test accuracy of a linear head trained on each layer's features ([DG p2-2]; `LinearProbe`
+    [DG-code: tunnel_methods.py]), for L layers of one feature width at once: h_train (N, L, d),
+    h_test (M, L, d) -> (L,) accuracies.
 
     Protocol: the training subset's features are split 80/20 at random (the 20 % is held out and unused for
     selection); a head `nn.Linear(d, C)` with C = 10 (the authors' C is a quirk that equals N, see §2.3) is
@@ -159,7 +160,7 @@ def _probe_batches(widths, n_rows: int):
 def snapshot(model, x_test, y_test=None, x_train=None, y_train=None, probe_seed: int | None = None,
              probe_epochs: int = 30):
     """One rank snapshot over `x_test` (and linear probes when `probe_seed` is given), in float64
-    (PAPER §2.2): (rank, robust_rank, eff_rank, probe_acc or None), each an array over Linear layers."""
+    [DG p2-2]: (rank, robust_rank, eff_rank, probe_acc or None), each an array over Linear layers."""
     m64 = _float64_copy(model)
     ranks = [rank_of(h) for h in m64.features(x_test.double())]  # one layer at a time
     cols = [np.array([o[i] for o in ranks]) for i in range(3)]

@@ -1,6 +1,6 @@
 """The paper's MLP: `depth` Linear layers of width `width`, ReLU between them, no output activation.
 
-Authors' `get_mlp` (PAPER §1.2): Flatten, 784->w (+ReLU), (depth-2) x w->w (+ReLU), w->10; every layer has a
+Authors' `get_mlp` [DG-code]: Flatten, 784->w (+ReLU), (depth-2) x w->w (+ReLU), w->10; every layer has a
 bias; PyTorch's default init, then `p.data = initialization_scale * p.data` for *every* parameter, so
 "α=w/w0, where w0 and w are the weight-norm of the network before and after rescaling" [DG p2-1 footnote].
 """
@@ -30,7 +30,7 @@ class MLP(nn.Module):
 
     def features(self, x):
         """Every Linear layer's output -- the pre-activation, what the authors' forward hooks on
-        nn.Linear capture (PAPER §2.2) -- as a generator, one layer at a time (bounded memory)."""
+        nn.Linear capture [DG-code: tunnel_methods.py] -- as a generator, one layer at a time (bounded memory)."""
         last = len(self.layers) - 1
         for i, layer in enumerate(self.layers):
             h = layer(x)

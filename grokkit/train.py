@@ -1,7 +1,7 @@
 """The training loop: AdamW on MSE against one-hot targets, batches drawn from tensors already on the
 device, the paper's evaluation schedule, atomic checkpoints, and `load_or_train` over run records.
 
-Authors' code (PAPER §1.2): `torch.optim.AdamW(lr=1e-3, weight_decay=γ)` (decoupled decay on all
+Authors' code [DG-code]: `torch.optim.AdamW(lr=1e-3, weight_decay=γ)` (decoupled decay on all
 parameters, no schedule, no clipping), `nn.MSELoss()` against `torch.eye(10)[labels]`, batch 200 with
 `shuffle=True` and an infinite `cycle()` over the DataLoader (reshuffled every epoch).
 """
@@ -150,7 +150,7 @@ def _versions() -> dict:
 
 class RunLog:
     """One run's bookkeeping, the single path of `train` and `batched.train_batched`: the scalars on the
-    evaluation schedule (SCALARS), the rank and probe snapshots (float64, PAPER §2.2; probe seed `probe_seed`),
+    evaluation schedule (SCALARS), the rank and probe snapshots (float64 [DG-code]; probe seed `probe_seed`),
     where it diverged, and the record's meta. `state()` / `RunLog(config, state)` round-trip it through a
     checkpoint (plain lists: loadable with torch.load(weights_only=True))."""
 
@@ -247,7 +247,7 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
     device = resolve_device(config.device)
     dtype = getattr(torch, config.dtype)
     x_train, y_train, x_test, y_test = load_mnist(config.n_train, device=device, dtype=dtype)
-    x_train64, x_test64 = x_train.double(), x_test.double()  # the rank and probes run in float64 (PAPER §2.2)
+    x_train64, x_test64 = x_train.double(), x_test.double()  # the rank and probes run in float64 [DG-code]
     targets = F.one_hot(y_train, 10).to(dtype)  # "MSE ... one-hot targets" (torch.eye(10)[labels])
 
     model = make_mlp(config.depth, config.width, config.alpha, config.seed, dtype=dtype, device=device)

@@ -1,8 +1,8 @@
 """The depth / weight-decay explorer: works in static HTML (no kernel) and in a live kernel.
 
-DESIGN.md: "pre-render one figure per (depth, weight decay) point of the chapter's grid, put them in an
-`ipywidgets.Stack`, and `jslink` the depth and weight-decay controls to it ... In a live kernel the same controls
-train or load the chosen run."
+The design: pre-render one figure per (depth, weight decay) point of the chapter's grid, put them in an
+`ipywidgets.Stack`, and `jslink` the depth and weight-decay controls to it, so the page needs no kernel; in a live
+kernel the same controls train or load the chosen run.
 
 Layout: a Stack of Stacks -- one inner Stack per depth, holding one pre-rendered PNG per weight decay. The depth
 control is jslinked to the outer Stack's selected_index, the weight-decay control to every inner Stack's, so the

@@ -1,4 +1,4 @@
-"""grokkit.batched.train_batched against M single grokkit.train runs (issue 3, item 4)."""
+"""grokkit.batched.train_batched against M single grokkit.train runs."""
 import numpy as np
 import pytest
 import torch

@@ -241,7 +241,7 @@ def test_cli_run_and_list(tmp_path):
     assert not (tmp_path / "x").exists()
 
 
-# ---- the benchmark (issue 3): numbers are measured, never asserted as speeds -------------------------------
+# ---- the benchmark: numbers are measured, never asserted as speeds -------------------------------
 def test_step_flops_counts_every_matmul_but_the_first_input_gradient():
     from importlib import import_module
 

@@ -1,4 +1,4 @@
-"""Reliability (issue 6): validated parameters, divergence, interruption and resume, corrupted records and
+"""Reliability: validated parameters, divergence, interruption and resume, corrupted records and
 checkpoints, concurrent writers, corrupt or missing data, and memory bounds.
 
 Every run here is tiny (depth 3, width 16, 200 images, <= 400 steps), single-threaded, and writes only under
@@ -626,7 +626,7 @@ def test_peak_rss_bounded(tmp_path):
 
 
 # ================================================================================================
-# 7. One source of truth for every knob (issue 16): each case's right value
+# 7. One source of truth for every knob: each user-found case's right value
 # ================================================================================================
 def _readme_example(pattern: str) -> str:
     import re
