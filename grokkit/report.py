@@ -396,3 +396,14 @@ def dtype_tables(runs) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"the one recorded {noun}" if n == 1 else f"{'both' if n == 2 else f'all {n}'} recorded {noun}s"
+
+
+def records_line(records_, grid) -> str:
+    """How many runs of `grid` (RunConfigs) have a shipped record among `records_`, and which do not yet (Markdown)."""
+    from .events import config_label
+
+    have = {r.config.id for r in records_}
+    todo = [config_label(c) for c in grid if c.id not in have]
+    line = (f"**{len(records_)} run records** are shipped; {len(grid) - len(todo)} of the grid's {len(grid)} runs "
+            "are recorded")
+    return line + (f"; not recorded yet: {'; '.join(todo)}." if todo else ".")
