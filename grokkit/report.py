@@ -46,11 +46,6 @@ def _md(s: str) -> str:
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
-def _seed(label: str) -> str:
-    """'d = 12, N = 7000, γ = 0.01, seed 1' -> 'seed 1' where the configuration is already named."""
-    return label.rsplit(", ", 1)[-1] if ", seed " in label else label
-
-
 def _values(items, measure) -> str:
     """'d = 4, N = 7000, γ = 0.01: 0.052 (seed 0), 0.048 (seed 1)' -- one configuration's seeds grouped."""
     groups: dict = {}
@@ -131,10 +126,6 @@ def verdict_md(v: Verdict) -> str:
     rob = "" if v.missing else (" (robust)" if v.robust else " (fragile)")
     return (f"**Claim {v.claim} — {v.title}** ({v.figure}). Paper: {v.paper}\n\n"
             f"Grade: **{v.grade}**{rob}. {verdict_text(v)}")
-
-
-def configs_text(v: Verdict) -> str:
-    return "; ".join(f"{lab}, {n} seed{'s' * (n != 1)}" for lab, n in v.seeds.items())
 
 
 def robust_word(v: Verdict) -> str:

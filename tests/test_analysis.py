@@ -264,3 +264,7 @@ def test_chapter_figures_draw_every_recorded_seed(shipped, monkeypatch):
     assert [records.stands_for(x)["seed"] for x in groups[0]] == [0, 1, 2]
     alone = fake(depth=6, n=5000, wd=0.02)  # a configuration the reader chose, without other seeds: drawn alone
     assert book.with_seeds([alone]) == [[alone]]
+    # a reader's own run of a shipped configuration (another seed, or other steps) is drawn alone, not replaced
+    other_seed = fake(depth=12, n=7000, seed=7)
+    shorter = Run(config=r.config.replace(steps=50_000), history=r.history, meta=dict(r.meta))
+    assert book.with_seeds([other_seed, shorter]) == [[other_seed], [shorter]]
