@@ -59,13 +59,16 @@ def paper_records() -> list:
 
 def with_seeds(runs) -> list:
     """For each run, every recorded seed of its configuration (a list of Runs, seed order): a figure of a
-    configuration with several seeds draws all of them. A stand-in, or a run without other seeds, stays alone."""
+    configuration with several seeds draws all of them. Only a shipped seed is replaced by its siblings (its config
+    id is among theirs); a stand-in, a reader's own run (other steps, seed, ...) or a run without other seeds stays
+    alone."""
     out = []
     for r in runs:
         c = records.stands_for(r)
         same = [] if r.meta.get("stand_in") else records.seeds_of(paper_records(), c["depth"], c["n_train"],
                                                                  c["weight_decay"], c["dtype"])
-        out.append(same if len(same) > 1 else [r])
+        shipped = len(same) > 1 and r.config.id in {s.config.id for s in same}
+        out.append(same if shipped else [r])
     return out
 
 

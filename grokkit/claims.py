@@ -8,11 +8,18 @@ thresholds its rule reads (THRESHOLDS: value and defensible range, stated once),
 into parts. A part is one sub-claim judged on every recorded seed ("holds in k of n seeds") or on medians over
 seeds (a comparison between configurations, k of 1). The grade follows from the parts:
 
-- **reproduced**: every part holds on every seed it was judged on;
+- **reproduced**: every part holds on every seed it was judged on, and no part the paper states went untested;
 - **partly reproduced**: some parts, depths or seeds hold and others do not -- including "the direction is right
-  but the size is not", which claims with a size threshold judge as two parts (direction, then size);
+  but the size is not", which claims with a size threshold judge as two parts (direction, then size) -- or every
+  tested part holds but a part the paper states could not be tested;
 - **not reproduced**: no part holds on any seed;
 - **inconclusive**: nothing to judge (a run the claim needs is not recorded, or the event it needs never happens).
+
+A part is *untested* (n = 0) when no seed has the event it reads (a comparison whose medians are all "never", or
+all zero, is untested too, not failed). Whether an untested part caps "reproduced" at "partly reproduced" depends
+on what it is: a sub-claim the paper states (`Part.stated`, the default) caps it -- the paper said it and we could
+not check it; a conditional part of our own reading ("the two-stage runs show ...", when no run is two-stage) is
+vacuous and does not. Parts judged on a subset of seeds say which (`Part.note`), and the report repeats it.
 
 Robustness: the grade is recomputed with each of the claim's thresholds swept over its range (SWEEP_POINTS values,
 ends included); the verdict is *robust* when no value changes the grade, else *fragile*, with the values that flip it.
@@ -97,7 +104,11 @@ class Part:
     k: int
     n: int
     items: tuple = ()
-    per: str = "seeds"         # what n counts: "seeds", "runs", "pairs", or "" for a comparison of medians
+    per: str = "seeds"         # what n counts: "seeds", "runs", "pairs"; "" for a comparison of medians over seeds,
+    #                            "counts" for a comparison of counts (or shares) of runs
+    stated: bool = True        # a sub-claim the paper states (untested, it caps the grade); False: a conditional
+    #                            part of our reading, vacuous when no run has its condition
+    note: str = ""             # which seeds it was judged on, when a subset ("the two-stage seeds only: ...")
 
 
 @dataclass(frozen=True)
@@ -140,11 +151,12 @@ class Verdict:
 
 
 def grade_of(parts) -> str:
+    """The grade of a list of Parts (module docstring): an untested part the paper states caps "reproduced"."""
     decided = [p for p in parts if p.n > 0]
     if not decided:
         return "inconclusive"
     if all(p.k == p.n for p in decided):
-        return "reproduced"
+        return "partly reproduced" if any(p.stated and not p.n for p in parts) else "reproduced"
     if all(p.k == 0 for p in decided):
         return "not reproduced"
     return "partly reproduced"
@@ -190,9 +202,9 @@ def rising(xs) -> bool | None:
     return all(a <= b for a, b in zip(xs, xs[1:])) and xs[-1] > xs[0]
 
 
-def seed_part(words, evs, held: Callable, measures, per="seeds") -> Part:
+def seed_part(words, evs, held: Callable, measures, per="seeds", stated=True) -> Part:
     """A sub-claim judged on each seed: held(e) -> bool (None: not judged on this seed); measures = [(name,
-    attr or callable, unit)]."""
+    attr or callable, unit)]. The Part's note says on how many seeds it was judged when some were not."""
     items, k, n = [], 0, 0
     for e in evs:
         h = held(e)
@@ -201,17 +213,20 @@ def seed_part(words, evs, held: Callable, measures, per="seeds") -> Part:
             v = attr(e) if callable(attr) else getattr(e, attr)
             items.append(Item(e.label, name, None if isinstance(v, str) else v, unit, h,
                               v if isinstance(v, str) else ""))
-    return Part(words, k, n, tuple(items), per)
+    note = f"judged on {n} of {len(evs)} {per}" if 0 < n < len(evs) else ""
+    return Part(words, k, n, tuple(items), per, stated, note)
 
 
-def compare_part(words, groups, attr, unit, ok: Callable, measure, never=None) -> Part:
-    """A comparison of medians over seeds: groups = [(config label, [Events])]; ok(medians) -> bool | None."""
+def compare_part(words, groups, attr, unit, ok: Callable, measure, never=None, note="") -> Part:
+    """A comparison of medians over seeds: groups = [(config label, [Events])]; ok(medians) -> bool | None.
+    Untested (n = 0) when a group has no seed, or when no seed of any group reaches the event (every median is
+    `never`)."""
     items = [Item(e.label, measure, getattr(e, attr), unit) for _, evs in groups for e in evs]
     meds = [med(evs, attr, never) for _, evs in groups]
-    if any(not evs for _, evs in groups):
-        return Part(words, 0, 0, tuple(items), "")
+    if any(not evs for _, evs in groups) or (never is not None and all(m == never for m in meds)):
+        return Part(words, 0, 0, tuple(items), "", note=note)
     h = ok(meds)
-    return Part(words, int(bool(h)), int(h is not None), tuple(items), "")
+    return Part(words, int(bool(h)), int(h is not None), tuple(items), "", note=note)
 
 
 INF = math.inf
@@ -258,17 +273,20 @@ def _c3(x: Ctx):
 
 
 def _c4(x: Ctx):
-    two = {d: [e for e in x.seeds(d, 7000) if e.two_stage] for d in (8, 12)}
+    every = {d: x.seeds(d, 7000) for d in (8, 12)}
+    two = {d: [e for e in every[d] if e.two_stage] for d in (8, 12)}
     g = [(f"d = {d}", two[d]) for d in (8, 12)]
     later = lambda v: None if None in v else v[1] > v[0]  # noqa: E731
     lower = lambda m: lambda v: None if None in v else v[0] - v[1] >= m  # noqa: E731
+    note = "" if all(len(two[d]) == len(every[d]) for d in (8, 12)) else \
+        "the two-stage seeds only: " + ", ".join(f"{len(two[d])} of {len(every[d])} at d = {d}" for d in (8, 12))
     parts = [compare_part("d = 12's first surge comes later than d = 8's (two-stage seeds, medians)", g,
-                          "first_stage_step", "steps", later, "first-surge step"),
-             Part("d = 12's second surge comes later than d = 8's", *_later_second(two)),
+                          "first_stage_step", "steps", later, "first-surge step", note=note),
+             Part("d = 12's second surge comes later than d = 8's", *_later_second(two), note=note),
              compare_part("d = 12's first-stage level is lower than d = 8's", g, "first_stage_acc", "accuracy",
-                          lower(1e-12), "first-stage level"),
+                          lower(1e-12), "first-stage level", note=note),
              compare_part(f"... by at least {x.signif:g}", g, "first_stage_acc", "accuracy", lower(x.signif),
-                          "first-stage level")]
+                          "first-stage level", note=note)]
     return parts
 
 
@@ -297,7 +315,7 @@ def _c5(x: Ctx):
             for n in (2000, 5000)]
 
 
-def _c6(x: Ctx):
+def _c6(x: Ctx):  # never-reached onsets count as infinitely late; none reached on either side: untested
     g = [(x.label(12, n), x.seeds(12, n)) for n in (5000, 2000)]
     earlier = lambda v: None if None in v else v[0] < v[1]  # noqa: E731
     return [compare_part("the test accuracy's half-rise comes earlier with N = 5000 than with N = 2000", g,
@@ -309,18 +327,21 @@ def _c6(x: Ctx):
 def _c7(x: Ctx):
     evs = x.seeds(12, 7000)
 
-    def aligned(e):
-        if e.double_descent_steps is None or not e.two_stage or not e.gen_rise_steps:
-            return False
-        return abs(e.double_descent_steps[2] - e.gen_onset_step) <= x.lag_tol * e.gen_rise_steps
+    def aligned(e):  # no double descent (part 1 counts it), no two stages or no second surge: not judged here
+        if e.double_descent_steps is None or not e.two_stage or e.second_onset_step is None or \
+                not e.second_rise_steps:
+            return None
+        return abs(e.double_descent_steps[2] - e.second_onset_step) <= x.lag_tol * e.second_rise_steps
 
     dd = lambda k: lambda e: None if e.double_descent_steps is None else e.double_descent_steps[k]  # noqa: E731
     return [seed_part("the mean hidden-layer rank falls, rises, then falls again", evs,
                       lambda e: e.double_descent_steps is not None,
                       [("rank rise onset", dd(1), "steps"), ("second rank fall onset", dd(2), "steps"),
                        ("constant-predictor stretch", "stuck_steps", "steps")]),
-            seed_part(f"the second fall starts within {x.lag_tol:g} of the test rise's duration of the second surge",
-                      evs, aligned, [("generalization onset", "gen_onset_step", "steps")])]
+            seed_part(f"the second fall starts within {x.lag_tol:g} of the second surge's duration (10 % → 90 % of "
+                      "its climb) of that surge's onset (two-stage seeds with a double descent)",
+                      evs, aligned, [("second-surge onset", "second_onset_step", "steps"),
+                                     ("second-surge duration", "second_rise_steps", "steps")])]
 
 
 def _c8(x: Ctx):
@@ -341,9 +362,11 @@ def _c9(x: Ctx):
 
 
 def _pairs(x: Ctx, d):
+    """Same seed with same seed: (run at N = 5000, run at N = 7000) for every seed recorded at both."""
     a, b = records.seeds_of(x.runs, d, 5000), records.seeds_of(x.runs, d, 7000)
     x.seeds(d, 5000), x.seeds(d, 7000)
-    return [(ra, rb) for ra in a for rb in b]
+    by_seed = {records.stands_for(r)["seed"]: r for r in b}
+    return [(ra, by_seed[s]) for ra in a if (s := records.stands_for(ra)["seed"]) in by_seed]
 
 
 def _pair_gaps(ra, rb):
@@ -361,8 +384,7 @@ def _c10(x: Ctx):
     over, differ, nomark, rmark = [], [], [], []
     for d in DEPTHS:
         for ra, rb in _pairs(x, d):
-            ea, eb = events(ra, x.det), events(rb, x.det)
-            lab = f"d = {d}: seed {ea.seed} at N = 5000 vs seed {eb.seed} at N = 7000"
+            lab = f"d = {d}, N = 5000 vs 7000, γ = 0.01, seed {records.stands_for(ra)['seed']}"
             wgap, rgap = _pair_gaps(ra, rb)
             over.append(Item(lab, "weight-norm gap", wgap, "fraction", wgap is not None and wgap <= x.overlap_tol))
             differ.append(Item(lab, "second-last-layer rank gap", rgap, "fraction of width",
@@ -408,7 +430,7 @@ def _c13(x: Ctx):
                       "of the generalization onset", evs, _coincides(x), _lag_measures(), "runs"),
             seed_part("two-stage runs show a rank double descent (fall, rise, fall)", evs,
                       lambda e: (e.double_descent_steps is not None) if e.two_stage else None,
-                      [("shoulder duration", "shoulder_steps", "steps")], "runs")]
+                      [("shoulder duration", "shoulder_steps", "steps")], "runs", stated=False)]
 
 
 def _all_configs(runs):
@@ -418,13 +440,15 @@ def _all_configs(runs):
 
 
 def _c14(x: Ctx):
-    evs = [e for c in _all_configs(x.runs) for e in x.seeds(*c) if e.two_stage]  # only two-stage runs have a window
-    held = lambda attr: lambda e: getattr(e, attr) == 0  # noqa: E731
+    evs = [e for c in _all_configs(x.runs) for e in x.seeds(*c)]  # judged on two-stage runs: only they have a window
+    held = lambda attr: lambda e: getattr(e, attr) == 0 if e.two_stage else None  # noqa: E731
+    shown = lambda attr: lambda e: getattr(e, attr) if e.two_stage else None  # noqa: E731
     return [seed_part("no plateau of the total weight norm during two-stage generalization", evs,
-                      held("norm_plateau_steps"), [("total-norm plateau", "norm_plateau_steps", "steps")], "runs"),
+                      held("norm_plateau_steps"), [("total-norm plateau", shown("norm_plateau_steps"), "steps")],
+                      "runs", stated=False),
             seed_part("no plateau of the last layer's norm during two-stage generalization", evs,
-                      held("last_layer_plateau_steps"), [("last-layer-norm plateau", "last_layer_plateau_steps",
-                                                          "steps")], "runs")]
+                      held("last_layer_plateau_steps"), [("last-layer-norm plateau", shown("last_layer_plateau_steps"),
+                                                          "steps")], "runs", stated=False)]
 
 
 def _c15(x: Ctx):
@@ -436,19 +460,25 @@ def _c15(x: Ctx):
                                "share of the test climb after the fit"),
                   compare_part(f"N = {n}: deeper nets grok more: the grokking delay grows with depth", g,
                                "grokking_delay_decades", "decades", rising, "grokking delay")]
-    evs = [e for c in _all_configs(x.runs) for e in x.seeds(*c)]
+    # the claim's own configurations only (N = 5000 and 7000, γ = 0.01 at each depth): like against like
+    evs = [e for d in DEPTHS for n in (5000, 7000) for e in x.seeds(d, n)]
     shallow, deep = [e for e in evs if e.depth <= 4], [e for e in evs if e.depth > 4]
     items = tuple(Item(e.label, "shoulder duration", e.shoulder_steps, "steps", e.two_stage) for e in evs)
-    if shallow and deep:
-        fs, fd = (sum(e.two_stage for e in g) / len(g) for g in (shallow, deep))
-        parts.append(Part("two-stage runs are rarer at d = 4 than in deeper nets", int(fs < fd), 1, items, ""))
+    rarer = "two-stage runs are rarer at d = 4 than at d = 8 and 12 (N = 5000 and 7000, γ = 0.01)"
+    fs, fd = (sum(e.two_stage for e in g) / len(g) if g else None for g in (shallow, deep))
+    share = ", ".join(f"{sum(e.two_stage for e in g)} of {len(g)} runs at {at}"
+                      for g, at in ((shallow, "d = 4"), (deep, "d = 8 and 12")))
+    if fs is None or fd is None or fs == fd == 0:  # no run to count, or no two-stage run anywhere: untested
+        parts.append(Part(rarer, 0, 0, items, "counts", note=f"two-stage: {share}"))
     else:
-        parts.append(Part("two-stage runs are rarer at d = 4 than in deeper nets", 0, 0, items, ""))
+        parts.append(Part(rarer, int(fs < fd), 1, items, "counts", note=f"two-stage: {share}"))
     c10 = _c10(x)
     nomark, rmark = c10[1], c10[3]
     norm_marks = nomark.n - nomark.k
     parts.append(Part("the second-last-layer rank marks more generalization onsets than the weight norm",
-                      int(rmark.k > norm_marks), int(rmark.n > 0), rmark.items + nomark.items, ""))
+                      int(rmark.k > norm_marks), int(rmark.n > 0), rmark.items + nomark.items, "counts",
+                      note=f"marked by the rank in {rmark.k} of {rmark.n} runs, by the weight norm in {norm_marks} of "
+                           f"{nomark.n}"))
     return parts
 
 
@@ -492,7 +522,8 @@ CLAIMS = [
       "the second.", "Fig 1c, §3", ((12, 7000, 0.01),),
       ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "lag_tol"),
       "the mean hidden-layer rank must fall, rise and fall again by at least {rank_swing} of the width, the second "
-      "fall within {lag_tol} of the test rise's duration of the second surge", _c7),
+      "fall starting within {lag_tol} of the second surge's duration (10 % → 90 % of the climb after the shoulder) "
+      "of that surge's onset", _c7),
     C(8, "Probe accuracy tracks test accuracy",
       "In all Fig 1 runs every rise in test accuracy coincides with a rise in linear-probe accuracy at all layers.",
       "Fig 1 caption", tuple((12, n, 0.01) for n in (2000, 5000, 7000)), ("fit_acc", "rise_min", "probe_rise"),

@@ -66,6 +66,8 @@ class Events:
     shoulder_start_step: int | None
     shoulder_steps: int | None      # its duration
     second_stage_gain: float | None  # test accuracy gained after the shoulder
+    second_onset_step: int | None   # the second surge's onset: 10 % of the climb after the shoulder's end
+    second_rise_steps: int | None   # that climb's duration, 10 % -> 90 % (steps)
     two_stage: bool                 # a shoulder between two rises, the second starting after the fit
     phase: str                      # the paper's phase names (Figs 6-7), see `phase`
     stuck_steps: int                # longest stretch at a constant predictor (0 if none)
@@ -80,7 +82,9 @@ class Events:
     tunnel_layers: int | None       # hidden layers whose final rank is below tunnel_rank [DG Figs 3-4]
     # weight norm and probes
     norm_kink_at_onset_frac: float | None   # relative slope change of ln(weight norm) at gen_onset_step
-    norm_kink_elsewhere_frac: float | None  # its median at the other logged points
+    norm_kink_elsewhere_frac: float | None  # the same statistic elsewhere: the median, over the logged points
+    #                                         farther than two windows from the onset, of the largest change within
+    #                                         one window of each (a window: 5 logging periods, 3335 steps at 1e5)
     norm_plateau_steps: int         # longest total-norm plateau inside the two-stage window (0: none / no window)
     last_layer_plateau_steps: int   # the same for the last layer's norm
     probe_layers: int               # layers probed (0: no probes in the record)
@@ -131,12 +135,20 @@ def _first(step, mask):
 
 def climb(step, a, i0: int, q: float, min_gain: float):
     """First step (index >= i0) at which `a` has made fraction q of its climb from a[i0] to its later maximum;
-    None when that climb is < min_gain."""
-    lo, hi = a[i0], a[i0:].max()
-    if hi - lo < min_gain:
+    None when that climb is < min_gain, or when a[i0] or every later value is NaN (a diverged run)."""
+    if i0 >= len(a):
+        return None
+    lo, hi = a[i0], _max(a[i0:])
+    if not (np.isfinite(lo) and np.isfinite(hi)) or hi - lo < min_gain:
         return None
     i = i0 + int(np.argmax(a[i0:] >= lo + q * (hi - lo)))
     return int(step[i])
+
+
+def _max(x) -> float:
+    """The largest non-NaN value of x; NaN when there is none."""
+    x = np.asarray(x, dtype=float)
+    return float(np.nanmax(x)) if np.isfinite(x).any() else math.nan
 
 
 def shoulder(step, a, band: float, min_steps: int, min_gain: float):
@@ -154,7 +166,7 @@ def shoulder(step, a, band: float, min_steps: int, min_gain: float):
         if step[j] - step[i] < min_steps or j + 1 >= n:
             continue
         level = float(np.median(a[i:j + 1]))
-        if a[j + 1:].max() - level >= min_gain and (best is None or step[j] - step[i] > step[best[1]] - step[best[0]]):
+        if _max(a[j + 1:]) - level >= min_gain and (best is None or step[j] - step[i] > step[best[1]] - step[best[0]]):
             best = (i, j)
     return best
 
@@ -259,13 +271,17 @@ def _measure(run: Run, det: Detector) -> Events:
     c, h = run.config, run.history
     who = stands_for(run)
     step = np.asarray(h["step"])
+    if not len(step):  # diverged or stopped before its first log: no event happens
+        step, h = np.zeros(1, dtype=int), {**h, "step": [0], "test_acc": [math.nan], "train_acc": [math.nan],
+                                            "train_loss": [math.nan], "weight_norm": [math.nan]}
     a = smooth(h["test_acc"])
     fit = _first(step, np.asarray(h["train_acc"]) >= det.fit_acc)
     i_fit = None if fit is None else int(np.searchsorted(step, fit))
     half = climb(step, a, 0, 0.5, det.rise_min)
     t90 = climb(step, a, 0, 0.9, det.rise_min)
-    post = None if i_fit is None else float(a[i_fit:].max() - a[i_fit])
-    whole = a.max() - a[0]
+    post = None if i_fit is None else _max(a[i_fit:]) - a[i_fit]
+    post = None if post is None or not np.isfinite(post) else float(post)
+    whole = _max(a) - a[0]
     if post is not None and post >= det.rise_min:
         on, end = climb(step, a, i_fit, 0.1, det.rise_min), climb(step, a, i_fit, 0.9, det.rise_min)
     else:
@@ -273,11 +289,13 @@ def _measure(run: Run, det: Detector) -> Events:
     sh = shoulder(step, a, det.shoulder_band, det.shoulder_steps, det.rise_min)
     level = None if sh is None else float(np.median(a[sh[0]:sh[1] + 1]))
     two = sh is not None and fit is not None and step[sh[1]] >= fit
+    on2 = None if sh is None else climb(step, a, sh[1], 0.1, det.rise_min)
+    end2 = None if sh is None else climb(step, a, sh[1], 0.9, det.rise_min)
     stuck = stuck_stretch(step, h["train_loss"], h["train_acc"])
     # ranks
     width = c.width
     rstep = np.asarray(h["rank_step"])
-    rank = np.asarray(h["rank"], dtype=float)
+    rank = np.asarray(h["rank"], dtype=float) if len(rstep) else np.zeros((0, c.depth))  # no snapshot yet
     hidden, penult = rank[:, :-1].mean(1), rank[:, -2]
     sw = swings(rstep, hidden, det.rank_swing * width)
     downs = [s for d, s in sw if d < 0]
@@ -285,20 +303,23 @@ def _measure(run: Run, det: Detector) -> Events:
     lag = None if on is None or not downs else min((s - on for s in downs), key=abs)
     plag = None if on is None or not pdowns else min((s - on for s in pdowns), key=abs)
     dd = next(((x[1], y[1], z[1]) for x, y, z in zip(sw, sw[1:], sw[2:]) if (x[0], y[0], z[0]) == (-1, 1, -1)), None)
-    final = rank[-1, :-1]
+    final = rank[-1, :-1] if len(rstep) else None
     # weight norm: a kink at the onset against the kinks elsewhere; plateaus inside the two-stage window
     w = 5 * c.log_period  # one paper rank interval each side (3335 steps at 1e5)
     wn = np.asarray(h["weight_norm"], dtype=float)
     k_on = k_far = None
     if on is not None:
-        near = step[np.abs(step - on) <= w]
-        k_on = float(np.nanmax(kink(step, wn, near if len(near) else [on], w), initial=0.0))
-        far = step[(step % c.log_period == 0) & (step >= w) & (step <= step[-1] - w) & (np.abs(step - on) > 2 * w)]
-        k_far = float(np.median(kink(step, wn, far, w))) if len(far) else 0.0
+        # one statistic on both sides: the largest kink within one window of a point, at the onset and elsewhere
+        grid = step[(step % c.log_period == 0) & (step >= w) & (step <= step[-1] - w)]
+        kg = kink(step, wn, grid, w)
+        peak = lambda t: float(np.nanmax(kg[np.abs(grid - t) <= w], initial=0.0))  # noqa: E731
+        k_on = peak(on) if np.any(np.abs(grid - on) <= w) else float(np.nan_to_num(kink(step, wn, [on], w)[0]))
+        far = grid[np.abs(grid - on) > 2 * w]
+        k_far = float(np.median([peak(t) for t in far])) if len(far) else 0.0
     flat = {"weight_norm": 0, "last_layer_norm": 0}
     if two:
         lo_w = climb(step, a, 0, 0.1, det.rise_min)
-        hi_w = step[sh[1] + 1 + int(np.argmax(a[sh[1] + 1:]))]
+        hi_w = step[sh[1] + 1 + int(np.nanargmax(a[sh[1] + 1:]))]
         for key in flat:
             flat[key] = longest_flat(step, np.log(np.asarray(h[key], dtype=float)), det.norm_band,
                                      det.norm_plateau_frac * c.steps, lo_w, hi_w)
@@ -316,21 +337,22 @@ def _measure(run: Run, det: Detector) -> Events:
         label=run_label(run), depth=who["depth"], n_train=who["n_train"], weight_decay=who["weight_decay"],
         seed=who["seed"], stand_in=bool(run.meta.get("stand_in")) or c.steps != FULL_STEPS or c.width != FULL_WIDTH,
         fit_step=fit, test_final_acc=float(np.median(np.asarray(h["test_acc"], dtype=float)[-3:])),
-        test_max_acc=float(a.max()), test_half_step=half, post_fit_gain=post,
-        post_fit_share_frac=None if post is None or whole < det.rise_min else float(min(post / whole, 1.0)),
+        test_max_acc=_max(a), test_half_step=half, post_fit_gain=post,
+        post_fit_share_frac=None if post is None or not whole >= det.rise_min else float(min(post / whole, 1.0)),
         grokking_delay_decades=None if not fit or not t90 else math.log10(t90 / fit),
         gen_onset_step=on, gen_rise_steps=None if on is None or end is None else int(end - on),
         first_stage_step=None if sh is None else _first(step, a >= (a[0] + level) / 2),
         first_stage_acc=level, shoulder_start_step=None if sh is None else int(step[sh[0]]),
         shoulder_steps=None if sh is None else int(step[sh[1]] - step[sh[0]]),
-        second_stage_gain=None if sh is None else float(a[sh[1] + 1:].max() - level), two_stage=bool(two),
-        phase=phase(fit, two, post, float(a.max()), det.rise_min, GEN_ACC),
+        second_stage_gain=None if sh is None else _max(a[sh[1] + 1:]) - level, two_stage=bool(two),
+        second_onset_step=on2, second_rise_steps=None if on2 is None or end2 is None else int(end2 - on2),
+        phase=phase(fit, two, post, _max(a), det.rise_min, GEN_ACC),
         stuck_steps=0 if stuck is None else stuck[1] - stuck[0], stuck_start_step=None if stuck is None else stuck[0],
         rank_descent_steps=tuple(downs), rank_lag_steps=lag,
         rank_lag_decades=None if lag is None or on <= 0 or on + lag <= 0 else math.log10((on + lag) / on),
         rank_lag_frac=None if lag is None or not end or end <= on else lag / (end - on),
         double_descent_steps=dd, penult_lag_steps=plag,
-        tunnel_layers=int((final < det.tunnel_rank * width / FULL_WIDTH).sum()),
+        tunnel_layers=None if final is None else int((final < det.tunnel_rank * width / FULL_WIDTH).sum()),
         norm_kink_at_onset_frac=k_on, norm_kink_elsewhere_frac=k_far,
         norm_plateau_steps=flat["weight_norm"], last_layer_plateau_steps=flat["last_layer_norm"],
         probe_layers=n_probe, probe_rose_layers=rose, probe_ceiling_layers=ceil)

@@ -46,11 +46,6 @@ def _md(s: str) -> str:
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
-def _seed(label: str) -> str:
-    """'d = 12, N = 7000, γ = 0.01, seed 1' -> 'seed 1' where the configuration is already named."""
-    return label.rsplit(", ", 1)[-1] if ", seed " in label else label
-
-
 def _values(items, measure) -> str:
     """'d = 4, N = 7000, γ = 0.01: 0.052 (seed 0), 0.048 (seed 1)' -- one configuration's seeds grouped."""
     groups: dict = {}
@@ -65,10 +60,14 @@ def part_text(p) -> str:
     """One sub-claim: whether it holds (k of n), then its measured values."""
     if p.n == 0:
         head = f"{p.words}: not tested (no run has the event it needs)"
+    elif p.per == "counts":
+        head = f"{p.words}: {'holds' if p.k else 'does not hold'} (counts of runs)"
     elif p.per:
         head = f"{p.words}: holds in {p.k} of {p.n} {p.per if p.n != 1 else p.per.rstrip('s')}"
     else:
         head = f"{p.words}: {'holds' if p.k else 'does not hold'} (medians over seeds)"
+    if p.note:
+        head += f", {p.note}"
     measures = list(dict.fromkeys(it.measure for it in p.items))
     vals = " — ".join(f"{m}: {_values(p.items, m)}" for m in measures if _values(p.items, m))
     return f"{head}" + (f" [{vals}]" if vals else "")
@@ -84,8 +83,9 @@ def interpretation(v: Verdict) -> str:
     held = [p.words for p in decided if p.k == p.n]
     some = [p.words for p in decided if 0 < p.k < p.n]
     fail = [p.words for p in decided if p.k == 0]
+    untested = [p.words for p in v.parts if not p.n]
     if v.grade == "reproduced":
-        return "Every part of the claim holds on every recorded seed."
+        return _all_held(v.parts)
     if v.grade == "not reproduced":
         return "No part of the claim holds on any recorded seed."
     out = []
@@ -96,12 +96,53 @@ def interpretation(v: Verdict) -> str:
     if fail:
         more = len(fail) - 1
         out.append(f"it fails for “{fail[0]}”" + (f" and {more} more part{'s' * (more > 1)}" if more else ""))
+    if untested:
+        out.append(_untested(untested))
     return "Partly: " + "; ".join(out) + "."
 
 
-def _range(vals) -> str:
-    vals = sorted(vals)
-    return num(vals[0], "") if len(vals) == 1 else f"{vals[0]:,g} to {vals[-1]:,g}"
+def _untested(words) -> str:
+    n = len(words)
+    return f"{n} part{'s' * (n > 1)} could not be tested (“{words[0]}”" + (" and more)" if n > 1 else ")")
+
+
+def _all_held(parts) -> str:
+    """The sentence of a reproduced grade, saying what was judged: every recorded seed only when it was."""
+    decided = [p for p in parts if p.n]
+    untested = [p.words for p in parts if not p.n]
+    pooled = {"": "medians over seeds", "counts": "counts of runs"}
+    notes = [(i, p.note) for i, p in enumerate(parts, 1) if p.n and p.note]
+    if not untested and not notes and all(p.per not in pooled for p in decided):
+        return "Every part of the claim holds on every recorded seed."
+    bits = [f"every tested part holds ({len(decided)} of {len(parts)} parts tested)" if untested else
+            "every part holds"]
+    if untested:
+        bits.append(_untested(untested))
+    for per, what in pooled.items():
+        m = sum(p.per == per for p in decided)
+        if m:
+            bits.append(f"{'all' if m == len(decided) else m} of them compare {what}, not each seed")
+    if notes and len(notes) == len(decided) and len({n for _, n in notes}) == 1:
+        bits.append(f"all judged on {notes[0][1].removeprefix('judged on ')}")
+    else:
+        bits += [f"part {i}: {n}" for i, n in notes]
+    text = "; ".join(bits)
+    return text[:1].upper() + text[1:] + "."
+
+
+def _runs(grid, grade) -> str:
+    """The swept values at which the grade is `grade`, neighbouring sweep points merged ("0.25, 0.5 to 0.75"):
+    a value in between that does not flip is never covered by a range."""
+    runs, cur = [], []
+    for val, g in grid:
+        if g == grade:
+            cur.append(val)
+        elif cur:
+            runs.append(cur)
+            cur = []
+    if cur:
+        runs.append(cur)
+    return ", ".join(f"{r[0]:,g}" if len(r) == 1 else f"{r[0]:,g} to {r[-1]:,g}" for r in runs)
 
 
 def robustness_text(v: Verdict) -> str:
@@ -111,11 +152,8 @@ def robustness_text(v: Verdict) -> str:
         return "Robust: no threshold in its range changes the grade."
     bits = []
     for words, unit, grid in v.flips:
-        other = {}
-        for val, g in grid:
-            if g != v.grade:
-                other.setdefault(g, []).append(val)
-        bits.append(f"{words} ({unit}): " + ", ".join(f"{g} at {_range(vals)}" for g, vals in other.items()))
+        other = list(dict.fromkeys(g for _, g in grid if g != v.grade))
+        bits.append(f"{words} ({unit}): " + ", ".join(f"{g} at {_runs(grid, g)}" for g in other))
     return "Fragile: " + "; ".join(bits) + "."
 
 
@@ -131,10 +169,6 @@ def verdict_md(v: Verdict) -> str:
     rob = "" if v.missing else (" (robust)" if v.robust else " (fragile)")
     return (f"**Claim {v.claim} — {v.title}** ({v.figure}). Paper: {v.paper}\n\n"
             f"Grade: **{v.grade}**{rob}. {verdict_text(v)}")
-
-
-def configs_text(v: Verdict) -> str:
-    return "; ".join(f"{lab}, {n} seed{'s' * (n != 1)}" for lab, n in v.seeds.items())
 
 
 def robust_word(v: Verdict) -> str:
@@ -346,6 +380,11 @@ def dtype_table(r32, r64) -> str:
     """float32 versus its float64 twin (the authors' dtype): the events the claims read, side by side, and whether
     float32 keeps the behaviour: same phase and tunnel, final test accuracy within DTYPE_ACC, the fit, the
     generalization onset and the first rank descent within DTYPE_ONSET (Markdown)."""
+    return _dtype_check(r32, r64)[1]
+
+
+def _dtype_check(r32, r64) -> tuple:
+    """(whether float32 keeps the behaviour, dtype_table's Markdown)."""
     det = detector()
     a, b = events(r32, det), events(r64, det)
     first = lambda e: e.rank_descent_steps[0] if e.rank_descent_steps else None  # noqa: E731
@@ -366,7 +405,7 @@ def dtype_table(r32, r64) -> str:
             if keeps else
             f"**float32 does not keep the behaviour** of {a.label.rsplit(', seed', 1)[0]}: "
             + ", ".join(n for n, *_, ok in rows if not ok) + " differ.")
-    return head + "\n\n" + "\n".join(lines) + "\n"
+    return keeps, head + "\n\n" + "\n".join(lines) + "\n"
 
 
 def dtype_tables(runs) -> str:
@@ -380,22 +419,33 @@ def dtype_tables(runs) -> str:
         r32 = pick(runs, c["depth"], c["n_train"], c["weight_decay"], "float32", c["seed"])
         if r32 is not None:
             title = events(r64, detector()).label.rsplit(", seed", 1)[0]
-            out.append((title, c["seed"], dtype_table(r32, r64)))
+            out.append((title, c["seed"], *_dtype_check(r32, r64)))
     if not out:
         return "No float64 twin is recorded yet.\n"
-    kept = [t for t in out if t[2].startswith("**float32 keeps")]
-    if len(kept) == len(out):
-        verdict = (f"float32 keeps the behaviour in {_count(len(out), 'twin')}, so it stays grokkit's default.")
+    k = sum(keeps for *_, keeps, _ in out)
+    if k == len(out):
+        verdict = f"{_kept(k, len(out))}, so it stays grokkit's default."
     else:
-        verdict = (f"float32 keeps the behaviour in {len(kept)} of {_count(len(out), 'twin')}. It differs on "
-                   + "; ".join(f"{t}, seed {s}" for t, s, md in out if md not in [k[2] for k in kept])
+        verdict = (f"{_kept(k, len(out))}. It differs on "
+                   + "; ".join(f"{t}, seed {s}" for t, s, keeps, _ in out if not keeps)
                    + ": runs of that configuration trained in float32 are not the authors' trajectory in kind, and "
                    "the verdicts that rest on them are to be read with that in mind.")
-    return verdict + "\n\n" + "\n".join(f"### {t}, seed {s}\n\n{md}" for t, s, md in out)
+    return verdict + "\n\n" + "\n".join(f"### {t}, seed {s}\n\n{md}" for t, s, _, md in out)
 
 
-def _count(n: int, noun: str) -> str:
-    return f"the one recorded {noun}" if n == 1 else f"{'both' if n == 2 else f'all {n}'} recorded {noun}s"
+def _kept(k: int, n: int) -> str:
+    """'float32 keeps the behaviour in both recorded twins' (in the one, in all 3, in one of the two, in neither of
+    the two, in 2 of the 3, ...): in how many of the n recorded float64 twins float32 kept the behaviour."""
+    if n == 1:
+        return "float32 " + ("keeps the behaviour in" if k else "does not keep the behaviour in") + \
+            " the one recorded twin"
+    if k == n:
+        where = "both recorded twins" if n == 2 else f"all {n} recorded twins"
+    elif n == 2:
+        where = "one of the two recorded twins" if k else "neither of the two recorded twins"
+    else:
+        where = f"{k or 'none'} of the {n} recorded twins"
+    return f"float32 keeps the behaviour in {where}"
 
 
 def records_line(records_, grid) -> str:

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from grokkit import claims, records, report
-from grokkit.claims import Part, grade_of
+from grokkit.claims import Part, Verdict, grade_of
 from grokkit.events import events
 from grokkit.records import Run
 from grokkit.sweep import PAPER_BASE
@@ -87,6 +87,26 @@ def test_grokking_onset_lag_and_units():
     assert e.tunnel_layers == 6
 
 
+def test_runs_without_history_or_with_nan_accuracies_have_no_events():
+    r = fake(fall=28000)
+    h = r.history
+    no_rank = Run(r.config, {**h, "rank_step": h["rank_step"][:0], "rank": h["rank"][:0], "robust_rank": h["rank"][:0]},
+                  r.meta)  # diverged before its first rank snapshot
+    e = events(no_rank, DET)
+    assert e.tunnel_layers is None and e.rank_descent_steps == () and e.rank_lag_steps is None
+    assert e.fit_step == 2001 and e.gen_onset_step is not None  # the accuracy events are still measured
+    empty = Run(r.config, {k: np.asarray(v)[:0] for k, v in h.items()}, r.meta)  # nothing logged at all
+    e = events(empty, DET)
+    assert (e.fit_step, e.gen_onset_step, e.test_half_step, e.tunnel_layers) == (None, None, None, None)
+    nan = Run(r.config, {**h, "test_acc": np.full(len(h["step"]), np.nan)}, r.meta)
+    e = events(nan, DET)
+    assert (e.gen_onset_step, e.test_half_step, e.post_fit_gain, e.post_fit_share_frac) == (None, None, None, None)
+    # claims read a missing event as untested, never as a failure or a crash
+    v = claims.judge(6, [Run(fake(n=n).config, {**h, "test_acc": np.full(len(h["step"]), np.nan)}, r.meta)
+                         for n in (2000, 5000)], robustness=False)
+    assert v.grade == "inconclusive" and all(p.n == 0 for p in v.parts)
+
+
 def test_stuck_stretch_is_measured():
     e = events(fake(stuck=(31_349, 87_377)), DET)
     assert e.stuck_start_step == 31_349 and e.stuck_steps == 87_377 - 31_349
@@ -99,6 +119,23 @@ def test_grade_follows_the_parts():
     assert grade_of([Part("a", 0, 3), Part("b", 1, 1)]) == "partly reproduced"
     assert grade_of([Part("a", 0, 3), Part("b", 0, 1)]) == "not reproduced"
     assert grade_of([Part("a", 0, 0)]) == "inconclusive"
+    # an untested part the paper states caps the grade; an untested conditional part of our reading does not
+    assert grade_of([Part("a", 3, 3), Part("b", 0, 0)]) == "partly reproduced"
+    assert grade_of([Part("a", 3, 3), Part("b", 0, 0, stated=False)]) == "reproduced"
+
+
+def test_a_reproduced_grade_says_what_was_judged():
+    v = Verdict(1, "t", "p", "f", "reproduced", "r", [Part("a", 3, 3), Part("b", 0, 0, stated=False)], [])
+    text = report.interpretation(v)
+    assert "every part" not in text.lower() and "1 part could not be tested" in text
+    assert "every tested part holds" in text.lower()
+    # claim 4 judges the two-stage seeds only: d = 12 seed 0 (stuck at a constant predictor) is left out
+    v = claims.judge(4, seeds_world(True), robustness=False)
+    assert "the two-stage seeds only: 3 of 3 at d = 8, 2 of 3 at d = 12" in report.verdict_text(v)
+    assert "every recorded seed" not in report.interpretation(v)
+    grow = ((4, 2001, 20000), (8, 3001, 25000), (12, 4001, 30000))
+    v = claims.judge(1, [fake(depth=d, fit=f, stages=((c, 0.8),)) for d, f, c in grow], robustness=False)
+    assert v.grade == "reproduced" and "medians over seeds" in report.interpretation(v)
 
 
 def seeds_world(d12_collapsed: bool):
@@ -185,6 +222,66 @@ def test_seeds_of_prefers_full_scale_and_keeps_every_seed():
     assert records.pick([a, b], 12, 5000, seed=1) is b and records.pick([a], 12, 5000, seed=2) is None
 
 
+def double_descent(run, falls=(0, 32_000), rise=18_000):
+    """Give `run` a mean hidden rank that falls 50 from step falls[0], climbs back from `rise` and falls again from
+    falls[1] (2000 steps each), the output layer at 10."""
+    rs = run.history["rank_step"].astype(float)
+    ramp = lambda t: np.clip((rs - t) / 2000, 0, 1)  # noqa: E731
+    hid = 390 - 50 * (ramp(falls[0]) - ramp(rise) + ramp(falls[1]))
+    depth = run.config.depth
+    rank = np.concatenate([np.repeat(np.rint(hid)[:, None], depth - 1, 1), np.full((len(rs), 1), 10.0)], 1)
+    run.history["rank"] = run.history["robust_rank"] = rank.astype(np.int64)
+    return run
+
+
+def test_claim_7_times_the_second_fall_by_the_second_surge():
+    # the fit comes early, so the generalization onset is the first surge's (~17k); the second surge starts ~32k
+    kw = dict(fit=2001, stages=((20000, 0.78), (35000, 0.07)), width=0.04)
+    runs = [double_descent(fake(n=7000, seed=0, **kw)), double_descent(fake(n=7000, seed=1, **kw)),
+            fake(n=7000, seed=2, **kw)]  # seed 2: no double descent
+    e = events(runs[0], DET)
+    assert e.two_stage and e.second_onset_step == pytest.approx(32_000, abs=1500) and e.gen_onset_step < 20_000
+    v = claims.judge(7, runs, robustness=False)
+    assert [(p.k, p.n) for p in v.parts] == [(2, 3), (2, 2)]  # seed 2 fails part 1 and is not judged in part 2
+    assert "second-surge onset" in v.measures
+    # a second fall long before the second surge does not count
+    late = [double_descent(fake(n=7000, seed=sd, **kw), falls=(0, 24_000)) for sd in (0, 1)]
+    assert [(p.k, p.n) for p in claims.judge(7, late, robustness=False).parts] == [(2, 2), (0, 2)]
+
+
+def depth_world(extra=()):
+    """Claim 15's configurations, one seed each: one stage everywhere but at d = 12, N = 7000 (two stages)."""
+    runs = [fake(depth=d, n=n, tunnel={4: 1, 8: 3, 12: 6}[d], fit=2001, stages=((20000, 0.8),))
+            for d in (4, 8, 12) for n in (5000, 7000) if (d, n) != (12, 7000)]
+    return runs + [fake(depth=12, n=7000, **TWO_STAGE)] + list(extra)
+
+
+def test_claim_15_counts_two_stage_runs_of_its_own_configurations():
+    rarer = lambda v: next(p for p in v.parts if p.words.startswith("two-stage runs are rarer"))  # noqa: E731
+    # two-stage d = 4 runs at another N and γ must not enter the count
+    other = [fake(depth=4, n=2000, wd=0.05, seed=sd, **TWO_STAGE) for sd in range(3)]
+    p = rarer(claims.judge(15, depth_world(other), robustness=False))
+    assert (p.k, p.n) == (1, 1) and p.note == "two-stage: 0 of 2 runs at d = 4, 1 of 4 runs at d = 8 and 12"
+    # no two-stage run anywhere: 0 against 0 is untested, not a failure
+    flat = [r for r in depth_world() if (r.config.depth, r.config.n_train) != (12, 7000)]
+    flat.append(fake(depth=12, n=7000, fit=2001, stages=((20000, 0.8),)))
+    assert rarer(claims.judge(15, flat, robustness=False)).n == 0
+
+
+def test_no_seed_reaching_the_event_is_untested():
+    never = dict(stages=((20000, 0.01),))  # the test accuracy never rises
+    v = claims.judge(6, [fake(n=2000, **never), fake(n=5000, **never)], robustness=False)
+    assert [p.n for p in v.parts] == [0, 0] and v.grade == "inconclusive"
+
+
+def test_claim_10_pairs_a_seed_with_the_same_seed():
+    runs = [fake(depth=d, n=n, seed=0) for d in (4, 8, 12) for n in (5000, 7000)] + [fake(depth=12, n=7000, seed=1)]
+    v = claims.judge(10, runs, robustness=False)
+    pairs = v.parts[0].items
+    assert len(pairs) == 3 and all(it.label.endswith("seed 0") for it in pairs)
+    assert pairs[2].label == "d = 12, N = 5000 vs 7000, γ = 0.01, seed 0"
+
+
 # ---- text --------------------------------------------------------------------------------------------------------
 def test_number_formatter():
     assert report.num(40687, "steps") == "40,687 steps"
@@ -202,8 +299,24 @@ def machine_bits(text):
     return [p.pattern for p in MACHINE if p.search(text)]
 
 
+def test_fragile_values_list_only_the_values_that_flip():
+    grid = [(0.25, "not reproduced"), (0.3, "reproduced"), (0.4, "not reproduced"), (0.5, "not reproduced")]
+    assert report._runs(grid, "not reproduced") == "0.25, 0.4 to 0.5"
+
+
+def test_dtype_sentence_counts_twins_in_english():
+    assert report._kept(1, 1) == "float32 keeps the behaviour in the one recorded twin"
+    assert report._kept(0, 1) == "float32 does not keep the behaviour in the one recorded twin"
+    assert report._kept(2, 2).endswith("in both recorded twins")
+    assert report._kept(1, 2).endswith("in one of the two recorded twins")
+    assert report._kept(0, 2).endswith("in neither of the two recorded twins")
+    assert report._kept(3, 3).endswith("in all 3 recorded twins") and report._kept(2, 3).endswith("2 of the 3 "
+                                                                                                     "recorded twins")
+
+
 def test_verdict_text_has_no_machine_reprs():
-    worlds = [seeds_world(True), probe_world(lambda s: np.full(len(s), 0.89)), lag_world(0.35), [fake(n=2000)]]
+    worlds = [seeds_world(True), probe_world(lambda s: np.full(len(s), 0.89)), lag_world(0.35), [fake(n=2000)],
+              depth_world()]
     for runs in worlds:
         for v in claims.evaluate(runs):
             for text in (report.verdict_md(v), report.verdict_text(v)):
@@ -220,12 +333,22 @@ def shipped():
 
 
 def test_shipped_records_through_the_scoreboard(shipped):
+    import math
+
     verdicts = claims.evaluate(shipped)
     assert [v.claim for v in verdicts] == list(range(1, 16))
-    assert all(v.grade in claims.GRADES for v in verdicts)
-    assert sum(report.tally(verdicts).values()) == 15
+    assert sum(report.tally(verdicts).values()) == 15 and report.tally(verdicts)["inconclusive"] == 0
     for v in verdicts:
+        text = report.verdict_text(v)
         assert not machine_bits(report.verdict_md(v)), (v.claim, machine_bits(report.verdict_md(v)))
+        assert v.grade in claims.GRADES[:3] and not v.missing, (v.claim, v.grade)
+        assert v.seeds and all(cfg in text for cfg in v.seeds), (v.claim, list(v.seeds))  # names what it judged
+        assert v.measures, v.claim
+        for name, m in v.measures.items():
+            assert m["unit"] and m["values"], (v.claim, name)
+            assert all(math.isfinite(x) for x in m["values"].values()), (v.claim, name)
+        if v.grade == "reproduced" and any(p.per in ("", "counts") or p.note or not p.n for p in v.parts):
+            assert "every recorded seed" not in report.interpretation(v), v.claim
     v3 = verdicts[2]
     assert v3.seeds["d = 12, N = 7000, γ = 0.01"] >= 3  # every recorded seed pooled
     table = report.scoreboard(verdicts)
@@ -264,3 +387,7 @@ def test_chapter_figures_draw_every_recorded_seed(shipped, monkeypatch):
     assert [records.stands_for(x)["seed"] for x in groups[0]] == [0, 1, 2]
     alone = fake(depth=6, n=5000, wd=0.02)  # a configuration the reader chose, without other seeds: drawn alone
     assert book.with_seeds([alone]) == [[alone]]
+    # a reader's own run of a shipped configuration (another seed, or other steps) is drawn alone, not replaced
+    other_seed = fake(depth=12, n=7000, seed=7)
+    shorter = Run(config=r.config.replace(steps=50_000), history=r.history, meta=dict(r.meta))
+    assert book.with_seeds([other_seed, shorter]) == [[other_seed], [shorter]]
