@@ -199,11 +199,6 @@ def full_scale(run: Run) -> bool:
     return c.steps == FULL_STEPS and c.width == FULL_WIDTH and not run.meta.get("stand_in")
 
 
-def run_name(depth: int, n_train: int, weight_decay: float = 0.01, dtype: str = "float32", seed: int = 0) -> str:
-    """The record name of a paper configuration (α = 8, lr 1e-3, width 400, 1e5 steps)."""
-    return RunConfig(depth=depth, n_train=n_train, weight_decay=weight_decay, dtype=dtype, seed=seed).name
-
-
 def seeds_of(runs, depth: int, n_train: int, weight_decay: float = 0.01, dtype: str = "float32") -> list[Run]:
     """Every recorded seed of one paper configuration (α = 8, lr 1e-3; `dtype` only), one record per seed, in
     seed order: full scale before smoke-scale stand-ins, finished before diverged, then the longest and widest."""
