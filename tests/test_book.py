@@ -98,7 +98,7 @@ def test_chapter_runs_with_custom_parameters(smoke_env, tmp_path):
     nb = execute(tmp_path, n_train=2000, **SMALL)
     out = text(nb)
     assert "depth = 12; n_train = 2000; weight_decay = 0.05;" in out  # the validated parameters, for a reader
-    assert "d12_w400_n2000_a8_wd0.05_s0" in out                      # the config the chapter asked for
+    assert "d = 12, N = 2000, γ = 0.05, seed 0" in out                # the config the chapter asked for
     assert "smoke-scale stand-in" in out
     assert any(c.metadata.get("tags") == ["injected-parameters"] for c in nb.cells)
     widgets = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
@@ -125,7 +125,7 @@ def test_sweep_chapter_writes_templated_files(smoke_env, tmp_path):
     files = sorted(f.name for f in (tmp_path / "runs").iterdir())
     assert files == ["depth_d12_wd0.05.ipynb", "depth_d4_wd0.05.ipynb"]
     nb = nbformat.read(tmp_path / "runs" / "depth_d4_wd0.05.ipynb", 4)
-    assert "d4_w400_n5000_a8_wd0.05_s0" in text(nb)
+    assert "d = 4, N = 5000, γ = 0.05, seed 0" in text(nb)
     again = subprocess.run(cmd, cwd=REPO, env=smoke_env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and again.stdout.count("exists, skipped") == 2, again.stdout + again.stderr
 
