@@ -271,7 +271,8 @@ def test_bench_workers_times_both_layouts_over_one_shared_window():
     from importlib import import_module
 
     bench = import_module("grokkit.bench")
-    r = bench.bench_workers(cores=2, depth=2, n_train=400, seconds=0.5, lead=6.0)
+    # a generous lead: on a loaded machine the workers start seconds late
+    r = bench.bench_workers(cores=2, depth=2, n_train=400, seconds=0.5, lead=15.0)
     assert r["one_process_steps_per_s"] > 0 and len(r["single_thread_workers_steps_per_s"]) == 2
     assert all(v > 0 for v in r["single_thread_workers_steps_per_s"])
     assert all(late <= bench.LATE_MAX * 0.5 for late in r["workers_late_s"])  # the two windows overlapped
