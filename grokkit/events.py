@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import CONST_MSE, FULL_STEPS, FULL_WIDTH
+from .config import CONST_MSE, FULL_STEPS, FULL_WIDTH, TUNNEL_THRESHOLD
 from .records import Run, stands_for
 
 
@@ -104,6 +104,12 @@ def events(run: Run, det: Detector) -> Events:
     ev = _measure(run, det)
     _CACHE[key] = (run, ev)
     return ev
+
+
+def tunnel_threshold(width: int, rank: float = TUNNEL_THRESHOLD) -> float:
+    """The tunnel's rank threshold at `width`: "rank lower than 300" [DG Fig 3/4 captions] at width 400, the same
+    share of the width for a narrower run (a smoke-scale stand-in)."""
+    return rank * width / FULL_WIDTH
 
 
 def run_label(run: Run) -> str:
@@ -352,7 +358,7 @@ def _measure(run: Run, det: Detector) -> Events:
         rank_lag_decades=None if lag is None or on <= 0 or on + lag <= 0 else math.log10((on + lag) / on),
         rank_lag_frac=None if lag is None or not end or end <= on else lag / (end - on),
         double_descent_steps=dd, penult_lag_steps=plag,
-        tunnel_layers=None if final is None else int((final < det.tunnel_rank * width / FULL_WIDTH).sum()),
+        tunnel_layers=None if final is None else int((final < tunnel_threshold(width, det.tunnel_rank)).sum()),
         norm_kink_at_onset_frac=k_on, norm_kink_elsewhere_frac=k_far,
         norm_plateau_steps=flat["weight_norm"], last_layer_plateau_steps=flat["last_layer_norm"],
         probe_layers=n_probe, probe_rose_layers=rose, probe_ceiling_layers=ceil)

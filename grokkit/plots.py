@@ -19,8 +19,7 @@ import io
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .config import FULL_WIDTH, TUNNEL_THRESHOLD
-from .events import events, run_label
+from .events import events, run_label, tunnel_threshold
 from .metrics import tunnel_length
 from .records import stands_for
 
@@ -245,8 +244,7 @@ def depth_overlay(panels):
 
 
 def _threshold(run) -> float:
-    """"rank lower than 300" [DG Fig 3/4] at width 400; a narrower stand-in keeps the same 3/4 of its width."""
-    return TUNNEL_THRESHOLD * run.config.width / FULL_WIDTH
+    return tunnel_threshold(run.config.width)
 
 
 def tunnel(panels):

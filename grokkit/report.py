@@ -339,13 +339,14 @@ def sources(runs) -> str:
 def tunnel_table(runs) -> str:
     """Tunnel lengths at the last step (hidden layers only, and with the 10-d output layer, whose rank is at most
     10 and so always below the threshold), beside the paper's count [DG Figs 3-4] where it gives one (Markdown)."""
-    from .config import PAPER_TUNNEL, TUNNEL_THRESHOLD
+    from .config import PAPER_TUNNEL
+    from .events import tunnel_threshold
     from .metrics import tunnel_length
 
     lines = ["| run | tunnel, hidden layers | tunnel, output layer counted | the paper |", "|---|---|---|---|"]
     for r in runs:
         e = events(r, detector())
-        thr = TUNNEL_THRESHOLD * r.config.width / 400
+        thr = tunnel_threshold(r.config.width)
         counted = tunnel_length(np.asarray(r.history["rank"])[-1], thr)
         paper = PAPER_TUNNEL.get(e.n_train, {}).get(e.depth)
         lines.append(f"| {e.label}{' (stand-in)' if e.stand_in else ''} | {num(e.tunnel_layers, 'layers')} | "
