@@ -65,7 +65,7 @@ def with_seeds(runs) -> list:
     out = []
     for r in runs:
         c = records.stands_for(r)
-        same = [] if r.meta.get("stand_in") else records.seeds_of(paper_records(), c["depth"], c["n_train"],
+        same = [] if records.is_stand_in(r) else records.seeds_of(paper_records(), c["depth"], c["n_train"],
                                                                  c["weight_decay"], c["dtype"])
         shipped = len(same) > 1 and r.config.id in {s.config.id for s in same}
         out.append(same if shipped else [r])

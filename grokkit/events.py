@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import CONST_MSE, FULL_STEPS, FULL_WIDTH, TUNNEL_THRESHOLD
-from .records import Run, stands_for
+from .records import Run, is_stand_in, stands_for
 
 
 @dataclass(frozen=True)
@@ -341,7 +341,7 @@ def _measure(run: Run, det: Detector) -> Events:
         ceil = int((~up & (pa[pre] >= pa.max(0) - det.probe_rise)).sum())
     return Events(
         label=run_label(run), depth=who["depth"], n_train=who["n_train"], weight_decay=who["weight_decay"],
-        seed=who["seed"], stand_in=bool(run.meta.get("stand_in")) or c.steps != FULL_STEPS or c.width != FULL_WIDTH,
+        seed=who["seed"], stand_in=is_stand_in(run) or c.steps != FULL_STEPS or c.width != FULL_WIDTH,
         fit_step=fit, test_final_acc=float(np.median(np.asarray(h["test_acc"], dtype=float)[-3:])),
         test_max_acc=_max(a), test_half_step=half, post_fit_gain=post,
         post_fit_share_frac=None if post is None or not whole >= det.rise_min else float(min(post / whole, 1.0)),

@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .records import RecordError, Run, atomic_write, list_records, load, results_folder
+from .records import RecordError, Run, atomic_write, is_stand_in, list_records, load, results_folder
 
 COLUMNS = ("label", "depth", "n_train", "weight_decay", "seed", "dtype", "step", "quantity", "layer", "value")
 FORMATS = ("csv", "json")
@@ -82,7 +82,7 @@ def rows(runs, quantities=None) -> list[tuple]:
     out = []
     for run in runs:
         c, h = run.config, run.history
-        name = label(run) + (STAND_IN_LABEL if run.meta.get("stand_in") else "")
+        name = label(run) + (STAND_IN_LABEL if is_stand_in(run) else "")
         head = (name, c.depth, c.n_train, c.weight_decay, c.seed, c.dtype)
         for key, arr in h.items():
             if key.endswith("step") or (quantities is not None and key not in quantities):

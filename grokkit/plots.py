@@ -21,7 +21,7 @@ import numpy as np
 
 from .events import events, run_label, tunnel_threshold
 from .metrics import tunnel_length
-from .records import stands_for
+from .records import is_stand_in, stands_for
 
 TRAIN, TEST = "tab:blue", "tab:orange"
 DEPTH_COLORS = {4: "tab:green", 8: "tab:purple", 12: "tab:red"}
@@ -34,10 +34,6 @@ def depth_color(depth: int) -> str:
 
 def layer_colors(n: int):
     return plt.cm.viridis(np.linspace(0, 0.95, n))
-
-
-def is_stand_in(run) -> bool:
-    return bool(run.meta.get("stand_in"))
 
 
 def label(run) -> str:

@@ -192,11 +192,16 @@ def stands_for(run: Run) -> dict:
     return run.meta.get("stands_for_config") or run.config.identity()
 
 
+def is_stand_in(run: Run) -> bool:
+    """A smoke-scale stand-in (grokkit.sweep.stand_in): its meta says so and names the config it stands for."""
+    return bool(run.meta.get("stand_in"))
+
+
 def full_scale(run: Run) -> bool:
     from .config import FULL_STEPS, FULL_WIDTH
 
     c = run.config
-    return c.steps == FULL_STEPS and c.width == FULL_WIDTH and not run.meta.get("stand_in")
+    return c.steps == FULL_STEPS and c.width == FULL_WIDTH and not is_stand_in(run)
 
 
 def seeds_of(runs, depth: int, n_train: int, weight_decay: float = 0.01, dtype: str = "float32") -> list[Run]:

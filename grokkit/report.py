@@ -18,6 +18,7 @@ import numpy as np
 
 from .claims import GRADES, THRESHOLDS, Verdict, detector
 from .events import events
+from .records import is_stand_in
 
 
 def num(v, unit: str = "") -> str:
@@ -327,7 +328,7 @@ def sources(runs) -> str:
     lines = []
     for r in runs:
         e = events(r, detector())
-        if r.meta.get("stand_in"):
+        if is_stand_in(r):
             lines.append(f"- {e.label}: **smoke-scale stand-in** — the full-scale record is not shipped yet "
                          f"(shown: width {r.config.width}, {num(r.config.steps, 'steps')})")
         else:

@@ -373,10 +373,6 @@ def paper_config(depth: int, n_train: int, weight_decay: float, steps: int = 100
                               device=device)
 
 
-def is_stand_in(run: Run) -> bool:
-    return bool(run.meta.get("stand_in"))
-
-
 # ---- chapter parameters (papermill) ---------------------------------------------------------------------------
 # Every chapter has a literal-only cell tagged `parameters`; papermill injects an `injected-parameters` cell
 # after it. The next cell calls check_params(globals(), NAMES) so a misspelled or out-of-range parameter fails
