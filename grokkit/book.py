@@ -23,7 +23,7 @@ from IPython.display import HTML, Markdown, display
 from . import export, paper, plots, records, report
 from .claims import judge
 from .config import resolve_device, smoke
-from .sweep import chapter_run
+from .sweep import chapter_runs
 
 
 def md(text: str) -> None:
@@ -41,8 +41,9 @@ def banner(device: str) -> None:
 
 
 def load(configs, train_missing: bool = False) -> list:
-    """The chapter's runs (grokkit.sweep.chapter_run), and a list saying which are records and which stand-ins."""
-    runs = [chapter_run(c, train_missing=train_missing) for c in configs]
+    """The chapter's runs (grokkit.sweep.chapter_runs: the missing ones of a depth train batched on a GPU when
+    `train_missing`), and a list saying which are records and which stand-ins."""
+    runs = chapter_runs(configs, train_missing=train_missing)
     md(report.sources(runs))
     return runs
 

@@ -366,6 +366,14 @@ def chapter_run(config: RunConfig, results_dir=None, train_missing: bool = False
     return stand_in(config)
 
 
+def chapter_runs(configs, results_dir=None, train_missing: bool = False) -> list[Run]:
+    """`chapter_run` for each of `configs`; with `train_missing` (and not in smoke mode) the missing full-scale runs
+    are trained by load_or_train_many, so on a GPU the missing runs of one depth train together (batched)."""
+    if train_missing and not smoke():
+        return load_or_train_many(configs, results_folder(results_dir, must_exist=True))
+    return [chapter_run(c, results_dir) for c in configs]
+
+
 def paper_config(depth: int, n_train: int, weight_decay: float, steps: int = 100_000, seed: int = 0,
                  device: str = "auto") -> RunConfig:
     """A point of the paper's setup (PAPER_BASE): what the chapters ask chapter_run for."""

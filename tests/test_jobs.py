@@ -380,3 +380,20 @@ def test_gpu_check_main_flow_on_cpu_reports_and_exits_1(monkeypatch, tmp_path, c
     p = report["paper_grid_projection"]
     assert len(p["batches"]) == 1 and p["batches"][0]["runs"] == 2 and p["total_s"] > 0
     assert "DISAGREEMENT" in capsys.readouterr().out
+
+
+def test_chapter_runs_trains_the_missing_runs_together(tmp_path, monkeypatch):
+    """A chapter with train_missing trains its missing runs through load_or_train_many (batched on a GPU), then
+    loads them as records."""
+    from grokkit import sweep as SW
+
+    monkeypatch.delenv("GROKKIT_SMOKE", raising=False)
+    cfgs = [RunConfig(depth=2, width=8, n_train=200, batch_size=100, steps=20, probe_every=-1, checkpoint_every=0,
+                      device="cpu", seed=s) for s in (0, 1)]
+    calls, real = [], SW.load_or_train_many
+    monkeypatch.setattr(SW, "load_or_train_many", lambda cs, d, **kw: calls.append(len(cs)) or real(cs, d, **kw))
+    runs = SW.chapter_runs(cfgs, tmp_path, train_missing=True)
+    assert calls == [2] and [r.config.id for r in runs] == [c.id for c in cfgs]
+    assert all(record_path(c, tmp_path).exists() for c in cfgs)
+    again = SW.chapter_runs(cfgs, tmp_path)  # now records: loaded, nothing trained
+    assert calls == [2] and [r.history["test_acc"][-1] for r in again] == [r.history["test_acc"][-1] for r in runs]
