@@ -363,12 +363,14 @@ def seed_bands(rows):
 
 
 def summary(run, size=(8.4, 3.0), dpi: int = 80):
-    """The explorer's small figure for one run: accuracy and per-layer rank, side by side."""
+    """The explorer's small figure for one configuration (a Run or a list of its seeds): accuracy and per-layer
+    rank, side by side; several seeds: thin lines per seed, the median in bold, each layer's median rank."""
+    runs = seeds(run)
     fig, (a, b) = plt.subplots(1, 2, figsize=size, dpi=dpi)
-    accuracy(a, run)
+    accuracy(a, runs)
     a.legend(loc="lower right", fontsize=7)
-    ranks(b, run)
-    fig.suptitle(title(run), fontsize=9)
+    ranks(b, runs)
+    fig.suptitle(title(runs[0]) if len(runs) == 1 else panel_label(runs), fontsize=9)
     fig.tight_layout()
     return fig
 

@@ -14,11 +14,13 @@ from __future__ import annotations
 import ipywidgets as W
 
 from . import plots
+from .book import with_seeds
 from .sweep import chapter_run
 
 
 def explorer(depths, weight_decays, make_config, start=None, train_missing: bool = False, render=plots.summary):
-    """depths x weight_decays grid of `render(run)` figures; make_config(depth, weight_decay) -> RunConfig.
+    """depths x weight_decays grid of `render(panel)` figures; make_config(depth, weight_decay) -> RunConfig; a
+    shipped configuration draws every recorded seed (grokkit.book.with_seeds), a stand-in or the reader's run alone.
     The pre-rendered figures never train a full-scale run (a missing record shows its smoke-scale stand-in);
     with train_missing=True a live kernel trains the point the reader picks."""
     depths, weight_decays = list(depths), list(weight_decays)
@@ -26,8 +28,8 @@ def explorer(depths, weight_decays, make_config, start=None, train_missing: bool
     d0 = d0 if d0 in depths else depths[0]
     w0 = w0 if w0 in weight_decays else weight_decays[0]
 
-    def figure(depth, wd, train=False):
-        return plots.png(render(chapter_run(make_config(depth, wd), train_missing=train)))
+    def figure(depth, wd, train=False):  # every recorded seed of a shipped configuration (book.with_seeds)
+        return plots.png(render(with_seeds([chapter_run(make_config(depth, wd), train_missing=train)])[0]))
 
     images = [[W.Image(value=figure(d, w), format="png", layout=W.Layout(width="100%", max_width="700px"))
                for w in weight_decays] for d in depths]

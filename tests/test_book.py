@@ -297,22 +297,58 @@ def test_every_show_path_writes_the_figure_data(shown):
     assert not plt.get_fignums()  # every figure closed
 
 
+def _stand_in(rec):
+    """A smoke-scale stand-in for the record `rec` (its history, a smaller config, the stand-in meta)."""
+    from grokkit.records import Run
+
+    return Run(config=rec.config.replace(width=32, n_train=400), history=rec.history,
+               meta=dict(rec.meta, stand_in=True, stands_for=rec.config.name, stands_for_config=rec.config.identity()))
+
+
 def test_show_works_on_stand_ins(shown):
     """In smoke mode a chapter's runs are stand-ins (their own, smaller config): their figure data is written too,
     each row labelled as a stand-in."""
     from grokkit import plots
-    from grokkit.records import Run, list_records, load
+    from grokkit.records import list_records, load
 
     book, out, data = shown
     rec = load(next(p for p in list_records(REPO / "results") if p.name.startswith("d4_w400_n5000_a8_wd0.05_s0-")))
-    stand = Run(config=rec.config.replace(width=32, n_train=400), history=rec.history,
-                meta=dict(rec.meta, stand_in=True, stands_for=rec.config.name,
-                          stands_for_config=rec.config.identity()))
+    stand = _stand_in(rec)
     book.show(plots.tunnel(book.with_seeds([stand])), book.with_seeds([stand]), "t-stand-in", book.TUNNEL)
     rows = _csv(data / "t-stand-in.csv")
     _matches_runs(rows, [stand], book.TUNNEL)
     assert all(r["label"].endswith("(smoke-scale stand-in)") and r["n_train"] == "400" for r in rows)
     assert out[-1].n_runs == 1
+
+
+def test_explorer_draws_every_recorded_seed(monkeypatch):
+    """The explorer's figure of a shipped configuration draws all its recorded seeds (thin lines, median in bold);
+    a stand-in stays alone."""
+    import matplotlib.pyplot as plt
+
+    from grokkit import book, plots, records, widgets
+
+    paper = book.paper_records()
+    rec = records.pick(paper, 12, 5000, 0.01)
+    n_seeds = len(records.seeds_of(paper, 12, 5000, 0.01, "float32"))
+    assert n_seeds >= 2
+    drawn = []
+
+    def render(panel):
+        drawn.append(plots.seeds(panel))
+        return plots.summary(panel)
+
+    stand = _stand_in(rec)
+    for run, want in ((rec, n_seeds), (stand, 1)):
+        drawn.clear()
+        monkeypatch.setattr(widgets, "chapter_run", lambda config, train_missing=False, run=run: run)
+        widgets.explorer([12], [0.01], lambda d, w: rec.config, render=render)
+        assert [len(p) for p in drawn] == [want]
+    fig = plots.summary(book.with_seeds([rec])[0])
+    assert fig._suptitle.get_text() == f"d = 12, N = 5000, γ = 0.01, {n_seeds} seeds"
+    acc = fig.axes[0]
+    assert len(acc.lines) >= 2 * (n_seeds + 1)  # train and test: every seed and their median
+    plt.close(fig)
 
 
 def _verdict(n, grade, robust=True):

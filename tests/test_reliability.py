@@ -637,6 +637,15 @@ def _readme_example(pattern: str) -> str:
     return m.group(0)
 
 
+def test_readme_speed_ratio_is_the_benchmarks_output():
+    """The README's CPU-worker speed-up is the ratio `grokkit bench --workers 2` wrote to bench/, not a typed number."""
+    import json
+
+    ratio = json.loads((ROOT / "bench" / "cpu_workers2.json").read_text())["ratio"]
+    line = _readme_example(r"the pair ran [0-9.]+× more training steps per second \(`bench/cpu_workers2\.json`")
+    assert f"ran {ratio:.2f}×" in line, (line, ratio)
+
+
 def _no_training(monkeypatch):
     def refuse(*a, **k):
         raise AssertionError("train() called: the shipped record was not found")
