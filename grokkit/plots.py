@@ -17,6 +17,7 @@ import functools
 import io
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker
 import numpy as np
 
 from .events import events, run_label, tunnel_threshold
@@ -299,11 +300,12 @@ def norm_vs_rank(pairs):
     return fig
 
 
-def claim_measures(verdicts, cols: int = 5):
-    """The scoreboard's summary: one small panel per claim, its first effect measure per configuration (x) with
-    every seed as a point, the panel titled with the grade."""
+def claim_measures(verdicts, cols: int = 3):
+    """The scoreboard's summary: one panel per claim, its first effect measure per configuration (x) with every
+    seed as a point, the panel titled with the grade. Three columns, so that each panel stays legible in the book's
+    text column (about 800 px wide)."""
     rows = -(-len(verdicts) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 2.6 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.8 * cols, 2.9 * rows), squeeze=False)
     colors = {"reproduced": "tab:green", "partly reproduced": "tab:olive", "not reproduced": "tab:red",
               "inconclusive": "0.5"}
     for ax, v in zip(axes.flat, verdicts):
@@ -321,9 +323,14 @@ def claim_measures(verdicts, cols: int = 5):
         for i, vals in enumerate(groups.values()):
             ax.plot([i] * len(vals), vals, "o", ms=4, alpha=0.7, color=colors[v.grade])
         ax.set_xticks(range(len(groups)))
-        ax.set_xticklabels([g.replace(", γ = ", "\nγ = ").replace(", N", "\nN") for g in groups], fontsize=6)
-        ax.set_ylabel(f"{name}\n({m['unit']})" if m["unit"] else name, fontsize=7)
-        ax.tick_params(axis="y", labelsize=7)
+        ticks = [g.replace(", γ = ", "\nγ = ").replace(", N", "\nN") for g in groups]
+        if len(groups) > 4:  # six configurations side by side: "d=12" instead of "d = 12", so labels do not collide
+            ticks = [t.replace(" = ", "=") for t in ticks]
+        ax.set_xticklabels(ticks, fontsize=7)
+        ax.set_ylabel(f"{name}\n({m['unit']})" if m["unit"] else name, fontsize=8)
+        ax.tick_params(axis="y", labelsize=8)
+        if max(abs(x) for vals in groups.values() for x in vals) >= 1000:  # steps: thousands separators
+            ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
     for ax in list(axes.flat)[len(verdicts):]:
         ax.axis("off")
     fig.suptitle("Each claim's effect measure per configuration, every seed a point", fontsize=11)
