@@ -58,7 +58,12 @@ QUANTITIES = {
     "robust_rank": ("rank_step", "feature rank counting singular values above 1e-3 x the largest"),
     "eff_rank": ("rank_step", "effective rank exp(H(p)), p = normalised singular values (Roy & Vetterli)"),
     "probe_acc": ("probe_step", "linear-probe test accuracy of the layer [fraction, 0..1] (§2)"),
+    "spectrum_max": ("rank_step", "largest singular value of the layer's feature covariance [squared input units]"),
 }
+# The kept covariance spectra (`spectrum`: snapshots x layers x width, relative to the largest value) stay in the
+# record itself (.npz, grokkit.metrics.rank_at applies any tolerance to them): 4,800 numbers a snapshot would make
+# the long table a hundred times longer than everything else in it.
+IN_RECORD_ONLY = ("spectrum",)
 STAND_IN_LABEL = " (smoke-scale stand-in)"
 SLUG = re.compile(r"[a-z0-9][a-z0-9_-]*")
 
@@ -85,7 +90,7 @@ def rows(runs, quantities=None) -> list[tuple]:
         name = label(run) + (STAND_IN_LABEL if is_stand_in(run) else "")
         head = (name, c.depth, c.n_train, c.weight_decay, c.seed, c.dtype)
         for key, arr in h.items():
-            if key.endswith("step") or (quantities is not None and key not in quantities):
+            if key.endswith("step") or key in IN_RECORD_ONLY or (quantities is not None and key not in quantities):
                 continue
             sk = _steps_key(key)
             steps = h.get(sk)

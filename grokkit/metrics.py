@@ -5,6 +5,7 @@ Each definition cites its source: the paper [DG] or the authors' code [DG-code] 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -52,6 +53,12 @@ def paper_rank(sv: torch.Tensor, d: int, dtype=torch.float64) -> int:
     return int((sv > sv[0] * d * torch.finfo(dtype).eps).sum()) if len(sv) else 0
 
 
+def paper_rtol(width: int) -> float:
+    """The paper's rank tolerance relative to the largest singular value: width x float64 machine epsilon
+    (`matrix_rank`'s default on a width x width covariance [DG p2-2]); 400 x 2.2e-16 = 8.9e-14 at width 400."""
+    return width * torch.finfo(torch.float64).eps
+
+
 def robust_rank(sv: torch.Tensor, rtol: float = ROBUST_RTOL) -> int:
     """Rank at a stated relative tolerance: ours, a robustness check beside the paper's machine-precision one."""
     return int((sv > sv[0] * rtol).sum()) if len(sv) and sv[0] > 0 else 0
@@ -71,6 +78,41 @@ def rank_of(h: torch.Tensor) -> tuple[int, int, float]:
     h = h.double()
     sv = covariance_spectrum(h)
     return paper_rank(sv, h.shape[1]), robust_rank(sv), effective_rank(sv)
+
+
+def relative_spectrum(svs: list[torch.Tensor], width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The compact form a record keeps of one snapshot's covariance spectra (L layers): (rel, top) with
+    rel (L, width) float32 = each layer's singular values divided by its largest, descending, NaN-padded past the
+    layer's own width (the 10-unit output layer), and top (L,) float64 = the largest singular value. float32 keeps
+    7 significant digits of every value above 1e-38 relative, so any relative tolerance from the paper's
+    (width x float64 eps = 8.9e-14 at width 400) upwards can be applied later (`rank_at`)."""
+    rel = np.full((len(svs), width), np.nan, dtype=np.float32)
+    top = np.zeros(len(svs))
+    for i, sv in enumerate(svs):
+        sv = sv.double().cpu().numpy()
+        top[i] = sv[0] if len(sv) else 0.0
+        rel[i, :len(sv)] = sv / top[i] if top[i] > 0 else 0.0
+    return rel, top
+
+
+def rank_at(spectrum: np.ndarray, rtol) -> np.ndarray:
+    """Rank at relative tolerance `rtol` from kept spectra (any leading shape, last axis the relative singular
+    values of `relative_spectrum`): the number of singular values above rtol x the largest. `rtol` is one number
+    or an array broadcast over the leading axes (e.g. `paper_rtol` per layer width)."""
+    with np.errstate(invalid="ignore"):
+        return (spectrum > np.asarray(rtol, dtype=np.float64)[..., None]).sum(-1)
+
+
+class Snapshot(NamedTuple):
+    """One rank snapshot, each over the L Linear layers: paper rank, robust rank (int), effective rank (float),
+    linear-probe test accuracy (None without probes) and the kept spectra (`relative_spectrum`: (L, width) and
+    (L,))."""
+    rank: np.ndarray
+    robust_rank: np.ndarray
+    eff_rank: np.ndarray
+    probe_acc: np.ndarray | None
+    spectrum: np.ndarray
+    spectrum_max: np.ndarray
 
 
 def tunnel_length(ranks, threshold: int = TUNNEL_THRESHOLD, include_output: bool = True) -> int:
@@ -160,16 +202,21 @@ def _probe_batches(widths, n_rows: int):
 def snapshot(model, x_test, y_test=None, x_train=None, y_train=None, probe_seed: int | None = None,
              probe_epochs: int = 30):
     """One rank snapshot over `x_test` (and linear probes when `probe_seed` is given), in float64
-    [DG p2-2]: (rank, robust_rank, eff_rank, probe_acc or None), each an array over Linear layers."""
+    [DG p2-2]: a `Snapshot` (rank, robust_rank, eff_rank, probe_acc or None, spectrum, spectrum_max)."""
     m64 = _float64_copy(model)
-    ranks = [rank_of(h) for h in m64.features(x_test.double())]  # one layer at a time
-    cols = [np.array([o[i] for o in ranks]) for i in range(3)]
+    svs, widths = [], []
+    for h in m64.features(x_test.double()):  # one layer at a time
+        svs.append(covariance_spectrum(h))
+        widths.append(h.shape[1])
+    cols = [np.array([paper_rank(sv, d) for sv, d in zip(svs, widths)]), np.array([robust_rank(sv) for sv in svs]),
+            np.array([effective_rank(sv) for sv in svs])]
+    spectra = relative_spectrum(svs, max(widths))
     if probe_seed is None:
-        return (*cols, None)
+        return Snapshot(*cols, None, *spectra)
     widths = [layer.out_features for layer in m64.layers]
     probes = np.zeros(len(widths))
     for d, k, ids in _probe_batches(widths, len(x_train) + len(x_test)):
         probes[ids] = linear_probes(_stack_features(m64, x_train, ids), y_train,
                                     _stack_features(m64, x_test, ids), y_test,
                                     seed=probe_seed + d + 1000 * k, epochs=probe_epochs)
-    return (*cols, probes)
+    return Snapshot(*cols, probes, *spectra)

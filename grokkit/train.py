@@ -112,15 +112,21 @@ def _step_fn(model, opt, x_train: torch.Tensor, targets: torch.Tensor, batch_siz
     return step
 
 
-SNAPS = ("rank_step", "rank", "robust_rank", "eff_rank", "probe_step", "probe_acc")
+SNAPS = ("rank_step", "rank", "robust_rank", "eff_rank", "probe_step", "probe_acc", "spectrum", "spectrum_max")
 
 
 def history_arrays(hist: dict, snaps: dict) -> dict:
-    """The record layout: scalars on the evaluation schedule, snapshots x layers for ranks and probes."""
+    """The record layout: scalars on the evaluation schedule, snapshots x layers for ranks and probes, and
+    the covariance spectra kept at every rank snapshot (`metrics.relative_spectrum`): `spectrum` (snapshots,
+    layers, width) float32 relative to each layer's largest singular value, `spectrum_max` (snapshots, layers).
+    A run resumed from a checkpoint written before spectra were kept has no spectrum arrays."""
     history = {k: np.array(v, dtype=np.int64 if k == "step" else np.float64) for k, v in hist.items()}
     history["rank_step"] = np.array(snaps["rank_step"], dtype=np.int64)
     for k in ("rank", "robust_rank", "eff_rank"):
         history[k] = np.array(snaps[k], dtype=np.float64 if k == "eff_rank" else np.int64)
+    if snaps["rank_step"] and len(snaps.get("spectrum", ())) == len(snaps["rank_step"]):
+        history["spectrum"] = np.array(snaps["spectrum"], dtype=np.float32)
+        history["spectrum_max"] = np.array(snaps["spectrum_max"], dtype=np.float64)
     if snaps["probe_step"]:
         history["probe_step"] = np.array(snaps["probe_step"], dtype=np.int64)
         history["probe_acc"] = np.array(snaps["probe_acc"], dtype=np.float64)
@@ -157,8 +163,10 @@ class RunLog:
     def __init__(self, config: RunConfig, state: dict | None = None):
         self.config, self.diverged_at = config, None
         self.hist = {k: list(v) for k, v in state["hist"].items()} if state else {k: [] for k in SCALARS}
-        self.snaps = ({k: [np.array(r) if isinstance(r, list) else r for r in v] for k, v in state["snaps"].items()}
-                      if state else {k: [] for k in SNAPS})
+        self.snaps = {k: [] for k in SNAPS}  # a checkpoint from before spectra were kept lacks them
+        for k, v in (state["snaps"].items() if state else ()):
+            self.snaps[k] = [r.numpy() if isinstance(r, torch.Tensor) else np.array(r) if isinstance(r, list) else r
+                             for r in v]
 
     def log(self, s: int, values) -> bool:
         """Append step s and `values` = (train_loss, test_loss, train_acc, test_acc, weight_norm,
@@ -171,18 +179,20 @@ class RunLog:
         """Rank (and, on the probe cadence, linear probes) of `model`'s features at step s."""
         c = self.config
         probe = c.is_probe_step(s)
-        r, rr, er, pa = snapshot(model, x_test64, y_test, x_train64, y_train,
-                                 probe_seed=probe_seed(c, s) if probe else None, probe_epochs=c.probe_epochs)
-        for k, v in zip(SNAPS, (s, r, rr, er)):
+        snap = snapshot(model, x_test64, y_test, x_train64, y_train,
+                        probe_seed=probe_seed(c, s) if probe else None, probe_epochs=c.probe_epochs)
+        for k, v in (("rank_step", s), ("rank", snap.rank), ("robust_rank", snap.robust_rank),
+                     ("eff_rank", snap.eff_rank), ("spectrum", snap.spectrum), ("spectrum_max", snap.spectrum_max)):
             self.snaps[k].append(v)
         if probe:
             self.snaps["probe_step"].append(s)
-            self.snaps["probe_acc"].append(pa)
+            self.snaps["probe_acc"].append(snap.probe_acc)
 
     def state(self) -> dict:
+        """Plain lists of numbers and tensors (arrays as tensors: the spectra are 4,800 numbers a snapshot)."""
         return {"hist": {k: list(v) for k, v in self.hist.items()},
-                "snaps": {k: [x.tolist() if isinstance(x, np.ndarray) else x for x in v]
-                          for k, v in self.snaps.items()}}
+                "snaps": {k: [torch.from_numpy(np.ascontiguousarray(x)) if isinstance(x, np.ndarray) else x
+                              for x in v] for k, v in self.snaps.items()}}
 
     def run(self, device: str, wall_time_s: float, execution: str, resumed_from: int | None = None,
             batched: int | None = None) -> Run:

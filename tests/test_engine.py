@@ -10,7 +10,7 @@ import torch
 import grokkit
 from grokkit import RunConfig
 from grokkit.data import FILES, data_dir, mnist_arrays
-from grokkit.metrics import covariance_spectrum, paper_rank, rank_of
+from grokkit.metrics import ROBUST_RTOL, covariance_spectrum, paper_rank, paper_rtol, rank_at, rank_of
 from grokkit.records import record_path
 
 TINY = dict(depth=4, width=32, n_train=400, batch_size=100, steps=120, probe_every=-1, checkpoint_every=0)
@@ -123,6 +123,25 @@ def test_feature_ranks_uses_float64_whatever_the_model_dtype():
     a, b = grokkit.snapshot(m32, x), grokkit.snapshot(m64, x)  # (rank, robust rank, effective rank, no probes)
     assert np.array_equal(a[0], b[0]) and np.allclose(a[2], b[2]) and a[3] is None
     assert next(m32.parameters()).dtype == torch.float32  # the model itself is untouched
+
+
+def test_snapshot_keeps_spectra_that_give_back_every_rank_at_any_tolerance():
+    m = grokkit.make_mlp(4, 20, 1.0, 0, dtype=torch.float64)
+    with torch.no_grad():
+        m.layers[0].weight[:6] = 0
+        m.layers[0].bias[:6] = -1.0
+    x = grokkit.load_mnist(1)[2][:3000]
+    snap = grokkit.snapshot(m, x)
+    assert snap.spectrum.shape == (4, 20) and snap.spectrum.dtype == np.float32 and snap.spectrum_max.shape == (4,)
+    assert np.isnan(snap.spectrum[-1, 10:]).all() and not np.isnan(snap.spectrum[-1, :10]).any()  # 10-unit output
+    assert np.allclose(snap.spectrum[:, 0], 1.0) and (np.diff(snap.spectrum[:-1], axis=1) <= 0).all()
+    widths = np.array([20, 20, 20, 10])
+    assert np.array_equal(rank_at(snap.spectrum, paper_rtol(widths)), snap.rank)
+    assert np.array_equal(rank_at(snap.spectrum, ROBUST_RTOL), snap.robust_rank)
+    assert rank_at(snap.spectrum, 1.0).tolist() == [0, 0, 0, 0]  # nothing lies above the largest value itself
+    # a tolerance between two kept values counts exactly the values above it
+    rel = snap.spectrum[1]
+    assert rank_at(rel, float(rel[4]) * 0.999 + float(rel[5]) * 0.001) == 5
 
 
 def test_tunnel_length():

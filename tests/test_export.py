@@ -42,7 +42,7 @@ def rebuild(table):
 
 def check_same(arrays, run):
     h = run.history
-    assert set(arrays) == {k for k in h if not k.endswith("step")}
+    assert set(arrays) == {k for k in h if not k.endswith("step") and k not in export.IN_RECORD_ONLY}
     for q, (steps, vals) in arrays.items():
         np.testing.assert_array_equal(steps, h[export.QUANTITIES[q][0]], err_msg=q)
         want = h[q] if h[q].ndim == 2 else h[q][:, None]
@@ -142,3 +142,16 @@ def test_export_cli(run, tmp_path):
                        capture_output=True, text=True, timeout=60)
     err = p.stderr.strip()  # the one results-folder error (records.results_folder): one line, the absolute path
     assert p.returncode == 2 and "\n" not in err and f"{tmp_path / 'nope'} does not exist" in err
+
+
+def test_a_record_with_kept_spectra_exports_their_scale_but_not_the_spectra(tmp_path):
+    import grokkit
+
+    fresh = grokkit.train(grokkit.RunConfig(depth=3, width=16, n_train=200, steps=40, probe_epochs=1, device="cpu"),
+                          progress=False)
+    assert fresh.history["spectrum"].shape == (len(fresh.history["rank_step"]), 3, 16)
+    path = export.write([fresh], tmp_path / "fresh.csv", "csv")
+    with open(path, newline="", encoding="utf-8") as f:
+        arrays = rebuild(list(csv.DictReader(f)))
+    check_same(arrays, fresh)  # every quantity but the spectra, value for value
+    assert "spectrum_max" in arrays and "spectrum" not in arrays
