@@ -1,4 +1,4 @@
-"""The CLI: `python -m grokkit run|list|sweep|bench|scoreboard|export|gpu-check ...` (see README)."""
+"""The CLI: `python -m grokkit run|list|sweep|bench|scoreboard|events|export|gpu-check ...` (see README)."""
 from __future__ import annotations
 
 import argparse
@@ -228,6 +228,36 @@ def cmd_scoreboard(a) -> int:
     print(report.as_json(verdicts) if a.json else f"{len(runs)} record(s) in {folder}\n\n"
           + report.summary(verdicts) + "\n\n" + report.scoreboard(verdicts))
     return 0
+def cmd_events(a) -> int:
+    """Every run's events (grokkit.events at the claims' default thresholds): a block per run, or --json."""
+    import json
+
+    from . import claims, records, report
+    from .events import as_dict, events, unit
+
+    folder = records.results_folder(a.results, must_exist=True)
+    runs = records.load_all(folder, warn=lambda m: print(m, file=sys.stderr))
+    det = claims.detector()
+    if a.json:
+        out = []
+        for r in runs:
+            c = records.stands_for(r)
+            out.append({"label": events(r, det).label,
+                        "config": {k: c[k] for k in ("depth", "n_train", "weight_decay", "seed", "dtype")},
+                        **as_dict(events(r, det))})
+        print(json.dumps(out, ensure_ascii=False, indent=1))
+        return 0
+    print(f"{len(runs)} record(s) in {folder}")
+    for r in runs:
+        d = as_dict(events(r, det))
+        print(f"\n{events(r, det).label}: {d['phase']}")
+        for name, ev in d["events"].items():
+            v, u = ev["value"], unit(name)
+            text = f"step {v:,}" if u == "step" and v is not None else report.num(v, u)
+            print(f"  {name.replace('_', ' ')}: {text}")
+    return 0
+
+
 def cmd_export(a) -> int:
     """The data behind the figures: one long-format file per record (grokkit.export)."""
     from .export import export_records
@@ -284,8 +314,15 @@ def main(argv=None) -> int:
     p = sub.add_parser("scoreboard", help="the 15 claims graded on the run records (robustness-checked, all seeds)")
     p.add_argument("--results", default=None, help=results_help)
     p.add_argument("--json", action="store_true",
-                   help="one JSON object per claim: claim, grade, robust, text, measures")
+                   help="one JSON object per claim: claim, grade, robust, text, measures, robustness")
     p.set_defaults(fn=cmd_scoreboard)
+    p = sub.add_parser("events", help="every run's measured events (onsets, surges, rank descents, tunnel), "
+                                      "each with its unit")
+    p.add_argument("--results", default=None, help=results_help)
+    p.add_argument("--json", action="store_true",
+                   help="a list of objects: label, config (depth, n_train, weight_decay, seed, dtype), events "
+                        "(name -> {value, unit})")
+    p.set_defaults(fn=cmd_events)
     p = sub.add_parser("gpu-check", help="check the GPU path against the CPU (CPU vs GPU, eager vs graphed, batched "
                                          "vs single) and time it; writes bench/gpu_<name>.json; exit 2 without CUDA")
     p.add_argument("--out", default="bench", help="folder of the JSON report")

@@ -125,6 +125,22 @@ def show_measures(fig, verdicts, slug: str) -> None:
     display(export.measures_download(verdicts, slug))
 
 
+def tolerance_sweep() -> None:
+    """The rank definition swept: for every shipped record that keeps its covariance spectra, where the double
+    descent and the tunnel appear and vanish as the relative tolerance grows (grokkit.plots.tolerance_sweep_figure),
+    with the same in words; one line when no shipped record keeps spectra."""
+    from .claims import detector
+    from .events import has_spectra
+
+    runs = [r for r in paper_records() if has_spectra(r) and records.full_scale(r)]
+    if not runs:
+        md("No shipped record keeps its covariance spectra yet, so no tolerance other than the three above can be "
+           "applied.")
+        return
+    show(plots.tolerance_sweep_figure(runs, detector()), runs, "scoreboard-tolerance-sweep", RANKS)
+    md(report.tolerance_sweep_text(runs, detector()))
+
+
 def flat(panels) -> list:
     """The runs of a list of panels (each a Run or a list of seed Runs)."""
     return [r for p in panels for r in (p if isinstance(p, list) else [p])]

@@ -8,6 +8,11 @@ thresholds its rule reads (THRESHOLDS: value and defensible range, stated once),
 into parts. A part is one sub-claim judged on every recorded seed ("holds in k of n seeds") or on medians over
 seeds (a comparison between configurations, k of 1). The grade follows from the parts:
 
+Only the claim's own parts count toward its grade. A part that restates what another claim already judges (the
+γ = 0.01 grokking run in the weight-decay claims 11 and 12: claims 1, 2 and 5 judge that configuration) is a
+*baseline* (`Part.baseline`): it is reported beside the grade, never counted in it, so a claim whose every own
+prediction fails reads "not reproduced" however well its baseline holds.
+
 - **reproduced**: every part holds on every seed it was judged on, and no part the paper states went untested;
 - **partly reproduced**: some parts, depths or seeds hold and others do not -- including "the direction is right
   but the size is not", which claims with a size threshold judge as two parts (direction, then size) -- or every
@@ -22,7 +27,9 @@ not check it; a conditional part of our own reading ("the two-stage runs show ..
 vacuous and does not. Parts judged on a subset of seeds say which (`Part.note`), and the report repeats it.
 
 Robustness: the grade is recomputed with each of the claim's thresholds swept over its range (SWEEP_POINTS values,
-ends included); the verdict is *robust* when no value changes the grade, else *fragile*, with the values that flip it.
+ends included), and, for a claim that reads feature ranks, under each rank definition every record holds
+(grokkit.events.RANK_DEFS: paper-exact, tolerance-robust, effective rank). The verdict is *robust* when no value and
+no definition changes the grade, else *fragile*, with the values that flip it (`Verdict.sweeps` lists them all).
 """
 from __future__ import annotations
 
@@ -34,7 +41,7 @@ import numpy as np
 
 from . import records
 from .config import DEPTHS, TUNNEL_THRESHOLD
-from .events import Detector, Events, events
+from .events import RANK_DEFS, Detector, Events, events, rank_matrix, rank_scale
 
 GRADES = ("reproduced", "partly reproduced", "not reproduced", "inconclusive")
 SWEEP_POINTS = 5
@@ -74,15 +81,20 @@ THRESHOLDS = {
     "rank_differ": Threshold(0.05, 0.03, 0.10, "fraction of width", "smallest mean gap between two rank curves "
                                                                    "that \"differ clearly\""),
     "kink_min": Threshold(0.4, 0.3, 0.6, "fraction", "smallest change of the weight norm's log-slope that is a mark"),
+    "scarce_max": Threshold(0.2, 0.1, 0.3, "fraction", "largest share of shallow (d = 4) runs that may be two-stage "
+                                                        "for multi-stage generalization to be \"scarcely seen\""),
 }
+RANK_THRESHOLDS = ("rank_swing", "tunnel_rank", "rank_differ")  # a claim reading any of them reads feature ranks
+RANK_DEF = "rank definition"  # the name of the rank-definition sweep in Verdict.sweeps
 DETECTOR = ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "probe_rise", "norm_band",
             "norm_plateau_frac", "tunnel_rank")
 
 
 def detector(th: dict | None = None) -> Detector:
-    """The Detector of the thresholds `th` (name -> value; default: every THRESHOLDS value)."""
+    """The Detector of the thresholds `th` (name -> value; default: every THRESHOLDS value; RANK_DEF -> a rank
+    definition, default the paper's)."""
     th = th or {}
-    return Detector(**{k: th.get(k, THRESHOLDS[k].value) for k in DETECTOR})
+    return Detector(**{k: th.get(k, THRESHOLDS[k].value) for k in DETECTOR}, rank_def=th.get(RANK_DEF, "rank"))
 
 
 # ---- what a judge returns ------------------------------------------------------------------------------------
@@ -109,6 +121,7 @@ class Part:
     stated: bool = True        # a sub-claim the paper states (untested, it caps the grade); False: a conditional
     #                            part of our reading, vacuous when no run has its condition
     note: str = ""             # which seeds it was judged on, when a subset ("the two-stage seeds only: ...")
+    baseline: bool = False     # restates what another claim judges: reported, never counted in the grade
 
 
 @dataclass(frozen=True)
@@ -121,6 +134,7 @@ class Claim:
     thresholds: tuple          # the THRESHOLDS its rule reads
     rule: str                  # the rule in words; {name} is replaced by the threshold's value
     judge: Callable
+    beyond: Callable | None = None  # Ctx -> [Item]: what the book measures beyond the claim (reported, not graded)
 
 
 @dataclass
@@ -135,6 +149,9 @@ class Verdict:
     missing: list              # labels of configurations without any record
     robust: bool = True
     flips: list = field(default_factory=list)  # (threshold words, unit, [(value, grade)]) where the grade changes
+    sweeps: list = field(default_factory=list)  # (name, words, unit, [(value, grade)]) for every swept threshold and
+    #                                             the rank definition (value: its words), flipping or not
+    beyond: list = field(default_factory=list)  # Items measured beyond the paper's claim (not graded)
     seeds: dict = field(default_factory=dict)  # configuration label -> number of seeds used
     stand_ins: int = 0         # how many of the runs used are smoke-scale stand-ins
 
@@ -151,7 +168,9 @@ class Verdict:
 
 
 def grade_of(parts) -> str:
-    """The grade of a list of Parts (module docstring): an untested part the paper states caps "reproduced"."""
+    """The grade of a list of Parts (module docstring): an untested part the paper states caps "reproduced";
+    baseline parts do not count."""
+    parts = [p for p in parts if not p.baseline]
     decided = [p for p in parts if p.n > 0]
     if not decided:
         return "inconclusive"
@@ -179,6 +198,10 @@ class Ctx:
             return self.th.get(name, THRESHOLDS[name].value)
         raise AttributeError(name)
 
+    @property
+    def rank_def(self) -> str:
+        return self.th.get(RANK_DEF, "rank")
+
     def seeds(self, d, n, wd=0.01) -> list[Events]:
         rs = records.seeds_of(self.runs, d, n, wd)
         self.used[(d, n, wd)] = rs
@@ -202,7 +225,7 @@ def rising(xs) -> bool | None:
     return all(a <= b for a, b in zip(xs, xs[1:])) and xs[-1] > xs[0]
 
 
-def seed_part(words, evs, held: Callable, measures, per="seeds", stated=True) -> Part:
+def seed_part(words, evs, held: Callable, measures, per="seeds", stated=True, baseline=False) -> Part:
     """A sub-claim judged on each seed: held(e) -> bool (None: not judged on this seed); measures = [(name,
     attr or callable, unit)]. The Part's note says on how many seeds it was judged when some were not."""
     items, k, n = [], 0, 0
@@ -214,7 +237,7 @@ def seed_part(words, evs, held: Callable, measures, per="seeds", stated=True) ->
             items.append(Item(e.label, name, None if isinstance(v, str) else v, unit, h,
                               v if isinstance(v, str) else ""))
     note = f"judged on {n} of {len(evs)} {per}" if 0 < n < len(evs) else ""
-    return Part(words, k, n, tuple(items), per, stated, note)
+    return Part(words, k, n, tuple(items), per, stated, note, baseline)
 
 
 def compare_part(words, groups, attr, unit, ok: Callable, measure, never=None, note="") -> Part:
@@ -281,7 +304,7 @@ def _c4(x: Ctx):
     note = "" if all(len(two[d]) == len(every[d]) for d in (8, 12)) else \
         "the two-stage seeds only: " + ", ".join(f"{len(two[d])} of {len(every[d])} at d = {d}" for d in (8, 12))
     parts = [compare_part("d = 12's first surge comes later than d = 8's (two-stage seeds, medians)", g,
-                          "first_stage_step", "steps", later, "first-surge step", note=note),
+                          "first_surge_step", "steps", later, "first-surge step", note=note),
              Part("d = 12's second surge comes later than d = 8's", *_later_second(two), note=note),
              compare_part("d = 12's first-stage level is lower than d = 8's", g, "first_stage_acc", "accuracy",
                           lower(1e-12), "first-stage level", note=note),
@@ -305,14 +328,19 @@ def _lag_measures():
 
 
 def _coincides(x: Ctx):
-    return lambda e: None if e.gen_onset_step is None else (e.rank_lag_frac is not None
+    return lambda e: None if e.climb_onset_step is None else (e.rank_lag_frac is not None
                                                             and abs(e.rank_lag_frac) <= x.lag_tol)
 
 
 def _c5(x: Ctx):
     return [seed_part(f"N = {n}: the mean hidden-layer rank starts to fall within {x.lag_tol:g} of the test rise's "
-                      "duration of the generalization onset", x.seeds(12, n), _coincides(x), _lag_measures())
+                      "duration of the start of the test climb", x.seeds(12, n), _coincides(x), _lag_measures())
             for n in (2000, 5000)]
+
+
+def _c5_beyond(x: Ctx):
+    """The rank-descent lag at the shallower depths (N = 5000), which the paper does not claim: a measured extension."""
+    return [Item(e.label, "rank-descent lag", e.rank_lag_steps, "steps") for d in (4, 8) for e in x.seeds(d, 5000)]
 
 
 def _c6(x: Ctx):  # never-reached onsets count as infinitely late; none reached on either side: untested
@@ -320,8 +348,8 @@ def _c6(x: Ctx):  # never-reached onsets count as infinitely late; none reached 
     earlier = lambda v: None if None in v else v[0] < v[1]  # noqa: E731
     return [compare_part("the test accuracy's half-rise comes earlier with N = 5000 than with N = 2000", g,
                          "test_half_step", "steps", earlier, "test half-rise step", INF),
-            compare_part("the generalization onset comes earlier with N = 5000 than with N = 2000", g,
-                         "gen_onset_step", "steps", earlier, "generalization onset", INF)]
+            compare_part("the start of the test climb comes earlier with N = 5000 than with N = 2000", g,
+                         "climb_onset_step", "steps", earlier, "start of the test climb", INF)]
 
 
 def _c7(x: Ctx):
@@ -351,7 +379,9 @@ def _c8(x: Ctx):
                       == e.probe_layers,
                       [("layers whose probe rose", "probe_rose_layers", "layers"),
                        ("layers already at their ceiling", "probe_ceiling_layers", "layers"),
-                       ("layers probed", "probe_layers", "layers")])
+                       ("layers probed", "probe_layers", "layers"),
+                       ("layers whose probe neither rose nor was at its ceiling",
+                        lambda e: ", ".join(f"layer {i}" for i in e.probe_failed_layers) or "none", "")])
             for n in (2000, 5000, 7000)]
 
 
@@ -369,15 +399,17 @@ def _pairs(x: Ctx, d):
     return [(ra, by_seed[s]) for ra in a if (s := records.stands_for(ra)["seed"]) in by_seed]
 
 
-def _pair_gaps(ra, rb):
+def _pair_gaps(ra, rb, rank_def="rank"):
+    """(largest relative weight-norm gap, mean second-last-layer rank gap as a share of the width) of two runs; the
+    rank gap under `rank_def`, its width scaled as every rank threshold is (grokkit.events.rank_scale)."""
     ha, hb = ra.history, rb.history
     s = np.union1d(ha["step"], hb["step"])
     s = s[(s >= ra.config.log_period) & (s <= min(ha["step"][-1], hb["step"][-1]))]
     wa, wb = (np.interp(s, h["step"], h["weight_norm"]) for h in (ha, hb))
     rs = np.intersect1d(ha["rank_step"], hb["rank_step"])
-    pa, pb = (np.interp(rs, h["rank_step"], np.asarray(h["rank"], dtype=float)[:, -2]) for h in (ha, hb))
+    pa, pb = (np.interp(rs, r.history["rank_step"], rank_matrix(r, rank_def)[:, -2]) for r in (ra, rb))
     return (float(np.max(np.abs(wa - wb) / ((wa + wb) / 2))) if len(s) else None,
-            float(np.mean(np.abs(pa - pb)) / ra.config.width) if len(rs) else None)
+            float(np.mean(np.abs(pa - pb)) / (ra.config.width * rank_scale(ra, rank_def))) if len(rs) else None)
 
 
 def _c10(x: Ctx):
@@ -385,39 +417,41 @@ def _c10(x: Ctx):
     for d in DEPTHS:
         for ra, rb in _pairs(x, d):
             lab = f"d = {d}, N = 5000 vs 7000, γ = 0.01, seed {records.stands_for(ra)['seed']}"
-            wgap, rgap = _pair_gaps(ra, rb)
+            wgap, rgap = _pair_gaps(ra, rb, x.rank_def)
             over.append(Item(lab, "weight-norm gap", wgap, "fraction", wgap is not None and wgap <= x.overlap_tol))
             differ.append(Item(lab, "second-last-layer rank gap", rgap, "fraction of width",
                                rgap is not None and rgap >= x.rank_differ))
     runs = [e for d in DEPTHS for n in (5000, 7000) for e in x.seeds(d, n)]
     for e in runs:
-        if e.gen_onset_step is None:
+        if e.climb_onset_step is None:
             continue
         k = e.norm_kink_at_onset_frac
         mark = k is not None and k >= x.kink_min and k >= 3 * (e.norm_kink_elsewhere_frac or 0)
-        nomark.append(Item(e.label, "weight-norm kink at the onset", k, "fraction", not mark))
-        ok = e.penult_lag_steps is not None and bool(e.gen_rise_steps) and \
-            abs(e.penult_lag_steps) <= x.lag_tol * e.gen_rise_steps
+        nomark.append(Item(e.label, "weight-norm kink at the start of the test climb", k, "fraction", not mark))
+        ok = e.penult_lag_steps is not None and bool(e.climb_rise_steps) and \
+            abs(e.penult_lag_steps) <= x.lag_tol * e.climb_rise_steps
         rmark.append(Item(e.label, "second-last-layer rank lag", e.penult_lag_steps, "steps", ok))
 
     def part(words, items, per):
         return Part(words, sum(bool(i.held) for i in items), len(items), tuple(items), per)
     return [part(f"the weight norms at N = 5000 and 7000 overlap (largest gap at most {x.overlap_tol:g})", over,
                  "pairs"),
-            part(f"the weight norm shows no mark at the generalization onset (log-slope change below "
+            part(f"the weight norm shows no mark at the start of the test climb (log-slope change below "
                  f"{x.kink_min:g}, or under 3 times its median elsewhere)", nomark, "runs"),
             part(f"the second-last-layer ranks at N = 5000 and 7000 differ (mean gap at least {x.rank_differ:g} "
                  "of the width)", differ, "pairs"),
             part(f"the second-last-layer rank starts to fall within {x.lag_tol:g} of the test rise's duration of "
-                 "the generalization onset", rmark, "runs")]
+                 "the start of the test climb", rmark, "runs")]
 
 
 def _phases(n, expect):
+    """Each γ's phase on every seed; γ = 0.01 (the grokking run that claims 1, 2 and 5 judge) is the baseline."""
     def judge(x: Ctx):
         return [seed_part(f"γ = {wd:g}: {want}", x.seeds(12, n, wd), lambda e, w=want: e.phase == w,
                           [("phase", "phase", ""), ("test accuracy gained after the fit", "post_fit_gain", "accuracy"),
                            ("shoulder duration", "shoulder_steps", "steps"),
-                           ("highest test accuracy", "test_max_acc", "accuracy")]) for wd, want in expect.items()]
+                           ("highest test accuracy", "test_max_acc", "accuracy")], baseline=wd == 0.01)
+                for wd, want in expect.items()]
     return judge
 
 
@@ -427,7 +461,7 @@ GRID = [(12, n, wd) for n in (2000, 5000) for wd in (0.005, 0.01, 0.05)]
 def _c13(x: Ctx):
     evs = [e for c in GRID for e in x.seeds(*c)]
     return [seed_part(f"the mean hidden-layer rank starts to fall within {x.lag_tol:g} of the test rise's duration "
-                      "of the generalization onset", evs, _coincides(x), _lag_measures(), "runs"),
+                      "of the start of the test climb", evs, _coincides(x), _lag_measures(), "runs"),
             seed_part("two-stage runs show a rank double descent (fall, rise, fall)", evs,
                       lambda e: (e.double_descent_steps is not None) if e.two_stage else None,
                       [("shoulder duration", "shoulder_steps", "steps")], "runs", stated=False)]
@@ -464,18 +498,19 @@ def _c15(x: Ctx):
     evs = [e for d in DEPTHS for n in (5000, 7000) for e in x.seeds(d, n)]
     shallow, deep = [e for e in evs if e.depth <= 4], [e for e in evs if e.depth > 4]
     items = tuple(Item(e.label, "shoulder duration", e.shoulder_steps, "steps", e.two_stage) for e in evs)
-    rarer = "two-stage runs are rarer at d = 4 than at d = 8 and 12 (N = 5000 and 7000, γ = 0.01)"
+    rarer = (f"multi-stage generalization is scarcely seen at d = 4: at most {x.scarce_max:g} of the d = 4 runs are "
+             "two-stage, and a smaller share than at d = 8 and 12 (N = 5000 and 7000, γ = 0.01)")
     fs, fd = (sum(e.two_stage for e in g) / len(g) if g else None for g in (shallow, deep))
     share = ", ".join(f"{sum(e.two_stage for e in g)} of {len(g)} runs at {at}"
                       for g, at in ((shallow, "d = 4"), (deep, "d = 8 and 12")))
     if fs is None or fd is None or fs == fd == 0:  # no run to count, or no two-stage run anywhere: untested
         parts.append(Part(rarer, 0, 0, items, "counts", note=f"two-stage: {share}"))
     else:
-        parts.append(Part(rarer, int(fs < fd), 1, items, "counts", note=f"two-stage: {share}"))
+        parts.append(Part(rarer, int(fs <= x.scarce_max and fs < fd), 1, items, "counts", note=f"two-stage: {share}"))
     c10 = _c10(x)
     nomark, rmark = c10[1], c10[3]
     norm_marks = nomark.n - nomark.k
-    parts.append(Part("the second-last-layer rank marks more generalization onsets than the weight norm",
+    parts.append(Part("the second-last-layer rank marks the start of the test climb in more runs than the weight norm",
                       int(rmark.k > norm_marks), int(rmark.n > 0), rmark.items + nomark.items, "counts",
                       note=f"marked by the rank in {rmark.k} of {rmark.n} runs, by the weight norm in {norm_marks} of "
                            f"{nomark.n}"))
@@ -512,11 +547,13 @@ CLAIMS = [
       "At d = 12, small |D|, the test rise after the fit coincides with a significant fall of the feature ranks.",
       "Fig 1a/b, §3", ((12, 2000, 0.01), (12, 5000, 0.01)), ("fit_acc", "rise_min", "rank_swing", "lag_tol"),
       "a rank descent (the mean hidden-layer rank falls at least {rank_swing} of the width below its running "
-      "maximum) must start within {lag_tol} of the test rise's duration (10 % → 90 % of its climb) of the "
-      "generalization onset", _c5),
+      "maximum) must start within {lag_tol} of the test climb's duration (10 % → 90 % of it) of the start of the "
+      "test climb (10 % of the whole climb from the first logged value to its highest: \"the test accuracy started "
+      "to increase\", Fig 1a)", _c5, _c5_beyond),
     C(6, "More data, earlier grokking", "At d = 12, grokking happens earlier with the larger training set.",
       "Fig 1b vs 1a, §3", ((12, 2000, 0.01), (12, 5000, 0.01)), ("fit_acc", "rise_min"),
-      "the median test half-rise step and generalization onset must be earlier at N = 5000 than at N = 2000", _c6),
+      "the median test half-rise step and start of the test climb (10 % of the whole climb) must be earlier at "
+      "N = 5000 than at N = 2000", _c6),
     C(7, "Rank double descent",
       "At d = 12, |D| = 7000 the ranks fall from step 0, rise during the first test surge, and fall again during "
       "the second.", "Fig 1c, §3", ((12, 7000, 0.01),),
@@ -540,8 +577,9 @@ CLAIMS = [
       tuple((d, n, 0.01) for d in DEPTHS for n in (5000, 7000)),
       ("fit_acc", "rise_min", "rank_swing", "lag_tol", "overlap_tol", "rank_differ", "kink_min"),
       "the weight norms must differ by at most {overlap_tol} and show no log-slope change of {kink_min} or more "
-      "at the generalization onset; the second-last-layer ranks must differ by at least {rank_differ} of the width "
-      "and start to fall within {lag_tol} of the test rise's duration of the onset", _c10),
+      "at the start of the test climb (10 % of the whole climb); the second-last-layer "
+      "ranks must differ by at least {rank_differ} of the width "
+      "and start to fall within {lag_tol} of the test climb's duration of its start", _c10),
     C(11, "Weight-decay phases at |D| = 2000",
       "γ = 0.005 fails to generalize, γ = 0.01 groks, γ = 0.05 shows two-stage generalization (depth not stated; "
       "d = 12 as in Fig 1a).", "Fig 6, §4", tuple((12, 2000, wd) for wd in (0.005, 0.01, 0.05)),
@@ -570,10 +608,10 @@ CLAIMS = [
       "Deep networks are more susceptible to grokking; multi-stage generalization is scarcely seen in shallow "
       "models; the feature rank is a better indicator than the weight norm.", "abstract, §1",
       tuple((d, n, 0.01) for n in (5000, 7000) for d in DEPTHS),
-      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "lag_tol", "kink_min"),
-      "claim 2's share and grokking delay must grow with depth at N = 5000 and 7000; a smaller share of d = 4 runs "
-      "than of deeper runs may be two-stage; the second-last-layer rank must mark more onsets than the weight norm "
-      "(claim 10)", _c15),
+      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "lag_tol", "kink_min", "scarce_max"),
+      "claim 2's share and grokking delay must grow with depth at N = 5000 and 7000; at most {scarce_max} of the "
+      "d = 4 runs, and a smaller share than of the deeper runs, may be two-stage (\"scarcely seen\"); the "
+      "second-last-layer rank must mark more onsets than the weight norm (claim 10)", _c15),
 ]
 BY_NUMBER = {c.n: c for c in CLAIMS}
 
@@ -589,6 +627,11 @@ def _judge(claim: Claim, runs, th: dict):
     missing = [config_label(*c) for c in claim.configs if not records.seeds_of(runs, *c)]
     parts = claim.judge(x) if not missing else []
     return parts, missing, x
+
+
+def rank_based(claim: Claim) -> bool:
+    """Does the claim read feature ranks (then its grade is also judged under every rank definition)?"""
+    return any(t in RANK_THRESHOLDS for t in claim.thresholds)
 
 
 def sweep_values(name: str) -> list:
@@ -608,11 +651,17 @@ def judge(n: int, runs, robustness: bool = True) -> Verdict:
     v = Verdict(claim.n, claim.title, claim.paper, claim.figure, g, rule_text(claim), parts, missing,
                 seeds={config_label(*c): len(rs) for c, rs in x.used.items()},
                 stand_ins=sum(not records.full_scale(r) for r in {id(r): r for r in used}.values()))
+    if claim.beyond is not None and not missing:
+        v.beyond = claim.beyond(x)
     if robustness and not missing:
-        for name in claim.thresholds:
-            other = [(val, grade_of(_judge(claim, runs, {name: val})[0])) for val in sweep_values(name)]
-            if any(gr != g for _, gr in other):
-                v.flips.append((THRESHOLDS[name].words, THRESHOLDS[name].unit, other))
+        sweeps = [(name, THRESHOLDS[name].words, THRESHOLDS[name].unit,
+                   [(val, grade_of(_judge(claim, runs, {name: val})[0])) for val in sweep_values(name)])
+                  for name in claim.thresholds]
+        if rank_based(claim):
+            sweeps.append((RANK_DEF, RANK_DEF, "", [(words, grade_of(_judge(claim, runs, {RANK_DEF: key})[0]))
+                                                    for key, words in RANK_DEFS.items()]))
+        v.sweeps = sweeps
+        v.flips = [(words, unit, grid) for _, words, unit, grid in sweeps if any(gr != g for _, gr in grid)]
         v.robust = not v.flips
     return v
 

@@ -14,6 +14,24 @@ and defensible ranges are declared once, in grokkit/claims.py's THRESHOLDS table
 
 Two-stage generalization is read on the **linear** step axis: a shoulder of the test accuracy that lasts a few
 thousand steps at 25-45k steps (Fig 2d-f) is plain there, yet far shorter than a doubling of the step count.
+
+One meaning per event. The test accuracy (running median of 3) has these named events, each a fixed point of one
+climb, so that none jumps from one climb to another when a gain crosses a threshold:
+- `climb_onset_step`, "the beginning of generalization" [DG Fig 7 text], "the test accuracy started to increase"
+  [DG Fig 1a]: 10 % of the whole test climb (first logged value -> its maximum); `climb_rise_steps`: 10 % -> 90 %;
+  `test_half_step`: 50 % of the same climb (so the onset never lies after the half-rise);
+- `grokking_onset_step`: 10 % of the post-fit climb (value at the train fit -> its later maximum), only when that
+  climb gains at least rise_min (a run that does not grok has none); `grokking_rise_steps`: 10 % -> 90 %;
+- `first_surge_step` / `second_onset_step`: the two surges of a two-stage run (half the climb to the shoulder; 10 %
+  of the climb after it).
+Every claim says which one it reads (grokkit/claims.py).
+
+Rank definitions (`Detector.rank_def`): "rank" is the paper's machine-precision rank, "robust_rank" counts singular
+values above 1e-3 of the largest, "eff_rank" is the effective rank, and "rtol=<x>" applies relative tolerance x to
+the covariance spectra a record keeps (records made since spectra are kept). Under a definition other than the
+paper's, every rank threshold -- the descent's `rank_swing` x width and the tunnel's 300 -- is scaled by the ratio
+of the network's mean hidden-layer rank at initialization under that definition to the same under the paper's
+(`rank_scale`): the same share of where the features start. Under the paper's definition the ratio is 1.
 """
 from __future__ import annotations
 
@@ -23,7 +41,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import CONST_MSE, FULL_STEPS, FULL_WIDTH, TUNNEL_THRESHOLD
+from .metrics import ROBUST_RTOL, paper_rtol, rank_at
 from .records import Run, is_stand_in, stands_for
+
+# The rank definitions every record holds, in words (Detector.rank_def -> name); "rtol=<x>" reads kept spectra.
+RANK_DEFS = {"rank": "paper-exact (machine precision)", "robust_rank": f"tolerance-robust ({ROBUST_RTOL:g} of the "
+             "largest)", "eff_rank": "effective rank"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +61,7 @@ class Detector:
     norm_band: float        # a weight-norm plateau: ln(norm) within norm_band ...
     norm_plateau_frac: float  # ... over >= this fraction of training (linear axis)
     tunnel_rank: float      # tunnel layer: final rank below this, at width 400 (scaled for narrower stand-ins)
+    rank_def: str = "rank"  # which rank the rank events read: a RANK_DEFS key or "rtol=<x>" (module docstring)
 
 
 @dataclass(frozen=True)
@@ -57,31 +81,35 @@ class Events:
     post_fit_gain: float | None     # test accuracy gained after the fit (max after fit_step - value at it)
     post_fit_share_frac: float | None  # post_fit_gain / the whole test climb: how much of the learning is late
     grokking_delay_decades: float | None  # log10(step at 90 % of the test climb / fit_step): "time to generalize"
-    gen_onset_step: int | None      # "the beginning of generalization": 10 % of the post-fit climb when it is
-    #                                 >= rise_min (grokking), else 10 % of the whole climb
-    gen_rise_steps: int | None      # that climb's duration, 10 % -> 90 % (steps)
+    climb_onset_step: int | None    # "the beginning of generalization": 10 % of the whole test climb; None if the
+    #                                 climb is < rise_min
+    climb_rise_steps: int | None    # the whole climb's duration, 10 % -> 90 % (steps)
+    grokking_onset_step: int | None  # the start of the post-fit climb: 10 % of it; None without a fit or when it
+    #                                  gains < rise_min
+    grokking_rise_steps: int | None  # the post-fit climb's duration, 10 % -> 90 % (steps)
     # two stages on the linear axis
-    first_stage_step: int | None    # first step at half the climb to the shoulder
+    first_surge_step: int | None    # first step at half the climb to the shoulder
     first_stage_acc: float | None   # the shoulder's level (median test accuracy on it)
     shoulder_start_step: int | None
     shoulder_steps: int | None      # its duration
     second_stage_gain: float | None  # test accuracy gained after the shoulder
     second_onset_step: int | None   # the second surge's onset: 10 % of the climb after the shoulder's end
     second_rise_steps: int | None   # that climb's duration, 10 % -> 90 % (steps)
-    two_stage: bool                 # a shoulder between two rises, the second starting after the fit
+    two_stage: bool                 # a shoulder between two rises, ending after the fit, and >= rise_min gained
+    #                                 after the fit (claim 3's rule as written)
     phase: str                      # the paper's phase names (Figs 6-7), see `phase`
     stuck_steps: int                # longest stretch at a constant predictor (0 if none)
     stuck_start_step: int | None
     # rank
     rank_descent_steps: tuple       # onsets of every fall of the mean hidden-layer rank
-    rank_lag_steps: int | None      # nearest rank-descent onset - gen_onset_step (< 0: the rank leads)
-    rank_lag_decades: float | None  # log10(rank-descent onset / gen_onset_step)
-    rank_lag_frac: float | None     # rank_lag_steps / gen_rise_steps
+    rank_lag_steps: int | None      # nearest rank-descent onset - climb_onset_step (< 0: the rank leads)
+    rank_lag_decades: float | None  # log10(rank-descent onset / climb_onset_step)
+    rank_lag_frac: float | None     # rank_lag_steps / climb_rise_steps
     double_descent_steps: tuple | None  # onsets of fall, rise, fall of the mean hidden rank, else None
     penult_lag_steps: int | None    # as rank_lag_steps, for the second-last layer's rank [DG Fig 5]
     tunnel_layers: int | None       # hidden layers whose final rank is below tunnel_rank [DG Figs 3-4]
     # weight norm and probes
-    norm_kink_at_onset_frac: float | None   # relative slope change of ln(weight norm) at gen_onset_step
+    norm_kink_at_onset_frac: float | None   # relative slope change of ln(weight norm) at climb_onset_step
     norm_kink_elsewhere_frac: float | None  # the same statistic elsewhere: the median, over the logged points
     #                                         farther than two windows from the onset, of the largest change within
     #                                         one window of each (a window: 5 logging periods, 3335 steps at 1e5)
@@ -90,6 +118,35 @@ class Events:
     probe_layers: int               # layers probed (0: no probes in the record)
     probe_rose_layers: int          # layers whose probe gains >= probe_rise across the generalization rise
     probe_ceiling_layers: int       # layers that did not, but were already within probe_rise of their maximum
+    probe_failed_layers: tuple = ()  # the other probed layers (1 = first Linear layer): neither rose nor at ceiling
+
+
+IDENTITY = ("label", "depth", "n_train", "weight_decay", "seed", "stand_in")
+UNIT_OF_SUFFIX = (("_step", "step"), ("_steps", "steps"), ("_acc", "accuracy"), ("_gain", "accuracy"),
+                  ("_decades", "decades"), ("_layers", "layers"), ("_frac", "fraction"))
+
+
+def unit(name: str) -> str:
+    """An Events field's unit from its name's suffix (module docstring): 'step' is a point on the step axis."""
+    return next((u for suffix, u in UNIT_OF_SUFFIX if name.endswith(suffix)), "")
+
+
+def as_dict(ev: Events) -> dict:
+    """An Events as plain data: {"phase": str, "two_stage": bool, "rank_descent_steps": [...],
+    "double_descent_steps": [...] or None, "probe_failed_layers": [...], "events": {name: {"value": number or None,
+    "unit": str}}} -- every scalar measure under "events" with its unit."""
+    out, scalars = {}, {}
+    for name, v in vars(ev).items():
+        if name in IDENTITY:
+            continue
+        if isinstance(v, (tuple, list)):
+            out[name] = [int(x) for x in v]
+        elif name == "double_descent_steps" or isinstance(v, (str, bool)):
+            out[name] = v if v is None or isinstance(v, (str, bool)) else list(v)
+        else:
+            x = None if v is None or (isinstance(v, float) and not math.isfinite(v)) else v
+            scalars[name] = {"value": x, "unit": unit(name)}
+    return {**out, "events": scalars}
 
 
 _CACHE: dict = {}
@@ -122,6 +179,63 @@ def config_label(c) -> str:
     c = c if isinstance(c, dict) else c.identity()
     extra = ", float64" if c["dtype"] == "float64" else ""
     return f"d = {c['depth']}, N = {c['n_train']}, γ = {c['weight_decay']:g}, seed {c['seed']}{extra}"
+
+
+def rank_matrix(run: Run, rank_def: str = "rank") -> np.ndarray:
+    """(snapshots, layers) float ranks of `run` under `rank_def` (Detector.rank_def). "rtol=<x>" applies relative
+    tolerance x to the kept spectra; a record without them raises ValueError naming the run."""
+    h = run.history
+    if rank_def in RANK_DEFS:
+        return np.asarray(h[rank_def], dtype=float)
+    if not rank_def.startswith("rtol="):
+        raise ValueError(f"rank_def: must be one of {', '.join(RANK_DEFS)} or rtol=<number>, got {rank_def!r}")
+    if "spectrum" not in h:
+        raise ValueError(f"rank_def: {run.config.name} keeps no covariance spectra, so {rank_def} cannot be applied; "
+                         f"use one of {', '.join(RANK_DEFS)}")
+    return rank_at(h["spectrum"], float(rank_def[5:])).astype(float)
+
+
+def rank_scale(run: Run, rank_def: str = "rank") -> float:
+    """The ratio of the mean hidden-layer rank at the first snapshot (initialization) under `rank_def` to the same
+    under the paper's rank: rank thresholds stated on the paper's rank (300 of 400, 5 % of the width) are
+    multiplied by it. 1 for the paper's rank, and for a run without snapshots."""
+    if rank_def == "rank" or not len(run.history["rank_step"]):
+        return 1.0
+    ref = np.asarray(run.history["rank"], dtype=float)[0, :-1].mean()
+    return float(rank_matrix(run, rank_def)[0, :-1].mean() / ref) if ref > 0 else 1.0
+
+
+def tolerance_def(rtol: float) -> str:
+    """The rank_def of a relative tolerance: 'rtol=1e-05'."""
+    return f"rtol={rtol:g}"
+
+
+PAPER_RTOL = paper_rtol(FULL_WIDTH)  # the paper's relative tolerance at width 400: 8.9e-14
+# The tolerance sweep of the rank definition: from the paper's machine precision to 1e-2 of the largest value
+SWEEP_RTOLS = (PAPER_RTOL, 1e-12, 1e-10, 1e-8, 1e-6, 1e-5, 1e-4, 1e-3, 3e-3, 1e-2)
+
+
+def has_spectra(run: Run) -> bool:
+    """Does the record keep its covariance spectra (so that any rank tolerance can be applied)?"""
+    return "spectrum" in run.history
+
+
+def tolerance_sweep(run: Run, det, rtols=SWEEP_RTOLS) -> list[dict]:
+    """The rank events of `run` under each relative tolerance (a record that keeps spectra): per tolerance, whether
+    the mean hidden-layer rank shows a double descent, the tunnel length with the threshold scaled to the rank at
+    initialization (`rank_scale`, the definition the claims use) and with the paper's fixed 300, and the scale.
+    `det`: a Detector (its rank_def is replaced)."""
+    from dataclasses import replace
+
+    out = []
+    for rtol in rtols:
+        rd = tolerance_def(rtol)
+        ev = events(run, replace(det, rank_def=rd))
+        final = rank_matrix(run, rd)[-1, :-1]
+        out.append({"rtol": float(rtol), "double_descent": ev.double_descent_steps is not None,
+                    "tunnel_scaled_layers": ev.tunnel_layers, "scale": rank_scale(run, rd),
+                    "tunnel_fixed_layers": int((final < tunnel_threshold(run.config.width, det.tunnel_rank)).sum())})
+    return out
 
 
 # ---- small detectors -----------------------------------------------------------------------------------------
@@ -288,24 +402,25 @@ def _measure(run: Run, det: Detector) -> Events:
     post = None if i_fit is None else _max(a[i_fit:]) - a[i_fit]
     post = None if post is None or not np.isfinite(post) else float(post)
     whole = _max(a) - a[0]
-    if post is not None and post >= det.rise_min:
-        on, end = climb(step, a, i_fit, 0.1, det.rise_min), climb(step, a, i_fit, 0.9, det.rise_min)
-    else:
-        on, end = climb(step, a, 0, 0.1, det.rise_min), t90
+    on, end = climb(step, a, 0, 0.1, det.rise_min), t90  # the whole climb: the beginning of generalization
+    grok = post is not None and post >= det.rise_min
+    g_on = climb(step, a, i_fit, 0.1, det.rise_min) if grok else None  # the post-fit climb: grokking
+    g_end = climb(step, a, i_fit, 0.9, det.rise_min) if grok else None
     sh = shoulder(step, a, det.shoulder_band, det.shoulder_steps, det.rise_min)
     level = None if sh is None else float(np.median(a[sh[0]:sh[1] + 1]))
-    two = sh is not None and fit is not None and step[sh[1]] >= fit
+    two = sh is not None and fit is not None and step[sh[1]] >= fit and grok
     on2 = None if sh is None else climb(step, a, sh[1], 0.1, det.rise_min)
     end2 = None if sh is None else climb(step, a, sh[1], 0.9, det.rise_min)
     stuck = stuck_stretch(step, h["train_loss"], h["train_acc"])
     # ranks
     width = c.width
     rstep = np.asarray(h["rank_step"])
-    rank = np.asarray(h["rank"], dtype=float) if len(rstep) else np.zeros((0, c.depth))  # no snapshot yet
+    rank = rank_matrix(run, det.rank_def) if len(rstep) else np.zeros((0, c.depth))  # no snapshot yet
+    scale = rank_scale(run, det.rank_def)  # rank thresholds under another definition (module docstring)
     hidden, penult = rank[:, :-1].mean(1), rank[:, -2]
-    sw = swings(rstep, hidden, det.rank_swing * width)
+    sw = swings(rstep, hidden, det.rank_swing * width * scale)
     downs = [s for d, s in sw if d < 0]
-    pdowns = [s for d, s in swings(rstep, penult, det.rank_swing * width) if d < 0]
+    pdowns = [s for d, s in swings(rstep, penult, det.rank_swing * width * scale) if d < 0]
     lag = None if on is None or not downs else min((s - on for s in downs), key=abs)
     plag = None if on is None or not pdowns else min((s - on for s in pdowns), key=abs)
     dd = next(((x[1], y[1], z[1]) for x, y, z in zip(sw, sw[1:], sw[2:]) if (x[0], y[0], z[0]) == (-1, 1, -1)), None)
@@ -331,6 +446,7 @@ def _measure(run: Run, det: Detector) -> Events:
                                      det.norm_plateau_frac * c.steps, lo_w, hi_w)
     # probes across the generalization rise
     n_probe = rose = ceil = 0
+    failed = ()
     if len(h.get("probe_step", ())) and on is not None and end is not None:
         ps, pa = np.asarray(h["probe_step"]), np.asarray(h["probe_acc"], dtype=float)
         pre = max(int(np.searchsorted(ps, on, side="right")) - 1, 0)
@@ -338,7 +454,9 @@ def _measure(run: Run, det: Detector) -> Events:
         gain = pa[aft] - pa[pre]
         up = gain >= det.probe_rise
         n_probe, rose = pa.shape[1], int(up.sum())
-        ceil = int((~up & (pa[pre] >= pa.max(0) - det.probe_rise)).sum())
+        at_ceiling = ~up & (pa[pre] >= pa.max(0) - det.probe_rise)
+        ceil = int(at_ceiling.sum())
+        failed = tuple(int(i) + 1 for i in np.flatnonzero(~up & ~at_ceiling))
     return Events(
         label=run_label(run), depth=who["depth"], n_train=who["n_train"], weight_decay=who["weight_decay"],
         seed=who["seed"], stand_in=is_stand_in(run) or c.steps != FULL_STEPS or c.width != FULL_WIDTH,
@@ -346,8 +464,9 @@ def _measure(run: Run, det: Detector) -> Events:
         test_max_acc=_max(a), test_half_step=half, post_fit_gain=post,
         post_fit_share_frac=None if post is None or not whole >= det.rise_min else float(min(post / whole, 1.0)),
         grokking_delay_decades=None if not fit or not t90 else math.log10(t90 / fit),
-        gen_onset_step=on, gen_rise_steps=None if on is None or end is None else int(end - on),
-        first_stage_step=None if sh is None else _first(step, a >= (a[0] + level) / 2),
+        climb_onset_step=on, climb_rise_steps=None if on is None or end is None else int(end - on),
+        grokking_onset_step=g_on, grokking_rise_steps=None if g_on is None or g_end is None else int(g_end - g_on),
+        first_surge_step=None if sh is None else _first(step, a >= (a[0] + level) / 2),
         first_stage_acc=level, shoulder_start_step=None if sh is None else int(step[sh[0]]),
         shoulder_steps=None if sh is None else int(step[sh[1]] - step[sh[0]]),
         second_stage_gain=None if sh is None else _max(a[sh[1] + 1:]) - level, two_stage=bool(two),
@@ -358,8 +477,8 @@ def _measure(run: Run, det: Detector) -> Events:
         rank_lag_decades=None if lag is None or on <= 0 or on + lag <= 0 else math.log10((on + lag) / on),
         rank_lag_frac=None if lag is None or not end or end <= on else lag / (end - on),
         double_descent_steps=dd, penult_lag_steps=plag,
-        tunnel_layers=None if final is None else int((final < tunnel_threshold(width, det.tunnel_rank)).sum()),
+        tunnel_layers=None if final is None else int((final < tunnel_threshold(width, det.tunnel_rank) * scale).sum()),
         norm_kink_at_onset_frac=k_on, norm_kink_elsewhere_frac=k_far,
         norm_plateau_steps=flat["weight_norm"], last_layer_plateau_steps=flat["last_layer_norm"],
-        probe_layers=n_probe, probe_rose_layers=rose, probe_ceiling_layers=ceil)
+        probe_layers=n_probe, probe_rose_layers=rose, probe_ceiling_layers=ceil, probe_failed_layers=failed)
 

@@ -7,7 +7,8 @@ Conventions, the same in all chapters:
 - steps on a log axis, as in Omnigrok's MNIST plots (Liu et al. 2023, Fig 3), from the first logged step > 0;
 - a configuration with several recorded seeds: every seed as a thin line, their median as the thick one (never
   one seed alone); a panel takes a Run or a list of seed Runs of one configuration;
-- the generalization onset (grokkit.events: gen_onset_step) marked with a dotted vertical line;
+- the start of the test climb (grokkit.events: climb_onset_step, "the beginning of generalization") marked with a
+  dotted vertical line;
 - a figure drawn from a smoke-scale stand-in says so in its title.
 """
 from __future__ import annotations
@@ -20,7 +21,15 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
 
-from .events import events, run_label, tunnel_threshold
+from .events import (
+    PAPER_RTOL,
+    events,
+    rank_matrix,
+    run_label,
+    tolerance_def,
+    tolerance_sweep,
+    tunnel_threshold,
+)
 from .metrics import tunnel_length
 from .records import is_stand_in, stands_for
 
@@ -60,16 +69,16 @@ def suptitle(fig, text: str, runs) -> None:
 
 
 # ---- onsets ----------------------------------------------------------------------------------------------
-def grokking_onset(run):
-    """The step where generalization begins: grokkit.events' gen_onset_step (10 % of the test climb after the fit
-    when the run groks, else of the whole climb; claims.THRESHOLDS' defaults). None if neither."""
+def climb_onset(run):
+    """The step where generalization begins: grokkit.events' climb_onset_step (10 % of the whole test climb;
+    claims.THRESHOLDS' defaults). None if the test accuracy never climbs."""
     from .claims import detector
 
-    return events(run, detector()).gen_onset_step
+    return events(run, detector()).climb_onset_step
 
 
 def mark_onset(ax, run) -> None:
-    s = grokking_onset(run)
+    s = climb_onset(run)
     if s:
         ax.axvline(s, color="0.4", lw=1, ls=":", zorder=0)
 
@@ -207,7 +216,7 @@ def rank_acc_probe(panels, key: str = "rank"):
     n_layers = len(seeds(panels[-1])[0].history[key][0])
     axes[0, -1].legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=7, ncol=1 + n_layers // 13)
     suptitle(fig, "Feature rank, accuracy and linear probes per layer (several seeds: medians; dotted line: the "
-                  "generalization onset)", _flat(panels))
+                  "start of the test climb)", _flat(panels))
     fig.tight_layout()
     return fig
 
@@ -219,7 +228,7 @@ def accuracy_panels(panels, what: str = "Train (blue) and test (orange) accuracy
         accuracy(ax, p)
         ax.set_title(panel_label(p), fontsize=10)
     axes[0, 0].legend(loc="lower right", fontsize=8)
-    suptitle(fig, what + " (thin lines: seeds; dotted line: the generalization onset)", _flat(panels))
+    suptitle(fig, what + " (thin lines: seeds; dotted line: the start of the test climb)", _flat(panels))
     fig.tight_layout()
     return fig
 
@@ -231,11 +240,11 @@ def depth_overlay(panels):
         run = seeds(p)[0]
         d = run.config.depth
         accuracy(ax, p, color=depth_color(d), name=f"d = {d}", onset=False)
-        s = grokking_onset(run)
+        s = climb_onset(run)
         if s:
             ax.axvline(s, color=depth_color(d), lw=1, ls=":")
     ax.legend(fontsize=8, ncol=2, loc="lower right")
-    suptitle(fig, "Accuracy by depth (solid: train, dashed: test, dotted: the generalization onset)", _flat(panels))
+    suptitle(fig, "Accuracy by depth (solid: train, dashed: test, dotted: the start of the test climb)", _flat(panels))
     fig.tight_layout()
     return fig
 
@@ -285,7 +294,7 @@ def norm_vs_rank(pairs):
             accuracy(row[0], p, color=c, name=name.split(", γ")[0], onset=False)
             weight_norm(row[1], p, color=c, name=name, ls=ls)
             second_last_rank(row[2], p, color=c, name=name, ls=ls)
-            s = grokking_onset(run)
+            s = climb_onset(run)
             for ax in row[1:]:
                 if s:
                     ax.axvline(s, color=c, lw=1, ls=":", alpha=0.7)
@@ -295,7 +304,7 @@ def norm_vs_rank(pairs):
         row[1].legend(fontsize=7)
         row[0].legend(fontsize=7, loc="lower right")
     suptitle(fig, "Weight norm vs feature rank, same depth, two training-set sizes (thin lines: seeds; dotted: "
-                  "generalization onsets)", [r for p in pairs for q in p for r in seeds(q)])
+                  "starts of the test climb)", [r for p in pairs for q in p for r in seeds(q)])
     fig.tight_layout()
     return fig
 
@@ -378,6 +387,46 @@ def summary(run, size=(8.4, 3.0), dpi: int = 80):
     a.legend(loc="lower right", fontsize=7)
     ranks(b, runs)
     fig.suptitle(title(runs[0]) if len(runs) == 1 else panel_label(runs), fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def rtol_label(rtol: float) -> str:
+    """'paper (8.9e-14)' for the paper's machine-precision tolerance, else '1e-06'."""
+    return f"paper ({rtol:.1e})" if rtol == PAPER_RTOL else f"{rtol:g}"
+
+
+def tolerance_sweep_figure(runs, det, shown=(PAPER_RTOL, 1e-8, 1e-5, 1e-3, 1e-2)):
+    """Where the double descent and the tunnel appear and vanish as the rank's relative tolerance grows from the
+    paper's machine precision to 1e-2 (records that keep spectra; one row per run). Left: the mean hidden-layer
+    rank over training, relative to its value at initialization, at the `shown` tolerances (linear step axis, where
+    the double descent lives). Right: tunnel length at every swept tolerance (events.SWEEP_RTOLS), with the
+    threshold scaled to the rank at initialization (the claims' definition) and with the paper's fixed 300; a
+    filled marker where the mean hidden-layer rank shows a double descent."""
+    colors = plt.cm.plasma(np.linspace(0, 0.85, len(shown)))
+    fig, axes = plt.subplots(len(runs), 2, figsize=(8.4, 3.3 * len(runs)), squeeze=False)
+    for (a, b), run in zip(axes, runs):
+        step = np.asarray(run.history["rank_step"])
+        for rtol, c in zip(shown, colors):
+            m = rank_matrix(run, tolerance_def(rtol))[:, :-1].mean(1)
+            a.plot(step, m / m[0], color=c, lw=1.3, label=rtol_label(rtol))
+        a.set_xlabel("step")
+        a.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        a.set_ylabel("mean hidden rank / initial")
+        a.set_title(run_label(run), fontsize=10)
+        a.legend(fontsize=7, title="relative tolerance", title_fontsize=7, loc="lower left")
+        rows = tolerance_sweep(run, det)
+        x = [r["rtol"] for r in rows]
+        b.plot(x, [r["tunnel_scaled_layers"] for r in rows], "-", color="tab:blue", label="threshold scaled")
+        b.plot(x, [r["tunnel_fixed_layers"] for r in rows], "--", color="tab:gray", label="fixed 300")
+        dd = [r["double_descent"] for r in rows]
+        b.scatter(x, [r["tunnel_scaled_layers"] for r in rows], c=["tab:red" if d else "white" for d in dd],
+                  edgecolors="tab:red", zorder=3, label="double descent (filled: present)")
+        b.set_xscale("log")
+        b.set_xlabel("relative tolerance (log)")
+        b.set_ylabel("tunnel length (hidden layers)")
+        b.set_ylim(-0.3, run.config.depth - 0.5)
+        b.legend(fontsize=7, loc="upper left")
     fig.tight_layout()
     return fig
 

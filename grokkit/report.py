@@ -16,8 +16,9 @@ from collections import Counter
 
 import numpy as np
 
-from .claims import GRADES, THRESHOLDS, Verdict, detector
+from .claims import GRADES, RANK_DEF, THRESHOLDS, Verdict, detector
 from .events import events
+from .events import run_label as run_label_of
 from .records import is_stand_in
 
 
@@ -57,8 +58,20 @@ def _values(items, measure) -> str:
     return "; ".join(f"{cfg}: {', '.join(vals)}" for cfg, vals in groups.items())
 
 
+def _fails(p) -> str:
+    """The runs a per-seed part fails on, each with what it measured in words (a phase, the layers):
+    'd = 12, N = 2000, γ = 0.01, seed 0 (layer 1)'."""
+    out: dict = {}
+    for it in p.items:
+        if it.held is False:
+            texts = out.setdefault(it.label, [])
+            if it.text and it.text != "none":
+                texts.append(it.text)
+    return "; ".join(lab + (f" ({', '.join(t)})" if t else "") for lab, t in out.items())
+
+
 def part_text(p) -> str:
-    """One sub-claim: whether it holds (k of n), then its measured values."""
+    """One sub-claim: whether it holds (k of n), where it fails (configuration, seed and layer), then its values."""
     if p.n == 0:
         head = f"{p.words}: not tested (no run has the event it needs)"
     elif p.per == "counts":
@@ -69,37 +82,52 @@ def part_text(p) -> str:
         head = f"{p.words}: {'holds' if p.k else 'does not hold'} (medians over seeds)"
     if p.note:
         head += f", {p.note}"
+    if p.baseline:
+        head += " (a baseline another claim judges: not counted in this grade)"
+    fails = _fails(p) if p.n and p.k < p.n else ""
+    if fails:
+        head += f"; fails on {fails}"
     measures = list(dict.fromkeys(it.measure for it in p.items))
     vals = " — ".join(f"{m}: {_values(p.items, m)}" for m in measures if _values(p.items, m))
     return f"{head}" + (f" [{vals}]" if vals else "")
 
 
+def _part_words(p) -> str:
+    """'“γ = 0.005: fail to generalize” (0 of 2 seeds)': a part named with its count, for the first sentence."""
+    if p.per in ("", "counts"):
+        return f"“{p.words}”"
+    return f"“{p.words}” ({p.k} of {p.n} {p.per if p.n != 1 else p.per.rstrip('s')})"
+
+
 def interpretation(v: Verdict) -> str:
-    """One sentence: what the grade means for this claim's parts."""
-    decided = [p for p in v.parts if p.n]
+    """One sentence that says first what failed (parts by name, with their counts), then what held."""
+    own = [p for p in v.parts if not p.baseline]
+    decided = [p for p in own if p.n]
     if v.missing:
         return f"Not judged: no record of {', '.join(v.missing)}."
     if not decided:
         return "Not judged: none of the runs shows the event the claim is about."
-    held = [p.words for p in decided if p.k == p.n]
-    some = [p.words for p in decided if 0 < p.k < p.n]
-    fail = [p.words for p in decided if p.k == 0]
-    untested = [p.words for p in v.parts if not p.n]
+    fail = [p for p in decided if p.k == 0]
+    some = [p for p in decided if 0 < p.k < p.n]
+    held = [p for p in decided if p.k == p.n]
+    untested = [p.words for p in own if not p.n]
+    base = [p for p in v.parts if p.baseline and p.n]
     if v.grade == "reproduced":
-        return _all_held(v.parts)
-    if v.grade == "not reproduced":
-        return "No part of the claim holds on any recorded seed."
+        return _all_held(own)
     out = []
-    if held:
-        out.append(f"it holds for {len(held)} of {len(decided)} parts")
-    if some:
-        out.append(f"{len(some)} part{'s' * (len(some) > 1)} hold{'s' * (len(some) == 1)} on some seeds or runs only")
     if fail:
-        more = len(fail) - 1
-        out.append(f"it fails for “{fail[0]}”" + (f" and {more} more part{'s' * (more > 1)}" if more else ""))
+        out.append("fails: " + "; ".join(_part_words(p) for p in fail))
+    if some:
+        out.append("holds on some seeds or runs only: " + "; ".join(_part_words(p) for p in some))
+    if held:
+        out.append(f"holds: {len(held)} of {len(decided)} parts")
     if untested:
         out.append(_untested(untested))
-    return "Partly: " + "; ".join(out) + "."
+    if base:
+        out.append("its baseline " + "; ".join(_part_words(p) for p in base) + " is judged by another claim and "
+                   "not counted")
+    lead = "Not reproduced" if v.grade == "not reproduced" else "Partly"
+    return f"{lead}: " + "; ".join(out) + "."
 
 
 def _untested(words) -> str:
@@ -131,9 +159,13 @@ def _all_held(parts) -> str:
     return text[:1].upper() + text[1:] + "."
 
 
+def _val(val) -> str:
+    return val if isinstance(val, str) else f"{val:,g}"
+
+
 def _runs(grid, grade) -> str:
     """The swept values at which the grade is `grade`, neighbouring sweep points merged ("0.25, 0.5 to 0.75"):
-    a value in between that does not flip is never covered by a range."""
+    a value in between that does not flip is never covered by a range. Named values (a rank definition) are listed."""
     runs, cur = [], []
     for val, g in grid:
         if g == grade:
@@ -143,26 +175,44 @@ def _runs(grid, grade) -> str:
             cur = []
     if cur:
         runs.append(cur)
-    return ", ".join(f"{r[0]:,g}" if len(r) == 1 else f"{r[0]:,g} to {r[-1]:,g}" for r in runs)
+    return ", ".join(_val(r[0]) if len(r) == 1 else ", ".join(r) if isinstance(r[0], str) else
+                     f"{_val(r[0])} to {_val(r[-1])}" for r in runs)
 
 
 def robustness_text(v: Verdict) -> str:
     if v.missing:
         return ""
     if v.robust:
-        return "Robust: no threshold in its range changes the grade."
+        return ("Robust: no threshold in its range" + (" and no rank definition" if _rank_swept(v) else "")
+                + " changes the grade.")
     bits = []
     for words, unit, grid in v.flips:
         other = list(dict.fromkeys(g for _, g in grid if g != v.grade))
-        bits.append(f"{words} ({unit}): " + ", ".join(f"{g} at {_runs(grid, g)}" for g in other))
+        where = "under the " if words == RANK_DEF else "at "
+        bits.append(f"{words}{f' ({unit})' if unit else ''}: "
+                    + ", ".join(f"{g} {where}{_runs(grid, g)}" for g in other))
     return "Fragile: " + "; ".join(bits) + "."
+
+
+def _rank_swept(v: Verdict) -> bool:
+    return any(name == RANK_DEF for name, *_ in v.sweeps)
+
+
+def beyond_text(v: Verdict) -> str:
+    """What the book measured beyond the claim (not graded), e.g. the rank-descent lag at d = 4 and 8."""
+    if not v.beyond:
+        return ""
+    measures = list(dict.fromkeys(it.measure for it in v.beyond))
+    return ("Measured beyond the paper (an extension, not graded): "
+            + " — ".join(f"{m}: {_values(v.beyond, m)}" for m in measures) + ".")
 
 
 def verdict_text(v: Verdict) -> str:
     """The plain-words verdict: rule, measurements, interpretation, robustness."""
     parts = " ".join(f"({i}) {part_text(p)}." for i, p in enumerate(v.parts, 1))
     stand = f" {v.stand_ins} of the runs used are smoke-scale stand-ins, not results." if v.stand_ins else ""
-    return (f"Rule: {v.rule}. Measured: {parts or '–'}{stand} {interpretation(v)} {robustness_text(v)}").strip()
+    return (f"Rule: {v.rule}. Measured: {parts or '–'}{stand} {interpretation(v)} {robustness_text(v)} "
+            f"{beyond_text(v)}").strip()
 
 
 def verdict_md(v: Verdict) -> str:
@@ -260,7 +310,10 @@ def summary(verdicts) -> str:
     text = (f"Of the paper's {len(verdicts)} testable claims, judged on every recorded seed of the shipped run "
             f"records: {t['reproduced']} reproduced, {t['partly reproduced']} partly reproduced, "
             f"{t['not reproduced']} not reproduced, {t['inconclusive']} inconclusive; "
-            f"{sum(not v.robust for v in verdicts)} of the {len(verdicts)} grades are fragile to their thresholds.")
+            f"{sum(not v.robust for v in verdicts)} of the {len(verdicts)} grades are fragile to their thresholds or, "
+            f"for the {sum(any(n == RANK_DEF for n, *_ in v.sweeps) for v in verdicts)} claims that read feature "
+            f"ranks, to the rank definition ({sum(any(w == RANK_DEF for w, *_ in v.flips) for v in verdicts)} of "
+            "them).")
     if t["reproduced"]:
         text += f" Reproduced: claims {names('reproduced')}."
     if t["partly reproduced"]:
@@ -271,17 +324,22 @@ def summary(verdicts) -> str:
 
 
 def sensitivity(verdicts) -> str:
-    """The threshold-sensitivity table: for each claim and threshold that flips its grade, the grade at every
-    swept value (Markdown). Thresholds that never flip a grade are listed once below."""
-    lines = ["| claim | threshold (default, range) | grade across the range |", "|---|---|---|"]
+    """The sensitivity table: for each claim and threshold (or rank definition) that flips its grade, the grade at
+    every swept value (Markdown). Thresholds that never flip a grade are listed once below."""
+    lines = ["| claim | threshold (default, range) or rank definition | grade across the range |", "|---|---|---|"]
     flipping = set()
     for v in verdicts:
-        for words, unit, grid in v.flips:
-            name = next(k for k, t in THRESHOLDS.items() if t.words == words)
+        for name, words, unit, grid in v.sweeps:
+            if all(g == v.grade for _, g in grid):
+                continue
             flipping.add(name)
-            t = THRESHOLDS[name]
-            lines.append(f"| {v.claim}. {_md(v.title)} | {_md(words)} ({t.value:,g}; {t.lo:,g} to {t.hi:,g} {unit}) | "
-                         + ", ".join(f"{val:,g}: {g}" for val, g in grid) + " |")
+            if name == RANK_DEF:
+                what = "rank definition (the paper's machine precision by default)"
+            else:
+                t = THRESHOLDS[name]
+                what = f"{words} ({t.value:,g}; {t.lo:,g} to {t.hi:,g} {unit})"
+            lines.append(f"| {v.claim}. {_md(v.title)} | {_md(what)} | "
+                         + ", ".join(f"{_val(val)}: {g}" for val, g in grid) + " |")
     if len(lines) == 2:
         lines.append("| – | – | no threshold flips any grade |")
     steady = [f"{t.words} ({t.value:,g}; {t.lo:,g} to {t.hi:,g} {t.unit})" for k, t in THRESHOLDS.items()
@@ -297,14 +355,42 @@ def thresholds_table() -> str:
 
 
 def as_json(verdicts) -> str:
-    """One object per claim: claim, grade, robust, text, measures (name -> {unit, values: {run label: number}})."""
+    """One object per claim: claim, grade, robust, text, measures (name -> {unit, values: {run label: number}}),
+    robustness: [{name: a threshold's name or "rank definition", values: [...], grades: [...]}] for every swept
+    threshold and, for a claim that reads ranks, every rank definition. `robust` is true exactly when every listed
+    grade equals `grade`."""
     return json.dumps([{"claim": v.claim, "grade": v.grade, "robust": bool(v.robust), "text": verdict_text(v),
-                        "measures": v.measures} for v in verdicts], ensure_ascii=False, indent=1)
+                        "measures": v.measures,
+                        "robustness": [{"name": name, "values": [val for val, _ in grid],
+                                        "grades": [g for _, g in grid]} for name, _, _, grid in v.sweeps]}
+                       for v in verdicts], ensure_ascii=False, indent=1)
+
+
+def tolerance_sweep_text(runs, det) -> str:
+    """For each run that keeps spectra, in words: at which relative tolerances its mean hidden-layer rank shows a
+    double descent, and its tunnel length (threshold scaled, and fixed at 300) from the paper's tolerance to 1e-2."""
+    from .events import tolerance_sweep
+    from .plots import rtol_label
+
+    out = []
+    for r in runs:
+        rows = tolerance_sweep(r, det)
+        dd = [x["rtol"] for x in rows if x["double_descent"]]
+        where = ("at no tolerance" if not dd else "at every tolerance" if len(dd) == len(rows) else
+                 "at " + ", ".join(rtol_label(t) for t in dd) + " only")
+        scaled = " → ".join(str(x["tunnel_scaled_layers"]) for x in rows)
+        fixed = " → ".join(str(x["tunnel_fixed_layers"]) for x in rows)
+        out.append(f"- **{run_label_of(r)}**: a rank double descent {where}. Tunnel length over the "
+                   f"{len(rows)} tolerances ({rtol_label(rows[0]['rtol'])} to {rtol_label(rows[-1]['rtol'])}): "
+                   f"{scaled} layers with the threshold scaled to the rank at initialization, {fixed} with the "
+                   f"fixed 300 (of {r.config.depth - 1} hidden layers).")
+    return "\n".join(out) + "\n"
 
 
 # ---- a chapter's own runs --------------------------------------------------------------------------------------
 EVENT_COLUMNS = (("train fit", "fit_step", "steps"), ("test half-rise", "test_half_step", "steps"),
-                 ("generalization onset", "gen_onset_step", "steps"), ("rise duration", "gen_rise_steps", "steps"),
+                 ("start of the test climb", "climb_onset_step", "steps"),
+                 ("climb duration", "climb_rise_steps", "steps"),
                  ("gained after the fit", "post_fit_gain", "accuracy"),
                  ("first-stage level", "first_stage_acc", "accuracy"), ("shoulder", "shoulder_steps", "steps"),
                  ("rank-descent lag", "rank_lag_steps", "steps"), ("tunnel", "tunnel_layers", "layers"),
@@ -381,7 +467,7 @@ DTYPE_ONSET = 0.25  # ... and each onset within 25 % of the float64 one (or one 
 def dtype_table(r32, r64) -> str:
     """float32 versus its float64 twin (the authors' dtype): the events the claims read, side by side, and whether
     float32 keeps the behaviour: same phase and tunnel, final test accuracy within DTYPE_ACC, the fit, the
-    generalization onset and the first rank descent within DTYPE_ONSET (Markdown)."""
+    start of the test climb and the first rank descent within DTYPE_ONSET (Markdown)."""
     return _dtype_check(r32, r64)[1]
 
 
@@ -395,8 +481,8 @@ def _dtype_check(r32, r64) -> tuple:
              a.tunnel_layers == b.tunnel_layers),
             ("final test accuracy", num(a.test_final_acc, "accuracy"), num(b.test_final_acc, "accuracy"),
              abs(a.test_final_acc - b.test_final_acc) <= DTYPE_ACC)]
-    for name, x, y in (("train fit", a.fit_step, b.fit_step), ("generalization onset", a.gen_onset_step,
-                                                                 b.gen_onset_step),
+    for name, x, y in (("train fit", a.fit_step, b.fit_step), ("start of the test climb", a.climb_onset_step,
+                                                                 b.climb_onset_step),
                        ("first rank descent", first(a), first(b))):
         ok = (x is None) == (y is None) and (x is None or abs(x - y) <= max(DTYPE_ONSET * y, 5 * r64.config.log_period))
         rows.append((name, num(x, "steps"), num(y, "steps"), ok))

@@ -11,7 +11,8 @@ import pytest
 
 from grokkit import claims, records, report
 from grokkit.claims import Part, Verdict, grade_of
-from grokkit.events import events
+from grokkit.events import events, rank_scale, tolerance_def
+from grokkit.metrics import paper_rtol, rank_at
 from grokkit.records import Run
 from grokkit.sweep import PAPER_BASE
 
@@ -47,7 +48,8 @@ def fake(depth=12, n=5000, wd=0.01, seed=0, fit=2001, stages=((20000, 0.8),), wi
     pa = np.repeat(np.interp(PSTEP, s, test)[:, None], depth, 1) if probe is None else probe(PSTEP, depth)
     h = {"step": STEP.copy(), "train_loss": loss, "test_loss": 1 - test, "train_acc": train, "test_acc": test,
          "weight_norm": 50 * np.exp(-1e-5 * s) + 10, "last_layer_norm": 5 * np.exp(-1e-5 * s) + 1,
-         "rank_step": RSTEP.copy(), "rank": rank, "robust_rank": rank, "probe_step": PSTEP.copy(), "probe_acc": pa}
+         "rank_step": RSTEP.copy(), "rank": rank, "robust_rank": rank, "eff_rank": rank / 8.0,
+         "probe_step": PSTEP.copy(), "probe_acc": pa}
     return Run(config=cfg, history=h, meta={"device": "cpu", "dtype": "float32", "diverged_at": None})
 
 
@@ -80,10 +82,10 @@ def test_grokking_onset_lag_and_units():
     e = events(fake(fit=2001, stages=((30000, 0.8),), width=0.1, fall=28000), DET)
     assert e.phase == "grokking" and e.fit_step == 2001
     # 10 % -> 90 % of a sigmoid of width w lasts 2·ln 9·w = 4.39 · 3000 steps
-    assert e.gen_rise_steps == pytest.approx(13_200, abs=1400)
-    assert e.gen_onset_step == pytest.approx(30000 - 2.2 * 3000, abs=700)
-    assert e.rank_lag_frac == pytest.approx(e.rank_lag_steps / e.gen_rise_steps)
-    assert e.rank_lag_decades == pytest.approx(np.log10((e.gen_onset_step + e.rank_lag_steps) / e.gen_onset_step))
+    assert e.climb_rise_steps == pytest.approx(13_200, abs=1400)
+    assert e.climb_onset_step == pytest.approx(30000 - 2.2 * 3000, abs=700)
+    assert e.rank_lag_frac == pytest.approx(e.rank_lag_steps / e.climb_rise_steps)
+    assert e.rank_lag_decades == pytest.approx(np.log10((e.climb_onset_step + e.rank_lag_steps) / e.climb_onset_step))
     assert e.tunnel_layers == 6
 
 
@@ -94,13 +96,13 @@ def test_runs_without_history_or_with_nan_accuracies_have_no_events():
                   r.meta)  # diverged before its first rank snapshot
     e = events(no_rank, DET)
     assert e.tunnel_layers is None and e.rank_descent_steps == () and e.rank_lag_steps is None
-    assert e.fit_step == 2001 and e.gen_onset_step is not None  # the accuracy events are still measured
+    assert e.fit_step == 2001 and e.climb_onset_step is not None  # the accuracy events are still measured
     empty = Run(r.config, {k: np.asarray(v)[:0] for k, v in h.items()}, r.meta)  # nothing logged at all
     e = events(empty, DET)
-    assert (e.fit_step, e.gen_onset_step, e.test_half_step, e.tunnel_layers) == (None, None, None, None)
+    assert (e.fit_step, e.climb_onset_step, e.test_half_step, e.tunnel_layers) == (None, None, None, None)
     nan = Run(r.config, {**h, "test_acc": np.full(len(h["step"]), np.nan)}, r.meta)
     e = events(nan, DET)
-    assert (e.gen_onset_step, e.test_half_step, e.post_fit_gain, e.post_fit_share_frac) == (None, None, None, None)
+    assert (e.climb_onset_step, e.test_half_step, e.post_fit_gain, e.post_fit_share_frac) == (None, None, None, None)
     # claims read a missing event as untested, never as a failure or a crash
     v = claims.judge(6, [Run(fake(n=n).config, {**h, "test_acc": np.full(len(h["step"]), np.nan)}, r.meta)
                          for n in (2000, 5000)], robustness=False)
@@ -240,7 +242,7 @@ def test_claim_7_times_the_second_fall_by_the_second_surge():
     runs = [double_descent(fake(n=7000, seed=0, **kw)), double_descent(fake(n=7000, seed=1, **kw)),
             fake(n=7000, seed=2, **kw)]  # seed 2: no double descent
     e = events(runs[0], DET)
-    assert e.two_stage and e.second_onset_step == pytest.approx(32_000, abs=1500) and e.gen_onset_step < 20_000
+    assert e.two_stage and e.second_onset_step == pytest.approx(32_000, abs=1500) and e.climb_onset_step < 20_000
     v = claims.judge(7, runs, robustness=False)
     assert [(p.k, p.n) for p in v.parts] == [(2, 3), (2, 2)]  # seed 2 fails part 1 and is not judged in part 2
     assert "second-surge onset" in v.measures
@@ -257,7 +259,7 @@ def depth_world(extra=()):
 
 
 def test_claim_15_counts_two_stage_runs_of_its_own_configurations():
-    rarer = lambda v: next(p for p in v.parts if p.words.startswith("two-stage runs are rarer"))  # noqa: E731
+    rarer = lambda v: next(p for p in v.parts if p.words.startswith("multi-stage generalization is scarcely"))  # noqa: E731
     # two-stage d = 4 runs at another N and γ must not enter the count
     other = [fake(depth=4, n=2000, wd=0.05, seed=sd, **TWO_STAGE) for sd in range(3)]
     p = rarer(claims.judge(15, depth_world(other), robustness=False))
@@ -266,6 +268,19 @@ def test_claim_15_counts_two_stage_runs_of_its_own_configurations():
     flat = [r for r in depth_world() if (r.config.depth, r.config.n_train) != (12, 7000)]
     flat.append(fake(depth=12, n=7000, fit=2001, stages=((20000, 0.8),)))
     assert rarer(claims.judge(15, flat, robustness=False)).n == 0
+
+
+def test_scarcely_is_a_stated_swept_threshold():
+    """Claim 15's "scarcely seen on shallow models": at most scarce_max of the d = 4 runs two-stage, stated in the
+    rule and swept; a d = 4 share below the deeper runs' but above scarce_max fails."""
+    two4 = [fake(depth=4, n=n, seed=1, **TWO_STAGE) for n in (5000, 7000)]  # 2 of 4 d = 4 runs two-stage
+    more = [fake(depth=d, n=7000, seed=sd, **TWO_STAGE) for d in (8, 12) for sd in (1, 2)]
+    v = claims.judge(15, depth_world(two4 + more))
+    part = next(p for p in v.parts if p.words.startswith("multi-stage generalization is scarcely"))
+    assert "2 of 4 runs at d = 4" in part.note and (part.k, part.n) == (0, 1)  # 0.5 > 0.2, though below 5 of 8
+    assert "at most 0.2 of the d = 4 runs" in v.rule
+    sweep = next(grid for name, _, _, grid in v.sweeps if name == "scarce_max")
+    assert [val for val, _ in sweep] == [0.1, 0.15, 0.2, 0.25, 0.3]
 
 
 def test_no_seed_reaching_the_event_is_untested():
@@ -393,3 +408,148 @@ def test_chapter_figures_draw_every_recorded_seed(shipped, monkeypatch):
     other_seed = fake(depth=12, n=7000, seed=7)
     shorter = Run(config=r.config.replace(steps=50_000), history=r.history, meta=dict(r.meta))
     assert book.with_seeds([other_seed, shorter]) == [[other_seed], [shorter]]
+
+
+# ---- one meaning per event (the start of the test climb, grokking, the surges) --------------------------------------
+def test_no_onset_lies_after_the_half_rise_of_the_climb_it_starts():
+    for kw in (dict(), TWO_STAGE, dict(fit=27347, stages=((3000, 0.8), (35000, 0.06)), width=0.1),
+               dict(fit=2001, stages=((30000, 0.8),), width=0.1)):
+        e = events(fake(**kw), DET)
+        assert e.climb_onset_step <= e.test_half_step, kw
+        if e.grokking_onset_step is not None:  # 10 % of the post-fit climb precedes its 90 %
+            assert e.grokking_onset_step <= e.grokking_onset_step + e.grokking_rise_steps
+            assert e.grokking_onset_step >= e.fit_step
+
+
+def test_near_identical_seeds_get_the_same_onset_across_the_post_fit_threshold():
+    """Two seeds whose test curves differ by at most 0.01 at every logged step, one gaining 0.052 after the fit and
+    the other 0.048 (the shipped d = 4, N = 7000 seeds 0 and 1): onsets within one log period, and only the first
+    has a grokking onset -- the event's meaning does not switch with the gain."""
+    kw = dict(depth=4, n=7000, fit=17000, width=0.1)
+    a = fake(stages=((3000, 0.78), (30000, 0.054)), seed=0, **kw)
+    b = fake(stages=((3000, 0.78), (30000, 0.0485)), seed=1, **kw)
+    assert np.max(np.abs(a.history["test_acc"] - b.history["test_acc"])) <= 0.01
+    ea, eb = events(a, DET), events(b, DET)
+    assert ea.post_fit_gain >= DET.rise_min > eb.post_fit_gain  # the two sides of rise_min
+    assert abs(ea.climb_onset_step - eb.climb_onset_step) <= a.config.log_period
+    assert abs(ea.test_half_step - eb.test_half_step) <= a.config.log_period
+    assert ea.grokking_onset_step is not None and eb.grokking_onset_step is None
+
+
+def test_two_stage_follows_claim_3s_rule_as_written():
+    """A shoulder followed by a second surge, but less than rise_min gained after the fit: not two-stage."""
+    e = events(fake(depth=4, n=7000, fit=30000, stages=((3000, 0.78), (30000, 0.0525)), width=0.1), DET)
+    assert e.shoulder_steps and e.post_fit_gain < DET.rise_min and not e.two_stage
+    assert e.phase == "generalize without grokking"
+    assert "at least 0.05 more after the fit" in claims.rule_text(claims.BY_NUMBER[3])
+
+
+def _spectra_run(**kw):
+    """fake(), with kept spectra whose paper-tolerance rank falls, rises and falls again (in tiny singular values
+    below 1e-6 of the largest) while every value above 1e-6 only falls once: a double descent at one tolerance."""
+    r = fake(**kw)
+    s, L = RSTEP.astype(float), r.config.depth
+    n_big = np.rint(300 - 200 * np.clip((s - 20000) / 4000, 0, 1)).astype(int)        # falls once, 300 -> 100
+    n_tiny = np.rint(80 - 60 * np.clip((s - 20000) / 3000, 0, 1) + 60 * np.clip((s - 25000) / 3000, 0, 1)
+                     - 60 * np.clip((s - 31000) / 3000, 0, 1)).astype(int)             # falls, rises, falls
+    spec = np.full((len(s), L, 400), 0.0, dtype=np.float32)
+    for i in range(len(s)):
+        spec[i, :, :n_big[i]] = np.linspace(1.0, 1e-3, n_big[i])
+        spec[i, :, n_big[i]:n_big[i] + n_tiny[i]] = 1e-9
+    spec[:, -1, 10:] = np.nan
+    spec[:, -1, :10] = 1.0
+    h = dict(r.history, spectrum=spec, spectrum_max=np.ones((len(s), L)))
+    h["rank"] = rank_at(spec, np.array([paper_rtol(400)] * (L - 1) + [paper_rtol(10)])).astype(np.int64)
+    h["robust_rank"] = rank_at(spec, 1e-3 * 0.999).astype(np.int64)
+    h["eff_rank"] = h["robust_rank"] / 8.0
+    return Run(r.config, h, r.meta)
+
+
+def test_a_double_descent_present_at_one_tolerance_only():
+    r = _spectra_run(fit=27347, stages=((20000, 0.78), (35000, 0.07)), width=0.04, n=7000)
+    assert events(r, DET).double_descent_steps is not None  # the paper's machine precision
+    loose = claims.detector({claims.RANK_DEF: tolerance_def(1e-6)})
+    assert events(r, loose).double_descent_steps is None and events(r, loose).rank_descent_steps
+    assert rank_scale(r, tolerance_def(1e-6)) == pytest.approx(300 / 380, abs=0.01)  # start: 300 of 380 kept
+    # a record without spectra cannot take a tolerance: one line naming the run
+    plain = fake()
+    with pytest.raises(ValueError, match="keeps no covariance spectra"):
+        events(plain, loose)
+    # claim 7 on such runs: reproduced under the paper's rank, fragile to the rank definition, in words and JSON
+    v = claims.judge(7, [r])
+    assert v.grade == "reproduced" and not v.robust
+    flips = [f for f in v.flips if f[0] == claims.RANK_DEF]
+    assert flips and "not reproduced under the tolerance-robust" in report.robustness_text(v)
+    doc = json.loads(report.as_json([v]))[0]
+    rank_sweep = next(x for x in doc["robustness"] if x["name"] == "rank definition")
+    assert rank_sweep["grades"][0] == "reproduced" and "not reproduced" in rank_sweep["grades"]
+    assert doc["robust"] is False
+
+
+def test_robust_is_true_exactly_when_every_listed_grade_equals_the_grade():
+    runs = depth_world()
+    for v in claims.evaluate(runs, claims=(1, 9, 15)):
+        doc = json.loads(report.as_json([v]))[0]
+        same = all(g == v.grade for x in doc["robustness"] for g in x["grades"])
+        assert doc["robust"] is same
+        names = {x["name"] for x in doc["robustness"]}
+        assert set(claims.BY_NUMBER[v.claim].thresholds) <= names
+        assert ("rank definition" in names) is claims.rank_based(claims.BY_NUMBER[v.claim])
+
+
+def test_a_claim_whose_only_holding_part_is_its_baseline_is_not_reproduced():
+    runs = [fake(n=5000, wd=0.01, fit=2001, stages=((30000, 0.8),), width=0.1, seed=sd) for sd in (0, 1)]
+    runs += [fake(n=5000, wd=wd, fit=2001, stages=((30000, 0.8),), width=0.1) for wd in (0.005, 0.05)]  # both grok
+    v = claims.judge(12, runs, robustness=False)
+    assert [(p.words, p.k, p.n, p.baseline) for p in v.parts] == [
+        ("γ = 0.005: generalize without grokking", 0, 1, False), ("γ = 0.01: grokking", 2, 2, True),
+        ("γ = 0.05: two-stage", 0, 1, False)]
+    assert v.grade == "not reproduced"
+    text = report.interpretation(v)
+    assert text.startswith("Not reproduced: fails: “γ = 0.005: generalize without grokking” (0 of 1 seed)")
+    assert "baseline" in text and "not counted" in text
+    # a failing part names its configuration and seed, with what was measured there
+    assert "fails on d = 12, N = 5000, γ = 0.005, seed 0 (grokking)" in report.part_text(v.parts[0])
+
+
+def test_a_failing_probe_part_names_the_layer():
+    def probe(ps, depth):  # layer 3 flat at 0.5 from the start: neither rises nor sits at a ceiling
+        pa = np.repeat(np.interp(ps, STEP, 0.1 + 0.8 * sig(STEP.astype(float), 20000, 1000))[:, None], depth, 1)
+        pa[:, 2] = np.where(ps < 60000, 0.5, 0.9)
+        return pa
+    runs = [fake(n=n, probe=probe if n == 2000 else None) for n in (2000, 5000, 7000)]
+    v = claims.judge(8, runs, robustness=False)
+    assert v.parts[0].k == 0 and "fails on d = 12, N = 2000, γ = 0.01, seed 0 (layer 3)" in \
+        report.part_text(v.parts[0])
+
+
+def test_claim_5_reports_the_shallow_rank_lag_as_an_extension_not_a_grade():
+    runs = depth_world() + [fake(n=2000, fall=19000)]
+    v = claims.judge(5, runs, robustness=False)
+    assert {it.label for it in v.beyond} == {"d = 4, N = 5000, γ = 0.01, seed 0", "d = 8, N = 5000, γ = 0.01, seed 0"}
+    assert "Measured beyond the paper (an extension, not graded): rank-descent lag" in report.verdict_text(v)
+    assert all("d = 4" not in p.words for p in v.parts)
+
+
+def test_events_cli_json_gives_every_run_with_units(tmp_path):
+    import shutil
+    res = tmp_path / "res"
+    res.mkdir()
+    for p in list(records.list_records(REPO / "results"))[:2]:
+        shutil.copy(p, res / p.name)
+    out = subprocess.run([sys.executable, "-m", "grokkit", "events", "--results", str(res), "--json"], cwd=REPO,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert len(doc) == 2
+    for run in doc:
+        assert set(run["config"]) == {"depth", "n_train", "weight_decay", "seed", "dtype"}
+        assert run["label"].startswith(f"d = {run['config']['depth']}, N = {run['config']['n_train']}")
+        for ev in run["events"].values():
+            assert set(ev) == {"value", "unit"} and (ev["value"] is None or isinstance(ev["value"], (int, float)))
+        ev = run["events"]
+        assert ev["climb_onset_step"]["unit"] == "step" and ev["shoulder_steps"]["unit"] == "steps"
+        assert "gen_onset_step" not in run["events"]  # one name per meaning
+    text = subprocess.run([sys.executable, "-m", "grokkit", "events", "--results", str(res)], cwd=REPO,
+                          capture_output=True, text=True, timeout=300).stdout
+    assert "climb onset step: step " in text and not machine_bits(text.replace("_", " ").split("\n", 1)[1])
