@@ -193,6 +193,22 @@ def params_line(values: dict, names) -> str:
     return "Parameters: " + "; ".join(f"{k} = {word(values[k])}" for k in names)
 
 
+# ---- the interventions chapter (book/interventions.ipynb, issue 26) ------------------------------------------------
+def intervention_list() -> None:
+    """The four interventions in words (grokkit.interventions.INTERVENTIONS)."""
+    from .interventions import interventions_md
+
+    md(interventions_md())
+
+
+def predictions() -> None:
+    """What each story predicts for each intervention, as a table (grokkit.interventions.PREDICTIONS, stated before
+    any intervention run)."""
+    from .interventions import predictions_md
+
+    md(predictions_md())
+
+
 def verdicts(claim_numbers, runs=()) -> None:
     """The chapter's claims judged on the shipped paper records (every recorded seed, robustness-checked), then the
     measured events of the runs this chapter drew (`runs`), whatever its parameters."""
