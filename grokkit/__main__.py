@@ -8,13 +8,14 @@ from dataclasses import fields
 from .config import RULES, RunConfig, describe, parse_value
 
 
-def _arg_type(kind: type):
+def _arg_type(kind: type, number: bool = False):
     """An argparse type that reads the text with config.parse_value (the parser of every entry point) and
-    checks only its type; bounds are RunConfig's (one line naming the field, exit code 2)."""
+    checks only its type; bounds are RunConfig's (one line naming the field, exit code 2). number: a text field that
+    also takes a number (norm_clamp) gets the number."""
     def read(text: str):
         v = parse_value(text)
         if kind is str:
-            return text
+            return v if number and isinstance(v, (int, float)) and not isinstance(v, bool) else text
         if isinstance(v, bool) or not isinstance(v, int if kind is int else (int, float)):
             raise argparse.ArgumentTypeError(f"must be {'an integer' if kind is int else 'a number'}, got {text!r}")
         return kind(v)
@@ -28,8 +29,9 @@ def _cfg_args(p: argparse.ArgumentParser) -> None:
     d = RunConfig()
     for f in fields(RunConfig):
         rule = RULES[f.name]
-        p.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=_arg_type(rule.kind), default=None,
-                       metavar=f.name.upper(), help=f"{rule.help}; {describe(f.name)} (default: {getattr(d, f.name)})")
+        p.add_argument(f"--{f.name.replace('_', '-')}", dest=f.name, type=_arg_type(rule.kind, rule.number),
+                       default=None, metavar=f.name.upper(),
+                       help=f"{rule.help}; {describe(f.name)} (default: {getattr(d, f.name)})")
 
 
 def _config(a) -> RunConfig:
@@ -286,8 +288,10 @@ def main(argv=None) -> int:
     p = sub.add_parser("sweep", help="run the missing part of a grid of runs (several workers may run at once), "
                                      "or execute a book chapter over a grid of parameters")
     p.add_argument("what", metavar="grid|chapter",
-                   help="'paper': the paper's full-scale grid (sweep.paper_grid); or a chapter of book/ (e.g. depth), "
-                        "run with papermill")
+                   help="a grid of runs: 'paper' (the paper's full-scale grid, sweep.paper_grid), 'interventions' "
+                        "(issue 26's eight runs, sweep.interventions_grid; the name is the grid's, not the chapter's), "
+                        "'pilots' (the runs that choose the penalty strengths, sweep.pilot_grid); or a chapter of "
+                        "book/ (e.g. depth), run with papermill")
     p.add_argument("--grid", nargs="+", default=[], metavar="NAME=V1,V2",
                    help="chapter parameters to sweep, e.g. depth=4,8,12 weight_decay=0.005,0.05")
     p.add_argument("--param", nargs="+", default=[], metavar="NAME=VALUE",

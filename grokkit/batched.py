@@ -43,9 +43,15 @@ SHARED = {"depth": "depth", "width": "width", "batch_size": "batch_size", "steps
 
 
 def check_configs(configs) -> None:
-    """ValueError naming the first field the runs of one batch do not share."""
+    """ValueError naming the first field the runs of one batch do not share, or the first intervention field
+    (RunConfig.interventions: norm_clamp, rank_penalty, rank_penalty_kind) not at its default: this trainer does not
+    implement them."""
     if not configs or not all(isinstance(c, RunConfig) for c in configs):
         raise ValueError("configs: need a non-empty list of RunConfig")
+    for c in configs:
+        for f, v in c.interventions.items():  # issue 26's norm clamp and rank penalties: grokkit.train only
+            raise ValueError(f"{f}: the batched trainer does not implement the interventions, got {f}={v!r} "
+                             f"({c.name}); train this run with grokkit.train")
     for f, attr in SHARED.items():
         vals = sorted({str(getattr(c, attr)) for c in configs})
         if len(vals) > 1:

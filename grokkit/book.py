@@ -132,7 +132,7 @@ def tolerance_sweep() -> None:
     from .claims import detector
     from .events import has_spectra
 
-    runs = [r for r in paper_records() if has_spectra(r) and records.full_scale(r)]
+    runs = [r for r in paper_records() if has_spectra(r) and records.full_scale(r) and not records.intervened(r)]
     if not runs:
         md("No shipped record keeps its covariance spectra yet, so no tolerance other than the three above can be "
            "applied.")

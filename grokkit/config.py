@@ -61,8 +61,22 @@ class RunConfig:
     probe_every: int = 0        # 0 = the paper's 5 * log_every (3335 at 1e5 steps); -1 = no linear probes
     probe_epochs: int = 30      # authors' LinearProbe: 30 epochs, batch 512, Adam lr 1e-3
     checkpoint_every: int = 5000  # resumable runs: atomic checkpoint every K steps (0 = never)
+    # Interventions beyond the paper (issue 26, grokkit.interventions). At their defaults (INTERVENTION_DEFAULTS) they
+    # are left out of identity() and name, so every record made before them keeps its id and name.
+    norm_clamp: str | float = "none"  # "none"; "init": after every step, rescale all parameters (weights and biases)
+    #                                   so that the total weight norm (metrics.weight_norms) equals its value at
+    #                                   initialization; a number > 0: rescale to that norm at initialization and after
+    #                                   every step
+    rank_penalty: float = 0.0         # λ: strength of the rank penalty added to the MSE loss (0 = none)
+    rank_penalty_kind: str = "none"   # "none"; "nuclear_over_frobenius": nuclear / Frobenius norm of the centred
+    #                                   batch features (pushes the rank down); "neg_spectral_entropy": negative entropy
+    #                                   of their covariance spectrum (holds the rank up); mean over the hidden layers
 
     def __post_init__(self):
+        for f in ("norm_clamp", "rank_penalty"):  # 200 and 200.0 are one run, with one id
+            v = getattr(self, f)
+            if isinstance(v, int) and not isinstance(v, bool):
+                object.__setattr__(self, f, float(v))
         validate(self)
 
     # ---- derived schedule -------------------------------------------------------------
@@ -96,7 +110,15 @@ class RunConfig:
         d.pop("checkpoint_every")
         d["log_every"], d["rank_every"] = self.log_period, self.rank_period
         d["probe_every"] = self.probe_period or -1  # resolved, so that equal schedules share one id
+        for k, default in INTERVENTION_DEFAULTS.items():  # absent at the default: older records keep their ids
+            if d[k] == default:
+                d.pop(k)
         return d
+
+    @property
+    def interventions(self) -> dict:
+        """The intervention fields not at their default (issue 26): {} for every paper run."""
+        return {k: getattr(self, k) for k, v in INTERVENTION_DEFAULTS.items() if getattr(self, k) != v}
 
     @property
     def id(self) -> str:
@@ -110,6 +132,10 @@ class RunConfig:
             n += "_f64"
         if self.steps != 100_000:
             n += f"_t{self.steps}"
+        if self.norm_clamp != "none":
+            n += "_norminit" if self.norm_clamp == "init" else f"_norm{self.norm_clamp:g}"
+        if self.rank_penalty_kind != "none":
+            n += f"_{PENALTY_TAGS[self.rank_penalty_kind]}{self.rank_penalty:g}"
         return n
 
     def replace(self, **kw) -> RunConfig:
@@ -128,6 +154,11 @@ class RunConfig:
 
 
 # ---- the bounds of every field, stated once: RunConfig, the CLI flags and the chapters' parameters use them --------
+INTERVENTION_DEFAULTS = {"norm_clamp": "none", "rank_penalty": 0.0, "rank_penalty_kind": "none"}
+PENALTIES = ("none", "nuclear_over_frobenius", "neg_spectral_entropy")
+PENALTY_TAGS = {"nuclear_over_frobenius": "rankdown", "neg_spectral_entropy": "rankup"}  # in the record's name
+
+
 @dataclass(frozen=True)
 class Rule:
     kind: type                # int, float or str
@@ -136,6 +167,7 @@ class Rule:
     hi: float | None = None
     lo_open: bool = False
     choices: tuple = ()       # for str fields
+    number: bool = False      # a str field that also takes a number within lo/hi (norm_clamp)
 
 
 RULES = {
@@ -156,6 +188,11 @@ RULES = {
     "probe_every": Rule(int, "linear-probe cadence; 0 = the paper's 5 x log_every; -1 = no probes", -1),
     "probe_epochs": Rule(int, "epochs of each linear probe (authors: 30)", 1),
     "checkpoint_every": Rule(int, "checkpoint every K steps (0 = never; not part of the record's identity)", 0),
+    "norm_clamp": Rule(str, "hold the total weight norm: none; init = its value at initialization; or a fixed norm "
+                            "(issue 26)", 0.0, lo_open=True, choices=("none", "init"), number=True),
+    "rank_penalty": Rule(float, "strength of the rank penalty added to the MSE loss (issue 26; 0 = none)", 0.0),
+    "rank_penalty_kind": Rule(str, "the rank penalty: nuclear_over_frobenius pushes the hidden layers' batch-feature "
+                                   "rank down, neg_spectral_entropy holds it up (issue 26)", choices=PENALTIES),
 }
 
 
@@ -163,7 +200,8 @@ def describe(name: str, many: bool = False) -> str:
     """What `name` allows, in words: 'an integer in 2..64', 'numbers (one or a list) >= 0', 'one of ...'."""
     r = RULES[name]
     if r.kind is str:
-        return f"one of {', '.join(r.choices)}"
+        return f"one of {', '.join(r.choices)}" + (f", or a number {'>' if r.lo_open else '>='} {r.lo:g}"
+                                                   if r.number else "")
     what = {int: "integer", float: "number"}[r.kind]
     what = f"{what}s (one or a list)" if many else ("an " if what[0] == "i" else "a ") + what
     if r.hi is not None:
@@ -174,6 +212,10 @@ def describe(name: str, many: bool = False) -> str:
 def check(name: str, v) -> None:
     """The one check of a field's value: a one-line ValueError naming the field and what is allowed."""
     r = RULES[name]
+    if r.kind is str and r.number and isinstance(v, (int, float)) and not isinstance(v, bool):
+        if not math.isfinite(v) or v < r.lo or (r.lo_open and v == r.lo):
+            raise ValueError(f"{name}: must be {describe(name)}, got {v!r}")
+        return
     if r.kind is str:
         ok = isinstance(v, str) and (v in r.choices or ("cuda:N" in r.choices and v.startswith("cuda:")
                                                          and v[5:].isdigit()))
@@ -194,6 +236,11 @@ def validate(cfg: RunConfig) -> None:
     """Every field against RULES, in field order; the first bad one raises (one line, naming it)."""
     for f in fields(cfg):
         check(f.name, getattr(cfg, f.name))
+    if cfg.rank_penalty > 0 and cfg.rank_penalty_kind == "none":
+        raise ValueError(f"rank_penalty: a strength > 0 needs a rank_penalty_kind ({', '.join(PENALTIES[1:])}), "
+                         f"got rank_penalty={cfg.rank_penalty:g} with rank_penalty_kind='none'")
+    if cfg.rank_penalty_kind != "none" and cfg.rank_penalty == 0:
+        raise ValueError(f"rank_penalty_kind: {cfg.rank_penalty_kind!r} needs rank_penalty > 0, got 0")
 
 
 def parse_value(v):

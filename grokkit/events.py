@@ -178,7 +178,22 @@ def config_label(c) -> str:
     """The label of a RunConfig (or its identity dict): 'd = 12, N = 7000, γ = 0.01, seed 1[, float64]'."""
     c = c if isinstance(c, dict) else c.identity()
     extra = ", float64" if c["dtype"] == "float64" else ""
-    return f"d = {c['depth']}, N = {c['n_train']}, γ = {c['weight_decay']:g}, seed {c['seed']}{extra}"
+    return f"d = {c['depth']}, N = {c['n_train']}, γ = {c['weight_decay']:g}, seed {c['seed']}{extra}" + \
+        intervention_words(c)
+
+
+def intervention_words(c: dict) -> str:
+    """', norm held at its initial value' / ', norm held at 199.8' / ', rank penalty nuclear/Frobenius λ = 0.01' /
+    ', rank penalty −spectral entropy λ = 0.01' for an identity dict with interventions (issue 26); '' otherwise."""
+    out = ""
+    clamp = c.get("norm_clamp", "none")
+    if clamp != "none":
+        out += ", norm held at its initial value" if clamp == "init" else f", norm held at {clamp:g}"
+    kind = c.get("rank_penalty_kind", "none")
+    if kind != "none":
+        what = {"nuclear_over_frobenius": "nuclear/Frobenius", "neg_spectral_entropy": "−spectral entropy"}[kind]
+        out += f", rank penalty {what} λ = {c['rank_penalty']:g}"
+    return out
 
 
 def rank_matrix(run: Run, rank_def: str = "rank") -> np.ndarray:

@@ -204,13 +204,24 @@ def full_scale(run: Run) -> bool:
     return c.steps == FULL_STEPS and c.width == FULL_WIDTH and not is_stand_in(run)
 
 
+def intervened(run: Run) -> bool:
+    """A run with an intervention beyond the paper (issue 26: a norm clamp or a rank penalty); its identity names
+    the intervention fields, which a paper run's identity leaves out."""
+    from .config import INTERVENTION_DEFAULTS
+
+    return any(k in stands_for(run) for k in INTERVENTION_DEFAULTS)
+
+
 def seeds_of(runs, depth: int, n_train: int, weight_decay: float = 0.01, dtype: str = "float32") -> list[Run]:
-    """Every recorded seed of one paper configuration (α = 8, lr 1e-3; `dtype` only), one record per seed, in
-    seed order: full scale before smoke-scale stand-ins, finished before diverged, then the longest and widest."""
+    """Every recorded seed of one paper configuration (α = 8, lr 1e-3; `dtype` only; never a run with an
+    intervention, `intervened`), one record per seed, in seed order: full scale before smoke-scale stand-ins, finished
+    before diverged, then the longest and widest."""
     base = RunConfig()
     best = {}
     for r in runs:
         c = stands_for(r)
+        if intervened(r):
+            continue
         if (c["depth"], c["n_train"], c["dtype"]) != (depth, n_train, dtype) or c["alpha"] != base.alpha \
                 or c["lr"] != base.lr or abs(c["weight_decay"] - weight_decay) > 1e-12:
             continue

@@ -112,6 +112,114 @@ def _step_fn(model, opt, x_train: torch.Tensor, targets: torch.Tensor, batch_siz
     return step
 
 
+# ---- interventions beyond the paper (issue 26): a rank penalty (an autograd step) and a norm clamp ------------------
+def rank_penalty(feats, kind: str) -> torch.Tensor:
+    """The rank penalty of a batch, a 0-d tensor in the features' dtype: the mean over the hidden layers of one value
+    per layer, from the eigenvalues of the centred batch Gram matrix Hc Hcᵀ (B x B, float64), whose non-zero
+    eigenvalues are (B - 1) x those of the feature covariance cov(Hᵀ) the rank is read from [DG p2-2]:
+    - "nuclear_over_frobenius": ||Hc||_* / ||Hc||_F = Σ sqrt(eig) / sqrt(Σ eig), between 1 and sqrt(rank): lowering
+      it lowers the rank;
+    - "neg_spectral_entropy": Σ p log p with p = eig / Σ eig, minus the entropy of the covariance spectrum (nats):
+      lowering it spreads the spectrum out, holding the rank up.
+    Both are unchanged when the features are rescaled, so neither pulls on the weight norm. Eigenvalues at or below
+    1e-12 of the largest count as 0 (no gradient through them): the Gram matrix of B rows, centred, has at least one
+    zero eigenvalue, which float64 rounding leaves at ~1e-16 of the largest. feats: the hidden layers' post-ReLU
+    features, each (B, width). Raises ValueError on an unknown kind."""
+    if kind not in ("nuclear_over_frobenius", "neg_spectral_entropy"):
+        raise ValueError(f"rank_penalty_kind: no penalty {kind!r}")
+    tiny = torch.finfo(torch.float64).tiny
+    vals = []
+    for h in feats:
+        hc = h.double() - h.double().mean(0)
+        ev = torch.linalg.eigvalsh(hc @ hc.T)  # ascending; its backward is V diag(dL/d eig) Vᵀ (no eigenvector term)
+        total = ev.sum().clamp_min(tiny)
+        keep = ev > torch.clamp_min(ev[-1].detach() * 1e-12, tiny)  # the rest is rounding noise around 0
+        safe = torch.where(keep, ev, 1.0)  # the double where: no inf/NaN gradient through a dropped eigenvalue
+        if kind == "nuclear_over_frobenius":
+            vals.append(torch.where(keep, safe.sqrt(), 0.0).sum() / total.sqrt())
+        else:
+            p = safe / total
+            vals.append(torch.where(keep, p * p.log(), 0.0).sum())
+    return torch.stack(vals).mean().to(feats[0].dtype)
+
+
+def _penalised_step_fn(model, opt, x_train: torch.Tensor, targets: torch.Tensor, kind: str, lam: float):
+    """The training step of a run with a rank penalty, step(idx) -> the batch loss (MSE + λ x penalty, 0-d tensor).
+
+    The same maths as `_step_fn` -- Linear layers, ReLU, nn.MSELoss (mean) against the one-hot targets, the fused
+    AdamW of train()'s optimizer -- written with autograd, because the penalty's gradient goes through an eigenvalue
+    decomposition; with kind "none" (or λ = 0) it follows `_step_fn` bit for bit (tests/test_interventions.py). The
+    penalty (`rank_penalty`) reads the hidden layers' post-ReLU features of the batch."""
+    last = len(model.layers) - 1
+
+    def step(idx):
+        x, y = x_train[idx], targets[idx]
+        feats = []
+        a = x
+        for i, layer in enumerate(model.layers):
+            a = F.linear(a, layer.weight, layer.bias)
+            if i < last:
+                a = torch.relu(a)
+                feats.append(a)
+        loss = F.mse_loss(a, y)
+        if kind != "none" and lam:
+            loss = loss + lam * rank_penalty(feats, kind)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        return loss.detach()
+
+    return step
+
+
+def total_norm(params) -> torch.Tensor:
+    """The total L2 norm of `params` (weights and biases, as metrics.weight_norms), a float64 0-d tensor on their
+    device (no host sync)."""
+    return torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(p, dtype=torch.float64) for p in params]))
+
+
+def _clamp_fn(model, target: float):
+    """clamp() rescales every parameter (weights and biases) by one factor so that the total weight norm equals
+    `target` (float64 arithmetic for the factor; the parameters keep their dtype, so the norm holds to its
+    rounding). The optimizer's state is left as it is."""
+    params = list(model.parameters())
+
+    @torch.no_grad()
+    def clamp():
+        torch._foreach_mul_(params, (target / total_norm(params)).to(params[0].dtype))
+
+    return clamp
+
+
+def make_step(config: RunConfig, model, opt, x_train, targets):
+    """train()'s step for `config`: `_step_fn` for a paper run, `_penalised_step_fn` for a run with a rank penalty;
+    with a norm clamp the clamp follows every step. Returns step(idx) -> the batch loss."""
+    if config.rank_penalty_kind != "none":
+        step = _penalised_step_fn(model, opt, x_train, targets, config.rank_penalty_kind, config.rank_penalty)
+    else:
+        step = _step_fn(model, opt, x_train, targets, config.batch_size)
+    if config.norm_clamp == "none":
+        return step
+    clamp = _clamp_fn(model, clamp_target(config, model))
+
+    def clamped(idx):
+        loss = step(idx)
+        clamp()
+        return loss
+
+    return clamped
+
+
+def clamp_target(config: RunConfig, model=None) -> float:
+    """The norm a clamped run is held at: the number of `norm_clamp`, or for "init" the total weight norm of the
+    run's initialization (make_mlp of its depth, width, α and seed; `model` is not read: a resumed run's weights
+    are not its init)."""
+    if config.norm_clamp != "init":
+        return float(config.norm_clamp)
+    init = make_mlp(config.depth, config.width, config.alpha, config.seed, dtype=getattr(torch, config.dtype))
+    return weight_norms(init)[0]
+
+
 SNAPS = ("rank_step", "rank", "robust_rank", "eff_rank", "probe_step", "probe_acc", "spectrum", "spectrum_max")
 
 
@@ -270,6 +378,8 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         start, wall0 = state["step"], state["wall"]
+    elif config.norm_clamp not in ("none", "init"):  # a fixed norm holds from initialization on
+        _clamp_fn(model, clamp_target(config))()
     log = RunLog(config, state)
 
     n, bs = config.n_train, config.batch_size
@@ -301,7 +411,7 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
         return all(bool(torch.isfinite(p).all()) for p in model.parameters())
 
     model.train()
-    step = _step_fn(model, opt, x_train, targets, bs)  # after the checkpoint's state is loaded
+    step = make_step(config, model, opt, x_train, targets)  # after the checkpoint's state is loaded
     order, loss = None, None
     s = start
     for s in range(start, config.steps):
