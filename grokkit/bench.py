@@ -27,7 +27,7 @@ from .config import RunConfig
 from .data import load_mnist
 from .metrics import loss_and_accuracy, snapshot, weight_norms
 from .model import make_mlp
-from .train import _step_fn
+from .train import make_step
 
 
 def _timeit(fn, reps: int, warmup: int = 2) -> float:
@@ -102,13 +102,14 @@ def reference_pieces(cfg: RunConfig, steps: int, device="cpu") -> dict:
 
 # ---- (b) grokkit ------------------------------------------------------------------------------------
 def _grokkit_setup(cfg: RunConfig, device="cpu"):
-    """grokkit.train's model, data and training step (train.py's _step_fn) for cfg, cycling over one epoch."""
+    """grokkit.train's model, data and training step (train.make_step: _step_fn for a paper run, with the norm clamp
+    or the penalised autograd step for an intervention) for cfg, cycling over one epoch."""
     dtype = getattr(torch, cfg.dtype)
     x_train, y_train, x_test, y_test = load_mnist(cfg.n_train, device=device, dtype=dtype)
     targets = F.one_hot(y_train, 10).to(dtype)
     model = make_mlp(cfg.depth, cfg.width, cfg.alpha, cfg.seed, dtype=dtype, device=device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay, fused=True)
-    train_step = _step_fn(model, opt, x_train, targets, cfg.batch_size)  # the very step train() runs
+    train_step = make_step(cfg, model, opt, x_train, targets)  # the very step train() runs (a paper run: _step_fn)
     order = torch.randperm(cfg.n_train)
     state = {"j": 0}
 
@@ -180,6 +181,34 @@ def step_profile(cfg: RunConfig, steps: int = 50, device="cpu") -> dict:
     return {"total_s": total, "matmul_s": matmul, "adamw_s": adamw, "other_s": total - matmul - adamw, "top": top}
 
 
+# ---- the interventions' step-time cost (issue 26) ---------------------------------------------------------------
+def intervention_variants(cfg: RunConfig) -> dict:
+    """cfg and its interventions, for timing: the paper step, the norm clamp, and each rank penalty at the strength
+    of the full-scale grid (grokkit.sweep's RANK_DOWN_STRENGTH / RANK_UP_STRENGTH; the strength does not change the
+    work of a step)."""
+    from .sweep import RANK_DOWN_STRENGTH, RANK_UP_STRENGTH
+
+    return {"paper": cfg, "norm_clamp": cfg.replace(norm_clamp="init"),
+            "nuclear_over_frobenius": cfg.replace(rank_penalty=RANK_DOWN_STRENGTH,
+                                                  rank_penalty_kind="nuclear_over_frobenius"),
+            "neg_spectral_entropy": cfg.replace(rank_penalty=RANK_UP_STRENGTH,
+                                                rank_penalty_kind="neg_spectral_entropy")}
+
+
+def intervention_costs(cfg: RunConfig, steps: int = 50, rounds: int = 3, device="cpu") -> dict:
+    """Seconds per training step of cfg without and with each intervention (`intervention_variants`), timed side by
+    side in one process: `rounds` rounds, each timing `steps` steps of every variant in turn, so a load that changes
+    during the bench falls on all of them; the median round per variant, and its ratio to the paper step."""
+    fns = {k: _grokkit_setup(c, device)[1] for k, c in intervention_variants(cfg).items()}
+    times = {k: [] for k in fns}
+    for _ in range(rounds):
+        for k, fn in fns.items():
+            times[k].append(_timeit(fn, steps))
+    med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+    return {"config": cfg.name, "steps": steps, "rounds": rounds, "step_s": med,
+            "ratio": {k: v / med["paper"] for k, v in med.items()}}
+
+
 def peak_rss_mib(depth: int = 12, n_train: int = 7000) -> float:
     """Peak RSS of a short run with a rank snapshot over the 10k test set, measured in a fresh process."""
     code = (f"import grokkit,resource;grokkit.train(grokkit.RunConfig(depth={depth},n_train={n_train},steps=20,"
@@ -196,7 +225,7 @@ def projection(p: dict, cfg: RunConfig) -> float:
     return cfg.steps * p["step"] + n_eval * p["eval"] + n_rank * p["rank"]
 
 
-def bench(depth=12, n_train=5000, steps=200, device="cpu", memory=True, profile=True) -> dict:
+def bench(depth=12, n_train=5000, steps=200, device="cpu", memory=True, profile=True, interventions=True) -> dict:
     grid = RunConfig(depth=depth, n_train=n_train)          # the shipped records' schedule: rank every log point
     paper = grid.replace(rank_every=5 * grid.log_period)    # the paper's: rank every 5 log points (3335 steps)
     ref = reference_pieces(paper, steps, device)
@@ -214,6 +243,8 @@ def bench(depth=12, n_train=5000, steps=200, device="cpu", memory=True, profile=
     if profile:
         res["profile"] = step_profile(paper, device=device)
         res["profile"]["matmul_vs_floor"] = floor / res["profile"]["matmul_s"]  # the matmuls in situ vs alone
+    if interventions:
+        res["interventions"] = intervention_costs(paper, max(steps // 4, 5), device=device)
     if memory:
         res["peak_rss_mib_d12_n7000"] = peak_rss_mib(12, 7000)
     return res
@@ -301,6 +332,11 @@ def report(r: dict) -> str:
                      f"({p['adamw_s'] / p['total_s']:.0%}) + other ops {p['other_s'] * 1e3:.2f} "
                      f"({p['other_s'] / p['total_s']:.0%})")
         lines.append("  top ops: " + ", ".join(f"{k} {v * 1e3:.2f} ms" for k, v in p["top"][:5]))
+    if "interventions" in r:
+        iv = r["interventions"]
+        lines.append(f"interventions (issue 26), step cost side by side ({iv['rounds']} rounds of {iv['steps']} steps, "
+                     f"median): " + ", ".join(f"{k} {iv['step_s'][k] * 1e3:.2f} ms ({iv['ratio'][k]:.2f}x)"
+                                              for k in iv["step_s"]))
     if "peak_rss_mib_d12_n7000" in r:
         lines.append(f"peak RSS, depth 12, N=7000, rank over 10k test images: {r['peak_rss_mib_d12_n7000']:.0f} MiB")
     return "\n".join(lines)

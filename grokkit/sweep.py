@@ -53,7 +53,74 @@ def paper_grid() -> list[RunConfig]:
     return grid
 
 
-GRIDS = {"paper": paper_grid}
+# ---- beyond the paper: the interventions (issue 26, grokkit.interventions, book/interventions.ipynb) ----------------
+# Base: d = 12, N = 5000, γ = 0.01, float32, 1e5 steps and PAPER_BASE's schedule; its shipped seeds are the control.
+INTERVENTION_BASE = PAPER_BASE.replace(depth=12, n_train=5000, weight_decay=0.01)
+CONTROL_SEEDS = (0, 1, 2)          # the control: the base's three recorded seeds (paper_grid)
+INTERVENTION_SEEDS = (0, 1)        # each intervention on seeds 0 and 1 (issue 26)
+# The penalty strengths λ of the full-scale runs are PLACEHOLDERS, NOT YET CHOSEN: the pilots (issue 26, pilot_grid)
+# set them -- the strength that measurably moves the rank within the first 10k steps without breaking training.
+# The penalties are scale-free, so at α = 8 (features of norm ~1e3 and more) their gradients are small: the pilots span
+# four decades.
+RANK_DOWN_STRENGTH = 1.0           # placeholder until the pilots choose it (nuclear_over_frobenius)
+RANK_UP_STRENGTH = 1.0             # placeholder until the pilots choose it (neg_spectral_entropy)
+PILOT_STEPS = 10_000               # "within the first 10k steps" (issue 26)
+PILOT_STRENGTHS = (0.01, 0.1, 1.0, 10.0, 100.0)  # candidates for each penalty, seed 0
+
+
+def control_norm_at_onset(results_dir=None) -> float:
+    """The fixed norm of the second intervention ("norm held low from the start"): the control's total weight norm
+    (metrics.weight_norms: weights and biases) at its start of the test climb (events.climb_onset_step, claims'
+    default detector), the median over the control's seeds CONTROL_SEEDS, read from their records in `results_dir`
+    (default records.results_folder()); rounded to 4 significant digits, so that the config and its name state it
+    exactly. ValueError naming the seed when a control record is missing or has no test climb."""
+    import numpy as np
+
+    from .claims import detector
+    from .events import events
+
+    values = []
+    for seed in CONTROL_SEEDS:
+        c = INTERVENTION_BASE.replace(seed=seed)
+        path = record_path(c, results_dir)
+        if not path.exists():
+            raise ValueError(f"control_norm_at_onset: no record of the control {c.name} in {path.parent}")
+        run = load(path, c)
+        onset = events(run, detector()).climb_onset_step
+        if onset is None:
+            raise ValueError(f"control_norm_at_onset: the control {c.name} has no test climb")
+        i = int(np.searchsorted(run.history["step"], onset))
+        values.append(float(run.history["weight_norm"][i]))
+    return float(f"{float(np.median(values)):.4g}")
+
+
+def intervention_configs(seed: int, steps: int = 100_000, device: str = "auto", results_dir=None) -> dict:
+    """The four interventions of one seed: {grokkit.interventions key: RunConfig}, in the chapter's order."""
+    b = INTERVENTION_BASE.replace(seed=seed, steps=steps, device=device)
+    return {"norm_init": b.replace(norm_clamp="init"),
+            "norm_low": b.replace(norm_clamp=control_norm_at_onset(results_dir)),
+            "rank_down": b.replace(rank_penalty=RANK_DOWN_STRENGTH, rank_penalty_kind="nuclear_over_frobenius"),
+            "rank_up": b.replace(rank_penalty=RANK_UP_STRENGTH, rank_penalty_kind="neg_spectral_entropy")}
+
+
+def interventions_grid(seeds=INTERVENTION_SEEDS, steps: int = 100_000, device: str = "auto",
+                       results_dir=None) -> list[RunConfig]:
+    """The eight full-scale intervention runs (issue 26): the four interventions of `intervention_configs` on each of
+    `seeds`, seed 0's four first. `python -m grokkit sweep interventions` trains them (one process per core)."""
+    return [c for s in seeds for c in intervention_configs(s, steps, device, results_dir).values()]
+
+
+def pilot_grid() -> list[RunConfig]:
+    """The pilots that choose the penalty strengths (issue 26): PILOT_STEPS-step runs of the intervention base on seed
+    0, each penalty at every strength of PILOT_STRENGTHS, and the same run without a penalty as their reference.
+    `python -m grokkit sweep pilots` trains them."""
+    b = INTERVENTION_BASE.replace(steps=PILOT_STEPS, seed=0)
+    return [b] + [b.replace(rank_penalty=lam, rank_penalty_kind=kind) for kind in ("nuclear_over_frobenius",
+                                                                                   "neg_spectral_entropy")
+                  for lam in PILOT_STRENGTHS]
+
+
+GRIDS = {"paper": paper_grid, "interventions": interventions_grid, "pilots": pilot_grid}
 
 
 def missing(configs, results_dir=None) -> list[RunConfig]:
@@ -135,6 +202,7 @@ def load_or_train_many(configs, results_dir=None, progress: bool = True, cuda_gr
     errors = []
     for group in group_batches(todo):
         batched = len(group) > 1 and (resolve_device(group[0].device).startswith("cuda") if batch is None else batch)
+        batched = batched and not any(c.interventions for c in group)  # train_batched refuses them: one by one
         for part in [group] if batched else [[c] for c in group]:
             _mark(sweep_dir, part, "running", batched=len(part))
             try:
@@ -397,6 +465,7 @@ PARAMS = {  # chapter parameter -> (the RunConfig field whose RULES bound it, ta
     "phase_weight_decay": ("weight_decay", True),
     "band_depth": ("depth", True),             # multistage: the depths with extra seeds, and the seeds
     "band_seeds": ("seed", True),
+    "seeds": ("seed", True),                   # interventions: the intervention runs' seeds
     "steps": ("steps", False),
     "seed": ("seed", False),
     "device": ("device", False),

@@ -1,0 +1,248 @@
+"""Issue 26's interventions: the config fields (validation, ids), the norm clamp, the rank penalties (an autograd
+step that is _step_fn's maths plus the penalty), the batched trainer's refusal, the grids, and the chapter."""
+import os
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+import grokkit
+from grokkit import RunConfig
+from grokkit.config import REPO
+from grokkit.records import load, record_path
+
+TINY = RunConfig(depth=4, width=32, n_train=400, batch_size=100, steps=30, probe_every=-1, checkpoint_every=0,
+                 rank_every=30)
+
+
+# ---- validation: one line naming the field -----------------------------------------------------------------------
+@pytest.mark.parametrize("kw, message", [
+    ({"norm_clamp": "initial"}, "norm_clamp: must be one of none, init, or a number > 0, got 'initial'"),
+    ({"norm_clamp": 0.0}, "norm_clamp: must be one of none, init, or a number > 0, got 0.0"),
+    ({"norm_clamp": -5.0}, "norm_clamp: must be one of none, init, or a number > 0, got -5.0"),
+    ({"norm_clamp": float("inf")}, "norm_clamp: must be one of none, init, or a number > 0, got inf"),
+    ({"norm_clamp": True}, "norm_clamp: must be one of none, init, or a number > 0, got True"),
+    ({"rank_penalty": -0.1, "rank_penalty_kind": "neg_spectral_entropy"},
+     "rank_penalty: must be a finite number >= 0, got -0.1"),
+    ({"rank_penalty_kind": "nuclear"}, "rank_penalty_kind: must be one of none, nuclear_over_frobenius, "
+                                       "neg_spectral_entropy, got 'nuclear'"),
+    ({"rank_penalty": 0.1}, "rank_penalty: a strength > 0 needs a rank_penalty_kind"),
+    ({"rank_penalty_kind": "neg_spectral_entropy"}, "rank_penalty_kind: 'neg_spectral_entropy' needs rank_penalty > 0"),
+])
+def test_intervention_fields_are_validated_in_one_line(kw, message):
+    with pytest.raises(ValueError) as e:
+        RunConfig(**kw)
+    assert str(e.value).startswith(message) and "\n" not in str(e.value)
+
+
+def test_cli_reads_a_number_or_a_word_for_norm_clamp():
+    from grokkit.__main__ import _arg_type
+
+    read = _arg_type(str, number=True)
+    assert read("init") == "init" and read("199.8") == 199.8 and read("none") == "none"
+
+
+# ---- ids and names: unchanged at the defaults, changed and suffixed otherwise ------------------------------------
+def test_default_ids_and_names_are_unchanged():
+    assert RunConfig().id == "2ac5723cc6" and RunConfig().name == "d12_w400_n5000_a8_wd0.01_s0"  # the shipped record
+    assert (REPO / "results" / "d12_w400_n5000_a8_wd0.01_s0-2ac5723cc6.npz").exists()
+    assert not set(RunConfig().identity()) & {"norm_clamp", "rank_penalty", "rank_penalty_kind"}
+    assert RunConfig().interventions == {}
+
+
+def test_every_shipped_record_keeps_its_file_name():
+    """Each record in results/ is <name>-<id>.npz of the config it holds: ids and names did not move."""
+    paths = sorted((REPO / "results").glob("*.npz"))
+    assert len(paths) >= 30
+    for p in paths:
+        run = load(p)
+        assert record_path(run.config, p.parent) == p, p.name
+        assert run.config.id == run.meta["config_id"] and run.config.name == run.meta["name"]
+
+
+def test_an_intervention_changes_the_id_and_names_itself():
+    base = RunConfig()
+    cases = {"norm_clamp": ("init", "_norminit"), "norm_clamp ": (199.8, "_norm199.8")}
+    for field, (value, suffix) in cases.items():
+        c = base.replace(**{field.strip(): value})
+        assert c.id != base.id and c.name == base.name + suffix and c.interventions == {field.strip(): value}
+    down = base.replace(rank_penalty=0.5, rank_penalty_kind="nuclear_over_frobenius")
+    up = base.replace(rank_penalty=0.5, rank_penalty_kind="neg_spectral_entropy")
+    assert down.name.endswith("_rankdown0.5") and up.name.endswith("_rankup0.5")
+    assert len({base.id, down.id, up.id}) == 3
+    assert base.replace(norm_clamp=200).id == base.replace(norm_clamp=200.0).id  # one run, one id
+    assert RunConfig.from_dict(down.identity()).id == down.id  # a record's identity reads back
+
+
+def test_paper_selection_never_takes_an_intervention_run():
+    from grokkit.events import config_label
+    from grokkit.records import Run, intervened, seeds_of
+
+    c = RunConfig(norm_clamp="init")
+    r = Run(config=c, history={}, meta={})
+    assert intervened(r) and not seeds_of([r], 12, 5000, 0.01)
+    assert config_label(c) == "d = 12, N = 5000, γ = 0.01, seed 0, norm held at its initial value"
+    assert config_label(RunConfig()) == "d = 12, N = 5000, γ = 0.01, seed 0"
+
+
+# ---- the step: autograd path = _step_fn's maths (+ the penalty) --------------------------------------------------
+def _data(dtype=torch.float32):
+    g = torch.Generator().manual_seed(0)
+    x, labels = torch.rand(120, 784, generator=g, dtype=dtype), torch.randint(0, 10, (120,), generator=g)
+    return x, F.one_hot(labels, 10).to(dtype), g
+
+
+@pytest.mark.parametrize("kind", ["none", "nuclear_over_frobenius"])
+def test_penalised_step_at_zero_strength_is_the_hand_written_step_bit_for_bit(kind):
+    from grokkit.train import _penalised_step_fn, _step_fn
+
+    x, y, g = _data()
+    models = [grokkit.make_mlp(4, 32, 8.0, 0) for _ in range(2)]
+    opts = [torch.optim.AdamW(m.parameters(), lr=1e-3, weight_decay=0.05, fused=True) for m in models]
+    hand, auto = _step_fn(models[0], opts[0], x, y, 40), _penalised_step_fn(models[1], opts[1], x, y, kind, 0.0)
+    for s in range(12):
+        idx = torch.randperm(120, generator=g)[:40] if s % 4 else torch.arange(100, 120)  # short batches too
+        assert torch.equal(hand(idx), auto(idx)), s
+        for p, q in zip(models[0].parameters(), models[1].parameters()):
+            assert torch.equal(p, q), s
+
+
+@pytest.mark.parametrize("kind", ["nuclear_over_frobenius", "neg_spectral_entropy"])
+def test_penalised_loss_is_mse_plus_the_penalty(kind):
+    from grokkit.train import _penalised_step_fn, rank_penalty
+
+    x, y, _ = _data()
+    model = grokkit.make_mlp(4, 32, 1.0, 0)
+    idx = torch.arange(40)
+    with torch.no_grad():
+        feats, a = [], x[idx]
+        for i, layer in enumerate(model.layers):
+            a = layer(a)
+            if i < 3:
+                a = torch.relu(a)
+                feats.append(a)
+        mse, pen = F.mse_loss(a, y[idx]), rank_penalty(feats, kind)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01, fused=True)
+    loss = _penalised_step_fn(model, opt, x, y, kind, 0.5)(idx)
+    torch.testing.assert_close(loss, mse + 0.5 * pen)
+    if kind == "nuclear_over_frobenius":  # between 1 and sqrt(rank) <= sqrt(39)
+        assert 1.0 < pen < 39 ** 0.5
+    else:  # minus an entropy of at most log(39) nats
+        assert -np.log(39) < pen < 0
+    assert all(torch.isfinite(p.grad).all() for p in model.parameters())
+
+
+def test_penalty_values_on_known_spectra():
+    from grokkit.train import rank_penalty
+
+    g = torch.Generator().manual_seed(1)
+    rank1 = torch.rand(50, 1, generator=g, dtype=torch.float64) @ torch.rand(1, 16, generator=g, dtype=torch.float64)
+    torch.testing.assert_close(rank_penalty([rank1], "nuclear_over_frobenius"), torch.tensor(1.0, dtype=torch.float64))
+    torch.testing.assert_close(rank_penalty([rank1], "neg_spectral_entropy"), torch.tensor(0.0, dtype=torch.float64),
+                               atol=1e-9, rtol=0)
+    with pytest.raises(ValueError, match="rank_penalty_kind"):
+        rank_penalty([rank1], "none")
+
+
+# ---- training runs: the clamp holds the norm, the penalties move the rank ----------------------------------------
+@pytest.mark.parametrize("clamp", ["init", 60.0])
+def test_norm_clamp_holds_the_weight_norm_after_every_step(clamp):
+    from grokkit.train import train
+
+    cfg = TINY.replace(norm_clamp=clamp)
+    run = train(cfg, progress=False)
+    init = grokkit.make_mlp(4, 32, 8.0, 0)
+    target = grokkit.metrics.weight_norms(init)[0] if clamp == "init" else clamp
+    h = run.history
+    assert list(h["step"]) == list(range(31))  # every step is logged below step 30: the norm after each one
+    np.testing.assert_allclose(h["weight_norm"], target, rtol=1e-6)
+    free = train(TINY, progress=False).history["weight_norm"]
+    assert abs(free[-1] - free[0]) > 100 * abs(h["weight_norm"][-1] - target)  # without it the norm moves
+
+
+def test_penalties_move_the_rank_in_their_direction():
+    """A few hundred steps of a tiny run (α = 1, so that the scale-free penalties' gradients count): the effective
+    rank of the hidden layers ends lower with the nuclear/Frobenius penalty and higher with the entropy penalty than
+    without a penalty; so does the tolerance-robust rank."""
+    from grokkit.train import train
+
+    cfg = TINY.replace(alpha=1.0, steps=300, log_every=100, rank_every=300)
+    out = {}
+    for kind in ("none", "nuclear_over_frobenius", "neg_spectral_entropy"):
+        h = train(cfg.replace(rank_penalty=0.0 if kind == "none" else 1.0, rank_penalty_kind=kind),
+                  progress=False).history
+        out[kind] = (h["eff_rank"][-1, :-1].mean(), h["robust_rank"][-1, :-1].mean())
+    for i in range(2):
+        assert out["nuclear_over_frobenius"][i] < out["none"][i] < out["neg_spectral_entropy"][i], out
+
+
+def test_batched_trainer_refuses_interventions_in_one_line():
+    from grokkit.batched import check_configs
+
+    for kw in ({"norm_clamp": "init"}, {"rank_penalty": 0.1, "rank_penalty_kind": "neg_spectral_entropy"}):
+        with pytest.raises(ValueError) as e:
+            check_configs([TINY, TINY.replace(seed=1, **kw)])
+        assert str(e.value).startswith(f"{next(iter(kw))}: the batched trainer does not implement")
+        assert "\n" not in str(e.value)
+
+
+# ---- the grids ---------------------------------------------------------------------------------------------------
+def test_interventions_grid_has_eight_distinct_runs_of_the_base():
+    from grokkit.interventions import INTERVENTIONS
+    from grokkit.sweep import GRIDS, control_norm_at_onset, intervention_configs, interventions_grid
+
+    grid = GRIDS["interventions"]()
+    assert grid == interventions_grid() and len(grid) == 8 and len({c.id for c in grid}) == 8
+    assert {c.seed for c in grid} == {0, 1}
+    for c in grid:
+        assert (c.depth, c.n_train, c.weight_decay, c.dtype, c.steps) == (12, 5000, 0.01, "float32", 100_000)
+        assert c.replace(norm_clamp="none", rank_penalty=0.0, rank_penalty_kind="none") == RunConfig(seed=c.seed)
+        assert c.interventions
+    assert list(intervention_configs(0)) == list(INTERVENTIONS)
+    low = control_norm_at_onset()
+    assert intervention_configs(0)["norm_low"].norm_clamp == low
+    init = grokkit.metrics.weight_norms(grokkit.make_mlp(12, 400, 8.0, 0))[0]
+    assert 0 < low < init  # weight decay shrank the control's norm before its test climb
+
+
+def test_control_norm_is_the_median_over_seeds_at_the_climb_start():
+    from grokkit.claims import detector
+    from grokkit.events import events
+    from grokkit.sweep import CONTROL_SEEDS, INTERVENTION_BASE, control_norm_at_onset
+
+    vals = []
+    for s in CONTROL_SEEDS:
+        run = load(record_path(INTERVENTION_BASE.replace(seed=s)))
+        on = events(run, detector()).climb_onset_step
+        vals.append(run.history["weight_norm"][list(run.history["step"]).index(on)])
+    assert control_norm_at_onset() == pytest.approx(np.median(vals), rel=5e-4)
+    with pytest.raises(ValueError, match="no record of the control"):
+        control_norm_at_onset(results_dir=REPO / "tests")
+
+
+def test_pilot_grid_short_runs_of_each_penalty():
+    from grokkit.sweep import GRIDS, PILOT_STEPS, PILOT_STRENGTHS
+
+    grid = GRIDS["pilots"]()
+    assert len({c.id for c in grid}) == len(grid) == 1 + 2 * len(PILOT_STRENGTHS)
+    assert all(c.steps == PILOT_STEPS == 10_000 and c.seed == 0 for c in grid)
+    assert {c.rank_penalty_kind for c in grid} == {"none", "nuclear_over_frobenius", "neg_spectral_entropy"}
+
+
+# ---- the chapter -----------------------------------------------------------------------------------------------
+def test_interventions_chapter_runs_in_smoke_mode(tmp_path, monkeypatch):
+    import nbformat
+
+    from grokkit.sweep import execute_chapter
+
+    monkeypatch.setenv("GROKKIT_SMOKE", "1")
+    monkeypatch.setenv("GROKKIT_SMOKE_DIR", os.environ.get("GROKKIT_SMOKE_DIR") or str(tmp_path / "smoke"))
+    out = tmp_path / "out.ipynb"
+    execute_chapter(REPO / "book" / "interventions.ipynb", out)
+    nb = nbformat.read(out, 4)
+    text = "\n".join(o.get("text", "") + str(o.get("data", {}).get("text/markdown", ""))
+                     for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))
+    assert "weight-norm story: start of the test climb" in text    # the predictions table
+    assert "not recorded yet" in text and "0 of the 8" in text        # computed from results/
+    assert "norm held at its initial value" in text and "smoke-scale stand-in" in text
