@@ -209,6 +209,70 @@ def predictions() -> None:
     md(predictions_md())
 
 
+INTERVENTION = ("test_acc", "rank", "robust_rank", "weight_norm")  # the interventions figure's quantities
+
+
+def _control_records() -> list:
+    """The control's shipped full-scale records (d = 12, N = 5000, γ = 0.01, every recorded seed)."""
+    return [r for r in records.seeds_of(paper_records(), 12, 5000, 0.01) if records.full_scale(r)]
+
+
+def _intervention_records() -> list:
+    return [r for r in paper_records() if records.intervened(r)]
+
+
+def interventions_found() -> None:
+    """The box that opens the chapter: the predictions graded on the shipped intervention records, or that none is
+    recorded yet (counted)."""
+    from .interventions import verdicts_md
+    from .sweep import interventions_grid
+
+    n = len(_intervention_records())
+    if not n:
+        md(f"> **Not run yet.** None of the {len(interventions_grid())} intervention runs is recorded, so the "
+           "predictions below are stated and not yet tested.")
+    else:
+        md(verdicts_md(_intervention_records(), _control_records()))
+
+
+def intervention_control() -> None:
+    """The control's seeds measured (grokkit.interventions.measures_md) and the fixed norm of the second
+    intervention (grokkit.sweep.control_norm_at_onset), from the shipped records."""
+    from .interventions import measures_md
+    from .sweep import control_norm_at_onset
+
+    md(measures_md(_control_records()))
+    md(f"The norm the second intervention holds: **{control_norm_at_onset():,g}**, the median over these seeds of the "
+       "weight norm at the start of the test climb (4 significant digits).")
+
+
+def intervention_controls(train_missing: bool = False) -> list:
+    """The control's runs as this page draws them: its shipped seeds (smoke-scale stand-ins in smoke mode)."""
+    from .sweep import CONTROL_SEEDS, INTERVENTION_BASE
+
+    return chapter_runs([INTERVENTION_BASE.replace(seed=s) for s in CONTROL_SEEDS], train_missing=train_missing)
+
+
+def intervention_runs(configs, train_missing: bool = False) -> list:
+    """The intervention runs this page draws (records, or stand-ins), where each comes from, and how many of them
+    are recorded in the results folder."""
+    from .interventions import recorded_line
+
+    runs = load(configs, train_missing)
+    md(recorded_line(configs))
+    return runs
+
+
+def intervention_verdicts(runs) -> None:
+    """Every drawn run measured against the control, then each story's predictions graded on the shipped full-scale
+    intervention records (grokkit.interventions.verdicts_md)."""
+    from .interventions import measure, measures_md, verdicts_md
+
+    control = _control_records()
+    md(measures_md(runs, [measure(r) for r in control]))
+    md(verdicts_md(_intervention_records(), control))
+
+
 def verdicts(claim_numbers, runs=()) -> None:
     """The chapter's claims judged on the shipped paper records (every recorded seed, robustness-checked), then the
     measured events of the runs this chapter drew (`runs`), whatever its parameters."""

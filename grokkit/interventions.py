@@ -91,3 +91,142 @@ def predictions_md() -> str:
 def interventions_md() -> str:
     """The four interventions in words, a numbered Markdown list."""
     return "\n".join(f"{i}. **{title}**: {what}." for i, (title, what) in enumerate(INTERVENTIONS.values(), 1))
+
+
+# ---- measuring the runs and grading the predictions (read from the records) -----------------------------------
+def key_of(c: dict) -> str | None:
+    """The intervention of an identity dict (records.stands_for): a key of INTERVENTIONS, or None (a paper run)."""
+    clamp, kind = c.get("norm_clamp", "none"), c.get("rank_penalty_kind", "none")
+    if clamp != "none":
+        return "norm_init" if clamp == "init" else "norm_low"
+    return {"nuclear_over_frobenius": "rank_down", "neg_spectral_entropy": "rank_up"}.get(kind)
+
+
+def measure(run) -> dict:
+    """One run's quantities for the chapter: start of the test climb (step or None), final test accuracy, first
+    descent of the mean hidden-layer rank (step or None), weight norm at the start of the climb, wall time (min)."""
+    import numpy as np
+
+    from .claims import detector
+    from .events import events
+
+    ev = events(run, detector())
+    h = run.history
+    on = ev.climb_onset_step
+    norm = None if on is None else float(h["weight_norm"][int(np.searchsorted(h["step"], on))])
+    return {"onset": on, "final_acc": ev.test_final_acc, "rank_fall": (ev.rank_descent_steps or (None,))[0],
+            "norm_at_onset": norm, "wall_min": run.meta.get("wall_time_s", 0) / 60}
+
+
+def onset_class(onset, control_onsets) -> str:
+    """'earlier' / 'unchanged' / 'later' / 'never' against the control's seeds' onsets widened by MARGIN_STEPS."""
+    if onset is None:
+        return "never"
+    if onset < min(control_onsets) - MARGIN_STEPS:
+        return "earlier"
+    return "later" if onset > max(control_onsets) + MARGIN_STEPS else "unchanged"
+
+
+def held(keyword: str, part: str, m: dict, control: list) -> bool | None:
+    """Did one seed (measure() dict `m`) bear out prediction `keyword` of `part` ("onset" or "rank"), against the
+    control's measures? None: the prediction says nothing ("none")."""
+    ons = [c["onset"] for c in control if c["onset"] is not None]
+    cls = onset_class(m["onset"], ons)
+    fall = m["rank_fall"]
+    if part == "onset":
+        if keyword == "follows_rank":  # the climb starts within the margin of a rank fall, or neither happens
+            return (m["onset"] is None and fall is None) or (
+                m["onset"] is not None and fall is not None and abs(fall - m["onset"]) <= MARGIN_STEPS)
+        return cls in {"earlier": ("earlier",), "unchanged": ("unchanged",),
+                       "later_or_never": ("later", "never")}[keyword]
+    falls = [c["rank_fall"] for c in control if c["rank_fall"] is not None]
+    if keyword == "none":
+        return None
+    if keyword == "falls":
+        return fall is not None
+    if keyword == "stays_high":
+        return fall is None
+    if keyword == "falls_earlier":
+        return fall is not None and bool(falls) and fall < min(falls) - MARGIN_STEPS
+    # falls_with_climb: no climb without a rank fall at or before its start (within the margin)
+    return m["onset"] is None or (fall is not None and fall <= m["onset"] + MARGIN_STEPS)
+
+
+def grade(results: list) -> str:
+    """Plain words for one prediction over its seeds (True/False each): 'held (2 of 2 seeds)', 'did not hold
+    (0 of 2 seeds)', 'held on 1 of 2 seeds only'."""
+    k, n = sum(results), len(results)
+    if k == n:
+        return f"held ({k} of {n} seed{'s' * (n != 1)})"
+    return f"did not hold (0 of {n} seed{'s' * (n != 1)})" if k == 0 else f"held on {k} of {n} seeds only"
+
+
+# ---- the chapter's tables and sentences (Markdown), computed from the records ----------------------------------
+def _num(v, unit=""):
+    from .report import num
+
+    return num(v, unit)
+
+
+def measures_md(runs, control_measures=None) -> str:
+    """One row per run: start of the test climb, its shift against the control's median (and the control's range),
+    final test accuracy, first rank fall, weight norm at the start of the climb, wall time. A stand-in says so."""
+    import numpy as np
+
+    from .events import run_label
+    from .records import is_stand_in
+
+    ons = [c["onset"] for c in control_measures or [] if c["onset"] is not None]
+    mid = float(np.median(ons)) if ons else None
+    rows = ["| run | start of the test climb | shift against the control | final test accuracy | first rank fall | "
+            "weight norm at the start of the climb | wall time |", "|---|---|---|---|---|---|---|"]
+    for r in runs:
+        m = measure(r)
+        shift = "–" if m["onset"] is None or mid is None else (
+            f"{m['onset'] - mid:+,.0f} steps (control range {min(ons) - mid:+,.0f} to {max(ons) - mid:+,.0f})")
+        rows.append(f"| {run_label(r)}{' (stand-in)' if is_stand_in(r) else ''} | "
+                    f"{_num(m['onset'], 'steps') if m['onset'] is not None else 'no climb'} | {shift} | "
+                    f"{_num(m['final_acc'], 'accuracy')} | "
+                    f"{_num(m['rank_fall'], 'steps') if m['rank_fall'] is not None else 'no fall'} | "
+                    f"{_num(m['norm_at_onset'])} | {m['wall_min']:,.1f} min |")
+    return "\n".join(rows) + "\n"
+
+
+def recorded_line(configs, records_dir=None) -> str:
+    """How many of the grid's runs have a record in the results folder, and which do not yet."""
+    from .events import config_label
+    from .records import record_path
+
+    todo = [config_label(c) for c in configs if not record_path(c, records_dir).exists()]
+    line = f"{len(configs) - len(todo)} of the {len(configs)} intervention runs are recorded"
+    return line + (f"; not recorded yet: {'; '.join(todo)}." if todo else ".")
+
+
+def verdicts_md(records_, control_records) -> str:
+    """For each intervention with full-scale records, each story's predictions graded seed by seed (`held`,
+    `grade`); a sentence saying so when no intervention run is recorded yet."""
+    from .records import full_scale, stands_for
+
+    control = [measure(r) for r in control_records]
+    by_key: dict = {}
+    for r in records_:
+        k = key_of(stands_for(r))
+        if k is not None and full_scale(r):
+            by_key.setdefault(k, []).append(measure(r))
+    if not by_key:
+        return ("**Not graded yet.** No intervention run is recorded at full scale, so every prediction above is "
+                "still untested; the table above shows what the page drew instead.\n")
+    out = []
+    for k, (title, _) in INTERVENTIONS.items():
+        if k not in by_key:
+            out.append(f"- **{title}**: not recorded yet.")
+            continue
+        for story, words in STORIES.items():
+            parts = []
+            for part in ("onset", "rank"):
+                kw, text = PREDICTIONS[k][story][part]
+                res = [held(kw, part, m, control) for m in by_key[k]]
+                if None not in res:
+                    parts.append(f"{'start of the climb' if part == 'onset' else 'rank'} \"{text}\": {grade(res)}")
+            out.append(f"- **{title}**, {words}: " + "; ".join(parts) + ".")
+    return "\n".join(out) + "\n"

@@ -437,3 +437,54 @@ def png(fig, dpi: int | None = None) -> bytes:
     fig.savefig(buf, format="png", dpi=dpi)
     plt.close(fig)
     return buf.getvalue()
+
+
+# ---- beyond the paper: the interventions (issue 26) -------------------------------------------------------------
+INTERVENTION_ROWS = (("test_acc", "test accuracy"), ("rank", "mean hidden rank (paper-exact)"),
+                     ("robust_rank", "mean hidden rank (robust)"), ("weight_norm", "total weight norm"))
+
+
+def _curve(run, key):
+    """(steps, values) of one quantity: a scalar history, or the mean over the hidden layers of a rank matrix."""
+    h = run.history
+    if key in ("rank", "robust_rank"):
+        return h["rank_step"], np.asarray(h[key], dtype=float)[:, :-1].mean(1)
+    return h["step"], h[key]
+
+
+def interventions_figure(runs, controls):
+    """One column per intervention among `runs` (grokkit.interventions order), rows INTERVENTION_ROWS; the control
+    (`controls`, every seed) in grey in every panel, the intervention's seeds in colour, each seed thin and the median
+    thick; dotted lines at each run's start of the test climb."""
+    from .interventions import INTERVENTIONS, key_of
+
+    groups = {k: [r for r in runs if key_of(stands_for(r)) == k] for k in INTERVENTIONS}
+    groups = {k: v for k, v in groups.items() if v}
+    fig, axes = plt.subplots(len(INTERVENTION_ROWS), max(len(groups), 1), figsize=(3.6 * max(len(groups), 1), 9.5),
+                             squeeze=False, sharex=True)
+    for j, (k, rs) in enumerate(groups.items()):
+        for i, (key, what) in enumerate(INTERVENTION_ROWS):
+            ax = axes[i, j]
+            for group, color, name in ((controls, "0.55", "control"), (rs, "tab:red", INTERVENTIONS[k][0])):
+                curves = [_curve(r, key) for r in group]
+                for x, y in curves:
+                    x, y = _pos(x, y)
+                    ax.plot(x, y, color=color, lw=0.6 if len(curves) > 1 else 1.5, alpha=0.5 if len(curves) > 1 else 1)
+                if len(curves) > 1:
+                    common = functools.reduce(np.intersect1d, [np.asarray(x) for x, _ in curves])
+                    med = np.median([np.asarray(y, dtype=float)[np.isin(x, common)] for x, y in curves], axis=0)
+                    x, y = _pos(common, med)
+                    ax.plot(x, y, color=color, lw=1.8, label=f"{name} (median of {len(curves)} seeds)")
+                else:
+                    ax.lines[-1].set_label(name)
+                for r in group:
+                    mark_onset(ax, r)
+            _steps(ax)
+            if j == 0:
+                ax.set_ylabel(what)
+            if i == 0:
+                ax.set_title(INTERVENTIONS[k][0], fontsize=10)
+                ax.legend(fontsize=7)
+    suptitle(fig, "Interventions against the control, d = 12, N = 5000, γ = 0.01", [*runs, *controls])
+    fig.tight_layout()
+    return fig
