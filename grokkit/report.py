@@ -199,11 +199,12 @@ def _rank_swept(v: Verdict) -> bool:
 
 
 def beyond_text(v: Verdict) -> str:
-    """What the book measured beyond the claim (not graded), e.g. the rank-descent lag at d = 4 and 8."""
+    """What the book measured beside the claim, never graded: the rank-descent lag at d = 4 and 8 (claim 5), the
+    float64 twins' phases (claims 11 and 12)."""
     if not v.beyond:
         return ""
     measures = list(dict.fromkeys(it.measure for it in v.beyond))
-    return ("Measured beyond the paper (an extension, not graded): "
+    return ("Measured beside the claim, not graded: "
             + " — ".join(f"{m}: {_values(v.beyond, m)}" for m in measures) + ".")
 
 

@@ -36,7 +36,8 @@ def paper_grid() -> list[RunConfig]:
     then a second seed of claim 5's runs (is the rank descent's lag the seed's or the setup's?). The thin verdicts
     come next: a float64 twin of the d=12 N=7000 seed that sat at a constant predictor (is that collapse a float32
     artifact?), three seeds at every depth at N=5000 (claims 1, 2, 9), a fourth d=12 N=7000 seed (how often does
-    the collapse happen?) and a second seed of the d=12 weight-decay phases (claims 11-13)."""
+    the collapse happen?), a second seed of the d=12 weight-decay phases (claims 11-13), and float64 twins of the
+    four phase runs away from γ = 0.01 (do the phases differ from the paper's in its own dtype too?)."""
     b = PAPER_BASE
     grid = [b.replace(depth=d, n_train=5000) for d in (12, 8, 4)]                               # Fig 2a-c, 3
     grid += [b.replace(depth=d, n_train=7000) for d in (12, 8, 4)]                              # Fig 2d-f, 4, 1c, 5
@@ -50,6 +51,10 @@ def paper_grid() -> list[RunConfig]:
     grid += [b.replace(depth=d, n_train=5000, seed=s) for d in (4, 8) for s in (1, 2)]         # Fig 2a-c, 3 seeds
     grid += [b.replace(depth=12, n_train=5000, seed=2), b.replace(depth=12, n_train=7000, seed=3)]
     grid += [b.replace(depth=12, n_train=n, weight_decay=wd, seed=1) for n in (2000, 5000) for wd in (0.005, 0.05)]
+    # float64 twins of the weight-decay phase runs (seed 0): is "the phases differ from the paper" about the claim
+    # or about our dtype? The authors train in float64 (claims 11-13)
+    grid += [b.replace(depth=12, n_train=n, weight_decay=wd, dtype="float64")
+             for n, wd in ((5000, 0.05), (5000, 0.005), (2000, 0.005), (2000, 0.05))]
     return grid
 
 

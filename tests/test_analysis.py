@@ -527,7 +527,8 @@ def test_claim_5_reports_the_shallow_rank_lag_as_an_extension_not_a_grade():
     runs = depth_world() + [fake(n=2000, fall=19000)]
     v = claims.judge(5, runs, robustness=False)
     assert {it.label for it in v.beyond} == {"d = 4, N = 5000, γ = 0.01, seed 0", "d = 8, N = 5000, γ = 0.01, seed 0"}
-    assert "Measured beyond the paper (an extension, not graded): rank-descent lag" in report.verdict_text(v)
+    assert "Measured beside the claim, not graded: rank-descent lag at the shallower depths (beyond the paper" in \
+        report.verdict_text(v)
     assert all("d = 4" not in p.words for p in v.parts)
 
 
