@@ -479,6 +479,16 @@ def _c13(x: Ctx):
                       [("shoulder duration", "shoulder_steps", "steps")], "runs", stated=False)]
 
 
+def _c13_beyond(x: Ctx):
+    """The grid's float64 twins (the authors' dtype), beside the float32 verdict, not pooled: their rank-descent lag
+    as a share of the test climb, and whether a two-stage twin shows the double descent."""
+    twins = [events(r, x.det) for c in GRID for r in records.seeds_of(x.runs, *c, "float64")]
+    return ([Item(e.label, "rank-descent lag as a share of the test climb in float64 (not pooled)", e.rank_lag_frac,
+                  "fraction of the rise") for e in twins]
+            + [Item(e.label, "rank double descent of a two-stage run in float64 (not pooled)", None, "", None,
+                    "yes" if e.double_descent_steps else "no") for e in twins if e.two_stage])
+
+
 def _all_configs(runs):
     seen = sorted({(c["depth"], c["n_train"], c["weight_decay"]) for c in map(records.stands_for, runs)
                    if c["dtype"] == "float32"})
@@ -612,7 +622,7 @@ CLAIMS = [
       "runs show a rank double descent.", "§4, Figs 6–7", tuple(GRID),
       ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "lag_tol"),
       "as claim 5 on every run of the grid, and every two-stage run's mean hidden-layer rank must fall, rise and "
-      "fall again", _c13),
+      "fall again", _c13, _c13_beyond),
     C(14, "No slingshot", "During multi-stage generalization there are no significant plateaus of the last layer's "
                           "norm or the total norm.", "§6", (),
       ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "norm_band", "norm_plateau_frac"),
