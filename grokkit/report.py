@@ -547,3 +547,82 @@ def records_line(records_, grid) -> str:
     line = (f"**{len(records_)} run records** are shipped; {len(grid) - len(todo)} of the grid's {len(grid)} runs "
             "are recorded")
     return line + (f"; not recorded yet: {'; '.join(todo)}." if todo else ".")
+
+
+# ---- the opening page: the reproduction report (what did not hold first) ----------------------------------------
+def caveats(verdicts, runs) -> list[str]:
+    """What did not reproduce, and the caveats, in words, each linked to its evidence (HTML list items): every claim
+    not fully reproduced (its first sentence: what failed), every reproduced claim whose grade flips under another
+    threshold or rank definition, and every float64 twin whose float32 run took another course. Computed from the
+    verdicts and the records; nothing typed in."""
+    from .records import pick, stands_for
+
+    out = []
+    for v in verdicts:
+        if v.grade != "reproduced":
+            out.append(f"{badge(v)} {claim_link(v.claim, f'Claim {v.claim}')}, {_html.escape(v.title)}: "
+                       f"{_html.escape(interpretation(v))}")
+    for v in verdicts:
+        if v.grade == "reproduced" and not v.robust:
+            by_def = [grid for words, _, grid in v.flips if words == RANK_DEF]
+            if by_def:
+                other = sorted({g for _, g in by_def[0] if g != v.grade})
+                out.append(f"{badge(v)} {claim_link(v.claim, f'Claim {v.claim}')}, {_html.escape(v.title)}: "
+                           f"reproduced only under the paper's machine-precision rank; "
+                           f"{_html.escape(' or '.join(other))} under "
+                           + _html.escape(", ".join(val for val, g in by_def[0] if g != v.grade)) + ".")
+            else:
+                out.append(f"{badge(v)} {claim_link(v.claim, f'Claim {v.claim}')}, {_html.escape(v.title)}: "
+                           f"reproduced at the default thresholds only. {_html.escape(robustness_text(v))}")
+    for r64 in (r for r in runs if stands_for(r)["dtype"] == "float64"):
+        c = stands_for(r64)
+        r32 = pick(runs, c["depth"], c["n_train"], c["weight_decay"], "float32", c["seed"])
+        if r32 is None:
+            continue
+        keeps, _ = _dtype_check(r32, r64)
+        a, b = events(r32, detector()), events(r64, detector())
+        if not keeps:
+            out.append(f"In float32, the phase of {_html.escape(a.label)} is “{_html.escape(a.phase)}”"
+                       + (f", after {num(a.stuck_steps, 'steps')} at a constant predictor" if a.stuck_steps else "")
+                       + f"; the phase of its float64 twin (the authors' dtype) is “{_html.escape(b.phase)}” "
+                       f'(<a href="{SCOREBOARD_PAGE}#float32-versus-float64">float32 versus float64</a>).')
+    return out
+
+
+def caveats_html(verdicts, runs) -> str:
+    items = "".join(f"<li>{x}</li>" for x in caveats(verdicts, runs))
+    return f'<ul class="grokkit-caveats">{items}</ul>' if items else "<p>Every claim reproduced, robustly.</p>"
+
+
+def claims_table_html(verdicts) -> str:
+    """The compact table of the opening page: claim (linked to its scoreboard row), grade badge, one sentence."""
+    rows = "".join(f"<tr><td>{claim_link(v.claim, f'{v.claim}. {v.title}')}</td><td>{badge(v)}</td>"
+                   f"<td>{_html.escape(interpretation(v))}</td></tr>" for v in verdicts)
+    return ('<table class="grokkit-claims"><thead><tr><th>claim</th><th>grade</th><th>in one sentence</th></tr>'
+            f"</thead><tbody>{rows}</tbody></table>")
+
+
+def compute_table(runs) -> str:
+    """The compute behind the records (Markdown): per configuration, the records, where they ran, threads and
+    wall-clock hours read from each record's meta (a resumed run's wall time includes the time before its
+    checkpoint), and the total."""
+    from .events import config_label
+    from .records import stands_for
+
+    groups: dict = {}
+    for r in sorted(runs, key=lambda r: tuple(stands_for(r)[k] for k in ("depth", "n_train", "weight_decay", "dtype"))):
+        c = dict(stands_for(r))
+        key = config_label({**c, "seed": 0}).replace(", seed 0", "")
+        g = groups.setdefault(key, {"n": 0, "hours": 0.0, "where": set(), "resumed": 0})
+        g["n"] += 1
+        g["hours"] += float(r.meta.get("wall_time_s") or 0) / 3600
+        g["where"].add(f"{r.meta.get('device', '?').upper()}, {r.meta.get('threads', '?')} thread"
+                       + ("s" if r.meta.get("threads") != 1 else ""))
+        g["resumed"] += bool(r.meta.get("resumed_from"))
+    lines = ["| configuration | records | where | wall-clock hours |", "|---|---:|---|---:|"]
+    for key, g in groups.items():
+        res = f" ({g['resumed']} resumed)" if g["resumed"] else ""
+        lines.append(f"| {key} | {g['n']}{res} | {'; '.join(sorted(g['where']))} | {g['hours']:,.1f} |")
+    total = sum(g["hours"] for g in groups.values())
+    lines.append(f"| **all** | **{sum(g['n'] for g in groups.values())}** | | **{total:,.1f}** |")
+    return "\n".join(lines) + "\n"
