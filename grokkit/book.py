@@ -125,6 +125,26 @@ def show_measures(fig, verdicts, slug: str) -> None:
     display(export.measures_download(verdicts, slug))
 
 
+def scoreboard(verdicts) -> None:
+    """The scoreboard in layers: one row per claim (grade badge, one sentence, what failed first), then one collapsed
+    block per claim with the rule, every measurement and the robustness (grokkit.report)."""
+    md(report.scoreboard(verdicts, html=True))
+    display(HTML(report.claim_details_html(verdicts)))
+
+
+def opening() -> None:
+    """The opening page's verdict block, computed from the shipped records: the tally, what did not reproduce and
+    the caveats (first), which dtype the phase verdicts hold in, then the compact claims table."""
+    runs = paper_records()
+    vs = paper_verdicts()
+    md("**In one line.** " + report.summary(vs).split(" Reproduced:")[0])
+    md("### What did not reproduce, and the caveats")
+    display(HTML(report.caveats_html(vs, runs)))
+    md(report.phase_dtype_line(runs))
+    md("### The 15 claims")
+    display(HTML(report.claims_table_html(vs)))
+
+
 def tolerance_sweep() -> None:
     """The rank definition swept: for every shipped record that keeps its covariance spectra, where the double
     descent and the tunnel appear and vanish as the relative tolerance grows (grokkit.plots.tolerance_sweep_figure),

@@ -228,16 +228,40 @@ def robust_word(v: Verdict) -> str:
 
 
 def scoreboard(verdicts, html: bool = False) -> str:
-    """The scoreboard: claim, the paper's statement, what we found, grade, robust or fragile (Markdown).
-    html=True (the book): each row's first cell carries the anchor `claim-<n>` (`claim_anchor`) that the chapters'
-    "What we found" boxes link to, and the grade is a coloured badge (`badge`)."""
+    """The scoreboard (Markdown). For the CLI (html=False): claim, the paper's statement, what we found (the whole
+    verdict: rule, measurements, robustness), grade, robust or fragile. For the book (html=True) the first layer
+    only: claim, the paper's statement, the grade as a badge (`badge`) and one sentence (`interpretation`, what
+    failed first); each row's first cell carries the anchor `claim-<n>` (`claim_anchor`) that the chapters link to,
+    and the full detail goes below it, one collapsed block per claim (`claim_details_html`)."""
+    if html:
+        lines = ["| claim | the paper says | grade | in one sentence |", "|---|---|---|---|"]
+        for v in verdicts:
+            lines.append(f'| <span id="{claim_anchor(v.claim)}"></span>{v.claim}. {_md(v.title)} ({_md(v.figure)}) | '
+                         f"{_md(v.paper)} | {badge(v)} | {_md(interpretation(v))} "
+                         f'<a href="#{claim_anchor(v.claim)}-detail">details</a> |')
+        return "\n".join(lines) + "\n"
     lines = ["| claim | the paper says | what we found | grade | robust? |", "|---|---|---|---|---|"]
     for v in verdicts:
-        anchor = f'<span id="{claim_anchor(v.claim)}"></span>' if html else ""
-        grade = badge(v) if html else f"**{v.grade}**"
-        lines.append(f"| {anchor}{v.claim}. {_md(v.title)} ({_md(v.figure)}) | {_md(v.paper)} | "
-                     f"{_md(verdict_text(v))} | {grade} | {robust_word(v)} |")
+        lines.append(f"| {v.claim}. {_md(v.title)} ({_md(v.figure)}) | {_md(v.paper)} | "
+                     f"{_md(verdict_text(v))} | **{v.grade}** | {robust_word(v)} |")
     return "\n".join(lines) + "\n"
+
+
+def claim_details_html(verdicts) -> str:
+    """The second layer of the scoreboard: one collapsed block per claim (HTML <details>, id `claim-<n>-detail`):
+    the rule in words, each part with where it fails and every measured value, the robustness and what was measured
+    beside the claim."""
+    out = []
+    for v in verdicts:
+        parts = "".join(f"<li>{_html.escape(part_text(p))}</li>" for p in v.parts)
+        extra = "".join(f"<p>{_html.escape(t)}</p>" for t in (robustness_text(v), beyond_text(v)) if t)
+        stand = (f"<p>{v.stand_ins} of the runs used are smoke-scale stand-ins, not results.</p>" if v.stand_ins
+                 else "")
+        out.append(f'<details class="grokkit-detail" id="{claim_anchor(v.claim)}-detail"><summary>{badge(v)} '
+                   f"<strong>Claim {v.claim}: {_html.escape(v.title)}</strong> — the rule, every measurement, "
+                   f"robustness</summary><p><strong>Rule:</strong> {_html.escape(v.rule)}.</p>"
+                   f"<ol>{parts}</ol>{stand}{extra}</details>")
+    return "".join(out)
 
 
 # ---- the reader's book: badges, "What we found", same or different from the paper -------------------------------
@@ -254,12 +278,23 @@ def claim_link(n: int, text: str | None = None) -> str:
     return f'<a href="{SCOREBOARD_PAGE}#{claim_anchor(n)}">{_html.escape(text or f"claim {n}")}</a>'
 
 
+GRADE_WORDS = {
+    "reproduced": "reproduced: every part of the claim holds on every recorded seed",
+    "partly reproduced": "partly reproduced: some parts, depths or seeds hold and others do not",
+    "not reproduced": "not reproduced: none of the claim's own parts holds on any recorded seed",
+    "inconclusive": "inconclusive: nothing to judge (a run or the event the claim needs is missing)"}
+FRAGILE_WORDS = "fragile: the grade changes within a threshold's defensible range or under another rank definition"
+
+
 def badge(v: Verdict) -> str:
     """The grade as a coloured badge (HTML; classes styled in book/_static/grokkit.css, light and dark mode):
-    `grokkit-badge grokkit-<grade with dashes>`, plus `grokkit-fragile` for a fragile grade."""
-    cls = "grokkit-" + v.grade.replace(" ", "-") + ("" if v.robust or v.missing else " grokkit-fragile")
-    word = v.grade + ("" if v.robust or v.missing else ", fragile")
-    return f'<span class="grokkit-badge {cls}">{_html.escape(word)}</span>'
+    `grokkit-badge grokkit-<grade with dashes>`, plus `grokkit-fragile` for a fragile grade; hovering it explains
+    the grade (and fragility) in words."""
+    fragile = not (v.robust or v.missing)
+    cls = "grokkit-" + v.grade.replace(" ", "-") + (" grokkit-fragile" if fragile else "")
+    word = v.grade + (", fragile" if fragile else "")
+    tip = GRADE_WORDS[v.grade] + (f"; {FRAGILE_WORDS}" if fragile else "")
+    return f'<span class="grokkit-badge {cls}" title="{_html.escape(tip)}">{_html.escape(word)}</span>'
 
 
 def found_html(verdicts) -> str:
@@ -626,3 +661,41 @@ def compute_table(runs) -> str:
     total = sum(g["hours"] for g in groups.values())
     lines.append(f"| **all** | **{sum(g['n'] for g in groups.values())}** | | **{total:,.1f}** |")
     return "\n".join(lines) + "\n"
+
+
+def seeds_line(runs) -> str:
+    """How many seeds each recorded configuration has, in words: 'Seeds: 1 to 4 per configuration (float32): ...'."""
+    from .events import config_label
+    from .records import stands_for
+
+    per: dict = {}
+    for r in runs:
+        c = stands_for(r)
+        key = config_label({**c, "seed": 0}).replace(", seed 0", "")
+        per.setdefault(key, set()).add(c["seed"])
+    counts = Counter(len(v) for v in per.values())
+    parts = ", ".join(f"{k} configuration{'s' * (k != 1)} with {n} seed{'s' * (n != 1)}"
+                      for n, k in sorted(counts.items(), key=lambda t: -t[0]))
+    return (f"Seeds: the authors ran seed 0 only; the {len(runs)} shipped records cover {len(per)} configurations: "
+            f"{parts}. Every verdict reads every recorded seed.")
+
+
+def phase_dtype_line(runs) -> str:
+    """Which dtype the weight-decay phase verdicts (claims 11 and 12) hold in, computed from the records: they are
+    judged on float32 runs; each float64 twin's phase is listed beside the paper's."""
+    from .claims import BY_NUMBER
+    from .records import seeds_of
+
+    paper = {(2000, 0.005): "fail to generalize", (2000, 0.01): "grokking", (2000, 0.05): "two-stage",
+             (5000, 0.005): "generalize without grokking", (5000, 0.01): "grokking", (5000, 0.05): "two-stage"}
+    twins = [(n, wd, r) for (n, wd) in paper for r in seeds_of(runs, 12, n, wd, "float64")]
+    head = (f"The weight-decay phase verdicts (claims {BY_NUMBER[11].n} and {BY_NUMBER[12].n}, the paper's Figs 6–7) "
+            "are judged on float32 runs, the dtype of every grade in this book.")
+    if not twins:
+        return head + " No float64 twin of a phase run is recorded yet."
+    same = [(n, wd, r) for n, wd, r in twins if events(r, detector()).phase == paper[(n, wd)]]
+    lst = "; ".join(f"{events(r, detector()).label}: {events(r, detector()).phase} (the paper: {paper[(n, wd)]})"
+                    for n, wd, r in twins)
+    k = (("the one recorded twin takes" if same else "the one recorded twin does not take") if len(twins) == 1
+         else f"{len(same)} of the {len(twins)} recorded twins take")
+    return head + f" In float64, the authors' dtype, {k} the paper's phase: {lst}."

@@ -391,6 +391,13 @@ def test_what_we_found_box_lists_the_chapter_claims_with_grades_and_links():
     table = report.scoreboard(vs, html=True)
     assert all(f'<span id="claim-{v.claim}"></span>{v.claim}.' in table for v in vs)
     assert "<span" not in report.scoreboard(vs)  # the CLI's Markdown stays plain
+    # layers: the row holds one sentence and links its collapsed details, which hold the rule and every part
+    assert all(f'href="#claim-{v.claim}-detail"' in table and "Rule:" not in table for v in vs)
+    details = report.claim_details_html(vs)
+    assert details.count("<details") == len(vs) and all(f'id="claim-{v.claim}-detail"' in details for v in vs)
+    assert all(f"<strong>Rule:</strong> {v.rule}" in details for v in vs)
+    # a badge explains its grade, and its fragility, on hover
+    assert 'title="partly reproduced: some parts' in box and "fragile: the grade changes" in items[1]
 
 
 def test_same_or_different_line():
@@ -400,7 +407,7 @@ def test_same_or_different_line():
     assert line.startswith('<p class="grokkit-compare"><strong>Same as the paper:</strong> Title 1 (')
     assert 'claim-1">claim 1</a>: reproduced)' in line
     assert "<strong>Different from the paper:</strong> Title 11 (" in line
-    assert "partly reproduced — 1 part holds on some seeds or runs only)." in line
+    assert "partly reproduced — holds on some seeds or runs only: “the delay grows with depth” (1 of 2 seeds))." in line
     assert "<strong>Not decided:</strong> Title 4 (" in report.same_or_different([_verdict(4, "inconclusive")])
     assert report.same_or_different([]) == ""
 
