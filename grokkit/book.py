@@ -132,6 +132,14 @@ def scoreboard(verdicts) -> None:
     display(HTML(report.claim_details_html(verdicts)))
 
 
+def robustness(verdicts) -> None:
+    """Pick a threshold or the rank definition and slide it: every claim's grade at that value (works offline,
+    without a kernel: grokkit.widgets.robustness_explorer)."""
+    from .widgets import robustness_explorer
+
+    display(robustness_explorer(verdicts))
+
+
 def opening() -> None:
     """The opening page's verdict block, computed from the shipped records: the tally, what did not reproduce and
     the caveats (first), which dtype the phase verdicts hold in, then the compact claims table."""

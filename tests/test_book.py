@@ -446,3 +446,28 @@ def test_figure_slugs_are_unique_in_the_book():
     slugs = [s for name in CHAPTER_CLAIMS for c in nbformat.read(BOOK / f"{name}.ipynb", 4).cells
              for s in re.findall(r'book\.show\w*\(.*?, f?"([\w{}.\[\]-]+)"', c.source, re.S)]
     assert len(slugs) >= 12 and len(slugs) == len(set(slugs)), slugs
+
+
+def test_robustness_explorer_shows_every_swept_grade_without_a_kernel():
+    """Pick a threshold, slide its value: the precomputed table at each value holds each claim's grade there (from
+    Verdict.sweeps); the switching is done by jslinks, so the static page needs no kernel."""
+    from grokkit.claims import Verdict
+    from grokkit.widgets import robustness_explorer
+
+    v1 = Verdict(1, "One", "p", "f", "reproduced", "r", [], [], robust=False,
+                 sweeps=[("rise_min", "w", "accuracy", [(0.03, "partly reproduced"), (0.05, "reproduced")]),
+                         ("rank definition", "rank definition", "", [("paper-exact (machine precision)", "reproduced"),
+                                                                     ("effective rank", "not reproduced")])])
+    v2 = Verdict(2, "Two", "p", "f", "partly reproduced", "r", [], [],
+                 sweeps=[("rise_min", "w", "accuracy", [(0.03, "partly reproduced"), (0.05, "partly reproduced")])])
+    box = robustness_explorer([v1, v2])
+    pick, outer = box.children
+    assert [o[0] for o in pick.options] == ["smallest test-accuracy rise, surge or post-fit gain", "the rank definition"]
+    rise, rank = outer.children
+    slider, stack = rise.children[1], rise.children[2]
+    assert list(slider.options) == ["0.03", "0.05"] and slider.index == 1  # starts at the default
+    assert "partly reproduced" in stack.children[0].value and "changed (default: reproduced)" in stack.children[0].value
+    assert "does not read it" in rank.children[2].children[1].value  # claim 2 reads no rank
+    assert "not reproduced" in rank.children[2].children[1].value
+    linked = {(ln.source[0].model_id, ln.target[0].model_id) for ln in box.links}
+    assert (pick.model_id, outer.model_id) in linked and (slider.model_id, stack.model_id) in linked
