@@ -462,7 +462,8 @@ def test_robustness_explorer_shows_every_swept_grade_without_a_kernel():
                  sweeps=[("rise_min", "w", "accuracy", [(0.03, "partly reproduced"), (0.05, "partly reproduced")])])
     box = robustness_explorer([v1, v2])
     pick, outer = box.children
-    assert [o[0] for o in pick.options] == ["smallest test-accuracy rise, surge or post-fit gain", "the rank definition"]
+    assert [o[0] for o in pick.options] == ["smallest test-accuracy rise, surge or post-fit gain",
+                                            "the rank definition"]
     rise, rank = outer.children
     slider, stack = rise.children[1], rise.children[2]
     assert list(slider.options) == ["0.03", "0.05"] and slider.index == 1  # starts at the default
