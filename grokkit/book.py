@@ -153,6 +153,14 @@ def opening() -> None:
     display(HTML(report.claims_table_html(vs)))
 
 
+def exact_vs_robust() -> None:
+    """The Fig 1 configurations' per-layer ranks, paper-exact against tolerance-robust (every recorded seed)."""
+    shown = [r for r in (records.pick(paper_records(), 12, n) for n in (2000, 5000, 7000)) if r is not None]
+    if shown:
+        seeded = with_seeds(shown)
+        show(plots.exact_vs_robust(seeded), seeded, "scoreboard-exact-vs-robust-rank", RANKS)
+
+
 def tolerance_sweep() -> None:
     """The rank definition swept: for every shipped record that keeps its covariance spectra, where the double
     descent and the tunnel appear and vanish as the relative tolerance grows (grokkit.plots.tolerance_sweep_figure),
@@ -222,13 +230,11 @@ def params_line(values: dict, names) -> str:
 
 
 def verdicts(claim_numbers, runs=()) -> None:
-    """The chapter's claims judged on the shipped paper records (every recorded seed, robustness-checked), then the
-    measured events of the runs this chapter drew (`runs`), whatever its parameters."""
+    """The chapter's claims judged on the shipped paper records (every recorded seed, robustness-checked), in layers:
+    one sentence per claim, the detail collapsed. `runs` is accepted for older calls; the measured events of the
+    chapter's runs are shown once, by `events`."""
     vs = paper_verdicts(claim_numbers)
     if not vs:
         md("No full-scale run records found: the verdicts need the shipped records in results/.")
-    else:
-        md("\n\n".join(report.verdict_md(v) for v in vs) + "\n")
-    if runs:
-        md("**The runs drawn on this page**, measured the same way:")
-        events(runs)
+        return
+    display(HTML("".join(report.verdict_layers_html(v) for v in vs)))

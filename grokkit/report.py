@@ -19,6 +19,7 @@ import numpy as np
 from .claims import GRADES, RANK_DEF, THRESHOLDS, Verdict, detector
 from .events import events
 from .events import run_label as run_label_of
+from .events import unit as event_unit
 from .records import is_stand_in
 
 
@@ -433,16 +434,47 @@ EVENT_COLUMNS = (("train fit", "fit_step", "steps"), ("test half-rise", "test_ha
                  ("final test accuracy", "test_final_acc", "accuracy"))
 
 
+EVENT_TABLES = (("when", ("train fit", "fit_step", "steps"), ("start of the test climb", "climb_onset_step", "steps"),
+                  ("test half-rise", "test_half_step", "steps"), ("climb duration", "climb_rise_steps", "steps"),
+                  ("final test accuracy", "test_final_acc", "accuracy")),
+                 ("stages and ranks", ("gained after the fit", "post_fit_gain", "accuracy"),
+                  ("first-stage level", "first_stage_acc", "accuracy"), ("shoulder", "shoulder_steps", "steps"),
+                  ("rank-descent lag", "rank_lag_steps", "steps"), ("tunnel", "tunnel_layers", "layers")))
+
+
+def _cell(v, unit: str) -> str:
+    """A table cell: the number alone (its unit is in the column head)."""
+    text = num(v, unit)
+    return text.removesuffix(" steps").removesuffix(" layers").removesuffix(" layer")
+
+
 def events_table(runs, columns=EVENT_COLUMNS) -> str:
-    """The measured events of the runs a reader chose, one row per run (Markdown), with its phase."""
+    """The measured events of the runs a reader chose (Markdown), in tables narrow enough for the text column: one
+    row per run; with the default columns, two tables (when things happen, then the stages and ranks) with the run's
+    phase; units in the column heads."""
     det = detector()
-    head = "| run | phase | " + " | ".join(c[0] for c in columns) + " |"
-    lines = [head, "|---" * (len(columns) + 2) + "|"]
-    for r in runs:
-        e = events(r, det)
-        name = e.label + (" (stand-in)" if e.stand_in else "")
-        lines.append(f"| {name} | {e.phase} | " + " | ".join(num(getattr(e, a), u) for _, a, u in columns) + " |")
-    return "\n".join(lines) + "\n"
+    groups = [(None, *columns)] if columns is not EVENT_COLUMNS else EVENT_TABLES
+    out = []
+    for title, *cols in groups:
+        heads = [c[0] + (f" ({event_unit(c[1])})" if event_unit(c[1]) in ("step", "steps", "layers") else "")
+                 for c in cols]
+        head = "| run | " + ("phase | " if title != "when" else "") + " | ".join(heads) + " |"
+        lines = [head, "|---" * (len(cols) + 1 + (title != "when")) + "|"]
+        for r in runs:
+            e = events(r, det)
+            name = e.label + (" (stand-in)" if e.stand_in else "")
+            lines.append(f"| {name} | " + (f"{e.phase} | " if title != "when" else "")
+                         + " | ".join(_cell(getattr(e, a), u) for _, a, u in cols) + " |")
+        out.append("\n".join(lines) + "\n")
+    return "\n".join(out)
+
+
+def verdict_layers_html(v: Verdict) -> str:
+    """One claim's verdict for a chapter, in layers: the claim and its grade, one sentence (what failed first) and
+    the robustness in words, then the full detail collapsed (`claim_details_html`)."""
+    return (f"<p><strong>Claim {v.claim} — {_html.escape(v.title)}</strong> ({_html.escape(v.figure)}). "
+            f"{badge(v)} {_html.escape(interpretation(v))} {_html.escape(robustness_text(v))} "
+            f"{claim_link(v.claim, 'scoreboard row')}</p>{claim_details_html([v])}")
 
 
 def sources(runs) -> str:
