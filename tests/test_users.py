@@ -123,7 +123,7 @@ def test_installed_finds_the_project_by_variable_and_from_inside(installed, tmp_
     p = _grokkit(site, ["run", *CLI_TINY, "--results", "mine"], tmp_path, GROKKIT_HOME=ROOT, XDG_CACHE_HOME=cache)
     assert p.returncode == 0, p.stdout + p.stderr
     assert f"record: {tmp_path / 'mine' / f'{TINY.name}-{TINY.id}.npz'}" in p.stdout
-    assert not cache.exists()  # MNIST came from the clone's data/mnist, not a download
+    assert not (cache / "grokkit").exists()  # MNIST came from the clone's data/mnist, not a download
     assert _files(site) == before
 
 
@@ -144,7 +144,7 @@ def test_installed_runs_a_chapter_in_smoke_mode_from_another_folder(installed, t
     csvs = sorted(q.name for q in out.rglob("*.csv"))
     assert "depth-accuracy.csv" in csvs, csvs
     assert _files(static) == static_before and _files(site) == before
-    assert not (tmp_path / "cache").exists()
+    assert not (tmp_path / "cache" / "grokkit").exists()  # MNIST from the clone, no download
 
 
 def test_project_folder_resolution(tmp_path, monkeypatch):
