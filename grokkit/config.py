@@ -26,14 +26,46 @@ DEVICES = ("auto", "cpu", "cuda")  # "cuda:N" is accepted too
 MAX_DEPTH = 64        # documented bound: beyond it a clear error instead of a slow crawl
 MAX_WIDTH = 8192
 MNIST_TRAIN = 60_000  # size of the official training set
-REPO = Path(__file__).resolve().parent.parent
+# the folder above the package: a clone when grokkit runs from one (editable install, PYTHONPATH); site-packages
+# after `pip install`, which home() never uses
+CHECKOUT = Path(__file__).resolve().parent.parent
+MARKERS = ("_toc.yml", "book", "grokkit")  # what makes a folder a grokkit project (a clone of the repository)
+
+
+def is_project(folder: Path) -> bool:
+    """Whether `folder` is a grokkit project: a clone of the repository (it has _toc.yml, book/ and grokkit/)."""
+    return all((Path(folder) / m).exists() for m in MARKERS)
+
+
+def home() -> Path:
+    """The project folder, whose results/, data/mnist and book/ grokkit reads (and whose results/ it writes):
+    $GROKKIT_HOME (relative: to the current folder), else the first folder from the current one upwards that is a
+    project (`is_project`), else the clone grokkit itself runs from (an editable install). An installed grokkit
+    never uses site-packages. FileNotFoundError (one line, with the fix) when there is none."""
+    value = os.environ.get("GROKKIT_HOME")
+    if value:
+        path = Path(value).expanduser().absolute()
+        if not path.is_dir():
+            raise FileNotFoundError(f"GROKKIT_HOME={value}: {path} is not a folder; set it to your clone of the "
+                                    f"grokkit repository")
+        return path
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if is_project(folder):
+            return folder
+    if is_project(CHECKOUT):
+        return CHECKOUT
+    raise FileNotFoundError(f"no grokkit project folder: neither {here} nor a folder above it is a clone of the "
+                            f"grokkit repository; cd into your clone or set GROKKIT_HOME=/path/to/clone "
+                            f"(a command's --results DIR names a folder of records directly)")
 
 
 def env_path(var: str) -> Path | None:
-    """The folder named by environment variable `var`, absolute; a relative one is taken from the repository root,
-    so it is the same folder from the root and from book/, where the chapters run. None when unset."""
+    """The folder named by environment variable `var`, absolute; a relative one is taken from the project folder
+    (`home`), so it is the same folder from the project's root and from book/, where the chapters run. None when
+    unset."""
     value = os.environ.get(var)
-    return (REPO / value if not Path(value).is_absolute() else Path(value)) if value else None
+    return (home() / value if not Path(value).is_absolute() else Path(value)) if value else None
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,20 @@ from __future__ import annotations
 import ipywidgets as W
 
 from . import plots
+
+if not hasattr(W, "Stack"):  # ipywidgets 7 (Colab's preinstalled one, or an older environment): no Stack
+    def _installed() -> str:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("ipywidgets")
+        except PackageNotFoundError:
+            return "none"
+
+    raise ImportError(f"the explorer needs ipywidgets >= 8, but this kernel has ipywidgets "
+                      f"{getattr(W, '__version__', '?')} loaded (installed: {_installed()}): run "
+                      f"pip install 'ipywidgets>=8', then restart the kernel (on Colab: Runtime -> Restart session) "
+                      f"and run the cells again")
 from .book import with_seeds
 from .sweep import chapter_run
 

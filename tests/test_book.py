@@ -123,7 +123,9 @@ def test_sweep_chapter_writes_templated_files(smoke_env, tmp_path):
     p = subprocess.run(cmd, cwd=REPO, env=smoke_env, capture_output=True, text=True, timeout=900)
     assert p.returncode == 0, p.stdout + p.stderr
     files = sorted(f.name for f in (tmp_path / "runs").iterdir())
-    assert files == ["depth_d12_wd0.05.ipynb", "depth_d4_wd0.05.ipynb"]
+    assert files == ["depth_d12_wd0.05.ipynb", "depth_d12_wd0.05_static", "depth_d4_wd0.05.ipynb",
+                     "depth_d4_wd0.05_static"]  # each point's figure CSVs beside it, not in the book's _static
+    assert (tmp_path / "runs" / "depth_d4_wd0.05_static" / "data" / "depth-accuracy.csv").exists()
     nb = nbformat.read(tmp_path / "runs" / "depth_d4_wd0.05.ipynb", 4)
     assert "d = 4, N = 5000, γ = 0.05, seed 0" in text(nb)
     again = subprocess.run(cmd, cwd=REPO, env=smoke_env, capture_output=True, text=True, timeout=300)
