@@ -240,6 +240,8 @@ def cmd_scoreboard(a) -> int:
     print(report.as_json(verdicts) if a.json else f"{len(runs)} record(s) in {folder}\n\n"
           + report.summary(verdicts) + "\n\n" + report.scoreboard(verdicts))
     return 0
+
+
 def cmd_events(a) -> int:
     """Every run's events (grokkit.events at the claims' default thresholds): a block per run, or --json."""
     import json
@@ -248,6 +250,8 @@ def cmd_events(a) -> int:
     from .events import as_dict, events, unit
 
     folder = records.results_folder(a.results, must_exist=True)
+    if not records.list_records(folder):
+        return _no_records(folder)
     runs = records.load_all(folder, warn=lambda m: print(m, file=sys.stderr))
     det = claims.detector()
     if a.json:

@@ -166,7 +166,7 @@ def test_project_folder_resolution(tmp_path, monkeypatch):
 def test_list_and_scoreboard_of_an_empty_folder_exit_nonzero(tmp_path, capsys):
     """Case 1's kind: a folder with no records is said in one line with the fix, exit code 1 (not 15
     'inconclusive' verdicts and exit code 0)."""
-    for cmd in ("list", "scoreboard", "export"):
+    for cmd in ("list", "scoreboard", "events", "export"):
         assert main([cmd, "--results", str(tmp_path)]) == 1, cmd
         err = capsys.readouterr().err.strip()
         assert "\n" not in err and f"no run records in {tmp_path}" in err and "--results" in err, err
