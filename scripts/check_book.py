@@ -50,7 +50,8 @@ PROBE = """async () => {
     title: document.title,
     tracebacks: [...main.querySelectorAll('.output.traceback, .output.error, .cell_output .ansi-red-fg')]
                   .map(e => e.textContent.slice(0, 200)).concat(
-                main.innerText.includes('Traceback (most recent call last)') ? ['Traceback (most recent call last)'] : []),
+                main.innerText.includes('Traceback (most recent call last)')
+                  ? ['Traceback (most recent call last)'] : []),
     images: imgs.map(i => ({src: i.currentSrc || i.src, w: i.naturalWidth, h: i.naturalHeight,
                             figure: !!i.closest('div.cell_output'), bg: light(i)})),
     empty_outputs: outs.filter(o => !o.textContent.trim() && !o.querySelector('img, svg, canvas, table, iframe, video'))
@@ -142,7 +143,8 @@ def check(info: dict, mode: str, page: str, root: Path, base: str, repo=None) ->
         if im["w"] == 0 or im["h"] == 0:
             problems.append(f"empty image (zero natural size or failed to load): {im['src'][:100]}")
         elif mode == "dark" and im["figure"] and (im["bg"] is None or im["bg"] < 200):
-            problems.append(f"dark mode: figure not on a light card (background luminance {im['bg']}): {im['src'][:60]}")
+            problems.append(f"dark mode: figure not on a light card (background luminance {im['bg']}): "
+                            f"{im['src'][:60]}")
     problems += [f"empty output area: {o}" for o in info["empty_outputs"]]
     problems += [f"a figure without its download-data link: {o!r:.80}" for o in info["figures_without_data"]]
     if info["n_outputs"] > 1 and not page.endswith("intro.html") and not info["found_badges"]:

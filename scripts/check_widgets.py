@@ -91,7 +91,8 @@ def main(argv=None) -> int:
         page.screenshot(path=str(shot1))
         buttons = page.locator(".widget-toggle-buttons").first.locator("button")  # the depth control
         labels = [buttons.nth(i).inner_text() for i in range(buttons.count())]
-        pick = next((i for i in range(buttons.count()) if "mod-active" not in (buttons.nth(i).get_attribute("class") or "")), None)
+        pick = next((i for i in range(buttons.count())
+                     if "mod-active" not in (buttons.nth(i).get_attribute("class") or "")), None)
         if pick is None:
             problems.append(f"no other depth to click (buttons: {labels})")
         else:
