@@ -185,6 +185,16 @@ def test_one_repository_address():
         assert found <= {url}, f"{doc} names {found - {url}}, not _config.yml's {url}"
 
 
+def test_book_extensions_are_jupyter_books_defaults_without_thebe():
+    """_config.yml lists Jupyter Book's default Sphinx extensions less sphinx_thebe, which nothing uses: Sphinx 7.4
+    wrote its inline `const THEBE_JS_URL` script twice into every page, a SyntaxError in the browser. An upgrade of
+    Jupyter Book that changes its defaults fails here."""
+    from jupyter_book.config import get_default_sphinx_config
+
+    want = [e for e in get_default_sphinx_config()["extensions"] if e != "sphinx_thebe"]
+    assert _config()["sphinx"]["config"]["extensions"] == want
+
+
 def test_citation_cff_agrees_with_the_project():
     import tomllib
     import yaml
