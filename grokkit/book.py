@@ -128,8 +128,7 @@ def show_measures(fig, verdicts, slug: str) -> None:
 def scoreboard(verdicts) -> None:
     """The scoreboard in layers: one row per claim (grade badge, one sentence, what failed first), then one collapsed
     block per claim with the rule, every measurement and the robustness (grokkit.report)."""
-    md(report.scoreboard(verdicts, html=True))
-    display(HTML(report.claim_details_html(verdicts)))
+    display(HTML(report.scoreboard(verdicts, html=True) + report.claim_details_html(verdicts)))
 
 
 def robustness(verdicts) -> None:

@@ -235,17 +235,27 @@ def scoreboard(verdicts, html: bool = False) -> str:
     failed first); each row's first cell carries the anchor `claim-<n>` (`claim_anchor`) that the chapters link to,
     and the full detail goes below it, one collapsed block per claim (`claim_details_html`)."""
     if html:
-        lines = ["| claim | the paper says | grade | in one sentence |", "|---|---|---|---|"]
-        for v in verdicts:
-            lines.append(f'| <span id="{claim_anchor(v.claim)}"></span>{v.claim}. {_md(v.title)} ({_md(v.figure)}) | '
-                         f"{_md(v.paper)} | {badge(v)} | {_md(interpretation(v))} "
-                         f'<a href="#{claim_anchor(v.claim)}-detail">details</a> |')
-        return "\n".join(lines) + "\n"
+        rows = "".join(
+            f'<tr><td><span id="{claim_anchor(v.claim)}"></span>{v.claim}. {_html.escape(v.title)} '
+            f"({_html.escape(v.figure)})</td><td>{_html.escape(v.paper)}</td><td>{badge(v)}</td>"
+            f"<td>{_html.escape(interpretation(v))}{_html.escape(fragile_short(v))} "
+            f'<a href="#{claim_anchor(v.claim)}-detail">details</a></td></tr>' for v in verdicts)
+        return ('<table class="grokkit-scoreboard"><colgroup><col style="width:19%"><col style="width:26%">'
+                '<col style="width:13%"><col style="width:42%"></colgroup><thead><tr><th>claim</th>'
+                f"<th>the paper says</th><th>grade</th><th>in one sentence</th></tr></thead><tbody>{rows}</tbody>"
+                "</table>")
     lines = ["| claim | the paper says | what we found | grade | robust? |", "|---|---|---|---|---|"]
     for v in verdicts:
         lines.append(f"| {v.claim}. {_md(v.title)} ({_md(v.figure)}) | {_md(v.paper)} | "
                      f"{_md(verdict_text(v))} | **{v.grade}** | {robust_word(v)} |")
     return "\n".join(lines) + "\n"
+
+
+def fragile_short(v: Verdict) -> str:
+    """' Fragile to: the rank definition; how flat a shoulder ...' (what a fragile grade flips under, names only)."""
+    if v.robust or v.missing:
+        return ""
+    return " Fragile to: " + "; ".join("the rank definition" if w == RANK_DEF else w for w, _, _ in v.flips) + "."
 
 
 def claim_details_html(verdicts) -> str:
