@@ -240,10 +240,9 @@ def scoreboard(verdicts, html: bool = False) -> str:
             f"({_html.escape(v.figure)})</td><td>{_html.escape(v.paper)}</td><td>{badge(v)}</td>"
             f"<td>{_html.escape(interpretation(v))}{_html.escape(fragile_short(v))} "
             f'<a href="#{claim_anchor(v.claim)}-detail">details</a></td></tr>' for v in verdicts)
-        return ('<table class="grokkit-scoreboard"><colgroup><col style="width:19%"><col style="width:26%">'
-                '<col style="width:13%"><col style="width:42%"></colgroup><thead><tr><th>claim</th>'
-                f"<th>the paper says</th><th>grade</th><th>in one sentence</th></tr></thead><tbody>{rows}</tbody>"
-                "</table>")
+        return ('<table class="grokkit-scoreboard"><thead><tr><th style="width:19%">claim</th>'
+                '<th style="width:24%">the paper says</th><th style="width:13%">grade</th>'
+                f'<th style="width:44%">in one sentence</th></tr></thead><tbody>{rows}</tbody></table>')
     lines = ["| claim | the paper says | what we found | grade | robust? |", "|---|---|---|---|---|"]
     for v in verdicts:
         lines.append(f"| {v.claim}. {_md(v.title)} ({_md(v.figure)}) | {_md(v.paper)} | "
