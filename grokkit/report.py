@@ -434,15 +434,6 @@ def tolerance_sweep_text(runs, det) -> str:
 
 
 # ---- a chapter's own runs --------------------------------------------------------------------------------------
-EVENT_COLUMNS = (("train fit", "fit_step", "steps"), ("test half-rise", "test_half_step", "steps"),
-                 ("start of the test climb", "climb_onset_step", "steps"),
-                 ("climb duration", "climb_rise_steps", "steps"),
-                 ("gained after the fit", "post_fit_gain", "accuracy"),
-                 ("first-stage level", "first_stage_acc", "accuracy"), ("shoulder", "shoulder_steps", "steps"),
-                 ("rank-descent lag", "rank_lag_steps", "steps"), ("tunnel", "tunnel_layers", "layers"),
-                 ("final test accuracy", "test_final_acc", "accuracy"))
-
-
 EVENT_TABLES = (("when", ("train fit", "fit_step", "steps"), ("start of the test climb", "climb_onset_step", "steps"),
                   ("test half-rise", "test_half_step", "steps"), ("climb duration", "climb_rise_steps", "steps"),
                   ("final test accuracy", "test_final_acc", "accuracy")),
@@ -457,14 +448,13 @@ def _cell(v, unit: str) -> str:
     return text.removesuffix(" steps").removesuffix(" layers").removesuffix(" layer")
 
 
-def events_table(runs, columns=EVENT_COLUMNS) -> str:
+def events_table(runs, tables=EVENT_TABLES) -> str:
     """The measured events of the runs a reader chose (Markdown), in tables narrow enough for the text column: one
-    row per run; with the default columns, two tables (when things happen, then the stages and ranks) with the run's
-    phase; units in the column heads."""
+    row per run, one table per (title, *columns) of `tables` (default: when things happen, then the stages and
+    ranks with the run's phase); units in the column heads."""
     det = detector()
-    groups = [(None, *columns)] if columns is not EVENT_COLUMNS else EVENT_TABLES
     out = []
-    for title, *cols in groups:
+    for title, *cols in tables:
         heads = [c[0] + (f" ({event_unit(c[1])})" if event_unit(c[1]) in ("step", "steps", "layers") else "")
                  for c in cols]
         head = "| run | " + ("phase | " if title != "when" else "") + " | ".join(heads) + " |"
