@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from dataclasses import fields
 
@@ -75,8 +76,7 @@ def cmd_list(a) -> int:
     folder = results_folder(a.results, must_exist=True)  # only a folder named explicitly is checked
     paths = list_records(folder)
     if not paths:
-        print(f"no records in {folder}")
-        return 0
+        return _no_records(folder)
     print(f"{'name':34s} {'id':10s} {'steps':>7s} {'train':>6s} {'test':>6s} {'wall':>7s}  device")
     for p in paths:
         try:
@@ -84,11 +84,21 @@ def cmd_list(a) -> int:
         except RecordError as e:
             print(f"{p.name:34s} CORRUPT: {e}")
             continue
+        except OSError as e:  # e.g. another user's record this user may not read: not corrupt
+            print(f"{p.name:34s} UNREADABLE: {e.strerror or e} (the file is not corrupt)")
+            continue
         flag = f"  DIVERGED@{r.meta['diverged_at']}" if r.diverged else ""
         print(f"{r.config.name:34s} {r.config.id:10s} {r.config.steps:7d} {r.final('train_acc'):6.3f} "
               f"{r.final('test_acc'):6.3f} {r.meta.get('wall_time_s', 0) / 60:6.1f}m  "
               f"{r.meta.get('device', '?')}{flag}")
     return 0
+
+
+def _no_records(folder) -> int:
+    """A command that needs records found none: one line with the fix, exit code 1."""
+    print(f"grokkit: no run records in {folder}; give the folder that holds them with --results DIR (or "
+          f"GROKKIT_RESULTS), or set GROKKIT_HOME to your clone of the grokkit repository", file=sys.stderr)
+    return 1
 
 
 def cmd_sweep(a) -> int:
@@ -225,11 +235,15 @@ def cmd_scoreboard(a) -> int:
     from . import claims, records, report
 
     folder = records.results_folder(a.results, must_exist=True)
+    if not records.list_records(folder):
+        return _no_records(folder)
     runs = records.load_all(folder, warn=lambda m: print(m, file=sys.stderr))
     verdicts = claims.evaluate(runs)
     print(report.as_json(verdicts) if a.json else f"{len(runs)} record(s) in {folder}\n\n"
           + report.summary(verdicts) + "\n\n" + report.scoreboard(verdicts))
     return 0
+
+
 def cmd_events(a) -> int:
     """Every run's events (grokkit.events at the claims' default thresholds): a block per run, or --json."""
     import json
@@ -238,6 +252,8 @@ def cmd_events(a) -> int:
     from .events import as_dict, events, unit
 
     folder = records.results_folder(a.results, must_exist=True)
+    if not records.list_records(folder):
+        return _no_records(folder)
     runs = records.load_all(folder, warn=lambda m: print(m, file=sys.stderr))
     det = claims.detector()
     if a.json:
@@ -263,8 +279,12 @@ def cmd_events(a) -> int:
 def cmd_export(a) -> int:
     """The data behind the figures: one long-format file per record (grokkit.export)."""
     from .export import export_records
+    from .records import list_records, results_folder
 
-    written, problems = export_records(a.results, a.out, a.format)
+    folder = results_folder(a.results, must_exist=True)
+    if not list_records(folder):
+        return _no_records(folder)
+    written, problems = export_records(folder, a.out, a.format, a.bom)
     for msg in problems:
         print(f"grokkit: skipped {msg}", file=sys.stderr)
     print(f"export: {len(written)} record(s) -> {a.out}/ ({a.format})")
@@ -272,10 +292,35 @@ def cmd_export(a) -> int:
 
 
 def main(argv=None) -> int:
+    """The command line. Exit codes: 0 done; 1 failed (a run or a job, a file that could not be read or written,
+    no records found); 2 bad parameters or a folder that is not there; 3 a diverged run. Every error is one line
+    on stderr. A reader that closes the pipe (`| head`) ends any command quietly, with exit code 0."""
+    try:
+        try:
+            return _main(argv)
+        finally:
+            sys.stdout.flush()  # here, not at exit (also after argparse's --help): a closed pipe is ours to handle
+    except BrokenPipeError:
+        _silence_stdout()
+        return 0
+
+
+def _silence_stdout() -> None:
+    """After the reader closed stdout: point it at devnull, so the interpreter's last flush cannot fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+def _main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m grokkit", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
     results_help = ("folder of run records (relative: to the current folder; default: $GROKKIT_RESULTS, relative to "
-                    "the repository root, else the repository's results/)")
+                    "the project folder, else the project's results/; the project: $GROKKIT_HOME, else the clone "
+                    "of grokkit you are in)")
     p = sub.add_parser("run", help="train one config (or load its record) and print the result")
     _cfg_args(p)
     p.add_argument("--results", default=None, help=results_help)
@@ -297,8 +342,9 @@ def main(argv=None) -> int:
     p.add_argument("--param", nargs="+", default=[], metavar="NAME=VALUE",
                    help="chapter parameters fixed for every grid point, e.g. train_missing=True")
     p.add_argument("--out", default=None, help="chapters: folder of the executed chapters (default: runs/): "
-                                                "<chapter>_d{depth}_wd{weight_decay}.ipynb")
-    p.add_argument("--book", default=None, help="chapters: their folder (default: ./book, else the repository's)")
+                                                "<chapter>_d{depth}_wd{weight_decay}.ipynb, and the CSVs behind "
+                                                "their figures in <chapter>_d{depth}_wd{weight_decay}_static/")
+    p.add_argument("--book", default=None, help="chapters: their folder (default: ./book, else the project's book/)")
     p.add_argument("--results", default=None, help=results_help + "; a chapter reads its records from it")
     p.add_argument("--device", type=_arg_type(str), default=None, help=RULES["device"].help + "; " + describe("device"))
     p.add_argument("--threads", type=_arg_type(int), default=0, help="torch CPU threads (of a chapter's kernel too)")
@@ -336,6 +382,8 @@ def main(argv=None) -> int:
     p.add_argument("--results", default=None, help=results_help)
     p.add_argument("--format", default="csv", choices=["csv", "json"])
     p.add_argument("--out", default="export", help="folder of the files, named like the records")
+    p.add_argument("--bom", action="store_true",
+                   help="CSV: start each file with a UTF-8 byte-order mark, so spreadsheets (Excel) read γ correctly")
     p.set_defaults(fn=cmd_export)
     a = ap.parse_args(argv)
     try:
@@ -343,6 +391,12 @@ def main(argv=None) -> int:
     except (ValueError, FileNotFoundError) as e:  # bad parameters or data: one line, no traceback
         print(f"grokkit: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise
+    except OSError as e:  # a full disk, no permission: one line naming the file (atomic writes leave no partial one)
+        print(f"grokkit: {e.filename}: {e.strerror}" if e.filename and e.strerror else f"grokkit: {e}",
+              file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

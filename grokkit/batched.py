@@ -32,7 +32,7 @@ from .config import RunConfig, resolve_device
 from .data import load_mnist
 from .model import make_mlp
 from .records import Run
-from .train import NAN_CHECK_EVERY, RunLog, _load_checkpoint, _save_checkpoint, epoch_order, set_precision
+from .train import NAN_CHECK_EVERY, RunLog, _load_checkpoint, _save_checkpoint, epoch_order, progress_bar, set_precision
 
 BETAS, EPS = (0.9, 0.999), 1e-8  # torch.optim.AdamW's defaults, as in the authors' code [DG-code]
 PLAN_STEPS = 1000                # batch indices are planned this many steps at a time
@@ -342,11 +342,7 @@ def train_batched(configs: list[RunConfig], progress: bool = True, cuda_graph: b
             log.diverged_at = st["diverged_at"]
     live = [m for m in range(M) if logs[m].diverged_at is None]
     t0 = time.perf_counter()
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=c0.steps, desc=f"batched {M}x d{c0.depth} w{c0.width}", unit="step", mininterval=1.0)
+    bar = progress_bar(c0.steps, f"batched {M}x d{c0.depth} w{c0.width}", initial=start, disable=not progress)
 
     def evaluate(s, runs):
         """Log the scalars of `runs` at step s (one batched pass for all M); returns the runs that are finite."""

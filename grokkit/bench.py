@@ -351,5 +351,9 @@ def main(depth=12, n_train=5000, steps=200, threads=0, json_out=None, workers=0)
         r = bench(depth, n_train, steps)
         print(report(r))
     if json_out:
-        with open(json_out, "w") as fh:
-            json.dump(r, fh, indent=1)
+        from pathlib import Path
+
+        from .records import atomic_write
+
+        blob = json.dumps(r, indent=1).encode()
+        atomic_write(Path(json_out), lambda f: f.write(blob))  # whole file or none; the umask's mode

@@ -125,6 +125,41 @@ def show_measures(fig, verdicts, slug: str) -> None:
     display(export.measures_download(verdicts, slug))
 
 
+def scoreboard(verdicts) -> None:
+    """The scoreboard in layers: one row per claim (grade badge, one sentence, what failed first), then one collapsed
+    block per claim with the rule, every measurement and the robustness (grokkit.report)."""
+    display(HTML(report.scoreboard(verdicts, html=True) + report.claim_details_html(verdicts)))
+
+
+def robustness(verdicts) -> None:
+    """Pick a threshold or the rank definition and slide it: every claim's grade at that value (works offline,
+    without a kernel: grokkit.widgets.robustness_explorer)."""
+    from .widgets import robustness_explorer
+
+    display(robustness_explorer(verdicts))
+
+
+def opening() -> None:
+    """The opening page's verdict block, computed from the shipped records: the tally, what did not reproduce and
+    the caveats (first), which dtype the phase verdicts hold in, then the compact claims table."""
+    runs = paper_records()
+    vs = paper_verdicts()
+    md("**In one line.** " + report.summary(vs).split(" Reproduced:")[0])
+    md("### What did not reproduce, and the caveats")
+    display(HTML(report.caveats_html(vs, runs)))
+    md(report.phase_dtype_line(runs))
+    md("### The 15 claims")
+    display(HTML(report.claims_table_html(vs)))
+
+
+def exact_vs_robust() -> None:
+    """The Fig 1 configurations' per-layer ranks, paper-exact against tolerance-robust (every recorded seed)."""
+    shown = [r for r in (records.pick(paper_records(), 12, n) for n in (2000, 5000, 7000)) if r is not None]
+    if shown:
+        seeded = with_seeds(shown)
+        show(plots.exact_vs_robust(seeded), seeded, "scoreboard-exact-vs-robust-rank", RANKS)
+
+
 def tolerance_sweep() -> None:
     """The rank definition swept: for every shipped record that keeps its covariance spectra, where the double
     descent and the tunnel appear and vanish as the relative tolerance grows (grokkit.plots.tolerance_sweep_figure),
@@ -274,13 +309,11 @@ def intervention_verdicts(runs) -> None:
 
 
 def verdicts(claim_numbers, runs=()) -> None:
-    """The chapter's claims judged on the shipped paper records (every recorded seed, robustness-checked), then the
-    measured events of the runs this chapter drew (`runs`), whatever its parameters."""
+    """The chapter's claims judged on the shipped paper records (every recorded seed, robustness-checked), in layers:
+    one sentence per claim, the detail collapsed. `runs` is accepted for older calls; the measured events of the
+    chapter's runs are shown once, by `events`."""
     vs = paper_verdicts(claim_numbers)
     if not vs:
         md("No full-scale run records found: the verdicts need the shipped records in results/.")
-    else:
-        md("\n\n".join(report.verdict_md(v) for v in vs) + "\n")
-    if runs:
-        md("**The runs drawn on this page**, measured the same way:")
-        events(runs)
+        return
+    display(HTML("".join(report.verdict_layers_html(v) for v in vs)))

@@ -18,7 +18,7 @@ import hashlib
 import json
 import math
 import os
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
 DTYPES = ("float32", "float64")
@@ -26,14 +26,46 @@ DEVICES = ("auto", "cpu", "cuda")  # "cuda:N" is accepted too
 MAX_DEPTH = 64        # documented bound: beyond it a clear error instead of a slow crawl
 MAX_WIDTH = 8192
 MNIST_TRAIN = 60_000  # size of the official training set
-REPO = Path(__file__).resolve().parent.parent
+# the folder above the package: a clone when grokkit runs from one (editable install, PYTHONPATH); site-packages
+# after `pip install`, which home() never uses
+CHECKOUT = Path(__file__).resolve().parent.parent
+MARKERS = ("_toc.yml", "book", "grokkit")  # what makes a folder a grokkit project (a clone of the repository)
+
+
+def is_project(folder: Path) -> bool:
+    """Whether `folder` is a grokkit project: a clone of the repository (it has _toc.yml, book/ and grokkit/)."""
+    return all((Path(folder) / m).exists() for m in MARKERS)
+
+
+def home() -> Path:
+    """The project folder, whose results/, data/mnist and book/ grokkit reads (and whose results/ it writes):
+    $GROKKIT_HOME (relative: to the current folder), else the first folder from the current one upwards that is a
+    project (`is_project`), else the clone grokkit itself runs from (an editable install). An installed grokkit
+    never uses site-packages. FileNotFoundError (one line, with the fix) when there is none."""
+    value = os.environ.get("GROKKIT_HOME")
+    if value:
+        path = Path(value).expanduser().absolute()
+        if not path.is_dir():
+            raise FileNotFoundError(f"GROKKIT_HOME={value}: {path} is not a folder; set it to your clone of the "
+                                    f"grokkit repository")
+        return path
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if is_project(folder):
+            return folder
+    if is_project(CHECKOUT):
+        return CHECKOUT
+    raise FileNotFoundError(f"no grokkit project folder: neither {here} nor a folder above it is a clone of the "
+                            f"grokkit repository; cd into your clone or set GROKKIT_HOME=/path/to/clone "
+                            f"(a command's --results DIR names a folder of records directly)")
 
 
 def env_path(var: str) -> Path | None:
-    """The folder named by environment variable `var`, absolute; a relative one is taken from the repository root,
-    so it is the same folder from the root and from book/, where the chapters run. None when unset."""
+    """The folder named by environment variable `var`, absolute; a relative one is taken from the project folder
+    (`home`), so it is the same folder from the project's root and from book/, where the chapters run. None when
+    unset."""
     value = os.environ.get(var)
-    return (REPO / value if not Path(value).is_absolute() else Path(value)) if value else None
+    return (home() / value if not Path(value).is_absolute() else Path(value)) if value else None
 
 
 @dataclass(frozen=True)
@@ -105,7 +137,7 @@ class RunConfig:
     # ---- identity ---------------------------------------------------------------------
     def identity(self) -> dict:
         """The fields that decide the result (device and checkpoint cadence do not)."""
-        d = asdict(self)
+        d = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict deep-copies: 4x slower
         d.pop("device")
         d.pop("checkpoint_every")
         d["log_every"], d["rank_every"] = self.log_period, self.rank_period
@@ -285,11 +317,12 @@ def smoke() -> bool:
 
 
 def smoke_config(cfg: RunConfig) -> RunConfig:
-    """A tiny stand-in with the same depth, weight decay and seed: seconds on a CPU. Its schedule is the default
-    one scaled to its 300 steps, with the rank taken with the probes (every 5 log points, the paper's cadence):
-    a fifth of the snapshots, since a stand-in is never a result."""
+    """A tiny stand-in with the same depth, weight decay and seed: seconds on a CPU. A stand-in is never a result,
+    only the shape of one, so its schedule is coarse: every step below 30, then every 10 steps (58 evaluations of
+    its 300), and the rank with the probes every 5 log points, the paper's cadence (7 snapshots). The snapshots
+    and evaluations over the 10k test images, not its training steps, are what a stand-in costs."""
     small = cfg.replace(width=min(cfg.width, 32), n_train=min(cfg.n_train, 400), batch_size=min(cfg.batch_size, 100),
-                        steps=min(cfg.steps, 300), log_every=0, rank_every=0, probe_every=0, probe_epochs=2,
+                        steps=min(cfg.steps, 300), log_every=10, rank_every=0, probe_every=0, probe_epochs=2,
                         checkpoint_every=0)
     return small.replace(rank_every=small.probe_period)
 

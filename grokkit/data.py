@@ -9,7 +9,6 @@ import functools
 import gzip
 import hashlib
 import os
-import tempfile
 import urllib.request
 import zlib
 from pathlib import Path
@@ -17,7 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import check, env_path
+from .config import check, env_path, home
+from .records import atomic_write
 
 FILES = {  # name -> md5 of the *uncompressed* content (canonical; see data/mnist/PROVENANCE.md)
     "train-images-idx3-ubyte.gz": "6bbc9ace898e44ae57da46a324031adb",
@@ -26,18 +26,26 @@ FILES = {  # name -> md5 of the *uncompressed* content (canonical; see data/mnis
     "t10k-labels-idx1-ubyte.gz": "27ae3e4e09519cfbb04c329615203637",
 }
 MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/")
-REPO_DATA = Path(__file__).resolve().parent.parent / "data" / "mnist"
 CACHE_DATA = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "grokkit" / "mnist"
 
 
 def data_dir() -> Path:
-    """GROKKIT_DATA if set (relative: to the repository root), else the repository's data/mnist, else the user
-    cache (downloaded into)."""
+    """GROKKIT_DATA if set (relative: to the project folder, config.home), else the project's data/mnist, else the
+    user cache (downloaded into)."""
     if env_path("GROKKIT_DATA"):
         return env_path("GROKKIT_DATA")
-    if all((REPO_DATA / f).exists() for f in FILES):
-        return REPO_DATA
+    shipped = project_data()
+    if shipped is not None and all((shipped / f).exists() for f in FILES):
+        return shipped
     return CACHE_DATA
+
+
+def project_data() -> Path | None:
+    """The project's data/mnist (config.home), or None outside a project."""
+    try:
+        return home() / "data" / "mnist"
+    except FileNotFoundError:
+        return None
 
 
 def _download(folder: Path) -> None:
@@ -52,15 +60,13 @@ def _download(folder: Path) -> None:
                     blob = r.read()
                 if hashlib.md5(gzip.decompress(blob)).hexdigest() != md5:
                     raise OSError(f"md5 mismatch for {name} from {mirror}")
-                fd, tmp = tempfile.mkstemp(dir=folder, suffix=".part")
-                with os.fdopen(fd, "wb") as f:
-                    f.write(blob)
-                os.replace(tmp, folder / name)
+                atomic_write(folder / name, lambda f, blob=blob: f.write(blob))
                 break
             except OSError as e:  # URLError is an OSError
                 err = e
         else:
-            where = folder if os.environ.get("GROKKIT_DATA") else f"{REPO_DATA} or in a folder named by GROKKIT_DATA"
+            shipped = project_data() or "the data/mnist folder of your clone (GROKKIT_HOME)"
+            where = folder if os.environ.get("GROKKIT_DATA") else f"{shipped} or in a folder named by GROKKIT_DATA"
             raise FileNotFoundError(
                 f"MNIST file {name} is missing and could not be downloaded ({err}). Put the four official files "
                 f"(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "

@@ -290,14 +290,14 @@ def shoulder(step, a, band: float, min_steps: int, min_gain: float):
     """The longest stretch (i, j) where `a` stays within `band`, lasts >= min_steps on the linear axis, sits
     >= min_gain above the start (a first stage) and is followed by a gain >= min_gain (a second stage). None if
     there is none."""
+    a = np.asarray(a, dtype=float)
     best, n = None, len(a)
     for i in range(n):
         if a[i] - a[0] < min_gain:
             continue
-        j, lo, hi = i, a[i], a[i]
-        while j + 1 < n and max(hi, a[j + 1]) - min(lo, a[j + 1]) < band:
-            j += 1
-            lo, hi = min(lo, a[j]), max(hi, a[j])
+        seg = a[i:]  # the stretch from i: its running range (NaNs ignored) must stay below band
+        out = np.flatnonzero(np.fmax.accumulate(seg) - np.fmin.accumulate(seg) >= band)
+        j = i + (int(out[0]) - 1 if len(out) else len(seg) - 1)
         if step[j] - step[i] < min_steps or j + 1 >= n:
             continue
         level = float(np.median(a[i:j + 1]))

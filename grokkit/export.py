@@ -20,9 +20,11 @@ One row per (run, step, quantity[, layer]); the columns are COLUMNS:
 A separate `layer` column (rather than names like rank_3) keeps the table tidy: one filter on `quantity` gives a
 quantity for all layers, and a pivot on `layer` gives the paper's per-layer curves (Fig 1 rows, Figs 3/4).
 
-    python -m grokkit export [--results results] [--format csv|json] [--out export]
+    python -m grokkit export [--results results] [--format csv|json] [--out export] [--bom]
 
-writes one file per record, named like the record (`d12_w400_n5000_a8_wd0.01_s0-<id>.csv`). In the book,
+writes one file per record, named like the record (`d12_w400_n5000_a8_wd0.01_s0-<id>.csv`). Files are UTF-8
+(labels hold γ); `--bom` starts a CSV with a UTF-8 byte-order mark, which spreadsheets (Excel) need to read it as
+UTF-8 rather than cp1252 ("Î³"); pandas and Python's csv read either with encoding "utf-8-sig". In the book,
 `figure_download(runs, slug)` writes the rows of one figure's runs to `book/_static/data/<slug>.csv` when the chapter
 executes (Sphinx copies `book/_static` into the HTML after executing) and returns the "download data (CSV)" link.
 """
@@ -131,21 +133,30 @@ def to_json(runs) -> str:
     return json.dumps({"columns": list(COLUMNS), "quantities": quantities, "rows": body}, ensure_ascii=False)
 
 
-def write(runs, path, fmt: str = "csv") -> Path:
-    """Write the long table of `runs` to `path` atomically (whole file or nothing). fmt: 'csv' | 'json'."""
+def _check_format(fmt: str, bom: bool) -> None:
     if fmt not in FORMATS:
         raise ValueError(f"format: must be one of {FORMATS}, got {fmt!r}")
+    if bom and fmt != "csv":
+        raise ValueError(f"bom: a byte-order mark is for CSV files (spreadsheets), not {fmt}")
+
+
+def write(runs, path, fmt: str = "csv", bom: bool = False) -> Path:
+    """Write the long table of `runs` to `path` atomically (whole file or nothing), UTF-8. fmt: 'csv' | 'json';
+    bom: start a CSV with the UTF-8 byte-order mark (EF BB BF), so a spreadsheet reads it as UTF-8.
+    OSError (a full disk, no permission) names `path`, and no partial file is left."""
+    _check_format(fmt, bom)
     text = (to_csv if fmt == "csv" else to_json)(runs)
     path = Path(path)
-    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+    atomic_write(path, lambda f: f.write(text.encode("utf-8-sig" if bom else "utf-8")))
     return path
 
 
-def export_records(results_dir=None, out_dir="export", fmt: str = "csv") -> tuple[list[Path], list[str]]:
-    """One file per record of `results_dir` in `out_dir` (`<record name>-<id>.<fmt>`). Returns (written, problems):
-    a corrupt record is skipped and named in `problems`. FileNotFoundError if `results_dir` is not a folder."""
-    if fmt not in FORMATS:
-        raise ValueError(f"format: must be one of {FORMATS}, got {fmt!r}")
+def export_records(results_dir=None, out_dir="export", fmt: str = "csv", bom: bool = False
+                   ) -> tuple[list[Path], list[str]]:
+    """One file per record of `results_dir` in `out_dir` (`<record name>-<id>.<fmt>`; bom: see `write`). Returns
+    (written, problems): a corrupt record, or one this user may not read, is skipped and named in `problems`.
+    FileNotFoundError if `results_dir` is not a folder."""
+    _check_format(fmt, bom)
     results_dir = results_folder(results_dir, must_exist=True)
     written, problems = [], []
     for p in list_records(results_dir):
@@ -154,7 +165,10 @@ def export_records(results_dir=None, out_dir="export", fmt: str = "csv") -> tupl
         except RecordError as e:
             problems.append(str(e))
             continue
-        written.append(write([run], Path(out_dir) / f"{p.stem}.{fmt}", fmt))
+        except OSError as e:
+            problems.append(f"{p}: {e.strerror or e} (not read; the file is not corrupt)")
+            continue
+        written.append(write([run], Path(out_dir) / f"{p.stem}.{fmt}", fmt, bom))
     return written, problems
 
 

@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from .config import RunConfig
+from .records import atomic_write
 
 CHECK_CONFIG = RunConfig(
     depth=4,
@@ -341,8 +342,8 @@ def main(out_dir="bench", device: str = "cuda") -> int:
         print(f"  measurements failed: {type(e).__name__}: {e}")
     report["ok"], report["wall_s"] = ok, time.perf_counter() - t0
     path = Path(out_dir) / f"gpu_{gpu_name_slug(name)}.json"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=1, default=str) + "\n")
+    blob = (json.dumps(report, indent=1, default=str) + "\n").encode()
+    atomic_write(path, lambda f: f.write(blob))  # whole file or none; the umask's mode
     print(
         f"gpu-check: {'all checks agree' if ok else 'DISAGREEMENT (see above)'}; {report['wall_s']:.0f} s; wrote {path}"
     )

@@ -41,7 +41,11 @@ def weight_norms(model) -> tuple[float, float]:
 
 def covariance_spectrum(h: torch.Tensor) -> torch.Tensor:
     """Singular values (descending) of `torch.cov(H.T)`: the d x d mean-centred sample covariance of the
-    n x d activations, features as variables (authors' `Rank` [DG-code: tunnel_methods.py], [DG p2-2])."""
+    n x d activations, features as variables (authors' `Rank` [DG-code: tunnel_methods.py], [DG p2-2]).
+    ValueError when n < 2: a sample covariance needs at least 2 samples (with 1, torch.cov divides by n - 1 = 0)."""
+    if h.ndim != 2 or h.shape[0] < 2:
+        got = f"{h.shape[0]}" if h.ndim == 2 else f"a tensor of shape {tuple(h.shape)}"
+        raise ValueError(f"feature rank: needs an n x d matrix of at least 2 samples (rows), got {got}")
     return torch.linalg.svdvals(torch.cov(h.T))
 
 

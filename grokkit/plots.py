@@ -391,6 +391,20 @@ def summary(run, size=(8.4, 3.0), dpi: int = 80):
     return fig
 
 
+def exact_vs_robust(panels):
+    """Per-layer rank under the paper's machine-precision tolerance (top row) and the tolerance-robust 1e-3 (bottom),
+    one column per configuration (a Run or a list of its seeds: medians)."""
+    fig, axes = plt.subplots(2, len(panels), figsize=(4.2 * len(panels), 6), squeeze=False, sharex="col")
+    for j, p in enumerate(panels):
+        ranks(axes[0, j], p, "rank")
+        ranks(axes[1, j], p, "robust_rank")
+        axes[0, j].set_title(panel_label(p), fontsize=10)
+    suptitle(fig, "Per-layer rank, median over seeds: paper-exact (top) and tolerance-robust, rtol 1e-3 (bottom)",
+             _flat(panels))
+    fig.tight_layout()
+    return fig
+
+
 def rtol_label(rtol: float) -> str:
     """'paper (8.9e-14)' for the paper's machine-precision tolerance, else '1e-06'."""
     return f"paper ({rtol:.1e})" if rtol == PAPER_RTOL else f"{rtol:g}"

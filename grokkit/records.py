@@ -2,12 +2,13 @@
 
 `results/<name>-<id>.npz` holds every history array plus `__meta__` (JSON: config, library versions,
 device, dtype, wall time, divergence) and `__checksum__` (sha256 over all of it). Writes are atomic
-(temp file + os.replace); loads use `allow_pickle=False` and verify the checksum and format version.
+(temp file + os.replace) and give new files the mode the umask gives (as `touch` does), so a group-shared results
+folder works; loads use `allow_pickle=False` and verify the checksum and format version. A file this user may
+not read raises PermissionError, never RecordError: it is not corrupt, and is never retrained or replaced.
 """
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -17,15 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import REPO, RunConfig, env_path
+from .config import RunConfig, env_path, home
 
 FORMAT = 1  # bump when the layout changes; older records then get a clear message
 
 
 def results_folder(folder=None, must_exist: bool = False) -> Path:
     """The folder of run records, absolute: `folder` when given (a path the caller typed: relative to the current
-    folder), else $GROKKIT_RESULTS (relative to the repository root, so that it means the same folder from the
-    repository root and from book/, where the chapters run), else the repository's results/.
+    folder), else $GROKKIT_RESULTS (relative to the project folder, config.home(), so that it means the same folder
+    from the project's root and from book/, where the chapters run), else the project's results/. With neither a
+    folder named nor a project folder found, FileNotFoundError (config.home: one line, with the fix).
 
     A folder named explicitly (`folder` or $GROKKIT_RESULTS) that does not exist raises FileNotFoundError naming
     its absolute path when `must_exist` (readers: a typo must not pass as "no record shipped")."""
@@ -34,10 +36,10 @@ def results_folder(folder=None, must_exist: bool = False) -> Path:
     elif env_path("GROKKIT_RESULTS"):
         path, named = env_path("GROKKIT_RESULTS"), f"GROKKIT_RESULTS={os.environ['GROKKIT_RESULTS']}"
     else:
-        return REPO / "results"
+        return home() / "results"
     if must_exist and not path.is_dir():
-        raise FileNotFoundError(f"{named}: {path} does not exist (GROKKIT_RESULTS is relative to the repository "
-                                f"root {REPO}; --results to the current folder)")
+        raise FileNotFoundError(f"{named}: {path} does not exist (GROKKIT_RESULTS is relative to the project "
+                                f"folder, GROKKIT_HOME or the clone you are in; --results to the current folder)")
     return path
 
 
@@ -91,20 +93,39 @@ def _checksum(arrays: dict[str, np.ndarray], meta_json: str) -> str:
     return h.hexdigest()
 
 
+def umask() -> int:
+    """The process's umask (read without changing it where /proc says it; else set and restored at once)."""
+    with contextlib.suppress(OSError, ValueError, StopIteration):
+        with open("/proc/self/status") as f:
+            return int(next(line for line in f if line.startswith("Umask:")).split()[1], 8)
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(path: Path, write) -> None:
     """write(f) into a temp file beside `path`, fsync, then os.replace: readers see the old file or the
-    whole new one, never half of it; the temp file is removed if anything fails."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    whole new one, never half of it; the temp file is removed if anything fails. The new file gets the mode a
+    plain `open(path, "w")` gives it (0666 less the umask), not mkstemp's private 0600. An OSError (a full disk,
+    no permission) is raised naming `path` (e.filename), whatever call failed."""
+    path = Path(path)
+    tmp = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as f:
+            if os.name == "posix":
+                os.fchmod(f.fileno(), 0o666 & ~umask())
             write(f)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    except BaseException as e:
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        if isinstance(e, OSError) and e.errno is not None and e.filename != str(path):
+            raise OSError(e.errno, e.strerror, str(path)) from e  # the subclass by errno: PermissionError, ...
         raise
 
 
@@ -122,13 +143,17 @@ def save(run: Run, results_dir=None) -> Path:
 
 def load(path, config: RunConfig | None = None) -> Run:
     """Load and verify one record; any damage raises RecordError naming the file (and so does a record
-    that is not for `config`, when given)."""
+    that is not for `config`, when given). A file that cannot be opened (PermissionError: another user's record;
+    FileNotFoundError) raises that OSError: it says nothing about the record's content."""
     path = Path(path)
-    try:
-        with np.load(path, allow_pickle=False) as z:
-            data = {k: z[k] for k in z.files}
-    except Exception as e:  # BadZipFile, truncated member, zlib error, pickled content...
-        raise RecordError(f"{path}: unreadable record ({type(e).__name__}: {e})") from None
+    with open(path, "rb") as fh:
+        try:
+            with np.load(fh, allow_pickle=False) as z:
+                data = {k: z[k] for k in z.files}
+        except OSError:  # the file could not be read (an I/O or permission error), not a damaged record
+            raise
+        except Exception as e:  # BadZipFile, truncated member, zlib error, pickled content...
+            raise RecordError(f"{path}: unreadable record ({type(e).__name__}: {e})") from None
     if "__meta__" not in data or "__checksum__" not in data:
         raise RecordError(f"{path}: not a grokkit record (no __meta__/__checksum__)")
     meta_json = str(data.pop("__meta__"))
@@ -159,10 +184,35 @@ def list_records(results_dir=None) -> list[Path]:
 @contextlib.contextmanager
 def lock(config: RunConfig, results_dir=None, blocking: bool = True):
     """An inter-process lock per config id: one trainer per config. Yields True when held; with
-    blocking=False yields False at once if another process holds it."""
+    blocking=False yields False at once if another process holds it. POSIX: fcntl.flock on
+    <results>/.locks/<id>.lock (released by the kernel when the process dies; the lock file is created with the
+    umask's mode and opened read-only when it is another user's); where there is no fcntl (Windows), the
+    `filelock` library's lock on the same file."""
     path = results_folder(results_dir) / ".locks" / f"{config.id}.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "w") as f:
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        fcntl = None
+    if fcntl is None:
+        import filelock
+
+        flock = filelock.FileLock(str(path), timeout=-1 if blocking else 0)
+        try:
+            flock.acquire()
+        except filelock.Timeout:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            flock.release()
+        return
+    try:
+        f = open(path, "a")
+    except PermissionError:  # another user's lock file in a shared folder: flock needs only a readable one
+        f = open(path)
+    with f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
         except BlockingIOError:
@@ -176,13 +226,16 @@ def lock(config: RunConfig, results_dir=None, blocking: bool = True):
 
 # ---- record selection: which record stands for which paper configuration ------------------------------------
 def load_all(results_dir=None, warn=print) -> list[Run]:
-    """Every readable record in results_dir; a corrupt one is skipped with a one-line warning."""
+    """Every readable record in results_dir; a corrupt one, or one this user may not read, is skipped with a
+    one-line warning that says which."""
     runs = []
     for p in list_records(results_dir):
         try:
             runs.append(load(p))
         except RecordError as e:
             warn(f"grokkit: skipping {e}")
+        except OSError as e:
+            warn(f"grokkit: skipping {p}: {e.strerror or e} (not read; the file is not corrupt)")
     return runs
 
 

@@ -19,6 +19,7 @@ import numpy as np
 from .claims import GRADES, RANK_DEF, THRESHOLDS, Verdict, detector
 from .events import events
 from .events import run_label as run_label_of
+from .events import unit as event_unit
 from .records import is_stand_in
 
 
@@ -199,11 +200,12 @@ def _rank_swept(v: Verdict) -> bool:
 
 
 def beyond_text(v: Verdict) -> str:
-    """What the book measured beyond the claim (not graded), e.g. the rank-descent lag at d = 4 and 8."""
+    """What the book measured beside the claim, never graded: the rank-descent lag at d = 4 and 8 (claim 5), the
+    float64 twins' phases (claims 11 and 12)."""
     if not v.beyond:
         return ""
     measures = list(dict.fromkeys(it.measure for it in v.beyond))
-    return ("Measured beyond the paper (an extension, not graded): "
+    return ("Measured beside the claim, not graded: "
             + " — ".join(f"{m}: {_values(v.beyond, m)}" for m in measures) + ".")
 
 
@@ -227,16 +229,49 @@ def robust_word(v: Verdict) -> str:
 
 
 def scoreboard(verdicts, html: bool = False) -> str:
-    """The scoreboard: claim, the paper's statement, what we found, grade, robust or fragile (Markdown).
-    html=True (the book): each row's first cell carries the anchor `claim-<n>` (`claim_anchor`) that the chapters'
-    "What we found" boxes link to, and the grade is a coloured badge (`badge`)."""
+    """The scoreboard (Markdown). For the CLI (html=False): claim, the paper's statement, what we found (the whole
+    verdict: rule, measurements, robustness), grade, robust or fragile. For the book (html=True) the first layer
+    only: claim, the paper's statement, the grade as a badge (`badge`) and one sentence (`interpretation`, what
+    failed first); each row's first cell carries the anchor `claim-<n>` (`claim_anchor`) that the chapters link to,
+    and the full detail goes below it, one collapsed block per claim (`claim_details_html`)."""
+    if html:
+        rows = "".join(
+            f'<tr><td><span id="{claim_anchor(v.claim)}"></span>{v.claim}. {_html.escape(v.title)} '
+            f"({_html.escape(v.figure)})</td><td>{_html.escape(v.paper)}</td><td>{badge(v)}</td>"
+            f"<td>{_html.escape(interpretation(v))}{_html.escape(fragile_short(v))} "
+            f'<a href="#{claim_anchor(v.claim)}-detail">details</a></td></tr>' for v in verdicts)
+        return ('<table class="grokkit-scoreboard"><thead><tr><th style="width:19%">claim</th>'
+                '<th style="width:24%">the paper says</th><th style="width:13%">grade</th>'
+                f'<th style="width:44%">in one sentence</th></tr></thead><tbody>{rows}</tbody></table>')
     lines = ["| claim | the paper says | what we found | grade | robust? |", "|---|---|---|---|---|"]
     for v in verdicts:
-        anchor = f'<span id="{claim_anchor(v.claim)}"></span>' if html else ""
-        grade = badge(v) if html else f"**{v.grade}**"
-        lines.append(f"| {anchor}{v.claim}. {_md(v.title)} ({_md(v.figure)}) | {_md(v.paper)} | "
-                     f"{_md(verdict_text(v))} | {grade} | {robust_word(v)} |")
+        lines.append(f"| {v.claim}. {_md(v.title)} ({_md(v.figure)}) | {_md(v.paper)} | "
+                     f"{_md(verdict_text(v))} | **{v.grade}** | {robust_word(v)} |")
     return "\n".join(lines) + "\n"
+
+
+def fragile_short(v: Verdict) -> str:
+    """' Fragile to: the rank definition; how flat a shoulder ...' (what a fragile grade flips under, names only)."""
+    if v.robust or v.missing:
+        return ""
+    return " Fragile to: " + "; ".join("the rank definition" if w == RANK_DEF else w for w, _, _ in v.flips) + "."
+
+
+def claim_details_html(verdicts) -> str:
+    """The second layer of the scoreboard: one collapsed block per claim (HTML <details>, id `claim-<n>-detail`):
+    the rule in words, each part with where it fails and every measured value, the robustness and what was measured
+    beside the claim."""
+    out = []
+    for v in verdicts:
+        parts = "".join(f"<li>{_html.escape(part_text(p))}</li>" for p in v.parts)
+        extra = "".join(f"<p>{_html.escape(t)}</p>" for t in (robustness_text(v), beyond_text(v)) if t)
+        stand = (f"<p>{v.stand_ins} of the runs used are smoke-scale stand-ins, not results.</p>" if v.stand_ins
+                 else "")
+        out.append(f'<details class="grokkit-detail" id="{claim_anchor(v.claim)}-detail"><summary>{badge(v)} '
+                   f"<strong>Claim {v.claim}: {_html.escape(v.title)}</strong> — the rule, every measurement, "
+                   f"robustness</summary><p><strong>Rule:</strong> {_html.escape(v.rule)}.</p>"
+                   f"<ol>{parts}</ol>{stand}{extra}</details>")
+    return "".join(out)
 
 
 # ---- the reader's book: badges, "What we found", same or different from the paper -------------------------------
@@ -253,12 +288,23 @@ def claim_link(n: int, text: str | None = None) -> str:
     return f'<a href="{SCOREBOARD_PAGE}#{claim_anchor(n)}">{_html.escape(text or f"claim {n}")}</a>'
 
 
+GRADE_WORDS = {
+    "reproduced": "reproduced: every part of the claim holds on every recorded seed",
+    "partly reproduced": "partly reproduced: some parts, depths or seeds hold and others do not",
+    "not reproduced": "not reproduced: none of the claim's own parts holds on any recorded seed",
+    "inconclusive": "inconclusive: nothing to judge (a run or the event the claim needs is missing)"}
+FRAGILE_WORDS = "fragile: the grade changes within a threshold's defensible range or under another rank definition"
+
+
 def badge(v: Verdict) -> str:
     """The grade as a coloured badge (HTML; classes styled in book/_static/grokkit.css, light and dark mode):
-    `grokkit-badge grokkit-<grade with dashes>`, plus `grokkit-fragile` for a fragile grade."""
-    cls = "grokkit-" + v.grade.replace(" ", "-") + ("" if v.robust or v.missing else " grokkit-fragile")
-    word = v.grade + ("" if v.robust or v.missing else ", fragile")
-    return f'<span class="grokkit-badge {cls}">{_html.escape(word)}</span>'
+    `grokkit-badge grokkit-<grade with dashes>`, plus `grokkit-fragile` for a fragile grade; hovering it explains
+    the grade (and fragility) in words."""
+    fragile = not (v.robust or v.missing)
+    cls = "grokkit-" + v.grade.replace(" ", "-") + (" grokkit-fragile" if fragile else "")
+    word = v.grade + (", fragile" if fragile else "")
+    tip = GRADE_WORDS[v.grade] + (f"; {FRAGILE_WORDS}" if fragile else "")
+    return f'<span class="grokkit-badge {cls}" title="{_html.escape(tip)}">{_html.escape(word)}</span>'
 
 
 def found_html(verdicts) -> str:
@@ -388,25 +434,46 @@ def tolerance_sweep_text(runs, det) -> str:
 
 
 # ---- a chapter's own runs --------------------------------------------------------------------------------------
-EVENT_COLUMNS = (("train fit", "fit_step", "steps"), ("test half-rise", "test_half_step", "steps"),
-                 ("start of the test climb", "climb_onset_step", "steps"),
-                 ("climb duration", "climb_rise_steps", "steps"),
-                 ("gained after the fit", "post_fit_gain", "accuracy"),
-                 ("first-stage level", "first_stage_acc", "accuracy"), ("shoulder", "shoulder_steps", "steps"),
-                 ("rank-descent lag", "rank_lag_steps", "steps"), ("tunnel", "tunnel_layers", "layers"),
-                 ("final test accuracy", "test_final_acc", "accuracy"))
+EVENT_TABLES = (("when", ("train fit", "fit_step", "steps"), ("start of the test climb", "climb_onset_step", "steps"),
+                  ("test half-rise", "test_half_step", "steps"), ("climb duration", "climb_rise_steps", "steps"),
+                  ("final test accuracy", "test_final_acc", "accuracy")),
+                 ("stages and ranks", ("gained after the fit", "post_fit_gain", "accuracy"),
+                  ("first-stage level", "first_stage_acc", "accuracy"), ("shoulder", "shoulder_steps", "steps"),
+                  ("rank-descent lag", "rank_lag_steps", "steps"), ("tunnel", "tunnel_layers", "layers")))
 
 
-def events_table(runs, columns=EVENT_COLUMNS) -> str:
-    """The measured events of the runs a reader chose, one row per run (Markdown), with its phase."""
+def _cell(v, unit: str) -> str:
+    """A table cell: the number alone (its unit is in the column head)."""
+    text = num(v, unit)
+    return text.removesuffix(" steps").removesuffix(" layers").removesuffix(" layer")
+
+
+def events_table(runs, tables=EVENT_TABLES) -> str:
+    """The measured events of the runs a reader chose (Markdown), in tables narrow enough for the text column: one
+    row per run, one table per (title, *columns) of `tables` (default: when things happen, then the stages and
+    ranks with the run's phase); units in the column heads."""
     det = detector()
-    head = "| run | phase | " + " | ".join(c[0] for c in columns) + " |"
-    lines = [head, "|---" * (len(columns) + 2) + "|"]
-    for r in runs:
-        e = events(r, det)
-        name = e.label + (" (stand-in)" if e.stand_in else "")
-        lines.append(f"| {name} | {e.phase} | " + " | ".join(num(getattr(e, a), u) for _, a, u in columns) + " |")
-    return "\n".join(lines) + "\n"
+    out = []
+    for title, *cols in tables:
+        heads = [c[0] + (f" ({event_unit(c[1])})" if event_unit(c[1]) in ("step", "steps", "layers") else "")
+                 for c in cols]
+        head = "| run | " + ("phase | " if title != "when" else "") + " | ".join(heads) + " |"
+        lines = [head, "|---" * (len(cols) + 1 + (title != "when")) + "|"]
+        for r in runs:
+            e = events(r, det)
+            name = e.label + (" (stand-in)" if e.stand_in else "")
+            lines.append(f"| {name} | " + (f"{e.phase} | " if title != "when" else "")
+                         + " | ".join(_cell(getattr(e, a), u) for _, a, u in cols) + " |")
+        out.append("\n".join(lines) + "\n")
+    return "\n".join(out)
+
+
+def verdict_layers_html(v: Verdict) -> str:
+    """One claim's verdict for a chapter, in layers: the claim and its grade, one sentence (what failed first) and
+    the robustness in words, then the full detail collapsed (`claim_details_html`)."""
+    return (f"<p><strong>Claim {v.claim} — {_html.escape(v.title)}</strong> ({_html.escape(v.figure)}). "
+            f"{badge(v)} {_html.escape(interpretation(v))} {_html.escape(robustness_text(v))} "
+            f"{claim_link(v.claim, 'scoreboard row')}</p>{claim_details_html([v])}")
 
 
 def sources(runs) -> str:
@@ -546,3 +613,120 @@ def records_line(records_, grid) -> str:
     line = (f"**{len(records_)} run records** are shipped; {len(grid) - len(todo)} of the grid's {len(grid)} runs "
             "are recorded")
     return line + (f"; not recorded yet: {'; '.join(todo)}." if todo else ".")
+
+
+# ---- the opening page: the reproduction report (what did not hold first) ----------------------------------------
+def caveats(verdicts, runs) -> list[str]:
+    """What did not reproduce, and the caveats, in words, each linked to its evidence (HTML list items): every claim
+    not fully reproduced (its first sentence: what failed), every reproduced claim whose grade flips under another
+    threshold or rank definition, and every float64 twin whose float32 run took another course. Computed from the
+    verdicts and the records; nothing typed in."""
+    from .records import pick, stands_for
+
+    out = []
+    for v in verdicts:
+        if v.grade != "reproduced":
+            out.append(f"{badge(v)} {claim_link(v.claim, f'Claim {v.claim}')}, {_html.escape(v.title)}: "
+                       f"{_html.escape(interpretation(v))}")
+    for v in verdicts:
+        if v.grade == "reproduced" and not v.robust:
+            by_def = [grid for words, _, grid in v.flips if words == RANK_DEF]
+            if by_def:
+                other = sorted({g for _, g in by_def[0] if g != v.grade})
+                out.append(f"{badge(v)} {claim_link(v.claim, f'Claim {v.claim}')}, {_html.escape(v.title)}: "
+                           f"reproduced only under the paper's machine-precision rank; "
+                           f"{_html.escape(' or '.join(other))} under "
+                           + _html.escape(", ".join(val for val, g in by_def[0] if g != v.grade)) + ".")
+            else:
+                out.append(f"{badge(v)} {claim_link(v.claim, f'Claim {v.claim}')}, {_html.escape(v.title)}: "
+                           f"reproduced at the default thresholds only. {_html.escape(robustness_text(v))}")
+    for r64 in (r for r in runs if stands_for(r)["dtype"] == "float64"):
+        c = stands_for(r64)
+        r32 = pick(runs, c["depth"], c["n_train"], c["weight_decay"], "float32", c["seed"])
+        if r32 is None:
+            continue
+        keeps, _ = _dtype_check(r32, r64)
+        a, b = events(r32, detector()), events(r64, detector())
+        if not keeps:
+            out.append(f"In float32, the phase of {_html.escape(a.label)} is “{_html.escape(a.phase)}”"
+                       + (f", after {num(a.stuck_steps, 'steps')} at a constant predictor" if a.stuck_steps else "")
+                       + f"; the phase of its float64 twin (the authors' dtype) is “{_html.escape(b.phase)}” "
+                       f'(<a href="{SCOREBOARD_PAGE}#float32-versus-float64">float32 versus float64</a>).')
+    return out
+
+
+def caveats_html(verdicts, runs) -> str:
+    items = "".join(f"<li>{x}</li>" for x in caveats(verdicts, runs))
+    return f'<ul class="grokkit-caveats">{items}</ul>' if items else "<p>Every claim reproduced, robustly.</p>"
+
+
+def claims_table_html(verdicts) -> str:
+    """The compact table of the opening page: claim (linked to its scoreboard row), grade badge, one sentence."""
+    rows = "".join(f"<tr><td>{claim_link(v.claim, f'{v.claim}. {v.title}')}</td><td>{badge(v)}</td>"
+                   f"<td>{_html.escape(interpretation(v))}</td></tr>" for v in verdicts)
+    return ('<table class="grokkit-claims"><thead><tr><th>claim</th><th>grade</th><th>in one sentence</th></tr>'
+            f"</thead><tbody>{rows}</tbody></table>")
+
+
+def compute_table(runs) -> str:
+    """The compute behind the records (Markdown): per configuration, the records, where they ran, threads and
+    wall-clock hours read from each record's meta (a resumed run's wall time includes the time before its
+    checkpoint), and the total."""
+    from .events import config_label
+    from .records import stands_for
+
+    groups: dict = {}
+    for r in sorted(runs, key=lambda r: tuple(stands_for(r)[k] for k in ("depth", "n_train", "weight_decay", "dtype"))):
+        c = dict(stands_for(r))
+        key = config_label({**c, "seed": 0}).replace(", seed 0", "")
+        g = groups.setdefault(key, {"n": 0, "hours": 0.0, "where": set(), "resumed": 0})
+        g["n"] += 1
+        g["hours"] += float(r.meta.get("wall_time_s") or 0) / 3600
+        g["where"].add(f"{r.meta.get('device', '?').upper()}, {r.meta.get('threads', '?')} thread"
+                       + ("s" if r.meta.get("threads") != 1 else ""))
+        g["resumed"] += bool(r.meta.get("resumed_from"))
+    lines = ["| configuration | records | where | wall-clock hours |", "|---|---:|---|---:|"]
+    for key, g in groups.items():
+        res = f" ({g['resumed']} resumed)" if g["resumed"] else ""
+        lines.append(f"| {key} | {g['n']}{res} | {'; '.join(sorted(g['where']))} | {g['hours']:,.1f} |")
+    total = sum(g["hours"] for g in groups.values())
+    lines.append(f"| **all** | **{sum(g['n'] for g in groups.values())}** | | **{total:,.1f}** |")
+    return "\n".join(lines) + "\n"
+
+
+def seeds_line(runs) -> str:
+    """How many seeds each recorded configuration has, in words: 'Seeds: 1 to 4 per configuration (float32): ...'."""
+    from .events import config_label
+    from .records import stands_for
+
+    per: dict = {}
+    for r in runs:
+        c = stands_for(r)
+        key = config_label({**c, "seed": 0}).replace(", seed 0", "")
+        per.setdefault(key, set()).add(c["seed"])
+    counts = Counter(len(v) for v in per.values())
+    parts = ", ".join(f"{k} configuration{'s' * (k != 1)} with {n} seed{'s' * (n != 1)}"
+                      for n, k in sorted(counts.items(), key=lambda t: -t[0]))
+    return (f"Seeds: the authors ran seed 0 only; the {len(runs)} shipped records cover {len(per)} configurations: "
+            f"{parts}. Every verdict reads every recorded seed.")
+
+
+def phase_dtype_line(runs) -> str:
+    """Which dtype the weight-decay phase verdicts (claims 11 and 12) hold in, computed from the records: they are
+    judged on float32 runs; each float64 twin's phase is listed beside the paper's."""
+    from .claims import BY_NUMBER
+    from .records import seeds_of
+
+    paper = {(2000, 0.005): "fail to generalize", (2000, 0.01): "grokking", (2000, 0.05): "two-stage",
+             (5000, 0.005): "generalize without grokking", (5000, 0.01): "grokking", (5000, 0.05): "two-stage"}
+    twins = [(n, wd, r) for (n, wd) in paper for r in seeds_of(runs, 12, n, wd, "float64")]
+    head = (f"The weight-decay phase verdicts (claims {BY_NUMBER[11].n} and {BY_NUMBER[12].n}, the paper's Figs 6–7) "
+            "are judged on float32 runs, the dtype of every grade in this book.")
+    if not twins:
+        return head + " No float64 twin of a phase run is recorded yet."
+    same = [(n, wd, r) for n, wd, r in twins if events(r, detector()).phase == paper[(n, wd)]]
+    lst = "; ".join(f"{events(r, detector()).label}: {events(r, detector()).phase} (the paper: {paper[(n, wd)]})"
+                    for n, wd, r in twins)
+    k = (("the one recorded twin takes" if same else "the one recorded twin does not take") if len(twins) == 1
+         else f"{len(same)} of the {len(twins)} recorded twins take")
+    return head + f" In float64, the authors' dtype, {k} the paper's phase: {lst}."

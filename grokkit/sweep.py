@@ -20,8 +20,8 @@ import tempfile
 import types
 from pathlib import Path
 
-from .config import RunConfig, check, describe, env_path, parse_value, smoke, smoke_config
-from .records import REPO, RecordError, Run, load, record_path, results_folder
+from .config import RunConfig, check, describe, env_path, home, parse_value, smoke, smoke_config
+from .records import RecordError, Run, load, record_path, results_folder
 from .train import load_or_train
 
 # The paper's grid: width 400, α = 8, lr 1e-3, batch 200, 1e5 steps, and the records' evaluation schedule (rank at
@@ -36,7 +36,8 @@ def paper_grid() -> list[RunConfig]:
     then a second seed of claim 5's runs (is the rank descent's lag the seed's or the setup's?). The thin verdicts
     come next: a float64 twin of the d=12 N=7000 seed that sat at a constant predictor (is that collapse a float32
     artifact?), three seeds at every depth at N=5000 (claims 1, 2, 9), a fourth d=12 N=7000 seed (how often does
-    the collapse happen?) and a second seed of the d=12 weight-decay phases (claims 11-13)."""
+    the collapse happen?), a second seed of the d=12 weight-decay phases (claims 11-13), and float64 twins of the
+    four phase runs away from γ = 0.01 (do the phases differ from the paper's in its own dtype too?)."""
     b = PAPER_BASE
     grid = [b.replace(depth=d, n_train=5000) for d in (12, 8, 4)]                               # Fig 2a-c, 3
     grid += [b.replace(depth=d, n_train=7000) for d in (12, 8, 4)]                              # Fig 2d-f, 4, 1c, 5
@@ -50,6 +51,10 @@ def paper_grid() -> list[RunConfig]:
     grid += [b.replace(depth=d, n_train=5000, seed=s) for d in (4, 8) for s in (1, 2)]         # Fig 2a-c, 3 seeds
     grid += [b.replace(depth=12, n_train=5000, seed=2), b.replace(depth=12, n_train=7000, seed=3)]
     grid += [b.replace(depth=12, n_train=n, weight_decay=wd, seed=1) for n in (2000, 5000) for wd in (0.005, 0.05)]
+    # float64 twins of the weight-decay phase runs (seed 0): is "the phases differ from the paper" about the claim
+    # or about our dtype? The authors train in float64 (claims 11-13)
+    grid += [b.replace(depth=12, n_train=n, weight_decay=wd, dtype="float64")
+             for n, wd in ((5000, 0.05), (5000, 0.005), (2000, 0.005), (2000, 0.05))]
     return grid
 
 
@@ -398,9 +403,21 @@ def sweep_status(configs, results_dir=None, sweep_dir=None) -> list[dict]:
 # Run records are the source of truth: a fresh clone builds the HTML offline from results/; smoke mode sends its
 # records to a temporary folder, never into results/.
 def smoke_dir() -> Path:
-    """Where smoke-scale runs live: $GROKKIT_SMOKE_DIR (relative: to the repository root), else <tmp>/grokkit-smoke
-    -- never results/."""
-    return env_path("GROKKIT_SMOKE_DIR") or Path(tempfile.gettempdir()) / "grokkit-smoke"
+    """Where smoke-scale runs live: $GROKKIT_SMOKE_DIR (relative: to the project folder), else
+    <tmp>/grokkit-smoke-<user>, each user's own (a shared one would hold another user's locks) -- never results/."""
+    return env_path("GROKKIT_SMOKE_DIR") or Path(tempfile.gettempdir()) / f"grokkit-smoke-{_user()}"
+
+
+def _user() -> str:
+    """This user's login name (getpass), else the numeric user id; only letters, digits, '.', '_', '-' kept."""
+    import getpass
+    import re
+
+    try:
+        name = getpass.getuser()
+    except (OSError, KeyError, ImportError):
+        name = str(os.getuid()) if hasattr(os, "getuid") else "user"
+    return re.sub(r"[^A-Za-z0-9._-]", "_", name) or "user"
 
 
 def stand_in(config: RunConfig) -> Run:
@@ -472,6 +489,7 @@ PARAMS = {  # chapter parameter -> (the RunConfig field whose RULES bound it, ta
     "train_missing": (None, False),
 }
 _KERNEL_NAMES = {"In", "Out", "get_ipython", "exit", "quit", "open"}
+PAPERMILL_PREFIX = "PAPERMILL_"  # papermill's own parameters: `--inject-paths` etc. add PAPERMILL_INPUT_PATH, ...
 
 
 def _check_one(name: str, value):
@@ -494,11 +512,13 @@ def _check_one(name: str, value):
 
 def check_params(namespace: dict, names) -> dict:
     """Validate a chapter's parameters (its globals right after the parameters cells): any other name is a
-    misspelling, every value must be in range. Returns the normalised values (lists for the list kinds);
+    misspelling (except papermill's own PAPERMILL_* parameters, e.g. from `papermill --inject-paths`), every value
+    must be in range. Returns the normalised values (lists for the list kinds);
     the chapter does `globals().update(check_params(globals(), NAMES))`. Raises a one-line ValueError."""
     names = tuple(names)
     unknown = sorted(k for k, v in namespace.items() if k not in names and not k.startswith("_")
-                     and k not in _KERNEL_NAMES and not isinstance(v, types.ModuleType))
+                     and not k.startswith(PAPERMILL_PREFIX) and k not in _KERNEL_NAMES
+                     and not isinstance(v, types.ModuleType))
     if unknown:
         close = difflib.get_close_matches(unknown[0], names, n=1)
         hint = f" (did you mean {close[0]!r}?)" if close else ""
@@ -514,8 +534,8 @@ ABBREV = {"depth": "d", "weight_decay": "wd", "n_train": "n", "seed": "s", "step
 
 
 def chapter_path(chapter: str, book=None) -> Path:
-    """book/<chapter>.ipynb: `book` if given, else ./book when it exists, else the repository's book/."""
-    book = Path(book) if book else (Path("book") if Path("book").is_dir() else REPO / "book")
+    """book/<chapter>.ipynb: `book` if given, else ./book when it exists, else the project's book/ (config.home)."""
+    book = Path(book) if book else (Path("book") if Path("book").is_dir() else home() / "book")
     path = book / f"{chapter}.ipynb"
     if not path.exists():
         have = sorted(p.stem for p in book.glob("*.ipynb"))
@@ -579,14 +599,16 @@ def _environ(**kv):
                 os.environ[k] = v
 
 
-def execute_chapter(src, dest, parameters=None, results=None, threads=0) -> None:
+def execute_chapter(src, dest, parameters=None, results=None, threads=0, static=None) -> None:
     """Execute one chapter with papermill, in its folder, with this interpreter's kernel. `results`: the folder of
     run records the chapter reads (GROKKIT_RESULTS, absolute, for its kernel; it must exist); `threads`: the
-    kernel's torch CPU threads (OMP_NUM_THREADS; 0 = torch's default). Raises papermill's PapermillExecutionError."""
+    kernel's torch CPU threads (OMP_NUM_THREADS; 0 = torch's default); `static`: where the chapter writes the CSVs
+    behind its figures (GROKKIT_BOOK_STATIC; default grokkit.export.static_dir(), i.e. the book's _static when the
+    chapter is in a book). Raises papermill's PapermillExecutionError."""
     import papermill as pm
 
     env = {"GROKKIT_RESULTS": results_folder(results, must_exist=True) if results is not None else None,
-           "OMP_NUM_THREADS": threads or None}
+           "OMP_NUM_THREADS": threads or None, "GROKKIT_BOOK_STATIC": Path(static).absolute() if static else None}
     with _environ(**env):
         pm.execute_notebook(str(src), str(dest), parameters=parameters or {}, cwd=str(Path(src).parent),
                             progress_bar=False, kernel_manager_class=current_env_kernel_manager())
@@ -596,10 +618,12 @@ def run_chapter(chapter: str, grid: dict, out="runs", params=None, book=None, pr
                 threads=0) -> tuple[list, list]:
     """Execute book/<chapter>.ipynb with papermill at every point of `grid` (plus the fixed `params`),
     into out/<chapter>_d{depth}_wd{weight_decay}.ipynb; a point whose output exists is skipped. A failed
-    point leaves <name>.failed.ipynb for inspection. `results`, `threads`: see execute_chapter. Returns (written,
-    failed) paths."""
+    point leaves <name>.failed.ipynb for inspection. The CSVs behind each point's figures go to
+    out/<name>_static/data/ (never into the book's _static: outputs go only where the user said). `results`,
+    `threads`: see execute_chapter. Returns (written, failed) paths."""
     import papermill as pm
-    from tqdm.auto import tqdm
+
+    from .train import progress_bar
 
     src = chapter_path(chapter, book)
     if results is not None:
@@ -608,21 +632,28 @@ def run_chapter(chapter: str, grid: dict, out="runs", params=None, book=None, pr
     out.mkdir(parents=True, exist_ok=True)
     points = [dict(zip(grid, vals)) for vals in itertools.product(*grid.values())] if grid else [{}]
     written, failed = [], []
-    bar = tqdm(points, desc=f"sweep {chapter}", unit="notebook", disable=not progress)
-    for point in bar:
+    bar = progress_bar(total=len(points), desc=f"sweep {chapter}", unit="notebook", disable=not progress)
+    tick = bar.update if bar is not None else (lambda k: None)
+    for point in points:
         dest = out / output_name(chapter, point)
         if dest.exists():
-            bar.write(f"  {dest}: exists, skipped")
+            print(f"  {dest}: exists, skipped")
+            tick(1)
             continue
         tmp = dest.with_name(f".{dest.name}.tmp.ipynb")
         try:
-            execute_chapter(src, tmp, {**(params or {}), **point}, results, threads)
+            execute_chapter(src, tmp, {**(params or {}), **point}, results, threads,
+                            static=out / f"{dest.stem}_static")
         except pm.PapermillExecutionError as e:
             bad = dest.with_suffix(".failed.ipynb")
             os.replace(tmp, bad)
-            bar.write(f"  {dest.name}: FAILED -- {e.ename}: {e.evalue} (see {bad})")
+            print(f"  {dest.name}: FAILED -- {e.ename}: {e.evalue} (see {bad})")
             failed.append(bad)
+            tick(1)
             continue
         os.replace(tmp, dest)
         written.append(dest)
+        tick(1)
+    if bar is not None:
+        bar.close()
     return written, failed

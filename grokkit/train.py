@@ -30,6 +30,7 @@ from .records import Run
 SCALARS = ("step", "train_loss", "test_loss", "train_acc", "test_acc", "weight_norm", "last_layer_norm")
 NAN_CHECK_EVERY = 100  # between evaluations, the training loss is checked for NaN/inf every K steps (one sync)
 CKPT_MAGIC = b"grokkit-checkpoint sha256:"  # header: magic, hex sha256 of the torch.save payload, newline
+PROGRESS_EVERY = 30.0  # seconds between progress lines when stderr is not a terminal (a log, papermill, a notebook)
 
 
 def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
@@ -110,6 +111,57 @@ def _step_fn(model, opt, x_train: torch.Tensor, targets: torch.Tensor, batch_siz
         return loss
 
     return step
+
+
+class TextProgress:
+    """Progress as plain lines on stderr: one at the start, then at most one every PROGRESS_EVERY seconds, and one
+    at the end. What a log keeps (papermill --log-output, a batch job's output, a saved notebook, nbval), where a
+    terminal bar redrawn with '\\r' or a notebook widget shows '0%'. The methods train() and run_chapter use of a
+    tqdm bar: update, set_postfix, close, and `n`."""
+
+    def __init__(self, total: int, desc: str, unit: str = "step", initial: int = 0):
+        self.total, self.desc, self.unit, self.n, self.postfix = total, desc, unit, initial, ""
+        self.start, self.t0 = initial, time.monotonic()
+        self.last = None
+        self.show()
+
+    def show(self) -> None:
+        elapsed = time.monotonic() - self.t0
+        rate = (self.n - self.start) / elapsed if elapsed > 0 else 0.0
+        left = f", ~{_duration((self.total - self.n) / rate)} left" if 0 < rate and self.n < self.total else ""
+        pct = f" ({100 * self.n / self.total:.0f}%)" if self.total else ""
+        post = f", {self.postfix}" if self.postfix else ""
+        print(f"{self.desc}: {self.n:,}/{self.total:,} {self.unit}s{pct}, {_duration(elapsed)} elapsed, "
+              f"{rate:,.1f} {self.unit}s/s{left}{post}", file=sys.stderr, flush=True)
+        self.last = time.monotonic()
+
+    def update(self, k: int = 1) -> None:
+        self.n += k
+        if time.monotonic() - self.last >= PROGRESS_EVERY:
+            self.show()
+
+    def set_postfix(self, refresh: bool = False, **values) -> None:
+        self.postfix = " ".join(f"{k} {v}" for k, v in values.items())
+
+    def close(self) -> None:
+        self.show()
+
+
+def _duration(s: float) -> str:
+    s = int(s)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
+def progress_bar(total: int, desc: str, unit: str = "step", initial: int = 0, disable: bool = False):
+    """A tqdm bar on a terminal (stderr is a TTY); else TextProgress lines on stderr (papermill's log, a job's
+    output file, a notebook: a widget bar would show '0%' in the log and the saved notebook). None if disabled."""
+    if disable:
+        return None
+    if sys.stderr.isatty():
+        from tqdm import tqdm
+
+        return tqdm(total=total, initial=initial, desc=desc, unit=unit, mininterval=1.0)
+    return TextProgress(total, desc, unit, initial)
 
 
 # ---- interventions beyond the paper (issue 26): a rank penalty (an autograd step) and a norm clamp ------------------
@@ -331,11 +383,12 @@ CKPT_KEYS = ("step", "model", "optimizer", "hist", "snaps")  # a single run's ch
 
 def _load_checkpoint(path: Path, config_id: str, keys=CKPT_KEYS):
     """The state saved by _save_checkpoint at `path`, or None (with one line why) when it is absent, damaged,
-    lacks `keys` or belongs to another config (or batch) than `config_id`."""
+    lacks `keys` or belongs to another config (or batch) than `config_id`. A checkpoint that cannot be read
+    (PermissionError: another user's) raises: it is not damaged, and starting over would replace it."""
     if not path.exists():
         return None
+    raw = path.read_bytes()
     try:
-        raw = path.read_bytes()
         if not raw.startswith(CKPT_MAGIC):
             raise ValueError("no checksum header")
         n = len(CKPT_MAGIC)
@@ -385,11 +438,7 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
     n, bs = config.n_train, config.batch_size
     per_epoch = math.ceil(n / bs)  # DataLoader without drop_last: a short last batch when bs does not divide n
     t0 = time.perf_counter()
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=config.steps, initial=start, desc=config.name, unit="step", mininterval=1.0)
+    bar = progress_bar(config.steps, config.name, initial=start, disable=not progress)
 
     def evaluate(s):
         model.eval()
@@ -479,7 +528,8 @@ def load_or_train(config: RunConfig, results_dir=None, progress: bool = True, re
     """Load the record of `config` from `results_dir` (default: records.results_folder(): $GROKKIT_RESULTS, else
     the repository's results/), or train it (resuming a checkpoint) and save it. Before training, a record of the
     same name but another config is reported with the fields that differ. A corrupt record is reported and
-    retrained (or raised with retrain_corrupt=False). With wait=False, return None at once when another process
+    retrained (or raised with retrain_corrupt=False); a record this user may not read raises PermissionError (never
+    retrained, never replaced). With wait=False, return None at once when another process
     is training this config."""
     results_dir = records.results_folder(results_dir)
     path = records.record_path(config, results_dir)

@@ -14,6 +14,20 @@ from __future__ import annotations
 import ipywidgets as W
 
 from . import plots
+
+if not hasattr(W, "Stack"):  # ipywidgets 7 (Colab's preinstalled one, or an older environment): no Stack
+    def _installed() -> str:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            return version("ipywidgets")
+        except PackageNotFoundError:
+            return "none"
+
+    raise ImportError(f"the explorer needs ipywidgets >= 8, but this kernel has ipywidgets "
+                      f"{getattr(W, '__version__', '?')} loaded (installed: {_installed()}): run "
+                      f"pip install 'ipywidgets>=8', then restart the kernel (on Colab: Runtime -> Restart session) "
+                      f"and run the cells again")
 from .book import with_seeds
 from .sweep import chapter_run
 
@@ -55,4 +69,52 @@ def explorer(depths, weight_decays, make_config, start=None, train_missing: bool
     wd.observe(redraw, "index")
     box = W.VBox([depth, wd, outer, status])
     box.links = links  # keep the link widgets referenced alongside the box
+    return box
+
+
+def robustness_explorer(verdicts):
+    """The scoreboard's robustness, shown: pick a threshold (or the rank definition) and slide its value over its
+    swept range; the table shows every claim's grade at that value (a claim that does not read the threshold keeps
+    its grade, marked so). Precomputed from each Verdict's `sweeps` and switched by jslinks, so it works in static
+    HTML without a kernel, like the explorer."""
+    from html import escape
+
+    from .claims import RANK_DEF, THRESHOLDS
+    from .report import GRADE_WORDS
+
+    names = [n for n in [*THRESHOLDS, RANK_DEF] if any(name == n for v in verdicts for name, *_ in v.sweeps)]
+
+    def table(name, idx):
+        rows = []
+        for v in verdicts:
+            grid = next((g for nm, _, _, g in v.sweeps if nm == name), None)
+            grade = v.grade if grid is None else grid[idx][1]
+            cls = "grokkit-" + grade.replace(" ", "-")
+            note = "does not read it" if grid is None else ("same as at the default" if grade == v.grade else
+                                                            f"changed (default: {v.grade})")
+            rows.append(f"<tr><td>{v.claim}. {escape(v.title)}</td><td><span class='grokkit-badge {cls}' "
+                        f"title='{escape(GRADE_WORDS[grade])}'>{escape(grade)}</span></td><td>{note}</td></tr>")
+        return W.HTML("<table class='grokkit-claims'><thead><tr><th>claim</th><th>grade</th><th></th></tr></thead>"
+                      f"<tbody>{''.join(rows)}</tbody></table>")
+
+    panels, links = [], []
+    for name in names:
+        values = next(g for v in verdicts for nm, _, _, g in v.sweeps if nm == name)
+        labels = [val if isinstance(val, str) else f"{val:,g}" for val, _ in values]
+        default = "paper-exact" if name == RANK_DEF else f"{THRESHOLDS[name].value:,g}"
+        start = next((i for i, lab in enumerate(labels) if lab.startswith(default)), 0)
+        slider = W.SelectionSlider(options=labels, index=start, description="value", continuous_update=True,
+                                   layout=W.Layout(width="95%"), style={"description_width": "60px"})
+        stack = W.Stack(children=[table(name, i) for i in range(len(labels))], selected_index=start)
+        links.append(W.jslink((slider, "index"), (stack, "selected_index")))
+        what = "rank definition" if name == RANK_DEF else \
+            f"{THRESHOLDS[name].words} ({THRESHOLDS[name].unit}; default {default})"
+        panels.append(W.VBox([W.HTML(f"<p>{escape(what)}</p>"), slider, stack]))
+    pick = W.Dropdown(options=[(("the rank definition" if n == RANK_DEF else THRESHOLDS[n].words), i)
+                               for i, n in enumerate(names)], value=0, description="threshold",
+                      layout=W.Layout(width="95%"), style={"description_width": "80px"})
+    outer = W.Stack(children=panels, selected_index=0)
+    links.append(W.jslink((pick, "index"), (outer, "selected_index")))
+    box = W.VBox([pick, outer])
+    box.links = links
     return box

@@ -14,7 +14,9 @@ once in its dark mode. A page fails on:
 - in dark mode, a figure not on a light card (book/_static/grokkit.css): dark axis labels on the dark page;
 - a repository button or Colab launch link that does not use _config.yml's repository.url (a chapter with outputs
   must have a Colab link);
-- a figure without its "download data (CSV)" link, or a chapter without its "What we found" box of grade badges.
+- a figure without its "download data (CSV)" link, or a chapter without its "What we found" box of grade badges;
+- a JavaScript error (an uncaught exception, or an error on the console), except the explained theme messages of
+  check_widgets.THEME_NOISE.
 Saves <out>/<page>-found-<mode>.png (the viewport at the chapter's "What we found" box, or the page's top) and
 <out>/<page>-light.png and <out>/<page>-dark.png: the viewport scrolled to the page's first figure (the top of
 the page when it has none), or the whole page with --full-page. Prints what it found per page; exits 1 on any failure.
@@ -50,7 +52,8 @@ PROBE = """async () => {
     title: document.title,
     tracebacks: [...main.querySelectorAll('.output.traceback, .output.error, .cell_output .ansi-red-fg')]
                   .map(e => e.textContent.slice(0, 200)).concat(
-                main.innerText.includes('Traceback (most recent call last)') ? ['Traceback (most recent call last)'] : []),
+                main.innerText.includes('Traceback (most recent call last)')
+                  ? ['Traceback (most recent call last)'] : []),
     images: imgs.map(i => ({src: i.currentSrc || i.src, w: i.naturalWidth, h: i.naturalHeight,
                             figure: !!i.closest('div.cell_output'), bg: light(i)})),
     empty_outputs: outs.filter(o => !o.textContent.trim() && !o.querySelector('img, svg, canvas, table, iframe, video'))
@@ -142,7 +145,8 @@ def check(info: dict, mode: str, page: str, root: Path, base: str, repo=None) ->
         if im["w"] == 0 or im["h"] == 0:
             problems.append(f"empty image (zero natural size or failed to load): {im['src'][:100]}")
         elif mode == "dark" and im["figure"] and (im["bg"] is None or im["bg"] < 200):
-            problems.append(f"dark mode: figure not on a light card (background luminance {im['bg']}): {im['src'][:60]}")
+            problems.append(f"dark mode: figure not on a light card (background luminance {im['bg']}): "
+                            f"{im['src'][:60]}")
     problems += [f"empty output area: {o}" for o in info["empty_outputs"]]
     problems += [f"a figure without its download-data link: {o!r:.80}" for o in info["figures_without_data"]]
     if info["n_outputs"] > 1 and not page.endswith("intro.html") and not info["found_badges"]:
@@ -206,13 +210,12 @@ def main(argv=None) -> int:
                 shot = out / f"{Path(page_path).stem}-{mode}.png"
                 page.screenshot(path=str(shot), full_page=a.full_page)
                 n_fig = sum(im["figure"] for im in info["images"])
-                noise = [e for e in errors if not any(n in e for n in THEME_NOISE)]
+                js_errors = [e for e in errors if not any(n in e for n in THEME_NOISE)]  # explained ones left out
                 print(f"{page_path} [{mode}]: {info['title']!r}, {info['n_outputs']} outputs, {n_fig} figure images, "
                       f"{len(set(info['links']))} links -> {shot}")
                 if blocked:
                     print(f"  note: {len(blocked)} request(s) to the network blocked, e.g. {blocked[0][:100]}")
-                if noise:
-                    print(f"  note: {len(noise)} JavaScript error(s), e.g. {noise[0][:150]}")
+                problems += [f"JavaScript error: {e[:150]}" for e in dict.fromkeys(js_errors)]
                 for p in problems:
                     print(f"  FAIL: {p}")
                 failures += bool(problems)

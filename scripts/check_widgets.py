@@ -22,10 +22,11 @@ from pathlib import Path
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
 
-# console errors of the theme, not of the widgets: sphinx-thebe 0.3.1 inlines its config script twice
-# ("THEBE_JS_URL has already been declared"; thebe is off, nothing is fetched), and pydata-sphinx-theme logs
-# "Got invalid theme mode" on a fresh profile. Failed loads are caught by URL below, so their console line is noise.
-THEME_NOISE = ("THEBE_JS_URL", "invalid theme mode", "Failed to load resource")
+# The only console errors allowed, each explained: pydata-sphinx-theme 0.17 logs "Got invalid theme mode" when a
+# fresh profile has no saved mode (its setTheme() then falls back to auto), and a failed load's console line repeats
+# what the checks catch by URL (a local file that failed) or list as blocked (a request that leaves 127.0.0.1).
+# ("THEBE_JS_URL has already been declared" is gone: sphinx_thebe is no longer loaded, see _config.yml.)
+THEME_NOISE = ("invalid theme mode", "Failed to load resource")
 
 VISIBLE_IMG = """() => {
   const imgs = [...document.querySelectorAll('.widget-image, .jupyter-widgets img')];
@@ -91,7 +92,8 @@ def main(argv=None) -> int:
         page.screenshot(path=str(shot1))
         buttons = page.locator(".widget-toggle-buttons").first.locator("button")  # the depth control
         labels = [buttons.nth(i).inner_text() for i in range(buttons.count())]
-        pick = next((i for i in range(buttons.count()) if "mod-active" not in (buttons.nth(i).get_attribute("class") or "")), None)
+        pick = next((i for i in range(buttons.count())
+                     if "mod-active" not in (buttons.nth(i).get_attribute("class") or "")), None)
         if pick is None:
             problems.append(f"no other depth to click (buttons: {labels})")
         else:

@@ -527,7 +527,8 @@ def test_claim_5_reports_the_shallow_rank_lag_as_an_extension_not_a_grade():
     runs = depth_world() + [fake(n=2000, fall=19000)]
     v = claims.judge(5, runs, robustness=False)
     assert {it.label for it in v.beyond} == {"d = 4, N = 5000, γ = 0.01, seed 0", "d = 8, N = 5000, γ = 0.01, seed 0"}
-    assert "Measured beyond the paper (an extension, not graded): rank-descent lag" in report.verdict_text(v)
+    assert "Measured beside the claim, not graded: rank-descent lag at the shallower depths (beyond the paper" in \
+        report.verdict_text(v)
     assert all("d = 4" not in p.words for p in v.parts)
 
 
@@ -553,3 +554,20 @@ def test_events_cli_json_gives_every_run_with_units(tmp_path):
     text = subprocess.run([sys.executable, "-m", "grokkit", "events", "--results", str(res)], cwd=REPO,
                           capture_output=True, text=True, timeout=300).stdout
     assert "climb onset step: step " in text and not machine_bits(text.replace("_", " ").split("\n", 1)[1])
+
+
+def test_opening_page_puts_what_failed_first_and_counts_the_compute():
+    runs = [fake(n=5000, wd=0.01, fit=2001, stages=((30000, 0.8),), width=0.1, seed=sd) for sd in (0, 1)]
+    runs += [fake(n=5000, wd=wd, fit=2001, stages=((30000, 0.8),), width=0.1) for wd in (0.005, 0.05)]
+    for i, r in enumerate(runs):
+        r.meta.update(wall_time_s=3600.0 * (i + 1), threads=1, resumed_from=5000 if i == 3 else None)
+    v = claims.judge(12, runs)
+    items = report.caveats([v], runs)
+    assert len(items) == 1 and "Claim 12" in items[0] and "Not reproduced: fails:" in items[0]
+    assert 'href="scoreboard.html#claim-12"' in items[0]
+    table = report.compute_table(runs)
+    assert "| d = 12, N = 5000, γ = 0.01 | 2 | CPU, 1 thread | 3.0 |" in table  # 1 h + 2 h
+    assert "| d = 12, N = 5000, γ = 0.05 | 1 (1 resumed) | CPU, 1 thread | 4.0 |" in table
+    assert "| **all** | **4** | | **10.0** |" in table
+    html = report.claims_table_html([v])
+    assert "not reproduced" in html and "12. Weight-decay phases at |D| = 5000" in html

@@ -123,7 +123,9 @@ def test_sweep_chapter_writes_templated_files(smoke_env, tmp_path):
     p = subprocess.run(cmd, cwd=REPO, env=smoke_env, capture_output=True, text=True, timeout=900)
     assert p.returncode == 0, p.stdout + p.stderr
     files = sorted(f.name for f in (tmp_path / "runs").iterdir())
-    assert files == ["depth_d12_wd0.05.ipynb", "depth_d4_wd0.05.ipynb"]
+    assert files == ["depth_d12_wd0.05.ipynb", "depth_d12_wd0.05_static", "depth_d4_wd0.05.ipynb",
+                     "depth_d4_wd0.05_static"]  # each point's figure CSVs beside it, not in the book's _static
+    assert (tmp_path / "runs" / "depth_d4_wd0.05_static" / "data" / "depth-accuracy.csv").exists()
     nb = nbformat.read(tmp_path / "runs" / "depth_d4_wd0.05.ipynb", 4)
     assert "d = 4, N = 5000, γ = 0.05, seed 0" in text(nb)
     again = subprocess.run(cmd, cwd=REPO, env=smoke_env, capture_output=True, text=True, timeout=300)
@@ -181,6 +183,16 @@ def test_one_repository_address():
         name = url.rsplit("/", 1)[-1]  # links to other projects (submitit, ...) are not addresses of this one
         found = {u for u in _github_urls(_source(REPO / doc)) if u.rsplit("/", 1)[-1] == name}
         assert found <= {url}, f"{doc} names {found - {url}}, not _config.yml's {url}"
+
+
+def test_book_extensions_are_jupyter_books_defaults_without_thebe():
+    """_config.yml lists Jupyter Book's default Sphinx extensions less sphinx_thebe, which nothing uses: Sphinx 7.4
+    wrote its inline `const THEBE_JS_URL` script twice into every page, a SyntaxError in the browser. An upgrade of
+    Jupyter Book that changes its defaults fails here."""
+    from jupyter_book.config import get_default_sphinx_config
+
+    want = [e for e in get_default_sphinx_config()["extensions"] if e != "sphinx_thebe"]
+    assert _config()["sphinx"]["config"]["extensions"] == want
 
 
 def test_citation_cff_agrees_with_the_project():
@@ -391,6 +403,13 @@ def test_what_we_found_box_lists_the_chapter_claims_with_grades_and_links():
     table = report.scoreboard(vs, html=True)
     assert all(f'<span id="claim-{v.claim}"></span>{v.claim}.' in table for v in vs)
     assert "<span" not in report.scoreboard(vs)  # the CLI's Markdown stays plain
+    # layers: the row holds one sentence and links its collapsed details, which hold the rule and every part
+    assert all(f'href="#claim-{v.claim}-detail"' in table and "Rule:" not in table for v in vs)
+    details = report.claim_details_html(vs)
+    assert details.count("<details") == len(vs) and all(f'id="claim-{v.claim}-detail"' in details for v in vs)
+    assert all(f"<strong>Rule:</strong> {v.rule}" in details for v in vs)
+    # a badge explains its grade, and its fragility, on hover
+    assert 'title="partly reproduced: some parts' in box and "fragile: the grade changes" in items[1]
 
 
 def test_same_or_different_line():
@@ -400,7 +419,7 @@ def test_same_or_different_line():
     assert line.startswith('<p class="grokkit-compare"><strong>Same as the paper:</strong> Title 1 (')
     assert 'claim-1">claim 1</a>: reproduced)' in line
     assert "<strong>Different from the paper:</strong> Title 11 (" in line
-    assert "partly reproduced — 1 part holds on some seeds or runs only)." in line
+    assert "partly reproduced — holds on some seeds or runs only: “the delay grows with depth” (1 of 2 seeds))." in line
     assert "<strong>Not decided:</strong> Title 4 (" in report.same_or_different([_verdict(4, "inconclusive")])
     assert report.same_or_different([]) == ""
 
@@ -439,3 +458,29 @@ def test_figure_slugs_are_unique_in_the_book():
     slugs = [s for name in CHAPTER_CLAIMS for c in nbformat.read(BOOK / f"{name}.ipynb", 4).cells
              for s in re.findall(r'book\.show\w*\(.*?, f?"([\w{}.\[\]-]+)"', c.source, re.S)]
     assert len(slugs) >= 12 and len(slugs) == len(set(slugs)), slugs
+
+
+def test_robustness_explorer_shows_every_swept_grade_without_a_kernel():
+    """Pick a threshold, slide its value: the precomputed table at each value holds each claim's grade there (from
+    Verdict.sweeps); the switching is done by jslinks, so the static page needs no kernel."""
+    from grokkit.claims import Verdict
+    from grokkit.widgets import robustness_explorer
+
+    v1 = Verdict(1, "One", "p", "f", "reproduced", "r", [], [], robust=False,
+                 sweeps=[("rise_min", "w", "accuracy", [(0.03, "partly reproduced"), (0.05, "reproduced")]),
+                         ("rank definition", "rank definition", "", [("paper-exact (machine precision)", "reproduced"),
+                                                                     ("effective rank", "not reproduced")])])
+    v2 = Verdict(2, "Two", "p", "f", "partly reproduced", "r", [], [],
+                 sweeps=[("rise_min", "w", "accuracy", [(0.03, "partly reproduced"), (0.05, "partly reproduced")])])
+    box = robustness_explorer([v1, v2])
+    pick, outer = box.children
+    assert [o[0] for o in pick.options] == ["smallest test-accuracy rise, surge or post-fit gain",
+                                            "the rank definition"]
+    rise, rank = outer.children
+    slider, stack = rise.children[1], rise.children[2]
+    assert list(slider.options) == ["0.03", "0.05"] and slider.index == 1  # starts at the default
+    assert "partly reproduced" in stack.children[0].value and "changed (default: reproduced)" in stack.children[0].value
+    assert "does not read it" in rank.children[2].children[1].value  # claim 2 reads no rank
+    assert "not reproduced" in rank.children[2].children[1].value
+    linked = {(ln.source[0].model_id, ln.target[0].model_id) for ln in box.links}
+    assert (pick.model_id, outer.model_id) in linked and (slider.model_id, stack.model_id) in linked

@@ -1,6 +1,7 @@
 """Issue 26's interventions: the config fields (validation, ids), the norm clamp, the rank penalties (an autograd
 step that is _step_fn's maths plus the penalty), the batched trainer's refusal, the grids, and the chapter."""
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,9 +10,9 @@ import torch.nn.functional as F
 
 import grokkit
 from grokkit import RunConfig
-from grokkit.config import REPO
 from grokkit.records import load, record_path
 
+REPO = Path(__file__).resolve().parent.parent
 TINY = RunConfig(depth=4, width=32, n_train=400, batch_size=100, steps=30, probe_every=-1, checkpoint_every=0,
                  rank_every=30)
 

@@ -25,7 +25,7 @@ import torch
 from grokkit import records
 from grokkit.__main__ import main
 from grokkit.config import MAX_DEPTH, MAX_WIDTH, MNIST_TRAIN, RunConfig, resolve_device
-from grokkit.data import FILES, REPO_DATA, load_mnist
+from grokkit.data import FILES, load_mnist
 from grokkit.model import make_mlp
 from grokkit.records import RecordError
 
@@ -531,7 +531,7 @@ def data_copy(tmp_path):
     d = tmp_path / "mnist"
     d.mkdir()
     for name in FILES:
-        shutil.copy(REPO_DATA / name, d / name)
+        shutil.copy(ROOT / "data" / "mnist" / name, d / name)
     return d
 
 
