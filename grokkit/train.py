@@ -168,22 +168,26 @@ def progress_bar(total: int, desc: str, unit: str = "step", initial: int = 0, di
 def rank_penalty(feats, kind: str) -> torch.Tensor:
     """The rank penalty of a batch, a 0-d tensor in the features' dtype: the mean over the hidden layers of one value
     per layer, from the eigenvalues of the centred batch Gram matrix Hc Hcᵀ (B x B, float64), whose non-zero
-    eigenvalues are (B - 1) x those of the feature covariance cov(Hᵀ) the rank is read from [DG p2-2]:
+    eigenvalues are (B - 1) x those of the feature covariance cov(Hᵀ) the rank is read from [DG p2-2]. A layer
+    narrower than the batch (width < B: the tiny runs of the tests and the smoke-scale stand-ins, never the paper's
+    width 400 at batch 200) takes them from Hcᵀ Hc (width x width) instead, which has the same non-zero eigenvalues:
+    a smaller eigendecomposition (a d = 12 stand-in takes 3300 of them: 32 x 32 instead of 100 x 100).
     - "nuclear_over_frobenius": ||Hc||_* / ||Hc||_F = Σ sqrt(eig) / sqrt(Σ eig), between 1 and sqrt(rank): lowering
       it lowers the rank;
     - "neg_spectral_entropy": Σ p log p with p = eig / Σ eig, minus the entropy of the covariance spectrum (nats):
       lowering it spreads the spectrum out, holding the rank up.
     Both are unchanged when the features are rescaled, so neither pulls on the weight norm. Eigenvalues at or below
     1e-12 of the largest count as 0 (no gradient through them): the Gram matrix of B rows, centred, has at least one
-    zero eigenvalue, which float64 rounding leaves at ~1e-16 of the largest. feats: the hidden layers' post-ReLU
-    features, each (B, width). Raises ValueError on an unknown kind."""
+    zero eigenvalue (the narrower matrix, one per dead or dependent unit), which float64 rounding leaves at ~1e-16 of
+    the largest. feats: the hidden layers' post-ReLU features, each (B, width). Raises ValueError on an unknown kind."""
     if kind not in ("nuclear_over_frobenius", "neg_spectral_entropy"):
         raise ValueError(f"rank_penalty_kind: no penalty {kind!r}")
     tiny = torch.finfo(torch.float64).tiny
     vals = []
     for h in feats:
         hc = h.double() - h.double().mean(0)
-        ev = torch.linalg.eigvalsh(hc @ hc.T)  # ascending; its backward is V diag(dL/d eig) Vᵀ (no eigenvector term)
+        gram = hc.T @ hc if hc.shape[1] < hc.shape[0] else hc @ hc.T  # the smaller side; same non-zero eigenvalues
+        ev = torch.linalg.eigvalsh(gram)  # ascending; its backward is V diag(dL/d eig) Vᵀ (no eigenvector term)
         total = ev.sum().clamp_min(tiny)
         keep = ev > torch.clamp_min(ev[-1].detach() * 1e-12, tiny)  # the rest is rounding noise around 0
         safe = torch.where(keep, ev, 1.0)  # the double where: no inf/NaN gradient through a dropped eigenvalue

@@ -146,6 +146,29 @@ def test_penalty_values_on_known_spectra():
         rank_penalty([rank1], "none")
 
 
+def test_a_layer_narrower_than_the_batch_takes_the_smaller_matrix_with_the_same_penalty():
+    """width < B (the tiny runs and the stand-ins): the eigenvalues come from Hcᵀ Hc, whose non-zero eigenvalues are
+    those of the B x B Gram matrix Hc Hcᵀ, so the penalty and its gradient are the Gram matrix's to rounding."""
+    from grokkit.train import rank_penalty
+
+    g = torch.Generator().manual_seed(2)
+    h = torch.relu(torch.randn(100, 32, generator=g, dtype=torch.float64))
+    h[:, 5] = 0  # a dead unit: an exact zero eigenvalue on the narrow side
+    for kind in ("nuclear_over_frobenius", "neg_spectral_entropy"):
+        narrow = h.clone().requires_grad_(True)
+        got = rank_penalty([narrow], kind)
+        got.backward()
+        wide = h.clone().requires_grad_(True)  # the B x B reference, written out
+        hc = wide - wide.mean(0)
+        ev = torch.linalg.eigvalsh(hc @ hc.T)
+        ev = ev[ev > ev[-1].detach() * 1e-12]
+        want = ev.sqrt().sum() / ev.sum().sqrt() if kind == "nuclear_over_frobenius" else (
+            (ev / ev.sum()) * (ev / ev.sum()).log()).sum()
+        want.backward()
+        torch.testing.assert_close(got, want, rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(narrow.grad, wide.grad, rtol=1e-7, atol=1e-12)
+
+
 # ---- training runs: the clamp holds the norm, the penalties move the rank ----------------------------------------
 @pytest.mark.parametrize("clamp", ["init", 60.0])
 def test_norm_clamp_holds_the_weight_norm_after_every_step(clamp):
