@@ -31,6 +31,7 @@ SCALARS = ("step", "train_loss", "test_loss", "train_acc", "test_acc", "weight_n
 NAN_CHECK_EVERY = 100  # between evaluations, the training loss is checked for NaN/inf every K steps (one sync)
 CKPT_MAGIC = b"grokkit-checkpoint sha256:"  # header: magic, hex sha256 of the torch.save payload, newline
 PROGRESS_EVERY = 30.0  # seconds between progress lines when stderr is not a terminal (a log, papermill, a notebook)
+SERIAL_WIDTH = 128  # a rank-penalised run narrower than this takes its steps on one CPU thread (_penalised_step_fn)
 
 
 def epoch_order(seed: int, epoch: int, n: int) -> torch.Tensor:
@@ -205,10 +206,25 @@ def _penalised_step_fn(model, opt, x_train: torch.Tensor, targets: torch.Tensor,
     The same maths as `_step_fn` -- Linear layers, ReLU, nn.MSELoss (mean) against the one-hot targets, the fused
     AdamW of train()'s optimizer -- written with autograd, because the penalty's gradient goes through an eigenvalue
     decomposition; with kind "none" (or λ = 0) it follows `_step_fn` bit for bit (tests/test_interventions.py). The
-    penalty (`rank_penalty`) reads the hidden layers' post-ReLU features of the batch."""
+    penalty (`rank_penalty`) reads the hidden layers' post-ReLU features of the batch. On a CPU, a penalised step of
+    a run narrower than SERIAL_WIDTH (the tests' tiny runs, the smoke-scale stand-ins; never the paper's width 400)
+    runs on one thread: its many small float64 products and eigendecompositions cost more in hand-offs between
+    threads than in arithmetic, and far more when the other cores are busy."""
     last = len(model.layers) - 1
+    penalised = kind != "none" and bool(lam)
+    serial = penalised and x_train.device.type == "cpu" and model.layers[0].out_features < SERIAL_WIDTH
 
     def step(idx):
+        if not serial:
+            return _step(idx)
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return _step(idx)
+        finally:
+            torch.set_num_threads(threads)
+
+    def _step(idx):
         x, y = x_train[idx], targets[idx]
         feats = []
         a = x
@@ -218,7 +234,7 @@ def _penalised_step_fn(model, opt, x_train: torch.Tensor, targets: torch.Tensor,
                 a = torch.relu(a)
                 feats.append(a)
         loss = F.mse_loss(a, y)
-        if kind != "none" and lam:
+        if penalised:
             loss = loss + lam * rank_penalty(feats, kind)
         opt.zero_grad(set_to_none=True)
         loss.backward()

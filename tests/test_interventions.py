@@ -169,6 +169,25 @@ def test_a_layer_narrower_than_the_batch_takes_the_smaller_matrix_with_the_same_
         torch.testing.assert_close(narrow.grad, wide.grad, rtol=1e-7, atol=1e-12)
 
 
+def test_a_narrow_penalised_step_runs_on_one_thread_and_gives_the_threads_back(monkeypatch):
+    """On a CPU a penalised step of a run narrower than SERIAL_WIDTH runs on one thread (its small float64 linear
+    algebra costs more in thread hand-offs than in arithmetic) and restores the thread count; a paper-width run, or
+    one without a penalty, never touches it."""
+    from grokkit.train import SERIAL_WIDTH, _penalised_step_fn
+
+    calls = []
+    real = torch.set_num_threads
+    monkeypatch.setattr(torch, "set_num_threads", lambda n: (calls.append(n), real(n)))
+    x, y, _ = _data()
+    before = torch.get_num_threads()
+    for width, lam, want in ((32, 0.5, [1, before]), (SERIAL_WIDTH, 0.5, []), (32, 0.0, [])):
+        calls.clear()
+        model = grokkit.make_mlp(3, width, 1.0, 0)
+        opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01, fused=True)
+        loss = _penalised_step_fn(model, opt, x, y, "neg_spectral_entropy", lam)(torch.arange(40))
+        assert calls == want and torch.get_num_threads() == before and torch.isfinite(loss), (width, lam, calls)
+
+
 # ---- training runs: the clamp holds the norm, the penalties move the rank ----------------------------------------
 @pytest.mark.parametrize("clamp", ["init", 60.0])
 def test_norm_clamp_holds_the_weight_norm_after_every_step(clamp):
