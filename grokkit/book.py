@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import textwrap
+from html import escape
 
 from IPython.display import HTML, Markdown, display
 
@@ -194,7 +195,10 @@ def opening() -> None:
     the caveats (first), which dtype the phase verdicts hold in, then the compact claims table."""
     runs = paper_records()
     vs = paper_verdicts()
-    md("**In one line.** " + report.summary(vs).split(" Reproduced:")[0])
+    nots = [v for v in vs if v.grade == "not reproduced"]
+    named = ("Not reproduced: " + "; ".join(f"{report.claim_link(v.claim, f'claim {v.claim}')}, "
+                                            f"{escape(v.title)}" for v in nots) + ".") if nots else ""
+    display(HTML(f"<p><b>In one line.</b> {escape(report.summary(vs).split(' Reproduced:')[0])} {named}</p>"))
     md("### What did not reproduce, and the caveats")
     display(HTML(report.caveats_html(vs, runs)))
     md(report.phase_dtype_line(runs))

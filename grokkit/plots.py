@@ -307,7 +307,9 @@ def accuracy_panels(panels, what: str = "Train (blue) and test (orange) accuracy
         ax.set_title(panel_label(p, wrap=True), fontsize=9.5)
     for ax in axes[0, 1:]:
         ax.set_ylabel("")
-    axes[0, 0].legend(loc="upper left", fontsize=8.5)
+    handles, labels = axes[0, 0].get_legend_handles_labels()  # the panels may differ in their number of seeds
+    labels = [re.sub(r" \(median of \d+ seeds\)", " (median)", lab) for lab in labels]
+    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8.5)
     suptitle(fig, what + " (thin lines: seeds)", _flat(panels))
     return fig
 
@@ -448,10 +450,9 @@ def norm_vs_rank(pairs):
 
 def claim_measures(verdicts, cols: int = 2):
     """The scoreboard's summary: one panel per claim, its first effect measure per configuration (x) with every
-    seed as a point, the panel titled with the grade. Two columns, so that each panel stays legible in the text
-    column."""
+    seed as a point, the panel titled with the grade. Two columns: with three, configuration labels collide."""
     rows = -(-len(verdicts) // cols)
-    fig, axes = _figure(rows, cols, 2.3)
+    fig, axes = _figure(rows, cols, 2.1)
     colors = {"reproduced": "tab:green", "partly reproduced": "tab:olive", "not reproduced": "tab:red",
               "inconclusive": "0.5"}
     for ax, v in zip(axes.flat, verdicts):

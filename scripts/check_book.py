@@ -21,9 +21,9 @@ once in its dark mode, each at 1280 px wide (a desktop) and at 390 px wide (a ph
 - harness markers or Python reprs in the text a reader sees (HARNESS_MARKERS, OUTPUT_MARKERS);
 - the page scrolling sideways as a whole (wider than the window), at either width;
 - at 1280 px only (a phone necessarily shrinks figures and scrolls wide tables inside their own box, which is only
-  reported there): a figure shown at under MIN_FIGURE_SCALE of its intended width (the img's width attribute, the
-  design width in CSS px of a figure embedded at 2x, else its natural width), a table in the text column that
-  scrolls sideways, or a page taller than its budget in HEIGHT_BUDGETS.
+  reported there): a figure shown at under MIN_FIGURE_SCALE of its intended width (the img's width attribute or
+  its own style width in px, the design width in CSS px of a figure embedded at 2x, else its natural width), a
+  table in the text column that scrolls sideways, or a page taller than its budget in HEIGHT_BUDGETS.
 Saves <out>/<page>-found-<mode>.png (the viewport at the chapter's "What we found" box, or the page's top) and
 <out>/<page>-light.png and <out>/<page>-dark.png: the viewport scrolled to the page's first figure (the top of
 the page when it has none), or the whole page with --full-page; the same at phone width as <out>/<page>-light-390.png,
@@ -141,8 +141,11 @@ LAYOUT = """() => {
   const imgs = [...new Set([...main.querySelectorAll('div.cell_output img, .widget-image, .jupyter-widgets img')])]
     .filter(shown);
   const figures = imgs.map(i => {
-    const attr = parseFloat(i.getAttribute('width'));
-    const pct = (i.getAttribute('width') || '').trim().endsWith('%');
+    // the design width: the width attribute, or a width in px set on the element itself (docutils writes a
+    // figure's output-metadata width as style="width: 680px", the explorer's images get it as a widget layout)
+    const own = (i.getAttribute('width') || '').trim() || (i.style.width.endsWith('px') ? i.style.width : '');
+    const attr = parseFloat(own);
+    const pct = own.endsWith('%');
     const intended = attr > 0 && !pct ? attr : i.naturalWidth;
     const shownW = i.getBoundingClientRect().width;
     return {kind: i.matches('.widget-image') || i.closest('.jupyter-widgets') ? 'explorer' : 'figure',
@@ -212,8 +215,8 @@ def percent(scale) -> str:
 
 
 def figure_line(n: int, f: dict) -> str:
-    """'figure 3: 1360 px image, intended 680 px (width attribute), shown 680 px = 100 %'."""
-    where = "width attribute" if f["width_attr"] else "natural width"
+    """'figure 3: 1360 px image, intended 680 px (design width), shown 680 px = 100 %'."""
+    where = "design width" if f["width_attr"] else "natural width"
     return (f"{f['kind']} {n}: {f['natural']} px image, intended {f['intended']:g} px ({where}), "
             f"shown {f['shown']:.0f} px = {percent(f['scale'])}")
 
@@ -333,7 +336,8 @@ def check(info: dict, mode: str, page: str, root: Path, base: str, repo=None) ->
                             f"{im['src'][:60]}")
     problems += [f"empty output area: {o}" for o in info["empty_outputs"]]
     problems += [f"a figure without its download-data link: {o!r:.80}" for o in info["figures_without_data"]]
-    if info["n_outputs"] > 1 and not page.endswith("intro.html") and not info["found_badges"]:
+    # the opening page and the scoreboard list every claim with its badge in their own tables instead
+    if info["n_outputs"] > 1 and not page.endswith(("intro.html", "scoreboard.html")) and not info["found_badges"]:
         problems.append('no "What we found" box with grade badges')
     problems += [f"broken internal link: {b}" for b in broken_links(info["links"], info["ids"], page, root, base)]
     if info["theme"] != mode:
