@@ -16,14 +16,15 @@ in a table beside them.
 from __future__ import annotations
 
 import functools
+import textwrap
+from html import escape
 
-import matplotlib.pyplot as plt
 from IPython.display import HTML, Markdown, display
 
 from . import export, paper, plots, records, report
 from .claims import judge
 from .config import resolve_device, smoke
-from .sweep import chapter_runs
+from .sweep import chapter_run, chapter_runs, paper_config
 
 
 def md(text: str) -> None:
@@ -94,8 +95,7 @@ def show(fig, runs, slug: str, quantities=None, paper_figure=None, claims=()) ->
     if paper_figure is not None:
         n, panels = paper_figure if isinstance(paper_figure, tuple) else (paper_figure, "")
         md(paper.paper_figure_md(n, panels))
-    display(fig)
-    plt.close(fig)
+    display(plots.image(fig))
     display(export.figure_download(flat(runs), slug, quantities))
     compare(claims)
 
@@ -114,14 +114,65 @@ def show_phases(row, slug: str) -> None:
     seeded = with_seeds(row)
     n = records.stands_for(row[0])["n_train"]
     figure, tested = PHASE_FIGURES.get(n, (None, ()))
-    show(plots.rank_acc_probe(seeded), seeded, f"{slug}-n{n}", FIG1, figure, tested)
+    show(plots.rank_acc_probe(seeded, notes=phase_notes(seeded)), seeded, f"{slug}-n{n}", FIG1, figure, tested)
+
+
+def tunnel(panels, slug: str) -> None:
+    """Figs 3-4: the final rank per layer (plots.tunnel), then each run's tunnel in a table."""
+    show(plots.tunnel(panels), panels, slug, TUNNEL, claims=[9])
+    md(report.tunnel_table(flat(panels)))
+
+
+def rank_measures() -> None:
+    """The Fig 1 runs (d = 12, N = 2000, 5000, 7000, every recorded seed): each rank measure, paper-exact and
+    robust, in one table (report.rank_measures_table)."""
+    runs = [r for n in (2000, 5000, 7000) for r in records.seeds_of(paper_records(), 12, n)]
+    md(report.rank_measures_table(runs))
+
+
+def seed_bands(depths, seeds, n_train: int, weight_decay: float, steps: int, device: str, train_missing: bool,
+               slug: str) -> None:
+    """Seed to seed (plots.seed_bands): every seed of `seeds` at each depth of `depths` (N = n_train, γ =
+    weight_decay), then their measured events. Only records are drawn (a seed not recorded yet is left out, never
+    replaced by a stand-in), except in smoke mode."""
+    rows = [[chapter_run(paper_config(d, n_train, weight_decay, steps, s, device), train_missing=train_missing)
+             for s in seeds] for d in depths]
+    shown = [[r for r in row if smoke() or not records.is_stand_in(r)] for row in rows]
+    show(plots.seed_bands(shown), shown, slug, ACCURACY)
+    events(shown)
+
+
+def phases(depth: int, n_trains, weight_decays, steps: int, seed: int, device: str, train_missing: bool,
+           slug: str) -> None:
+    """Figs 6-7: for each training-set size of `n_trains`, its weight-decay phases at `depth` (show_phases, every
+    recorded seed), then the measured events of every run drawn."""
+    rows = [[chapter_run(paper_config(depth, n, w, steps, seed, device), train_missing=train_missing)
+             for w in weight_decays] for n in n_trains]
+    for row in rows:
+        show_phases(row, slug)
+    events([p for row in rows for p in with_seeds(row)])
+
+
+def phase_notes(panels) -> list:
+    """Under each phase panel's title: the phase the paper reports for its (N, γ) at d = 12 (claims.PAPER_PHASES;
+    none for other depths) and the phase we measured on each seed, in seed order."""
+    from .claims import PAPER_PHASES, detector
+    from .events import events as measure
+
+    notes = []
+    for p in panels:
+        c = records.stands_for(p[0])
+        paper_phase = PAPER_PHASES.get(c["n_train"], {}).get(c["weight_decay"]) if c["depth"] == 12 else None
+        ours = "\n".join(textwrap.wrap(" / ".join(measure(r, detector()).phase for r in p), 30))
+        seeds = ", ".join(str(records.stands_for(r)["seed"]) for r in p)
+        notes.append(f"paper: {paper_phase or 'not reported'}\nours (seed{'s' * (len(p) > 1)} {seeds}):\n{ours}")
+    return notes
 
 
 def show_measures(fig, verdicts, slug: str) -> None:
     """Display a figure drawn from verdicts (the scoreboard's summary) with the effect measures behind it as CSV
     (grokkit.export.measures_download)."""
-    display(fig)
-    plt.close(fig)
+    display(plots.image(fig))
     display(export.measures_download(verdicts, slug))
 
 
@@ -144,12 +195,41 @@ def opening() -> None:
     the caveats (first), which dtype the phase verdicts hold in, then the compact claims table."""
     runs = paper_records()
     vs = paper_verdicts()
-    md("**In one line.** " + report.summary(vs).split(" Reproduced:")[0])
+    nots = [v for v in vs if v.grade == "not reproduced"]
+    named = ("Not reproduced: " + "; ".join(f"{report.claim_link(v.claim, f'claim {v.claim}')}, "
+                                            f"{escape(v.title)}" for v in nots) + ".") if nots else ""
+    display(HTML(f"<p><b>In one line.</b> {escape(report.summary(vs).split(' Reproduced:')[0])} {named}</p>"))
     md("### What did not reproduce, and the caveats")
     display(HTML(report.caveats_html(vs, runs)))
     md(report.phase_dtype_line(runs))
     md("### The 15 claims")
     display(HTML(report.claims_table_html(vs)))
+
+
+def explorer(depth, n_train, weight_decay, steps: int, seed: int, device: str, train_missing: bool, start=None,
+             quantities=("accuracy", "rank"), log: bool = True):
+    """The chapter's explorer (grokkit.widgets.explorer) over the two of `depth`, `n_train`, `weight_decay` (the
+    chapter's explore_* parameters, lists) that hold several values, the third fixed; each point drawn with
+    plots.summary(quantities, log). `start`: the point shown first, (first axis value, second axis value).
+    Raises a one-line ValueError when all three hold several values."""
+    from .widgets import explorer as grid
+
+    values = {"depth": list(depth), "n_train": list(n_train), "weight_decay": list(weight_decay)}
+    axes = [k for k, v in values.items() if len(v) > 1]
+    if len(axes) > 2:
+        raise ValueError(f"explore_depth, explore_n_train and explore_weight_decay: at most two may hold several "
+                         f"values (got {', '.join(f'{k} = {v}' for k, v in values.items())})")
+    axes += [k for k in ("depth", "weight_decay", "n_train") if k not in axes][:2 - len(axes)]
+    axes = [k for k in values if k in axes]  # the order depth, n_train, weight_decay
+
+    def make(a, b):
+        point = {k: v[0] for k, v in values.items()} | {axes[0]: a, axes[1]: b}
+        return paper_config(point["depth"], point["n_train"], point["weight_decay"], steps, seed, device)
+
+    def render(panel):
+        return plots.summary(panel, quantities, log)
+
+    display(grid(values[axes[0]], values[axes[1]], make, start, train_missing, render, names=tuple(axes)))
 
 
 def exact_vs_robust() -> None:

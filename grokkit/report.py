@@ -564,8 +564,9 @@ def _dtype_check(r32, r64) -> tuple:
 
 
 def dtype_tables(runs) -> str:
-    """`dtype_table` for every float64 record of `runs` beside its float32 twin (same depth, N, γ and seed), one
-    section each (Markdown); says so when no twin is recorded."""
+    """Every float64 record of `runs` beside its float32 twin (same depth, N, γ and seed), Markdown: in how many
+    float32 keeps the behaviour, one row per twin, then each twin's events side by side in a collapsed block (a
+    MyST dropdown); says so when no twin is recorded."""
     from .records import pick, stands_for
 
     out = []
@@ -586,7 +587,11 @@ def dtype_tables(runs) -> str:
                    + ": there the float32 run took another course than its float64 twin, so float32 does not "
                    "reproduce a given seed's float64 trajectory in that configuration; the verdicts pool every "
                    "recorded seed rather than trust one.")
-    return verdict + "\n\n" + "\n".join(f"### {t}, seed {s}\n\n{md}" for t, s, _, md in out)
+    summary = ["| configuration | seed | float32 keeps the behaviour |", "|---|---:|---|"]
+    summary += [f"| {t} | {s} | {'yes' if keeps else '**no**'} |" for t, s, keeps, _ in out]
+    details = "\n".join(f":::{{dropdown}} {t}, seed {s}: every event, float32 against float64\n{md}\n:::\n"
+                        for t, s, _, md in out)
+    return verdict + "\n\n" + "\n".join(summary) + "\n\n" + details
 
 
 def _kept(k: int, n: int) -> str:
@@ -618,16 +623,16 @@ def records_line(records_, grid) -> str:
 # ---- the opening page: the reproduction report (what did not hold first) ----------------------------------------
 def caveats(verdicts, runs) -> list[str]:
     """What did not reproduce, and the caveats, in words, each linked to its evidence (HTML list items): every claim
-    not fully reproduced (its first sentence: what failed), every reproduced claim whose grade flips under another
-    threshold or rank definition, and every float64 twin whose float32 run took another course. Computed from the
-    verdicts and the records; nothing typed in."""
+    not fully reproduced, the not reproduced ones first (its first sentence: what failed), every reproduced claim
+    whose grade flips under another threshold or rank definition, and every float64 twin whose float32 run took
+    another course. Computed from the verdicts and the records; nothing typed in."""
     from .records import pick, stands_for
 
     out = []
-    for v in verdicts:
-        if v.grade != "reproduced":
-            out.append(f"{badge(v)} {claim_link(v.claim, f'Claim {v.claim}')}, {_html.escape(v.title)}: "
-                       f"{_html.escape(interpretation(v))}")
+    severity = {"not reproduced": 0, "inconclusive": 1, "partly reproduced": 2}
+    for v in sorted((v for v in verdicts if v.grade != "reproduced"), key=lambda v: severity[v.grade]):
+        out.append(f"{badge(v)} {claim_link(v.claim, f'Claim {v.claim}')}, {_html.escape(v.title)}: "
+                   f"{_html.escape(interpretation(v))}")
     for v in verdicts:
         if v.grade == "reproduced" and not v.robust:
             by_def = [grid for words, _, grid in v.flips if words == RANK_DEF]

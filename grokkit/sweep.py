@@ -474,9 +474,9 @@ PARAMS = {  # chapter parameter -> (the RunConfig field whose RULES bound it, ta
     "depth": ("depth", True),
     "n_train": ("n_train", True),
     "weight_decay": ("weight_decay", True),
-    "explore_depth": ("depth", True),          # the explorer's grid: depth x weight decay at explore_n_train
+    "explore_depth": ("depth", True),          # the explorer's grid: two of these three hold several values
     "explore_weight_decay": ("weight_decay", True),
-    "explore_n_train": ("n_train", False),
+    "explore_n_train": ("n_train", True),
     "phase_depth": ("depth", False),           # multistage: the weight-decay phases (Fig 6/7)
     "phase_n_train": ("n_train", True),
     "phase_weight_decay": ("weight_decay", True),

@@ -1,12 +1,13 @@
-"""The depth / weight-decay explorer: works in static HTML (no kernel) and in a live kernel.
+"""The explorer over two of depth, training-set size and weight decay: works in static HTML (no kernel) and in a
+live kernel.
 
-The design: pre-render one figure per (depth, weight decay) point of the chapter's grid, put them in an
-`ipywidgets.Stack`, and `jslink` the depth and weight-decay controls to it, so the page needs no kernel; in a live
+The design: pre-render one figure per point of the chapter's two-axis grid (e.g. depth x weight decay), put them in
+an `ipywidgets.Stack`, and `jslink` the two controls to it, so the page needs no kernel; in a live
 kernel the same controls train or load the chosen run.
 
-Layout: a Stack of Stacks -- one inner Stack per depth, holding one pre-rendered PNG per weight decay. The depth
-control is jslinked to the outer Stack's selected_index, the weight-decay control to every inner Stack's, so the
-browser alone switches figures. In a live kernel the controls also call `chapter_run` for the chosen point (loading
+Layout: a Stack of Stacks -- one inner Stack per value of the first axis, holding one pre-rendered PNG per value of
+the second. The first control is jslinked to the outer Stack's selected_index, the second to every inner Stack's, so
+the browser alone switches figures. In a live kernel the controls also call `chapter_run` for the chosen point (loading
 a record that appeared since, or training it when train_missing) and redraw that figure.
 """
 from __future__ import annotations
@@ -31,43 +32,57 @@ if not hasattr(W, "Stack"):  # ipywidgets 7 (Colab's preinstalled one, or an old
 from .book import with_seeds
 from .sweep import chapter_run
 
+# how each explorable field is named and its values labelled on the controls
+AXES = {"depth": ("depth", lambda v: f"{v} layers", "90px"),
+        "n_train": ("training set", lambda v: f"N = {v:,}", "100px"),
+        "weight_decay": ("weight decay", lambda v: f"{v:g}", "70px")}
 
-def explorer(depths, weight_decays, make_config, start=None, train_missing: bool = False, render=plots.summary):
-    """depths x weight_decays grid of `render(panel)` figures; make_config(depth, weight_decay) -> RunConfig; a
-    shipped configuration draws every recorded seed (grokkit.book.with_seeds), a stand-in or the reader's run alone.
+
+def explorer(rows, cols, make_config, start=None, train_missing: bool = False, render=plots.summary,
+             names=("depth", "weight_decay")):
+    """A rows x cols grid of `render(panel)` figures, one control per axis; `names` are the RunConfig fields the two
+    axes set (AXES: depth, n_train, weight_decay) and make_config(row_value, col_value) -> RunConfig. A shipped
+    configuration draws every recorded seed (grokkit.book.with_seeds), a stand-in or the reader's run alone.
     The pre-rendered figures never train a full-scale run (a missing record shows its smoke-scale stand-in);
     with train_missing=True a live kernel trains the point the reader picks."""
-    depths, weight_decays = list(depths), list(weight_decays)
-    d0, w0 = start or (depths[-1], weight_decays[len(weight_decays) // 2])
-    d0 = d0 if d0 in depths else depths[0]
-    w0 = w0 if w0 in weight_decays else weight_decays[0]
+    rows, cols = list(rows), list(cols)
+    r0, c0 = start or (rows[-1], cols[len(cols) // 2])
+    r0 = r0 if r0 in rows else rows[0]
+    c0 = c0 if c0 in cols else cols[0]
 
-    def figure(depth, wd, train=False):  # every recorded seed of a shipped configuration (book.with_seeds)
-        return plots.png(render(with_seeds([chapter_run(make_config(depth, wd), train_missing=train)])[0]))
+    def figure(a, b, train=False):  # every recorded seed of a shipped configuration (book.with_seeds)
+        fig = render(with_seeds([chapter_run(make_config(a, b), train_missing=train)])[0])
+        return plots.png(fig, dpi=2 * plots.SHOWN_DPI), plots.shown_width(fig)
 
-    images = [[W.Image(value=figure(d, w), format="png", layout=W.Layout(width="100%", max_width="700px"))
-               for w in weight_decays] for d in depths]
-    inner = [W.Stack(children=row, selected_index=weight_decays.index(w0)) for row in images]
-    outer = W.Stack(children=inner, selected_index=depths.index(d0))
-    depth = W.ToggleButtons(options=[(f"{d} layers", d) for d in depths], value=d0, description="depth",
-                            style={"button_width": "90px"})
-    wd = W.ToggleButtons(options=[(f"{w:g}", w) for w in weight_decays], value=w0, description="weight decay",
-                         style={"button_width": "70px", "description_width": "90px"})
+    def image(a, b):
+        png, width = figure(a, b)
+        return W.Image(value=png, format="png", layout=W.Layout(width=f"{width}px", max_width="100%"))
+
+    images = [[image(a, b) for b in cols] for a in rows]
+    inner = [W.Stack(children=row, selected_index=cols.index(c0)) for row in images]
+    outer = W.Stack(children=inner, selected_index=rows.index(r0))
+
+    def control(name, values, value):
+        words, fmt, width = AXES[name]
+        return W.ToggleButtons(options=[(fmt(v), v) for v in values], value=value, description=words,
+                               style={"button_width": width, "description_width": "90px"})
+
+    first, second = control(names[0], rows, r0), control(names[1], cols, c0)
     # static HTML: the browser does the switching through these links (no kernel needed)
-    links = [W.jslink((depth, "index"), (outer, "selected_index"))]
-    links += [W.jslink((wd, "index"), (s, "selected_index")) for s in inner]
+    links = [W.jslink((first, "index"), (outer, "selected_index"))]
+    links += [W.jslink((second, "index"), (s, "selected_index")) for s in inner]
     status = W.HTML("")
 
     def redraw(_change):  # only ever called in a live kernel
-        i, j = depth.index, wd.index
+        i, j = first.index, second.index
         what = "loading or training" if train_missing else "loading"
-        status.value = f"<i>{what} d={depths[i]}, γ={weight_decays[j]:g} …</i>"
-        images[i][j].value = figure(depths[i], weight_decays[j], train_missing)
+        status.value = f"<i>{what} {AXES[names[0]][1](rows[i])}, {AXES[names[1]][1](cols[j])} …</i>"
+        images[i][j].value = figure(rows[i], cols[j], train_missing)[0]
         status.value = ""
 
-    depth.observe(redraw, "index")
-    wd.observe(redraw, "index")
-    box = W.VBox([depth, wd, outer, status])
+    first.observe(redraw, "index")
+    second.observe(redraw, "index")
+    box = W.VBox([first, second, outer, status])
     box.links = links  # keep the link widgets referenced alongside the box
     return box
 

@@ -288,7 +288,7 @@ def test_every_show_path_writes_the_figure_data(shown):
     book.show(plots.accuracy_panels(panels), panels, "t-accuracy", book.ACCURACY, paper_figure=(2, "a–c"), claims=[1])
     _matches_runs(_csv(data / "t-accuracy.csv"), book.flat(panels), book.ACCURACY)
     kinds = [type(o).__name__ for o in out]
-    assert kinds == ["Markdown", "Figure", "Download", "HTML"], kinds
+    assert kinds == ["Markdown", "Image", "Download", "HTML"], kinds
     assert "The paper's Figure 2 (a–c)" in out[0].data and out[2].href == "../_static/data/t-accuracy.csv"
     assert "claim-1" in out[3].data
 

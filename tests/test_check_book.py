@@ -1,0 +1,104 @@
+"""scripts/check_book.py's pure-Python checks (the browser run itself needs Chromium: run the script by hand).
+
+The layout facts below are what its LAYOUT probe returns from a page; the checks are tested on made-up ones.
+"""
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO / "scripts"))  # the script imports its neighbour check_widgets by name
+import check_book as cb  # noqa: E402
+
+
+def layout(**kw):
+    """A page's layout facts with nothing wrong: 1280 px wide, one figure at full scale, one table that fits."""
+    lay = {"width": 1280, "inner_width": 1280, "scroll_width": 1280, "height": 9000, "sticking": [],
+           "figures": [{"kind": "figure", "natural": 1360, "width_attr": 680, "intended": 680, "shown": 680,
+                        "scale": 1.0, "src": "a.png"}],
+           "tables": [{"width": 600, "room": 688, "scroller": None, "scrolls": False, "label": "run grade"}]}
+    lay.update(kw)
+    return lay
+
+
+def test_pages_follow_the_toc():
+    pages = cb.pages(REPO / "_toc.yml")
+    assert pages[0] == "book/intro.html" and "book/scoreboard.html" in pages
+    assert all(any((REPO / p).with_suffix(s).is_file() for s in (".ipynb", ".md")) for p in pages)
+
+
+def test_height_budgets():
+    assert cb.height_budget("book/scoreboard.html") == cb.HEIGHT_BUDGETS["scoreboard"]
+    assert cb.height_budget("book/depth.html") == cb.HEIGHT_BUDGETS["*"]
+
+
+def test_a_good_page_passes_at_both_widths():
+    assert cb.layout_problems(layout(), cb.DESKTOP, "book/depth.html") == []
+    phone = layout(width=390, inner_width=390, scroll_width=390, height=40000,
+                   figures=[dict(layout()["figures"][0], shown=358, scale=358 / 680)],
+                   tables=[{"width": 500, "room": 358, "scroller": "div.pst-scrollable-table-container",
+                            "scrolls": True, "label": "run grade"}])
+    assert cb.layout_problems(phone, cb.PHONE, "book/depth.html") == []  # a phone shrinks and scrolls: reported only
+
+
+def test_small_figure_wide_table_and_tall_page_fail_at_desktop_width():
+    small = dict(layout()["figures"][0], width_attr=None, intended=1360, shown=688, scale=688 / 1360)
+    wide = {"width": 900, "room": 688, "scroller": "div.pst-scrollable-table-container", "scrolls": True,
+            "label": "claim grade"}
+    problems = cb.layout_problems(layout(figures=[layout()["figures"][0], small], tables=[wide], height=17000),
+                                  cb.DESKTOP, "book/scoreboard.html")
+    assert len(problems) == 3
+    assert problems[0].startswith("figure 2: 1360 px image, intended 1360 px (natural width), shown 688 px = 51 %")
+    assert "table 1 ('claim grade') scrolls sideways: 900 px wide in 688 px" in problems[1]
+    assert "17000 px tall, over its budget of 16000 px" in problems[2]
+    # hidden images never reach the checks (the probe leaves them out); an unknown scale is not a failure
+    assert cb.layout_problems(layout(figures=[dict(small, scale=None)]), cb.DESKTOP, "book/depth.html") == []
+
+
+@pytest.mark.parametrize("width", [cb.DESKTOP, cb.PHONE])
+def test_a_page_that_scrolls_sideways_fails_at_any_width(width):
+    lay = layout(width=width, scroll_width=width + 40,
+                 sticking=[{"what": "div.cell_output", "right": width + 40, "text": "d = 4"}])
+    (problem,) = [p for p in cb.layout_problems(lay, width, "book/depth.html") if "scrolls sideways at" in p]
+    assert f"{width + 40} px wide in a {width} px window" in problem and "div.cell_output" in problem
+
+
+@pytest.mark.parametrize("text, outputs, what", [
+    ("# NBVAL_IGNORE_OUTPUT\nbook.show(fig)", [], "nbval marker"),
+    ("tags: nbval-skip", [], "nbval marker"),
+    ("PYTEST_CURRENT_TEST=tests/x.py", [], "pytest marker"),
+    ("results/d12_s0-0123456789abcdef.json", [], "run record id"),
+    ("see d12_s3_f64-abcdef0123", [], "run record id"),
+    ("", ["<grokkit.config.RunConfig object at 0x7f>"], "Python repr of a grokkit object"),
+    ("", ["RunConfig(depth=12, n_train=5000)"], "RunConfig repr"),
+    ("", ["True"], "a bare True/False output"),
+    ("", ["d = 4 done\n  False  \n"], "a bare True/False output"),
+    ("", ["{'depth': 12}"], "dict repr"),
+])
+def test_harness_markers_are_found(text, outputs, what):
+    (found,) = cb.harness_markers(text, outputs)
+    assert found.startswith(what)
+
+
+def test_what_a_reader_may_see():
+    text = ("Test it:\nGROKKIT_SMOKE=1 python -m pytest --nbval-lax --nbval-current-env book/ runs every chapter\n"
+            "cfg = RunConfig(depth=12)\nTrue or False: the claim holds.")
+    outputs = ["d = 4, N = 5000, γ = 0.01, seed 0", "claim holds: True on 3 of 4 seeds", "{1, 2}"]
+    assert cb.harness_markers(text, outputs) == []  # code may build a RunConfig; only outputs must not show its repr
+
+
+def test_summary_lists_heights_figures_tables_and_failures():
+    results = {"book/depth.html": {
+        ("light", cb.DESKTOP): {"layout": layout(), "problems": []},
+        ("dark", cb.DESKTOP): {"layout": layout(), "problems": ["dark mode: figure not on a light card"]},
+        ("light", cb.PHONE): {"layout": layout(width=390, height=12000, tables=[
+            {"width": 500, "room": 358, "scroller": "div.x", "scrolls": True, "label": "run grade"}]),
+            "problems": []},
+    }}
+    lines = cb.summary(results)
+    assert lines[0] == ("book/depth.html: height 9000 px at 1280 / 12000 px at 390 (budget 30000); "
+                        "FAIL in 1 of 3 runs")
+    assert lines[1] == "  at 1280 px: figures shown at 1: 100 %; 0 of 1 tables scroll sideways"
+    assert lines[2].startswith("  at 390 px: figures shown at 1: 100 %; 1 of 1 tables scroll sideways ('run grade')")
+    assert lines[3] == "  FAIL (dark 1280): dark mode: figure not on a light card"

@@ -1,0 +1,131 @@
+"""The book's figures are made for the page: at most the text column wide, fonts readable at the size shown, every
+text inside the figure, step axes where the data are; and the explorer's axes and the phase panels' notes."""
+from __future__ import annotations
+
+import struct
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+
+@pytest.fixture(scope="module")
+def paper():
+    from grokkit import book
+
+    return book.paper_records()
+
+
+def _figures(paper):
+    """(name, figure) for every figure function of grokkit.plots, drawn from shipped records as the chapters do."""
+    from grokkit import book, plots, records
+    from grokkit.claims import detector, evaluate
+    from grokkit.events import has_spectra
+
+    pick = records.pick
+    fig1 = book.with_seeds([pick(paper, 12, n) for n in (2000, 5000, 7000)])
+    depth = book.with_seeds([pick(paper, d, 5000) for d in (4, 8, 12)])
+    multi = book.with_seeds([pick(paper, d, 7000) for d in (4, 8, 12)])
+    fig5 = book.with_seeds([pick(paper, d, n) for d in (4, 8, 12) for n in (5000, 7000)])
+    phases = book.with_seeds([pick(paper, 12, 2000, wd) for wd in (0.005, 0.01, 0.05)])
+    spectra = [r for r in paper if has_spectra(r) and records.full_scale(r)][:1]
+    yield "rank_acc_probe", plots.rank_acc_probe(fig1)
+    yield "phases", plots.rank_acc_probe(phases, notes=book.phase_notes(phases))
+    yield "accuracy_panels", plots.accuracy_panels(depth)
+    yield "depth_overlay", plots.depth_overlay(depth)
+    yield "tunnel", plots.tunnel(depth)
+    yield "two_stages", plots.two_stages(multi)
+    yield "seed_bands", plots.seed_bands(multi)
+    yield "norm_vs_rank", plots.norm_vs_rank(plots.by_depth(fig5))
+    yield "claim_measures", plots.claim_measures(evaluate(paper, [1, 10, 13, 14], robustness=False))
+    yield "summary", plots.summary(fig1[2])
+    yield "summary_fig5", plots.summary(fig1[2], ("accuracy", "weight_norm", "second_last_rank"), log=False)
+    yield "exact_vs_robust", plots.exact_vs_robust(fig1)
+    if spectra:
+        yield "tolerance_sweep", plots.tolerance_sweep_figure(spectra, detector())
+
+
+def test_every_figure_fits_the_column_and_reads_at_its_shown_size(paper):
+    """Each figure is at most TEXT_WIDTH wide (so the book shows it at 100 %), every text in it is at least 8.5 pt
+    (tick labels 8.5-9 pt) and lies inside the figure (no label cut off at the edge), and log step axes start at
+    the first rank snapshot, not at step 1."""
+    from grokkit import plots
+
+    first_rank = min(int(np.asarray(r.history["rank_step"])[1]) for r in paper)
+    for name, fig in _figures(paper):
+        assert fig.get_figwidth() <= plots.TEXT_WIDTH + 1e-9, (name, fig.get_figwidth())
+        fig.canvas.draw()
+        texts = [t for t in fig.findobj(plt.Text) if t.get_visible() and t.get_text().strip()]
+        assert texts, name
+        for t in texts:
+            assert t.get_fontsize() >= 8.5, (name, t.get_text(), t.get_fontsize())
+        drawn = fig.get_tightbbox(fig.canvas.get_renderer())  # inches: everything drawn, texts included
+        w, h = fig.get_size_inches()
+        assert drawn.x0 >= -0.02 and drawn.y0 >= -0.02 and drawn.x1 <= w + 0.02 and drawn.y1 <= h + 0.02, (
+            name, drawn.bounds, (w, h))
+        for ax in fig.axes:
+            if ax.get_xscale() == "log" and ax.get_xlabel().startswith("step"):
+                assert ax.get_xlim()[0] >= 0.85 * first_rank, (name, ax.get_xlim())
+        plt.close(fig)
+
+
+def test_a_figure_is_shown_at_its_design_width_and_drawn_at_twice_the_density(paper):
+    from grokkit import book, plots, records
+
+    fig = plots.accuracy_panels(book.with_seeds([records.pick(paper, 12, 5000)]))
+    want = plots.shown_width(fig)
+    img = plots.image(fig)
+    assert img.width == want == round(plots.TEXT_WIDTH * plots.SHOWN_DPI)
+    png_width = struct.unpack(">I", img.data[16:20])[0]  # the IHDR chunk's width
+    assert png_width == 2 * want
+    assert not plt.get_fignums()
+
+
+def test_phase_panels_name_the_papers_phase_and_ours(paper):
+    from grokkit import book, records
+    from grokkit.claims import PAPER_PHASES, detector
+    from grokkit.events import events
+
+    panels = book.with_seeds([records.pick(paper, 12, 2000, wd) for wd in (0.005, 0.05)])
+    notes = book.phase_notes(panels)
+    for note, panel, wd in zip(notes, panels, (0.005, 0.05)):
+        assert note.startswith(f"paper: {PAPER_PHASES[2000][wd]}\n")
+        ours = [events(r, detector()).phase for r in panel]
+        assert " ".join(note.split("\n")[2:]) == " / ".join(ours), note
+
+
+def test_config_ticks_keep_only_what_differs():
+    from grokkit.plots import config_ticks
+
+    ticks, same = config_ticks(["d = 4, N = 5000, γ = 0.01", "d = 12, N = 5000, γ = 0.01"])
+    assert ticks == ["d = 4", "d = 12"] and same == "N = 5000, γ = 0.01"
+    ticks, same = config_ticks([f"d = {d}, N = {n}, γ = 0.01" for d in (4, 8, 12) for n in (5000, 7000)])
+    assert ticks[0] == "d=4\nN=5000" and same == "γ = 0.01"
+    ticks, same = config_ticks(["d = 4, N = 5000", "d = 12"])
+    assert ticks == ["d = 4\nN = 5000", "d = 12"] and same == ""
+
+
+def test_each_explorer_varies_the_two_axes_its_chapter_lists(monkeypatch):
+    """book.explorer takes the chapter's three explore_* lists: the two with several values become the controls (in
+    the order depth, n_train, weight_decay), the third is fixed; three varying lists are refused in one line."""
+    from grokkit import book, widgets
+
+    seen = {}
+
+    def fake(rows, cols, make, start, train_missing, render, names):
+        seen.update(rows=rows, cols=cols, names=names, config=make(rows[0], cols[-1]))
+        return "box"
+
+    monkeypatch.setattr(widgets, "explorer", fake)
+    monkeypatch.setattr(book, "display", lambda x: None)
+    book.explorer([4, 8, 12], [2000, 7000], [0.01], 100_000, 0, "cpu", False)
+    assert seen["names"] == ("depth", "n_train") and seen["rows"] == [4, 8, 12] and seen["cols"] == [2000, 7000]
+    c = seen["config"]
+    assert (c.depth, c.n_train, c.weight_decay) == (4, 7000, 0.01)
+    book.explorer([12], [2000, 5000], [0.005, 0.01, 0.05], 100_000, 0, "cpu", False)
+    assert seen["names"] == ("n_train", "weight_decay") and seen["config"].depth == 12
+    book.explorer([12], [5000], [0.05], 100_000, 0, "cpu", False)  # a 1 x 1 grid: depth x weight decay
+    assert seen["names"] == ("depth", "weight_decay")
+    with pytest.raises(ValueError, match="at most two may hold several values") as e:
+        book.explorer([4, 12], [2000, 5000], [0.005, 0.05], 100_000, 0, "cpu", False)
+    assert "\n" not in str(e.value)
