@@ -631,51 +631,58 @@ def image(fig):
 
 
 # ---- beyond the paper: the interventions (issue 26) -------------------------------------------------------------
-INTERVENTION_ROWS = (("test_acc", "test accuracy"), ("rank", "mean hidden rank (paper-exact)"),
-                     ("robust_rank", "mean hidden rank (robust)"), ("weight_norm", "total weight norm"))
+CONTROL = "0.55"  # the control's grey in the interventions figure; the intervention in red
+INTERVENED = "tab:red"
 
 
-def _curve(run, key):
-    """(steps, values) of one quantity: a scalar history, or the mean over the hidden layers of a rank matrix."""
-    h = run.history
-    if key in ("rank", "robust_rank"):
-        return h["rank_step"], np.asarray(h[key], dtype=float)[:, :-1].mean(1)
-    return h["step"], h[key]
+def _mean_ranks(runs) -> list:
+    """Copies of `runs` whose history also holds the mean over the hidden layers of the paper-exact and the robust
+    rank ("mean_rank", "mean_robust_rank", on rank_step)."""
+    out = [copy.copy(r) for r in runs]
+    for r in out:
+        r.history = {**r.history, **{f"mean_{k}": np.asarray(r.history[k], dtype=float)[:, :-1].mean(1)
+                                     for k in ("rank", "robust_rank")}}
+    return out
 
 
 def interventions_figure(runs, controls):
-    """One column per intervention among `runs` (grokkit.interventions order), rows INTERVENTION_ROWS; the control
-    (`controls`, every seed) in grey in every panel, the intervention's seeds in colour, each seed thin and the median
-    thick; dotted lines at each run's start of the test climb."""
+    """One row per intervention among `runs` (grokkit.interventions order), three columns on one y scale each: test
+    accuracy, the mean hidden-layer rank (paper-exact solid, tolerance-robust dashed), the total weight norm. The
+    control (`controls`, every seed) in grey in every panel, the intervention's seeds in red (several seeds: thin
+    lines and their median); dotted lines at each one's median start of the test climb."""
+    from matplotlib.lines import Line2D
+
     from .interventions import INTERVENTIONS, key_of
 
     groups = {k: [r for r in runs if key_of(stands_for(r)) == k] for k in INTERVENTIONS}
     groups = {k: v for k, v in groups.items() if v}
-    fig, axes = plt.subplots(len(INTERVENTION_ROWS), max(len(groups), 1), figsize=(3.6 * max(len(groups), 1), 9.5),
-                             squeeze=False, sharex=True)
-    for j, (k, rs) in enumerate(groups.items()):
-        for i, (key, what) in enumerate(INTERVENTION_ROWS):
-            ax = axes[i, j]
-            for group, color, name in ((controls, "0.55", "control"), (rs, "tab:red", INTERVENTIONS[k][0])):
-                curves = [_curve(r, key) for r in group]
-                for x, y in curves:
-                    x, y = _pos(x, y)
-                    ax.plot(x, y, color=color, lw=0.6 if len(curves) > 1 else 1.5, alpha=0.5 if len(curves) > 1 else 1)
-                if len(curves) > 1:
-                    common = functools.reduce(np.intersect1d, [np.asarray(x) for x, _ in curves])
-                    med = np.median([np.asarray(y, dtype=float)[np.isin(x, common)] for x, y in curves], axis=0)
-                    x, y = _pos(common, med)
-                    ax.plot(x, y, color=color, lw=1.8, label=f"{name} (median of {len(curves)} seeds)")
-                else:
-                    ax.lines[-1].set_label(name)
-                for r in group:
-                    mark_onset(ax, r)
-            _steps(ax)
-            if j == 0:
-                ax.set_ylabel(what)
-            if i == 0:
-                ax.set_title(INTERVENTIONS[k][0], fontsize=10)
-                ax.legend(fontsize=7)
-    suptitle(fig, "Interventions against the control, d = 12, N = 5000, γ = 0.01", [*runs, *controls])
-    fig.tight_layout()
+    fig, axes = _figure(max(len(groups), 1), 3, 1.9, sharex=True, sharey="col")
+    control = _mean_ranks(controls)
+    for i, (k, rs) in enumerate(groups.items()):
+        ax_acc, ax_rank, ax_norm = axes[i]
+        both = ((control, CONTROL, "control"), (_mean_ranks(rs), INTERVENED, "intervention"))
+        for group, color, name in both:
+            _seed_lines(ax_acc, group, "test_acc", color, name=name)
+            mark_onset(ax_acc, group, color, f"{name}: start of the test climb")
+            for key, ls in (("mean_rank", "-"), ("mean_robust_rank", "--")):
+                _seed_lines(ax_rank, group, key, color, ls, step_key="rank_step", lw=1.2)
+            _seed_lines(ax_norm, group, "weight_norm", color)
+            for ax in (ax_rank, ax_norm):
+                mark_onset(ax, group, color)
+        ax_acc.set_ylim(0, 1.02)
+        ax_acc.set_ylabel("test accuracy")
+        ax_rank.set_ylabel("mean hidden rank")
+        ax_norm.set_ylabel("weight norm")
+        ax_rank.set_title(INTERVENTIONS[k][0] + (" (stand-in)" if any_stand_in(rs) else ""), fontsize=9.5)
+        for ax in axes[i]:
+            _steps(ax, [*rs, *controls])
+            if i < len(groups) - 1:
+                ax.set_xlabel("")
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    labels = [re.sub(r" \(median of \d+ seeds\)", " (median)", lab) for lab in labels]
+    handles += [Line2D([], [], color="k", lw=1.2, ls=ls) for ls in ("-", "--")]
+    labels += ["rank: paper-exact", "rank: tolerance-robust"]
+    fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=8.5)
+    suptitle(fig, "Each intervention against the control, d = 12, N = 5000, γ = 0.01 (thin lines: seeds)",
+             [*runs, *controls])
     return fig

@@ -43,6 +43,12 @@ def _figures(paper):
     yield "exact_vs_robust", plots.exact_vs_robust(fig1)
     if spectra:
         yield "tolerance_sweep", plots.tolerance_sweep_figure(spectra, detector())
+    control = records.seeds_of(paper, 12, 5000, 0.01)  # the interventions' control; their runs: its records renamed
+    kinds = ({"norm_clamp": "init"}, {"norm_clamp": 199.8},
+             {"rank_penalty": 1.0, "rank_penalty_kind": "nuclear_over_frobenius"},
+             {"rank_penalty": 1.0, "rank_penalty_kind": "neg_spectral_entropy"})
+    renamed = [records.Run(r.config.replace(**kw), r.history, dict(r.meta)) for kw in kinds for r in control[:2]]
+    yield "interventions_figure", plots.interventions_figure(renamed, control)
 
 
 def test_every_figure_fits_the_column_and_reads_at_its_shown_size(paper):
