@@ -117,6 +117,15 @@ def show_phases(row, slug: str) -> None:
     show(plots.rank_acc_probe(seeded, notes=phase_notes(seeded)), seeded, f"{slug}-n{n}", FIG1, figure, tested)
 
 
+def sensitivity(verdicts) -> None:
+    """The thresholds: every grade that changes over a threshold's range or under another rank definition, as one
+    table folded in a dropdown (the slider above shows the same, one threshold at a time), then the thresholds
+    themselves with their defaults and ranges."""
+    md(":::{dropdown} Every grade that changes, threshold by threshold (the slider's data as one table)\n"
+       + report.sensitivity(verdicts) + "\n:::\n")
+    md(report.thresholds_table())
+
+
 def tunnel(panels, slug: str) -> None:
     """Figs 3-4: the final rank per layer (plots.tunnel), then each run's tunnel in a table."""
     show(plots.tunnel(panels), panels, slug, TUNNEL, claims=[9])
@@ -241,13 +250,14 @@ def exact_vs_robust() -> None:
 
 
 def tolerance_sweep() -> None:
-    """The rank definition swept: for every shipped record that keeps its covariance spectra, where the double
+    """The rank definition swept: for every shipped float32 record that keeps its covariance spectra, where the double
     descent and the tunnel appear and vanish as the relative tolerance grows (grokkit.plots.tolerance_sweep_figure),
     with the same in words; one line when no shipped record keeps spectra."""
     from .claims import detector
     from .events import has_spectra
 
-    runs = [r for r in paper_records() if has_spectra(r) and records.full_scale(r) and not records.intervened(r)]
+    runs = [r for r in paper_records() if has_spectra(r) and records.full_scale(r) and not records.intervened(r)
+            and records.stands_for(r)["dtype"] == "float32"]  # the float64 twins have their own section
     if not runs:
         md("No shipped record keeps its covariance spectra yet, so no tolerance other than the three above can be "
            "applied.")

@@ -27,6 +27,7 @@ import re
 import textwrap
 
 import matplotlib
+import matplotlib.lines
 import matplotlib.pyplot as plt
 import matplotlib.ticker
 import numpy as np
@@ -438,7 +439,9 @@ def norm_vs_rank(pairs):
         row[2].set_title("second-last rank", fontsize=9.5)
         row[1].set_ylabel("weight norm")
         row[2].set_ylabel("rank")
-        row[0].legend(fontsize=8.5, loc="upper left", handlelength=2.5)
+        sizes = [stands_for(seeds(p)[0])["n_train"] for p in pair]
+        row[0].legend([matplotlib.lines.Line2D([], [], color=depth_color(d), ls=ls) for ls in ("-", "--")],
+                      [f"N = {n}" for n in sizes], fontsize=8.5, loc="upper left", handlelength=2.5)
     for row in axes[:-1]:
         for ax in row:
             ax.set_xlabel("")
