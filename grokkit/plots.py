@@ -87,6 +87,13 @@ def suptitle(fig, text: str, runs) -> None:
     fig.suptitle(textwrap.fill(text, chars))
 
 
+def median_legend(ax) -> tuple:
+    """(handles, labels) of `ax` for a legend shared by the whole figure, whose panels may differ in their number of
+    seeds: '(median of 3 seeds)' becomes '(median)'."""
+    handles, labels = ax.get_legend_handles_labels()
+    return handles, [re.sub(r" \(median of \d+ seeds\)", " (median)", lab) for lab in labels]
+
+
 def _figure(rows: int, cols: int, row_height: float, **kw):
     """A TEXT_WIDTH-wide figure of rows x cols panels, laid out by matplotlib's constrained layout."""
     return plt.subplots(rows, cols, figsize=(TEXT_WIDTH, row_height * rows + 0.6), squeeze=False,
@@ -292,9 +299,7 @@ def rank_acc_probe(panels, key: str = "rank", notes=None):
         for ax in axes[:, j] if j else []:
             ax.set_ylabel("")
     layer_colorbar(fig, axes)
-    handles, labels = axes[1, 0].get_legend_handles_labels()  # the columns may differ in their number of seeds
-    labels = [re.sub(r" \(median of \d+ seeds\)", " (median)", lab) for lab in labels]
-    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8.5)
+    fig.legend(*median_legend(axes[1, 0]), loc="outside lower center", ncol=3, fontsize=8.5)
     suptitle(fig, "Feature rank, accuracy and linear probes per layer (several seeds: medians, shaded: the seeds' "
                   "range; dotted: the start of the test climb)", _flat(panels))
     return fig
@@ -308,9 +313,7 @@ def accuracy_panels(panels, what: str = "Train (blue) and test (orange) accuracy
         ax.set_title(panel_label(p, wrap=True), fontsize=9.5)
     for ax in axes[0, 1:]:
         ax.set_ylabel("")
-    handles, labels = axes[0, 0].get_legend_handles_labels()  # the panels may differ in their number of seeds
-    labels = [re.sub(r" \(median of \d+ seeds\)", " (median)", lab) for lab in labels]
-    fig.legend(handles, labels, loc="outside lower center", ncol=3, fontsize=8.5)
+    fig.legend(*median_legend(axes[0, 0]), loc="outside lower center", ncol=3, fontsize=8.5)
     suptitle(fig, what + " (thin lines: seeds)", _flat(panels))
     return fig
 
@@ -352,7 +355,7 @@ def two_stages(panels):
             e = events(r, detector())
             c = SEED_COLORS[i % len(SEED_COLORS)]
             ax.plot(r.history["step"], r.history["test_acc"], color=c, lw=1.3,
-                    label=f"test, seed {records_seed(r)}")
+                    label=f"test, seed {stands_for(r)['seed']}")
             if e.shoulder_start_step is not None and e.shoulder_steps:
                 ax.axvspan(e.shoulder_start_step, e.shoulder_start_step + e.shoulder_steps, color=c, alpha=0.15,
                            lw=0)
@@ -368,10 +371,6 @@ def two_stages(panels):
     suptitle(fig, "Two stages on a linear step axis: shaded, each seed's shoulder (its measured plateau); dotted, "
                   "the onset of its second surge", _flat(panels))
     return fig
-
-
-def records_seed(run) -> int:
-    return stands_for(run)["seed"]
 
 
 def _threshold(run) -> float:
@@ -663,12 +662,12 @@ def interventions_figure(runs, controls):
     control = _mean_ranks(controls)
     for i, (k, rs) in enumerate(groups.items()):
         ax_acc, ax_rank, ax_norm = axes[i]
-        both = ((control, CONTROL, "control"), (_mean_ranks(rs), INTERVENED, "intervention"))
-        for group, color, name in both:
+        both = ((controls, control, CONTROL, "control"), (rs, _mean_ranks(rs), INTERVENED, "intervention"))
+        for group, ranked, color, name in both:  # onsets from the runs, whose events are cached, not the copies
             _seed_lines(ax_acc, group, "test_acc", color, name=name)
             mark_onset(ax_acc, group, color, f"{name}: start of the test climb")
             for key, ls in (("mean_rank", "-"), ("mean_robust_rank", "--")):
-                _seed_lines(ax_rank, group, key, color, ls, step_key="rank_step", lw=1.2)
+                _seed_lines(ax_rank, ranked, key, color, ls, step_key="rank_step", lw=1.2)
             _seed_lines(ax_norm, group, "weight_norm", color)
             for ax in (ax_rank, ax_norm):
                 mark_onset(ax, group, color)
@@ -681,8 +680,7 @@ def interventions_figure(runs, controls):
             _steps(ax, [*rs, *controls])
             if i < len(groups) - 1:
                 ax.set_xlabel("")
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    labels = [re.sub(r" \(median of \d+ seeds\)", " (median)", lab) for lab in labels]
+    handles, labels = median_legend(axes[0, 0])
     handles += [Line2D([], [], color="k", lw=1.2, ls=ls) for ls in ("-", "--")]
     labels += ["rank: paper-exact", "rank: tolerance-robust"]
     fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=8.5)
