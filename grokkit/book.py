@@ -200,14 +200,16 @@ def robustness(verdicts) -> None:
 
 
 def opening() -> None:
-    """The opening page's verdict block, computed from the shipped records: the tally, what did not reproduce and
-    the caveats (first), which dtype the phase verdicts hold in, then the compact claims table."""
+    """The opening page's verdict block, computed from the shipped records: the tally (with the grades defined), what
+    did not reproduce and the caveats (first), which dtype the phase verdicts hold in, then the compact claims table."""
     runs = paper_records()
     vs = paper_verdicts()
     nots = [v for v in vs if v.grade == "not reproduced"]
     named = ("Not reproduced: " + "; ".join(f"{report.claim_link(v.claim, f'claim {v.claim}')}, "
                                             f"{escape(v.title)}" for v in nots) + ".") if nots else ""
-    display(HTML(f"<p><b>In one line.</b> {escape(report.summary(vs).split(' Reproduced:')[0])} {named}</p>"))
+    tally = escape(report.summary(vs).split(" Reproduced:")[0])
+    display(HTML(f'<p class="grokkit-lead"><b>In one line.</b> {tally} {named}</p>'
+                 + report.grades_html()))
     md("### What did not reproduce, and the caveats")
     display(HTML(report.caveats_html(vs, runs)))
     md(report.phase_dtype_line(runs))
@@ -347,17 +349,11 @@ def _intervention_records() -> list:
 
 
 def interventions_found() -> None:
-    """The box that opens the chapter: the predictions graded on the shipped intervention records, or that none is
-    recorded yet (counted)."""
-    from .interventions import verdicts_md
-    from .sweep import interventions_grid
+    """The box that opens the chapter: each story's predictions graded on the shipped intervention records, a badge
+    per story (grokkit.interventions.found_html)."""
+    from .interventions import found_html
 
-    n = len(_intervention_records())
-    if not n:
-        md(f"> **Not run yet.** None of the {len(interventions_grid())} intervention runs is recorded, so the "
-           "predictions below are stated and not yet tested.")
-    else:
-        md(verdicts_md(_intervention_records(), _control_records()))
+    display(HTML(found_html(_intervention_records(), _control_records())))
 
 
 def intervention_control() -> None:

@@ -547,31 +547,31 @@ def _c15(x: Ctx):
 C = Claim
 CLAIMS = [
     C(1, "Depth delays fitting and generalization",
-      "At |D| = 5000, γ = 0.01 the step at which train accuracy reaches ~100 % and the step at which test accuracy "
+      "At N = 5000, γ = 0.01 the step at which train accuracy reaches ~100 % and the step at which test accuracy "
       "rises both increase with depth 4 → 8 → 12.", "Fig 2a–c, §3", tuple((d, 5000, 0.01) for d in DEPTHS),
       ("fit_acc", "rise_min"),
       "the median over seeds of the train-fit step (train accuracy ≥ {fit_acc}) and of the test half-rise step must "
       "each grow with depth", _c1),
     C(2, "Deeper nets grok more",
-      "At |D| = 5000 the gap between fitting and the test rise grows with depth: d = 4 groks least, d = 12 most.",
+      "At N = 5000 the gap between fitting and the test rise grows with depth: d = 4 groks least, d = 12 most.",
       "Fig 3 caption, §3", tuple((d, 5000, 0.01) for d in DEPTHS), ("fit_acc", "rise_min", "share_min", "delay_min"),
       "the share of the test climb gained after the fit must grow with depth by at least {share_min} from d = 4 to "
       "12, and the grokking delay (fit to 90 % of the test climb) by at least {delay_min} decades", _c2),
     C(3, "Multi-stage generalization needs depth",
-      "At |D| = 7000: d = 4 shows no significant grokking; d = 8 and 12 show two test surges split by a plateau, "
+      "At N = 7000: d = 4 shows no significant grokking; d = 8 and 12 show two test surges split by a plateau, "
       "the second after the train accuracy saturates.", "Fig 2d–f, §3", tuple((d, 7000, 0.01) for d in DEPTHS),
       ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps"),
       "two stages = a shoulder of the test accuracy within {shoulder_band} for at least {shoulder_steps} steps "
       "(linear step axis), at least {rise_min} above the start, followed by at least {rise_min} more after the "
       "fit; d = 4 must gain less than {rise_min} after the fit", _c3),
     C(4, "The 12-layer net is slower and worse at stage one",
-      "At |D| = 7000 both surges of d = 12 come later than those of d = 8, and its first-stage accuracy is "
+      "At N = 7000 both surges of d = 12 come later than those of d = 8, and its first-stage accuracy is "
       "\"significantly lower\".", "§3, Fig 4 caption", ((8, 7000, 0.01), (12, 7000, 0.01)),
       ("rise_min", "shoulder_band", "shoulder_steps", "signif"),
       "over the two-stage seeds, d = 12's median surge steps must be later than d = 8's and its first-stage level "
       "at least {signif} lower", _c4),
     C(5, "Rank descent coincides with the grokking onset",
-      "At d = 12, small |D|, the test rise after the fit coincides with a significant fall of the feature ranks.",
+      "At d = 12, small N, the test rise after the fit coincides with a significant fall of the feature ranks.",
       "Fig 1a/b, §3", ((12, 2000, 0.01), (12, 5000, 0.01)), ("fit_acc", "rise_min", "rank_swing", "lag_tol"),
       "a rank descent (the mean hidden-layer rank falls at least {rank_swing} of the width below its running "
       "maximum) must start within {lag_tol} of the test climb's duration (10 % → 90 % of it) of the start of the "
@@ -582,7 +582,7 @@ CLAIMS = [
       "the median test half-rise step and start of the test climb (10 % of the whole climb) must be earlier at "
       "N = 5000 than at N = 2000", _c6),
     C(7, "Rank double descent",
-      "At d = 12, |D| = 7000 the ranks fall from step 0, rise during the first test surge, and fall again during "
+      "At d = 12, N = 7000 the ranks fall from step 0, rise during the first test surge, and fall again during "
       "the second.", "Fig 1c, §3", ((12, 7000, 0.01),),
       ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "lag_tol"),
       "the mean hidden-layer rank must fall, rise and fall again by at least {rank_swing} of the width, the second "
@@ -594,7 +594,7 @@ CLAIMS = [
       "across the test rise every layer's probe must gain at least {probe_rise}; a layer already within "
       "{probe_rise} of its highest probe accuracy has nothing left to gain and does not count against it", _c8),
     C(9, "The tunnel grows with depth",
-      "The number of layers with rank below 300 grows with depth: 1/3/6 at |D| = 5000 and 1/5/6 at |D| = 7000.",
+      "The number of layers with rank below 300 grows with depth: 1/3/6 at N = 5000 and 1/5/6 at N = 7000.",
       "Figs 3–4, §3", tuple((d, n, 0.01) for n in (5000, 7000) for d in DEPTHS), ("tunnel_rank",),
       "the median number of hidden layers whose final rank is below {tunnel_rank} must grow with depth at both "
       "training-set sizes", _c9),
@@ -607,7 +607,7 @@ CLAIMS = [
       "at the start of the test climb (10 % of the whole climb); the second-last-layer "
       "ranks must differ by at least {rank_differ} of the width "
       "and start to fall within {lag_tol} of the test climb's duration of its start", _c10),
-    C(11, "Weight-decay phases at |D| = 2000",
+    C(11, "Weight-decay phases at N = 2000",
       "γ = 0.005 fails to generalize, γ = 0.01 groks, γ = 0.05 shows two-stage generalization (depth not stated; "
       "d = 12 as in Fig 1a).", "Fig 6, §4", tuple((12, 2000, wd) for wd in (0.005, 0.01, 0.05)),
       ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps"),
@@ -615,15 +615,15 @@ CLAIMS = [
       "generalize without grokking (test accuracy reaches 0.8), else fail to generalize",
       _phases(2000, PAPER_PHASES[2000]),
       _float64_phases(2000, (0.005, 0.01, 0.05))),
-    C(12, "Weight-decay phases at |D| = 5000",
+    C(12, "Weight-decay phases at N = 5000",
       "γ = 0.005 generalizes without grokking, γ = 0.01 groks, γ = 0.05 shows two-stage generalization.",
       "Fig 7, §4", tuple((12, 5000, wd) for wd in (0.005, 0.01, 0.05)),
       ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps"),
       "each run's phase, as in claim 11",
       _phases(5000, PAPER_PHASES[5000]),
       _float64_phases(5000, (0.005, 0.01, 0.05))),
-    C(13, "The rank link holds across the (|D|, γ) grid",
-      "For all (|D|, γ) the start of generalization coincides with a descent of the feature ranks, and two-stage "
+    C(13, "The rank link holds across the (N, γ) grid",
+      "For all (N, γ) the start of generalization coincides with a descent of the feature ranks, and two-stage "
       "runs show a rank double descent.", "§4, Figs 6–7", tuple(GRID),
       ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "lag_tol"),
       "as claim 5 on every run of the grid, and every two-stage run's mean hidden-layer rank must fall, rise and "

@@ -202,31 +202,91 @@ def recorded_line(configs, records_dir=None) -> str:
     return line + (f"; not recorded yet: {'; '.join(todo)}." if todo else ".")
 
 
-def verdicts_md(records_, control_records) -> str:
-    """For each intervention with full-scale records, each story's predictions graded seed by seed (`held`,
-    `grade`); a sentence saying so when no intervention run is recorded yet."""
+def _measured(records_) -> dict:
+    """The full-scale intervention records measured, by intervention key: {key: [measure(record), ...]}."""
     from .records import full_scale, stands_for
 
-    control = [measure(r) for r in control_records]
     by_key: dict = {}
     for r in records_:
         k = key_of(stands_for(r))
         if k is not None and full_scale(r):
             by_key.setdefault(k, []).append(measure(r))
+    return by_key
+
+
+def story_results(by_key: dict, control: list) -> dict:
+    """Each story's tested predictions: {story: [(intervention title, part, words, [held per seed]), ...]}, from
+    measure() dicts by intervention key (`by_key`) against the control's measure() dicts. Predictions that say
+    nothing ("none") and interventions without records are left out."""
+    out: dict = {story: [] for story in STORIES}
+    for k, (title, _) in INTERVENTIONS.items():
+        for story in STORIES:
+            for part in ("onset", "rank"):
+                kw, text = PREDICTIONS[k][story][part]
+                res = [held(kw, part, m, control) for m in by_key.get(k, [])]
+                if res and None not in res:
+                    out[story].append((title, part, text, res))
+    return out
+
+
+# a story's badge: (words, the class its colour comes from (book/_static/grokkit.css), what it means on hover)
+STORY_BADGES = {
+    "held": ("held", "grokkit-reproduced", "every tested prediction of this story held on every recorded seed"),
+    "partly": ("held in part", "grokkit-partly-reproduced",
+               "some of this story's predictions or seeds held and others did not"),
+    "failed": ("did not hold", "grokkit-not-reproduced", "none of this story's tested predictions held on any seed"),
+    "untested": ("not tested yet", "grokkit-inconclusive", "no intervention run is recorded at full scale yet"),
+}
+
+
+def story_badge(results: list) -> str:
+    """A key of STORY_BADGES for one story's story_results() rows: 'held', 'partly', 'failed' or 'untested'."""
+    flags = [h for *_, res in results for h in res]
+    if not flags:
+        return "untested"
+    return "held" if all(flags) else ("failed" if not any(flags) else "partly")
+
+
+def found_html(records_, control_records) -> str:
+    """The chapter's "What we found" box (HTML, the classes of grokkit.report.found_html): per story, a badge
+    (STORY_BADGES, explained on hover) and one sentence counting its predictions that held, from the full-scale
+    intervention records; "not tested yet" while none is recorded."""
+    import html
+
+    by_key = _measured(records_)
+    results = story_results(by_key, [measure(r) for r in control_records])
+    items = []
+    for story, words in STORIES.items():
+        rows = results[story]
+        label, cls, tip = STORY_BADGES[story_badge(rows)]
+        if rows:
+            k = sum(all(res) for *_, res in rows)
+            text = (f"{k} of its {len(rows)} tested predictions held on every recorded seed, over "
+                    f"{len(by_key)} of the {len(INTERVENTIONS)} interventions.")
+        else:
+            text = ("no intervention run is recorded at full scale yet, so its predictions below are stated and not "
+                    "yet tested.")
+        items.append(f'<li><span class="grokkit-badge {cls}" title="{html.escape(tip)}">{label}</span> '
+                     f"<strong>The {html.escape(words)}:</strong> {html.escape(text)}</li>")
+    return ('<div class="grokkit-found"><p class="grokkit-found-title">What we found</p>'
+            f"<ul>{''.join(items)}</ul></div>")
+
+
+def verdicts_md(records_, control_records) -> str:
+    """For each intervention with full-scale records, each story's predictions graded seed by seed (`held`,
+    `grade`); a sentence saying so when no intervention run is recorded yet."""
+    by_key = _measured(records_)
     if not by_key:
         return ("**Not graded yet.** No intervention run is recorded at full scale, so every prediction above is "
                 "still untested; the table above shows what the page drew instead.\n")
+    results = story_results(by_key, [measure(r) for r in control_records])
     out = []
     for k, (title, _) in INTERVENTIONS.items():
         if k not in by_key:
             out.append(f"- **{title}**: not recorded yet.")
             continue
         for story, words in STORIES.items():
-            parts = []
-            for part in ("onset", "rank"):
-                kw, text = PREDICTIONS[k][story][part]
-                res = [held(kw, part, m, control) for m in by_key[k]]
-                if None not in res:
-                    parts.append(f"{'start of the climb' if part == 'onset' else 'rank'} \"{text}\": {grade(res)}")
+            parts = [f"{'start of the climb' if part == 'onset' else 'rank'} \"{text}\": {grade(res)}"
+                     for t, part, text, res in results[story] if t == title]
             out.append(f"- **{title}**, {words}: " + "; ".join(parts) + ".")
     return "\n".join(out) + "\n"

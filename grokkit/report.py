@@ -296,6 +296,15 @@ GRADE_WORDS = {
 FRAGILE_WORDS = "fragile: the grade changes within a threshold's defensible range or under another rank definition"
 
 
+def grades_html() -> str:
+    """The grades and "fragile" defined in one paragraph (HTML), in the words of GRADE_WORDS and FRAGILE_WORDS (the
+    badges' hover text), for the pages where badges first appear."""
+    words = [*GRADE_WORDS.values(), FRAGILE_WORDS]
+    parts = [f"<em>{_html.escape(w.split(': ', 1)[0].capitalize())}</em>: {_html.escape(w.split(': ', 1)[1])}"
+             for w in words]
+    return f'<p class="grokkit-terms"><b>Grades.</b> {". ".join(parts)}.</p>'
+
+
 def badge(v: Verdict) -> str:
     """The grade as a coloured badge (HTML; classes styled in book/_static/grokkit.css, light and dark mode):
     `grokkit-badge grokkit-<grade with dashes>`, plus `grokkit-fragile` for a fragile grade; hovering it explains
@@ -471,7 +480,8 @@ def events_table(runs, tables=EVENT_TABLES) -> str:
 def verdict_layers_html(v: Verdict) -> str:
     """One claim's verdict for a chapter, in layers: the claim and its grade, one sentence (what failed first) and
     the robustness in words, then the full detail collapsed (`claim_details_html`)."""
-    return (f"<p><strong>Claim {v.claim} — {_html.escape(v.title)}</strong> ({_html.escape(v.figure)}). "
+    return (f'<p class="grokkit-verdict"><strong>Claim {v.claim} — {_html.escape(v.title)}</strong> '
+            f"({_html.escape(v.figure)}). "
             f"{badge(v)} {_html.escape(interpretation(v))} {_html.escape(robustness_text(v))} "
             f"{claim_link(v.claim, 'scoreboard row')}</p>{claim_details_html([v])}")
 

@@ -570,4 +570,6 @@ def test_opening_page_puts_what_failed_first_and_counts_the_compute():
     assert "| d = 12, N = 5000, γ = 0.05 | 1 (1 resumed) | CPU, 1 thread | 4.0 |" in table
     assert "| **all** | **4** | | **10.0** |" in table
     html = report.claims_table_html([v])
-    assert "not reproduced" in html and "12. Weight-decay phases at |D| = 5000" in html
+    assert "not reproduced" in html and "12. Weight-decay phases at N = 5000" in html
+    terms = report.grades_html()  # the grades defined where the opening page first uses them, in the badges' words
+    assert all(f"<em>{g.capitalize()}</em>: " in terms for g in report.GRADE_WORDS) and "<em>Fragile</em>: " in terms

@@ -296,3 +296,25 @@ def test_interventions_chapter_text_in_smoke_mode(monkeypatch):
     assert "not recorded yet" in text and "0 of the 8" in text        # computed from results/
     assert "norm held at its initial value" in text and "smoke-scale stand-in" in text
     assert all(r.meta.get("stand_in") for r in runs) and len(runs) == 8
+
+
+def test_story_badges_grade_each_story_on_its_own_predictions():
+    from grokkit.interventions import STORY_BADGES, story_badge, story_results
+
+    def m(onset, fall):
+        return {"onset": onset, "rank_fall": fall, "final_acc": 0.9, "norm_at_onset": 1.0, "wall_min": 60.0}
+
+    control = [m(30_000, 29_000), m(33_000, 32_000), m(36_000, 35_000)]
+    assert story_badge(story_results({}, control)["norm"]) == "untested"
+    # the norm held high: no climb and no rank fall on both seeds -- both stories' predictions hold
+    res = story_results({"norm_init": [m(None, None), m(None, None)]}, control)
+    assert [(part, r) for _, part, _, r in res["norm"]] == [("onset", [True, True])]   # its rank: no prediction
+    assert story_badge(res["norm"]) == story_badge(res["rank"]) == "held"
+    # rank pushed down: the climb comes 10,000 steps before the control's earliest, after an earlier rank fall
+    res = story_results({"rank_down": [m(20_000, 18_000), m(21_000, 19_000)]}, control)
+    assert story_badge(res["rank"]) == "held"
+    assert story_badge(res["norm"]) == "partly"            # onset "unchanged" fails, rank "falls" holds
+    res = story_results({"rank_up": [m(31_000, None), m(32_000, None)]}, control)
+    assert story_badge(res["rank"]) == "partly"            # climbs on time with a high rank: onset fails, rank holds
+    res = story_results({"norm_low": [m(40_000, 45_000), m(41_000, 46_000)]}, control)
+    assert story_badge(res["rank"]) == "failed" and set(STORY_BADGES) >= {"held", "partly", "failed", "untested"}
