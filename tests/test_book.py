@@ -15,8 +15,6 @@ from grokkit.sweep import chapter_run, check_params, execute_chapter, output_nam
 
 REPO = Path(__file__).resolve().parent.parent
 BOOK = REPO / "book"
-# one chapter, the smallest grid: a single run (d=12, N=5000, γ=0.05) and a 1x1 explorer
-SMALL = {"depth": 12, "weight_decay": 0.05, "explore_depth": 12, "explore_weight_decay": 0.05}
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +92,31 @@ def test_chapter_run_falls_back_to_a_labelled_stand_in(smoke_env, tmp_path, monk
 
 
 # ---- chapters under papermill --------------------------------------------------------------------------------
-def test_chapter_runs_with_custom_parameters(smoke_env, tmp_path):
-    nb = execute(tmp_path, n_train=2000, **SMALL)
+def test_bad_parameter_fails_clearly(smoke_env, tmp_path):
+    """A value out of range stops the chapter with the one-line error of check_params (every message is checked in
+    test_check_params_rejects; a misspelt name, through papermill too, in test_sweep_chapter_bad_parameter_...)."""
+    import papermill as pm
+
+    with pytest.raises(pm.PapermillExecutionError) as e:
+        execute(tmp_path, n_train=70000)
+    message = "ValueError: parameter n_train=70000: must be integers (one or a list) in 1..60000"
+    assert f"{e.value.ename}: {e.value.evalue}".startswith(message)
+
+
+def test_sweep_chapter_writes_templated_files(smoke_env, tmp_path):
+    """`sweep depth` executes the chapter (papermill) once per grid point with the grid's and --param's values, and
+    skips what exists on a rerun. Each executed chapter is also the check of a chapter run with custom parameters."""
+    cmd = [sys.executable, "-m", "grokkit", "sweep", "depth", "--grid", "depth=4,12", "weight_decay=0.05",
+           "--param", "n_train=2000", "explore_depth=12", "explore_weight_decay=0.05", "--out", str(tmp_path / "runs"),
+           "--quiet"]
+    p = subprocess.run(cmd, cwd=REPO, env=smoke_env, capture_output=True, text=True, timeout=900)
+    assert p.returncode == 0, p.stdout + p.stderr
+    files = sorted(f.name for f in (tmp_path / "runs").iterdir())
+    assert files == ["depth_d12_wd0.05.ipynb", "depth_d12_wd0.05_static", "depth_d4_wd0.05.ipynb",
+                     "depth_d4_wd0.05_static"]  # each point's figure CSVs beside it, not in the book's _static
+    assert (tmp_path / "runs" / "depth_d4_wd0.05_static" / "data" / "depth-accuracy.csv").exists()
+    assert "d = 4, N = 2000, γ = 0.05, seed 0" in text(nbformat.read(tmp_path / "runs" / "depth_d4_wd0.05.ipynb", 4))
+    nb = nbformat.read(tmp_path / "runs" / "depth_d12_wd0.05.ipynb", 4)
     out = text(nb)
     assert "depth = 12; n_train = 2000; weight_decay = 0.05;" in out  # the validated parameters, for a reader
     assert "d = 12, N = 2000, γ = 0.05, seed 0" in out                # the config the chapter asked for
@@ -103,31 +124,6 @@ def test_chapter_runs_with_custom_parameters(smoke_env, tmp_path):
     assert any(c.metadata.get("tags") == ["injected-parameters"] for c in nb.cells)
     widgets = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
     assert any(s["model_name"] == "StackModel" for s in widgets.values())  # the explorer's pre-rendered figures
-
-
-@pytest.mark.parametrize("params, message", [
-    ({"n_trian": 2000}, "ValueError: unknown parameter 'n_trian' (did you mean 'n_train'?)"),
-    ({"n_train": 70000}, "ValueError: parameter n_train=70000: must be integers (one or a list) in 1..60000"),
-])
-def test_bad_parameter_fails_clearly(smoke_env, tmp_path, params, message):
-    import papermill as pm
-
-    with pytest.raises(pm.PapermillExecutionError) as e:
-        execute(tmp_path, **params)
-    assert f"{e.value.ename}: {e.value.evalue}".startswith(message)
-
-
-def test_sweep_chapter_writes_templated_files(smoke_env, tmp_path):
-    cmd = [sys.executable, "-m", "grokkit", "sweep", "depth", "--grid", "depth=4,12", "weight_decay=0.05",
-           "--param", "explore_depth=12", "explore_weight_decay=0.05", "--out", str(tmp_path / "runs"), "--quiet"]
-    p = subprocess.run(cmd, cwd=REPO, env=smoke_env, capture_output=True, text=True, timeout=900)
-    assert p.returncode == 0, p.stdout + p.stderr
-    files = sorted(f.name for f in (tmp_path / "runs").iterdir())
-    assert files == ["depth_d12_wd0.05.ipynb", "depth_d12_wd0.05_static", "depth_d4_wd0.05.ipynb",
-                     "depth_d4_wd0.05_static"]  # each point's figure CSVs beside it, not in the book's _static
-    assert (tmp_path / "runs" / "depth_d4_wd0.05_static" / "data" / "depth-accuracy.csv").exists()
-    nb = nbformat.read(tmp_path / "runs" / "depth_d4_wd0.05.ipynb", 4)
-    assert "d = 4, N = 5000, γ = 0.05, seed 0" in text(nb)
     again = subprocess.run(cmd, cwd=REPO, env=smoke_env, capture_output=True, text=True, timeout=300)
     assert again.returncode == 0 and again.stdout.count("exists, skipped") == 2, again.stdout + again.stderr
 
@@ -136,7 +132,7 @@ def test_sweep_chapter_bad_parameter_exits_nonzero(smoke_env, tmp_path):
     cmd = [sys.executable, "-m", "grokkit", "sweep", "depth", "--grid", "n_trian=2000", "--out", str(tmp_path)]
     p = subprocess.run(cmd, cwd=REPO, env=smoke_env, capture_output=True, text=True, timeout=300)
     assert p.returncode == 1
-    assert "unknown parameter 'n_trian'" in p.stdout + p.stderr
+    assert "ValueError: unknown parameter 'n_trian' (did you mean 'n_train'?)" in p.stdout + p.stderr
     assert (tmp_path / "depth_n_trian2000.failed.ipynb").exists()
 
 
