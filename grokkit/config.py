@@ -136,16 +136,21 @@ class RunConfig:
 
     # ---- identity ---------------------------------------------------------------------
     def identity(self) -> dict:
-        """The fields that decide the result (device and checkpoint cadence do not)."""
-        d = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict deep-copies: 4x slower
-        d.pop("device")
-        d.pop("checkpoint_every")
-        d["log_every"], d["rank_every"] = self.log_period, self.rank_period
-        d["probe_every"] = self.probe_period or -1  # resolved, so that equal schedules share one id
-        for k, default in INTERVENTION_DEFAULTS.items():  # absent at the default: older records keep their ids
-            if d[k] == default:
-                d.pop(k)
-        return d
+        """The fields that decide the result (device and checkpoint cadence do not), a new dict each call. Computed
+        once per config (it is frozen) and kept beside its fields: record selection (records.seeds_of) asks for it
+        hundreds of thousands of times while the claims are judged, and building it is most of that time."""
+        d = self.__dict__.get("_identity")
+        if d is None:
+            d = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict deep-copies: 4x slower
+            d.pop("device")
+            d.pop("checkpoint_every")
+            d["log_every"], d["rank_every"] = self.log_period, self.rank_period
+            d["probe_every"] = self.probe_period or -1  # resolved, so that equal schedules share one id
+            for k, default in INTERVENTION_DEFAULTS.items():  # absent at the default: older records keep their ids
+                if d[k] == default:
+                    d.pop(k)
+            object.__setattr__(self, "_identity", d)  # not a field: equality, hashing and replace() never see it
+        return dict(d)
 
     @property
     def interventions(self) -> dict:

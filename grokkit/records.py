@@ -269,11 +269,13 @@ def seeds_of(runs, depth: int, n_train: int, weight_decay: float = 0.01, dtype: 
     """Every recorded seed of one paper configuration (α = 8, lr 1e-3; `dtype` only; never a run with an
     intervention, `intervened`), one record per seed, in seed order: full scale before smoke-scale stand-ins, finished
     before diverged, then the longest and widest."""
+    from .config import INTERVENTION_DEFAULTS
+
     base = RunConfig()
     best = {}
     for r in runs:
         c = stands_for(r)
-        if intervened(r):
+        if any(k in c for k in INTERVENTION_DEFAULTS):  # intervened(r), without asking for the identity again
             continue
         if (c["depth"], c["n_train"], c["dtype"]) != (depth, n_train, dtype) or c["alpha"] != base.alpha \
                 or c["lr"] != base.lr or abs(c["weight_decay"] - weight_decay) > 1e-12:
