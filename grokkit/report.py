@@ -548,8 +548,8 @@ def dtype_table(r32, r64) -> str:
     return _dtype_check(r32, r64)[1]
 
 
-def _dtype_check(r32, r64) -> tuple:
-    """(whether float32 keeps the behaviour, dtype_table's Markdown)."""
+def _dtype_rows(r32, r64) -> list:
+    """dtype_table's checks: (event, float32 value, float64 value, same behaviour?) for each, values in words."""
     det = detector()
     a, b = events(r32, det), events(r64, det)
     first = lambda e: e.rank_descent_steps[0] if e.rank_descent_steps else None  # noqa: E731
@@ -563,6 +563,13 @@ def _dtype_check(r32, r64) -> tuple:
                        ("first rank descent", first(a), first(b))):
         ok = (x is None) == (y is None) and (x is None or abs(x - y) <= max(DTYPE_ONSET * y, 5 * r64.config.log_period))
         rows.append((name, num(x, "steps"), num(y, "steps"), ok))
+    return rows
+
+
+def _dtype_check(r32, r64) -> tuple:
+    """(whether float32 keeps the behaviour, dtype_table's Markdown)."""
+    a = events(r32, detector())
+    rows = _dtype_rows(r32, r64)
     lines = ["| event | float32 | float64 | same behaviour |", "|---|---|---|---|"]
     lines += [f"| {n} | {x} | {y} | {'yes' if ok else '**no**'} |" for n, x, y, ok in rows]
     keeps = all(ok for *_, ok in rows)
@@ -660,13 +667,18 @@ def caveats(verdicts, runs) -> list[str]:
         r32 = pick(runs, c["depth"], c["n_train"], c["weight_decay"], "float32", c["seed"])
         if r32 is None:
             continue
-        keeps, _ = _dtype_check(r32, r64)
+        differ = [(n, x, y) for n, x, y, ok in _dtype_rows(r32, r64) if not ok]
         a, b = events(r32, detector()), events(r64, detector())
-        if not keeps:
+        link = f'(<a href="{SCOREBOARD_PAGE}#float32-versus-float64">float32 versus float64</a>)'
+        if a.phase != b.phase:
             out.append(f"In float32, the phase of {_html.escape(a.label)} is “{_html.escape(a.phase)}”"
                        + (f", after {num(a.stuck_steps, 'steps')} at a constant predictor" if a.stuck_steps else "")
-                       + f"; the phase of its float64 twin (the authors' dtype) is “{_html.escape(b.phase)}” "
-                       f'(<a href="{SCOREBOARD_PAGE}#float32-versus-float64">float32 versus float64</a>).')
+                       + f"; the phase of its float64 twin (the authors' dtype) is “{_html.escape(b.phase)}” {link}.")
+        elif differ:  # the same phase, another course: say what differs
+            out.append(f"In float32, {_html.escape(a.label)} takes the phase of its float64 twin (the authors' "
+                       f"dtype), “{_html.escape(a.phase)}”, but not its course: "
+                       + "; ".join(f"{_html.escape(n)} {_html.escape(x)} against {_html.escape(y)}"
+                                   for n, x, y in differ) + f" {link}.")
     return out
 
 

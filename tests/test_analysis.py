@@ -573,3 +573,21 @@ def test_opening_page_puts_what_failed_first_and_counts_the_compute():
     assert "not reproduced" in html and "12. Weight-decay phases at N = 5000" in html
     terms = report.grades_html()  # the grades defined where the opening page first uses them, in the badges' words
     assert all(f"<em>{g.capitalize()}</em>: " in terms for g in report.GRADE_WORDS) and "<em>Fragile</em>: " in terms
+
+
+def test_dtype_caveat_names_the_phases_or_what_else_differs():
+    """A float64 twin whose float32 run takes another phase is named with both phases; one that takes the same phase
+    but another course (here the tunnel) says so and names what differs, never 'X is A; its twin is A'."""
+    def twin(r, **kw):
+        r64 = fake(**kw)
+        r64.config = r64.config.replace(dtype="float64")
+        return [r, r64]
+
+    f32 = fake(n=5000, wd=0.05, fall=20000, **TWO_STAGE)
+    same = report.caveats([], twin(f32, n=5000, wd=0.05, fall=20000, tunnel=5, **TWO_STAGE))
+    assert len(same) == 1 and "takes the phase of its float64 twin" in same[0] and "“two-stage”" in same[0]
+    assert "tunnel 6 layers against 5 layers" in same[0] and "float32-versus-float64" in same[0]
+    other = report.caveats([], twin(f32, n=5000, wd=0.05, fall=20000, fit=2001, stages=((20000, 0.8),)))
+    assert len(other) == 1 and "the phase of d = 12, N = 5000, γ = 0.05, seed 0 is “two-stage”" in other[0]
+    assert "its float64 twin (the authors' dtype) is “grokking”" in other[0]
+    assert report.caveats([], twin(f32, n=5000, wd=0.05, fall=20000, **TWO_STAGE)) == []  # same course: no caveat
