@@ -253,6 +253,8 @@ def found_html(records_, control_records) -> str:
     intervention records; "not tested yet" while none is recorded."""
     import html
 
+    from .report import badge_span
+
     by_key = _measured(records_)
     results = story_results(by_key, [measure(r) for r in control_records])
     items = []
@@ -266,7 +268,7 @@ def found_html(records_, control_records) -> str:
         else:
             text = ("no intervention run is recorded at full scale yet, so its predictions below are stated and not "
                     "yet tested.")
-        items.append(f'<li><span class="grokkit-badge {cls}" title="{html.escape(tip)}">{label}</span> '
+        items.append(f"<li>{badge_span(cls, label, tip)} "
                      f"<strong>The {html.escape(words)}:</strong> {html.escape(text)}</li>")
     return ('<div class="grokkit-found"><p class="grokkit-found-title">What we found</p>'
             f"<ul>{''.join(items)}</ul></div>")

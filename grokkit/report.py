@@ -313,7 +313,13 @@ def badge(v: Verdict) -> str:
     cls = "grokkit-" + v.grade.replace(" ", "-") + (" grokkit-fragile" if fragile else "")
     word = v.grade + (", fragile" if fragile else "")
     tip = GRADE_WORDS[v.grade] + (f"; {FRAGILE_WORDS}" if fragile else "")
-    return f'<span class="grokkit-badge {cls}" title="{_html.escape(tip)}">{_html.escape(word)}</span>'
+    return badge_span(cls, word, tip)
+
+
+def badge_span(classes: str, word: str, tip: str) -> str:
+    """One badge (HTML): `word` on the colour of `classes` (grokkit-<grade>, book/_static/grokkit.css), `tip` on
+    hover. Every badge of the book is made here (grades, the slider's grades, the interventions' stories)."""
+    return f'<span class="grokkit-badge {classes}" title="{_html.escape(tip)}">{_html.escape(word)}</span>'
 
 
 def found_html(verdicts) -> str:

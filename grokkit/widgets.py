@@ -95,7 +95,7 @@ def robustness_explorer(verdicts):
     from html import escape
 
     from .claims import RANK_DEF, THRESHOLDS
-    from .report import GRADE_WORDS
+    from .report import GRADE_WORDS, badge_span
 
     names = [n for n in [*THRESHOLDS, RANK_DEF] if any(name == n for v in verdicts for name, *_ in v.sweeps)]
 
@@ -107,8 +107,8 @@ def robustness_explorer(verdicts):
             cls = "grokkit-" + grade.replace(" ", "-")
             note = "does not read it" if grid is None else ("same as at the default" if grade == v.grade else
                                                             f"changed (default: {v.grade})")
-            rows.append(f"<tr><td>{v.claim}. {escape(v.title)}</td><td><span class='grokkit-badge {cls}' "
-                        f"title='{escape(GRADE_WORDS[grade])}'>{escape(grade)}</span></td><td>{note}</td></tr>")
+            rows.append(f"<tr><td>{v.claim}. {escape(v.title)}</td><td>{badge_span(cls, grade, GRADE_WORDS[grade])}"
+                        f"</td><td>{note}</td></tr>")
         return W.HTML("<table class='grokkit-claims'><thead><tr><th>claim</th><th>grade</th><th></th></tr></thead>"
                       f"<tbody>{''.join(rows)}</tbody></table>")
 
