@@ -41,7 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import CONST_MSE, FULL_STEPS, FULL_WIDTH, TUNNEL_THRESHOLD
-from .metrics import ROBUST_RTOL, paper_rtol, rank_at
+from .rank import ROBUST_RTOL, paper_rtol, rank_at
 from .records import Run, is_stand_in, stands_for
 
 # The rank definitions every record holds, in words (Detector.rank_def -> name); "rtol=<x>" reads kept spectra.
@@ -286,24 +286,42 @@ def _max(x) -> float:
     return float(np.nanmax(x)) if np.isfinite(x).any() else math.nan
 
 
+def _running_range(x):
+    """(n, n) array R with R[i, k] = max - min of x[i:i + k + 1], NaNs ignored (NaN while all are NaN); past the
+    end of x the range of the whole suffix x[i:] repeats. One pass over every start i at once."""
+    n = len(x)
+    rows = np.lib.stride_tricks.sliding_window_view(np.concatenate([x, np.full(n, np.nan)]), n)[:n]
+    return np.fmax.accumulate(rows, axis=1) - np.fmin.accumulate(rows, axis=1)
+
+
+def _stretch_ends(x, band: float) -> np.ndarray:
+    """(n,) int: for each start i the last index j such that x[i:j + 1] stays within `band` (its range, NaNs
+    ignored, < band)."""
+    n = len(x)
+    with np.errstate(invalid="ignore"):
+        out = _running_range(x) >= band
+    return np.where(out.any(1), np.arange(n) + out.argmax(1) - 1, n - 1)
+
+
 def shoulder(step, a, band: float, min_steps: int, min_gain: float):
     """The longest stretch (i, j) where `a` stays within `band`, lasts >= min_steps on the linear axis, sits
     >= min_gain above the start (a first stage) and is followed by a gain >= min_gain (a second stage). None if
-    there is none."""
-    a = np.asarray(a, dtype=float)
-    best, n = None, len(a)
-    for i in range(n):
-        if a[i] - a[0] < min_gain:
-            continue
-        seg = a[i:]  # the stretch from i: its running range (NaNs ignored) must stay below band
-        out = np.flatnonzero(np.fmax.accumulate(seg) - np.fmin.accumulate(seg) >= band)
-        j = i + (int(out[0]) - 1 if len(out) else len(seg) - 1)
-        if step[j] - step[i] < min_steps or j + 1 >= n:
-            continue
-        level = float(np.median(a[i:j + 1]))
-        if _max(a[j + 1:]) - level >= min_gain and (best is None or step[j] - step[i] > step[best[1]] - step[best[0]]):
-            best = (i, j)
-    return best
+    there is none; of equally long stretches the earliest."""
+    step, a = np.asarray(step), np.asarray(a, dtype=float)
+    n = len(a)
+    if n < 2:
+        return None
+    ends = _stretch_ends(a, band)
+    starts = np.arange(n)
+    with np.errstate(invalid="ignore"):
+        ok = ~(a - a[0] < min_gain) & (step[ends] - step[starts] >= min_steps) & (ends + 1 < n)
+    suffix_max = np.fmax.accumulate(a[::-1])[::-1]  # suffix_max[k] = the largest non-NaN value of a[k:]
+    cand = starts[ok]
+    for i in cand[np.argsort(-(step[ends[cand]] - step[cand]), kind="stable")]:  # longest first, then earliest
+        j = int(ends[i])
+        if suffix_max[j + 1] - float(np.median(a[i:j + 1])) >= min_gain:
+            return int(i), j
+    return None
 
 
 def swings(step, v, th: float):
@@ -352,18 +370,16 @@ def kink(step, norm, t, w: float):
 
 
 def longest_flat(step, v, band: float, min_steps: float, lo: float, hi: float) -> int:
-    """Longest stretch (steps) inside [lo, hi] where v stays within band and which lasts >= min_steps; 0 if none."""
+    """Longest stretch (steps) inside [lo, hi] where v stays within band (its range < band) and which lasts
+    >= min_steps; 0 if none."""
     keep = (step >= lo) & (step <= hi)
-    s, v = step[keep], v[keep]
-    best = 0
-    for i in range(len(v)):
-        j, a, b = i, v[i], v[i]
-        while j + 1 < len(v) and max(b, v[j + 1]) - min(a, v[j + 1]) < band:
-            j += 1
-            a, b = min(a, v[j]), max(b, v[j])
-        if s[j] - s[i] >= min_steps:
-            best = max(best, int(s[j] - s[i]))
-    return best
+    s, v = np.asarray(step)[keep], np.asarray(v, dtype=float)[keep]
+    if not len(v):
+        return 0
+    ends = _stretch_ends(v, band)
+    dur = s[ends] - s[np.arange(len(v))]
+    dur = dur[dur >= min_steps]
+    return int(dur.max()) if len(dur) else 0
 
 
 def stuck_stretch(step, train_loss, train_acc, points: int = 3):
@@ -448,10 +464,14 @@ def _measure(run: Run, det: Detector) -> Events:
         # one statistic on both sides: the largest kink within one window of a point, at the onset and elsewhere
         grid = step[(step % c.log_period == 0) & (step >= w) & (step <= step[-1] - w)]
         kg = kink(step, wn, grid, w)
-        peak = lambda t: float(np.nanmax(kg[np.abs(grid - t) <= w], initial=0.0))  # noqa: E731
-        k_on = peak(on) if np.any(np.abs(grid - on) <= w) else float(np.nan_to_num(kink(step, wn, [on], w)[0]))
+        def peaks(ts):  # for each t, the largest kink of the grid within w of t (0 where none)
+            near = np.abs(grid[:, None] - np.asarray(ts, dtype=float)[None, :]) <= w
+            with np.errstate(invalid="ignore"):
+                return np.nanmax(np.where(near, kg[:, None], -np.inf), axis=0, initial=0.0)
+        k_on = (float(peaks([on])[0]) if np.any(np.abs(grid - on) <= w)
+                else float(np.nan_to_num(kink(step, wn, [on], w)[0])))
         far = grid[np.abs(grid - on) > 2 * w]
-        k_far = float(np.median([peak(t) for t in far])) if len(far) else 0.0
+        k_far = float(np.median(peaks(far))) if len(far) else 0.0
     flat = {"weight_norm": 0, "last_layer_norm": 0}
     if two:
         lo_w = climb(step, a, 0, 0.1, det.rise_min)

@@ -63,7 +63,7 @@ QUANTITIES = {
     "spectrum_max": ("rank_step", "largest singular value of the layer's feature covariance [squared input units]"),
 }
 # The kept covariance spectra (`spectrum`: snapshots x layers x width, relative to the largest value) stay in the
-# record itself (.npz, grokkit.metrics.rank_at applies any tolerance to them): 4,800 numbers a snapshot would make
+# record itself (.npz, grokkit.rank.rank_at applies any tolerance to them): 4,800 numbers a snapshot would make
 # the long table a hundred times longer than everything else in it.
 IN_RECORD_ONLY = ("spectrum",)
 STAND_IN_LABEL = " (smoke-scale stand-in)"

@@ -12,8 +12,7 @@ import torch
 import torch.nn.functional as F
 
 from .config import TUNNEL_THRESHOLD
-
-ROBUST_RTOL = 1e-3  # the tolerance-robust rank: singular values of the covariance above 1e-3 x the largest
+from .rank import ROBUST_RTOL
 
 
 @torch.no_grad()
@@ -57,12 +56,6 @@ def paper_rank(sv: torch.Tensor, d: int, dtype=torch.float64) -> int:
     return int((sv > sv[0] * d * torch.finfo(dtype).eps).sum()) if len(sv) else 0
 
 
-def paper_rtol(width: int) -> float:
-    """The paper's rank tolerance relative to the largest singular value: width x float64 machine epsilon
-    (`matrix_rank`'s default on a width x width covariance [DG p2-2]); 400 x 2.2e-16 = 8.9e-14 at width 400."""
-    return width * torch.finfo(torch.float64).eps
-
-
 def robust_rank(sv: torch.Tensor, rtol: float = ROBUST_RTOL) -> int:
     """Rank at a stated relative tolerance: ours, a robustness check beside the paper's machine-precision one."""
     return int((sv > sv[0] * rtol).sum()) if len(sv) and sv[0] > 0 else 0
@@ -89,7 +82,7 @@ def relative_spectrum(svs: list[torch.Tensor], width: int) -> tuple[np.ndarray, 
     rel (L, width) float32 = each layer's singular values divided by its largest, descending, NaN-padded past the
     layer's own width (the 10-unit output layer), and top (L,) float64 = the largest singular value. float32 keeps
     7 significant digits of every value above 1e-38 relative, so any relative tolerance from the paper's
-    (width x float64 eps = 8.9e-14 at width 400) upwards can be applied later (`rank_at`)."""
+    (width x float64 eps = 8.9e-14 at width 400) upwards can be applied later (`rank.rank_at`)."""
     rel = np.full((len(svs), width), np.nan, dtype=np.float32)
     top = np.zeros(len(svs))
     for i, sv in enumerate(svs):
@@ -97,14 +90,6 @@ def relative_spectrum(svs: list[torch.Tensor], width: int) -> tuple[np.ndarray, 
         top[i] = sv[0] if len(sv) else 0.0
         rel[i, :len(sv)] = sv / top[i] if top[i] > 0 else 0.0
     return rel, top
-
-
-def rank_at(spectrum: np.ndarray, rtol) -> np.ndarray:
-    """Rank at relative tolerance `rtol` from kept spectra (any leading shape, last axis the relative singular
-    values of `relative_spectrum`): the number of singular values above rtol x the largest. `rtol` is one number
-    or an array broadcast over the leading axes (e.g. `paper_rtol` per layer width)."""
-    with np.errstate(invalid="ignore"):
-        return (spectrum > np.asarray(rtol, dtype=np.float64)[..., None]).sum(-1)
 
 
 class Snapshot(NamedTuple):

@@ -265,13 +265,16 @@ def intervened(run: Run) -> bool:
     return any(k in stands_for(run) for k in INTERVENTION_DEFAULTS)
 
 
+_PAPER_DEFAULTS = RunConfig()  # α and lr of a paper run (built once: seeds_of runs thousands of times per verdict)
+
+
 def seeds_of(runs, depth: int, n_train: int, weight_decay: float = 0.01, dtype: str = "float32") -> list[Run]:
     """Every recorded seed of one paper configuration (α = 8, lr 1e-3; `dtype` only; never a run with an
     intervention, `intervened`), one record per seed, in seed order: full scale before smoke-scale stand-ins, finished
     before diverged, then the longest and widest."""
     from .config import INTERVENTION_DEFAULTS
 
-    base = RunConfig()
+    base = _PAPER_DEFAULTS
     best = {}
     for r in runs:
         c = stands_for(r)

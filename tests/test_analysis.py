@@ -12,7 +12,7 @@ import pytest
 from grokkit import claims, records, report
 from grokkit.claims import Part, Verdict, grade_of
 from grokkit.events import events, rank_scale, tolerance_def
-from grokkit.metrics import paper_rtol, rank_at
+from grokkit.rank import paper_rtol, rank_at
 from grokkit.records import Run
 from grokkit.sweep import PAPER_BASE
 
@@ -69,6 +69,54 @@ def test_short_late_shoulder_is_two_stage_on_a_linear_axis():
     # the same rise without the shoulder is one stage
     one = events(fake(fit=27347, stages=((20000, 0.85),), width=0.04), DET)
     assert not one.two_stage and one.shoulder_steps is None
+
+
+def test_stretch_detectors_find_what_a_plain_scan_finds():
+    """shoulder and longest_flat scan every start at once (numpy); they must return what the definition's plain
+    scan returns -- a start i, the longest run from i within the band -- on curves with plateaus, noise and NaNs."""
+    from grokkit.events import longest_flat, shoulder
+
+    def scan_shoulder(step, a, band, min_steps, min_gain):
+        best = None
+        for i in range(len(a)):
+            if a[i] - a[0] < min_gain:
+                continue
+            j = i
+            while j + 1 < len(a) and not np.fmax.reduce(a[i:j + 2]) - np.fmin.reduce(a[i:j + 2]) >= band:
+                j += 1
+            if step[j] - step[i] < min_steps or j + 1 >= len(a):
+                continue
+            rest = a[j + 1:][np.isfinite(a[j + 1:])]
+            gain = rest.max() - np.median(a[i:j + 1]) if len(rest) else np.nan
+            if gain >= min_gain and (best is None or step[j] - step[i] > step[best[1]] - step[best[0]]):
+                best = (i, j)
+        return best
+
+    def scan_flat(step, v, band, min_steps):
+        best = 0
+        for i in range(len(v)):
+            j = i
+            while j + 1 < len(v) and v[i:j + 2].max() - v[i:j + 2].min() < band:
+                j += 1
+            if step[j] - step[i] >= min_steps:
+                best = max(best, int(step[j] - step[i]))
+        return best
+
+    rng = np.random.default_rng(0)
+    found = 0
+    for trial in range(60):
+        n = int(rng.integers(2, 90))
+        step = np.cumsum(rng.integers(1, 700, n))
+        a = np.cumsum(rng.choice([0.0, 0.0, 0.003, 0.05, 0.2], n)) + rng.normal(0, 0.002, n)
+        if trial % 3 == 0:
+            a[rng.integers(0, n, 2)] = np.nan
+        for band, min_steps, gain in ((0.01, 1500, 0.05), (0.03, 500, 0.1), (0.005, 3000, 0.02)):
+            got, want = shoulder(step, a, band, min_steps, gain), scan_shoulder(step, a, band, min_steps, gain)
+            assert got == want, (trial, band)
+            found += want is not None
+            v = np.log(1 + np.abs(np.nan_to_num(a)))
+            assert longest_flat(step, v, band, min_steps, step[0], step[-1]) == scan_flat(step, v, band, min_steps)
+    assert found >= 20  # the curves do hold shoulders: the comparison is not one of Nones
 
 
 def test_events_are_computed_once_per_run_and_setting():

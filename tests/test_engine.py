@@ -1,4 +1,5 @@
 """Behaviour of the engine: data, model, metrics, training, records, CLI."""
+import importlib
 import math
 import subprocess
 import sys
@@ -10,7 +11,8 @@ import torch
 import grokkit
 from grokkit import RunConfig
 from grokkit.data import FILES, data_dir, mnist_arrays
-from grokkit.metrics import ROBUST_RTOL, covariance_spectrum, paper_rank, paper_rtol, rank_at, rank_of
+from grokkit.metrics import covariance_spectrum, paper_rank, rank_of
+from grokkit.rank import ROBUST_RTOL, paper_rtol, rank_at
 from grokkit.records import record_path
 
 # log_every=10: 13 evaluations of the 10,000 test images instead of one per step (the default for 120 steps)
@@ -173,6 +175,21 @@ def test_linear_probe_learns_separable_features():
 
 
 # ---- config ------------------------------------------------------------------------------------
+def test_reading_records_imports_no_torch():
+    """The package's names load on first use: the modules that read records (and the CLI's list, scoreboard, events
+    and export) run without importing torch, while every public name still resolves."""
+    code = ("import sys, grokkit, grokkit.claims, grokkit.report, grokkit.export, grokkit.__main__\n"
+            "assert 'torch' not in sys.modules, 'torch imported'\n"
+            "assert grokkit.RunConfig().depth == 12 and 'torch' not in sys.modules\n"
+            "assert set(grokkit.__all__) <= set(dir(grokkit))\n"
+            "try:\n    grokkit.no_such_name\nexcept AttributeError as e:\n    print(e)\n")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.strip() == "module 'grokkit' has no attribute 'no_such_name'"
+    importlib.import_module("grokkit.train")  # the submodule of the same name leaves the package's function in place
+    assert grokkit.train is importlib.import_module("grokkit.train").train and grokkit.MLP.__name__ == "MLP"
+
+
 def test_config_defaults_are_the_papers():
     c = RunConfig()
     got = (c.depth, c.width, c.alpha, c.weight_decay, c.lr, c.batch_size, c.steps)
