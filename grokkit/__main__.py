@@ -334,7 +334,7 @@ def _main(argv=None) -> int:
                                      "or execute a book chapter over a grid of parameters")
     p.add_argument("what", metavar="grid|chapter",
                    help="a grid of runs: 'paper' (the paper's full-scale grid, sweep.paper_grid), 'interventions' "
-                        "(issue 26's eight runs, sweep.interventions_grid; the name is the grid's, not the chapter's), "
+                        "(the interventions chapter's eight runs, sweep.interventions_grid), "
                         "'pilots' (the runs that choose the penalty strengths, sweep.pilot_grid); or a chapter of "
                         "book/ (e.g. depth), run with papermill")
     p.add_argument("--grid", nargs="+", default=[], metavar="NAME=V1,V2",

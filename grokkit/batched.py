@@ -39,7 +39,7 @@ PLAN_STEPS = 1000                # batch indices are planned this many steps at 
 # fields the runs of one batch share -> the value compared (the resolved schedule: 0 and its default agree)
 SHARED = {"depth": "depth", "width": "width", "batch_size": "batch_size", "steps": "steps", "dtype": "dtype",
           "device": "device", "log_every": "log_period", "rank_every": "rank_period", "probe_every": "probe_period",
-          "probe_epochs": "probe_epochs"}
+          "probe_epochs": "probe_epochs", "n_test": "n_test"}
 
 
 def check_configs(configs) -> None:
@@ -294,6 +294,7 @@ def setup(configs, cuda_graph: bool = False):
     n = [c.n_train for c in configs]
     # every run's training set is the first N images [DG-code]: one load of the largest N serves all
     x_train, y_train, x_test, y_test = load_mnist(max(n), device=device, dtype=dtype)
+    x_test, y_test = x_test[:c0.n_test], y_test[:c0.n_test]  # shared by the batch (SHARED)
     t_train = F.one_hot(y_train, 10).to(dtype)  # "MSE ... one-hot targets" (torch.eye(10)[labels])
     params = stack_params(configs, dtype, device)
     exp_avg = [torch.zeros_like(p, requires_grad=False) for p in params]

@@ -255,14 +255,15 @@ _WORKER = """
 import sys, time, torch
 from grokkit.bench import _grokkit_setup
 from grokkit.config import RunConfig
-threads, depth, n_train = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
-start, seconds = float(sys.argv[4]), float(sys.argv[5])
+threads, depth, n_train, seconds = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
 torch.set_num_threads(threads)
 _, step, _ = _grokkit_setup(RunConfig(depth=depth, n_train=n_train))
 for _ in range(3):
     step()
-time.sleep(max(0.0, start - time.time()))  # every worker starts timing at the same wall-clock moment
-late = time.time() - start                  # > 0: its warm-up overran the lead, so the windows overlap less
+print("ready", flush=True)
+start = float(sys.stdin.readline())         # the shared start, sent once every worker is warm
+time.sleep(max(0.0, start - time.time()))
+late = time.time() - start                  # > 0: it was still busy at the shared start, so the windows overlap less
 n, t0 = 0, time.perf_counter()
 while time.perf_counter() - t0 < seconds:
     step()
@@ -270,35 +271,49 @@ while time.perf_counter() - t0 < seconds:
 print(n / (time.perf_counter() - t0), late)
 """
 LATE_MAX = 0.1  # a worker may start at most 10 % of the window after the shared start, or the timing is refused
+GO_MARGIN = 0.05  # s between sending the shared start and the start itself: enough for every worker to read it
 
 
-def _run_workers(n_proc: int, threads: int, depth: int, n_train: int, seconds: float, lead: float):
-    """(steps/s of each worker, how late each started timing, in s)."""
-    start = time.time() + lead  # room for every worker to load MNIST and warm up before the shared start
-    procs = [subprocess.Popen([sys.executable, "-c", _WORKER, str(threads), str(depth), str(n_train), str(start),
-                               str(seconds)], stdout=subprocess.PIPE, text=True) for _ in range(n_proc)]
-    rates, lates = [], []
-    for p in procs:
-        out, _ = p.communicate()
-        if p.returncode:
-            raise RuntimeError(f"bench worker failed with exit code {p.returncode}")
-        rate, late = (float(v) for v in out.split()[-2:])
-        rates.append(rate)
-        lates.append(late)
+def _run_workers(n_proc: int, threads: int, depth: int, n_train: int, seconds: float, margin: float = GO_MARGIN):
+    """(steps/s of each worker, how late each started timing, in s). Each worker loads MNIST and warms up, says
+    it is ready, and waits; once all are ready they get one shared wall-clock start, `margin` s ahead."""
+    procs = [subprocess.Popen([sys.executable, "-c", _WORKER, str(threads), str(depth), str(n_train), str(seconds)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True) for _ in range(n_proc)]
+    try:
+        for p in procs:
+            if p.stdout.readline().strip() != "ready":
+                raise RuntimeError(f"bench worker failed before timing (exit code {p.wait()})")
+        start = time.time() + margin
+        for p in procs:
+            p.stdin.write(f"{start!r}\n")
+            p.stdin.flush()
+        rates, lates = [], []
+        for p in procs:
+            out, _ = p.communicate()
+            if p.returncode:
+                raise RuntimeError(f"bench worker failed with exit code {p.returncode}")
+            rate, late = (float(v) for v in out.split()[-2:])
+            rates.append(rate)
+            lates.append(late)
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
     if max(lates) > LATE_MAX * seconds:
         raise RuntimeError(f"bench workers: one started timing {max(lates):.2f} s after the others' start (allowed: "
-                           f"{LATE_MAX * seconds:.2f} s), so their windows did not overlap; give them a longer lead")
+                           f"{LATE_MAX * seconds:.2f} s), so their windows did not overlap")
     return rates, lates
 
 
-def bench_workers(cores: int = 2, depth: int = 12, n_train: int = 5000, seconds: float = 20.0,
-                  lead: float = 15.0) -> dict:
+def bench_workers(cores: int = 2, depth: int = 12, n_train: int = 5000, seconds: float = 20.0) -> dict:
     """Aggregate training steps/s of grokkit's step (train.py's _step_fn) run as one process with `cores`
     threads against `cores` single-thread processes timed over the same wall-clock window -- the choice
     between `sweep paper --threads P` and P workers of `sweep paper --threads 1`. Measured back to back in
-    one call; training steps only (evaluation and rank snapshots are not timed)."""
-    (one,), _ = _run_workers(1, cores, depth, n_train, seconds, lead)
-    many, lates = _run_workers(cores, 1, depth, n_train, seconds, lead)
+    one call; training steps only (evaluation and rank snapshots are not timed). RuntimeError when a worker
+    fails or starts timing more than LATE_MAX of the window late."""
+    (one,), _ = _run_workers(1, cores, depth, n_train, seconds)
+    many, lates = _run_workers(cores, 1, depth, n_train, seconds)
     out = {"config": RunConfig(depth=depth, n_train=n_train).name, "cores": cores, "seconds": seconds,
            "one_process_steps_per_s": one, "single_thread_workers_steps_per_s": many,
            "workers_late_s": lates, "ratio": sum(many) / one}

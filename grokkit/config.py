@@ -26,6 +26,7 @@ DEVICES = ("auto", "cpu", "cuda")  # "cuda:N" is accepted too
 MAX_DEPTH = 64        # documented bound: beyond it a clear error instead of a slow crawl
 MAX_WIDTH = 8192
 MNIST_TRAIN = 60_000  # size of the official training set
+MNIST_TEST = 10_000   # size of the official test set
 # the folder above the package: a clone when grokkit runs from one (editable install, PYTHONPATH); site-packages
 # after `pip install`, which home() never uses
 CHECKOUT = Path(__file__).resolve().parent.parent
@@ -76,6 +77,8 @@ class RunConfig:
     weight_decay: float = 0.01  # γ; AdamW's decoupled decay on all parameters (authors' code)
     lr: float = 1e-3            # "Adam optimizer (learning rate 1×10⁻³)" [DG p2-1]
     n_train: int = 5000         # the first N official training images (authors' code: Subset(range(N)))
+    n_test: int = MNIST_TEST    # the test set: all 10k official test images (authors' code); fewer (the first
+    #                             n_test) only for the smoke-scale stand-ins, whose evaluations are most of their cost
     batch_size: int = 200       # authors' code / Omnigrok App. A
     steps: int = 100_000        # "for 10⁵ steps" [DG p2-1]
     seed: int = 0               # the authors ran seed 0 only
@@ -93,7 +96,7 @@ class RunConfig:
     probe_every: int = 0        # 0 = the paper's 5 * log_every (3335 at 1e5 steps); -1 = no linear probes
     probe_epochs: int = 30      # authors' LinearProbe: 30 epochs, batch 512, Adam lr 1e-3
     checkpoint_every: int = 5000  # resumable runs: atomic checkpoint every K steps (0 = never)
-    # Interventions beyond the paper (issue 26, grokkit.interventions). At their defaults (INTERVENTION_DEFAULTS) they
+    # Interventions beyond the paper (issue 26, grokkit.interventions). At their defaults (LATER_DEFAULTS) they
     # are left out of identity() and name, so every record made before them keeps its id and name.
     norm_clamp: str | float = "none"  # "none"; "init": after every step, rescale all parameters (weights and biases)
     #                                   so that the total weight norm (metrics.weight_norms) equals its value at
@@ -146,7 +149,7 @@ class RunConfig:
             d.pop("checkpoint_every")
             d["log_every"], d["rank_every"] = self.log_period, self.rank_period
             d["probe_every"] = self.probe_period or -1  # resolved, so that equal schedules share one id
-            for k, default in INTERVENTION_DEFAULTS.items():  # absent at the default: older records keep their ids
+            for k, default in LATER_DEFAULTS.items():  # absent at the default: older records keep their ids
                 if d[k] == default:
                     d.pop(k)
             object.__setattr__(self, "_identity", d)  # not a field: equality, hashing and replace() never see it
@@ -169,6 +172,8 @@ class RunConfig:
             n += "_f64"
         if self.steps != 100_000:
             n += f"_t{self.steps}"
+        if self.n_test != MNIST_TEST:
+            n += f"_test{self.n_test}"
         if self.norm_clamp != "none":
             n += "_norminit" if self.norm_clamp == "init" else f"_norm{self.norm_clamp:g}"
         if self.rank_penalty_kind != "none":
@@ -192,6 +197,8 @@ class RunConfig:
 
 # ---- the bounds of every field, stated once: RunConfig, the CLI flags and the chapters' parameters use them --------
 INTERVENTION_DEFAULTS = {"norm_clamp": "none", "rank_penalty": 0.0, "rank_penalty_kind": "none"}
+LATER_DEFAULTS = {"n_test": MNIST_TEST, **INTERVENTION_DEFAULTS}  # fields added after the first records: absent from
+#                                                                  identity() at these defaults (the ids do not move)
 PENALTIES = ("none", "nuclear_over_frobenius", "neg_spectral_entropy")
 PENALTY_TAGS = {"nuclear_over_frobenius": "rankdown", "neg_spectral_entropy": "rankup"}  # in the record's name
 
@@ -214,6 +221,7 @@ RULES = {
     "weight_decay": Rule(float, "AdamW's decoupled weight decay (paper: 0.005, 0.01, 0.05)", 0.0),
     "lr": Rule(float, "AdamW learning rate (paper: 1e-3)", 0.0, lo_open=True),
     "n_train": Rule(int, "the first N MNIST training images (paper: 2000, 5000, 7000)", 1, MNIST_TRAIN),
+    "n_test": Rule(int, "the first N MNIST test images the run is evaluated on (paper: all 10000)", 1, MNIST_TEST),
     "batch_size": Rule(int, "batch size (authors' code: 200; above n_train, every step is one batch of all n_train "
                             "images, as the authors' DataLoader does)", 1),
     "steps": Rule(int, "training steps (paper: 1e5)", 1),
@@ -226,10 +234,12 @@ RULES = {
     "probe_epochs": Rule(int, "epochs of each linear probe (authors: 30)", 1),
     "checkpoint_every": Rule(int, "checkpoint every K steps (0 = never; not part of the record's identity)", 0),
     "norm_clamp": Rule(str, "hold the total weight norm: none; init = its value at initialization; or a fixed norm "
-                            "(issue 26)", 0.0, lo_open=True, choices=("none", "init"), number=True),
-    "rank_penalty": Rule(float, "strength of the rank penalty added to the MSE loss (issue 26; 0 = none)", 0.0),
+                            "(the interventions chapter)", 0.0, lo_open=True, choices=("none", "init"), number=True),
+    "rank_penalty": Rule(float, "strength of the rank penalty added to the MSE loss (the interventions chapter; "
+                                "0 = none)", 0.0),
     "rank_penalty_kind": Rule(str, "the rank penalty: nuclear_over_frobenius pushes the hidden layers' batch-feature "
-                                   "rank down, neg_spectral_entropy holds it up (issue 26)", choices=PENALTIES),
+                                   "rank down, neg_spectral_entropy holds it up (the interventions chapter)",
+                              choices=PENALTIES),
 }
 
 
@@ -321,14 +331,18 @@ def smoke() -> bool:
     return os.environ.get("GROKKIT_SMOKE", "") not in ("", "0")
 
 
+SMOKE_TEST = 2000  # test images a smoke-scale stand-in is evaluated on (smoke_config)
+
+
 def smoke_config(cfg: RunConfig) -> RunConfig:
     """A tiny stand-in with the same depth, weight decay and seed: seconds on a CPU. A stand-in is never a result,
     only the shape of one, so its schedule is coarse: every step below 30, then every 10 steps (58 evaluations of
-    its 300), and the rank with the probes every 5 log points, the paper's cadence (7 snapshots). The snapshots
-    and evaluations over the 10k test images, not its training steps, are what a stand-in costs."""
-    small = cfg.replace(width=min(cfg.width, 32), n_train=min(cfg.n_train, 400), batch_size=min(cfg.batch_size, 100),
-                        steps=min(cfg.steps, 300), log_every=10, rank_every=0, probe_every=0, probe_epochs=2,
-                        checkpoint_every=0)
+    its 300), and the rank with the probes every 5 log points, the paper's cadence (7 snapshots). Those
+    evaluations and snapshots, not its training steps, are what a stand-in costs, so it is evaluated on the first
+    SMOKE_TEST test images (about a quarter of the CPU time the 10k cost)."""
+    small = cfg.replace(width=min(cfg.width, 32), n_train=min(cfg.n_train, 400), n_test=min(cfg.n_test, SMOKE_TEST),
+                        batch_size=min(cfg.batch_size, 100), steps=min(cfg.steps, 300), log_every=10, rank_every=0,
+                        probe_every=0, probe_epochs=2, checkpoint_every=0)
     return small.replace(rank_every=small.probe_period)
 
 

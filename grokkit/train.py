@@ -438,6 +438,7 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
     device = resolve_device(config.device)
     dtype = getattr(torch, config.dtype)
     x_train, y_train, x_test, y_test = load_mnist(config.n_train, device=device, dtype=dtype)
+    x_test, y_test = x_test[:config.n_test], y_test[:config.n_test]  # all 10k but in a smoke-scale stand-in
     x_train64, x_test64 = x_train.double(), x_test.double()  # the rank and probes run in float64 [DG-code]
     targets = F.one_hot(y_train, 10).to(dtype)  # "MSE ... one-hot targets" (torch.eye(10)[labels])
 

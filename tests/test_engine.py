@@ -231,6 +231,26 @@ def test_same_seed_identical_history_and_loss_goes_down():
     assert not np.array_equal(c.history["train_loss"], h["train_loss"])
 
 
+def test_n_test_evaluates_on_the_first_test_images_only():
+    """n_test (the smoke-scale stand-ins' evaluation set) changes what is evaluated, never the training; at its
+    default (all 10k) it is absent from the identity and the name, so every earlier record keeps its id."""
+    from grokkit.data import load_mnist
+    from grokkit.metrics import loss_and_accuracy
+
+    cfg = RunConfig(**TINY)
+    assert "n_test" not in cfg.identity() and "test" not in cfg.name.split("_")[-1]
+    few = cfg.replace(n_test=300)
+    assert few.identity()["n_test"] == 300 and few.name.endswith("_test300") and few.id != cfg.id
+    a, b = grokkit.train(cfg, progress=False), grokkit.train(few, progress=False)
+    assert np.array_equal(a.history["train_loss"], b.history["train_loss"])   # the same training
+    assert not np.array_equal(a.history["test_acc"], b.history["test_acc"])
+    _, _, xte, yte = load_mnist(cfg.n_train)
+    init = grokkit.make_mlp(cfg.depth, cfg.width, cfg.alpha, cfg.seed)  # step 0 is logged before the first update
+    for run, n in ((a, 10_000), (b, 300)):
+        loss, acc = loss_and_accuracy(init, xte[:n], yte[:n])
+        assert (run.history["test_loss"][0], run.history["test_acc"][0]) == pytest.approx((loss, acc), rel=1e-6)
+
+
 def test_probes_recorded_on_their_cadence():
     cfg = RunConfig(**dict(TINY, steps=40, probe_every=20, rank_every=10, probe_epochs=2))
     h = grokkit.train(cfg, progress=False).history
@@ -309,14 +329,13 @@ def test_bench_workers_times_both_layouts_over_one_shared_window():
     from importlib import import_module
 
     bench = import_module("grokkit.bench")
-    # the lead covers a worker's start (Python, torch, MNIST: about 2 s on a free core) several times over; each of the
-    # two timings waits it out, so it is most of this test's time
-    r = bench.bench_workers(cores=2, depth=2, n_train=400, seconds=0.5, lead=8.0)
+    # every worker warms up, says it is ready, and starts timing at one wall-clock moment sent to all of them
+    r = bench.bench_workers(cores=2, depth=2, n_train=400, seconds=0.5)
     assert r["one_process_steps_per_s"] > 0 and len(r["single_thread_workers_steps_per_s"]) == 2
     assert all(v > 0 for v in r["single_thread_workers_steps_per_s"])
     assert all(late <= bench.LATE_MAX * 0.5 for late in r["workers_late_s"])  # the two windows overlapped
-    with pytest.raises(RuntimeError, match="did not overlap"):  # no lead: the warm-up overruns the shared start
-        bench.bench_workers(cores=2, depth=2, n_train=400, seconds=0.5, lead=0.0)
+    with pytest.raises(RuntimeError, match="did not overlap"):  # a start already past: the timings would not overlap
+        bench._run_workers(2, 1, 2, 400, 0.5, margin=-1.0)
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])

@@ -93,6 +93,7 @@ BAD = [  # (field, value, extra fields)
     ("weight_decay", -0.1, {}), ("weight_decay", float("nan"), {}), ("weight_decay", float("inf"), {}),
     ("lr", 0, {}), ("lr", -1e-3, {}), ("lr", float("nan"), {}), ("lr", True, {}),
     ("n_train", 0, {}), ("n_train", MNIST_TRAIN + 1, {}), ("n_train", 5000.0, {}),
+    ("n_test", 0, {}), ("n_test", 10_001, {}), ("n_test", 2000.0, {}),
     ("batch_size", 0, {}), ("batch_size", 2.5, {}),
     ("steps", 0, {}), ("steps", -5, {}), ("steps", 1e5, {}),
     ("dtype", "float16", {}), ("dtype", "fp32", {}), ("dtype", None, {}),
