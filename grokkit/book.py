@@ -202,6 +202,9 @@ def robustness(verdicts) -> None:
 def opening() -> None:
     """The opening page's verdict block, computed from the shipped records: the tally (with the grades defined), what
     did not reproduce and the caveats (first), which dtype the phase verdicts hold in, then the compact claims table."""
+    from .interventions import INTERVENTIONS, summary_md
+    from .sweep import INTERVENTION_SEEDS
+
     runs = paper_records()
     vs = paper_verdicts()
     nots = [v for v in vs if v.grade == "not reproduced"]
@@ -213,6 +216,7 @@ def opening() -> None:
     md("### What did not reproduce, and the caveats")
     display(HTML(report.caveats_html(vs, runs)))
     md(report.phase_dtype_line(runs))
+    md(summary_md(_intervention_records(), _control_records(), len(INTERVENTIONS) * len(INTERVENTION_SEEDS)))
     md("### The 15 claims")
     display(HTML(report.claims_table_html(vs)))
 

@@ -115,7 +115,7 @@ def measure(run) -> dict:
     on = ev.climb_onset_step
     norm = None if on is None else float(h["weight_norm"][int(np.searchsorted(h["step"], on))])
     return {"onset": on, "final_acc": ev.test_final_acc, "rank_fall": (ev.rank_descent_steps or (None,))[0],
-            "norm_at_onset": norm, "wall_min": run.meta.get("wall_time_s", 0) / 60}
+            "norm_at_onset": norm, "wall_min": run.meta.get("wall_time_s", 0) / 60, "seed": run.config.seed}
 
 
 def onset_class(onset, control_onsets) -> str:
@@ -247,6 +247,54 @@ def story_badge(results: list) -> str:
     return "held" if all(flags) else ("failed" if not any(flags) else "partly")
 
 
+ONSET_WORDS = {"earlier": "earlier than the control's", "unchanged": "within the control's range",
+               "later": "later than the control's", "never": "never"}
+
+
+def _seeds(ms) -> str:
+    return f"seed {ms[0]['seed']}" if len(ms) == 1 else "seeds " + " and ".join(str(m["seed"]) for m in ms)
+
+
+def outcome_words(key: str, ms: list, control: list) -> str:
+    """What one intervention's recorded seeds did, in words (measure() dicts with their "seed"): when the test climb
+    started against the control's seeds (ONSET_WORDS, MARGIN_STEPS wide), and whether and when the rank fell."""
+    ons = [c["onset"] for c in control if c["onset"] is not None]
+    climbs = [m for m in ms if m["onset"] is not None]
+    if not climbs:
+        climb = "the test accuracy never climbed within the run"
+    else:
+        classes = sorted({onset_class(m["onset"], ons) for m in climbs}, key=list(ONSET_WORDS).index)
+        starts = " and ".join(f"{m['onset']:,}" for m in climbs)
+        climb = (f"the test climb started at {starts} steps, "
+                 f"{' or '.join(ONSET_WORDS[c] for c in classes)} ({min(ons):,}–{max(ons):,} steps)"
+                 + ("" if len(climbs) == len(ms) else f", on {len(climbs)} of {len(ms)} seeds"))
+    falls = [m["rank_fall"] for m in ms if m["rank_fall"] is not None]
+    rank = ("the mean hidden-layer rank did not fall" if not falls else
+            f"the mean hidden-layer rank fell at {' and '.join(f'{f:,}' for f in falls)} steps"
+            + ("" if len(falls) == len(ms) else f" (on {len(falls)} of {len(ms)} seeds)"))
+    return f"{INTERVENTIONS[key][0]} ({_seeds(ms)}): {climb}; {rank}"
+
+
+def summary_md(records_, control_records, planned: int) -> str:
+    """The opening page's line on the interventions: how many of the `planned` runs are recorded, what each recorded
+    intervention did (outcome_words), each story's badge so far, and which interventions are not run yet."""
+    by_key = _measured(records_)
+    link = "[Does the rank drive generalization?](interventions.ipynb)"
+    if not by_key:
+        return (f"**Beyond the paper.** {link} states what the weight-norm story and the rank story predict for four "
+                f"interventions; none of its {planned} runs is recorded yet, so neither story is tested.")
+    control = [measure(r) for r in control_records]
+    results = story_results(by_key, control)
+    n = sum(len(v) for v in by_key.values())
+    done = ". ".join(outcome_words(k, by_key[k], control) for k in INTERVENTIONS if k in by_key)
+    verbs = {"held": "held", "partly": "held in part", "failed": "did not hold", "untested": "are not tested yet"}
+    stories = " and ".join(f"the {STORIES[s].split(' (')[0]}'s tested predictions {verbs[story_badge(results[s])]}"
+                           for s in STORIES)
+    todo = [INTERVENTIONS[k][0].lower() for k in INTERVENTIONS if k not in by_key]
+    return (f"**Beyond the paper.** {link}: {n} of its {planned} intervention runs are recorded. {done}. So far "
+            f"{stories}" + (f"; not run yet: {', '.join(todo)}." if todo else "."))
+
+
 def found_html(records_, control_records) -> str:
     """The chapter's "What we found" box (HTML, the classes of grokkit.report.found_html): per story, a badge
     (STORY_BADGES, explained on hover) and one sentence counting its predictions that held, from the full-scale
@@ -263,8 +311,10 @@ def found_html(records_, control_records) -> str:
         label, cls, tip = STORY_BADGES[story_badge(rows)]
         if rows:
             k = sum(all(res) for *_, res in rows)
+            todo = [INTERVENTIONS[key][0].lower() for key in INTERVENTIONS if key not in by_key]
             text = (f"{k} of its {len(rows)} tested predictions held on every recorded seed, over "
-                    f"{len(by_key)} of the {len(INTERVENTIONS)} interventions.")
+                    f"{len(by_key)} of the {len(INTERVENTIONS)} interventions"
+                    + (f" (not run yet: {', '.join(todo)})." if todo else "."))
         else:
             text = ("no intervention run is recorded at full scale yet, so its predictions below are stated and not "
                     "yet tested.")

@@ -623,6 +623,21 @@ def test_opening_page_puts_what_failed_first_and_counts_the_compute():
     assert all(f"<em>{g.capitalize()}</em>: " in terms for g in report.GRADE_WORDS) and "<em>Fragile</em>: " in terms
 
 
+def test_opening_line_on_the_interventions_counts_records_and_names_what_is_untested():
+    from grokkit.interventions import summary_md
+
+    control = [fake(stages=((30000, 0.8),), fall=30000, seed=sd) for sd in (0, 1, 2)]
+    assert "none of its 8 runs is recorded yet" in summary_md([], control, 8)
+    held_high = fake(stages=((30000, 0.0),), seed=0)  # the norm held at its initial value: no climb, no rank fall
+    held_high.config = held_high.config.replace(norm_clamp="init")
+    line = summary_md([held_high], control, 8)
+    assert line.startswith("**Beyond the paper.** [Does the rank drive generalization?](interventions.ipynb): "
+                           "1 of its 8 intervention runs are recorded.")
+    assert "Norm held at its initial value (seed 0): the test accuracy never climbed within the run" in line
+    assert "the weight-norm story's tested predictions held" in line
+    assert line.endswith("not run yet: norm held low from the start, rank pushed down, rank held up.")
+
+
 def test_dtype_caveat_names_the_phases_or_what_else_differs():
     """A float64 twin whose float32 run takes another phase is named with both phases; one that takes the same phase
     but another course (here the tunnel) says so and names what differs, never 'X is A; its twin is A'."""

@@ -293,7 +293,9 @@ def test_interventions_chapter_text_in_smoke_mode(monkeypatch):
     book.intervention_verdicts(runs)
     text = "\n".join(str(getattr(o, "data", o)) for o in out)
     assert "weight-norm story: start of the test climb" in text    # the predictions table
-    assert "not recorded yet" in text and "0 of the 8" in text        # computed from results/
+    recorded = sum(record_path(c).exists() for c in configs)         # computed from results/
+    assert f"{recorded} of the 8 intervention runs are recorded" in text
+    assert ("not recorded yet" in text) == (recorded < 8)
     assert "norm held at its initial value" in text and "smoke-scale stand-in" in text
     assert all(r.meta.get("stand_in") for r in runs) and len(runs) == 8
 
@@ -318,3 +320,21 @@ def test_story_badges_grade_each_story_on_its_own_predictions():
     assert story_badge(res["rank"]) == "partly"            # climbs on time with a high rank: onset fails, rank holds
     res = story_results({"norm_low": [m(40_000, 45_000), m(41_000, 46_000)]}, control)
     assert story_badge(res["rank"]) == "failed" and set(STORY_BADGES) >= {"held", "partly", "failed", "untested"}
+
+
+def test_outcome_words_say_what_each_intervention_did_against_the_control():
+    from grokkit.interventions import outcome_words
+
+    def m(seed, onset, fall):
+        return {"onset": onset, "rank_fall": fall, "final_acc": 0.9, "norm_at_onset": 1.0, "wall_min": 60.0,
+                "seed": seed}
+
+    control = [m(0, 30_000, 29_000), m(1, 33_000, 32_000), m(2, 36_000, 35_000)]
+    assert outcome_words("norm_init", [m(0, None, None), m(1, None, None)], control) == (
+        "Norm held at its initial value (seeds 0 and 1): the test accuracy never climbed within the run; the mean "
+        "hidden-layer rank did not fall")
+    words = outcome_words("norm_low", [m(0, 12_000, 11_000)], control)
+    assert words == ("Norm held low from the start (seed 0): the test climb started at 12,000 steps, earlier than the "
+                     "control's (30,000–36,000 steps); the mean hidden-layer rank fell at 11,000 steps")
+    words = outcome_words("rank_up", [m(0, 34_000, None), m(1, None, 20_000)], control)
+    assert "within the control's range" in words and "on 1 of 2 seeds" in words and "(on 1 of 2 seeds)" in words
