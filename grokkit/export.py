@@ -51,9 +51,9 @@ FORMATS = ("csv", "json")
 # per-layer ones are snapshots (`rank_step`, `probe_step`), one column per Linear layer.
 QUANTITIES = {
     "train_loss": ("step", "MSE against one-hot targets on the N training images"),
-    "test_loss": ("step", "MSE against one-hot targets on the 10k test images"),
+    "test_loss": ("step", "MSE against one-hot targets on the test images (all 10k; a stand-in: its n_test)"),
     "train_acc": ("step", "accuracy on the N training images [fraction, 0..1]"),
-    "test_acc": ("step", "accuracy on the 10k test images [fraction, 0..1]"),
+    "test_acc": ("step", "accuracy on the test images (all 10k; a stand-in: its n_test) [fraction, 0..1]"),
     "weight_norm": ("step", "L2 norm of all model parameters (Fig 5)"),
     "last_layer_norm": ("step", "L2 norm of the output layer's parameters (§6, slingshot)"),
     "rank": ("rank_step", "feature rank, matrix_rank(cov(H.T)) of the layer's pre-activations, float64 (§2)"),
