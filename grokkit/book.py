@@ -388,6 +388,39 @@ def intervention_runs(configs, train_missing: bool = False) -> list:
     return runs
 
 
+def intervention_pilots() -> None:
+    """The pilots (grokkit.sweep.pilot_grid) recorded in the results folder: the rule in words, their table and the
+    strength it picks per penalty (grokkit.interventions.pilot_table); what is not recorded yet."""
+    from .interventions import INTERVENTIONS, pilot_rule_md, pilot_table
+    from .sweep import PILOT_STEPS, PILOT_STRENGTHS, RANK_DOWN_STRENGTH, RANK_UP_STRENGTH, pilot_grid
+
+    folder = records.results_folder(must_exist=True)
+    configs = pilot_grid()
+    have = [records.load(records.record_path(c, folder)) for c in configs
+            if records.record_path(c, folder).exists()]
+    md(pilot_rule_md(PILOT_STEPS, PILOT_STRENGTHS))
+    n = f"{len(have)} of the {len(configs)} pilot runs are recorded"
+    if not any(r.config.rank_penalty_kind == "none" for r in have):
+        md(f"{n}; the reference (no penalty) is not among them yet, so no strength is chosen. "
+           "`python -m grokkit sweep pilots` trains them. Until then the full-scale penalised runs are configured "
+           f"with placeholder strengths (λ = {RANK_DOWN_STRENGTH:g} and λ = {RANK_UP_STRENGTH:g}) and none is run.")
+        return
+    table, chosen = pilot_table(have)
+    md(f"{n}.\n\n" + table)
+    words = {"nuclear_over_frobenius": INTERVENTIONS["rank_down"][0], "neg_spectral_entropy":
+             INTERVENTIONS["rank_up"][0]}
+    done = {k: sum(r.config.rank_penalty_kind == k for r in have) for k in chosen}
+
+    def pick(k, lam):
+        if lam is not None:
+            return f"λ = {lam:g}"
+        if done[k] < len(PILOT_STRENGTHS):
+            return f"not decided yet ({done[k]} of its {len(PILOT_STRENGTHS)} pilots recorded)"
+        return "no strength moves the rank without breaking training"
+
+    md("The rule picks: " + "; ".join(f"{words[k].lower()}: {pick(k, lam)}" for k, lam in chosen.items()) + ".")
+
+
 def intervention_verdicts(runs) -> None:
     """Every drawn run measured against the control, then each story's predictions graded on the shipped full-scale
     intervention records (grokkit.interventions.verdicts_md)."""

@@ -342,3 +342,110 @@ def verdicts_md(records_, control_records) -> str:
                      for t, part, text, res in results[story] if t == title]
             out.append(f"- **{title}**, {words}: " + "; ".join(parts) + ".")
     return "\n".join(out) + "\n"
+
+
+# ---- the pilots: choosing each penalty's strength (stated before any pilot run) -----------------------------------
+# A pilot is a PILOT_STEPS-step run of the intervention base (seed 0) with one penalty at one strength
+# (grokkit.sweep.pilot_grid), beside the same run without a penalty (the reference). Over the window of its last
+# PILOT_WINDOW steps, the rank is the mean over the hidden layers and over the window's snapshots; the effective rank
+# (exp of the spectral entropy, tolerance-free and never saturated) decides, the two integer ranks are reported.
+# The rule: per penalty, among the strengths that do not break training -- no divergence, and a train MSE at the last
+# step at most PILOT_LOSS_MAX x the reference's -- the smallest that moves the effective rank by at least PILOT_SHIFT
+# of the reference's in the penalty's direction (down for rank_down, up for rank_up). When none does, none is chosen
+# and the chapter says so.
+PILOT_WINDOW = 2000     # steps: the window at the end of a pilot its rank is read over
+PILOT_SHIFT = 0.10      # "measurably moves the rank": the effective rank moves >= 10 % of the reference's
+PILOT_LOSS_MAX = 1.10   # "without breaking training": train MSE at the last step <= 1.1 x the reference's
+DIRECTION = {"nuclear_over_frobenius": -1, "neg_spectral_entropy": +1}  # the way each penalty pushes the rank
+
+
+def pilot_measure(run) -> dict:
+    """One pilot's numbers: the hidden layers' mean effective, robust and paper-exact rank over its last PILOT_WINDOW
+    steps, and its train MSE, train and test accuracy at its last evaluation; whether it diverged."""
+    import numpy as np
+
+    h = run.history
+    rs = np.asarray(h["rank_step"])
+    win = rs >= rs[-1] - PILOT_WINDOW if len(rs) else rs.astype(bool)
+
+    def mean_rank(key):
+        return float(np.mean(np.asarray(h[key], dtype=float)[win][:, :-1])) if win.any() else float("nan")
+
+    return {"eff_rank": mean_rank("eff_rank"), "robust_rank": mean_rank("robust_rank"), "rank": mean_rank("rank"),
+            "train_loss": float(h["train_loss"][-1]), "train_acc": float(h["train_acc"][-1]),
+            "test_acc": float(h["test_acc"][-1]), "diverged": bool(run.diverged)}
+
+
+def pilot_outcome(kind: str, m: dict, ref: dict) -> tuple[bool, bool]:
+    """(breaks training, moves the rank) of one pilot's pilot_measure `m` against the reference's `ref`."""
+    import math
+
+    breaks = m["diverged"] or not math.isfinite(m["train_loss"]) or m["train_loss"] > PILOT_LOSS_MAX * ref["train_loss"]
+    moves = DIRECTION[kind] * (m["eff_rank"] - ref["eff_rank"]) >= PILOT_SHIFT * ref["eff_rank"]
+    return bool(breaks), bool(moves)
+
+
+def choose_strength(kind: str, pilots: dict, ref: dict):
+    """The strength the rule picks for penalty `kind` from {λ: pilot_measure} against the reference's measure:
+    the smallest λ that moves the rank without breaking training; None when no strength does."""
+    for lam in sorted(pilots):
+        breaks, moves = pilot_outcome(kind, pilots[lam], ref)
+        if moves and not breaks:
+            return lam
+    return None
+
+
+def pilot_table(pilot_runs) -> tuple[str, dict]:
+    """The pilots as a Markdown table (the reference first, then each penalty by strength: the three ranks with
+    their shift against the reference, train MSE, train and test accuracy, and the rule's reading), and the strength
+    the rule picks per penalty {kind: λ or None}. `pilot_runs`: the recorded pilots, the reference among them (the
+    run without a penalty). Raises ValueError when the reference is missing."""
+    from .report import num
+
+    ref_runs = [r for r in pilot_runs if r.config.rank_penalty_kind == "none"]
+    if not ref_runs:
+        raise ValueError("pilot_runs: the pilot without a penalty (the reference) is not recorded")
+    ref = pilot_measure(ref_runs[0])
+    by_kind: dict = {}
+    for r in pilot_runs:
+        if r.config.rank_penalty_kind != "none":
+            by_kind.setdefault(r.config.rank_penalty_kind, {})[r.config.rank_penalty] = pilot_measure(r)
+    title = {"nuclear_over_frobenius": INTERVENTIONS["rank_down"][0], "neg_spectral_entropy":
+             INTERVENTIONS["rank_up"][0]}
+    rows = ["| penalty | λ | effective rank | robust rank | paper-exact rank | train MSE | train accuracy | "
+            "test accuracy | reading |", "|---|---|---|---|---|---|---|---|---|"]
+
+    def row(name, lam, m, reading):
+        shift = "" if m is ref else f" ({m['eff_rank'] - ref['eff_rank']:+.1f})"
+        return (f"| {name} | {lam} | {m['eff_rank']:.1f}{shift} | {m['robust_rank']:.1f} | {m['rank']:.1f} | "
+                f"{num(m['train_loss'])} | {num(m['train_acc'], 'accuracy')} | {num(m['test_acc'], 'accuracy')} | "
+                f"{reading} |")
+
+    rows.append(row("none (the reference)", "0", ref, "–"))
+    chosen = {}
+    for kind in DIRECTION:
+        pilots = by_kind.get(kind, {})
+        chosen[kind] = choose_strength(kind, pilots, ref)
+        for lam in sorted(pilots):
+            breaks, moves = pilot_outcome(kind, pilots[lam], ref)
+            reading = "breaks training" if breaks else ("moves the rank" if moves else "rank not moved")
+            if lam == chosen[kind]:
+                reading += " (chosen)"
+            rows.append(row(title[kind], f"{lam:g}", pilots[lam], reading))
+    return "\n".join(rows) + "\n", chosen
+
+
+def pilot_rule_md(steps: int, strengths) -> str:
+    """The pilots (`steps` long, at each of `strengths`) and their rule in words, from its constants."""
+    lams = ", ".join(f"{v:g}" for v in strengths)
+    return (f"Each pilot is the base configuration on seed 0 for {steps:,} steps: once without a penalty (the "
+            f"reference), and once per penalty at each strength λ = {lams}.\n\n"
+            f"**The rule, fixed before any pilot ran.** Each pilot is read over its last {PILOT_WINDOW:,} steps: the "
+            "mean over the hidden layers and those snapshots of the effective rank (the exponential of the spectral "
+            "entropy: tolerance-free, and it moves before an integer rank does). A strength *breaks training* when "
+            f"the run diverges or its train MSE at the last step exceeds {PILOT_LOSS_MAX:g} × the reference's; it "
+            "*moves the rank* when the effective rank differs from the reference's by at least "
+            f"{PILOT_SHIFT * 100:.0f} % in the penalty's direction (down for the rank pushed down, up for the rank "
+            "held up). Per penalty the "
+            "smallest strength that moves the rank without breaking training is chosen; if none does, none is, and "
+            "that intervention is not run at full scale.")

@@ -278,7 +278,7 @@ def test_pilot_grid_short_runs_of_each_penalty():
 # Its stand-ins go to sweep.smoke_dir(), where that execution finds them: trained once per test run.
 def test_interventions_chapter_text_in_smoke_mode(monkeypatch):
     from grokkit import book
-    from grokkit.sweep import interventions_grid
+    from grokkit.sweep import interventions_grid, pilot_grid
 
     monkeypatch.setenv("GROKKIT_SMOKE", "1")
     out = []
@@ -288,6 +288,7 @@ def test_interventions_chapter_text_in_smoke_mode(monkeypatch):
     book.intervention_list()
     book.predictions()
     book.intervention_control()
+    book.intervention_pilots()
     configs = interventions_grid([0, 1], 100_000, "auto")
     runs = book.intervention_runs(configs)
     book.intervention_verdicts(runs)
@@ -296,6 +297,8 @@ def test_interventions_chapter_text_in_smoke_mode(monkeypatch):
     recorded = sum(record_path(c).exists() for c in configs)         # computed from results/
     assert f"{recorded} of the 8 intervention runs are recorded" in text
     assert ("not recorded yet" in text) == (recorded < 8)
+    pilots = sum(record_path(c).exists() for c in pilot_grid())
+    assert f"{pilots} of the 11 pilot runs are recorded" in text and "**The rule, fixed before any pilot ran.**" in text
     assert "norm held at its initial value" in text and "smoke-scale stand-in" in text
     assert all(r.meta.get("stand_in") for r in runs) and len(runs) == 8
 
@@ -338,3 +341,37 @@ def test_outcome_words_say_what_each_intervention_did_against_the_control():
                      "control's (30,000–36,000 steps); the mean hidden-layer rank fell at 11,000 steps")
     words = outcome_words("rank_up", [m(0, 34_000, None), m(1, None, 20_000)], control)
     assert "within the control's range" in words and "on 1 of 2 seeds" in words and "(on 1 of 2 seeds)" in words
+
+
+def test_pilot_rule_picks_the_smallest_strength_that_moves_the_rank_without_breaking_training():
+    from grokkit.interventions import pilot_table
+    from grokkit.records import Run
+    from grokkit.sweep import pilot_grid
+
+    def pilot(cfg, eff, loss, diverged=False):
+        rs = np.arange(0, 10_001, 667)
+        ranks = np.full((len(rs), cfg.depth), 300.0)
+        return Run(config=cfg, history={"rank_step": rs, "eff_rank": ranks * 0 + eff, "robust_rank": ranks,
+                                        "rank": ranks, "train_loss": np.array([1e9, loss]),
+                                        "train_acc": np.array([0.1, 0.2]), "test_acc": np.array([0.1, 0.2])},
+                   meta={"diverged_at": 9000 if diverged else None})
+
+    grid = pilot_grid()
+    ref, down, up = grid[0], grid[1:6], grid[6:]
+    assert [c.rank_penalty for c in down] == [0.01, 0.1, 1.0, 10.0, 100.0] == [c.rank_penalty for c in up]
+    runs = [pilot(ref, 100.0, 0.09)]
+    # rank pushed down: 0.01 barely moves it, 0.1 moves it 8 % (not enough), 1 moves it 20 %, 10 breaks training
+    runs += [pilot(c, e, l) for c, e, l in zip(down, (99.0, 92.0, 80.0, 50.0, 20.0), (0.09, 0.09, 0.095, 0.2, 0.5))]
+    # rank held up: it moves up 12 % only at 10, which diverged; 100 moves it and stays within the loss bound
+    runs += [pilot(c, e, 0.09, d) for c, e, d in zip(up, (100.0, 101.0, 105.0, 112.0, 130.0),
+                                                       (False, False, False, True, False))]
+    table, chosen = pilot_table(runs)
+    assert chosen == {"nuclear_over_frobenius": 1.0, "neg_spectral_entropy": 100.0}
+    lines = table.splitlines()
+    assert lines[2].startswith("| none (the reference) | 0 | 100.0 |")
+    assert "| Rank pushed down | 1 | 80.0 (-20.0) |" in table and "moves the rank (chosen) |" in lines[5]
+    assert lines[6].endswith("breaks training |") and lines[3].endswith("rank not moved |")
+    assert "| Rank held up | 10 | 112.0 (+12.0) |" in table and lines[11].endswith("breaks training |")
+    assert pilot_table(runs[1:6] + runs[:1])[1]["neg_spectral_entropy"] is None  # no pilot of it: none chosen
+    with pytest.raises(ValueError, match="^pilot_runs: the pilot without a penalty"):
+        pilot_table(runs[1:])
