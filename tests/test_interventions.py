@@ -361,7 +361,7 @@ def test_pilot_rule_picks_the_smallest_strength_that_moves_the_rank_without_brea
     assert [c.rank_penalty for c in down] == [0.01, 0.1, 1.0, 10.0, 100.0] == [c.rank_penalty for c in up]
     runs = [pilot(ref, 100.0, 0.09)]
     # rank pushed down: 0.01 barely moves it, 0.1 moves it 8 % (not enough), 1 moves it 20 %, 10 breaks training
-    runs += [pilot(c, e, l) for c, e, l in zip(down, (99.0, 92.0, 80.0, 50.0, 20.0), (0.09, 0.09, 0.095, 0.2, 0.5))]
+    runs += [pilot(c, e, mse) for c, e, mse in zip(down, (99.0, 92.0, 80.0, 50.0, 20.0), (.09, .09, .095, .2, .5))]
     # rank held up: it moves up 12 % only at 10, which diverged; 100 moves it and stays within the loss bound
     runs += [pilot(c, e, 0.09, d) for c, e, d in zip(up, (100.0, 101.0, 105.0, 112.0, 130.0),
                                                        (False, False, False, True, False))]
