@@ -396,8 +396,8 @@ def choose_strength(kind: str, pilots: dict, ref: dict):
 
 
 def pilot_table(pilot_runs) -> tuple[str, dict]:
-    """The pilots as a Markdown table (the reference first, then each penalty by strength: the three ranks with
-    their shift against the reference, train MSE, train and test accuracy, and the rule's reading), and the strength
+    """The pilots as a Markdown table (the reference first, then each penalty by strength: the effective rank with
+    its shift against the reference, the robust rank, train MSE and accuracy, and the rule's reading), and the strength
     the rule picks per penalty {kind: λ or None}. `pilot_runs`: the recorded pilots, the reference among them (the
     run without a penalty). Raises ValueError when the reference is missing."""
     from .report import num
@@ -412,14 +412,13 @@ def pilot_table(pilot_runs) -> tuple[str, dict]:
             by_kind.setdefault(r.config.rank_penalty_kind, {})[r.config.rank_penalty] = pilot_measure(r)
     title = {"nuclear_over_frobenius": INTERVENTIONS["rank_down"][0], "neg_spectral_entropy":
              INTERVENTIONS["rank_up"][0]}
-    rows = ["| penalty | λ | effective rank | robust rank | paper-exact rank | train MSE | train accuracy | "
-            "test accuracy | reading |", "|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| penalty | λ | effective rank (shift) | robust rank | train MSE | train accuracy | reading |",
+            "|---|---|---|---|---|---|---|"]
 
     def row(name, lam, m, reading):
         shift = "" if m is ref else f" ({m['eff_rank'] - ref['eff_rank']:+.1f})"
-        return (f"| {name} | {lam} | {m['eff_rank']:.1f}{shift} | {m['robust_rank']:.1f} | {m['rank']:.1f} | "
-                f"{num(m['train_loss'])} | {num(m['train_acc'], 'accuracy')} | {num(m['test_acc'], 'accuracy')} | "
-                f"{reading} |")
+        return (f"| {name} | {lam} | {m['eff_rank']:.1f}{shift} | {m['robust_rank']:.1f} | {num(m['train_loss'])} | "
+                f"{num(m['train_acc'], 'accuracy')} | {reading} |")
 
     rows.append(row("none (the reference)", "0", ref, "–"))
     chosen = {}
