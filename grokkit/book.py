@@ -399,7 +399,7 @@ def intervention_pilots() -> None:
     have = [records.load(records.record_path(c, folder)) for c in configs
             if records.record_path(c, folder).exists()]
     md(pilot_rule_md(PILOT_STEPS, PILOT_STRENGTHS))
-    n = f"{len(have)} of the {len(configs)} pilot runs are recorded"
+    n = f"{len(have)} of the {len(configs)} pilot runs {'is' if len(have) == 1 else 'are'} recorded"
     if not any(r.config.rank_penalty_kind == "none" for r in have):
         md(f"{n}; the reference (no penalty) is not among them yet, so no strength is chosen. "
            "`python -m grokkit sweep pilots` trains them. Until then the full-scale penalised runs are configured "

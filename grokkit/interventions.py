@@ -198,7 +198,8 @@ def recorded_line(configs, records_dir=None) -> str:
     from .records import record_path
 
     todo = [config_label(c) for c in configs if not record_path(c, records_dir).exists()]
-    line = f"{len(configs) - len(todo)} of the {len(configs)} intervention runs are recorded"
+    n = len(configs) - len(todo)
+    line = f"{n} of the {len(configs)} intervention runs {'is' if n == 1 else 'are'} recorded"
     return line + (f"; not recorded yet: {'; '.join(todo)}." if todo else ".")
 
 
@@ -291,7 +292,8 @@ def summary_md(records_, control_records, planned: int) -> str:
     stories = " and ".join(f"the {STORIES[s].split(' (')[0]}'s tested predictions {verbs[story_badge(results[s])]}"
                            for s in STORIES)
     todo = [INTERVENTIONS[k][0].lower() for k in INTERVENTIONS if k not in by_key]
-    return (f"**Beyond the paper.** {link}: {n} of its {planned} intervention runs are recorded. {done}. So far "
+    return (f"**Beyond the paper.** {link}: {n} of its {planned} intervention runs {'is' if n == 1 else 'are'} "
+            f"recorded. {done}. So far "
             f"{stories}" + (f"; not run yet: {', '.join(todo)}." if todo else "."))
 
 

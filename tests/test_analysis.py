@@ -632,7 +632,7 @@ def test_opening_line_on_the_interventions_counts_records_and_names_what_is_unte
     held_high.config = held_high.config.replace(norm_clamp="init")
     line = summary_md([held_high], control, 8)
     assert line.startswith("**Beyond the paper.** [Does the rank drive generalization?](interventions.ipynb): "
-                           "1 of its 8 intervention runs are recorded.")
+                           "1 of its 8 intervention runs is recorded.")
     assert "Norm held at its initial value (seed 0): the test accuracy never climbed within the run" in line
     assert "the weight-norm story's tested predictions held" in line
     assert line.endswith("not run yet: norm held low from the start, rank pushed down, rank held up.")

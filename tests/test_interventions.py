@@ -295,10 +295,11 @@ def test_interventions_chapter_text_in_smoke_mode(monkeypatch):
     text = "\n".join(str(getattr(o, "data", o)) for o in out)
     assert "weight-norm story: start of the test climb" in text    # the predictions table
     recorded = sum(record_path(c).exists() for c in configs)         # computed from results/
-    assert f"{recorded} of the 8 intervention runs are recorded" in text
+    assert f"{recorded} of the 8 intervention runs {'is' if recorded == 1 else 'are'} recorded" in text
     assert ("not recorded yet" in text) == (recorded < 8)
     pilots = sum(record_path(c).exists() for c in pilot_grid())
-    assert f"{pilots} of the 11 pilot runs are recorded" in text and "**The rule, fixed before any pilot ran.**" in text
+    assert f"{pilots} of the 11 pilot runs {'is' if pilots == 1 else 'are'} recorded" in text
+    assert "**The rule, fixed before any pilot ran.**" in text
     assert "norm held at its initial value" in text and "smoke-scale stand-in" in text
     assert all(r.meta.get("stand_in") for r in runs) and len(runs) == 8
 
