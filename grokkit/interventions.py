@@ -102,15 +102,16 @@ def key_of(c: dict) -> str | None:
     return {"nuclear_over_frobenius": "rank_down", "neg_spectral_entropy": "rank_up"}.get(kind)
 
 
-def measure(run) -> dict:
+def measure(run, rank_def: str = "rank") -> dict:
     """One run's quantities for the chapter: start of the test climb (step or None), final test accuracy, first
-    descent of the mean hidden-layer rank (step or None), weight norm at the start of the climb, wall time (min)."""
+    descent of the mean hidden-layer rank under `rank_def` (a grokkit.events.RANK_DEFS key; step or None), weight norm
+    at the start of the climb, wall time (min), seed."""
     import numpy as np
 
-    from .claims import detector
+    from .claims import RANK_DEF, detector
     from .events import events
 
-    ev = events(run, detector())
+    ev = events(run, detector({RANK_DEF: rank_def}))
     h = run.history
     on = ev.climb_onset_step
     norm = None if on is None else float(h["weight_norm"][int(np.searchsorted(h["step"], on))])
@@ -203,7 +204,7 @@ def recorded_line(configs, records_dir=None) -> str:
     return line + (f"; not recorded yet: {'; '.join(todo)}." if todo else ".")
 
 
-def _measured(records_) -> dict:
+def _measured(records_, rank_def: str = "rank") -> dict:
     """The full-scale intervention records measured, by intervention key: {key: [measure(record), ...]}."""
     from .records import full_scale, stands_for
 
@@ -211,8 +212,33 @@ def _measured(records_) -> dict:
     for r in records_:
         k = key_of(stands_for(r))
         if k is not None and full_scale(r):
-            by_key.setdefault(k, []).append(measure(r))
+            by_key.setdefault(k, []).append(measure(r, rank_def))
     return by_key
+
+
+# The rank definitions a story's verdict is checked under: the paper's, and the tolerance-robust one (the book's
+# robustness dimension for every rank event). A badge that differs between them is fragile.
+VERDICT_RANK_DEFS = ("rank", "robust_rank")
+
+
+def graded(records_, control_records) -> dict:
+    """{rank_def: (measured by key, story_results)} under each of VERDICT_RANK_DEFS."""
+    out = {}
+    for rd in VERDICT_RANK_DEFS:
+        by_key = _measured(records_, rd)
+        out[rd] = (by_key, story_results(by_key, [measure(r, rd) for r in control_records]))
+    return out
+
+
+def fragility(results_by_def: dict, story: str) -> str:
+    """'' when the story's badge is the same under every VERDICT_RANK_DEFS; else the words saying what it becomes
+    under the other definition(s)."""
+    from .events import RANK_DEFS
+
+    badges = {rd: story_badge(res[story]) for rd, (_, res) in results_by_def.items()}
+    first = badges[VERDICT_RANK_DEFS[0]]
+    other = [f"under the {RANK_DEFS[rd]} rank it {STORY_BADGES[b][0]}" for rd, b in badges.items() if b != first]
+    return f"fragile: {'; '.join(other)}" if other else ""
 
 
 def story_results(by_key: dict, control: list) -> dict:
@@ -285,12 +311,13 @@ def summary_md(records_, control_records, planned: int) -> str:
         return (f"**Beyond the paper.** {link} states what the weight-norm story and the rank story predict for four "
                 f"interventions; none of its {planned} runs is recorded yet, so neither story is tested.")
     control = [measure(r) for r in control_records]
-    results = story_results(by_key, control)
+    every = graded(records_, control_records)
+    results = every[VERDICT_RANK_DEFS[0]][1]
     n = sum(len(v) for v in by_key.values())
     done = ". ".join(outcome_words(k, by_key[k], control) for k in INTERVENTIONS if k in by_key)
     verbs = {"held": "held", "partly": "held in part", "failed": "did not hold", "untested": "are not tested yet"}
     stories = " and ".join(f"the {STORIES[s].split(' (')[0]}'s tested predictions {verbs[story_badge(results[s])]}"
-                           for s in STORIES)
+                           + (f" ({fragility(every, s)})" if fragility(every, s) else "") for s in STORIES)
     todo = [INTERVENTIONS[k][0].lower() for k in INTERVENTIONS if k not in by_key]
     return (f"**Beyond the paper.** {link}: {n} of its {planned} intervention runs {'is' if n == 1 else 'are'} "
             f"recorded. {done}. So far "
@@ -305,8 +332,8 @@ def found_html(records_, control_records) -> str:
 
     from .report import badge_span
 
-    by_key = _measured(records_)
-    results = story_results(by_key, [measure(r) for r in control_records])
+    every = graded(records_, control_records)
+    by_key, results = every[VERDICT_RANK_DEFS[0]]
     items = []
     for story, words in STORIES.items():
         rows = results[story]
@@ -314,9 +341,13 @@ def found_html(records_, control_records) -> str:
         if rows:
             k = sum(all(res) for *_, res in rows)
             todo = [INTERVENTIONS[key][0].lower() for key in INTERVENTIONS if key not in by_key]
-            text = (f"{k} of its {len(rows)} tested predictions held on every recorded seed, over "
-                    f"{len(by_key)} of the {len(INTERVENTIONS)} interventions"
-                    + (f" (not run yet: {', '.join(todo)})." if todo else "."))
+            frag = fragility(every, story)
+            text = (f"{k} of its {len(rows)} tested prediction{'s' * (len(rows) != 1)} held on every recorded seed, "
+                    f"over {len(by_key)} of the {len(INTERVENTIONS)} interventions"
+                    + (f" (not run yet: {', '.join(todo)})" if todo else "")
+                    + (f"; {frag}." if frag else "; the same under the tolerance-robust rank."))
+            if frag:
+                label += ", fragile"
         else:
             text = ("no intervention run is recorded at full scale yet, so its predictions below are stated and not "
                     "yet tested.")
