@@ -70,6 +70,9 @@ INTERVENTION_SEEDS = (0, 1)        # each intervention on seeds 0 and 1 (issue 2
 RANK_DOWN_STRENGTH = 1.0           # placeholder until the pilots choose it (nuclear_over_frobenius)
 RANK_UP_STRENGTH = 1.0             # placeholder until the pilots choose it (neg_spectral_entropy)
 PILOT_STEPS = 10_000               # "within the first 10k steps" (issue 26)
+PILOT_EVERY = 500                  # a pilot evaluates and takes the rank every 500 steps, without probes: the
+#                                    schedule scaled to 10k steps (every 67 steps, probes every 335) would cost as much
+#                                    evaluation as a full run, and the rule reads only the last 2,000 steps' ranks
 PILOT_STRENGTHS = (0.01, 0.1, 1.0, 10.0, 100.0)  # candidates for each penalty, seed 0
 
 
@@ -117,9 +120,11 @@ def interventions_grid(seeds=INTERVENTION_SEEDS, steps: int = 100_000, device: s
 
 def pilot_grid() -> list[RunConfig]:
     """The pilots that choose the penalty strengths (issue 26): PILOT_STEPS-step runs of the intervention base on seed
-    0, each penalty at every strength of PILOT_STRENGTHS, and the same run without a penalty as their reference.
+    0 (evaluated and ranked every PILOT_EVERY steps, no probes), each penalty at every strength of PILOT_STRENGTHS,
+    and the same run without a penalty as their reference.
     `python -m grokkit sweep pilots` trains them."""
-    b = INTERVENTION_BASE.replace(steps=PILOT_STEPS, seed=0)
+    b = INTERVENTION_BASE.replace(steps=PILOT_STEPS, seed=0, log_every=PILOT_EVERY, rank_every=PILOT_EVERY,
+                                  probe_every=-1)
     return [b] + [b.replace(rank_penalty=lam, rank_penalty_kind=kind) for kind in ("nuclear_over_frobenius",
                                                                                    "neg_spectral_entropy")
                   for lam in PILOT_STRENGTHS]

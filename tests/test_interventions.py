@@ -269,6 +269,9 @@ def test_pilot_grid_short_runs_of_each_penalty():
     grid = GRIDS["pilots"]()
     assert len({c.id for c in grid}) == len(grid) == 1 + 2 * len(PILOT_STRENGTHS)
     assert all(c.steps == PILOT_STEPS == 10_000 and c.seed == 0 for c in grid)
+    # ranks every 500 steps (5 in the rule's last 2,000), no probes: a pilot's evaluations cost a tenth of a full run's
+    assert all(c.log_period == c.rank_period == 500 and c.probe_period == 0 for c in grid)
+    assert sum(grid[0].is_rank_step(s) and grid[0].is_log_step(s) for s in range(8_000, 10_001)) == 5
     assert {c.rank_penalty_kind for c in grid} == {"none", "nuclear_over_frobenius", "neg_spectral_entropy"}
 
 
