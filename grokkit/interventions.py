@@ -292,12 +292,12 @@ def outcome_words(key: str, ms: list, control: list) -> str:
     else:
         classes = sorted({onset_class(m["onset"], ons) for m in climbs}, key=list(ONSET_WORDS).index)
         starts = " and ".join(f"{m['onset']:,}" for m in climbs)
-        climb = (f"the test climb started at {starts} steps, "
+        climb = (f"the test climb started at step {starts}, "
                  f"{' or '.join(ONSET_WORDS[c] for c in classes)} ({min(ons):,}–{max(ons):,} steps)"
                  + ("" if len(climbs) == len(ms) else f", on {len(climbs)} of {len(ms)} seeds"))
     falls = [m["rank_fall"] for m in ms if m["rank_fall"] is not None]
     rank = ("the mean hidden-layer rank did not fall" if not falls else
-            f"the mean hidden-layer rank fell at {' and '.join(f'{f:,}' for f in falls)} steps"
+            f"the mean hidden-layer rank fell at step {' and '.join(f'{f:,}' for f in falls)}"
             + ("" if len(falls) == len(ms) else f" (on {len(falls)} of {len(ms)} seeds)"))
     return f"{INTERVENTIONS[key][0]} ({_seeds(ms)}): {climb}; {rank}"
 

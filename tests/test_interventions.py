@@ -341,8 +341,8 @@ def test_outcome_words_say_what_each_intervention_did_against_the_control():
         "Norm held at its initial value (seeds 0 and 1): the test accuracy never climbed within the run; the mean "
         "hidden-layer rank did not fall")
     words = outcome_words("norm_low", [m(0, 12_000, 11_000)], control)
-    assert words == ("Norm held low from the start (seed 0): the test climb started at 12,000 steps, earlier than the "
-                     "control's (30,000–36,000 steps); the mean hidden-layer rank fell at 11,000 steps")
+    assert words == ("Norm held low from the start (seed 0): the test climb started at step 12,000, earlier than the "
+                     "control's (30,000–36,000 steps); the mean hidden-layer rank fell at step 11,000")
     words = outcome_words("rank_up", [m(0, 34_000, None), m(1, None, 20_000)], control)
     assert "within the control's range" in words and "on 1 of 2 seeds" in words and "(on 1 of 2 seeds)" in words
 
