@@ -343,7 +343,8 @@ def found_html(records_, control_records) -> str:
             todo = [INTERVENTIONS[key][0].lower() for key in INTERVENTIONS if key not in by_key]
             frag = fragility(every, story)
             text = (f"{k} of its {len(rows)} tested prediction{'s' * (len(rows) != 1)} held on every recorded seed, "
-                    f"over {len(by_key)} of the {len(INTERVENTIONS)} interventions"
+                    f"over {len(by_key)} of the {len(INTERVENTIONS)} interventions and "
+                    f"{sum(len(v) for v in by_key.values())} recorded runs"
                     + (f" (not run yet: {', '.join(todo)})" if todo else "")
                     + (f"; {frag}." if frag else "; the same under the tolerance-robust rank."))
             if frag:
