@@ -656,16 +656,21 @@ def _no_training(monkeypatch):
 
 
 def test_every_shipped_record_is_found_by_the_papers_config():
-    """Case 1: RunConfig's defaults are the records' schedule, so the fields in a record's name find it."""
-    from grokkit.sweep import PAPER_BASE, paper_grid
+    """Case 1: RunConfig's defaults are the full-scale records' schedule, so the fields in a record's name find it
+    (an intervention's fields among them); every shipped record is one of the grids' (paper, interventions, pilots:
+    a pilot's shorter schedule is the pilot grid's)."""
+    from grokkit.sweep import GRIDS, PAPER_BASE
 
     paths = records.list_records(ROOT / "results")
     assert len(paths) >= 24
     for p in paths:
         c = records.load(p).config
-        mine = RunConfig(depth=c.depth, n_train=c.n_train, weight_decay=c.weight_decay, seed=c.seed, dtype=c.dtype)
-        assert records.record_path(mine, ROOT / "results") == p
-    assert set(paths) <= {records.record_path(c, ROOT / "results") for c in paper_grid()}  # every record is the grid's
+        if c.steps == PAPER_BASE.steps:
+            mine = RunConfig(depth=c.depth, n_train=c.n_train, weight_decay=c.weight_decay, seed=c.seed, dtype=c.dtype,
+                             **c.interventions)
+            assert records.record_path(mine, ROOT / "results") == p
+    grids = {records.record_path(c, ROOT / "results") for grid in GRIDS.values() for c in grid()}
+    assert set(paths) <= grids  # every record is a grid's
     assert PAPER_BASE == RunConfig()
 
 
