@@ -379,11 +379,16 @@ def intervention_controls(train_missing: bool = False) -> list:
 
 
 def intervention_runs(configs, train_missing: bool = False) -> list:
-    """The intervention runs this page draws (records, or stand-ins), where each comes from, and how many of them
-    are recorded in the results folder."""
-    from .interventions import recorded_line
+    """The intervention runs this page draws (records, or stand-ins for an intervention with no record yet), where
+    each comes from, and how many of the grid's runs are recorded in the results folder."""
+    from .interventions import key_of, recorded_line
 
-    runs = load(configs, train_missing)
+    runs = chapter_runs(configs, train_missing=train_missing)
+    # an intervention with a full-scale record is drawn from its records only: a stand-in beside it (another seed
+    # not recorded yet) would put a 300-step curve among the 10⁵-step ones
+    recorded = {key_of(records.stands_for(r)) for r in runs if not records.is_stand_in(r)}
+    runs = [r for r in runs if not (records.is_stand_in(r) and key_of(records.stands_for(r)) in recorded)]
+    md(report.sources(runs))
     md(recorded_line(configs))
     return runs
 
@@ -419,6 +424,12 @@ def intervention_pilots() -> None:
         return "no strength moves the rank without breaking training"
 
     md("The rule picks: " + "; ".join(f"{words[k].lower()}: {pick(k, lam)}" for k, lam in chosen.items()) + ".")
+
+
+def intervention_figure(runs, controls) -> None:
+    """The chapter's figure (grokkit.plots.interventions_figure): each intervention against the control, with its
+    data as CSV."""
+    show(plots.interventions_figure(runs, controls), runs + controls, "interventions-curves", INTERVENTION)
 
 
 def intervention_verdicts(runs) -> None:
