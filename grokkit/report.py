@@ -705,6 +705,7 @@ def compute_table(runs) -> str:
     """The compute behind the records (Markdown): per configuration, the records, where they ran, threads and
     wall-clock hours read from each record's meta (a resumed run's wall time includes the time before its
     checkpoint), and the total."""
+    from .config import FULL_STEPS, INTERVENTION_DEFAULTS
     from .events import config_label
     from .records import stands_for
 
@@ -712,6 +713,9 @@ def compute_table(runs) -> str:
     for r in sorted(runs, key=lambda r: tuple(stands_for(r)[k] for k in ("depth", "n_train", "weight_decay", "dtype"))):
         c = dict(stands_for(r))
         key = config_label({**c, "seed": 0}).replace(", seed 0", "")
+        if c["steps"] != FULL_STEPS:  # short runs (the interventions' pilots): one row, whatever their penalty
+            key = config_label({k: v for k, v in c.items() if k not in INTERVENTION_DEFAULTS} | {"seed": 0})
+            key = key.replace(", seed 0", f", {c['steps']:,}-step runs")
         g = groups.setdefault(key, {"n": 0, "hours": 0.0, "where": set(), "resumed": 0})
         g["n"] += 1
         g["hours"] += float(r.meta.get("wall_time_s") or 0) / 3600
@@ -730,18 +734,21 @@ def compute_table(runs) -> str:
 def seeds_line(runs) -> str:
     """How many seeds each recorded configuration has, in words: 'Seeds: 1 to 4 per configuration (float32): ...'."""
     from .events import config_label
-    from .records import stands_for
+    from .records import full_scale, intervened, stands_for
 
+    paper_runs = [r for r in runs if full_scale(r) and not intervened(r)]
     per: dict = {}
-    for r in runs:
+    for r in paper_runs:
         c = stands_for(r)
         key = config_label({**c, "seed": 0}).replace(", seed 0", "")
         per.setdefault(key, set()).add(c["seed"])
     counts = Counter(len(v) for v in per.values())
     parts = ", ".join(f"{k} configuration{'s' * (k != 1)} with {n} seed{'s' * (n != 1)}"
                       for n, k in sorted(counts.items(), key=lambda t: -t[0]))
-    return (f"Seeds: the authors ran seed 0 only; the {len(runs)} shipped records cover {len(per)} configurations: "
-            f"{parts}. Every verdict reads every recorded seed.")
+    other = len(runs) - len(paper_runs)
+    return (f"Seeds: the authors ran seed 0 only; the {len(paper_runs)} shipped full-scale records of the paper's "
+            f"configurations cover {len(per)} configurations: {parts}. Every verdict reads every recorded seed."
+            + (f" The other {other} shipped records are the interventions chapter's runs and pilots." if other else ""))
 
 
 def phase_dtype_line(runs) -> str:
