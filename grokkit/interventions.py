@@ -185,10 +185,10 @@ def measures_md(runs, control_measures=None) -> str:
         m = measure(r)
         shift = "–" if m["onset"] is None or mid is None else (
             f"{m['onset'] - mid:+,.0f} steps (control range {min(ons) - mid:+,.0f} to {max(ons) - mid:+,.0f})")
+        onset = "no climb" if m["onset"] is None else f"step {m['onset']:,}"
+        fall = "no fall" if m["rank_fall"] is None else f"step {m['rank_fall']:,}"
         rows.append(f"| {run_label(r)}{' (stand-in)' if is_stand_in(r) else ''} | "
-                    f"{_num(m['onset'], 'steps') if m['onset'] is not None else 'no climb'} | {shift} | "
-                    f"{_num(m['final_acc'], 'accuracy')} | "
-                    f"{_num(m['rank_fall'], 'steps') if m['rank_fall'] is not None else 'no fall'} | "
+                    f"{onset} | {shift} | {_num(m['final_acc'], 'accuracy')} | {fall} | "
                     f"{_num(m['norm_at_onset'])} | {m['wall_min']:,.1f} min |")
     return "\n".join(rows) + "\n"
 
