@@ -396,7 +396,7 @@ def intervention_runs(configs, train_missing: bool = False) -> list:
 def intervention_pilots() -> None:
     """The pilots (grokkit.sweep.pilot_grid) recorded in the results folder: the rule in words, their table and the
     strength it picks per penalty (grokkit.interventions.pilot_table); what is not recorded yet."""
-    from .interventions import INTERVENTIONS, pilot_rule_md, pilot_table
+    from .interventions import PENALTY_TITLES, pick_words, pilot_rule_md, pilot_table
     from .sweep import PILOT_STEPS, PILOT_STRENGTHS, RANK_DOWN_STRENGTH, RANK_UP_STRENGTH, pilot_grid
 
     folder = records.results_folder(must_exist=True)
@@ -412,18 +412,9 @@ def intervention_pilots() -> None:
         return
     table, chosen = pilot_table(have)
     md(f"{n}.\n\n" + table)
-    words = {"nuclear_over_frobenius": INTERVENTIONS["rank_down"][0], "neg_spectral_entropy":
-             INTERVENTIONS["rank_up"][0]}
-    done = {k: sum(r.config.rank_penalty_kind == k for r in have) for k in chosen}
-
-    def pick(k, lam):
-        if lam is not None:
-            return f"λ = {lam:g}"
-        if done[k] < len(PILOT_STRENGTHS):
-            return f"not decided yet ({done[k]} of its {len(PILOT_STRENGTHS)} pilots recorded)"
-        return "no strength moves the rank without breaking training"
-
-    md("The rule picks: " + "; ".join(f"{words[k].lower()}: {pick(k, lam)}" for k, lam in chosen.items()) + ".")
+    done = {k: {r.config.rank_penalty for r in have if r.config.rank_penalty_kind == k} for k in chosen}
+    md("The rule picks: " + "; ".join(f"{PENALTY_TITLES[k].lower()}: {pick_words(lam, done[k], PILOT_STRENGTHS)}"
+                                      for k, lam in chosen.items()) + ".")
 
 
 def intervention_figure(runs, controls) -> None:

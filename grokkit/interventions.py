@@ -391,6 +391,8 @@ PILOT_WINDOW = 2000     # steps: the window at the end of a pilot its rank is re
 PILOT_SHIFT = 0.10      # "measurably moves the rank": the effective rank moves >= 10 % of the reference's
 PILOT_LOSS_MAX = 1.10   # "without breaking training": train MSE at the last step <= 1.1 x the reference's
 DIRECTION = {"nuclear_over_frobenius": -1, "neg_spectral_entropy": +1}  # the way each penalty pushes the rank
+PENALTY_TITLES = {"nuclear_over_frobenius": INTERVENTIONS["rank_down"][0],
+                  "neg_spectral_entropy": INTERVENTIONS["rank_up"][0]}
 
 
 def pilot_measure(run) -> dict:
@@ -429,6 +431,16 @@ def choose_strength(kind: str, pilots: dict, ref: dict):
     return None
 
 
+def pick_words(lam, recorded, strengths) -> str:
+    """What the rule has decided for one penalty, in words: its choice `lam` (choose_strength over the `recorded`
+    strengths) stands only once every strength of `strengths` up to it is recorded (the smallest that works); no
+    choice stands only once all are."""
+    below = {v for v in strengths if lam is None or v <= lam}
+    if not below <= set(recorded):
+        return f"not decided yet ({len(set(recorded))} of its {len(strengths)} pilots recorded)"
+    return f"λ = {lam:g}" if lam is not None else "no strength moves the rank without breaking training"
+
+
 def pilot_table(pilot_runs) -> tuple[str, dict]:
     """The pilots as a Markdown table (the reference first, then each penalty by strength: the effective rank with
     its shift against the reference, the robust rank, train MSE and accuracy, and the rule's reading), and the strength
@@ -444,8 +456,7 @@ def pilot_table(pilot_runs) -> tuple[str, dict]:
     for r in pilot_runs:
         if r.config.rank_penalty_kind != "none":
             by_kind.setdefault(r.config.rank_penalty_kind, {})[r.config.rank_penalty] = pilot_measure(r)
-    title = {"nuclear_over_frobenius": INTERVENTIONS["rank_down"][0], "neg_spectral_entropy":
-             INTERVENTIONS["rank_up"][0]}
+    title = PENALTY_TITLES
     rows = ["| penalty | λ | effective rank (shift) | robust rank | train MSE | train accuracy | reading |",
             "|---|---|---|---|---|---|---|"]
 

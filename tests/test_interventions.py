@@ -396,3 +396,13 @@ def test_a_story_whose_badge_moves_with_the_rank_definition_is_fragile():
     assert fragility(every, "norm") == "fragile: under the tolerance-robust (0.001 of the largest) rank it did not hold"
     same = {"rank": every["rank"], "robust_rank": every["rank"]}
     assert fragility(same, "rank") == fragility(same, "norm") == ""
+
+
+def test_a_pilot_choice_stands_only_once_every_smaller_strength_is_recorded():
+    from grokkit.interventions import pick_words
+
+    lams = (0.01, 0.1, 1.0, 10.0, 100.0)
+    assert pick_words(1.0, {0.01, 0.1, 1.0}, lams) == "λ = 1"
+    assert pick_words(10.0, {0.01, 10.0}, lams) == "not decided yet (2 of its 5 pilots recorded)"  # 0.1, 1 missing
+    assert pick_words(None, {0.01, 0.1}, lams) == "not decided yet (2 of its 5 pilots recorded)"
+    assert pick_words(None, set(lams), lams) == "no strength moves the rank without breaking training"
