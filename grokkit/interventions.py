@@ -305,19 +305,19 @@ def outcome_words(key: str, ms: list, control: list) -> str:
 def summary_md(records_, control_records, planned: int) -> str:
     """The opening page's line on the interventions: how many of the `planned` runs are recorded, what each recorded
     intervention did (outcome_words), each story's badge so far, and which interventions are not run yet."""
-    by_key = _measured(records_)
     link = "[Does the rank drive generalization?](interventions.ipynb)"
-    if not by_key:
+    if not _measured(records_):
         return (f"**Beyond the paper.** {link} states what the weight-norm story and the rank story predict for four "
                 f"interventions; none of its {planned} runs is recorded yet, so neither story is tested.")
-    control = [measure(r) for r in control_records]
     every = graded(records_, control_records)
-    results = every[VERDICT_RANK_DEFS[0]][1]
+    by_key, results = every[VERDICT_RANK_DEFS[0]]
+    control = [measure(r) for r in control_records]  # the events are cached: no second measurement
     n = sum(len(v) for v in by_key.values())
     done = ". ".join(outcome_words(k, by_key[k], control) for k in INTERVENTIONS if k in by_key)
     verbs = {"held": "held", "partly": "held in part", "failed": "did not hold", "untested": "are not tested yet"}
+    frag = {s: fragility(every, s) for s in STORIES}
     stories = " and ".join(f"the {STORIES[s].split(' (')[0]}'s tested predictions {verbs[story_badge(results[s])]}"
-                           + (f" ({fragility(every, s)})" if fragility(every, s) else "") for s in STORIES)
+                           + (f" ({frag[s]})" if frag[s] else "") for s in STORIES)
     todo = [INTERVENTIONS[k][0].lower() for k in INTERVENTIONS if k not in by_key]
     return (f"**Beyond the paper.** {link}: {n} of its {planned} intervention runs {'is' if n == 1 else 'are'} "
             f"recorded. {done}. So far "
