@@ -396,7 +396,16 @@ def intervention_runs(configs, train_missing: bool = False) -> list:
 def intervention_pilots() -> None:
     """The pilots (grokkit.sweep.pilot_grid) recorded in the results folder: the rule in words, their table and the
     strength it picks per penalty (grokkit.interventions.pilot_table); what is not recorded yet."""
-    from .interventions import PENALTY_TITLES, pick_words, pilot_rule_md, pilot_table
+    from .interventions import (
+        PENALTY_TITLES,
+        PILOT_WINDOW,
+        halving_steps,
+        pick_sweep_words,
+        pick_words,
+        pilot_measure,
+        pilot_rule_md,
+        pilot_table,
+    )
     from .sweep import PILOT_STEPS, PILOT_STRENGTHS, RANK_DOWN_STRENGTH, RANK_UP_STRENGTH, pilot_grid
 
     folder = records.results_folder(must_exist=True)
@@ -415,6 +424,16 @@ def intervention_pilots() -> None:
     done = {k: {r.config.rank_penalty for r in have if r.config.rank_penalty_kind == k} for k in chosen}
     md("The rule picks: " + "; ".join(f"{PENALTY_TITLES[k].lower()}: {pick_words(lam, done[k], PILOT_STRENGTHS)}"
                                       for k, lam in chosen.items()) + ".")
+    ref_run = next(r for r in have if r.config.rank_penalty_kind == "none")
+    ref = pilot_measure(ref_run)
+    held = [f"- {PENALTY_TITLES[k]}: {w}" for k in chosen
+            if (w := pick_sweep_words(k, {r.config.rank_penalty: pilot_measure(r) for r in have
+                                          if r.config.rank_penalty_kind == k}, ref, PILOT_STRENGTHS))]
+    if held:
+        md(f"**How the pick holds up** (a check added after the reference and the first pilot were seen; the rule "
+           f"above still decides). Over its last {PILOT_WINDOW:,} steps the reference's train MSE halved every "
+           f"{halving_steps(ref_run):,.0f} steps, so one reading at the last step calls a run that merely trails the "
+           "reference by that many steps broken. Read with looser bounds:\n\n" + "\n".join(held))
 
 
 def intervention_figure(runs, controls) -> None:

@@ -381,6 +381,44 @@ def test_pilot_rule_picks_the_smallest_strength_that_moves_the_rank_without_brea
         pilot_table(runs[1:])
 
 
+def test_pilot_pick_read_with_looser_bounds_says_whether_it_holds():
+    from grokkit.interventions import PILOT_LOSS_SWEEP, PILOT_SHIFT_SWEEP, pick_sweep, pick_sweep_words
+
+    def m(eff, loss, diverged=False):
+        return {"eff_rank": eff, "train_loss": loss, "diverged": diverged}
+
+    ref, lams = m(100.0, 0.09), (0.01, 0.1, 1.0, 10.0, 100.0)
+    assert PILOT_LOSS_SWEEP[0] == 1.1 and 0.10 in PILOT_SHIFT_SWEEP
+    # rank pushed down: 0.1 moves it 7 % (a 5 % shift would take it), 1 moves it 21 % within the loss bound
+    down = dict(zip(lams, (m(99.0, .09), m(93.0, .09), m(79.0, .095), m(70.0, .15), m(20.0, .5))))
+    picks = pick_sweep("nuclear_over_frobenius", down, ref)
+    assert len(picks) == len(PILOT_LOSS_SWEEP) * len(PILOT_SHIFT_SWEEP)
+    assert {k: v for k, v in picks.items() if v != 1.0} == {(lm, 0.05): 0.1 for lm in PILOT_LOSS_SWEEP}
+    words = pick_sweep_words("nuclear_over_frobenius", down, ref, lams)
+    assert words.endswith("the rule's λ = 1 holds in 8 of 12; elsewhere it would be λ = 0.1 under 1.1 × and 5 %, "
+                          "1.25 × and 5 %, 1.5 × and 5 %, 2 × and 5 %: fragile.")
+    # the rank pushed down with its 1 breaking by one reading at the last step: a looser loss bound takes it
+    tight = {**down, 1.0: m(79.0, .12)}
+    assert pick_sweep("nuclear_over_frobenius", tight, ref)[(1.1, 0.1)] is None
+    assert pick_sweep("nuclear_over_frobenius", tight, ref)[(1.5, 0.1)] == 1.0
+    # rank held up: only 100 moves it; the pick holds everywhere
+    up = dict(zip(lams, (m(100.0, .09), m(101.0, .09), m(104.0, .09), m(112.0, .09, True), m(130.0, .09))))
+    assert pick_sweep_words("neg_spectral_entropy", up, ref, lams).endswith("the pick stays λ = 100: it holds.")
+    # until every strength is recorded, nothing is said
+    assert pick_sweep_words("neg_spectral_entropy", {k: up[k] for k in lams[:3]}, ref, lams) == ""
+
+
+def test_halving_steps_reads_how_fast_the_loss_still_falls_at_the_end():
+    from types import SimpleNamespace
+
+    from grokkit.interventions import PILOT_WINDOW, halving_steps
+
+    s = np.arange(0, 10_001, 250)
+    loss = np.where(s < 5000, 1e6, 1e6 * 2.0 ** (-(s - 5000) / 400.0))  # flat, then halving every 400 steps
+    assert PILOT_WINDOW <= 5000
+    assert halving_steps(SimpleNamespace(history={"step": s, "train_loss": loss})) == pytest.approx(400.0)
+
+
 def test_a_story_whose_badge_moves_with_the_rank_definition_is_fragile():
     from grokkit.interventions import fragility, story_results
 
