@@ -495,6 +495,15 @@ def pick_words(lam, recorded, strengths) -> str:
     return f"λ = {lam:g}" if lam is not None else "no strength moves the rank without breaking training"
 
 
+def loss_ratio(r: float) -> str:
+    """A pilot's train MSE over the reference's, with as many decimals (2 to 6) as it takes to tell it from the rule's
+    bound PILOT_LOSS_MAX: '1.13 ×', '1.10003 ×'."""
+    for k in range(2, 7):
+        if round(r, k) != PILOT_LOSS_MAX:
+            break
+    return f"{r:,.{k}f} ×"
+
+
 def pilot_table(pilot_runs) -> tuple[str, dict]:
     """The pilots as a Markdown table (the reference first, then each penalty by strength: the effective rank with
     its shift against the reference, the robust rank, train MSE and accuracy, and the rule's reading), and the strength
@@ -511,12 +520,14 @@ def pilot_table(pilot_runs) -> tuple[str, dict]:
         if r.config.rank_penalty_kind != "none":
             by_kind.setdefault(r.config.rank_penalty_kind, {})[r.config.rank_penalty] = pilot_measure(r)
     title = PENALTY_TITLES
-    rows = ["| penalty | λ | effective rank (shift) | robust rank | train MSE | train accuracy | reading |",
-            "|---|---|---|---|---|---|---|"]
+    rows = ["| penalty | λ | effective rank (shift) | robust rank | train MSE (× the reference's) | train accuracy "
+            "| reading |", "|---|---|---|---|---|---|---|"]
 
     def row(name, lam, m, reading):
         shift = "" if m is ref else f" ({m['eff_rank'] - ref['eff_rank']:+.1f})"
-        return (f"| {name} | {lam} | {m['eff_rank']:.1f}{shift} | {m['robust_rank']:.1f} | {num(m['train_loss'])} | "
+        loss = f"{m['train_loss']:,.0f}" if abs(m["train_loss"]) >= 100 else num(m["train_loss"])
+        return (f"| {name} | {lam} | {m['eff_rank']:.1f}{shift} | {m['robust_rank']:.1f} | {loss}"
+                f"{'' if m is ref else ' (' + loss_ratio(m['train_loss'] / ref['train_loss']) + ')'} | "
                 f"{num(m['train_acc'], 'accuracy')} | {reading} |")
 
     rows.append(row("none (the reference)", "0", ref, "–"))
