@@ -400,11 +400,13 @@ def intervention_pilots() -> None:
         PENALTY_TITLES,
         PILOT_WINDOW,
         halving_steps,
+        measure,
         pick_sweep_words,
         pick_words,
         pilot_measure,
         pilot_rule_md,
         pilot_table,
+        pilot_window_md,
     )
     from .sweep import PILOT_STEPS, PILOT_STRENGTHS, RANK_DOWN_STRENGTH, RANK_UP_STRENGTH, pilot_grid
 
@@ -424,6 +426,8 @@ def intervention_pilots() -> None:
     done = {k: {r.config.rank_penalty for r in have if r.config.rank_penalty_kind == k} for k in chosen}
     md("The rule picks: " + "; ".join(f"{PENALTY_TITLES[k].lower()}: {pick_words(lam, done[k], PILOT_STRENGTHS)}"
                                       for k, lam in chosen.items()) + ".")
+    control = _control_records()
+    md(pilot_window_md(control, [measure(r)["onset"] for r in control], PILOT_STEPS))
     ref_run = next(r for r in have if r.config.rank_penalty_kind == "none")
     ref = pilot_measure(ref_run)
     held = [f"- {PENALTY_TITLES[k]}: {w}" for k in chosen

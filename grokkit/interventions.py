@@ -456,6 +456,53 @@ def halving_steps(run) -> float:
     return float((s[-1] - s[i]) * math.log(2) / math.log(loss[i] / loss[-1]))
 
 
+def pilot_window_md(control_runs, onsets, steps: int) -> str:
+    """What the control's records say of the window the pilots read (steps `steps` - PILOT_WINDOW to `steps`)
+    against the start of its test climb (`onsets`: each run's, from measure(); None: no climb), in words: its train
+    MSE there and at the climb (the decades between them), and its mean hidden-layer effective rank in the window, at
+    its peak, at the climb and at its last step, over every control seed that climbs. At a fixed strength λ the
+    penalty's share of the loss grows as the MSE shrinks, so this says how far a strength chosen in the pilots' window
+    carries to where the rank moves. '' without a control run that climbs."""
+    import math
+
+    import numpy as np
+
+    rows = []
+    for r, on in zip(control_runs, onsets):
+        if on is None:
+            continue
+        h = r.history
+        s, loss = np.asarray(h["step"]), np.asarray(h["train_loss"], dtype=float)
+        rs, eff = np.asarray(h["rank_step"]), np.asarray(h["eff_rank"], dtype=float)[:, :-1].mean(1)
+
+        def at(xs, ys, t):
+            return float(ys[min(int(np.searchsorted(xs, t)), len(xs) - 1)])
+
+        rows.append({"pilot_loss": at(s, loss, steps), "onset_loss": at(s, loss, on),
+                     "eff": (at(rs, eff, steps - PILOT_WINDOW), at(rs, eff, steps)), "eff_onset": at(rs, eff, on),
+                     "eff_last": float(eff[-1]), "peak": float(eff.max()), "peak_step": int(rs[int(eff.argmax())])})
+    if not rows:
+        return ""
+
+    def span(key, fmt, f=lambda v: v):
+        vs = [f(r[key]) for r in rows]
+        lo, hi = min(vs), max(vs)
+        return fmt.format(lo) if fmt.format(lo) == fmt.format(hi) else f"{fmt.format(lo)} to {fmt.format(hi)}"
+
+    dec = [math.log10(r["pilot_loss"] / r["onset_loss"]) for r in rows]
+    n = f"{len(rows)} seed{'s' * (len(rows) != 1)}"
+    return (f"**What the pilots' window can tell.** In the control ({n}), the train MSE at step {steps:,} is "
+            f"{span('pilot_loss', '{:,.0f}')} and at the start of the test climb {span('onset_loss', '{:.3g}')}: "
+            f"{min(dec):.1f} to {max(dec):.1f} decades lower. Over the pilots' window (steps "
+            f"{steps - PILOT_WINDOW:,} to {steps:,}) the mean hidden-layer effective rank moves by "
+            f"{max(abs(r['eff'][1] - r['eff'][0]) for r in rows):.1f} at most (it sits at "
+            f"{span('eff', '{:.1f}', lambda v: v[1])}); it peaks at {span('peak', '{:.1f}')} (steps "
+            f"{span('peak_step', '{:,}')}), is {span('eff_onset', '{:.1f}')} at the start of the climb and "
+            f"{span('eff_last', '{:.1f}')} at the last step. So the pilots read each penalty where the control's rank "
+            "barely moves and the fit is far from done; and at a fixed λ the penalty's share of the loss grows as "
+            f"the MSE shrinks, about {10 ** round(min(dec)):,}-fold between the pilots' last step and the climb.")
+
+
 def pick_sweep(kind: str, pilots: dict, ref: dict) -> dict:
     """{(loss bound, rank shift): the strength choose_strength picks} over PILOT_LOSS_SWEEP x PILOT_SHIFT_SWEEP."""
     return {(lm, sh): choose_strength(kind, pilots, ref, lm, sh) for lm in PILOT_LOSS_SWEEP for sh in PILOT_SHIFT_SWEEP}

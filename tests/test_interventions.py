@@ -303,6 +303,7 @@ def test_interventions_chapter_text_in_smoke_mode(monkeypatch):
     pilots = sum(record_path(c).exists() for c in pilot_grid())
     assert f"{pilots} of the 11 pilot runs {'is' if pilots == 1 else 'are'} recorded" in text
     assert "**The rule, fixed before any pilot ran.**" in text
+    assert "**What the pilots' window can tell.** In the control (3 seeds), the train MSE at step 10,000 is" in text
     assert "norm held at its initial value" in text and "smoke-scale stand-in" in text
     assert all(r.meta.get("stand_in") for r in runs) and len(runs) == 8
 
@@ -410,6 +411,27 @@ def test_pilot_pick_read_with_looser_bounds_says_whether_it_holds():
     assert pick_sweep_words("neg_spectral_entropy", up, ref, lams).endswith("the pick stays λ = 100: it holds.")
     # until every strength is recorded, nothing is said
     assert pick_sweep_words("neg_spectral_entropy", {k: up[k] for k in lams[:3]}, ref, lams) == ""
+
+
+def test_pilot_window_md_tells_the_loss_and_rank_in_the_window_against_the_climb():
+    from types import SimpleNamespace
+
+    from grokkit.interventions import pilot_window_md
+
+    s = np.arange(0, 100_001, 500)
+    eff = np.where(s < 30_000, 60.0, np.where(s < 45_000, 70.0, 10.0))
+    ranks = np.stack([eff] * 11 + [np.full(len(s), 9.0)], axis=1)  # 11 hidden layers and the output layer
+
+    def run(shift):
+        return SimpleNamespace(history={"step": s, "train_loss": 10.0 ** (4.0 - s / 10_000 + shift),
+                                        "rank_step": s, "eff_rank": ranks})
+
+    text = pilot_window_md([run(0.0), run(0.5), run(0.0)], [40_000, 40_000, None], 10_000)
+    assert "In the control (2 seeds), the train MSE at step 10,000 is 1,000 to 3,162" in text
+    assert "at the start of the test climb 1 to 3.16: 3.0 to 3.0 decades lower" in text
+    assert "moves by 0.0 at most (it sits at 60.0)" in text and "peaks at 70.0 (steps 30,000)" in text
+    assert "is 70.0 at the start of the climb and 10.0 at the last step" in text and "about 1,000-fold" in text
+    assert pilot_window_md([run(0.0)], [None], 10_000) == ""
 
 
 def test_halving_steps_reads_how_fast_the_loss_still_falls_at_the_end():
