@@ -567,11 +567,12 @@ def pilot_table(pilot_runs) -> tuple[str, dict]:
         if r.config.rank_penalty_kind != "none":
             by_kind.setdefault(r.config.rank_penalty_kind, {})[r.config.rank_penalty] = pilot_measure(r)
     title = PENALTY_TITLES
-    rows = ["| penalty | λ | effective rank (shift) | robust rank | train MSE (× the reference's) | train accuracy "
-            "| reading |", "|---|---|---|---|---|---|---|"]
+    rows = ["| penalty | λ | effective rank (shift against the reference's) | robust rank | "
+            "train MSE (× the reference's) | train accuracy | reading |", "|---|---|---|---|---|---|---|"]
 
     def row(name, lam, m, reading):
-        shift = "" if m is ref else f" ({m['eff_rank'] - ref['eff_rank']:+.1f})"
+        pct = 100 * (m["eff_rank"] - ref["eff_rank"]) / ref["eff_rank"]
+        shift = "" if m is ref else f" ({pct:+.1f} %)" if round(pct, 1) else " (0.0 %)"
         loss = f"{m['train_loss']:,.0f}" if abs(m["train_loss"]) >= 100 else num(m["train_loss"])
         return (f"| {name} | {lam} | {m['eff_rank']:.1f}{shift} | {m['robust_rank']:.1f} | {loss}"
                 f"{'' if m is ref else ' (' + loss_ratio(m['train_loss'] / ref['train_loss']) + ')'} | "

@@ -374,10 +374,11 @@ def test_pilot_rule_picks_the_smallest_strength_that_moves_the_rank_without_brea
     assert chosen == {"nuclear_over_frobenius": 1.0, "neg_spectral_entropy": 100.0}
     lines = table.splitlines()
     assert lines[2].startswith("| none (the reference) | 0 | 100.0 |")
-    assert "| Rank pushed down | 1 | 80.0 (-20.0) | 300.0 | 0.095 (1.06 ×) |" in table
+    assert "| Rank pushed down | 1 | 80.0 (-20.0 %) | 300.0 | 0.095 (1.06 ×) |" in table
     assert "moves the rank (chosen) |" in lines[5]
     assert lines[6].endswith("breaks training |") and lines[3].endswith("rank not moved |")
-    assert "| Rank held up | 10 | 112.0 (+12.0) |" in table and lines[11].endswith("breaks training |")
+    assert "| Rank held up | 0.01 | 100.0 (0.0 %) |" in table  # no shift: no sign
+    assert "| Rank held up | 10 | 112.0 (+12.0 %) |" in table and lines[11].endswith("breaks training |")
     assert pilot_table(runs[1:6] + runs[:1])[1]["neg_spectral_entropy"] is None  # no pilot of it: none chosen
     with pytest.raises(ValueError, match="^pilot_runs: the pilot without a penalty"):
         pilot_table(runs[1:])
