@@ -335,8 +335,9 @@ def _main(argv=None) -> int:
     p.add_argument("what", metavar="grid|chapter",
                    help="a grid of runs: 'paper' (the paper's full-scale grid, sweep.paper_grid), 'interventions' "
                         "(the interventions chapter's eight runs, sweep.interventions_grid), "
-                        "'pilots' (the runs that choose the penalty strengths, sweep.pilot_grid); or a chapter of "
-                        "book/ (e.g. depth), run with papermill")
+                        "'pilots' (the runs that choose the penalty strengths, sweep.pilot_grid), "
+                        "'pilots_gradient' (their second round, the penalty scaled to the fit's gradient); or a "
+                        "chapter of book/ (e.g. depth), run with papermill")
     p.add_argument("--grid", nargs="+", default=[], metavar="NAME=V1,V2",
                    help="chapter parameters to sweep, e.g. depth=4,8,12 weight_decay=0.005,0.05")
     p.add_argument("--param", nargs="+", default=[], metavar="NAME=VALUE",

@@ -44,8 +44,8 @@ SHARED = {"depth": "depth", "width": "width", "batch_size": "batch_size", "steps
 
 def check_configs(configs) -> None:
     """ValueError naming the first field the runs of one batch do not share, or the first intervention field
-    (RunConfig.interventions: norm_clamp, rank_penalty, rank_penalty_kind) not at its default: this trainer does not
-    implement them."""
+    (RunConfig.interventions: norm_clamp, rank_penalty, rank_penalty_kind, rank_penalty_scale) not at its
+    default: this trainer does not implement them."""
     if not configs or not all(isinstance(c, RunConfig) for c in configs):
         raise ValueError("configs: need a non-empty list of RunConfig")
     for c in configs:

@@ -183,16 +183,17 @@ def step_profile(cfg: RunConfig, steps: int = 50, device="cpu") -> dict:
 
 # ---- the interventions' step-time cost (issue 26) ---------------------------------------------------------------
 def intervention_variants(cfg: RunConfig) -> dict:
-    """cfg and its interventions, for timing: the paper step, the norm clamp, and each rank penalty at the strength
-    of the full-scale grid (grokkit.sweep's RANK_DOWN_STRENGTH / RANK_UP_STRENGTH; the strength does not change the
-    work of a step)."""
+    """cfg and its interventions, for timing: the paper step, the norm clamp, and each rank penalty, added to the loss
+    and scaled to the fit's gradient (key suffix "_gradient"), at the strength of the full-scale grid (grokkit.sweep's
+    RANK_DOWN_STRENGTH / RANK_UP_STRENGTH; the strength does not change the work of a step)."""
     from .sweep import RANK_DOWN_STRENGTH, RANK_UP_STRENGTH
 
-    return {"paper": cfg, "norm_clamp": cfg.replace(norm_clamp="init"),
-            "nuclear_over_frobenius": cfg.replace(rank_penalty=RANK_DOWN_STRENGTH,
-                                                  rank_penalty_kind="nuclear_over_frobenius"),
-            "neg_spectral_entropy": cfg.replace(rank_penalty=RANK_UP_STRENGTH,
-                                                rank_penalty_kind="neg_spectral_entropy")}
+    out = {"paper": cfg, "norm_clamp": cfg.replace(norm_clamp="init")}
+    for kind, lam in (("nuclear_over_frobenius", RANK_DOWN_STRENGTH), ("neg_spectral_entropy", RANK_UP_STRENGTH)):
+        for scale in ("loss", "gradient"):  # the gradient scale takes a second backward pass
+            out[kind + ("_gradient" if scale == "gradient" else "")] = cfg.replace(
+                rank_penalty=lam, rank_penalty_kind=kind, rank_penalty_scale=scale)
+    return out
 
 
 def intervention_costs(cfg: RunConfig, steps: int = 50, rounds: int = 3, device="cpu") -> dict:

@@ -394,8 +394,9 @@ def intervention_runs(configs, train_missing: bool = False) -> list:
 
 
 def intervention_pilots() -> None:
-    """The pilots (grokkit.sweep.pilot_grid) recorded in the results folder: the rule in words, their table and the
-    strength it picks per penalty (grokkit.interventions.pilot_table); what is not recorded yet."""
+    """The pilots (grokkit.sweep.pilot_grid, both rounds) recorded in the results folder: the rule in words, each
+    round's table and the strength it picks per penalty (grokkit.interventions.pilot_table), what the first round's
+    window can tell, how each pick holds up; what is not recorded yet."""
     from .interventions import (
         PENALTY_TITLES,
         PILOT_WINDOW,
@@ -407,13 +408,25 @@ def intervention_pilots() -> None:
         pilot_rule_md,
         pilot_table,
         pilot_window_md,
+        second_round_md,
     )
-    from .sweep import PILOT_STEPS, PILOT_STRENGTHS, RANK_DOWN_STRENGTH, RANK_UP_STRENGTH, pilot_grid
+    from .sweep import (
+        PILOT_STEPS,
+        PILOT_STRENGTHS,
+        PILOT_STRENGTHS_GRADIENT,
+        RANK_DOWN_STRENGTH,
+        RANK_UP_STRENGTH,
+        pilot_grid,
+    )
 
     folder = records.results_folder(must_exist=True)
+
+    def recorded(configs):
+        return [records.load(records.record_path(c, folder)) for c in configs
+                if records.record_path(c, folder).exists()]
+
     configs = pilot_grid()
-    have = [records.load(records.record_path(c, folder)) for c in configs
-            if records.record_path(c, folder).exists()]
+    have = recorded(configs)
     md(pilot_rule_md(PILOT_STEPS, PILOT_STRENGTHS))
     n = f"{len(have)} of the {len(configs)} pilot runs {'is' if len(have) == 1 else 'are'} recorded"
     if not any(r.config.rank_penalty_kind == "none" for r in have):
@@ -421,15 +434,22 @@ def intervention_pilots() -> None:
            "`python -m grokkit sweep pilots` trains them. Until then the full-scale penalised runs are configured "
            f"with placeholder strengths (λ = {RANK_DOWN_STRENGTH:g} and λ = {RANK_UP_STRENGTH:g}) and none is run.")
         return
-    table, chosen = pilot_table(have)
-    md(f"{n}.\n\n" + table)
-    done = {k: {r.config.rank_penalty for r in have if r.config.rank_penalty_kind == k} for k in chosen}
-    md("The rule picks: " + "; ".join(f"{PENALTY_TITLES[k].lower()}: {pick_words(lam, done[k], PILOT_STRENGTHS)}"
-                                      for k, lam in chosen.items()) + ".")
-    control = _control_records()
-    md(pilot_window_md(control, [measure(r)["onset"] for r in control], PILOT_STEPS))
     ref_run = next(r for r in have if r.config.rank_penalty_kind == "none")
     ref = pilot_measure(ref_run)
+
+    def round_of(runs, scale, strengths):
+        table, chosen = pilot_table(runs, scale)
+        done = {k: {r.config.rank_penalty for r in runs if r.config.rank_penalty_kind == k
+                    and r.config.rank_penalty_scale == scale} for k in chosen}
+        md(table)
+        md("The rule picks: " + "; ".join(f"{PENALTY_TITLES[k].lower()}: {pick_words(lam, done[k], strengths)}"
+                                          for k, lam in chosen.items()) + ".")
+        return chosen
+
+    md(f"{n}.")
+    chosen = round_of(have, "loss", PILOT_STRENGTHS)
+    control = _control_records()
+    md(pilot_window_md(control, [measure(r)["onset"] for r in control], PILOT_STEPS))
     held = [f"- {PENALTY_TITLES[k]}: {w}" for k in chosen
             if (w := pick_sweep_words(k, {r.config.rank_penalty: pilot_measure(r) for r in have
                                           if r.config.rank_penalty_kind == k}, ref, PILOT_STRENGTHS))]
@@ -438,6 +458,14 @@ def intervention_pilots() -> None:
            f"above still decides). Over its last {PILOT_WINDOW:,} steps the reference's train MSE halved every "
            f"{halving_steps(ref_run):,.0f} steps, so one reading at the last step calls a run that merely trails the "
            "reference by that many steps broken. Read with looser bounds:\n\n" + "\n".join(held))
+
+    second = pilot_grid("gradient")
+    have2 = recorded(second[1:])
+    md(second_round_md(have, PILOT_STRENGTHS_GRADIENT)
+       + f" {len(have2)} of its {len(second) - 1} pilot runs {'is' if len(have2) == 1 else 'are'} recorded"
+       + (" (`python -m grokkit sweep pilots_gradient` trains them)." if len(have2) < len(second) - 1 else "."))
+    if have2:
+        round_of([ref_run] + have2, "gradient", PILOT_STRENGTHS_GRADIENT)
 
 
 def intervention_figure(runs, controls) -> None:

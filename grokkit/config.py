@@ -106,6 +106,10 @@ class RunConfig:
     rank_penalty_kind: str = "none"   # "none"; "nuclear_over_frobenius": nuclear / Frobenius norm of the centred
     #                                   batch features (pushes the rank down); "neg_spectral_entropy": negative entropy
     #                                   of their covariance spectrum (holds the rank up); mean over the hidden layers
+    rank_penalty_scale: str = "loss"  # "loss": λ x the penalty is added to the MSE loss, so its share of the loss
+    #                                   grows as the MSE falls (~1e5-fold from step 1e4 to the test climb at α = 8);
+    #                                   "gradient": each step the penalty's gradient is rescaled to λ x the norm of
+    #                                   the MSE's gradient (a pull of fixed size relative to the fit's, all run long)
 
     def __post_init__(self):
         for f in ("norm_clamp", "rank_penalty"):  # 200 and 200.0 are one run, with one id
@@ -178,6 +182,7 @@ class RunConfig:
             n += "_norminit" if self.norm_clamp == "init" else f"_norm{self.norm_clamp:g}"
         if self.rank_penalty_kind != "none":
             n += f"_{PENALTY_TAGS[self.rank_penalty_kind]}{self.rank_penalty:g}"
+            n += "grad" if self.rank_penalty_scale == "gradient" else ""
         return n
 
     def replace(self, **kw) -> RunConfig:
@@ -196,11 +201,13 @@ class RunConfig:
 
 
 # ---- the bounds of every field, stated once: RunConfig, the CLI flags and the chapters' parameters use them --------
-INTERVENTION_DEFAULTS = {"norm_clamp": "none", "rank_penalty": 0.0, "rank_penalty_kind": "none"}
+INTERVENTION_DEFAULTS = {"norm_clamp": "none", "rank_penalty": 0.0, "rank_penalty_kind": "none",
+                         "rank_penalty_scale": "loss"}
 LATER_DEFAULTS = {"n_test": MNIST_TEST, **INTERVENTION_DEFAULTS}  # fields added after the first records: absent from
 #                                                                  identity() at these defaults (the ids do not move)
 PENALTIES = ("none", "nuclear_over_frobenius", "neg_spectral_entropy")
 PENALTY_TAGS = {"nuclear_over_frobenius": "rankdown", "neg_spectral_entropy": "rankup"}  # in the record's name
+PENALTY_SCALES = ("loss", "gradient")
 
 
 @dataclass(frozen=True)
@@ -240,6 +247,9 @@ RULES = {
     "rank_penalty_kind": Rule(str, "the rank penalty: nuclear_over_frobenius pushes the hidden layers' batch-feature "
                                    "rank down, neg_spectral_entropy holds it up (the interventions chapter)",
                               choices=PENALTIES),
+    "rank_penalty_scale": Rule(str, "how the rank penalty's strength is read: loss = λ x the penalty added to the "
+                                    "MSE loss; gradient = the penalty's gradient rescaled every step to λ x the norm "
+                                    "of the MSE's gradient", choices=PENALTY_SCALES),
 }
 
 
@@ -288,6 +298,9 @@ def validate(cfg: RunConfig) -> None:
                          f"got rank_penalty={cfg.rank_penalty:g} with rank_penalty_kind='none'")
     if cfg.rank_penalty_kind != "none" and cfg.rank_penalty == 0:
         raise ValueError(f"rank_penalty_kind: {cfg.rank_penalty_kind!r} needs rank_penalty > 0, got 0")
+    if cfg.rank_penalty_scale != "loss" and cfg.rank_penalty_kind == "none":
+        raise ValueError(f"rank_penalty_scale: {cfg.rank_penalty_scale!r} needs a rank_penalty_kind "
+                         f"({', '.join(PENALTIES[1:])}), got rank_penalty_kind='none'")
 
 
 def parse_value(v):

@@ -184,7 +184,8 @@ def config_label(c) -> str:
 
 def intervention_words(c: dict) -> str:
     """', norm held at its initial value' / ', norm held at 199.8' / ', rank penalty nuclear/Frobenius λ = 0.01' /
-    ', rank penalty −spectral entropy λ = 0.01' for an identity dict with interventions (issue 26); '' otherwise."""
+    ', rank penalty −spectral entropy λ = 0.01' (', … λ = 0.1 of the fit's gradient' with the gradient scale) for an
+    identity dict with interventions (issue 26); '' otherwise."""
     out = ""
     clamp = c.get("norm_clamp", "none")
     if clamp != "none":
@@ -193,6 +194,7 @@ def intervention_words(c: dict) -> str:
     if kind != "none":
         what = {"nuclear_over_frobenius": "nuclear/Frobenius", "neg_spectral_entropy": "−spectral entropy"}[kind]
         out += f", rank penalty {what} λ = {c['rank_penalty']:g}"
+        out += " of the fit's gradient" if c.get("rank_penalty_scale", "loss") == "gradient" else ""
     return out
 
 

@@ -27,13 +27,18 @@ INTERVENTIONS = {
                  "at initialization and after every step, all parameters are rescaled to a fixed norm: the control's "
                  "weight norm at its start of the test climb (the median over its seeds)"),
     "rank_down": ("Rank pushed down",
-                  "a penalty λ × (nuclear norm / Frobenius norm of the centred batch features), averaged over the "
-                  "hidden layers, is added to the MSE loss; it is scale-free, so it does not act on the norm"),
+                  "a penalty, the nuclear norm / Frobenius norm of the centred batch features averaged over the "
+                  "hidden layers, pulls on the training: each step its gradient is added to the MSE's, rescaled to λ "
+                  "× the norm of the MSE's gradient (see the pilots); it is scale-free, so it does not act on the "
+                  "norm"),
     "rank_up": ("Rank held up",
-                "a penalty λ × (negative spectral entropy of the batch feature covariance), averaged over the hidden "
-                "layers, is added to the MSE loss; it rewards a spread-out spectrum; weight decay shrinks the norm as "
-                "usual"),
+                "a penalty, the negative spectral entropy of the batch feature covariance averaged over the hidden "
+                "layers, pulls on the training the same way (λ × the MSE gradient's norm); it rewards a spread-out "
+                "spectrum; weight decay shrinks the norm as usual"),
 }
+# The rank penalties' wording above was "λ × the penalty is added to the MSE loss" until the first round of pilots
+# showed that such a penalty moves nothing where the pilots read it (sweep.RANK_PENALTY_SCALE says why); the
+# predictions below are unchanged.
 
 # "Earlier" / "later": a start of the test climb before the earliest of the control's seeds, or after the latest, by
 # more than this margin; "unchanged": inside that band; "never": no climb within the run. One paper rank interval (5
@@ -551,11 +556,12 @@ def loss_ratio(r: float) -> str:
     return f"{r:,.{k}f} ×"
 
 
-def pilot_table(pilot_runs) -> tuple[str, dict]:
+def pilot_table(pilot_runs, scale: str = "loss") -> tuple[str, dict]:
     """The pilots as a Markdown table (the reference first, then each penalty by strength: the effective rank with
     its shift against the reference, the robust rank, train MSE and accuracy, and the rule's reading), and the strength
     the rule picks per penalty {kind: λ or None}. `pilot_runs`: the recorded pilots, the reference among them (the
-    run without a penalty). Raises ValueError when the reference is missing."""
+    run without a penalty); the penalised ones of round `scale` (their rank_penalty_scale) are read, the others left
+    out. Raises ValueError when the reference is missing."""
     from .report import num
 
     ref_runs = [r for r in pilot_runs if r.config.rank_penalty_kind == "none"]
@@ -564,7 +570,7 @@ def pilot_table(pilot_runs) -> tuple[str, dict]:
     ref = pilot_measure(ref_runs[0])
     by_kind: dict = {}
     for r in pilot_runs:
-        if r.config.rank_penalty_kind != "none":
+        if r.config.rank_penalty_kind != "none" and r.config.rank_penalty_scale == scale:
             by_kind.setdefault(r.config.rank_penalty_kind, {})[r.config.rank_penalty] = pilot_measure(r)
     title = PENALTY_TITLES
     rows = ["| penalty | λ | effective rank (shift against the reference's) | robust rank | "
@@ -596,7 +602,8 @@ def pilot_rule_md(steps: int, strengths) -> str:
     """The pilots (`steps` long, at each of `strengths`) and their rule in words, from its constants."""
     lams = ", ".join(f"{v:g}" for v in strengths)
     return (f"Each pilot is the base configuration on seed 0 for {steps:,} steps: once without a penalty (the "
-            f"reference), and once per penalty at each strength λ = {lams}.\n\n"
+            f"reference), and in the first round once per penalty at each strength λ = {lams}, with λ × the penalty "
+            "added to the MSE loss.\n\n"
             f"**The rule, fixed before any pilot ran.** Each pilot is read over its last {PILOT_WINDOW:,} steps: the "
             "mean over the hidden layers and those snapshots of the effective rank (the exponential of the spectral "
             "entropy: tolerance-free, and it moves before an integer rank does). A strength *breaks training* when "
@@ -606,3 +613,26 @@ def pilot_rule_md(steps: int, strengths) -> str:
             "held up). Per penalty the "
             "smallest strength that moves the rank without breaking training is chosen; if none does, none is, and "
             "that intervention is not run at full scale.")
+
+
+def second_round_md(pilot_runs, strengths) -> str:
+    """Why there is a second round of pilots and what it is, in words, from the first round's recorded pilots
+    (`pilot_runs`, the reference among them; the penalised ones on the "loss" scale are read): the largest shift of
+    the effective rank any of them made, then the gradient scale and its `strengths`. The strengths of the first
+    round the decision came after are grokkit.sweep.SECOND_ROUND_AFTER."""
+    from .sweep import SECOND_ROUND_AFTER
+
+    ref = pilot_measure(next(r for r in pilot_runs if r.config.rank_penalty_kind == "none"))
+    first = [r for r in pilot_runs if r.config.rank_penalty_kind != "none" and r.config.rank_penalty_scale == "loss"]
+    shifts = [100 * abs(pilot_measure(r)["eff_rank"] - ref["eff_rank"]) / ref["eff_rank"] for r in first]
+    after = ", ".join(f"{v:g}" for v in SECOND_ROUND_AFTER)
+    lams = ", ".join(f"{v:g}" for v in strengths)
+    moved = (f"None of the first round's {len(first)} penalised pilots moved the effective rank by more than "
+             f"{max(shifts):.1f} % either way" if shifts else "The first round has no penalised pilot recorded")
+    return (f"**Second round: the penalty's pull scaled to the fit's.** {moved}. A penalty added to the loss weighs "
+            "little while the MSE is in the thousands and ever more as it falls, so no strength chosen in the "
+            "pilots' window means the same at the climb (above). In the second round, decided after the first "
+            f"round's λ = {after} and before any pilot of its own, each step the penalty's gradient is added to the "
+            "MSE's rescaled to λ × the norm of the MSE's gradient: a pull of the same size, relative to the fit, at "
+            f"every step. The same rule picks λ among {lams}; the full-scale penalised runs use this scale.")
+

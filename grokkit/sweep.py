@@ -69,6 +69,16 @@ INTERVENTION_SEEDS = (0, 1)        # each intervention on seeds 0 and 1 (issue 2
 # four decades.
 RANK_DOWN_STRENGTH = 1.0           # placeholder until the pilots choose it (nuclear_over_frobenius)
 RANK_UP_STRENGTH = 1.0             # placeholder until the pilots choose it (neg_spectral_entropy)
+# The first round of pilots added λ x the penalty to the loss (rank_penalty_scale "loss"): at λ = 0.01..1 neither
+# penalty moved the hidden layers' effective rank by even 1 % in 10k steps, where the train MSE is still in the
+# thousands; by the control's test climb it is ~1e5 times smaller, so the same λ would weigh ~1e5 times more there
+# (interventions.pilot_window_md). The full-scale penalised runs therefore use the "gradient" scale (decided after
+# the first round's λ = 0.01, 0.1 and 1, before its 10 and 100 and before any pilot of the second round): each step
+# the penalty pulls with λ x the norm of the fit's gradient, the same at step 1e4 as at the climb, and the second
+# round of pilots (pilot_grid("gradient")) chooses λ by the same rule, over pulls of 1 % to 100 % of the fit's.
+RANK_PENALTY_SCALE = "gradient"
+SECOND_ROUND_AFTER = (0.01, 0.1, 1.0)  # the first round's strengths recorded when the second round was decided
+PILOT_STRENGTHS_GRADIENT = (0.01, 0.03, 0.1, 0.3, 1.0)  # the second round's candidates: pull / the fit's pull
 PILOT_STEPS = 10_000               # "within the first 10k steps" (issue 26)
 PILOT_EVERY = 500                  # a pilot evaluates and takes the rank every 500 steps, without probes: the
 #                                    schedule scaled to 10k steps (every 67 steps, probes every 335) would cost as much
@@ -107,8 +117,10 @@ def intervention_configs(seed: int, steps: int = 100_000, device: str = "auto", 
     b = INTERVENTION_BASE.replace(seed=seed, steps=steps, device=device)
     return {"norm_init": b.replace(norm_clamp="init"),
             "norm_low": b.replace(norm_clamp=control_norm_at_onset(results_dir)),
-            "rank_down": b.replace(rank_penalty=RANK_DOWN_STRENGTH, rank_penalty_kind="nuclear_over_frobenius"),
-            "rank_up": b.replace(rank_penalty=RANK_UP_STRENGTH, rank_penalty_kind="neg_spectral_entropy")}
+            "rank_down": b.replace(rank_penalty=RANK_DOWN_STRENGTH, rank_penalty_kind="nuclear_over_frobenius",
+                                   rank_penalty_scale=RANK_PENALTY_SCALE),
+            "rank_up": b.replace(rank_penalty=RANK_UP_STRENGTH, rank_penalty_kind="neg_spectral_entropy",
+                                 rank_penalty_scale=RANK_PENALTY_SCALE)}
 
 
 def interventions_grid(seeds=INTERVENTION_SEEDS, steps: int = 100_000, device: str = "auto",
@@ -118,19 +130,28 @@ def interventions_grid(seeds=INTERVENTION_SEEDS, steps: int = 100_000, device: s
     return [c for s in seeds for c in intervention_configs(s, steps, device, results_dir).values()]
 
 
-def pilot_grid() -> list[RunConfig]:
+def pilot_grid(scale: str = "loss") -> list[RunConfig]:
     """The pilots that choose the penalty strengths (issue 26): PILOT_STEPS-step runs of the intervention base on seed
-    0 (evaluated and ranked every PILOT_EVERY steps, no probes), each penalty at every strength of PILOT_STRENGTHS,
-    and the same run without a penalty as their reference.
-    `python -m grokkit sweep pilots` trains them."""
+    0 (evaluated and ranked every PILOT_EVERY steps, no probes), each penalty at every strength of its round, and the
+    same run without a penalty as their reference (one run, shared by both rounds). `scale` picks the round: "loss"
+    (the first: λ x the penalty added to the loss, PILOT_STRENGTHS) or "gradient" (the second: a pull of λ x the
+    fit's, PILOT_STRENGTHS_GRADIENT). `python -m grokkit sweep pilots` / `sweep pilots_gradient` train them."""
+    if scale not in ("loss", "gradient"):
+        raise ValueError(f"scale: must be one of loss, gradient, got {scale!r}")
     b = INTERVENTION_BASE.replace(steps=PILOT_STEPS, seed=0, log_every=PILOT_EVERY, rank_every=PILOT_EVERY,
                                   probe_every=-1)
-    return [b] + [b.replace(rank_penalty=lam, rank_penalty_kind=kind) for kind in ("nuclear_over_frobenius",
-                                                                                   "neg_spectral_entropy")
-                  for lam in PILOT_STRENGTHS]
+    lams = PILOT_STRENGTHS if scale == "loss" else PILOT_STRENGTHS_GRADIENT
+    return [b] + [b.replace(rank_penalty=lam, rank_penalty_kind=kind, rank_penalty_scale=scale)
+                  for kind in ("nuclear_over_frobenius", "neg_spectral_entropy") for lam in lams]
 
 
-GRIDS = {"paper": paper_grid, "interventions": interventions_grid, "pilots": pilot_grid}
+def pilot_grid_gradient() -> list[RunConfig]:
+    """The second round of pilots: pilot_grid("gradient")."""
+    return pilot_grid("gradient")
+
+
+GRIDS = {"paper": paper_grid, "interventions": interventions_grid, "pilots": pilot_grid,
+         "pilots_gradient": pilot_grid_gradient}
 
 
 def missing(configs, results_dir=None) -> list[RunConfig]:

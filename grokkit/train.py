@@ -200,18 +200,25 @@ def rank_penalty(feats, kind: str) -> torch.Tensor:
     return torch.stack(vals).mean().to(feats[0].dtype)
 
 
-def _penalised_step_fn(model, opt, x_train: torch.Tensor, targets: torch.Tensor, kind: str, lam: float):
-    """The training step of a run with a rank penalty, step(idx) -> the batch loss (MSE + λ x penalty, 0-d tensor).
+def _penalised_step_fn(model, opt, x_train: torch.Tensor, targets: torch.Tensor, kind: str, lam: float,
+                       scale: str = "loss"):
+    """The training step of a run with a rank penalty, step(idx) -> the batch loss (MSE + λ x penalty, 0-d tensor;
+    with `scale` "gradient", the batch MSE alone: that penalty is a pull, with no loss value of its own).
 
     The same maths as `_step_fn` -- Linear layers, ReLU, nn.MSELoss (mean) against the one-hot targets, the fused
     AdamW of train()'s optimizer -- written with autograd, because the penalty's gradient goes through an eigenvalue
     decomposition; with kind "none" (or λ = 0) it follows `_step_fn` bit for bit (tests/test_interventions.py). The
-    penalty (`rank_penalty`) reads the hidden layers' post-ReLU features of the batch. On a CPU, a penalised step of
+    penalty (`rank_penalty`) reads the hidden layers' post-ReLU features of the batch. With `scale` "gradient" the
+    step takes the MSE's and the penalty's gradients apart (two backward passes through one forward) and adds the
+    penalty's rescaled by c = λ ||∇MSE|| / ||∇penalty|| (norms over all parameters): its pull is λ times the fit's
+    at every step, whatever the size of the MSE (issue 26's second round of pilots). On a CPU, a penalised step of
     a run narrower than SERIAL_WIDTH (the tests' tiny runs, the smoke-scale stand-ins; never the paper's width 400)
     runs on one thread: its many small float64 products and eigendecompositions cost more in hand-offs between
     threads than in arithmetic, and far more when the other cores are busy."""
     last = len(model.layers) - 1
     penalised = kind != "none" and bool(lam)
+    params = list(model.parameters())
+    hidden = [p for layer in model.layers[:last] for p in layer.parameters()]
     serial = penalised and x_train.device.type == "cpu" and model.layers[0].out_features < SERIAL_WIDTH
 
     def step(idx):
@@ -234,9 +241,20 @@ def _penalised_step_fn(model, opt, x_train: torch.Tensor, targets: torch.Tensor,
                 a = torch.relu(a)
                 feats.append(a)
         loss = F.mse_loss(a, y)
+        opt.zero_grad(set_to_none=True)
+        if penalised and scale == "gradient":
+            pen = rank_penalty(feats, kind)
+            fit = torch.autograd.grad(loss, params, retain_graph=True)
+            pull = torch.autograd.grad(pen, hidden)  # the output layer's parameters do not reach the penalty
+            c = lam * total_norm(fit) / total_norm(pull).clamp_min(torch.finfo(torch.float64).tiny)
+            for p, g in zip(params, fit):
+                p.grad = g
+            for p, g in zip(hidden, pull):
+                p.grad.add_(g * c.to(g.dtype))
+            opt.step()
+            return loss.detach()
         if penalised:
             loss = loss + lam * rank_penalty(feats, kind)
-        opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         return loss.detach()
@@ -267,7 +285,8 @@ def make_step(config: RunConfig, model, opt, x_train, targets):
     """train()'s step for `config`: `_step_fn` for a paper run, `_penalised_step_fn` for a run with a rank penalty;
     with a norm clamp the clamp follows every step. Returns step(idx) -> the batch loss."""
     if config.rank_penalty_kind != "none":
-        step = _penalised_step_fn(model, opt, x_train, targets, config.rank_penalty_kind, config.rank_penalty)
+        step = _penalised_step_fn(model, opt, x_train, targets, config.rank_penalty_kind, config.rank_penalty,
+                                  config.rank_penalty_scale)
     else:
         step = _step_fn(model, opt, x_train, targets, config.batch_size)
     if config.norm_clamp == "none":

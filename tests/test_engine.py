@@ -323,6 +323,11 @@ def test_bench_measures_all_three_loops_and_profiles_the_step():
     assert math.isclose(p["matmul_s"] + p["adamw_s"] + p["other_s"], p["total_s"], rel_tol=1e-9)
     text = bench.report(r)
     assert "speed-up (b)/(a)" in text and "of the matmul roofline" in text and "matmuls" in text
+    iv = r["interventions"]  # each intervention's step, the rank penalties on both scales, beside the paper step
+    assert set(iv["step_s"]) == {"paper", "norm_clamp", "nuclear_over_frobenius", "neg_spectral_entropy",
+                                 "nuclear_over_frobenius_gradient", "neg_spectral_entropy_gradient"}
+    assert all(v > 0 for v in iv["step_s"].values()) and iv["ratio"]["paper"] == 1.0
+    assert "neg_spectral_entropy_gradient" in text
 
 
 def test_bench_workers_times_both_layouts_over_one_shared_window():

@@ -29,6 +29,8 @@ TINY = RunConfig(depth=4, width=32, n_train=400, batch_size=100, steps=30, probe
                                        "neg_spectral_entropy, got 'nuclear'"),
     ({"rank_penalty": 0.1}, "rank_penalty: a strength > 0 needs a rank_penalty_kind"),
     ({"rank_penalty_kind": "neg_spectral_entropy"}, "rank_penalty_kind: 'neg_spectral_entropy' needs rank_penalty > 0"),
+    ({"rank_penalty_scale": "grad"}, "rank_penalty_scale: must be one of loss, gradient, got 'grad'"),
+    ({"rank_penalty_scale": "gradient"}, "rank_penalty_scale: 'gradient' needs a rank_penalty_kind"),
 ])
 def test_intervention_fields_are_validated_in_one_line(kw, message):
     with pytest.raises(ValueError) as e:
@@ -47,7 +49,7 @@ def test_cli_reads_a_number_or_a_word_for_norm_clamp():
 def test_default_ids_and_names_are_unchanged():
     assert RunConfig().id == "2ac5723cc6" and RunConfig().name == "d12_w400_n5000_a8_wd0.01_s0"  # the shipped record
     assert (REPO / "results" / "d12_w400_n5000_a8_wd0.01_s0-2ac5723cc6.npz").exists()
-    assert not set(RunConfig().identity()) & {"norm_clamp", "rank_penalty", "rank_penalty_kind"}
+    assert not set(RunConfig().identity()) & {"norm_clamp", "rank_penalty", "rank_penalty_kind", "rank_penalty_scale"}
     assert RunConfig().interventions == {}
 
 
@@ -70,7 +72,9 @@ def test_an_intervention_changes_the_id_and_names_itself():
     down = base.replace(rank_penalty=0.5, rank_penalty_kind="nuclear_over_frobenius")
     up = base.replace(rank_penalty=0.5, rank_penalty_kind="neg_spectral_entropy")
     assert down.name.endswith("_rankdown0.5") and up.name.endswith("_rankup0.5")
-    assert len({base.id, down.id, up.id}) == 3
+    grad = down.replace(rank_penalty_scale="gradient")
+    assert grad.name.endswith("_rankdown0.5grad") and down.replace(rank_penalty_scale="loss").id == down.id
+    assert len({base.id, down.id, up.id, grad.id}) == 4
     assert base.replace(norm_clamp=200).id == base.replace(norm_clamp=200.0).id  # one run, one id
     assert RunConfig.from_dict(down.identity()).id == down.id  # a record's identity reads back
 
@@ -219,6 +223,31 @@ def test_penalties_move_the_rank_in_their_direction():
         assert out["nuclear_over_frobenius"][i] < out["none"][i] < out["neg_spectral_entropy"][i], out
 
 
+def test_gradient_scale_adds_the_penalty_pull_at_lambda_times_the_fit_pull():
+    """With rank_penalty_scale "gradient", the gradient a step hands to AdamW is the MSE's plus the penalty's rescaled
+    to λ x the MSE gradient's norm: the output layer gets the MSE's alone, and the rest differs from the MSE's by a
+    vector of norm λ ||∇MSE||, whatever the scale of the loss (α = 8 here, an MSE in the thousands)."""
+    import copy
+
+    from grokkit.train import _penalised_step_fn, make_mlp, total_norm
+
+    torch.manual_seed(0)
+    x, y = torch.randn(64, 784), F.one_hot(torch.arange(64) % 10, 10).float()
+    for kind in ("nuclear_over_frobenius", "neg_spectral_entropy"):
+        model = make_mlp(4, 32, 8.0, 0)
+        fit_model = copy.deepcopy(model)
+        opt = torch.optim.SGD(model.parameters(), lr=0.0)  # lr 0: the step leaves the weights and keeps its .grad
+        loss = _penalised_step_fn(model, opt, x, y, kind, 0.25, "gradient")(torch.arange(64))
+        mse = F.mse_loss(fit_model(x), y)
+        mse.backward()
+        fit = [p.grad for p in fit_model.parameters()]
+        got = [p.grad for p in model.parameters()]
+        assert torch.equal(got[-1], fit[-1]) and torch.equal(got[-2], fit[-2])  # the output layer: the fit alone
+        pull = [g - f for g, f in zip(got[:-2], fit[:-2])]
+        assert float(total_norm(pull)) == pytest.approx(0.25 * float(total_norm(fit)), rel=1e-3)
+        assert float(loss) == pytest.approx(float(mse.detach()), rel=1e-5) and float(loss) > 1e3
+
+
 def test_batched_trainer_refuses_interventions_in_one_line():
     from grokkit.batched import check_configs
 
@@ -239,7 +268,8 @@ def test_interventions_grid_has_eight_distinct_runs_of_the_base():
     assert {c.seed for c in grid} == {0, 1}
     for c in grid:
         assert (c.depth, c.n_train, c.weight_decay, c.dtype, c.steps) == (12, 5000, 0.01, "float32", 100_000)
-        assert c.replace(norm_clamp="none", rank_penalty=0.0, rank_penalty_kind="none") == RunConfig(seed=c.seed)
+        assert c.replace(norm_clamp="none", rank_penalty=0.0, rank_penalty_kind="none",
+                             rank_penalty_scale="loss") == RunConfig(seed=c.seed)
         assert c.interventions
     assert list(intervention_configs(0)) == list(INTERVENTIONS)
     low = control_norm_at_onset()
@@ -273,6 +303,20 @@ def test_pilot_grid_short_runs_of_each_penalty():
     assert all(c.log_period == c.rank_period == 500 and c.probe_period == 0 for c in grid)
     assert sum(grid[0].is_rank_step(s) and grid[0].is_log_step(s) for s in range(8_000, 10_001)) == 5
     assert {c.rank_penalty_kind for c in grid} == {"none", "nuclear_over_frobenius", "neg_spectral_entropy"}
+    assert {c.rank_penalty_scale for c in grid} == {"loss"}
+    # the second round: the same reference (shared), its penalties scaled to the fit's gradient at its own strengths
+    from grokkit.sweep import INTERVENTION_SEEDS, PILOT_STRENGTHS_GRADIENT, RANK_PENALTY_SCALE, intervention_configs
+    second = GRIDS["pilots_gradient"]()
+    assert second[0] == grid[0] and len({c.id for c in second} | {c.id for c in grid}) == 1 + 10 + 10
+    assert {c.rank_penalty_scale for c in second[1:]} == {"gradient"}
+    assert sorted({c.rank_penalty for c in second[1:]}) == sorted(PILOT_STRENGTHS_GRADIENT)
+    assert [c.log_period for c in second] == [500] * 11 and all(c.name.endswith("grad") for c in second[1:])
+    with pytest.raises(ValueError, match="^scale: must be one of loss, gradient, got 'grad'$"):
+        GRIDS["pilots"]("grad")
+    # the full-scale penalised runs use the second round's scale
+    for s in INTERVENTION_SEEDS:
+        cs = intervention_configs(s)
+        assert cs["rank_down"].rank_penalty_scale == cs["rank_up"].rank_penalty_scale == RANK_PENALTY_SCALE
 
 
 # ---- the chapter --------------------------------------------------------------------------------------------------
@@ -304,6 +348,9 @@ def test_interventions_chapter_text_in_smoke_mode(monkeypatch):
     assert f"{pilots} of the 11 pilot runs {'is' if pilots == 1 else 'are'} recorded" in text
     assert "**The rule, fixed before any pilot ran.**" in text
     assert "**What the pilots' window can tell.** In the control (3 seeds), the train MSE at step 10,000 is" in text
+    assert "**Second round: the penalty's pull scaled to the fit's.** None of the first round's" in text
+    second = sum(record_path(c).exists() for c in pilot_grid("gradient")[1:])
+    assert f"{second} of its 10 pilot runs {'is' if second == 1 else 'are'} recorded" in text
     assert "norm held at its initial value" in text and "smoke-scale stand-in" in text
     assert all(r.meta.get("stand_in") for r in runs) and len(runs) == 8
 
