@@ -434,6 +434,24 @@ def test_pilot_rule_picks_the_smallest_strength_that_moves_the_rank_without_brea
                                                                                 "1.00 ×"]
 
 
+def test_full_scale_strengths_are_the_second_rounds_picks_once_decided():
+    """sweep.RANK_DOWN_STRENGTH / RANK_UP_STRENGTH equal the strength the rule picks from the shipped second-round
+    pilots, for each penalty whose pick is decided (every smaller strength recorded)."""
+    from grokkit import sweep
+    from grokkit.interventions import pick_words, pilot_table
+
+    grid = sweep.pilot_grid("gradient")
+    runs = [load(record_path(c)) for c in grid if record_path(c).exists()]
+    if not runs or runs[0].config != grid[0]:
+        pytest.skip("the pilots' reference is not recorded")
+    chosen = pilot_table(runs, "gradient")[1]
+    for kind, const in (("nuclear_over_frobenius", sweep.RANK_DOWN_STRENGTH),
+                        ("neg_spectral_entropy", sweep.RANK_UP_STRENGTH)):
+        done = {r.config.rank_penalty for r in runs[1:] if r.config.rank_penalty_kind == kind}
+        if pick_words(chosen[kind], done, sweep.PILOT_STRENGTHS_GRADIENT).startswith("λ ="):
+            assert const == chosen[kind], (kind, const, chosen[kind])
+
+
 def test_pilot_pick_read_with_looser_bounds_says_whether_it_holds():
     from grokkit.interventions import PILOT_LOSS_SWEEP, PILOT_SHIFT_SWEEP, pick_sweep, pick_sweep_words
 
