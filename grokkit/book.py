@@ -399,8 +399,7 @@ def intervention_pilots() -> None:
     window can tell, how each pick holds up; what is not recorded yet."""
     from .interventions import (
         PENALTY_TITLES,
-        PILOT_WINDOW,
-        halving_steps,
+        loss_readings_md,
         measure,
         pick_sweep_words,
         pick_words,
@@ -439,25 +438,23 @@ def intervention_pilots() -> None:
 
     def round_of(runs, scale, strengths):
         table, chosen = pilot_table(runs, scale)
-        done = {k: {r.config.rank_penalty for r in runs if r.config.rank_penalty_kind == k
+        mine = {k: {r.config.rank_penalty: pilot_measure(r) for r in runs if r.config.rank_penalty_kind == k
                     and r.config.rank_penalty_scale == scale} for k in chosen}
         md(table)
-        md("The rule picks: " + "; ".join(f"{PENALTY_TITLES[k].lower()}: {pick_words(lam, done[k], strengths)}"
+        md("The rule picks: " + "; ".join(f"{PENALTY_TITLES[k].lower()}: {pick_words(lam, mine[k], strengths)}"
                                           for k, lam in chosen.items()) + ".")
-        return chosen
+        held = [f"- {PENALTY_TITLES[k]}: {w}" for k in chosen if (w := pick_sweep_words(k, mine[k], ref, strengths))]
+        if held:
+            md("**How the pick holds up** (a check added after the reference and the first pilot were seen; the "
+               "rule above still decides). "
+               + loss_readings_md(ref_run, [r for r in runs if r.config.rank_penalty_scale == scale
+                                            and r.config.rank_penalty_kind != "none"])
+               + " Read with other bounds:\n\n" + "\n".join(held))
 
     md(f"{n}.")
-    chosen = round_of(have, "loss", PILOT_STRENGTHS)
+    round_of(have, "loss", PILOT_STRENGTHS)
     control = _control_records()
     md(pilot_window_md(control, [measure(r)["onset"] for r in control], PILOT_STEPS))
-    held = [f"- {PENALTY_TITLES[k]}: {w}" for k in chosen
-            if (w := pick_sweep_words(k, {r.config.rank_penalty: pilot_measure(r) for r in have
-                                          if r.config.rank_penalty_kind == k}, ref, PILOT_STRENGTHS))]
-    if held:
-        md(f"**How the pick holds up** (a check added after the reference and the first pilot were seen; the rule "
-           f"above still decides). Over its last {PILOT_WINDOW:,} steps the reference's train MSE halved every "
-           f"{halving_steps(ref_run):,.0f} steps, so one reading at the last step calls a run that merely trails the "
-           "reference by that many steps broken. Read with looser bounds:\n\n" + "\n".join(held))
 
     second = pilot_grid("gradient")
     have2 = recorded(second[1:])

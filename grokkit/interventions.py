@@ -100,10 +100,15 @@ def interventions_md() -> str:
 
 # ---- measuring the runs and grading the predictions (read from the records) -----------------------------------
 def key_of(c: dict) -> str | None:
-    """The intervention of an identity dict (records.stands_for): a key of INTERVENTIONS, or None (a paper run)."""
+    """The intervention of an identity dict (records.stands_for): a key of INTERVENTIONS, or None (a paper run, or a
+    rank penalty on another scale than the full-scale runs', sweep.RANK_PENALTY_SCALE)."""
     clamp, kind = c.get("norm_clamp", "none"), c.get("rank_penalty_kind", "none")
     if clamp != "none":
         return "norm_init" if clamp == "init" else "norm_low"
+    from .sweep import RANK_PENALTY_SCALE
+
+    if c.get("rank_penalty_scale", "loss") != RANK_PENALTY_SCALE:  # the first round's scale: a pilot, not graded
+        return None
     return {"nuclear_over_frobenius": "rank_down", "neg_spectral_entropy": "rank_up"}.get(kind)
 
 
@@ -440,25 +445,34 @@ def choose_strength(kind: str, pilots: dict, ref: dict, loss_max: float = PILOT_
 
 
 # How the pick holds up (a check added after the reference and the first pilot, λ = 0.01 of the rank held up, were
-# seen, and before any other pilot; the rule above is unchanged and still decides). At step 10,000 the reference's
-# train MSE is still falling fast (halving_steps: it halves every ~900 steps there), so one reading at the last step
-# calls a run that trails the reference by a hundred steps or two "broken": λ = 0.01 of the rank held up left the
-# rank where it was and read 1.13 x the reference's MSE. So the pick is also read with the loss bound swept up to 2 x
-# (a lag of about one halving) and the rank shift from 5 % to 20 %; a pick that moves within these is called fragile.
+# seen, and before any other pilot; the rule above is unchanged and still decides). At step 10,000 the train MSE is
+# still falling and swings between evaluations (loss_readings_md), so one reading at the last step can call a run
+# "broken" that differs from the reference by the luck of that reading: λ = 0.01 of the rank held up left the rank
+# where it was and read 1.13 x the reference's MSE. So the pick is also read with the loss bound swept up to 2 x and
+# the rank shift from 5 % to 20 %; a pick that moves within these is called fragile.
 PILOT_LOSS_SWEEP = (1.1, 1.25, 1.5, 2.0)   # train-MSE bounds swept (PILOT_LOSS_MAX the first)
 PILOT_SHIFT_SWEEP = (0.05, 0.10, 0.20)     # rank shifts swept (PILOT_SHIFT among them)
 
 
-def halving_steps(run) -> float:
-    """Steps over which a run's train MSE halved, on average, over its last PILOT_WINDOW steps (from its first and
-    last evaluation in that window): how fast the loss still falls where the pilots read it."""
-    import math
-
+def loss_readings_md(ref_run, pilot_runs) -> str:
+    """How much one train-MSE reading at a pilot's last step can tell, in words: the reference's readings over its
+    last PILOT_WINDOW steps (lowest and highest, and where the last one falls), and each pilot's last and
+    second-to-last readings over the reference's at the same evaluations (the ranges over `pilot_runs`)."""
     import numpy as np
 
-    s, loss = np.asarray(run.history["step"]), np.asarray(run.history["train_loss"], dtype=float)
-    i = int(np.searchsorted(s, s[-1] - PILOT_WINDOW))
-    return float((s[-1] - s[i]) * math.log(2) / math.log(loss[i] / loss[-1]))
+    s, loss = np.asarray(ref_run.history["step"]), np.asarray(ref_run.history["train_loss"], dtype=float)
+    win = loss[s >= s[-1] - PILOT_WINDOW]
+    text = (f"Over its last {PILOT_WINDOW:,} steps the reference's train MSE read between {win.min():,.0f} and "
+            f"{win.max():,.0f} at its {len(win)} evaluations"
+            + (", its last reading the lowest" if win[-1] == win.min() else "") + ".")
+    ratios = [np.asarray(r.history["train_loss"], dtype=float)[-2:] / loss[-2:] for r in pilot_runs
+              if len(r.history["train_loss"]) == len(loss)]
+    if ratios:
+        before, last = np.array(ratios).T
+        text += (f" The {len(ratios)} penalised pilots read {before.min():.2f} to {before.max():.2f} × the "
+                 f"reference's one evaluation before the last, and {last.min():.2f} to {last.max():.2f} × at the "
+                 "last: one reading swings that much.")
+    return text
 
 
 def pilot_window_md(control_runs, onsets, steps: int) -> str:
@@ -474,7 +488,7 @@ def pilot_window_md(control_runs, onsets, steps: int) -> str:
 
     rows = []
     for r, on in zip(control_runs, onsets):
-        if on is None:
+        if on is None or on <= steps or on > r.history["step"][-1]:  # only a climb after the pilots' window
             continue
         h = r.history
         s, loss = np.asarray(h["step"]), np.asarray(h["train_loss"], dtype=float)
@@ -483,8 +497,10 @@ def pilot_window_md(control_runs, onsets, steps: int) -> str:
         def at(xs, ys, t):
             return float(ys[min(int(np.searchsorted(xs, t)), len(xs) - 1)])
 
+        win = eff[(rs >= steps - PILOT_WINDOW) & (rs <= steps)]
         rows.append({"pilot_loss": at(s, loss, steps), "onset_loss": at(s, loss, on),
-                     "eff": (at(rs, eff, steps - PILOT_WINDOW), at(rs, eff, steps)), "eff_onset": at(rs, eff, on),
+                     "eff": (float(win.min()), float(win.max())) if len(win) else (at(rs, eff, steps),) * 2,
+                     "eff_onset": at(rs, eff, on),
                      "eff_last": float(eff[-1]), "peak": float(eff.max()), "peak_step": int(rs[int(eff.argmax())])})
     if not rows:
         return ""
@@ -495,12 +511,14 @@ def pilot_window_md(control_runs, onsets, steps: int) -> str:
         return fmt.format(lo) if fmt.format(lo) == fmt.format(hi) else f"{fmt.format(lo)} to {fmt.format(hi)}"
 
     dec = [math.log10(r["pilot_loss"] / r["onset_loss"]) for r in rows]
+    for r, d in zip(rows, dec):
+        r["dec"] = d
     n = f"{len(rows)} seed{'s' * (len(rows) != 1)}"
-    return (f"**What the pilots' window can tell.** In the control ({n}), the train MSE at step {steps:,} is "
+    return (f"**What the pilots' window can tell.** In the control ({n}), the train MSE at step ≈{steps:,} is "
             f"{span('pilot_loss', '{:,.0f}')} and at the start of the test climb {span('onset_loss', '{:.3g}')}: "
-            f"{min(dec):.1f} to {max(dec):.1f} decades lower. Over the pilots' window (steps "
+            f"{span('dec', '{:.1f}')} decades lower. Over the pilots' window (steps "
             f"{steps - PILOT_WINDOW:,} to {steps:,}) the mean hidden-layer effective rank moves by "
-            f"{max(abs(r['eff'][1] - r['eff'][0]) for r in rows):.1f} at most (it sits at "
+            f"{max(r['eff'][1] - r['eff'][0] for r in rows):.1f} at most (it sits at "
             f"{span('eff', '{:.1f}', lambda v: v[1])}); it peaks at {span('peak', '{:.1f}')} (steps "
             f"{span('peak_step', '{:,}')}), is {span('eff_onset', '{:.1f}')} at the start of the climb and "
             f"{span('eff_last', '{:.1f}')} at the last step. So the pilots read each penalty where the control's rank "
@@ -526,15 +544,16 @@ def pick_sweep_words(kind: str, pilots: dict, ref: dict, strengths) -> str:
 
     lm, sh = (f"{PILOT_LOSS_SWEEP[0]:g} to {PILOT_LOSS_SWEEP[-1]:g} × the reference's train MSE",
               f"{PILOT_SHIFT_SWEEP[0] * 100:.0f} % to {PILOT_SHIFT_SWEEP[-1] * 100:.0f} %")
-    head = f"over loss bounds of {lm} and rank shifts of {sh} ({len(picks)} combinations)"
+    head = f"over loss bounds of {lm} and rank shifts of {sh} ({len(picks)} combinations),"
     if all(v == rule for v in picks.values()):
-        return f"{head} the pick stays {say(rule)}: it holds."
+        return f"{head} the rule's reading stays {say(rule)}: it holds."
     other = sorted({v for v in picks.values() if v != rule}, key=lambda v: (v is None, v or 0))
     where = "; ".join(f"{say(v)} under "
                       + ", ".join(f"{k[0]:g} × and {k[1] * 100:.0f} %" for k, w in picks.items() if w == v)
                       for v in other)
     n = sum(v == rule for v in picks.values())
-    return f"{head} the rule's {say(rule)} holds in {n} of {len(picks)}; elsewhere it would be {where}: fragile."
+    return (f"{head} the rule's reading ({say(rule)}) holds in {n} of {len(picks)}; elsewhere it would be {where}: "
+            "fragile.")
 
 
 def pick_words(lam, recorded, strengths) -> str:

@@ -246,7 +246,8 @@ def _penalised_step_fn(model, opt, x_train: torch.Tensor, targets: torch.Tensor,
             pen = rank_penalty(feats, kind)
             fit = torch.autograd.grad(loss, params, retain_graph=True)
             pull = torch.autograd.grad(pen, hidden)  # the output layer's parameters do not reach the penalty
-            c = lam * total_norm(fit) / total_norm(pull).clamp_min(torch.finfo(torch.float64).tiny)
+            pn = total_norm(pull)  # 0 when no feature moves the penalty (all units dead): then there is no pull
+            c = torch.where(pn > 0, lam * total_norm(fit) / torch.where(pn > 0, pn, 1.0), 0.0)
             for p, g in zip(params, fit):
                 p.grad = g
             for p, g in zip(hidden, pull):

@@ -224,28 +224,55 @@ def test_penalties_move_the_rank_in_their_direction():
 
 
 def test_gradient_scale_adds_the_penalty_pull_at_lambda_times_the_fit_pull():
-    """With rank_penalty_scale "gradient", the gradient a step hands to AdamW is the MSE's plus the penalty's rescaled
-    to λ x the MSE gradient's norm: the output layer gets the MSE's alone, and the rest differs from the MSE's by a
-    vector of norm λ ||∇MSE||, whatever the scale of the loss (α = 8 here, an MSE in the thousands)."""
+    """With rank_penalty_scale "gradient", the gradient a step (make_step) hands to the optimizer is the MSE's plus the
+    penalty's own gradient rescaled to λ x the MSE gradient's norm: the output layer gets the MSE's alone, the hidden
+    layers the MSE's plus a vector along ∇penalty of norm λ ||∇MSE||, whatever the scale of the loss (α = 8 here, an
+    MSE in the thousands). With every unit dead (no pull) the step takes the fit alone, finite."""
     import copy
 
-    from grokkit.train import _penalised_step_fn, make_mlp, total_norm
+    from grokkit.train import make_mlp, make_step, rank_penalty, total_norm
 
     torch.manual_seed(0)
     x, y = torch.randn(64, 784), F.one_hot(torch.arange(64) % 10, 10).float()
-    for kind in ("nuclear_over_frobenius", "neg_spectral_entropy"):
-        model = make_mlp(4, 32, 8.0, 0)
-        fit_model = copy.deepcopy(model)
+
+    def grads(cfg, model):
         opt = torch.optim.SGD(model.parameters(), lr=0.0)  # lr 0: the step leaves the weights and keeps its .grad
-        loss = _penalised_step_fn(model, opt, x, y, kind, 0.25, "gradient")(torch.arange(64))
-        mse = F.mse_loss(fit_model(x), y)
-        mse.backward()
-        fit = [p.grad for p in fit_model.parameters()]
-        got = [p.grad for p in model.parameters()]
+        loss = make_step(cfg, model, opt, x, y)(torch.arange(64))
+        return loss, [p.grad.clone() for p in model.parameters()]
+
+    def own(model, kind):  # the MSE's and the penalty's gradients, each on its own
+        feats, a = [], x
+        for i, layer in enumerate(model.layers):
+            a = layer(a)
+            if i < len(model.layers) - 1:
+                a = torch.relu(a)
+                feats.append(a)
+        params = list(model.parameters())
+        fit = torch.autograd.grad(F.mse_loss(a, y), params, retain_graph=True)
+        return fit, torch.autograd.grad(rank_penalty(feats, kind), params[:-2])
+
+    for kind in ("nuclear_over_frobenius", "neg_spectral_entropy"):
+        cfg = TINY.replace(rank_penalty=0.25, rank_penalty_kind=kind, rank_penalty_scale="gradient")
+        model = make_mlp(4, 32, 8.0, 0)
+        fit, pen = own(copy.deepcopy(model), kind)
+        loss, got = grads(cfg, model)
         assert torch.equal(got[-1], fit[-1]) and torch.equal(got[-2], fit[-2])  # the output layer: the fit alone
-        pull = [g - f for g, f in zip(got[:-2], fit[:-2])]
-        assert float(total_norm(pull)) == pytest.approx(0.25 * float(total_norm(fit)), rel=1e-3)
-        assert float(loss) == pytest.approx(float(mse.detach()), rel=1e-5) and float(loss) > 1e3
+        pull = torch.cat([(g - f).flatten() for g, f in zip(got[:-2], fit[:-2])]).double()
+        along = torch.cat([p.flatten() for p in pen]).double()
+        assert float(F.cosine_similarity(pull, along, dim=0)) == pytest.approx(1.0, abs=1e-4)  # along ∇penalty
+        assert float(pull.norm()) == pytest.approx(0.25 * float(total_norm(fit)), rel=1e-3)
+        assert float(loss) > 1e3
+        # the loss scale adds λ x ∇penalty itself: a different (here far smaller) pull
+        _, got_loss = grads(cfg.replace(rank_penalty_scale="loss"), make_mlp(4, 32, 8.0, 0))
+        assert not torch.equal(got_loss[0], got[0])
+        # every unit of the first layer dead: no features move the penalty; the step is the fit's, finite
+        dead = make_mlp(4, 32, 8.0, 0)
+        with torch.no_grad():
+            dead.layers[0].weight.zero_()
+            dead.layers[0].bias.fill_(-1.0)
+        fit, _ = own(copy.deepcopy(dead), kind)
+        _, got = grads(cfg, dead)
+        assert all(torch.isfinite(g).all() and torch.equal(g, f) for g, f in zip(got, fit))
 
 
 def test_batched_trainer_refuses_interventions_in_one_line():
@@ -347,7 +374,7 @@ def test_interventions_chapter_text_in_smoke_mode(monkeypatch):
     pilots = sum(record_path(c).exists() for c in pilot_grid())
     assert f"{pilots} of the 11 pilot runs {'is' if pilots == 1 else 'are'} recorded" in text
     assert "**The rule, fixed before any pilot ran.**" in text
-    assert "**What the pilots' window can tell.** In the control (3 seeds), the train MSE at step 10,000 is" in text
+    assert "**What the pilots' window can tell.** In the control (3 seeds), the train MSE at step ≈10,000 is" in text
     assert "**Second round: the penalty's pull scaled to the fit's.** None of the first round's" in text
     second = sum(record_path(c).exists() for c in pilot_grid("gradient")[1:])
     assert f"{second} of its 10 pilot runs {'is' if second == 1 else 'are'} recorded" in text
@@ -466,15 +493,16 @@ def test_pilot_pick_read_with_looser_bounds_says_whether_it_holds():
     assert len(picks) == len(PILOT_LOSS_SWEEP) * len(PILOT_SHIFT_SWEEP)
     assert {k: v for k, v in picks.items() if v != 1.0} == {(lm, 0.05): 0.1 for lm in PILOT_LOSS_SWEEP}
     words = pick_sweep_words("nuclear_over_frobenius", down, ref, lams)
-    assert words.endswith("the rule's λ = 1 holds in 8 of 12; elsewhere it would be λ = 0.1 under 1.1 × and 5 %, "
-                          "1.25 × and 5 %, 1.5 × and 5 %, 2 × and 5 %: fragile.")
+    assert words.endswith("combinations), the rule's reading (λ = 1) holds in 8 of 12; elsewhere it would be λ = 0.1 "
+                          "under 1.1 × and 5 %, 1.25 × and 5 %, 1.5 × and 5 %, 2 × and 5 %: fragile.")
     # the rank pushed down with its 1 breaking by one reading at the last step: a looser loss bound takes it
     tight = {**down, 1.0: m(79.0, .12)}
     assert pick_sweep("nuclear_over_frobenius", tight, ref)[(1.1, 0.1)] is None
     assert pick_sweep("nuclear_over_frobenius", tight, ref)[(1.5, 0.1)] == 1.0
     # rank held up: only 100 moves it; the pick holds everywhere
     up = dict(zip(lams, (m(100.0, .09), m(101.0, .09), m(104.0, .09), m(112.0, .09, True), m(130.0, .09))))
-    assert pick_sweep_words("neg_spectral_entropy", up, ref, lams).endswith("the pick stays λ = 100: it holds.")
+    assert pick_sweep_words("neg_spectral_entropy", up, ref, lams).endswith(
+        "combinations), the rule's reading stays λ = 100: it holds.")
     # until every strength is recorded, nothing is said
     assert pick_sweep_words("neg_spectral_entropy", {k: up[k] for k in lams[:3]}, ref, lams) == ""
 
@@ -493,23 +521,33 @@ def test_pilot_window_md_tells_the_loss_and_rank_in_the_window_against_the_climb
                                         "rank_step": s, "eff_rank": ranks})
 
     text = pilot_window_md([run(0.0), run(0.5), run(0.0)], [40_000, 40_000, None], 10_000)
-    assert "In the control (2 seeds), the train MSE at step 10,000 is 1,000 to 3,162" in text
-    assert "at the start of the test climb 1 to 3.16: 3.0 to 3.0 decades lower" in text
+    assert "In the control (2 seeds), the train MSE at step ≈10,000 is 1,000 to 3,162" in text
+    assert "at the start of the test climb 1 to 3.16: 3.0 decades lower" in text
     assert "moves by 0.0 at most (it sits at 60.0)" in text and "peaks at 70.0 (steps 30,000)" in text
     assert "is 70.0 at the start of the climb and 10.0 at the last step" in text and "about 1,000-fold" in text
     assert pilot_window_md([run(0.0)], [None], 10_000) == ""
+    assert pilot_window_md([run(0.0)], [9_000], 10_000) == ""  # a climb inside the window: nothing to carry
 
 
-def test_halving_steps_reads_how_fast_the_loss_still_falls_at_the_end():
+def test_loss_readings_md_says_how_much_one_reading_swings():
     from types import SimpleNamespace
 
-    from grokkit.interventions import PILOT_WINDOW, halving_steps
+    from grokkit.interventions import loss_readings_md
 
-    s = np.arange(0, 10_001, 250)
-    loss = np.where(s < 5000, 1e6, 1e6 * 2.0 ** (-(s - 5000) / 400.0))  # flat, then halving every 400 steps
-    assert PILOT_WINDOW <= 5000
-    assert halving_steps(SimpleNamespace(history={"step": s, "train_loss": loss})) == pytest.approx(400.0)
+    s = np.arange(0, 10_001, 500)
 
+    def run(last_two):
+        loss = np.full(len(s), 5000.0)
+        loss[-2:] = last_two
+        return SimpleNamespace(history={"step": s, "train_loss": loss})
+
+    ref = run([4000.0, 2000.0])
+    text = loss_readings_md(ref, [run([3000.0, 2400.0]), run([3600.0, 2200.0])])
+    assert text.startswith("Over its last 2,000 steps the reference's train MSE read between 2,000 and 5,000 at "
+                           "its 5 evaluations, its last reading the lowest.")
+    assert text.endswith("The 2 penalised pilots read 0.75 to 0.90 × the reference's one evaluation before the "
+                         "last, and 1.10 to 1.20 × at the last: one reading swings that much.")
+    assert "penalised" not in loss_readings_md(ref, [])
 
 def test_a_story_whose_badge_moves_with_the_rank_definition_is_fragile():
     from grokkit.interventions import fragility, story_results
