@@ -71,11 +71,12 @@ RANK_DOWN_STRENGTH = 1.0           # placeholder until the pilots choose it (nuc
 RANK_UP_STRENGTH = 1.0             # placeholder until the pilots choose it (neg_spectral_entropy)
 # The first round of pilots added λ x the penalty to the loss (rank_penalty_scale "loss"): at λ = 0.01..1 neither
 # penalty moved the hidden layers' effective rank by even 1 % in 10k steps, where the train MSE is still in the
-# thousands; by the control's test climb it is ~1e5 times smaller, so the same λ would weigh ~1e5 times more there
-# (interventions.pilot_window_md). The full-scale penalised runs therefore use the "gradient" scale (decided after
-# the first round's λ = 0.01, 0.1 and 1, before its 10 and 100 and before any pilot of the second round): each step
-# the penalty pulls with λ x the norm of the fit's gradient, the same at step 1e4 as at the climb, and the second
-# round of pilots (pilot_grid("gradient")) chooses λ by the same rule, over pulls of 1 % to 100 % of the fit's.
+# thousands; by the control's test climb it is ~1e5 times smaller, so the same λ's share of the loss is ~1e5 times
+# larger there (interventions.pilot_window_md). The full-scale penalised runs therefore use the "gradient" scale
+# (decided after the first round's λ = 0.01, 0.1 and 1, before its 10 and 100 and before any pilot of the second
+# round): each step the penalty pulls with λ x the norm of the fit's gradient, the same at step 1e4 as at the climb,
+# and the second round of pilots (pilot_grid("gradient")) chooses λ by the same rule, over pulls of 1 % to 100 % of
+# the fit's.
 RANK_PENALTY_SCALE = "gradient"
 SECOND_ROUND_AFTER = (0.01, 0.1, 1.0)  # the first round's strengths recorded when the second round was decided
 PILOT_STRENGTHS_GRADIENT = (0.01, 0.03, 0.1, 0.3, 1.0)  # the second round's candidates: pull / the fit's pull
