@@ -431,8 +431,9 @@ def test_pilot_rule_picks_the_smallest_strength_that_moves_the_rank_without_brea
         rs = np.arange(0, 10_001, 667)
         ranks = np.full((len(rs), cfg.depth), 300.0)
         return Run(config=cfg, history={"rank_step": rs, "eff_rank": ranks * 0 + eff, "robust_rank": ranks,
-                                        "rank": ranks, "train_loss": np.array([1e9, loss]),
-                                        "train_acc": np.array([0.1, 0.2]), "test_acc": np.array([0.1, 0.2])},
+                                        "rank": ranks, "step": np.array([0, 10_000]),
+                                        "train_loss": np.array([1e9, loss]), "train_acc": np.array([0.1, 0.2]),
+                                        "test_acc": np.array([0.1, 0.2])},
                    meta={"diverged_at": 9000 if diverged else None})
 
     grid = pilot_grid()
@@ -448,7 +449,7 @@ def test_pilot_rule_picks_the_smallest_strength_that_moves_the_rank_without_brea
     assert chosen == {"nuclear_over_frobenius": 1.0, "neg_spectral_entropy": 100.0}
     lines = table.splitlines()
     assert lines[2].startswith("| none (the reference) | 0 | 100.0 |")
-    assert "| Rank pushed down | 1 | 80.0 (-20.0 %) | 300.0 | 0.095 (1.06 ×) |" in table
+    assert "| Rank pushed down | 1 | 80.0 (-20.0 %) | 300.0 | 0.095 (1.06 ×; window 1.06 ×) |" in table
     assert "moves the rank (chosen) |" in lines[5]
     assert lines[6].endswith("breaks training |") and lines[3].endswith("rank not moved |")
     assert "| Rank held up | 0.01 | 100.0 (0.0 %) |" in table  # no shift: no sign
@@ -491,14 +492,20 @@ def test_pilot_pick_read_with_looser_bounds_says_whether_it_holds():
     down = dict(zip(lams, (m(99.0, .09), m(93.0, .09), m(79.0, .095), m(70.0, .15), m(20.0, .5))))
     picks = pick_sweep("nuclear_over_frobenius", down, ref)
     assert len(picks) == len(PILOT_LOSS_SWEEP) * len(PILOT_SHIFT_SWEEP)
-    assert {k: v for k, v in picks.items() if v != 1.0} == {(lm, 0.05): 0.1 for lm in PILOT_LOSS_SWEEP}
+    assert {k: v for k, v in picks.items() if v != 1.0} == {(lm, 0.05, "last"): 0.1 for lm in PILOT_LOSS_SWEEP}
     words = pick_sweep_words("nuclear_over_frobenius", down, ref, lams)
     assert words.endswith("combinations), the rule's reading (λ = 1) holds in 8 of 12; elsewhere it would be λ = 0.1 "
                           "under 1.1 × and 5 %, 1.25 × and 5 %, 1.5 × and 5 %, 2 × and 5 %: fragile.")
     # the rank pushed down with its 1 breaking by one reading at the last step: a looser loss bound takes it
     tight = {**down, 1.0: m(79.0, .12)}
-    assert pick_sweep("nuclear_over_frobenius", tight, ref)[(1.1, 0.1)] is None
-    assert pick_sweep("nuclear_over_frobenius", tight, ref)[(1.5, 0.1)] == 1.0
+    assert pick_sweep("nuclear_over_frobenius", tight, ref)[(1.1, 0.1, "last")] is None
+    assert pick_sweep("nuclear_over_frobenius", tight, ref)[(1.5, 0.1, "last")] == 1.0
+    # read as the window's mean too, where the last reading was unlucky: the pick moves, and the words say where
+    win = {lam: {**v, "train_loss_window": .09} for lam, v in tight.items()}
+    picks = pick_sweep("nuclear_over_frobenius", win, {**ref, "train_loss_window": .09})
+    assert len(picks) == 24 and picks[(1.1, 0.1, "window")] == 1.0 and picks[(1.1, 0.1, "last")] is None
+    assert "1.1 × (window) and 10 %" in pick_sweep_words("nuclear_over_frobenius", win,
+                                                          {**ref, "train_loss_window": .09}, lams)
     # rank held up: only 100 moves it; the pick holds everywhere
     up = dict(zip(lams, (m(100.0, .09), m(101.0, .09), m(104.0, .09), m(112.0, .09, True), m(130.0, .09))))
     assert pick_sweep_words("neg_spectral_entropy", up, ref, lams).endswith(
