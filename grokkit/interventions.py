@@ -610,8 +610,8 @@ def pilot_table(pilot_runs, scale: str = "loss") -> tuple[str, dict]:
         if r.config.rank_penalty_kind != "none" and r.config.rank_penalty_scale == scale:
             by_kind.setdefault(r.config.rank_penalty_kind, {})[r.config.rank_penalty] = pilot_measure(r)
     title = PENALTY_TITLES
-    rows = ["| penalty | λ | effective rank (shift against the reference's) | robust rank | "
-            "train MSE (× the reference's at the last step; over the window) | train accuracy | reading |",
+    rows = ["| penalty | λ | effective rank (shift) | robust rank | train MSE (× the reference's: last step; window) "
+            "| train accuracy | reading |",
             "|---|---|---|---|---|---|---|"]
 
     def window(m):  # the window's geometric mean, as the robustness check reads it
