@@ -184,7 +184,7 @@ def config_label(c) -> str:
 
 def intervention_words(c: dict) -> str:
     """', norm held at its initial value' / ', norm held at 199.8' / ', rank penalty nuclear/Frobenius λ = 0.01' /
-    ', rank penalty −spectral entropy λ = 0.01' (', … λ = 0.1 of the fit's gradient' with the gradient scale) for an
+    ', rank penalty −spectral entropy λ = 0.01' (', rank pushed down, pull λ = 0.03' with the gradient scale) for an
     identity dict with interventions (issue 26); '' otherwise."""
     out = ""
     clamp = c.get("norm_clamp", "none")
@@ -192,9 +192,12 @@ def intervention_words(c: dict) -> str:
         out += ", norm held at its initial value" if clamp == "init" else f", norm held at {clamp:g}"
     kind = c.get("rank_penalty_kind", "none")
     if kind != "none":
-        what = {"nuclear_over_frobenius": "nuclear/Frobenius", "neg_spectral_entropy": "−spectral entropy"}[kind]
-        out += f", rank penalty {what} λ = {c['rank_penalty']:g}"
-        out += " of the fit's gradient" if c.get("rank_penalty_scale", "loss") == "gradient" else ""
+        if c.get("rank_penalty_scale", "loss") == "gradient":  # short: the chapter's list fits its code box
+            what = {"nuclear_over_frobenius": "pushed down", "neg_spectral_entropy": "held up"}[kind]
+            out += f", rank {what}, pull λ = {c['rank_penalty']:g}"
+        else:
+            what = {"nuclear_over_frobenius": "nuclear/Frobenius", "neg_spectral_entropy": "−spectral entropy"}[kind]
+            out += f", rank penalty {what} λ = {c['rank_penalty']:g}"
     return out
 
 
