@@ -546,12 +546,20 @@ def pick_sweep(kind: str, pilots: dict, ref: dict) -> dict:
             for rd in readings for lm in PILOT_LOSS_SWEEP for sh in PILOT_SHIFT_SWEEP}
 
 
+def sweep_decided(picks: dict, recorded, strengths) -> bool:
+    """Whether every pick of pick_sweep over the `recorded` strengths stands: each combination's pick, the smallest
+    strength that works under it, stands once every strength of `strengths` up to it is recorded, and "none" once
+    all are (a pilot not run yet could only pick below its combination's pick)."""
+    missing = set(strengths) - set(recorded)
+    return all(not missing if lam is None else not {v for v in missing if v <= lam} for lam in picks.values())
+
+
 def pick_sweep_words(kind: str, pilots: dict, ref: dict, strengths) -> str:
-    """How one penalty's pick holds up over pick_sweep, in words, once every strength of `strengths` is recorded
-    (until then a pick under a looser bound could still move); '' before."""
-    if set(strengths) - set(pilots):
-        return ""
+    """How one penalty's pick holds up over pick_sweep, in words, once every combination's pick stands
+    (sweep_decided: every strength up to it recorded); '' before, when a pilot not yet run could still move one."""
     picks = pick_sweep(kind, pilots, ref)
+    if not sweep_decided(picks, pilots, strengths):
+        return ""
     rule = choose_strength(kind, pilots, ref)
 
     def say(lam):

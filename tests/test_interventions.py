@@ -513,6 +513,11 @@ def test_pilot_pick_read_with_looser_bounds_says_whether_it_holds():
         "combinations), the rule's reading stays λ = 100: it holds.")
     # until every strength is recorded, nothing is said
     assert pick_sweep_words("neg_spectral_entropy", {k: up[k] for k in lams[:3]}, ref, lams) == ""
+    # ... unless every combination's pick is below the strengths not run: those could not change any pick
+    assert pick_sweep_words("nuclear_over_frobenius", {k: down[k] for k in lams[:3]}, ref, lams).endswith(
+        "the rule's reading (λ = 1) holds in 8 of 12; elsewhere it would be λ = 0.1 under 1.1 × and 5 %, 1.25 × and "
+        "5 %, 1.5 × and 5 %, 2 × and 5 %: fragile.")
+    assert pick_sweep_words("nuclear_over_frobenius", {k: down[k] for k in lams[:2]}, ref, lams) == ""
 
 
 def test_pilot_window_md_tells_the_loss_and_rank_in_the_window_against_the_climb():
