@@ -216,7 +216,8 @@ def opening() -> None:
     md("### What did not reproduce, and the caveats")
     display(HTML(report.caveats_html(vs, runs)))
     md(report.phase_dtype_line(runs))
-    md(summary_md(_intervention_records(), _control_records(), len(INTERVENTIONS) * len(INTERVENTION_SEEDS)))
+    md(summary_md(_intervention_records(), _control_records(), len(INTERVENTIONS) * len(INTERVENTION_SEEDS),
+                  _fallback_keys()))
     md("### The 15 claims")
     display(HTML(report.claims_table_html(vs)))
 
@@ -352,12 +353,37 @@ def _intervention_records() -> list:
     return [r for r in paper_records() if records.intervened(r)]
 
 
+def _recorded(configs) -> list:
+    """The shipped records of those of `configs` that are recorded, in their order."""
+    folder = records.results_folder(must_exist=True)
+    return [records.load(records.record_path(c, folder)) for c in configs if records.record_path(c, folder).exists()]
+
+
+def _fallback_keys() -> set:
+    """The interventions whose penalty strength the declared fallback set (grokkit.interventions.full_scale_strength),
+    from the shipped second-round pilots, once the rule's choice is decided: {"rank_down" / "rank_up"}."""
+    from .interventions import full_scale_strength, pick_words, pilot_measure, pilots_by_kind
+    from .sweep import PILOT_STRENGTHS_GRADIENT, pilot_grid
+
+    grid = pilot_grid("gradient")
+    runs = _recorded(grid)
+    if not runs or runs[0].config != grid[0]:
+        return set()
+    ref, by_kind = pilot_measure(runs[0]), pilots_by_kind(runs, "gradient")
+    out = set()
+    for kind, key in (("nuclear_over_frobenius", "rank_down"), ("neg_spectral_entropy", "rank_up")):
+        lam, fallback = full_scale_strength(kind, by_kind.get(kind, {}), ref)
+        if fallback and not pick_words(None, by_kind.get(kind, {}), PILOT_STRENGTHS_GRADIENT).startswith("not"):
+            out.add(key)
+    return out
+
+
 def interventions_found() -> None:
     """The box that opens the chapter: each story's predictions graded on the shipped intervention records, a badge
     per story (grokkit.interventions.found_html)."""
     from .interventions import found_html
 
-    display(HTML(found_html(_intervention_records(), _control_records())))
+    display(HTML(found_html(_intervention_records(), _control_records(), _fallback_keys())))
 
 
 def intervention_control() -> None:
@@ -399,6 +425,7 @@ def intervention_pilots() -> None:
     window can tell, how each pick holds up; what is not recorded yet."""
     from .interventions import (
         PENALTY_TITLES,
+        full_scale_md,
         loss_readings_md,
         measure,
         pick_sweep_words,
@@ -407,6 +434,7 @@ def intervention_pilots() -> None:
         pilot_rule_md,
         pilot_table,
         pilot_window_md,
+        pilots_by_kind,
         second_round_md,
     )
     from .sweep import (
@@ -418,12 +446,7 @@ def intervention_pilots() -> None:
         pilot_grid,
     )
 
-    folder = records.results_folder(must_exist=True)
-
-    def recorded(configs):
-        return [records.load(records.record_path(c, folder)) for c in configs
-                if records.record_path(c, folder).exists()]
-
+    recorded = _recorded
     configs = pilot_grid()
     have = recorded(configs)
     md(pilot_rule_md(PILOT_STEPS, PILOT_STRENGTHS))
@@ -438,8 +461,7 @@ def intervention_pilots() -> None:
 
     def round_of(runs, scale, strengths):
         table, chosen = pilot_table(runs, scale)
-        mine = {k: {r.config.rank_penalty: pilot_measure(r) for r in runs if r.config.rank_penalty_kind == k
-                    and r.config.rank_penalty_scale == scale} for k in chosen}
+        mine = {k: pilots_by_kind(runs, scale).get(k, {}) for k in chosen}
         md(table)
         md("The rule picks: " + "; ".join(f"{PENALTY_TITLES[k].lower()}: {pick_words(lam, mine[k], strengths)}"
                                           for k, lam in chosen.items()) + ".")
@@ -464,6 +486,8 @@ def intervention_pilots() -> None:
        + (" (`python -m grokkit sweep pilots_gradient` trains them)." if len(have2) < len(second) - 1 else "."))
     if have2:
         round_of([ref_run] + have2, "gradient", PILOT_STRENGTHS_GRADIENT)
+        md(full_scale_md(pilots_by_kind(have2, "gradient"), ref, PILOT_STRENGTHS_GRADIENT))
+
 
 
 def intervention_figure(runs, controls) -> None:
@@ -479,7 +503,7 @@ def intervention_verdicts(runs) -> None:
 
     control = _control_records()
     md(measures_md(runs, [measure(r) for r in control]))
-    md(verdicts_md(_intervention_records(), control))
+    md(verdicts_md(_intervention_records(), control, _fallback_keys()))
 
 
 def verdicts(claim_numbers, runs=()) -> None:

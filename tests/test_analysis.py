@@ -636,6 +636,27 @@ def test_opening_line_on_the_interventions_counts_records_and_names_what_is_unte
     assert "Norm held at its initial value (seed 0): the test accuracy never climbed within the run" in line
     assert "the weight-norm story's tested predictions held" in line
     assert line.endswith("not run yet: norm held low from the start, rank pushed down, rank held up.")
+    assert summary_md([held_high], control, 8, fallback={"rank_up"}) == line  # a caveat only for a recorded one
+
+
+def test_an_intervention_whose_strength_the_fallback_set_carries_the_caveat_first_in_every_verdict():
+    from grokkit.interventions import found_html, summary_md, verdicts_md
+
+    control = [fake(stages=((30000, 0.8),), fall=30000, seed=sd) for sd in (0, 1, 2)]
+    up = fake(stages=((30000, 0.8),), fall=30000, seed=0)  # the rank held up, at the fallback's strength
+    up.config = up.config.replace(rank_penalty=0.03, rank_penalty_kind="neg_spectral_entropy",
+                                  rank_penalty_scale="gradient")
+    caveat = ("the rank held up ran at a strength set by a declared deviation from the pilots' rule (the rule picked "
+              "none; see the pilots), and its grades rest on that choice")
+    line = summary_md([up], control, 8, fallback={"rank_up"})
+    assert line.startswith("**Beyond the paper.** [Does the rank drive generalization?](interventions.ipynb): "
+                           f"1 of its 8 intervention runs is recorded; caveat first: {caveat}. Rank held up (seed 0)")
+    verdicts = verdicts_md([up], control, fallback={"rank_up"})
+    assert f"- **Rank held up**, caveat first: {caveat}.\n- **Rank held up**, weight-norm story" in verdicts
+    assert "caveat" not in verdicts_md([up], control) and "caveat" not in summary_md([up], control, 8)
+    box = found_html([up], control, fallback={"rank_up"})
+    assert box.index("Caveat first:") < box.index("The weight-norm story")
+    assert "Caveat" not in found_html([up], control, fallback={"rank_down"})
 
 
 def test_dtype_caveat_names_the_phases_or_what_else_differs():

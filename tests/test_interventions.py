@@ -467,18 +467,48 @@ def test_full_scale_strengths_are_the_second_rounds_picks_once_decided():
     """sweep.RANK_DOWN_STRENGTH / RANK_UP_STRENGTH equal the strength the rule picks from the shipped second-round
     pilots, for each penalty whose pick is decided (every smaller strength recorded)."""
     from grokkit import sweep
-    from grokkit.interventions import pick_words, pilot_table
+    from grokkit.interventions import full_scale_strength, pick_words, pilot_measure, pilot_table, pilots_by_kind
 
     grid = sweep.pilot_grid("gradient")
     runs = [load(record_path(c)) for c in grid if record_path(c).exists()]
     if not runs or runs[0].config != grid[0]:
         pytest.skip("the pilots' reference is not recorded")
     chosen = pilot_table(runs, "gradient")[1]
+    ref, by_kind = pilot_measure(runs[0]), pilots_by_kind(runs, "gradient")
     for kind, const in (("nuclear_over_frobenius", sweep.RANK_DOWN_STRENGTH),
                         ("neg_spectral_entropy", sweep.RANK_UP_STRENGTH)):
-        done = {r.config.rank_penalty for r in runs[1:] if r.config.rank_penalty_kind == kind}
-        if pick_words(chosen[kind], done, sweep.PILOT_STRENGTHS_GRADIENT).startswith("λ ="):
-            assert const == chosen[kind], (kind, const, chosen[kind])
+        done = by_kind.get(kind, {})
+        if not pick_words(chosen[kind], done, sweep.PILOT_STRENGTHS_GRADIENT).startswith("not decided"):
+            lam = full_scale_strength(kind, done, ref)[0]  # the rule's pick, or the declared fallback's
+            assert const == lam, (kind, const, lam)
+
+
+def test_full_scale_strength_falls_back_to_the_loosest_bound_only_when_the_rule_picks_none():
+    from grokkit.interventions import FALLBACK_LOSS_MAX, full_scale_md, full_scale_strength
+
+    def m(eff, loss, window):
+        return {"eff_rank": eff, "train_loss": loss, "train_loss_window": window, "diverged": False}
+
+    ref, lams = m(100.0, 1000.0, 2000.0), (0.01, 0.03, 0.1)
+    # rank held up: 0.01 does not move it; 0.03 and 0.1 move it but read 1.3 x and 2.5 x at the last step
+    up = dict(zip(lams, (m(105.0, 1050.0, 1800.0), m(120.0, 1300.0, 1500.0), m(150.0, 2500.0, 1200.0))))
+    down = dict(zip(lams, (m(95.0, 1000.0, 2000.0), m(60.0, 900.0, 1900.0), m(30.0, 800.0, 1800.0))))
+    assert FALLBACK_LOSS_MAX == 2.0
+    assert full_scale_strength("neg_spectral_entropy", up, ref) == (0.03, True)
+    assert full_scale_strength("nuclear_over_frobenius", down, ref) == (0.03, False)
+    broken = {k: {**v, "train_loss": 3000.0} for k, v in up.items()}
+    assert full_scale_strength("neg_spectral_entropy", broken, ref) == (None, False)
+    text = full_scale_md({"nuclear_over_frobenius": down, "neg_spectral_entropy": up}, ref, lams)
+    assert "- Rank pushed down: λ = 0.03, the rule's pick." in text
+    assert ("- Rank held up: **λ = 0.03, by a declared deviation from the rule.** The rule picks no strength: each "
+            "that moved the rank read above 1.1 × the reference's train MSE at the last step (λ = 0.03: +20.0 %, "
+            "1.30 × at the last step, 0.75 × over the window; λ = 0.1: +50.0 %, 2.50 × at the last step, 0.60 × over "
+            "the window).") in text
+    assert "loosest bound, 2 × at the last step" in text
+    # while a strength is missing the rule's "none" is not decided, and neither is the fallback
+    partial = full_scale_md({"neg_spectral_entropy": {k: up[k] for k in lams[:2]}}, ref, lams)
+    assert "- Rank held up: not decided yet (2 of its 3 pilots recorded)." in partial and "deviation" not in partial
+    assert "- Rank pushed down: not decided yet (0 of its 3 pilots recorded)." in partial
 
 
 def test_pilot_pick_read_with_looser_bounds_says_whether_it_holds():
