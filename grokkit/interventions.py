@@ -613,10 +613,12 @@ def pick_words(lam, recorded, strengths) -> str:
 # as first written leaves that intervention out; instead we run it at the pick under the loosest train-MSE bound of
 # the robustness check above, FALLBACK_LOSS_MAX (2 x the reference's at the last step; that check was declared before
 # any second-round pilot ran), the rule's other terms unchanged. This fallback is a deviation from the rule, declared
-# after the second round's pilots of the rank held up were seen (every strength that moved its rank read above
-# 1.1 x the reference's MSE at the last step, while the first round showed one reading swinging that much between
-# pilots that changed nothing); the chapter says so beside the picks and in every verdict resting on it.
+# after the rank held up's second-round pilots at FALLBACK_AFTER were seen and before its others ran (each of those
+# that moved its rank read above 1.1 x the reference's MSE at the last step, while the first round showed one reading
+# swinging that much between pilots that changed nothing); the chapter says so beside the picks and in every verdict
+# resting on it.
 FALLBACK_LOSS_MAX = PILOT_LOSS_SWEEP[-1]
+FALLBACK_AFTER = (0.01, 0.03, 0.1)  # the second-round strengths of the rank held up recorded when it was declared
 
 
 def full_scale_strength(kind: str, pilots: dict, ref: dict) -> tuple:
@@ -659,8 +661,9 @@ def full_scale_md(pilots_by_kind: dict, ref: dict, strengths) -> str:
                    f"step ({'; '.join(read(v) for v in moved)}). As first written, the rule would leave this "
                    "intervention out. We run it instead at the pick under the robustness check's loosest bound, "
                    f"{FALLBACK_LOSS_MAX:g} × at the last step (that check was declared before any second-round pilot "
-                   "ran); the fallback itself was declared after these pilots were seen, so its verdicts below say "
-                   "they rest on it.")
+                   "ran). The fallback itself was declared after the pilots at λ = "
+                   f"{', '.join(f'{v:g}' for v in FALLBACK_AFTER)} were seen and before the others ran, so the "
+                   "verdicts below say where they rest on it.")
     return "**The strengths of the full-scale runs.**\n\n" + "\n".join(out)
 
 

@@ -505,6 +505,7 @@ def test_full_scale_strength_falls_back_to_the_loosest_bound_only_when_the_rule_
             "1.30 × at the last step, 0.75 × over the window; λ = 0.1: +50.0 %, 2.50 × at the last step, 0.60 × over "
             "the window).") in text
     assert "loosest bound, 2 × at the last step" in text
+    assert "declared after the pilots at λ = 0.01, 0.03, 0.1 were seen and before the others ran" in text
     # while a strength is missing the rule's "none" is not decided, and neither is the fallback
     partial = full_scale_md({"neg_spectral_entropy": {k: up[k] for k in lams[:2]}}, ref, lams)
     assert "- Rank held up: not decided yet (2 of its 3 pilots recorded)." in partial and "deviation" not in partial
