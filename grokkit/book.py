@@ -360,8 +360,9 @@ def _recorded(configs) -> list:
 
 
 def _fallback_keys() -> set:
-    """The interventions whose penalty strength the declared fallback set (grokkit.interventions.full_scale_strength),
-    from the shipped second-round pilots, once the rule's choice is decided: {"rank_down" / "rank_up"}."""
+    """The interventions whose penalty strength deviates from the pilots' rule as committed (the collapse amendment or
+    the fallback: grokkit.interventions.full_scale_strength), from the shipped second-round pilots, once every pilot
+    is recorded: {"rank_down" / "rank_up"}."""
     from .interventions import full_scale_strength, pick_words, pilot_measure, pilots_by_kind
     from .sweep import PILOT_STRENGTHS_GRADIENT, pilot_grid
 
@@ -372,8 +373,8 @@ def _fallback_keys() -> set:
     ref, by_kind = pilot_measure(runs[0]), pilots_by_kind(runs, "gradient")
     out = set()
     for kind, key in (("nuclear_over_frobenius", "rank_down"), ("neg_spectral_entropy", "rank_up")):
-        lam, fallback = full_scale_strength(kind, by_kind.get(kind, {}), ref)
-        if fallback and not pick_words(None, by_kind.get(kind, {}), PILOT_STRENGTHS_GRADIENT).startswith("not"):
+        lam, deviates = full_scale_strength(kind, by_kind.get(kind, {}), ref)
+        if deviates and not pick_words(None, by_kind.get(kind, {}), PILOT_STRENGTHS_GRADIENT).startswith("not"):
             out.add(key)
     return out
 
@@ -425,6 +426,7 @@ def intervention_pilots() -> None:
     window can tell, how each pick holds up; what is not recorded yet."""
     from .interventions import (
         PENALTY_TITLES,
+        collapsed,
         full_scale_md,
         loss_readings_md,
         measure,
@@ -463,8 +465,10 @@ def intervention_pilots() -> None:
         table, chosen = pilot_table(runs, scale)
         mine = {k: pilots_by_kind(runs, scale).get(k, {}) for k in chosen}
         md(table)
-        md("The rule picks: " + "; ".join(f"{PENALTY_TITLES[k].lower()}: {pick_words(lam, mine[k], strengths)}"
-                                          for k, lam in chosen.items()) + ".")
+        amended = any(collapsed(m) for ms in mine.values() for m in ms.values())
+        picks = "; ".join(f"{PENALTY_TITLES[k].lower()}: {pick_words(lam, mine[k], strengths)}"
+                          for k, lam in chosen.items())
+        md(f"The rule{', amended for a collapse (below),' if amended else ''} picks: {picks}.")
         held = [f"- {PENALTY_TITLES[k]}: {w}" for k in chosen if (w := pick_sweep_words(k, mine[k], ref, strengths))]
         if held:  # how far one reading swings is read off the first round: pilots that moved neither rank nor fit
             first = [r for r in have if r.config.rank_penalty_kind != "none" and r.config.rank_penalty_scale == "loss"]
@@ -486,7 +490,7 @@ def intervention_pilots() -> None:
        + (" (`python -m grokkit sweep pilots_gradient` trains them)." if len(have2) < len(second) - 1 else "."))
     if have2:
         round_of([ref_run] + have2, "gradient", PILOT_STRENGTHS_GRADIENT)
-        md(full_scale_md(pilots_by_kind(have2, "gradient"), ref, PILOT_STRENGTHS_GRADIENT))
+        md(full_scale_md(pilots_by_kind(have2, "gradient"), ref, PILOT_STRENGTHS_GRADIENT, control))
 
 
 

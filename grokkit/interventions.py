@@ -314,12 +314,12 @@ def outcome_words(key: str, ms: list, control: list) -> str:
 
 def fallback_caveat(keys, by_key) -> str:
     """The caveat for the recorded interventions among `keys` whose penalty strength the declared fallback set
-    (full_scale_strength), in words: '' when none is recorded."""
+    (full_scale_strength, after the rule as committed or amended picked none), in words: '' when none is recorded."""
     titles = [INTERVENTIONS[k][0].lower() for k in INTERVENTIONS if k in keys and k in by_key]
     if not titles:
         return ""
-    return (f"the {' and the '.join(titles)} ran at a strength set by a declared deviation from the pilots' rule "
-            "(the rule picked none; see the pilots), and its grades rest on that choice")
+    return (f"the {' and the '.join(titles)} ran at a strength set by declared deviations from the pilots' rule "
+            "(made after some of its pilots were seen; see the pilots), and its grades rest on that choice")
 
 
 def summary_md(records_, control_records, planned: int, fallback=()) -> str:
@@ -418,6 +418,14 @@ PILOT_WINDOW = 2000     # steps: the window at the end of a pilot its rank is re
 PILOT_SHIFT = 0.10      # "measurably moves the rank": the effective rank moves >= 10 % of the reference's
 PILOT_LOSS_MAX = 1.10   # "without breaking training": train MSE at the last step <= 1.1 x the reference's
 DIRECTION = {"nuclear_over_frobenius": -1, "neg_spectral_entropy": +1}  # the way each penalty pushes the rank
+# An amendment to "breaks training", declared after the second round's pilot of the rank held up at λ = 1 was seen:
+# its train MSE fell to 0.135, far below the reference's (~2,800, still dominated by the large initialization's
+# outputs), at chance train accuracy: its outputs had collapsed to nearly one value for every input (the best constant
+# output's MSE is ~0.09), where the control reaches that MSE only while fitting the training set. The MSE test reads
+# that as "not broken". Amended, a pilot also breaks training when it has collapsed: a train MSE at the last step at
+# most COLLAPSE_MSE x the best constant output's, at a train accuracy below COLLAPSE_ACC (twice chance).
+COLLAPSE_MSE = 2.0
+COLLAPSE_ACC = 0.2
 PENALTY_TITLES = {"nuclear_over_frobenius": INTERVENTIONS["rank_down"][0],
                   "neg_spectral_entropy": INTERVENTIONS["rank_up"][0]}
 
@@ -425,8 +433,11 @@ PENALTY_TITLES = {"nuclear_over_frobenius": INTERVENTIONS["rank_down"][0],
 def pilot_measure(run) -> dict:
     """One pilot's numbers: the hidden layers' mean effective, robust and paper-exact rank over its last PILOT_WINDOW
     steps, and its train MSE, train and test accuracy at its last evaluation; the geometric mean of its train MSE
-    over the window's evaluations (train_loss_window: read by the robustness check only); whether it diverged."""
+    over the window's evaluations (train_loss_window: read by the robustness check only); whether it diverged; the
+    train MSE of the best constant output on its training set (constant_mse: read by the collapse test)."""
     import numpy as np
+
+    from .data import constant_mse
 
     h = run.history
     rs = np.asarray(h["rank_step"])
@@ -441,28 +452,39 @@ def pilot_measure(run) -> dict:
             "train_loss": float(h["train_loss"][-1]),
             "train_loss_window": float(np.exp(np.mean(np.log(w)))) if (w > 0).all() else float("nan"),
             "train_acc": float(h["train_acc"][-1]),
-            "test_acc": float(h["test_acc"][-1]), "diverged": bool(run.diverged)}
+            "test_acc": float(h["test_acc"][-1]), "diverged": bool(run.diverged),
+            "constant_mse": constant_mse(run.config.n_train)}
+
+
+def collapsed(m: dict) -> bool:
+    """Whether one pilot's outputs collapsed (the amendment below): its train MSE at the last step is at most
+    COLLAPSE_MSE x the best constant output's (m["constant_mse"]) while its train accuracy is below COLLAPSE_ACC.
+    False for a measure without constant_mse."""
+    return "constant_mse" in m and m["train_loss"] <= COLLAPSE_MSE * m["constant_mse"] and m["train_acc"] < COLLAPSE_ACC
 
 
 def pilot_outcome(kind: str, m: dict, ref: dict, loss_max: float = PILOT_LOSS_MAX,
-                  shift: float = PILOT_SHIFT, loss: str = "train_loss") -> tuple[bool, bool]:
+                  shift: float = PILOT_SHIFT, loss: str = "train_loss", collapse: bool = True) -> tuple[bool, bool]:
     """(breaks training, moves the rank) of one pilot's pilot_measure `m` against the reference's `ref`, under the
     rule's bounds (`loss_max`, `shift`: PILOT_LOSS_MAX and PILOT_SHIFT unless a robustness check sweeps them) and its
     reading of the train MSE (`loss`: the last evaluation's, "train_loss", unless the check reads the window's
-    geometric mean, "train_loss_window")."""
+    geometric mean, "train_loss_window"). With `collapse` (the amended rule; False: the rule as committed), a pilot
+    whose outputs collapsed (`collapsed`) breaks training too."""
     import math
 
-    breaks = m["diverged"] or not math.isfinite(m[loss]) or m[loss] > loss_max * ref[loss]
+    breaks = (m["diverged"] or not math.isfinite(m[loss]) or m[loss] > loss_max * ref[loss]
+              or (collapse and collapsed(m)))
     moves = DIRECTION[kind] * (m["eff_rank"] - ref["eff_rank"]) >= shift * ref["eff_rank"]
     return bool(breaks), bool(moves)
 
 
 def choose_strength(kind: str, pilots: dict, ref: dict, loss_max: float = PILOT_LOSS_MAX,
-                    shift: float = PILOT_SHIFT, loss: str = "train_loss"):
+                    shift: float = PILOT_SHIFT, loss: str = "train_loss", collapse: bool = True):
     """The strength the rule picks for penalty `kind` from {λ: pilot_measure} against the reference's measure:
-    the smallest λ that moves the rank without breaking training; None when no strength does."""
+    the smallest λ that moves the rank without breaking training; None when no strength does. `collapse`: the amended
+    rule (default) or the rule as committed (False), pilot_outcome."""
     for lam in sorted(pilots):
-        breaks, moves = pilot_outcome(kind, pilots[lam], ref, loss_max, shift, loss)
+        breaks, moves = pilot_outcome(kind, pilots[lam], ref, loss_max, shift, loss, collapse)
         if moves and not breaks:
             return lam
     return None
@@ -590,13 +612,37 @@ def pick_sweep_words(kind: str, pilots: dict, ref: dict, strengths) -> str:
     if all(v == rule for v in picks.values()):
         return f"{head} the rule's reading stays {say(rule)}: it holds."
     other = sorted({v for v in picks.values() if v != rule}, key=lambda v: (v is None, v or 0))
-    where = "; ".join(f"{say(v)} under "
-                      + ", ".join(f"{k[0]:g} ×{' (window)' if k[2] == 'window' else ''} and {k[1] * 100:.0f} %"
-                                  for k, w in picks.items() if w == v)
-                      for v in other)
+    where = "; ".join(f"{say(v)} {_combinations_words(picks, v)}" for v in other)
     n = sum(v == rule for v in picks.values())
     return (f"{head} the rule's reading ({say(rule)}) holds in {n} of {len(picks)}; elsewhere it would be {where}: "
             "fragile.")
+
+
+def _combinations_words(picks: dict, value) -> str:
+    """The combinations of pick_sweep whose pick is `value`, grouped in words: per reading, the shifts that share the
+    same loss bounds ('at 10 % and 20 % shifts under 1.5 × and 2 × (read at the last step)'); readings with the same
+    groups are named together."""
+    readings = list(dict.fromkeys(k[2] for k in picks))
+    groups: dict = {}  # (bounds, shifts) -> readings
+    for rd in readings:
+        by_bounds: dict = {}
+        for sh in PILOT_SHIFT_SWEEP:
+            bounds = tuple(lm for lm in PILOT_LOSS_SWEEP if picks.get((lm, sh, rd), object()) == value)
+            if bounds:
+                by_bounds.setdefault(bounds, []).append(sh)
+        for bounds, shifts in by_bounds.items():
+            groups.setdefault((bounds, tuple(shifts)), []).append(rd)
+    names = {"last": "read at the last step", "window": "read over the window"}
+
+    def phrase(bounds, shifts, rds):
+        sh = " and ".join(f"{v * 100:.0f} %" for v in shifts) + (" shifts" if len(shifts) > 1 else " shift")
+        lm = ("every loss bound" if bounds == PILOT_LOSS_SWEEP else
+              ("" if len(bounds) > 1 else "a ") + " and ".join(f"{v:g} ×" for v in bounds)
+              + (" bounds" if len(bounds) > 1 else " bound"))
+        read = "read either way" if len(rds) == len(readings) > 1 else " or ".join(names[r] for r in rds)
+        return f"at {'a ' if len(shifts) == 1 else ''}{sh} under {lm} ({read})"
+
+    return ", and ".join(phrase(b, sh, rds) for (b, sh), rds in groups.items())
 
 
 def pick_words(lam, recorded, strengths) -> str:
@@ -622,54 +668,98 @@ FALLBACK_AFTER = (0.01, 0.03, 0.1)  # the second-round strengths of the rank hel
 
 
 def full_scale_strength(kind: str, pilots: dict, ref: dict) -> tuple:
-    """(λ, whether the fallback set it) for the full-scale runs of penalty `kind`, from its pilots {λ: pilot_measure}:
-    the rule's pick (choose_strength), or, when the rule picks none, the pick under FALLBACK_LOSS_MAX; (None, False)
-    when neither picks."""
+    """(λ, whether it deviates from the rule as committed) for the full-scale runs of penalty `kind`, from its pilots
+    {λ: pilot_measure}: the amended rule's pick (choose_strength), or, when it picks none, the fallback's, the pick
+    under FALLBACK_LOSS_MAX; None when neither picks. It deviates when it differs from the committed rule's pick
+    (choose_strength with collapse=False)."""
     lam = choose_strength(kind, pilots, ref)
-    if lam is not None:
-        return lam, False
-    lam = choose_strength(kind, pilots, ref, loss_max=FALLBACK_LOSS_MAX)
-    return lam, lam is not None
+    if lam is None:
+        lam = choose_strength(kind, pilots, ref, loss_max=FALLBACK_LOSS_MAX)
+    return lam, lam != choose_strength(kind, pilots, ref, collapse=False)
 
 
-def full_scale_md(pilots_by_kind: dict, ref: dict, strengths) -> str:
-    """The strengths the full-scale penalised runs use, in words, per penalty: the rule's pick, or the fallback's
-    (full_scale_strength) with why -- each strength that moved the rank and its train MSE at the last step and over
-    the window against the reference's -- and that it is a deviation; "not decided yet" while the pick could still
-    move (pick_words). `pilots_by_kind`: {kind: {λ: pilot_measure}} of the second round; `strengths`: its candidates.
-    """
+def full_scale_md(pilots_by_kind: dict, ref: dict, strengths, control_runs=()) -> str:
+    """The strengths the full-scale penalised runs use, in words, per penalty: the rule's pick; where the rule as
+    committed picked a pilot that collapsed (`collapsed`), that pilot's numbers and the amendment, with the train
+    accuracy at which each of `control_runs` first reads the same MSE; where the amended rule picks none, the fallback's
+    pick (full_scale_strength) with each strength that moved the rank and its train MSE against the reference's, and
+    that both are deviations; "not decided yet" while the pick could still move (pick_words). `pilots_by_kind`:
+    {kind: {λ: pilot_measure}} of the second round; `strengths`: its candidates."""
+    import numpy as np
+
+    def shift(m):
+        return f"{100 * (m['eff_rank'] - ref['eff_rank']) / ref['eff_rank']:+.1f} %"
+
+    def control_at(loss):  # (steps, train accuracies) where each control run first reads a train MSE <= loss
+        hits = [(int(r.history["step"][i]), float(r.history["train_acc"][i])) for r in control_runs
+                for i in [int(np.argmax(np.asarray(r.history["train_loss"], dtype=float) <= loss))]
+                if np.asarray(r.history["train_loss"], dtype=float)[i] <= loss]
+        if not hits:
+            return ""
+        steps, accs = zip(*hits)
+
+        def span(vs, fmt):
+            lo, hi = fmt.format(min(vs)), fmt.format(max(vs))
+            return lo if lo == hi else f"{lo} to {hi}"
+
+        return (f"; the control ({len(hits)} seed{'s' * (len(hits) != 1)}) first reads that MSE at step"
+                f"{'s' * (min(steps) != max(steps))} {span(steps, '{:,}')}, at a train accuracy of "
+                f"{span(accs, '{:.3f}')}, fitting the training set")
+
     out = []
     for kind, title in PENALTY_TITLES.items():
         pilots = pilots_by_kind.get(kind, {})
-        lam, fallback = full_scale_strength(kind, pilots, ref)
-        rule = choose_strength(kind, pilots, ref)
+        lam = full_scale_strength(kind, pilots, ref)[0]
+        rule, committed = choose_strength(kind, pilots, ref), choose_strength(kind, pilots, ref, collapse=False)
+        fallback = rule is None and lam is not None
         words = pick_words(rule, pilots, strengths)
-        if not fallback or words.startswith("not decided"):
-            out.append(f"- {title}: {words}" + (", the rule's pick." if words.startswith("λ =") else "."))
+        if words.startswith("not decided"):
+            out.append(f"- {title}: {words}.")
             continue
-        moved = [v for v in sorted(pilots) if pilot_outcome(kind, pilots[v], ref)[1]]
+        amended = ""
+        if committed != rule:
+            m = pilots[committed]
+            amended = (f"As committed, the rule picks λ = {committed:g}: its pilot moved the rank {shift(m)} and read "
+                       f"{loss_ratio(m['train_loss'] / ref['train_loss'])} the reference's train MSE at the last step. "
+                       f"But that MSE, {m['train_loss']:.3g}, is {m['train_loss'] / m['constant_mse']:.2f} × the best "
+                       f"constant output's ({m['constant_mse']:.3g}), at a train accuracy of {m['train_acc']:.3f}: its "
+                       f"outputs collapsed towards one value for every input{control_at(m['train_loss'])}. The MSE "
+                       "test cannot see a collapse, so the rule is amended (declared after this pilot was seen): a "
+                       f"pilot whose train MSE is at most {COLLAPSE_MSE:g} × the best constant output's at a train "
+                       f"accuracy below {COLLAPSE_ACC:g} has collapsed and breaks training. ")
+        if not fallback:
+            pick = f"λ = {rule:g}, the {'amended ' if amended else ''}rule's pick" if rule is not None else words
+            out.append(f"- {title}: {'**' + pick + '.**' if amended else pick + '.'}"
+                       + (f" {amended.strip()}" if amended else ""))
+            continue
+        moved = [v for v in sorted(pilots) if pilot_outcome(kind, pilots[v], ref)[1] and v != committed]
 
         def read(v, pilots=pilots):
             m = pilots[v]
-            return (f"λ = {v:g}: {100 * (m['eff_rank'] - ref['eff_rank']) / ref['eff_rank']:+.1f} %, "
-                    f"{loss_ratio(m['train_loss'] / ref['train_loss'])} at the last step"
-                    + (f", {m['train_loss_window'] / ref['train_loss_window']:.2f} × over the window"
+            return (f"λ = {v:g}: {shift(m)}, {loss_ratio(m['train_loss'] / ref['train_loss'])} at the last step"
+                    + (f", {loss_ratio(m['train_loss_window'] / ref['train_loss_window'])} over the window"
                        if "train_loss_window" in m and "train_loss_window" in ref else ""))
 
-        out.append(f"- {title}: **λ = {lam:g}, by a declared deviation from the rule.** The rule picks no strength: "
-                   f"each that moved the rank read above {PILOT_LOSS_MAX:g} × the reference's train MSE at the last "
-                   f"step ({'; '.join(read(v) for v in moved)}). As first written, the rule would leave this "
-                   "intervention out. We run it instead at the pick under the robustness check's loosest bound, "
-                   f"{FALLBACK_LOSS_MAX:g} × at the last step (that check was declared before any second-round pilot "
-                   "ran). The fallback itself was declared after the pilots at λ = "
-                   f"{', '.join(f'{v:g}' for v in FALLBACK_AFTER)} were seen and before the others ran, so the "
-                   "verdicts below say where they rest on it.")
+        n = "two declared deviations" if amended else "a declared deviation"
+        out.append(f"- {title}: **λ = {lam:g}, by {n} from the rule.** {amended}"
+                   f"{'Amended, the' if amended else 'The'} rule picks no strength: each "
+                   f"{'other ' if amended else ''}strength that moved the rank read above {PILOT_LOSS_MAX:g} × the "
+                   f"reference's train MSE at the last step ({'; '.join(read(v) for v in moved)}). As first written, "
+                   "the rule would leave this intervention out. We run it instead at the pick under the robustness "
+                   f"check's loosest bound, {FALLBACK_LOSS_MAX:g} × at the last step (that check was declared before "
+                   "any second-round pilot ran). This fallback was declared after the pilots at λ = "
+                   f"{', '.join(f'{v:g}' for v in FALLBACK_AFTER)} were seen and before the others ran; the verdicts "
+                   "below say where they rest on it.")
     return "**The strengths of the full-scale runs.**\n\n" + "\n".join(out)
 
 
 def loss_ratio(r: float) -> str:
     """A pilot's train MSE over the reference's, with as many decimals (2 to 6) as it takes to tell it from the rule's
-    bound PILOT_LOSS_MAX: '1.13 ×', '1.10003 ×'."""
+    bound PILOT_LOSS_MAX, and two significant digits below 0.01: '1.13 ×', '1.10003 ×', '0.000049 ×'."""
+    import math
+
+    if 0 < r < 0.01:
+        return f"{r:.{1 - math.floor(math.log10(r))}f} ×"
     for k in range(2, 7):
         if round(r, k) != PILOT_LOSS_MAX:
             break
@@ -707,7 +797,7 @@ def pilot_table(pilot_runs, scale: str = "loss") -> tuple[str, dict]:
     def window(m):  # the window's geometric mean, as the robustness check reads it
         if "train_loss_window" not in m or "train_loss_window" not in ref:
             return ""
-        return f"; window {m['train_loss_window'] / ref['train_loss_window']:.2f} ×"
+        return f"; window {loss_ratio(m['train_loss_window'] / ref['train_loss_window'])}"
 
     def row(name, lam, m, reading):
         pct = 100 * (m["eff_rank"] - ref["eff_rank"]) / ref["eff_rank"]
@@ -724,7 +814,8 @@ def pilot_table(pilot_runs, scale: str = "loss") -> tuple[str, dict]:
         chosen[kind] = choose_strength(kind, pilots, ref)
         for lam in sorted(pilots):
             breaks, moves = pilot_outcome(kind, pilots[lam], ref)
-            reading = "breaks training" if breaks else ("moves the rank" if moves else "rank not moved")
+            reading = ("collapsed: breaks training" if collapsed(pilots[lam]) else "breaks training" if breaks
+                       else "moves the rank" if moves else "rank not moved")
             if lam == chosen[kind]:
                 reading += " (chosen)"
             rows.append(row(title[kind], f"{lam:g}", pilots[lam], reading))

@@ -68,7 +68,10 @@ INTERVENTION_SEEDS = (0, 1)        # each intervention on seeds 0 and 1 (issue 2
 # the rule's pick from the shipped pilots once that pick is decided; until then it is a placeholder.
 RANK_DOWN_STRENGTH = 0.03          # nuclear_over_frobenius: the second round's pick (pilot at 0.03: effective rank
 #                                    -67 %, train MSE 0.23 x the reference's; 0.01: -9.8 %, read as breaking)
-RANK_UP_STRENGTH = 1.0             # placeholder until the pilots choose it (neg_spectral_entropy)
+RANK_UP_STRENGTH = 0.03            # neg_spectral_entropy: by two declared deviations from the rule
+#                                    (interventions.full_scale_strength): its pick as committed, 1, collapsed to a
+#                                    near-constant output (train MSE 0.135 at chance accuracy); amended, the rule picks
+#                                    none; the fallback (2 x bound) picks 0.03 (+20 % rank, train MSE 1.30 x)
 # The first round of pilots added λ x the penalty to the loss (rank_penalty_scale "loss"): at λ = 0.01..1 neither
 # penalty moved the hidden layers' effective rank by even 1 % in 10k steps, where the train MSE is still in the
 # thousands; by the control's test climb it is ~1e5 times smaller, so the same λ's share of the loss is ~1e5 times

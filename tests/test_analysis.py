@@ -646,8 +646,8 @@ def test_an_intervention_whose_strength_the_fallback_set_carries_the_caveat_firs
     up = fake(stages=((30000, 0.8),), fall=30000, seed=0)  # the rank held up, at the fallback's strength
     up.config = up.config.replace(rank_penalty=0.03, rank_penalty_kind="neg_spectral_entropy",
                                   rank_penalty_scale="gradient")
-    caveat = ("the rank held up ran at a strength set by a declared deviation from the pilots' rule (the rule picked "
-              "none; see the pilots), and its grades rest on that choice")
+    caveat = ("the rank held up ran at a strength set by declared deviations from the pilots' rule (made after some "
+              "of its pilots were seen; see the pilots), and its grades rest on that choice")
     line = summary_md([up], control, 8, fallback={"rank_up"})
     assert line.startswith("**Beyond the paper.** [Does the rank drive generalization?](interventions.ipynb): "
                            f"1 of its 8 intervention runs is recorded; caveat first: {caveat}. Rank held up (seed 0)")

@@ -461,6 +461,7 @@ def test_pilot_rule_picks_the_smallest_strength_that_moves_the_rank_without_brea
     from grokkit.interventions import loss_ratio
     assert [loss_ratio(r) for r in (1.13, 1.1000264, 1.0999, 2793 / 2793)] == ["1.13 ×", "1.10003 ×", "1.0999 ×",
                                                                                 "1.00 ×"]
+    assert loss_ratio(0.135 / 2793) == "0.000048 ×" and loss_ratio(0.0123) == "0.01 ×"
 
 
 def test_full_scale_strengths_are_the_second_rounds_picks_once_decided():
@@ -501,15 +502,49 @@ def test_full_scale_strength_falls_back_to_the_loosest_bound_only_when_the_rule_
     text = full_scale_md({"nuclear_over_frobenius": down, "neg_spectral_entropy": up}, ref, lams)
     assert "- Rank pushed down: λ = 0.03, the rule's pick." in text
     assert ("- Rank held up: **λ = 0.03, by a declared deviation from the rule.** The rule picks no strength: each "
-            "that moved the rank read above 1.1 × the reference's train MSE at the last step (λ = 0.03: +20.0 %, "
-            "1.30 × at the last step, 0.75 × over the window; λ = 0.1: +50.0 %, 2.50 × at the last step, 0.60 × over "
-            "the window).") in text
+            "strength that moved the rank read above 1.1 × the reference's train MSE at the last step (λ = 0.03: "
+            "+20.0 %, 1.30 × at the last step, 0.75 × over the window; λ = 0.1: +50.0 %, 2.50 × at the last step, "
+            "0.60 × over the window).") in text
     assert "loosest bound, 2 × at the last step" in text
     assert "declared after the pilots at λ = 0.01, 0.03, 0.1 were seen and before the others ran" in text
     # while a strength is missing the rule's "none" is not decided, and neither is the fallback
     partial = full_scale_md({"neg_spectral_entropy": {k: up[k] for k in lams[:2]}}, ref, lams)
     assert "- Rank held up: not decided yet (2 of its 3 pilots recorded)." in partial and "deviation" not in partial
     assert "- Rank pushed down: not decided yet (0 of its 3 pilots recorded)." in partial
+
+
+def test_a_pilot_collapsed_to_a_constant_output_breaks_training_under_the_amended_rule():
+    from types import SimpleNamespace
+
+    from grokkit.data import constant_mse
+    from grokkit.interventions import COLLAPSE_ACC, COLLAPSE_MSE, collapsed, full_scale_md, full_scale_strength
+
+    assert constant_mse(5000) == pytest.approx(0.0899, abs=1e-4)  # Σ p (1 - p) / 10 over the first 5000 labels
+    assert (COLLAPSE_MSE, COLLAPSE_ACC) == (2.0, 0.2)
+
+    def m(eff, loss, acc=0.1):
+        return {"eff_rank": eff, "train_loss": loss, "train_loss_window": loss, "train_acc": acc, "diverged": False,
+                "constant_mse": 0.09}
+
+    ref, lams = m(100.0, 1000.0), (0.01, 0.03, 0.1)
+    assert not collapsed(ref) and not collapsed({k: v for k, v in m(100, 0.1).items() if k != "constant_mse"})
+    assert collapsed(m(100.0, 0.15)) and not collapsed(m(100.0, 0.15, acc=0.9)) and not collapsed(m(100.0, 0.2))
+    # the rank held up: 0.03 moves it at 1.3 x; 0.1 moves it further, its MSE at the constant output's level
+    up = dict(zip(lams, (m(105.0, 1000.0), m(120.0, 1300.0), m(150.0, 0.15))))
+    assert full_scale_strength("neg_spectral_entropy", up, ref) == (0.03, True)  # committed: 0.1; amended: none
+    fit = dict(zip(lams, (m(105.0, 1000.0), m(120.0, 1000.0), m(150.0, 0.15))))
+    assert full_scale_strength("neg_spectral_entropy", fit, ref) == (0.03, False)  # 0.03 works: no deviation
+    control = [SimpleNamespace(history={"step": [0, 100, 200], "train_loss": [10.0, 0.14, 0.01],
+                                        "train_acc": [0.1, 0.9, 1.0]})]
+    text = full_scale_md({"neg_spectral_entropy": up}, ref, lams, control)
+    assert ("- Rank held up: **λ = 0.03, by two declared deviations from the rule.** As committed, the rule picks "
+            "λ = 0.1: its pilot moved the rank +50.0 % and read 0.00015 × the reference's train MSE at the last step. "
+            "But that MSE, 0.15, is 1.67 × the best constant output's (0.09), at a train accuracy of 0.100: its "
+            "outputs collapsed towards one value for every input; the control (1 seed) first reads that MSE at step "
+            "100, at a train accuracy of 0.900, fitting the training set.") in text
+    assert ("Amended, the rule picks no strength: each other strength that moved the rank read above 1.1 × the "
+            "reference's train MSE at the last step (λ = 0.03: +20.0 %, 1.30 × at the last step, 1.30 × over the "
+            "window).") in text
 
 
 def test_pilot_pick_read_with_looser_bounds_says_whether_it_holds():
@@ -527,7 +562,7 @@ def test_pilot_pick_read_with_looser_bounds_says_whether_it_holds():
     assert {k: v for k, v in picks.items() if v != 1.0} == {(lm, 0.05, "last"): 0.1 for lm in PILOT_LOSS_SWEEP}
     words = pick_sweep_words("nuclear_over_frobenius", down, ref, lams)
     assert words.endswith("combinations), the rule's reading (λ = 1) holds in 8 of 12; elsewhere it would be λ = 0.1 "
-                          "under 1.1 × and 5 %, 1.25 × and 5 %, 1.5 × and 5 %, 2 × and 5 %: fragile.")
+                          "at a 5 % shift under every loss bound (read at the last step): fragile.")
     # the rank pushed down with its 1 breaking by one reading at the last step: a looser loss bound takes it
     tight = {**down, 1.0: m(79.0, .12)}
     assert pick_sweep("nuclear_over_frobenius", tight, ref)[(1.1, 0.1, "last")] is None
@@ -536,8 +571,10 @@ def test_pilot_pick_read_with_looser_bounds_says_whether_it_holds():
     win = {lam: {**v, "train_loss_window": .09} for lam, v in tight.items()}
     picks = pick_sweep("nuclear_over_frobenius", win, {**ref, "train_loss_window": .09})
     assert len(picks) == 24 and picks[(1.1, 0.1, "window")] == 1.0 and picks[(1.1, 0.1, "last")] is None
-    assert "1.1 × (window) and 10 %" in pick_sweep_words("nuclear_over_frobenius", win,
-                                                          {**ref, "train_loss_window": .09}, lams)
+    assert pick_sweep_words("nuclear_over_frobenius", win, {**ref, "train_loss_window": .09}, lams).endswith(
+        "elsewhere it would be λ = 0.1 at a 5 % shift under every loss bound (read either way); λ = 1 at 10 % and "
+        "20 % shifts under 1.5 × and 2 × bounds (read at the last step), and at 10 % and 20 % shifts under every loss "
+        "bound (read over the window): fragile.")
     # rank held up: only 100 moves it; the pick holds everywhere
     up = dict(zip(lams, (m(100.0, .09), m(101.0, .09), m(104.0, .09), m(112.0, .09, True), m(130.0, .09))))
     assert pick_sweep_words("neg_spectral_entropy", up, ref, lams).endswith(
@@ -546,8 +583,8 @@ def test_pilot_pick_read_with_looser_bounds_says_whether_it_holds():
     assert pick_sweep_words("neg_spectral_entropy", {k: up[k] for k in lams[:3]}, ref, lams) == ""
     # ... unless every combination's pick is below the strengths not run: those could not change any pick
     assert pick_sweep_words("nuclear_over_frobenius", {k: down[k] for k in lams[:3]}, ref, lams).endswith(
-        "the rule's reading (λ = 1) holds in 8 of 12; elsewhere it would be λ = 0.1 under 1.1 × and 5 %, 1.25 × and "
-        "5 %, 1.5 × and 5 %, 2 × and 5 %: fragile.")
+        "the rule's reading (λ = 1) holds in 8 of 12; elsewhere it would be λ = 0.1 at a 5 % shift under every loss "
+        "bound (read at the last step): fragile.")
     assert pick_sweep_words("nuclear_over_frobenius", {k: down[k] for k in lams[:2]}, ref, lams) == ""
 
 
