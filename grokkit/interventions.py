@@ -115,7 +115,8 @@ def key_of(c: dict) -> str | None:
 def measure(run, rank_def: str = "rank") -> dict:
     """One run's quantities for the chapter: start of the test climb (step or None), final test accuracy, first
     descent of the mean hidden-layer rank under `rank_def` (a grokkit.events.RANK_DEFS key; step or None), weight norm
-    at the start of the climb, wall time (min), seed."""
+    at the start of the climb, wall time (min), seed, and the step the training set is fit (grokkit.events' fit_step:
+    train accuracy >= the claims' fit_acc; None: never)."""
     import numpy as np
 
     from .claims import RANK_DEF, detector
@@ -126,7 +127,8 @@ def measure(run, rank_def: str = "rank") -> dict:
     on = ev.climb_onset_step
     norm = None if on is None else float(h["weight_norm"][int(np.searchsorted(h["step"], on))])
     return {"onset": on, "final_acc": ev.test_final_acc, "rank_fall": (ev.rank_descent_steps or (None,))[0],
-            "norm_at_onset": norm, "wall_min": run.meta.get("wall_time_s", 0) / 60, "seed": run.config.seed}
+            "norm_at_onset": norm, "wall_min": run.meta.get("wall_time_s", 0) / 60, "seed": run.config.seed,
+            "fit_step": ev.fit_step}
 
 
 def onset_class(onset, control_onsets) -> str:
@@ -140,7 +142,11 @@ def onset_class(onset, control_onsets) -> str:
 
 def held(keyword: str, part: str, m: dict, control: list) -> bool | None:
     """Did one seed (measure() dict `m`) bear out prediction `keyword` of `part` ("onset" or "rank"), against the
-    control's measures? None: the prediction says nothing ("none")."""
+    control's measures? None: the prediction says nothing ("none"), or the seed cannot test it -- a run that never fits
+    its training set (m["fit_step"] None) says nothing of when, or with what rank, it generalizes: its "never" would
+    hold every later-or-never prediction for want of training."""
+    if m.get("fit_step", 0) is None and (part == "onset" or keyword == "falls_with_climb"):
+        return None
     ons = [c["onset"] for c in control if c["onset"] is not None]
     cls = onset_class(m["onset"], ons)
     fall = m["rank_fall"]
@@ -254,14 +260,15 @@ def fragility(results_by_def: dict, story: str) -> str:
 def story_results(by_key: dict, control: list) -> dict:
     """Each story's tested predictions: {story: [(intervention title, part, words, [held per seed]), ...]}, from
     measure() dicts by intervention key (`by_key`) against the control's measure() dicts. Predictions that say
-    nothing ("none") and interventions without records are left out."""
+    nothing ("none") and interventions without records are left out, and so is a prediction on the seeds that cannot
+    test it (`held` None: a run that never fits its training set); the others are graded on the seeds that can."""
     out: dict = {story: [] for story in STORIES}
     for k, (title, _) in INTERVENTIONS.items():
         for story in STORIES:
             for part in ("onset", "rank"):
                 kw, text = PREDICTIONS[k][story][part]
-                res = [held(kw, part, m, control) for m in by_key.get(k, [])]
-                if res and None not in res:
+                res = [h for m in by_key.get(k, []) if (h := held(kw, part, m, control)) is not None]
+                if res:
                     out[story].append((title, part, text, res))
     return out
 
@@ -309,7 +316,10 @@ def outcome_words(key: str, ms: list, control: list) -> str:
     rank = ("the mean hidden-layer rank did not fall" if not falls else
             f"the mean hidden-layer rank fell at step {' and '.join(f'{f:,}' for f in falls)}"
             + ("" if len(falls) == len(ms) else f" (on {len(falls)} of {len(ms)} seeds)"))
-    return f"{INTERVENTIONS[key][0]} ({_seeds(ms)}): {climb}; {rank}"
+    unfit = [m for m in ms if m.get("fit_step", 0) is None]
+    never = (f"; {_seeds(unfit)} never fit {'its' if len(unfit) == 1 else 'their'} training set, so "
+             f"{'its' if len(unfit) == 1 else 'their'} climb is not graded") if unfit else ""
+    return f"{INTERVENTIONS[key][0]} ({_seeds(ms)}): {climb}; {rank}{never}"
 
 
 def fallback_caveat(keys, by_key) -> str:

@@ -403,6 +403,14 @@ def test_story_badges_grade_each_story_on_its_own_predictions():
     assert story_badge(res["rank"]) == "partly"            # climbs on time with a high rank: onset fails, rank holds
     res = story_results({"norm_low": [m(40_000, 45_000), m(41_000, 46_000)]}, control)
     assert story_badge(res["rank"]) == "failed" and set(STORY_BADGES) >= {"held", "partly", "failed", "untested"}
+    # a run that never fits its training set cannot test when it generalizes: its "never" is graded for nothing
+    unfit = {**m(None, None), "fit_step": None}
+    res = story_results({"rank_up": [unfit, unfit]}, control)
+    assert [(part, r) for _, part, _, r in res["rank"]] == [("rank", [True, True])]  # "stays high" still read
+    res = story_results({"rank_up": [unfit, m(31_000, None)]}, control)
+    assert [(part, r) for _, part, _, r in res["rank"]] == [("onset", [False]), ("rank", [True, True])]
+    res = story_results({"norm_init": [unfit]}, control)
+    assert res["norm"] == [] and res["rank"] == []  # its onset and "a climb comes only with a rank fall": untestable
 
 
 def test_outcome_words_say_what_each_intervention_did_against_the_control():
@@ -421,6 +429,8 @@ def test_outcome_words_say_what_each_intervention_did_against_the_control():
                      "control's (30,000–36,000 steps); the mean hidden-layer rank fell at step 11,000")
     words = outcome_words("rank_up", [m(0, 34_000, None), m(1, None, 20_000)], control)
     assert "within the control's range" in words and "on 1 of 2 seeds" in words and "(on 1 of 2 seeds)" in words
+    words = outcome_words("rank_up", [{**m(0, None, None), "fit_step": None}, m(1, 34_000, None)], control)
+    assert words.endswith("did not fall; seed 0 never fit its training set, so its climb is not graded")
 
 
 def test_pilot_rule_picks_the_smallest_strength_that_moves_the_rank_without_breaking_training():
