@@ -363,7 +363,7 @@ def _fallback_keys() -> set:
     """The interventions whose penalty strength deviates from the pilots' rule as committed (the collapse amendment or
     the fallback: grokkit.interventions.full_scale_strength), from the shipped second-round pilots, once every pilot
     is recorded: {"rank_down" / "rank_up"}."""
-    from .interventions import full_scale_strength, pick_words, pilot_measure, pilots_by_kind
+    from .interventions import choose_strength, full_scale_strength, pick_words, pilot_measure, pilots_by_kind
     from .sweep import PILOT_STRENGTHS_GRADIENT, pilot_grid
 
     grid = pilot_grid("gradient")
@@ -373,8 +373,10 @@ def _fallback_keys() -> set:
     ref, by_kind = pilot_measure(runs[0]), pilots_by_kind(runs, "gradient")
     out = set()
     for kind, key in (("nuclear_over_frobenius", "rank_down"), ("neg_spectral_entropy", "rank_up")):
-        lam, deviates = full_scale_strength(kind, by_kind.get(kind, {}), ref)
-        if deviates and not pick_words(None, by_kind.get(kind, {}), PILOT_STRENGTHS_GRADIENT).startswith("not"):
+        pilots = by_kind.get(kind, {})
+        deviates = full_scale_strength(kind, pilots, ref)[1]
+        decided = not pick_words(choose_strength(kind, pilots, ref), pilots, PILOT_STRENGTHS_GRADIENT).startswith("not")
+        if deviates and decided:
             out.add(key)
     return out
 
@@ -451,7 +453,7 @@ def intervention_pilots() -> None:
     recorded = _recorded
     configs = pilot_grid()
     have = recorded(configs)
-    md(pilot_rule_md(PILOT_STEPS, PILOT_STRENGTHS))
+    md(pilot_rule_md(PILOT_STEPS, PILOT_STRENGTHS, bool(_fallback_keys())))
     n = f"{len(have)} of the {len(configs)} pilot runs {'is' if len(have) == 1 else 'are'} recorded"
     if not any(r.config.rank_penalty_kind == "none" for r in have):
         md(f"{n}; the reference (no penalty) is not among them yet, so no strength is chosen. "
@@ -472,8 +474,8 @@ def intervention_pilots() -> None:
         held = [f"- {PENALTY_TITLES[k]}: {w}" for k in chosen if (w := pick_sweep_words(k, mine[k], ref, strengths))]
         if held:  # how far one reading swings is read off the first round: pilots that moved neither rank nor fit
             first = [r for r in have if r.config.rank_penalty_kind != "none" and r.config.rank_penalty_scale == "loss"]
-            md("**How the pick holds up** (a check added after the reference and the first pilot were seen; the "
-               "rule above still decides). "
+            md("**How the pick holds up** (a check added after the reference and the first pilot were seen; it "
+               + ("decides nothing). " if not amended else "reads the rule as amended, and decides nothing). ")
                + (loss_readings_md(ref_run, first) if scale == "loss" else
                   "One train-MSE reading swings as the first round showed (above).")
                + " Read with other bounds:\n\n" + "\n".join(held))

@@ -143,9 +143,10 @@ def onset_class(onset, control_onsets) -> str:
 def held(keyword: str, part: str, m: dict, control: list) -> bool | None:
     """Did one seed (measure() dict `m`) bear out prediction `keyword` of `part` ("onset" or "rank"), against the
     control's measures? None: the prediction says nothing ("none"), or the seed cannot test it -- a run that never fits
-    its training set (m["fit_step"] None) says nothing of when, or with what rank, it generalizes: its "never" would
-    hold every later-or-never prediction for want of training."""
-    if m.get("fit_step", 0) is None and (part == "onset" or keyword == "falls_with_climb"):
+    its training set (m["fit_step"] None) and never climbs says nothing of when it generalizes: its "never" would bear
+    out every later-or-never prediction, and "a climb comes only with a rank fall", for want of training. Its other
+    rank predictions (falls, stays high, falls earlier) are still read."""
+    if m.get("fit_step", 0) is None and m["onset"] is None and (part == "onset" or keyword == "falls_with_climb"):
         return None
     ons = [c["onset"] for c in control if c["onset"] is not None]
     cls = onset_class(m["onset"], ons)
@@ -316,7 +317,7 @@ def outcome_words(key: str, ms: list, control: list) -> str:
     rank = ("the mean hidden-layer rank did not fall" if not falls else
             f"the mean hidden-layer rank fell at step {' and '.join(f'{f:,}' for f in falls)}"
             + ("" if len(falls) == len(ms) else f" (on {len(falls)} of {len(ms)} seeds)"))
-    unfit = [m for m in ms if m.get("fit_step", 0) is None]
+    unfit = [m for m in ms if m.get("fit_step", 0) is None and m["onset"] is None]
     never = (f"; {_seeds(unfit)} never fit {'its' if len(unfit) == 1 else 'their'} training set, so "
              f"{'its' if len(unfit) == 1 else 'their'} climb is not graded") if unfit else ""
     return f"{INTERVENTIONS[key][0]} ({_seeds(ms)}): {climb}; {rank}{never}"
@@ -328,8 +329,10 @@ def fallback_caveat(keys, by_key) -> str:
     titles = [INTERVENTIONS[k][0].lower() for k in INTERVENTIONS if k in keys and k in by_key]
     if not titles:
         return ""
-    return (f"the {' and the '.join(titles)} ran at a strength set by declared deviations from the pilots' rule "
-            "(made after some of its pilots were seen; see the pilots), and its grades rest on that choice")
+    one = len(titles) == 1
+    return (f"the {' and the '.join(titles)} ran at {'a strength' if one else 'strengths'} the pilots' rule as "
+            f"committed did not choose (a deviation declared after some of {'its' if one else 'their'} pilots were "
+            f"seen; see the pilots), and {'its grades rest on that choice' if one else 'their grades rest on them'}")
 
 
 def summary_md(records_, control_records, planned: int, fallback=()) -> str:
@@ -408,10 +411,15 @@ def verdicts_md(records_, control_records, fallback=()) -> str:
             continue
         if caveat := fallback_caveat({k} & set(fallback), by_key):
             out.append(f"- **{title}**, caveat first: {caveat}.")
+        unfit = [m for m in by_key[k] if m.get("fit_step", 0) is None and m["onset"] is None]
+        if unfit:
+            out.append(f"- **{title}**, caveat first: {_seeds(unfit)} never fit {'its' if len(unfit) == 1 else 'their'}"
+                       " training set, so no prediction on when, or with what rank fall, it generalizes is graded on "
+                       f"{'it' if len(unfit) == 1 else 'them'}; the counts below are over the other seeds.")
         for story, words in STORIES.items():
             parts = [f"{'start of the climb' if part == 'onset' else 'rank'} \"{text}\": {grade(res)}"
                      for t, part, text, res in results[story] if t == title]
-            out.append(f"- **{title}**, {words}: " + "; ".join(parts) + ".")
+            out.append(f"- **{title}**, {words}: " + ("; ".join(parts) if parts else "nothing graded") + ".")
     return "\n".join(out) + "\n"
 
 
@@ -423,6 +431,7 @@ def verdicts_md(records_, control_records, fallback=()) -> str:
 # The rule: per penalty, among the strengths that do not break training -- no divergence, and a train MSE at the last
 # step at most PILOT_LOSS_MAX x the reference's -- the smallest that moves the effective rank by at least PILOT_SHIFT
 # of the reference's in the penalty's direction (down for rank_down, up for rank_up). When none does, none is chosen
+# (amended below for a pilot that collapsed, with a fallback for a penalty the rule picks nothing for)
 # and the chapter says so.
 PILOT_WINDOW = 2000     # steps: the window at the end of a pilot its rank is read over
 PILOT_SHIFT = 0.10      # "measurably moves the rank": the effective rank moves >= 10 % of the reference's
@@ -467,7 +476,7 @@ def pilot_measure(run) -> dict:
 
 
 def collapsed(m: dict) -> bool:
-    """Whether one pilot's outputs collapsed (the amendment below): its train MSE at the last step is at most
+    """Whether one pilot's outputs collapsed (the amendment above): its train MSE at the last step is at most
     COLLAPSE_MSE x the best constant output's (m["constant_mse"]) while its train accuracy is below COLLAPSE_ACC.
     False for a measure without constant_mse."""
     return "constant_mse" in m and m["train_loss"] <= COLLAPSE_MSE * m["constant_mse"] and m["train_acc"] < COLLAPSE_ACC
@@ -501,11 +510,11 @@ def choose_strength(kind: str, pilots: dict, ref: dict, loss_max: float = PILOT_
 
 
 # How the pick holds up (a check added after the reference and the first pilot, λ = 0.01 of the rank held up, were
-# seen, and before any other pilot; the rule above is unchanged and still decides). At step 10,000 the train MSE is
-# still falling and swings between evaluations (loss_readings_md), so one reading at the last step can call a run
-# "broken" that differs from the reference by the luck of that reading: λ = 0.01 of the rank held up left the rank
-# where it was and read 1.13 x the reference's MSE. So the pick is also read with the loss bound swept up to 2 x and
-# the rank shift from 5 % to 20 %; a pick that moves within these is called fragile.
+# seen, and before any other pilot; it reads the rule as amended for a collapse, and decides nothing). At step 10,000
+# the train MSE is still falling and swings between evaluations (loss_readings_md), so one reading at the last step
+# can call a run "broken" that differs from the reference by the luck of that reading: λ = 0.01 of the rank held up
+# left the rank where it was and read 1.13 x the reference's MSE. So the pick is also read with the loss bound swept
+# up to 2 x and the rank shift from 5 % to 20 %; a pick that moves within these is called fragile.
 PILOT_LOSS_SWEEP = (1.1, 1.25, 1.5, 2.0)   # train-MSE bounds swept (PILOT_LOSS_MAX the first)
 PILOT_SHIFT_SWEEP = (0.05, 0.10, 0.20)     # rank shifts swept (PILOT_SHIFT among them)
 
@@ -620,6 +629,8 @@ def pick_sweep_words(kind: str, pilots: dict, ref: dict, strengths) -> str:
     read = " (read at the last step or as the window's geometric mean)" if window else ""
     head = f"over loss bounds of {lm}{read} and rank shifts of {sh} ({len(picks)} combinations),"
     if all(v == rule for v in picks.values()):
+        if rule is None:
+            return f"{head} no strength is picked under any of them, as under the rule: it holds."
         return f"{head} the rule's reading stays {say(rule)}: it holds."
     other = sorted({v for v in picks.values() if v != rule}, key=lambda v: (v is None, v or 0))
     where = "; ".join(f"{say(v)} {_combinations_words(picks, v)}" for v in other)
@@ -732,9 +743,9 @@ def full_scale_md(pilots_by_kind: dict, ref: dict, strengths, control_runs=()) -
             amended = (f"As committed, the rule picks λ = {committed:g}: its pilot moved the rank {shift(m)} and read "
                        f"{loss_ratio(m['train_loss'] / ref['train_loss'])} the reference's train MSE at the last step. "
                        f"But that MSE, {m['train_loss']:.3g}, is {m['train_loss'] / m['constant_mse']:.2f} × the best "
-                       f"constant output's ({m['constant_mse']:.3g}), at a train accuracy of {m['train_acc']:.3f}: its "
-                       f"outputs collapsed towards one value for every input{control_at(m['train_loss'])}. The MSE "
-                       "test cannot see a collapse, so the rule is amended (declared after this pilot was seen): a "
+                       f"constant output's ({m['constant_mse']:.3g}), at a train accuracy of {m['train_acc']:.3f}: "
+                       f"the MSE of a near-constant output, not of a fit{control_at(m['train_loss'])}. The MSE test "
+                       "cannot see a collapse, so the rule is amended (declared after this pilot was seen): a "
                        f"pilot whose train MSE is at most {COLLAPSE_MSE:g} × the best constant output's at a train "
                        f"accuracy below {COLLAPSE_ACC:g} has collapsed and breaks training. ")
         if not fallback:
@@ -744,22 +755,29 @@ def full_scale_md(pilots_by_kind: dict, ref: dict, strengths, control_runs=()) -
             continue
         moved = [v for v in sorted(pilots) if pilot_outcome(kind, pilots[v], ref)[1] and v != committed]
 
-        def read(v, pilots=pilots):
+        def read(v, pilots=pilots):  # why a pilot that moved the rank breaks training, in its numbers
             m = pilots[v]
-            return (f"λ = {v:g}: {shift(m)}, {loss_ratio(m['train_loss'] / ref['train_loss'])} at the last step"
+            if m["diverged"]:
+                return f"λ = {v:g}: {shift(m)}, diverged"
+            why = "collapsed, " if collapsed(m) else ""
+            return (f"λ = {v:g}: {shift(m)}, {why}{loss_ratio(m['train_loss'] / ref['train_loss'])} at the last step"
                     + (f", {loss_ratio(m['train_loss_window'] / ref['train_loss_window'])} over the window"
                        if "train_loss_window" in m and "train_loss_window" in ref else ""))
 
         n = "two declared deviations" if amended else "a declared deviation"
+        later = [v for v in strengths if v not in FALLBACK_AFTER]
+        known = (f": the pilot at λ = {lam:g} was among those seen, so this bound was known to pick it when it was "
+                 "chosen" if lam in FALLBACK_AFTER else "")
         out.append(f"- {title}: **λ = {lam:g}, by {n} from the rule.** {amended}"
                    f"{'Amended, the' if amended else 'The'} rule picks no strength: each "
-                   f"{'other ' if amended else ''}strength that moved the rank read above {PILOT_LOSS_MAX:g} × the "
-                   f"reference's train MSE at the last step ({'; '.join(read(v) for v in moved)}). As first written, "
-                   "the rule would leave this intervention out. We run it instead at the pick under the robustness "
-                   f"check's loosest bound, {FALLBACK_LOSS_MAX:g} × at the last step (that check was declared before "
-                   "any second-round pilot ran). This fallback was declared after the pilots at λ = "
-                   f"{', '.join(f'{v:g}' for v in FALLBACK_AFTER)} were seen and before the others ran; the verdicts "
-                   "below say where they rest on it.")
+                   f"{'other ' if amended else ''}strength that moved the rank breaks training "
+                   f"({'; '.join(read(v) for v in moved)}, against a bound of {PILOT_LOSS_MAX:g} × the reference's "
+                   "train MSE at the last step). As first written, the rule would leave this intervention out. We run "
+                   f"it instead at the pick under the robustness check's loosest bound, {FALLBACK_LOSS_MAX:g} × at the "
+                   "last step (that check was declared before any second-round pilot ran). This fallback was declared "
+                   f"after the pilots at λ = {', '.join(f'{v:g}' for v in FALLBACK_AFTER)} were seen"
+                   + (f" and before the results at λ = {', '.join(f'{v:g}' for v in later)} came in" if later else "")
+                   + f"{known}. The verdicts below say where they rest on it.")
     return "**The strengths of the full-scale runs.**\n\n" + "\n".join(out)
 
 
@@ -818,22 +836,30 @@ def pilot_table(pilot_runs, scale: str = "loss") -> tuple[str, dict]:
                 f"{num(m['train_acc'], 'accuracy')} | {reading} |")
 
     rows.append(row("none (the reference)", "0", ref, "–"))
+    from .sweep import PILOT_STRENGTHS_GRADIENT, RANK_PENALTY_SCALE
+
     chosen = {}
     for kind in DIRECTION:
         pilots = by_kind.get(kind, {})
         chosen[kind] = choose_strength(kind, pilots, ref)
+        # the full-scale runs' strength where the fallback set it (every strength of the round recorded)
+        full = (full_scale_strength(kind, pilots, ref)[0] if scale == RANK_PENALTY_SCALE and chosen[kind] is None
+                and set(PILOT_STRENGTHS_GRADIENT) <= set(pilots) else None)
         for lam in sorted(pilots):
             breaks, moves = pilot_outcome(kind, pilots[lam], ref)
             reading = ("collapsed: breaks training" if collapsed(pilots[lam]) else "breaks training" if breaks
                        else "moves the rank" if moves else "rank not moved")
             if lam == chosen[kind]:
                 reading += " (chosen)"
+            elif lam == full:
+                reading += " (run at full scale by the fallback, below)"
             rows.append(row(title[kind], f"{lam:g}", pilots[lam], reading))
     return "\n".join(rows) + "\n", chosen
 
 
-def pilot_rule_md(steps: int, strengths) -> str:
-    """The pilots (`steps` long, at each of `strengths`) and their rule in words, from its constants."""
+def pilot_rule_md(steps: int, strengths, deviated: bool = False) -> str:
+    """The pilots (`steps` long, at each of `strengths`) and their rule in words, from its constants; with `deviated`
+    (a full-scale strength departs from it: full_scale_strength), a pointer to where the chapter says how."""
     lams = ", ".join(f"{v:g}" for v in strengths)
     return (f"Each pilot is the base configuration on seed 0 for {steps:,} steps: once without a penalty (the "
             f"reference), and in the first round once per penalty at each strength λ = {lams}, with λ × the penalty "
@@ -846,7 +872,9 @@ def pilot_rule_md(steps: int, strengths) -> str:
             f"{PILOT_SHIFT * 100:.0f} % in the penalty's direction (down for the rank pushed down, up for the rank "
             "held up). Per penalty the "
             "smallest strength that moves the rank without breaking training is chosen; if none does, none is, and "
-            "that intervention is not run at full scale.")
+            "that intervention is not run at full scale."
+            + (" The rule was later amended and, for one penalty, set aside: *The strengths of the full-scale runs*, "
+               "below, says how, why and after which pilots." if deviated else ""))
 
 
 def second_round_md(pilot_runs, strengths) -> str:

@@ -65,7 +65,8 @@ CONTROL_SEEDS = (0, 1, 2)          # the control: the base's three recorded seed
 INTERVENTION_SEEDS = (0, 1)        # each intervention on seeds 0 and 1 (issue 26)
 # The penalty strengths λ of the full-scale runs are set by the pilots (issue 26, pilot_grid): the strength that
 # measurably moves the rank within the first 10k steps without breaking training. A test checks each literal equals
-# the rule's pick from the shipped pilots once that pick is decided; until then it is a placeholder.
+# interventions.full_scale_strength on the shipped second-round pilots (the rule's pick, as amended, or the declared
+# fallback's) once that pick is decided; until then it is a placeholder.
 RANK_DOWN_STRENGTH = 0.03          # nuclear_over_frobenius: the second round's pick (pilot at 0.03: effective rank
 #                                    -67 %, train MSE 0.23 x the reference's; 0.01: -9.8 %, read as breaking)
 RANK_UP_STRENGTH = 0.03            # neg_spectral_entropy: by two declared deviations from the rule

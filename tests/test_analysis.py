@@ -646,14 +646,21 @@ def test_an_intervention_whose_strength_the_fallback_set_carries_the_caveat_firs
     up = fake(stages=((30000, 0.8),), fall=30000, seed=0)  # the rank held up, at the fallback's strength
     up.config = up.config.replace(rank_penalty=0.03, rank_penalty_kind="neg_spectral_entropy",
                                   rank_penalty_scale="gradient")
-    caveat = ("the rank held up ran at a strength set by declared deviations from the pilots' rule (made after some "
-              "of its pilots were seen; see the pilots), and its grades rest on that choice")
+    caveat = ("the rank held up ran at a strength the pilots' rule as committed did not choose (a deviation declared "
+              "after some of its pilots were seen; see the pilots), and its grades rest on that choice")
     line = summary_md([up], control, 8, fallback={"rank_up"})
     assert line.startswith("**Beyond the paper.** [Does the rank drive generalization?](interventions.ipynb): "
                            f"1 of its 8 intervention runs is recorded; caveat first: {caveat}. Rank held up (seed 0)")
     verdicts = verdicts_md([up], control, fallback={"rank_up"})
     assert f"- **Rank held up**, caveat first: {caveat}.\n- **Rank held up**, weight-norm story" in verdicts
     assert "caveat" not in verdicts_md([up], control) and "caveat" not in summary_md([up], control, 8)
+    # every seed of an intervention that never fits its training set: named first, and nothing graded on them
+    unfit = fake(stages=((30000, 0.0),), seed=0, fit=10**7)  # train accuracy stays near 0.1
+    unfit.config = unfit.config.replace(norm_clamp="init")
+    text = verdicts_md([unfit], control)
+    assert ("- **Norm held at its initial value**, caveat first: seed 0 never fit its training set, so no prediction "
+            "on when, or with what rank fall, it generalizes is graded on it") in text
+    assert "- **Norm held at its initial value**, weight-norm story (Omnigrok): nothing graded." in text
     box = found_html([up], control, fallback={"rank_up"})
     assert box.index("Caveat first:") < box.index("The weight-norm story")
     assert "Caveat" not in found_html([up], control, fallback={"rank_down"})

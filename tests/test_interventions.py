@@ -475,8 +475,9 @@ def test_pilot_rule_picks_the_smallest_strength_that_moves_the_rank_without_brea
 
 
 def test_full_scale_strengths_are_the_second_rounds_picks_once_decided():
-    """sweep.RANK_DOWN_STRENGTH / RANK_UP_STRENGTH equal the strength the rule picks from the shipped second-round
-    pilots, for each penalty whose pick is decided (every smaller strength recorded)."""
+    """sweep.RANK_DOWN_STRENGTH / RANK_UP_STRENGTH equal the full-scale strength from the shipped second-round pilots
+    (interventions.full_scale_strength: the amended rule's pick, or the declared fallback's), for each penalty whose
+    pick is decided (every smaller strength recorded; all of them for a rule that picks none)."""
     from grokkit import sweep
     from grokkit.interventions import full_scale_strength, pick_words, pilot_measure, pilot_table, pilots_by_kind
 
@@ -512,11 +513,12 @@ def test_full_scale_strength_falls_back_to_the_loosest_bound_only_when_the_rule_
     text = full_scale_md({"nuclear_over_frobenius": down, "neg_spectral_entropy": up}, ref, lams)
     assert "- Rank pushed down: λ = 0.03, the rule's pick." in text
     assert ("- Rank held up: **λ = 0.03, by a declared deviation from the rule.** The rule picks no strength: each "
-            "strength that moved the rank read above 1.1 × the reference's train MSE at the last step (λ = 0.03: "
-            "+20.0 %, 1.30 × at the last step, 0.75 × over the window; λ = 0.1: +50.0 %, 2.50 × at the last step, "
-            "0.60 × over the window).") in text
+            "strength that moved the rank breaks training (λ = 0.03: +20.0 %, 1.30 × at the last step, 0.75 × over "
+            "the window; λ = 0.1: +50.0 %, 2.50 × at the last step, 0.60 × over the window, against a bound of 1.1 × "
+            "the reference's train MSE at the last step).") in text
     assert "loosest bound, 2 × at the last step" in text
-    assert "declared after the pilots at λ = 0.01, 0.03, 0.1 were seen and before the others ran" in text
+    assert ("declared after the pilots at λ = 0.01, 0.03, 0.1 were seen: the pilot at λ = 0.03 was among those seen"
+            in text)
     # while a strength is missing the rule's "none" is not decided, and neither is the fallback
     partial = full_scale_md({"neg_spectral_entropy": {k: up[k] for k in lams[:2]}}, ref, lams)
     assert "- Rank held up: not decided yet (2 of its 3 pilots recorded)." in partial and "deviation" not in partial
@@ -549,12 +551,28 @@ def test_a_pilot_collapsed_to_a_constant_output_breaks_training_under_the_amende
     text = full_scale_md({"neg_spectral_entropy": up}, ref, lams, control)
     assert ("- Rank held up: **λ = 0.03, by two declared deviations from the rule.** As committed, the rule picks "
             "λ = 0.1: its pilot moved the rank +50.0 % and read 0.00015 × the reference's train MSE at the last step. "
-            "But that MSE, 0.15, is 1.67 × the best constant output's (0.09), at a train accuracy of 0.100: its "
-            "outputs collapsed towards one value for every input; the control (1 seed) first reads that MSE at step "
+            "But that MSE, 0.15, is 1.67 × the best constant output's (0.09), at a train accuracy of 0.100: the MSE "
+            "of a near-constant output, not of a fit; the control (1 seed) first reads that MSE at step "
             "100, at a train accuracy of 0.900, fitting the training set.") in text
-    assert ("Amended, the rule picks no strength: each other strength that moved the rank read above 1.1 × the "
-            "reference's train MSE at the last step (λ = 0.03: +20.0 %, 1.30 × at the last step, 1.30 × over the "
-            "window).") in text
+    assert ("Amended, the rule picks no strength: each other strength that moved the rank breaks training (λ = 0.03: "
+            "+20.0 %, 1.30 × at the last step, 1.30 × over the window, against a bound of 1.1 × the reference's train "
+            "MSE at the last step).") in text
+    assert ("declared after the pilots at λ = 0.01, 0.03, 0.1 were seen: the pilot at λ = 0.03 was among those seen, "
+            "so this bound was known to pick it when it was chosen.") in text
+    assert "first reads that MSE" not in full_scale_md({"neg_spectral_entropy": up}, ref, lams)  # no control given
+    # at the accuracy bound itself a pilot has not collapsed (below it, it has)
+    assert not collapsed(m(150.0, 0.15, acc=COLLAPSE_ACC)) and collapsed(m(150.0, 0.15, acc=COLLAPSE_ACC - 1e-9))
+    # neither the amended rule nor the fallback picks: said so, with no deviation claimed
+    none = {**up, 0.03: m(120.0, 2500.0)}
+    assert full_scale_strength("neg_spectral_entropy", none, ref) == (None, True)  # committed: the collapsed 0.1
+    text = full_scale_md({"neg_spectral_entropy": none}, ref, lams)
+    assert text.endswith("- Rank held up: **no strength moves the rank without breaking training.** As committed, "
+                         "the rule picks λ = 0.1: its pilot moved the rank +50.0 % and read 0.00015 × the reference's "
+                         "train MSE at the last step. But that MSE, 0.15, is 1.67 × the best constant output's (0.09), "
+                         "at a train accuracy of 0.100: the MSE of a near-constant output, not of a fit. The MSE test "
+                         "cannot see a collapse, so the rule is amended (declared after this pilot was seen): a pilot "
+                         "whose train MSE is at most 2 × the best constant output's at a train accuracy below 0.2 has "
+                         "collapsed and breaks training.")
 
 
 def test_pilot_pick_read_with_looser_bounds_says_whether_it_holds():
