@@ -395,7 +395,7 @@ def intervention_control() -> None:
     from .interventions import measures_md
     from .sweep import control_norm_at_onset
 
-    md(measures_md(_control_records()))
+    display(HTML(report.stack_table_html(measures_md(_control_records()))))
     md(f"The norm the second intervention holds: **{control_norm_at_onset():,g}**, the median over these seeds of the "
        "weight norm at the start of the test climb (4 significant digits).")
 
@@ -466,7 +466,7 @@ def intervention_pilots() -> None:
     def round_of(runs, scale, strengths):
         table, chosen = pilot_table(runs, scale)
         mine = {k: pilots_by_kind(runs, scale).get(k, {}) for k in chosen}
-        md(table)
+        display(HTML(report.stack_table_html(table)))
         amended = any(collapsed(m) for ms in mine.values() for m in ms.values())
         picks = "; ".join(f"{PENALTY_TITLES[k].lower()}: {pick_words(lam, mine[k], strengths)}"
                           for k, lam in chosen.items())
@@ -508,7 +508,7 @@ def intervention_verdicts(runs) -> None:
     from .interventions import measure, measures_md, verdicts_md
 
     control = _control_records()
-    md(measures_md(runs, [measure(r) for r in control]))
+    display(HTML(report.stack_table_html(measures_md(runs, [measure(r) for r in control]))))
     md(verdicts_md(_intervention_records(), control, _fallback_keys()))
 
 

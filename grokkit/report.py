@@ -693,6 +693,30 @@ def caveats_html(verdicts, runs) -> str:
     return f'<ul class="grokkit-caveats">{items}</ul>' if items else "<p>Every claim reproduced, robustly.</p>"
 
 
+def stack_table_html(markdown: str) -> str:
+    """A pipe-table in Markdown (its first line the header, its second the rule; no '|' inside a cell; **bold**
+    allowed) as an HTML table of class grokkit-stack: at phone width (book/_static/grokkit.css) each row becomes a
+    block and each cell is labelled with its column's header, so a many-column table reads without squeezing its
+    numbers into one-character columns. Text is escaped. ValueError when the text is not a pipe-table."""
+    import re
+
+    lines = [ln.strip() for ln in markdown.strip().splitlines()]
+    if len(lines) < 2 or not all(ln.startswith("|") and ln.endswith("|") for ln in lines) or "---" not in lines[1]:
+        raise ValueError("markdown: not a pipe-table (a header line, a |---| rule, then rows)")
+
+    def cells(ln):
+        return [c.strip() for c in ln[1:-1].split("|")]
+
+    def inline(text):
+        return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", _html.escape(text))
+
+    head = cells(lines[0])
+    rows = "".join("<tr>" + "".join(f'<td data-label="{_html.escape(h)}">{inline(c)}</td>'
+                                    for h, c in zip(head, cells(ln))) + "</tr>" for ln in lines[2:])
+    return ('<table class="grokkit-stack"><thead><tr>' + "".join(f"<th>{inline(h)}</th>" for h in head)
+            + f"</tr></thead><tbody>{rows}</tbody></table>")
+
+
 def claims_table_html(verdicts) -> str:
     """The compact table of the opening page: claim (linked to its scoreboard row), grade badge, one sentence."""
     rows = "".join(f"<tr><td>{claim_link(v.claim, f'{v.claim}. {v.title}')}</td><td>{badge(v)}</td>"

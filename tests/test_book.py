@@ -483,3 +483,14 @@ def test_robustness_explorer_shows_every_swept_grade_without_a_kernel():
     assert "not reproduced" in rank.children[2].children[1].value
     linked = {(ln.source[0].model_id, ln.target[0].model_id) for ln in box.links}
     assert (pick.model_id, outer.model_id) in linked and (slider.model_id, stack.model_id) in linked
+
+
+def test_stack_table_html_labels_each_cell_with_its_column_and_escapes_text():
+    from grokkit import report
+
+    html = report.stack_table_html("| run | λ | reading |\n|---|---|---|\n| **d = 12** | 0.03 | a < b |\n")
+    assert html.startswith('<table class="grokkit-stack"><thead><tr><th>run</th><th>λ</th><th>reading</th>')
+    assert ('<td data-label="run"><strong>d = 12</strong></td><td data-label="λ">0.03</td>'
+            '<td data-label="reading">a &lt; b</td>') in html
+    with pytest.raises(ValueError, match="markdown: not a pipe-table"):
+        report.stack_table_html("no table here")
