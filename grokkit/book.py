@@ -359,17 +359,23 @@ def _recorded(configs) -> list:
     return [records.load(records.record_path(c, folder)) for c in configs if records.record_path(c, folder).exists()]
 
 
-def _fallback_keys() -> set:
-    """The interventions whose penalty strength deviates from the pilots' rule as committed (the collapse amendment or
-    the fallback: grokkit.interventions.full_scale_strength), from the shipped second-round pilots, once every pilot
-    is recorded: {"rank_down" / "rank_up"}."""
+def _fallback_keys() -> frozenset:
+    """The interventions whose penalty strength deviates from the pilots' rule as committed (the collapse amendment
+    or the fallback: grokkit.interventions.full_scale_strength), from the shipped second-round pilots, once the pick is
+    decided: {"rank_down" / "rank_up"}. Cached per results folder: the opening page and the chapter ask it several
+    times of the same records."""
+    return _fallback_keys_in(records.results_folder(must_exist=True))
+
+
+@functools.cache
+def _fallback_keys_in(folder) -> frozenset:
     from .interventions import choose_strength, full_scale_strength, pick_words, pilot_measure, pilots_by_kind
     from .sweep import PILOT_STRENGTHS_GRADIENT, pilot_grid
 
     grid = pilot_grid("gradient")
     runs = _recorded(grid)
     if not runs or runs[0].config != grid[0]:
-        return set()
+        return frozenset()
     ref, by_kind = pilot_measure(runs[0]), pilots_by_kind(runs, "gradient")
     out = set()
     for kind, key in (("nuclear_over_frobenius", "rank_down"), ("neg_spectral_entropy", "rank_up")):
@@ -378,7 +384,7 @@ def _fallback_keys() -> set:
         decided = not pick_words(choose_strength(kind, pilots, ref), pilots, PILOT_STRENGTHS_GRADIENT).startswith("not")
         if deviates and decided:
             out.add(key)
-    return out
+    return frozenset(out)
 
 
 def interventions_found() -> None:
@@ -450,9 +456,8 @@ def intervention_pilots() -> None:
         pilot_grid,
     )
 
-    recorded = _recorded
     configs = pilot_grid()
-    have = recorded(configs)
+    have = _recorded(configs)
     md(pilot_rule_md(PILOT_STEPS, PILOT_STRENGTHS, bool(_fallback_keys())))
     n = f"{len(have)} of the {len(configs)} pilot runs {'is' if len(have) == 1 else 'are'} recorded"
     if not any(r.config.rank_penalty_kind == "none" for r in have):
@@ -486,14 +491,13 @@ def intervention_pilots() -> None:
     md(pilot_window_md(control, [measure(r)["onset"] for r in control], PILOT_STEPS))
 
     second = pilot_grid("gradient")
-    have2 = recorded(second[1:])
+    have2 = _recorded(second[1:])
     md(second_round_md(have, PILOT_STRENGTHS_GRADIENT)
        + f" {len(have2)} of its {len(second) - 1} pilot runs {'is' if len(have2) == 1 else 'are'} recorded"
        + (" (`python -m grokkit sweep pilots_gradient` trains them)." if len(have2) < len(second) - 1 else "."))
     if have2:
         round_of([ref_run] + have2, "gradient", PILOT_STRENGTHS_GRADIENT)
         md(full_scale_md(pilots_by_kind(have2, "gradient"), ref, PILOT_STRENGTHS_GRADIENT, control))
-
 
 
 def intervention_figure(runs, controls) -> None:

@@ -95,10 +95,16 @@ def _read_idx(path: str, md5: str) -> np.ndarray:
 
 def mnist_arrays() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The raw uint8 arrays (60000x28x28, 60000, 10000x28x28, 10000), md5-verified."""
+    folder = _ready_folder()
+    return tuple(_read_idx(str(folder / f), md5) for f, md5 in FILES.items())
+
+
+def _ready_folder() -> Path:
+    """data_dir(), with the four files downloaded into it when one is missing."""
     folder = data_dir()
     if not all((folder / f).exists() for f in FILES):
         _download(folder)
-    return tuple(_read_idx(str(folder / f), md5) for f, md5 in FILES.items())
+    return folder
 
 
 def load_mnist(n_train: int, device=None, dtype=torch.float32):
@@ -116,7 +122,6 @@ def load_mnist(n_train: int, device=None, dtype=torch.float32):
     return images(xtr[:n_train]), labels(ytr[:n_train]), images(xte), labels(yte)
 
 
-
 @functools.cache
 def constant_mse(n_train: int) -> float:
     """The train MSE of the best constant output on the first n_train images: every output the mean one-hot target
@@ -125,9 +130,7 @@ def constant_mse(n_train: int) -> float:
     (nearly) the same output for every input. Reads the training labels only; ValueError naming n_train when out of
     range."""
     check("n_train", n_train)
-    folder = data_dir()
-    if not all((folder / f).exists() for f in FILES):
-        _download(folder)
+    folder = _ready_folder()
     name = "train-labels-idx1-ubyte.gz"
     p = np.bincount(_read_idx(str(folder / name), FILES[name])[:n_train], minlength=10) / n_train
     return float(np.sum(p * (1 - p)) / 10)

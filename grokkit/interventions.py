@@ -140,13 +140,19 @@ def onset_class(onset, control_onsets) -> str:
     return "later" if onset > max(control_onsets) + MARGIN_STEPS else "unchanged"
 
 
+def untestable(m: dict) -> bool:
+    """Whether one seed's measure() dict `m` neither fits its training set (fit_step None) nor climbs: it cannot say
+    when it would generalize (`held`)."""
+    return m.get("fit_step", 0) is None and m["onset"] is None
+
+
 def held(keyword: str, part: str, m: dict, control: list) -> bool | None:
     """Did one seed (measure() dict `m`) bear out prediction `keyword` of `part` ("onset" or "rank"), against the
     control's measures? None: the prediction says nothing ("none"), or the seed cannot test it -- a run that never fits
     its training set (m["fit_step"] None) and never climbs says nothing of when it generalizes: its "never" would bear
     out every later-or-never prediction, and "a climb comes only with a rank fall", for want of training. Its other
     rank predictions (falls, stays high, falls earlier) are still read."""
-    if m.get("fit_step", 0) is None and m["onset"] is None and (part == "onset" or keyword == "falls_with_climb"):
+    if untestable(m) and (part == "onset" or keyword == "falls_with_climb"):
         return None
     ons = [c["onset"] for c in control if c["onset"] is not None]
     cls = onset_class(m["onset"], ons)
@@ -317,7 +323,7 @@ def outcome_words(key: str, ms: list, control: list) -> str:
     rank = ("the mean hidden-layer rank did not fall" if not falls else
             f"the mean hidden-layer rank fell at step {' and '.join(f'{f:,}' for f in falls)}"
             + ("" if len(falls) == len(ms) else f" (on {len(falls)} of {len(ms)} seeds)"))
-    unfit = [m for m in ms if m.get("fit_step", 0) is None and m["onset"] is None]
+    unfit = [m for m in ms if untestable(m)]
     never = (f"; {_seeds(unfit)} never fit {'its' if len(unfit) == 1 else 'their'} training set, so "
              f"{'its' if len(unfit) == 1 else 'their'} climb is not graded") if unfit else ""
     return f"{INTERVENTIONS[key][0]} ({_seeds(ms)}): {climb}; {rank}{never}"
@@ -411,7 +417,7 @@ def verdicts_md(records_, control_records, fallback=()) -> str:
             continue
         if caveat := fallback_caveat({k} & set(fallback), by_key):
             out.append(f"- **{title}**, caveat first: {caveat}.")
-        unfit = [m for m in by_key[k] if m.get("fit_step", 0) is None and m["onset"] is None]
+        unfit = [m for m in by_key[k] if untestable(m)]
         if unfit:
             out.append(f"- **{title}**, caveat first: {_seeds(unfit)} never fit {'its' if len(unfit) == 1 else 'their'}"
                        " training set, so no prediction on when, or with what rank fall, it generalizes is graded on "
@@ -680,7 +686,8 @@ def pick_words(lam, recorded, strengths) -> str:
 # as first written leaves that intervention out; instead we run it at the pick under the loosest train-MSE bound of
 # the robustness check above, FALLBACK_LOSS_MAX (2 x the reference's at the last step; that check was declared before
 # any second-round pilot ran), the rule's other terms unchanged. This fallback is a deviation from the rule, declared
-# after the rank held up's second-round pilots at FALLBACK_AFTER were seen and before its others ran (each of those
+# after the rank held up's second-round pilots at FALLBACK_AFTER were seen and before the results of its others came
+# in (each of those
 # that moved its rank read above 1.1 x the reference's MSE at the last step, while the first round showed one reading
 # swinging that much between pilots that changed nothing); the chapter says so beside the picks and in every verdict
 # resting on it.
