@@ -245,7 +245,10 @@ def bench(depth=12, n_train=5000, steps=200, device="cpu", memory=True, profile=
         res["profile"] = step_profile(paper, device=device)
         res["profile"]["matmul_vs_floor"] = floor / res["profile"]["matmul_s"]  # the matmuls in situ vs alone
     if interventions:
-        res["interventions"] = intervention_costs(paper, max(steps // 4, 5), device=device)
+        iv = res["interventions"] = intervention_costs(paper, max(steps // 4, 5), device=device)
+        # a full-scale intervention run on the shipped schedule (sweep.INTERVENTION_BASE): its own step, the same
+        # evaluations and rank snapshots as a paper run (neither the clamp nor a penalty acts on them)
+        iv["full_run_s"] = {k: projection({**ours, "step": v}, grid) for k, v in iv["step_s"].items()}
     if memory:
         res["peak_rss_mib_d12_n7000"] = peak_rss_mib(12, 7000)
     return res
@@ -353,6 +356,9 @@ def report(r: dict) -> str:
         lines.append(f"interventions (issue 26), step cost side by side ({iv['rounds']} rounds of {iv['steps']} steps, "
                      f"median): " + ", ".join(f"{k} {iv['step_s'][k] * 1e3:.2f} ms ({iv['ratio'][k]:.2f}x)"
                                               for k in iv["step_s"]))
+        if "full_run_s" in iv:
+            lines.append("  a full run of each, with the grid's rank every 667 steps: " + ", ".join(
+                f"{k} {v / 3600:.1f} h" for k, v in iv["full_run_s"].items()))
     if "peak_rss_mib_d12_n7000" in r:
         lines.append(f"peak RSS, depth 12, N=7000, rank over 10k test images: {r['peak_rss_mib_d12_n7000']:.0f} MiB")
     return "\n".join(lines)

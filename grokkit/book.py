@@ -16,6 +16,7 @@ in a table beside them.
 from __future__ import annotations
 
 import functools
+import json
 import textwrap
 from html import escape
 
@@ -415,8 +416,9 @@ def intervention_controls(train_missing: bool = False) -> list:
 
 def intervention_runs(configs, train_missing: bool = False) -> list:
     """The intervention runs this page draws (records, or stand-ins for an intervention with no record yet), where
-    each comes from, and how many of the grid's runs are recorded in the results folder."""
-    from .interventions import key_of, recorded_line
+    each comes from, how many of the grid's runs are recorded in the results folder, and what a run costs
+    (grokkit.interventions.cost_md, from the shipped benchmark)."""
+    from .interventions import cost_md, key_of, measured_by_key, recorded_line
 
     runs = chapter_runs(configs, train_missing=train_missing)
     # an intervention with a full-scale record is drawn from its records only: a stand-in beside it (another seed
@@ -425,7 +427,17 @@ def intervention_runs(configs, train_missing: bool = False) -> list:
     runs = [r for r in runs if not (records.is_stand_in(r) and key_of(records.stands_for(r)) in recorded)]
     md(report.sources(runs))
     md(recorded_line(configs))
+    md(cost_md(_shipped_bench(), measured_by_key(_intervention_records())))
     return runs
+
+
+def _shipped_bench() -> dict | None:
+    """The shipped one-thread benchmark (grokkit.interventions.BENCH_FILE, JSON), or None when the clone lacks it."""
+    from .config import home
+    from .interventions import BENCH_FILE
+
+    path = home() / BENCH_FILE
+    return json.loads(path.read_text()) if path.exists() else None
 
 
 def intervention_pilots() -> None:

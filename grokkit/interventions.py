@@ -44,6 +44,12 @@ INTERVENTIONS = {
 # more than this margin; "unchanged": inside that band; "never": no climb within the run. One paper rank interval (5
 # log points of 667 steps at 1e5 steps [DG-code]), stated with the predictions, before any intervention run.
 MARGIN_STEPS = 3335
+# The verdicts are read again with the margin swept, as they are with the rank definition (VERDICT_RANK_DEFS): one
+# evaluation interval of the shipped schedule (667 steps, the resolution of every step the chapter measures), the
+# declared margin, and two paper rank intervals. The sweep was added after the first two intervention records (the
+# two norm clamps, seed 0) were seen; the declared margin still decides every grade, the sweep only marks a story
+# whose badge moves with it as fragile.
+MARGIN_SWEEP = (667, MARGIN_STEPS, 2 * MARGIN_STEPS)
 
 STORIES = {"norm": "weight-norm story (Omnigrok)", "rank": "rank story (Deep Grokking)"}
 
@@ -131,13 +137,13 @@ def measure(run, rank_def: str = "rank") -> dict:
             "fit_step": ev.fit_step}
 
 
-def onset_class(onset, control_onsets) -> str:
-    """'earlier' / 'unchanged' / 'later' / 'never' against the control's seeds' onsets widened by MARGIN_STEPS."""
+def onset_class(onset, control_onsets, margin: int = MARGIN_STEPS) -> str:
+    """'earlier' / 'unchanged' / 'later' / 'never' against the control's seeds' onsets widened by `margin` steps."""
     if onset is None:
         return "never"
-    if onset < min(control_onsets) - MARGIN_STEPS:
+    if onset < min(control_onsets) - margin:
         return "earlier"
-    return "later" if onset > max(control_onsets) + MARGIN_STEPS else "unchanged"
+    return "later" if onset > max(control_onsets) + margin else "unchanged"
 
 
 def untestable(m: dict) -> bool:
@@ -146,21 +152,22 @@ def untestable(m: dict) -> bool:
     return m.get("fit_step", 0) is None and m["onset"] is None
 
 
-def held(keyword: str, part: str, m: dict, control: list) -> bool | None:
+def held(keyword: str, part: str, m: dict, control: list, margin: int = MARGIN_STEPS) -> bool | None:
     """Did one seed (measure() dict `m`) bear out prediction `keyword` of `part` ("onset" or "rank"), against the
-    control's measures? None: the prediction says nothing ("none"), or the seed cannot test it -- a run that never fits
-    its training set (m["fit_step"] None) and never climbs says nothing of when it generalizes: its "never" would bear
-    out every later-or-never prediction, and "a climb comes only with a rank fall", for want of training. Its other
-    rank predictions (falls, stays high, falls earlier) are still read."""
+    control's measures, two steps up to `margin` apart counting as the same time? None: the prediction says nothing
+    ("none"), or the seed cannot test it -- a run that never fits its training set (m["fit_step"] None) and never
+    climbs says nothing of when it generalizes: its "never" would bear out every later-or-never prediction, and "a
+    climb comes only with a rank fall", for want of training. Its other rank predictions (falls, stays high, falls
+    earlier) are still read."""
     if untestable(m) and (part == "onset" or keyword == "falls_with_climb"):
         return None
     ons = [c["onset"] for c in control if c["onset"] is not None]
-    cls = onset_class(m["onset"], ons)
+    cls = onset_class(m["onset"], ons, margin)
     fall = m["rank_fall"]
     if part == "onset":
         if keyword == "follows_rank":  # the climb starts within the margin of a rank fall, or neither happens
             return (m["onset"] is None and fall is None) or (
-                m["onset"] is not None and fall is not None and abs(fall - m["onset"]) <= MARGIN_STEPS)
+                m["onset"] is not None and fall is not None and abs(fall - m["onset"]) <= margin)
         return cls in {"earlier": ("earlier",), "unchanged": ("unchanged",),
                        "later_or_never": ("later", "never")}[keyword]
     falls = [c["rank_fall"] for c in control if c["rank_fall"] is not None]
@@ -171,9 +178,9 @@ def held(keyword: str, part: str, m: dict, control: list) -> bool | None:
     if keyword == "stays_high":
         return fall is None
     if keyword == "falls_earlier":
-        return fall is not None and bool(falls) and fall < min(falls) - MARGIN_STEPS
+        return fall is not None and bool(falls) and fall < min(falls) - margin
     # falls_with_climb: no climb without a rank fall at or before its start (within the margin)
-    return m["onset"] is None or (fall is not None and fall <= m["onset"] + MARGIN_STEPS)
+    return m["onset"] is None or (fall is not None and fall <= m["onset"] + margin)
 
 
 def grade(results: list) -> str:
@@ -227,7 +234,58 @@ def recorded_line(configs, records_dir=None) -> str:
     return line + (f"; not recorded yet: {'; '.join(todo)}." if todo else ".")
 
 
-def _measured(records_, rank_def: str = "rank") -> dict:
+BENCH_FILE = "bench/cpu_1thread.json"  # the shipped one-thread benchmark (`python -m grokkit bench --threads 1`)
+
+
+def bench_variant(key: str) -> str:
+    """The benchmark's name (grokkit.bench.intervention_variants) for the step of intervention `key`: the full-scale
+    runs' penalties are on sweep.RANK_PENALTY_SCALE."""
+    from .sweep import RANK_PENALTY_SCALE
+
+    if key in ("norm_init", "norm_low"):
+        return "norm_clamp"
+    kind = {"rank_down": "nuclear_over_frobenius", "rank_up": "neg_spectral_entropy"}[key]
+    return kind + ("_gradient" if RANK_PENALTY_SCALE == "gradient" else "")
+
+
+def _span(values, unit: str) -> str:
+    """'1.6–1.7 h' (one decimal, the unit once), or '1.6 h' when both ends read the same."""
+    lo, hi = f"{min(values):.1f}", f"{max(values):.1f}"
+    return (lo if lo == hi else f"{lo}–{hi}") + unit
+
+
+def cost_md(bench: dict | None, by_key: dict) -> str:
+    """What an intervention run costs, for a reader deciding whether to train the missing ones: each intervention's
+    training step against the paper's, timed side by side on one CPU thread (a grokkit.bench result with its
+    "interventions" entry, as in BENCH_FILE), the projected hours of a full-scale run on one thread, and the wall
+    time of the runs recorded (measure's wall_min, by intervention key as `measured_by_key`). "" when `bench` has no
+    intervention timings (a benchmark from before they were kept)."""
+    from .sweep import INTERVENTION_BASE as b
+
+    iv = (bench or {}).get("interventions")
+    if not iv or "full_run_s" not in iv:
+        return ""
+    n = min(b.batch_size, b.width)  # the side of the Gram matrix a penalty decomposes (train.rank_penalty)
+    clamp, pens = ("norm_init", "norm_low"), ("rank_down", "rank_up")
+    ratio = {k: iv["ratio"][bench_variant(k)] for k in clamp + pens}
+    hours = {k: iv["full_run_s"][bench_variant(k)] / 3600 for k in clamp + pens}
+    x, h = "×", " h"
+    out = (f"**What a run costs.** Timed side by side on one CPU thread (`{BENCH_FILE}`), a training step with the "
+           f"norm clamp costs {_span([ratio[k] for k in clamp], x)} a paper step (one rescaling of every parameter), "
+           f"and one with a rank penalty {_span([ratio[k] for k in pens], x)} ({b.depth - 1} eigendecompositions "
+           f"of {n:,} × {n:,} float64 matrices and a second backward pass). Over {b.steps:,} steps with this page's "
+           f"evaluation schedule that projects to {_span([hours[k] for k in clamp], h)} for a clamped run and "
+           f"{_span([hours[k] for k in pens], h)} for a penalised one on one thread")
+    took = []
+    for keys, what in ((clamp, "clamped"), (pens, "penalised")):
+        walls = [m["wall_min"] / 60 for k in keys for m in by_key.get(k, ()) if m["wall_min"]]
+        if walls:
+            took.append(f"the {len(walls):,} {what} run{'s' if len(walls) > 1 else ''} recorded so far took "
+                        f"{_span(walls, h)} of wall time")
+    return out + "".join(f"; {t}" for t in took) + ".\n"
+
+
+def measured_by_key(records_, rank_def: str = "rank") -> dict:
     """The full-scale intervention records measured, by intervention key: {key: [measure(record), ...]}."""
     from .records import full_scale, stands_for
 
@@ -240,41 +298,91 @@ def _measured(records_, rank_def: str = "rank") -> dict:
 
 
 # The rank definitions a story's verdict is checked under: the paper's, and the tolerance-robust one (the book's
-# robustness dimension for every rank event). A badge that differs between them is fragile.
+# robustness dimension for every rank event). A badge that differs between them, or across MARGIN_SWEEP, is fragile.
 VERDICT_RANK_DEFS = ("rank", "robust_rank")
+DECLARED = (VERDICT_RANK_DEFS[0], MARGIN_STEPS)  # the reading that grades: the paper's rank, the declared margin
 
 
 def graded(records_, control_records) -> dict:
-    """{rank_def: (measured by key, story_results)} under each of VERDICT_RANK_DEFS."""
+    """{(rank_def, margin): (measured by key, story_results)} for every rank definition of VERDICT_RANK_DEFS and every
+    margin of MARGIN_SWEEP; DECLARED is the one that grades."""
     out = {}
     for rd in VERDICT_RANK_DEFS:
-        by_key = _measured(records_, rd)
-        out[rd] = (by_key, story_results(by_key, [measure(r, rd) for r in control_records]))
+        by_key = measured_by_key(records_, rd)
+        control = [measure(r, rd) for r in control_records]
+        for margin in MARGIN_SWEEP:
+            out[rd, margin] = (by_key, story_results(by_key, control, margin))
     return out
 
 
-def fragility(results_by_def: dict, story: str) -> str:
-    """'' when the story's badge is the same under every VERDICT_RANK_DEFS; else the words saying what it becomes
-    under the other definition(s)."""
+def _reading_words(rank_def: str, margin: int) -> str:
+    """'under the tolerance-robust (…) rank with a margin of 667 steps': how a reading differs from DECLARED."""
     from .events import RANK_DEFS
 
-    badges = {rd: story_badge(res[story]) for rd, (_, res) in results_by_def.items()}
-    first = badges[VERDICT_RANK_DEFS[0]]
-    other = [f"under the {RANK_DEFS[rd]} rank it {STORY_BADGES[b][0]}" for rd, b in badges.items() if b != first]
-    return f"fragile: {'; '.join(other)}" if other else ""
+    parts = [f"under the {RANK_DEFS[rank_def]} rank"] if rank_def != DECLARED[0] else []
+    return " ".join(parts + ([f"with a margin of {margin:,} steps"] if margin != DECLARED[1] else []))
 
 
-def story_results(by_key: dict, control: list) -> dict:
+def _readings_words(readings) -> str:
+    """Readings (rank definition, margin) in words, a margin that moves the result under every rank definition said
+    once: 'with a margin of 6,670 steps, under either rank'."""
+    left, out = set(readings), []
+    for m in MARGIN_SWEEP:
+        every_def = {(rd, m) for rd in VERDICT_RANK_DEFS}
+        if m != DECLARED[1] and every_def <= left:
+            out.append(f"with a margin of {m:,} steps, under either rank")
+            left -= every_def
+    out += [_reading_words(*r) for r in sorted(left, key=lambda r: (VERDICT_RANK_DEFS.index(r[0]), r[1]))]
+    return ", or ".join(out)
+
+
+def fragility(every: dict, story: str) -> str:
+    """'' when the story's badge is the same under every reading of `every` (graded(): rank definition x margin);
+    else the words saying what it becomes under the others, grouped by badge."""
+    badges = {reading: story_badge(res[story]) for reading, (_, res) in every.items()}
+    first, moved = badges[DECLARED], {}
+    for reading, b in badges.items():
+        if b != first:
+            moved.setdefault(b, []).append(reading)
+    return ("fragile: " + "; ".join(f"{_readings_words(where)}, it {STORY_BADGES[b][0]}" for b, where in moved.items())
+            if moved else "")
+
+
+def _row_fragility(every: dict, story: str, title: str, part: str) -> str:
+    """' (fragile: with a margin of 6,670 steps it held (1 of 1 seed))' when one graded prediction's grade moves
+    across the readings of `every` (graded()), grouped by grade; '' when it does not."""
+    def grade_in(results):
+        return next((grade(res) for t, p, _, res in results[story] if (t, p) == (title, part)), "not graded")
+
+    first, moved = grade_in(every[DECLARED][1]), {}
+    for reading, (_, results) in every.items():
+        if (g := grade_in(results)) != first:
+            moved.setdefault(g, []).append(reading)
+    return (" (fragile: " + "; ".join(f"{_readings_words(where)}, it {g}" for g, where in moved.items()) + ")"
+            if moved else "")
+
+
+def robustness_words() -> str:
+    """What every badge is read again under, in words: the other rank definitions and margins."""
+    from .events import RANK_DEFS
+
+    rds = " and ".join(f"the {RANK_DEFS[rd]} rank" for rd in VERDICT_RANK_DEFS if rd != DECLARED[0])
+    ms = " and ".join(f"{m:,}" for m in MARGIN_SWEEP if m != DECLARED[1])
+    return f"under {rds}, and with the margin at {ms} steps instead of {DECLARED[1]:,}"
+
+
+def story_results(by_key: dict, control: list, margin: int = MARGIN_STEPS) -> dict:
     """Each story's tested predictions: {story: [(intervention title, part, words, [held per seed]), ...]}, from
-    measure() dicts by intervention key (`by_key`) against the control's measure() dicts. Predictions that say
-    nothing ("none") and interventions without records are left out, and so is a prediction on the seeds that cannot
-    test it (`held` None: a run that never fits its training set); the others are graded on the seeds that can."""
+    measure() dicts by intervention key (`by_key`) against the control's measure() dicts (`held`, with `margin`).
+    Predictions that say nothing ("none") and interventions without records are left out, and so is a prediction on
+    the seeds that cannot test it (`held` None: a run that never fits its training set); the others are graded on
+    the seeds that can."""
     out: dict = {story: [] for story in STORIES}
     for k, (title, _) in INTERVENTIONS.items():
         for story in STORIES:
             for part in ("onset", "rank"):
                 kw, text = PREDICTIONS[k][story][part]
-                res = [h for m in by_key.get(k, []) if (h := held(kw, part, m, control)) is not None]
+                res = [h for m in by_key.get(k, []) if (h := held(kw, part, m, control, margin)) is not None]
                 if res:
                     out[story].append((title, part, text, res))
     return out
@@ -346,11 +454,11 @@ def summary_md(records_, control_records, planned: int, fallback=()) -> str:
     intervention did (outcome_words), each story's badge so far, and which interventions are not run yet; first, the
     caveat for those among `fallback` (keys whose strength the declared fallback set: fallback_caveat)."""
     link = "[Does the rank drive generalization?](interventions.ipynb)"
-    if not _measured(records_):
+    if not measured_by_key(records_):
         return (f"**Beyond the paper.** {link} states what the weight-norm story and the rank story predict for four "
                 f"interventions; none of its {planned} runs is recorded yet, so neither story is tested.")
     every = graded(records_, control_records)
-    by_key, results = every[VERDICT_RANK_DEFS[0]]
+    by_key, results = every[DECLARED]
     control = [measure(r) for r in control_records]  # the events are cached: no second measurement
     n = sum(len(v) for v in by_key.values())
     done = ". ".join(outcome_words(k, by_key[k], control) for k in INTERVENTIONS if k in by_key)
@@ -375,7 +483,7 @@ def found_html(records_, control_records, fallback=()) -> str:
     from .report import badge_span
 
     every = graded(records_, control_records)
-    by_key, results = every[VERDICT_RANK_DEFS[0]]
+    by_key, results = every[DECLARED]
     caveat = fallback_caveat(fallback, by_key)
     items = [f"<li><strong>Caveat first:</strong> {html.escape(caveat)}.</li>"] if caveat else []
     for story, words in STORIES.items():
@@ -389,7 +497,7 @@ def found_html(records_, control_records, fallback=()) -> str:
                     f"over {len(by_key)} of the {len(INTERVENTIONS)} interventions and "
                     f"{sum(len(v) for v in by_key.values())} recorded runs"
                     + (f" (not run yet: {', '.join(todo)})" if todo else "")
-                    + (f"; {frag}." if frag else "; the same under the tolerance-robust rank."))
+                    + (f"; {frag}." if frag else f"; the same {robustness_words()}."))
             if frag:
                 label += ", fragile"
         else:
@@ -405,11 +513,12 @@ def verdicts_md(records_, control_records, fallback=()) -> str:
     """For each intervention with full-scale records, each story's predictions graded seed by seed (`held`,
     `grade`), the caveat first for one among `fallback` (its strength set by the declared fallback); a sentence saying
     so when no intervention run is recorded yet."""
-    by_key = _measured(records_)
+    by_key = measured_by_key(records_)
     if not by_key:
         return ("**Not graded yet.** No intervention run is recorded at full scale, so every prediction above is "
                 "still untested; the table above shows what the page drew instead.\n")
-    results = story_results(by_key, [measure(r) for r in control_records])
+    every = graded(records_, control_records)
+    results = every[DECLARED][1]
     out = []
     for k, (title, _) in INTERVENTIONS.items():
         if k not in by_key:
@@ -424,8 +533,14 @@ def verdicts_md(records_, control_records, fallback=()) -> str:
                        f"{'it' if len(unfit) == 1 else 'them'}; the counts below are over the other seeds.")
         for story, words in STORIES.items():
             parts = [f"{'start of the climb' if part == 'onset' else 'rank'} \"{text}\": {grade(res)}"
-                     for t, part, text, res in results[story] if t == title]
+                     + _row_fragility(every, story, title, part) for t, part, text, res in results[story] if t == title]
             out.append(f"- **{title}**, {words}: " + ("; ".join(parts) if parts else "nothing graded") + ".")
+    stories = [(STORIES[s].split(" (")[0], fragility(every, s)) for s in STORIES if results[s]]
+    if stories:
+        out.append(f"- **Each story's badge read again** {robustness_words()} (a sweep added after the first two "
+                   "records were seen; the declared reading grades): " + "; ".join(
+                       f"the {name}'s badge {'is ' + frag if frag else 'does not move'}" for name, frag in stories)
+                   + ".")
     return "\n".join(out) + "\n"
 
 
