@@ -336,30 +336,31 @@ def _readings_words(readings) -> str:
     return ", or ".join(out)
 
 
+def _moved(by_reading: dict) -> str:
+    """What a value read under each reading (rank definition, margin) becomes where it differs from DECLARED's, in
+    words grouped by value ('with a margin of 6,670 steps, under either rank, it held'); '' when it never moves."""
+    moved: dict = {}
+    for reading, v in by_reading.items():
+        if v != by_reading[DECLARED]:
+            moved.setdefault(v, []).append(reading)
+    return "; ".join(f"{_readings_words(where)}, it {v}" for v, where in moved.items())
+
+
 def fragility(every: dict, story: str) -> str:
     """'' when the story's badge is the same under every reading of `every` (graded(): rank definition x margin);
-    else the words saying what it becomes under the others, grouped by badge."""
-    badges = {reading: story_badge(res[story]) for reading, (_, res) in every.items()}
-    first, moved = badges[DECLARED], {}
-    for reading, b in badges.items():
-        if b != first:
-            moved.setdefault(b, []).append(reading)
-    return ("fragile: " + "; ".join(f"{_readings_words(where)}, it {STORY_BADGES[b][0]}" for b, where in moved.items())
-            if moved else "")
+    else 'fragile: ' and the words saying what it becomes under the others."""
+    moved = _moved({reading: STORY_BADGES[story_badge(res[story])][0] for reading, (_, res) in every.items()})
+    return f"fragile: {moved}" if moved else ""
 
 
 def _row_fragility(every: dict, story: str, title: str, part: str) -> str:
-    """' (fragile: with a margin of 6,670 steps it held (1 of 1 seed))' when one graded prediction's grade moves
-    across the readings of `every` (graded()), grouped by grade; '' when it does not."""
+    """' (fragile: with a margin of 6,670 steps, under either rank, it held (1 of 1 seed))' when the grade of one
+    prediction (intervention `title`, `part`) moves across the readings of `every` (graded()); '' when it does not."""
     def grade_in(results):
-        return next((grade(res) for t, p, _, res in results[story] if (t, p) == (title, part)), "not graded")
+        return next((grade(res) for t, p, _, res in results[story] if (t, p) == (title, part)), "was not graded")
 
-    first, moved = grade_in(every[DECLARED][1]), {}
-    for reading, (_, results) in every.items():
-        if (g := grade_in(results)) != first:
-            moved.setdefault(g, []).append(reading)
-    return (" (fragile: " + "; ".join(f"{_readings_words(where)}, it {g}" for g, where in moved.items()) + ")"
-            if moved else "")
+    moved = _moved({reading: grade_in(results) for reading, (_, results) in every.items()})
+    return f" (fragile: {moved})" if moved else ""
 
 
 def robustness_words() -> str:
