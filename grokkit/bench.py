@@ -182,6 +182,12 @@ def step_profile(cfg: RunConfig, steps: int = 50, device="cpu") -> dict:
 
 
 # ---- the interventions' step-time cost (issue 26) ---------------------------------------------------------------
+def variant_name(kind: str, scale: str) -> str:
+    """The benchmark's name for a rank penalty `kind` on `scale` (RunConfig.rank_penalty_scale): the kind, with the
+    suffix "_gradient" on the gradient scale."""
+    return kind + ("_gradient" if scale == "gradient" else "")
+
+
 def intervention_variants(cfg: RunConfig) -> dict:
     """cfg and its interventions, for timing: the paper step, the norm clamp, and each rank penalty, added to the loss
     and scaled to the fit's gradient (key suffix "_gradient"), at the strength of the full-scale grid (grokkit.sweep's
@@ -191,7 +197,7 @@ def intervention_variants(cfg: RunConfig) -> dict:
     out = {"paper": cfg, "norm_clamp": cfg.replace(norm_clamp="init")}
     for kind, lam in (("nuclear_over_frobenius", RANK_DOWN_STRENGTH), ("neg_spectral_entropy", RANK_UP_STRENGTH)):
         for scale in ("loss", "gradient"):  # the gradient scale takes a second backward pass
-            out[kind + ("_gradient" if scale == "gradient" else "")] = cfg.replace(
+            out[variant_name(kind, scale)] = cfg.replace(
                 rank_penalty=lam, rank_penalty_kind=kind, rank_penalty_scale=scale)
     return out
 
@@ -341,7 +347,8 @@ def report(r: dict) -> str:
         f"speed-up (b)/(a): {r['speedup_full_run']:.2f}x over a full run, {r['speedup_step']:.2f}x per training step",
         f"grokkit step = {r['roofline_fraction'] * 100:.0f}% of the matmul roofline "
         f"({r['step_gflop']:.2f} GFLOP/step at {r['step_gflop'] / r['floor_step_s']:.0f} GFLOP/s measured)",
-        f"grokkit full run with the grid's rank every 667 steps: {f['grokkit_grid_schedule'] / 60:.1f} min",
+        f"grokkit full run with the grid's rank every {RunConfig().rank_period:,} steps: "
+        f"{f['grokkit_grid_schedule'] / 60:.1f} min",
     ]
     if "profile" in r:
         p = r["profile"]
@@ -357,8 +364,8 @@ def report(r: dict) -> str:
                      f"median): " + ", ".join(f"{k} {iv['step_s'][k] * 1e3:.2f} ms ({iv['ratio'][k]:.2f}x)"
                                               for k in iv["step_s"]))
         if "full_run_s" in iv:
-            lines.append("  a full run of each, with the grid's rank every 667 steps: " + ", ".join(
-                f"{k} {v / 3600:.1f} h" for k, v in iv["full_run_s"].items()))
+            runs = ", ".join(f"{k} {v / 3600:.1f} h" for k, v in iv["full_run_s"].items())
+            lines.append(f"  a full run of each, with the grid's rank every {RunConfig().rank_period:,} steps: {runs}")
     if "peak_rss_mib_d12_n7000" in r:
         lines.append(f"peak RSS, depth 12, N=7000, rank over 10k test images: {r['peak_rss_mib_d12_n7000']:.0f} MiB")
     return "\n".join(lines)

@@ -370,7 +370,14 @@ def _fallback_keys() -> frozenset:
 
 @functools.cache
 def _fallback_keys_in(folder) -> frozenset:
-    from .interventions import choose_strength, full_scale_strength, pick_words, pilot_measure, pilots_by_kind
+    from .interventions import (
+        PENALTY_KEYS,
+        choose_strength,
+        full_scale_strength,
+        pick_words,
+        pilot_measure,
+        pilots_by_kind,
+    )
     from .sweep import PILOT_STRENGTHS_GRADIENT, pilot_grid
 
     grid = pilot_grid("gradient")
@@ -379,7 +386,7 @@ def _fallback_keys_in(folder) -> frozenset:
         return frozenset()
     ref, by_kind = pilot_measure(runs[0]), pilots_by_kind(runs, "gradient")
     out = set()
-    for kind, key in (("nuclear_over_frobenius", "rank_down"), ("neg_spectral_entropy", "rank_up")):
+    for kind, key in PENALTY_KEYS.items():
         pilots = by_kind.get(kind, {})
         deviates = full_scale_strength(kind, pilots, ref)[1]
         decided = not pick_words(choose_strength(kind, pilots, ref), pilots, PILOT_STRENGTHS_GRADIENT).startswith("not")

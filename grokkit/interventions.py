@@ -18,6 +18,8 @@ Rank keywords (the mean hidden-layer rank): "falls", "falls_earlier", "stays_hig
 """
 from __future__ import annotations
 
+from .config import RunConfig
+
 # The four interventions, in the chapter's order: key -> (title, what is done)
 INTERVENTIONS = {
     "norm_init": ("Norm held at its initial value",
@@ -45,13 +47,14 @@ INTERVENTIONS = {
 # log points of 667 steps at 1e5 steps [DG-code]), stated with the predictions, before any intervention run.
 MARGIN_STEPS = 3335
 # The verdicts are read again with the margin swept, as they are with the rank definition (VERDICT_RANK_DEFS): one
-# evaluation interval of the shipped schedule (667 steps, the resolution of every step the chapter measures), the
+# evaluation interval of the shipped schedule (667 steps at 1e5, the resolution of every step the chapter measures), the
 # declared margin, and two paper rank intervals. The sweep was added after the first two intervention records (the
 # two norm clamps, seed 0) were seen; the declared margin still decides every grade, the sweep only marks a story
 # whose badge moves with it as fragile.
-MARGIN_SWEEP = (667, MARGIN_STEPS, 2 * MARGIN_STEPS)
+MARGIN_SWEEP = (RunConfig().log_period, MARGIN_STEPS, 2 * MARGIN_STEPS)
 
 STORIES = {"norm": "weight-norm story (Omnigrok)", "rank": "rank story (Deep Grokking)"}
+PENALTY_KEYS = {"nuclear_over_frobenius": "rank_down", "neg_spectral_entropy": "rank_up"}  # penalty -> intervention
 
 # intervention -> story -> {"onset": (keyword, words), "rank": (keyword, words)}; stated before any run (issue 26)
 PREDICTIONS = {
@@ -115,14 +118,14 @@ def key_of(c: dict) -> str | None:
 
     if c.get("rank_penalty_scale", "loss") != RANK_PENALTY_SCALE:  # the first round's scale: a pilot, not graded
         return None
-    return {"nuclear_over_frobenius": "rank_down", "neg_spectral_entropy": "rank_up"}.get(kind)
+    return PENALTY_KEYS.get(kind)
 
 
 def measure(run, rank_def: str = "rank") -> dict:
     """One run's quantities for the chapter: start of the test climb (step or None), final test accuracy, first
     descent of the mean hidden-layer rank under `rank_def` (a grokkit.events.RANK_DEFS key; step or None), weight norm
-    at the start of the climb, wall time (min), seed, and the step the training set is fit (grokkit.events' fit_step:
-    train accuracy >= the claims' fit_acc; None: never)."""
+    at the start of the climb, wall time (min), seed, the step the training set is fit (grokkit.events' fit_step:
+    train accuracy >= the claims' fit_acc; None: never) and the CPU threads it trained on (None: not recorded)."""
     import numpy as np
 
     from .claims import RANK_DEF, detector
@@ -134,7 +137,7 @@ def measure(run, rank_def: str = "rank") -> dict:
     norm = None if on is None else float(h["weight_norm"][int(np.searchsorted(h["step"], on))])
     return {"onset": on, "final_acc": ev.test_final_acc, "rank_fall": (ev.rank_descent_steps or (None,))[0],
             "norm_at_onset": norm, "wall_min": run.meta.get("wall_time_s", 0) / 60, "seed": run.config.seed,
-            "fit_step": ev.fit_step}
+            "fit_step": ev.fit_step, "threads": run.meta.get("threads")}
 
 
 def onset_class(onset, control_onsets, margin: int = MARGIN_STEPS) -> str:
@@ -238,14 +241,14 @@ BENCH_FILE = "bench/cpu_1thread.json"  # the shipped one-thread benchmark (`pyth
 
 
 def bench_variant(key: str) -> str:
-    """The benchmark's name (grokkit.bench.intervention_variants) for the step of intervention `key`: the full-scale
-    runs' penalties are on sweep.RANK_PENALTY_SCALE."""
+    """The benchmark's name (grokkit.bench.variant_name) for the step of intervention `key`: the full-scale runs'
+    penalties are on sweep.RANK_PENALTY_SCALE."""
+    from .bench import variant_name
     from .sweep import RANK_PENALTY_SCALE
 
     if key in ("norm_init", "norm_low"):
         return "norm_clamp"
-    kind = {"rank_down": "nuclear_over_frobenius", "rank_up": "neg_spectral_entropy"}[key]
-    return kind + ("_gradient" if RANK_PENALTY_SCALE == "gradient" else "")
+    return variant_name({v: k for k, v in PENALTY_KEYS.items()}[key], RANK_PENALTY_SCALE)
 
 
 def _span(values, unit: str) -> str:
@@ -256,11 +259,12 @@ def _span(values, unit: str) -> str:
 
 def cost_md(bench: dict | None, by_key: dict) -> str:
     """What an intervention run costs, for a reader deciding whether to train the missing ones: each intervention's
-    training step against the paper's, timed side by side on one CPU thread (a grokkit.bench result with its
-    "interventions" entry, as in BENCH_FILE), the projected hours of a full-scale run on one thread, and the wall
-    time of the runs recorded (measure's wall_min, by intervention key as `measured_by_key`). "" when `bench` has no
+    training step against the paper's, timed side by side (a grokkit.bench result with its "interventions" entry, as
+    in BENCH_FILE), the projected hours of a full-scale run on the benchmark's threads, and the wall time of the runs
+    recorded (measure's wall_min and threads, by intervention key as `measured_by_key`). "" when `bench` has no
     intervention timings (a benchmark from before they were kept)."""
     from .sweep import INTERVENTION_BASE as b
+    from .sweep import RANK_PENALTY_SCALE
 
     iv = (bench or {}).get("interventions")
     if not iv or "full_run_s" not in iv:
@@ -269,20 +273,27 @@ def cost_md(bench: dict | None, by_key: dict) -> str:
     clamp, pens = ("norm_init", "norm_low"), ("rank_down", "rank_up")
     ratio = {k: iv["ratio"][bench_variant(k)] for k in clamp + pens}
     hours = {k: iv["full_run_s"][bench_variant(k)] / 3600 for k in clamp + pens}
-    x, h = "×", " h"
-    out = (f"**What a run costs.** Timed side by side on one CPU thread (`{BENCH_FILE}`), a training step with the "
-           f"norm clamp costs {_span([ratio[k] for k in clamp], x)} a paper step (one rescaling of every parameter), "
-           f"and one with a rank penalty {_span([ratio[k] for k in pens], x)} ({b.depth - 1} eigendecompositions "
-           f"of {n:,} × {n:,} float64 matrices and a second backward pass). Over {b.steps:,} steps with this page's "
-           f"evaluation schedule that projects to {_span([hours[k] for k in clamp], h)} for a clamped run and "
-           f"{_span([hours[k] for k in pens], h)} for a penalised one on one thread")
-    took = []
+    threads = _threads(bench.get("threads"))
+    work = f"{b.depth - 1} eigendecompositions of {n:,} × {n:,} float64 matrices" + (
+        " and a second backward pass" if RANK_PENALTY_SCALE == "gradient" else "")
+    out = (f"**What a run costs.** Timed side by side on {threads} (`{BENCH_FILE}`), a training step with the norm "
+           f"clamp costs {_span([ratio[k] for k in clamp], '×')} a paper step (one rescaling of every parameter), "
+           f"and one with a rank penalty {_span([ratio[k] for k in pens], '×')} ({work}). Over {b.steps:,} steps, "
+           f"with this page's evaluation schedule, that projects to {_span([hours[k] for k in clamp], ' h')} for a "
+           f"clamped run and {_span([hours[k] for k in pens], ' h')} for a penalised one on {threads}")
     for keys, what in ((clamp, "clamped"), (pens, "penalised")):
-        walls = [m["wall_min"] / 60 for k in keys for m in by_key.get(k, ()) if m["wall_min"]]
-        if walls:
-            took.append(f"the {len(walls):,} {what} run{'s' if len(walls) > 1 else ''} recorded so far took "
-                        f"{_span(walls, h)} of wall time")
-    return out + "".join(f"; {t}" for t in took) + ".\n"
+        ms = [m for k in keys for m in by_key.get(k, ()) if m["wall_min"]]
+        if ms:
+            on = {m.get("threads") for m in ms}
+            out += (f"; the {'one' if len(ms) == 1 else f'{len(ms):,}'} {what} run{'s' * (len(ms) > 1)} recorded so "
+                    f"far took {_span([m['wall_min'] / 60 for m in ms], ' h')} of wall time"
+                    + (f" on {_threads(on.pop())}{' each' * (len(ms) > 1)}" if len(on) == 1 else ""))
+    return out + ".\n"
+
+
+def _threads(n) -> str:
+    """'one CPU thread' / '2 CPU threads' / 'the machine's threads' (n unknown)."""
+    return "the machine's threads" if not n else "one CPU thread" if n == 1 else f"{n:,} CPU threads"
 
 
 def measured_by_key(records_, rank_def: str = "rank") -> dict:
@@ -315,24 +326,30 @@ def graded(records_, control_records) -> dict:
     return out
 
 
-def _reading_words(rank_def: str, margin: int) -> str:
-    """'under the tolerance-robust (…) rank with a margin of 667 steps': how a reading differs from DECLARED."""
+def _rank_name(rank_def: str) -> str:
+    """'tolerance-robust rank': a rank definition by the name the chapter gives it (grokkit.events.RANK_DEFS)."""
     from .events import RANK_DEFS
 
-    parts = [f"under the {RANK_DEFS[rank_def]} rank"] if rank_def != DECLARED[0] else []
-    return " ".join(parts + ([f"with a margin of {margin:,} steps"] if margin != DECLARED[1] else []))
+    return RANK_DEFS[rank_def].split(" (")[0] + " rank"
 
 
 def _readings_words(readings) -> str:
-    """Readings (rank definition, margin) in words, a margin that moves the result under every rank definition said
-    once: 'with a margin of 6,670 steps, under either rank'."""
-    left, out = set(readings), []
-    for m in MARGIN_SWEEP:
-        every_def = {(rd, m) for rd in VERDICT_RANK_DEFS}
-        if m != DECLARED[1] and every_def <= left:
-            out.append(f"with a margin of {m:,} steps, under either rank")
-            left -= every_def
-    out += [_reading_words(*r) for r in sorted(left, key=lambda r: (VERDICT_RANK_DEFS.index(r[0]), r[1]))]
+    """Readings (rank definition, margin) other than DECLARED, in words: a rank definition that moves the result
+    whatever the margin, and margins that move it under either rank, said once each; the rest one by one
+    ('under the tolerance-robust rank, whatever the margin, or with a timing margin of 667 steps, under either
+    rank')."""
+    readings = set(readings)
+    margins = lambda rd: {(rd, m) for m in MARGIN_SWEEP}  # noqa: E731
+    defs = lambda m: {(rd, m) for rd in VERDICT_RANK_DEFS}  # noqa: E731
+    whole_defs = [rd for rd in VERDICT_RANK_DEFS if rd != DECLARED[0] and margins(rd) <= readings]
+    whole_margins = [m for m in MARGIN_SWEEP if m != DECLARED[1] and defs(m) <= readings]
+    out = [f"under the {_rank_name(rd)}, whatever the margin" for rd in whole_defs]
+    if whole_margins:
+        out.append(f"with a timing margin of {' or '.join(f'{m:,}' for m in whole_margins)} steps, under either rank")
+    covered = {r for rd in whole_defs for r in margins(rd)} | {r for m in whole_margins for r in defs(m)}
+    for rd, m in sorted(readings - covered, key=lambda r: (VERDICT_RANK_DEFS.index(r[0]), r[1])):
+        parts = [f"under the {_rank_name(rd)}"] if rd != DECLARED[0] else []
+        out.append(" ".join(parts + ([f"with a timing margin of {m:,} steps"] if m != DECLARED[1] else [])))
     return ", or ".join(out)
 
 
@@ -354,22 +371,26 @@ def fragility(every: dict, story: str) -> str:
 
 
 def _row_fragility(every: dict, story: str, title: str, part: str) -> str:
-    """' (fragile: with a margin of 6,670 steps, under either rank, it held (1 of 1 seed))' when the grade of one
+    """' — fragile: with a timing margin of 6,670 steps, under either rank, it held (1 of 1 seed)' when the grade of one
     prediction (intervention `title`, `part`) moves across the readings of `every` (graded()); '' when it does not."""
     def grade_in(results):
         return next((grade(res) for t, p, _, res in results[story] if (t, p) == (title, part)), "was not graded")
 
     moved = _moved({reading: grade_in(results) for reading, (_, results) in every.items()})
-    return f" (fragile: {moved})" if moved else ""
+    return f" — fragile: {moved}" if moved else ""
 
 
-def robustness_words() -> str:
-    """What every badge is read again under, in words: the other rank definitions and margins."""
-    from .events import RANK_DEFS
-
-    rds = " and ".join(f"the {RANK_DEFS[rd]} rank" for rd in VERDICT_RANK_DEFS if rd != DECLARED[0])
-    ms = " and ".join(f"{m:,}" for m in MARGIN_SWEEP if m != DECLARED[1])
-    return f"under {rds}, and with the margin at {ms} steps instead of {DECLARED[1]:,}"
+def robustness_words(short: bool = False) -> str:
+    """What every grade is read again under, in words: the other rank definitions and timing margins (MARGIN_STEPS:
+    two steps closer than it count as the same time), and when that check was added; `short`: without saying what
+    the margin is."""
+    rds = " and ".join(f"the {_rank_name(rd)}" for rd in VERDICT_RANK_DEFS if rd != DECLARED[0])
+    ms = " or ".join(f"{m:,}" for m in MARGIN_SWEEP if m != DECLARED[1])
+    if short:
+        return f"under {rds} and with a timing margin of {ms} steps (a check added after the first two records)"
+    return (f"under {rds}, and with a timing margin (two steps closer than it count as the same time) of {ms} steps "
+            f"instead of the {DECLARED[1]:,} steps stated before any run, a check added after the first two records "
+            "were seen")
 
 
 def story_results(by_key: dict, control: list, margin: int = MARGIN_STEPS) -> dict:
@@ -498,7 +519,7 @@ def found_html(records_, control_records, fallback=()) -> str:
                     f"over {len(by_key)} of the {len(INTERVENTIONS)} interventions and "
                     f"{sum(len(v) for v in by_key.values())} recorded runs"
                     + (f" (not run yet: {', '.join(todo)})" if todo else "")
-                    + (f"; {frag}." if frag else f"; the same {robustness_words()}."))
+                    + (f"; {frag}." if frag else f"; its badge is the same {robustness_words(short=True)}."))
             if frag:
                 label += ", fragile"
         else:
@@ -538,9 +559,13 @@ def verdicts_md(records_, control_records, fallback=()) -> str:
             out.append(f"- **{title}**, {words}: " + ("; ".join(parts) if parts else "nothing graded") + ".")
     stories = [(STORIES[s].split(" (")[0], fragility(every, s)) for s in STORIES if results[s]]
     if stories:
-        out.append(f"- **Each story's badge read again** {robustness_words()} (a sweep added after the first two "
-                   "records were seen; the declared reading grades): " + "; ".join(
-                       f"the {name}'s badge {'is ' + frag if frag else 'does not move'}" for name, frag in stories)
+        moved = [f"the {name}'s badge is {frag}" for name, frag in stories if frag]
+        rows = [(s, t, part) for s in STORIES for t, part, *_ in results[s]]
+        fragile = sum(bool(_row_fragility(every, *row)) for row in rows)
+        out.append(f"- **Each grade read again** {robustness_words()}. The grades above use the paper's rank and the "
+                   f"margin stated before any run; {fragile:,} of the {len(rows):,} move{'s' * (fragile == 1)} "
+                   "(marked fragile), and "
+                   + ("; ".join(moved) if moved else f"{'neither' if len(stories) > 1 else 'no'} story's badge moves")
                    + ".")
     return "\n".join(out) + "\n"
 

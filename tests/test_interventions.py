@@ -388,7 +388,7 @@ def test_cost_md_reads_the_benchmark_and_the_recorded_wall_times():
 
     step = {"paper": 0.03, "norm_clamp": 0.036, "nuclear_over_frobenius": 0.12, "neg_spectral_entropy": 0.11,
             "nuclear_over_frobenius_gradient": 0.135, "neg_spectral_entropy_gradient": 0.141}
-    bench = {"interventions": {"step_s": step, "ratio": {k: v / 0.03 for k, v in step.items()},
+    bench = {"threads": 1, "interventions": {"step_s": step, "ratio": {k: v / 0.03 for k, v in step.items()},
                                "full_run_s": {k: v * 1e5 + 360 for k, v in step.items()}}}
     assert [bench_variant(k) for k in ("norm_init", "norm_low", "rank_down", "rank_up")] == [
         "norm_clamp", "norm_clamp", "nuclear_over_frobenius_gradient", "neg_spectral_entropy_gradient"]
@@ -396,11 +396,19 @@ def test_cost_md_reads_the_benchmark_and_the_recorded_wall_times():
     assert text.startswith(f"**What a run costs.** Timed side by side on one CPU thread (`{BENCH_FILE}`)")
     assert "the norm clamp costs 1.2× a paper step" in text and "a rank penalty 4.5–4.7×" in text
     assert "11 eigendecompositions of 200 × 200 float64 matrices" in text and "Over 100,000 steps" in text
-    assert "projects to 1.1 h for a clamped run and 3.9–4.0 h for a penalised one on one thread." in text
+    assert "and a second backward pass)" in text  # the full-scale runs' pull: sweep.RANK_PENALTY_SCALE "gradient"
+    assert ("Over 100,000 steps, with this page's evaluation schedule, that projects to 1.1 h for a clamped run and "
+            "3.9–4.0 h for a penalised one on one CPU thread." in text)
     assert "recorded so far" not in text
-    m = {"norm_init": [{"wall_min": 94.0}], "norm_low": [{"wall_min": 102.6}], "rank_up": [{"wall_min": 300.0}]}
-    assert cost_md(bench, m).endswith("on one thread; the 2 clamped runs recorded so far took 1.6–1.7 h of wall time;"
-                                      " the 1 penalised run recorded so far took 5.0 h of wall time.\n")
+    assert "Timed side by side on 2 CPU threads" in cost_md({**bench, "threads": 2}, {})
+    assert "Timed side by side on the machine's threads" in cost_md({**bench, "threads": None}, {})
+    m = {"norm_init": [{"wall_min": 94.0, "threads": 1}], "norm_low": [{"wall_min": 102.6, "threads": 1}],
+         "rank_up": [{"wall_min": 300.0, "threads": 2}]}
+    assert cost_md(bench, m).endswith(
+        "on one CPU thread; the 2 clamped runs recorded so far took 1.6–1.7 h of wall time on one CPU thread each; "
+        "the one penalised run recorded so far took 5.0 h of wall time on 2 CPU threads.\n")
+    m["norm_low"][0]["threads"] = None  # threads not recorded for one of them: not said
+    assert "took 1.6–1.7 h of wall time;" in cost_md(bench, m)
     assert cost_md({"config": "an older benchmark"}, m) == cost_md(None, m) == ""
 
 
@@ -690,7 +698,7 @@ def test_a_story_whose_badge_moves_with_the_rank_definition_is_fragile():
     robust = {"rank_up": [m(None, 20_000)]}           # the robust rank falls, yet no climb: the rank part fails
     every = {("rank", 3335): (exact, story_results(exact, control)),
              ("robust_rank", 3335): (robust, story_results(robust, control))}
-    robust_words = "under the tolerance-robust (0.001 of the largest) rank"
+    robust_words = "under the tolerance-robust rank"
     assert fragility(every, "rank") == f"fragile: {robust_words}, it held in part"
     # the norm story says the rank stays high too: its seed held that part under the paper's rank only
     assert fragility(every, "norm") == f"fragile: {robust_words}, it did not hold"
@@ -698,44 +706,58 @@ def test_a_story_whose_badge_moves_with_the_rank_definition_is_fragile():
     assert fragility(same, "rank") == fragility(same, "norm") == ""
 
 
-def test_verdicts_are_read_again_with_the_margin_swept():
+def test_verdicts_are_read_again_with_the_margin_swept(monkeypatch):
     """One seed of the rank pushed down climbs 5,000 steps before the control's earliest seed (30,000), its rank
-    falling 9,000 steps before the control's earliest fall (29,000): 'earlier' with a margin of 667 or 3,335 steps,
-    'within the control's range' with 6,670; its rank falls earlier under every margin."""
-    from grokkit.interventions import (
-        DECLARED,
-        MARGIN_STEPS,
-        MARGIN_SWEEP,
-        _row_fragility,
-        fragility,
-        graded,
-        story_results,
-    )
+    falling 9,000 steps before the control's earliest fall (29,000): 'earlier' with a timing margin of 667 or 3,335
+    steps, 'within the control's range' with 6,670; its rank falls earlier under every margin."""
+    import grokkit.interventions as iv
 
     def m(onset, fall):
-        return {"onset": onset, "rank_fall": fall, "final_acc": 0.9, "norm_at_onset": 1.0, "wall_min": 60.0}
+        return {"onset": onset, "rank_fall": fall, "final_acc": 0.9, "norm_at_onset": 1.0, "wall_min": 60.0,
+                "seed": 0}
 
-    assert MARGIN_SWEEP == (RunConfig().log_period, MARGIN_STEPS, 2 * MARGIN_STEPS) and DECLARED == ("rank", 3335)
+    assert iv.MARGIN_SWEEP == (RunConfig().log_period, iv.MARGIN_STEPS, 2 * iv.MARGIN_STEPS)
+    assert iv.DECLARED == ("rank", 3335)
     control = [m(30_000, 29_000), m(33_000, 32_000), m(36_000, 35_000)]
     by_key = {"rank_down": [m(25_000, 20_000)]}
-    every = {(rd, mg): (by_key, story_results(by_key, control, mg)) for rd in ("rank", "robust_rank")
-             for mg in MARGIN_SWEEP}
+    # graded() on these measures: the records and the control stand in for their own measures
+    monkeypatch.setattr(iv, "measured_by_key", lambda recs, rd="rank": recs if recs else {})
+    monkeypatch.setattr(iv, "measure", lambda run, rd="rank": run)
+    every = iv.graded(by_key, control)
+    assert set(every) == {(rd, mg) for rd in ("rank", "robust_rank") for mg in iv.MARGIN_SWEEP}
     # the weight-norm story: its onset "unchanged" fails under the declared margin and holds under 6,670; its rank
     # "falls" holds: held in part, and held under the widest margin
-    assert fragility(every, "norm") == "fragile: with a margin of 6,670 steps, under either rank, it held"
+    assert iv.fragility(every, "norm") == "fragile: with a timing margin of 6,670 steps, under either rank, it held"
     # the rank story: "earlier" fails under 6,670 only, "falls earlier" holds under every margin
-    assert fragility(every, "rank") == "fragile: with a margin of 6,670 steps, under either rank, it held in part"
+    assert iv.fragility(every, "rank") == (
+        "fragile: with a timing margin of 6,670 steps, under either rank, it held in part")
     title = "Rank pushed down"
-    assert _row_fragility(every, "rank", title, "onset") == (
-        " (fragile: with a margin of 6,670 steps, under either rank, it did not hold (0 of 1 seed))")
-    assert _row_fragility(every, "rank", title, "rank") == ""
-    # a move under one rank definition only is said as such
+    assert iv._row_fragility(every, "rank", title, "onset") == (
+        " — fragile: with a timing margin of 6,670 steps, under either rank, it did not hold (0 of 1 seed)")
+    assert iv._row_fragility(every, "rank", title, "rank") == ""
+    text = iv.verdicts_md(by_key, control)
+    assert ('start of the climb "earlier: the low-rank features generalization needs come sooner": held (1 of 1 seed)'
+            " — fragile: with a timing margin of 6,670 steps, under either rank, it did not hold (0 of 1 seed); rank "
+            '"falls earlier than in the control": held (1 of 1 seed).' in text)
+    assert text.rstrip().endswith(
+        "stated before any run; 2 of the 4 move (marked fragile), and the weight-norm story's badge is fragile: "
+        "with a timing margin of "
+        "6,670 steps, under either rank, it held; the rank story's badge is fragile: with a timing margin of 6,670 "
+        "steps, under either rank, it held in part.")
+    assert "instead of the 3,335 steps stated before any run, a check added after the first two records" in text
+    # a move under one rank definition at one margin is said as such; under it at every margin, once
     robust = {"rank_down": [m(25_000, None)]}
-    every["robust_rank", 667] = (robust, story_results(robust, control, 667))
-    assert _row_fragility(every, "rank", title, "rank") == (
-        " (fragile: under the tolerance-robust (0.001 of the largest) rank with a margin of 667 steps, it did not hold "
-        "(0 of 1 seed))")
-    assert set(graded([], [])) == {(rd, mg) for rd in ("rank", "robust_rank") for mg in MARGIN_SWEEP}
+    every["robust_rank", 667] = (robust, iv.story_results(robust, control, 667))
+    assert iv._row_fragility(every, "rank", title, "rank") == (
+        " — fragile: under the tolerance-robust rank with a timing margin of 667 steps, it did not hold (0 of 1 seed)")
+    for mg in iv.MARGIN_SWEEP:
+        every["robust_rank", mg] = (robust, iv.story_results(robust, control, mg))
+    assert iv._row_fragility(every, "rank", title, "rank") == (
+        " — fragile: under the tolerance-robust rank, whatever the margin, it did not hold (0 of 1 seed)")
+    quiet = {k: every["rank", 3335] for k in every}  # every reading grades alike
+    monkeypatch.setattr(iv, "graded", lambda recs, ctrl: quiet)
+    assert iv.verdicts_md(by_key, control).rstrip().endswith("0 of the 4 move (marked fragile), and neither story's "
+                                                             "badge moves.")
 
 
 def test_a_pilot_choice_stands_only_once_every_smaller_strength_is_recorded():
