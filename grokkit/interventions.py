@@ -436,6 +436,13 @@ def _seeds(ms) -> str:
     return f"seed {ms[0]['seed']}" if len(ms) == 1 else "seeds " + " and ".join(str(m["seed"]) for m in ms)
 
 
+def _at_steps(steps) -> str:
+    """'step 4,669', 'steps 35,351 and 38,019', or 'step 0 on both seeds' (one step per seed, in seed order)."""
+    if len(steps) > 1 and len(set(steps)) == 1:
+        return f"step {steps[0]:,} on {'both' if len(steps) == 2 else f'all {len(steps):,}'} seeds"
+    return ("step " if len(steps) == 1 else "steps ") + " and ".join(f"{v:,}" for v in steps)
+
+
 def outcome_words(key: str, ms: list, control: list) -> str:
     """What one intervention's recorded seeds did, in words (measure() dicts with their "seed"): when the test climb
     started against the control's seeds (ONSET_WORDS, MARGIN_STEPS wide), and whether and when the rank fell."""
@@ -445,13 +452,12 @@ def outcome_words(key: str, ms: list, control: list) -> str:
         climb = "the test accuracy never climbed within the run"
     else:
         classes = sorted({onset_class(m["onset"], ons) for m in climbs}, key=list(ONSET_WORDS).index)
-        starts = " and ".join(f"{m['onset']:,}" for m in climbs)
-        climb = (f"the test climb started at step {starts}, "
+        climb = (f"the test climb started at {_at_steps([m['onset'] for m in climbs])}, "
                  f"{' or '.join(ONSET_WORDS[c] for c in classes)} ({min(ons):,}–{max(ons):,} steps)"
                  + ("" if len(climbs) == len(ms) else f", on {len(climbs)} of {len(ms)} seeds"))
     falls = [m["rank_fall"] for m in ms if m["rank_fall"] is not None]
     rank = ("the mean hidden-layer rank did not fall" if not falls else
-            f"the mean hidden-layer rank fell at step {' and '.join(f'{f:,}' for f in falls)}"
+            f"the mean hidden-layer rank fell at {_at_steps(falls)}"
             + ("" if len(falls) == len(ms) else f" (on {len(falls)} of {len(ms)} seeds)"))
     unfit = [m for m in ms if untestable(m)]
     never = (f"; {_seeds(unfit)} never fit {'its' if len(unfit) == 1 else 'their'} training set, so "

@@ -456,6 +456,12 @@ def test_outcome_words_say_what_each_intervention_did_against_the_control():
     words = outcome_words("norm_low", [m(0, 12_000, 11_000)], control)
     assert words == ("Norm held low from the start (seed 0): the test climb started at step 12,000, earlier than the "
                      "control's (30,000–36,000 steps); the mean hidden-layer rank fell at step 11,000")
+    words = outcome_words("norm_low", [m(0, 4_669, 0), m(1, 4_669, 0)], control)
+    assert words == ("Norm held low from the start (seeds 0 and 1): the test climb started at step 4,669 on both "
+                     "seeds, earlier than the control's (30,000–36,000 steps); the mean hidden-layer rank fell at "
+                     "step 0 on both seeds")
+    assert "started at steps 12,000 and 13,000," in outcome_words("norm_low", [m(0, 12_000, 0), m(1, 13_000, 0)],
+                                                                  control)
     words = outcome_words("rank_up", [m(0, 34_000, None), m(1, None, 20_000)], control)
     assert "within the control's range" in words and "on 1 of 2 seeds" in words and "(on 1 of 2 seeds)" in words
     words = outcome_words("rank_up", [{**m(0, None, None), "fit_step": None}, m(1, 34_000, None)], control)
