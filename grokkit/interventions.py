@@ -186,6 +186,71 @@ def held(keyword: str, part: str, m: dict, control: list, margin: int = MARGIN_S
     return m["onset"] is None or (fall is not None and fall <= m["onset"] + margin)
 
 
+# Each keyword's test, in words (held() is the definition; the verdicts quote these beside each grade)
+RULE_WORDS = {
+    "earlier": "the climb starts more than the timing margin before the control's earliest seed",
+    "unchanged": "the climb starts within the timing margin of the control's seeds",
+    "later_or_never": "the climb starts more than the timing margin after the control's latest seed, or never",
+    "follows_rank": "the climb starts within the timing margin of the rank's first fall, or neither happens",
+    "falls": "the rank falls at some point",
+    "stays_high": "the rank never falls",
+    "falls_earlier": "the rank first falls more than the timing margin before the control's earliest fall",
+    "falls_with_climb": "no climb, or the rank's first fall comes at most the timing margin after the climb starts",
+}
+# The predictions about a run's own timing (rank fall against climb), which the untreated control can be held to
+TIMING_TESTS = (("falls_with_climb", "rank"), ("follows_rank", "onset"))
+
+
+def control_timing(control_records) -> dict:
+    """How the untreated control fares on the rank story's timing tests (TIMING_TESTS), as context for the verdicts:
+    {(keyword, rank_def): (seeds held, seeds tested)} under every VERDICT_RANK_DEFS at the declared margin, and
+    "lags": the control's rank first fall minus its climb start per seed (steps; paper rank; seeds with both)."""
+    out: dict = {}
+    for rd in VERDICT_RANK_DEFS:
+        cm = [measure(r, rd) for r in control_records]
+        for kw, part in TIMING_TESTS:
+            res = [h for m in cm if (h := held(kw, part, m, cm)) is not None]
+            out[kw, rd] = (sum(res), len(res))
+        if rd == DECLARED[0]:
+            out["lags"] = [m["rank_fall"] - m["onset"] for m in cm if None not in (m["rank_fall"], m["onset"])]
+    return out
+
+
+def timing_caveat(control_records, results) -> str:
+    """'' unless the rank story has graded predictions (story_results() `results`) and the untreated control misses
+    one of its timing tests (control_timing) on some seed under the paper's rank; else that caveat in words."""
+    timing = control_timing(control_records) if results["rank"] else {}
+    met = [timing[kw, DECLARED[0]] for kw, _ in TIMING_TESTS] if timing else []
+    if not any(k < n for k, n in met):
+        return ""
+    counts = " and ".join(dict.fromkeys(f"{k:,}" for k, _ in met))  # one number when both tests agree
+    lags = timing["lags"]
+    lag = (f" (its rank first falls {min(lags):,}–{max(lags):,} steps after its climb starts)"
+           if lags and min(lags) > 0 else "")
+    return (f"the untreated control meets the rank story's two timing tests on only {counts} of its {met[0][1]:,} "
+            f"seeds under the {_rank_name(DECLARED[0])}{lag}, so an intervention's grade on them says less than it "
+            "seems")
+
+
+def control_timing_words(timing: dict) -> str:
+    """control_timing() in words: each timing test's seeds under each rank definition, and the lag of the control's
+    rank fall behind its climb; '' without control records."""
+    if not any(v[1] for k, v in timing.items() if k != "lags"):
+        return ""
+    tests = "; ".join(
+        f"\"{RULE_WORDS[kw]}\" holds on " + " and ".join(
+            f"{timing[kw, rd][0]:,} of {timing[kw, rd][1]:,} seeds under the {_rank_name(rd)}"
+            for rd in VERDICT_RANK_DEFS) for kw, _ in TIMING_TESTS)
+    lags = timing["lags"]
+    lag = ""
+    if lags:
+        lo, hi = min(lags), max(lags)
+        span = f"{abs(lo):,}" if lo == hi else f"{abs(lo):,}–{abs(hi):,}" if lo * hi > 0 else f"{lo:+,} to {hi:+,}"
+        where = "after" if lo > 0 else "before" if hi < 0 else "around"
+        lag = f"; under the {_rank_name(DECLARED[0])} its rank first falls {span} steps {where} its climb starts"
+    return tests + lag
+
+
 def grade(results: list) -> str:
     """Plain words for one prediction over its seeds (True/False each): 'held (2 of 2 seeds)', 'did not hold
     (0 of 2 seeds)', 'held on 1 of 2 seeds only'."""
@@ -495,7 +560,7 @@ def summary_md(records_, control_records, planned: int, fallback=()) -> str:
     stories = " and ".join(f"the {STORIES[s].split(' (')[0]}'s tested predictions {verbs[story_badge(results[s])]}"
                            + (f" ({frag[s]})" if frag[s] else "") for s in STORIES)
     todo = [INTERVENTIONS[k][0].lower() for k in INTERVENTIONS if k not in by_key]
-    caveat = fallback_caveat(fallback, by_key)
+    caveat = "; ".join(c for c in (fallback_caveat(fallback, by_key), timing_caveat(control_records, results)) if c)
     return (f"**Beyond the paper.** {link}: {n} of its {planned} intervention runs {'is' if n == 1 else 'are'} "
             f"recorded{'; caveat first: ' + caveat if caveat else ''}. {done}. So far "
             f"{stories}" + (f"; not run yet: {', '.join(todo)}." if todo else "."))
@@ -514,6 +579,13 @@ def found_html(records_, control_records, fallback=()) -> str:
     by_key, results = every[DECLARED]
     caveat = fallback_caveat(fallback, by_key)
     items = [f"<li><strong>Caveat first:</strong> {html.escape(caveat)}.</li>"] if caveat else []
+    if timing := timing_caveat(control_records, results):
+        items.append(f"<li><strong>Caveat:</strong> {html.escape(timing)}; the verdicts give both tests under both "
+                     "ranks.</li>")
+    if by_key:
+        control = [measure(r) for r in control_records]
+        items.append("<li><strong>What the recorded runs did:</strong> " + html.escape(". ".join(
+            outcome_words(k, by_key[k], control) for k in INTERVENTIONS if k in by_key)) + ".</li>")
     for story, words in STORIES.items():
         rows = results[story]
         label, cls, tip = STORY_BADGES[story_badge(rows)]
@@ -560,9 +632,13 @@ def verdicts_md(records_, control_records, fallback=()) -> str:
                        " training set, so no prediction on when, or with what rank fall, it generalizes is graded on "
                        f"{'it' if len(unfit) == 1 else 'them'}; the counts below are over the other seeds.")
         for story, words in STORIES.items():
-            parts = [f"{'start of the climb' if part == 'onset' else 'rank'} \"{text}\": {grade(res)}"
+            parts = [f"{'start of the climb' if part == 'onset' else 'rank'} \"{text}\" (tested: "
+                     f"{RULE_WORDS[PREDICTIONS[k][story][part][0]]}): {grade(res)}"
                      + _row_fragility(every, story, title, part) for t, part, text, res in results[story] if t == title]
             out.append(f"- **{title}**, {words}: " + ("; ".join(parts) if parts else "nothing graded") + ".")
+    if timing := control_timing_words(control_timing(control_records)):
+        out.append(f"- **The untreated control held to the rank story's timing tests** (context for the grades above, "
+                   f"not a grade): {timing}.")
     stories = [(STORIES[s].split(" (")[0], fragility(every, s)) for s in STORIES if results[s]]
     if stories:
         moved = [f"the {name}'s badge is {frag}" for name, frag in stories if frag]
