@@ -651,18 +651,23 @@ def interventions_figure(runs, controls):
     """One row per intervention among `runs` (grokkit.interventions order), three columns on one y scale each: test
     accuracy, the mean hidden-layer rank (paper-exact solid, tolerance-robust dashed), the total weight norm. The
     control (`controls`, every seed) in grey in every panel, the intervention's seeds in red (several seeds: thin
-    lines and their median); dotted lines at each one's median start of the test climb."""
+    lines and their median); dotted lines at each one's median start of the test climb. Beside a full-scale control,
+    an intervention with no record (smoke-scale stand-ins only: width 32, 300 steps) is not drawn -- its short curves
+    on the full-scale axes would read as results -- and its row says so; with a stand-in control (smoke mode) it is."""
     from matplotlib.lines import Line2D
 
     from .interventions import INTERVENTIONS, key_of
 
     groups = {k: [r for r in runs if key_of(stands_for(r)) == k] for k in INTERVENTIONS}
     groups = {k: v for k, v in groups.items() if v}
+    full_control = bool(controls) and not any_stand_in(controls)
+    hidden = {k for k, rs in groups.items() if full_control and all(is_stand_in(r) for r in rs)}
     fig, axes = _figure(max(len(groups), 1), 3, 1.9, sharex=True, sharey="col")
     control = _mean_ranks(controls)
     for i, (k, rs) in enumerate(groups.items()):
         ax_acc, ax_rank, ax_norm = axes[i]
-        both = ((controls, control, CONTROL, "control"), (rs, _mean_ranks(rs), INTERVENED, "intervention"))
+        both = ((controls, control, CONTROL, "control"),) + (
+            () if k in hidden else ((rs, _mean_ranks(rs), INTERVENED, "intervention"),))
         for group, ranked, color, name in both:  # onsets from the runs, whose events are cached, not the copies
             _seed_lines(ax_acc, group, "test_acc", color, name=name)
             mark_onset(ax_acc, group, color, f"{name}: start of the test climb")
@@ -675,15 +680,18 @@ def interventions_figure(runs, controls):
         ax_acc.set_ylabel("test accuracy")
         ax_rank.set_ylabel("mean hidden rank")
         ax_norm.set_ylabel("weight norm")
-        ax_rank.set_title(INTERVENTIONS[k][0] + (" (stand-in)" if any_stand_in(rs) else ""), fontsize=9.5)
+        state = " (not recorded yet: only the control is drawn)" if k in hidden else (
+            " (stand-in)" if any_stand_in(rs) else "")
+        ax_rank.set_title(INTERVENTIONS[k][0] + state, fontsize=9.5)
         for ax in axes[i]:
-            _steps(ax, [*rs, *controls])
+            _steps(ax, [*([] if k in hidden else rs), *controls])
             if i < len(groups) - 1:
                 ax.set_xlabel("")
     handles, labels = median_legend(axes[0, 0])
     handles += [Line2D([], [], color="k", lw=1.2, ls=ls) for ls in ("-", "--")]
     labels += ["rank: paper-exact", "rank: tolerance-robust"]
     fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=8.5)
+    drawn = [r for k, rs in groups.items() if k not in hidden for r in rs]
     suptitle(fig, "Each intervention against the control, d = 12, N = 5000, γ = 0.01 (thin lines: seeds)",
-             [*runs, *controls])
+             [*drawn, *controls])
     return fig

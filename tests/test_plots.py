@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import struct
 
+import matplotlib.colors
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
@@ -135,3 +136,25 @@ def test_each_explorer_varies_the_two_axes_its_chapter_lists(monkeypatch):
     with pytest.raises(ValueError, match="at most two may hold several values") as e:
         book.explorer([4, 12], [2000, 5000], [0.005, 0.05], 100_000, 0, "cpu", False)
     assert "\n" not in str(e.value)
+
+
+def test_interventions_figure_leaves_a_stand_in_out_beside_a_full_scale_control(paper):
+    """An intervention with no record (its smoke-scale stand-ins only) is not drawn beside the full-scale control: its
+    300-step curves would sit on the full-scale axes as if they were results. Its row says so and shows the control."""
+    from grokkit import plots, records
+
+    control = records.seeds_of(paper, 12, 5000, 0.01)[:2]
+    clamp = [records.Run(r.config.replace(norm_clamp="init"), r.history, dict(r.meta)) for r in control]
+    down = control[0].config.replace(rank_penalty=0.03, rank_penalty_kind="nuclear_over_frobenius",
+                                     rank_penalty_scale="gradient")
+    stand_in = records.Run(control[0].config.replace(width=32, steps=300), control[0].history,
+                           {**control[0].meta, "stand_in": True, "stands_for_config": down.identity()})
+    fig = plots.interventions_figure([*clamp, stand_in], control)
+    rows = fig.axes[:6]
+    assert rows[1].get_title() == "Norm held at its initial value"
+    assert rows[4].get_title() == "Rank pushed down (not recorded yet: only the control is drawn)"
+    red = matplotlib.colors.to_rgba(plots.INTERVENED)
+    assert any(matplotlib.colors.to_rgba(ln.get_color()) == red for ln in rows[0].get_lines())
+    assert not any(matplotlib.colors.to_rgba(ln.get_color()) == red for ax in rows[3:6] for ln in ax.get_lines())
+    assert "stand-in" not in fig._suptitle.get_text()
+    plt.close(fig)
