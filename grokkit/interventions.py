@@ -447,13 +447,13 @@ def _row_fragility(every: dict, story: str, title: str, part: str) -> str:
 
 def robustness_words(short: bool = False) -> str:
     """What every grade is read again under, in words: the other rank definitions and timing margins (MARGIN_STEPS:
-    two steps closer than it count as the same time), and when that check was added; `short`: without saying what
+    two steps closer than that count as the same time), and when that check was added; `short`: without saying what
     the margin is."""
     rds = " and ".join(f"the {_rank_name(rd)}" for rd in VERDICT_RANK_DEFS if rd != DECLARED[0])
     ms = " or ".join(f"{m:,}" for m in MARGIN_SWEEP if m != DECLARED[1])
     if short:
         return f"under {rds} and with a timing margin of {ms} steps (a check added after the first two records)"
-    return (f"under {rds}, and with a timing margin (two steps closer than it count as the same time) of {ms} steps "
+    return (f"under {rds}, and with a timing margin (two steps closer than that count as the same time) of {ms} steps "
             f"instead of the {DECLARED[1]:,} steps stated before any run, a check added after the first two records "
             "were seen")
 
@@ -794,6 +794,7 @@ def pilot_window_md(control_runs, onsets, steps: int) -> str:
         win = eff[(rs >= steps - PILOT_WINDOW) & (rs <= steps)]
         rows.append({"pilot_loss": at(s, loss, steps), "onset_loss": at(s, loss, on),
                      "eff": (float(win.min()), float(win.max())) if len(win) else (at(rs, eff, steps),) * 2,
+                     "eff_mean": float(win.mean()) if len(win) else at(rs, eff, steps),
                      "eff_onset": at(rs, eff, on),
                      "eff_last": float(eff[-1]), "peak": float(eff.max()), "peak_step": int(rs[int(eff.argmax())])})
     if not rows:
@@ -812,8 +813,8 @@ def pilot_window_md(control_runs, onsets, steps: int) -> str:
             f"{span('pilot_loss', '{:,.0f}')} and at the start of the test climb {span('onset_loss', '{:.3g}')}: "
             f"{span('dec', '{:.1f}')} decades lower. Over the pilots' window (steps "
             f"{steps - PILOT_WINDOW:,} to {steps:,}) the mean hidden-layer effective rank moves by "
-            f"{max(r['eff'][1] - r['eff'][0] for r in rows):.1f} at most (it sits at "
-            f"{span('eff', '{:.1f}', lambda v: v[1])}); it peaks at {span('peak', '{:.1f}')} (steps "
+            f"{max(r['eff'][1] - r['eff'][0] for r in rows):.1f} at most (its mean over the window: "
+            f"{span('eff_mean', '{:.1f}')}, the pilots' reading); it peaks at {span('peak', '{:.1f}')} (steps "
             f"{span('peak_step', '{:,}')}), is {span('eff_onset', '{:.1f}')} at the start of the climb and "
             f"{span('eff_last', '{:.1f}')} at the last step. So the pilots read each penalty where the control's rank "
             "barely moves and the fit is far from done; and at a fixed λ the penalty's share of the loss grows as "

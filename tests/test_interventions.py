@@ -667,7 +667,8 @@ def test_pilot_window_md_tells_the_loss_and_rank_in_the_window_against_the_climb
     text = pilot_window_md([run(0.0), run(0.5), run(0.0)], [40_000, 40_000, None], 10_000)
     assert "In the control (2 seeds), the train MSE at step ≈10,000 is 1,000 to 3,162" in text
     assert "at the start of the test climb 1 to 3.16: 3.0 decades lower" in text
-    assert "moves by 0.0 at most (it sits at 60.0)" in text and "peaks at 70.0 (steps 30,000)" in text
+    assert "moves by 0.0 at most (its mean over the window: 60.0, the pilots' reading)" in text
+    assert "peaks at 70.0 (steps 30,000)" in text
     assert "is 70.0 at the start of the climb and 10.0 at the last step" in text and "about 1,000-fold" in text
     assert pilot_window_md([run(0.0)], [None], 10_000) == ""
     assert pilot_window_md([run(0.0)], [9_000], 10_000) == ""  # a climb inside the window: nothing to carry
