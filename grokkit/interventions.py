@@ -930,6 +930,22 @@ def full_scale_strength(kind: str, pilots: dict, ref: dict) -> tuple:
     return lam, lam != choose_strength(kind, pilots, ref, collapse=False)
 
 
+def unrun_md(missing: dict, pilots_by_kind: dict, ref: dict) -> str:
+    """Why some pilots are not run, in words: for each penalty kind of `missing` ({kind: [λ not recorded]}) whose
+    full-scale strength (full_scale_strength, from its recorded pilots {λ: pilot_measure}) is smaller than every
+    missing λ, the rule takes the smallest strength that works, so none of them can change the pick. '' otherwise."""
+    out = []
+    for kind, lams in missing.items():
+        lam = full_scale_strength(kind, pilots_by_kind.get(kind, {}), ref)[0] if lams else None
+        if lam is not None and min(lams) > lam:
+            vs = [f"{v:g}" for v in sorted(lams)]
+            listed = vs[0] if len(vs) == 1 else ", ".join(vs[:-1]) + " and " + vs[-1]
+            out.append(f"{PENALTY_TITLES[kind].lower()}'s λ = {listed} {'is' if len(vs) == 1 else 'are'} not run: "
+                       f"the rule takes the smallest strength that moves the rank, here {lam:g}, so no larger one can "
+                       "change its pick")
+    return ("The " + "; the ".join(out) + ".") if out else ""
+
+
 def full_scale_md(pilots_by_kind: dict, ref: dict, strengths, control_runs=()) -> str:
     """The strengths the full-scale penalised runs use, in words, per penalty: the rule's pick; where the rule as
     committed picked a pilot that collapsed (`collapsed`), that pilot's numbers and the amendment, with the train

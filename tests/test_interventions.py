@@ -558,6 +558,15 @@ def test_full_scale_strength_falls_back_to_the_loosest_bound_only_when_the_rule_
     partial = full_scale_md({"neg_spectral_entropy": {k: up[k] for k in lams[:2]}}, ref, lams)
     assert "- Rank held up: not decided yet (2 of its 3 pilots recorded)." in partial and "deviation" not in partial
     assert "- Rank pushed down: not decided yet (0 of its 3 pilots recorded)." in partial
+    # pilots above the pick are not needed, and the page says why; one below it, or a penalty without a pick, is not
+    from grokkit.interventions import unrun_md
+
+    two = {"nuclear_over_frobenius": {k: down[k] for k in lams[:2]}}
+    assert unrun_md({"nuclear_over_frobenius": [0.1, 0.3, 1.0]}, two, ref) == (
+        "The rank pushed down's λ = 0.1, 0.3 and 1 are not run: the rule takes the smallest strength that moves the "
+        "rank, here 0.03, so no larger one can change its pick.")
+    assert unrun_md({"nuclear_over_frobenius": [0.01, 0.1]}, two, ref) == ""
+    assert unrun_md({"neg_spectral_entropy": [0.3]}, {"neg_spectral_entropy": broken}, ref) == ""
 
 
 def test_a_pilot_collapsed_to_a_constant_output_breaks_training_under_the_amended_rule():
