@@ -466,6 +466,7 @@ def intervention_pilots() -> None:
         pilots_by_kind,
         second_round_md,
         unrun_md,
+        unrun_picks,
     )
     from .sweep import (
         PILOT_STEPS,
@@ -517,11 +518,11 @@ def intervention_pilots() -> None:
     for c in second[1:]:
         if c.id not in ids:
             missing.setdefault(c.rank_penalty_kind, []).append(c.rank_penalty)
-    unrun = unrun_md(missing, pilots_by_kind(have2, "gradient"), ref) if have2 and ref else ""
+    picks = unrun_picks(missing, pilots_by_kind(have2, "gradient"), ref)
     md(second_round_md(have, PILOT_STRENGTHS_GRADIENT)
        + f" {len(have2)} of its {len(second) - 1} pilot runs {'is' if len(have2) == 1 else 'are'} recorded"
-       + (" (`python -m grokkit sweep pilots_gradient` trains them)." if missing else ".")
-       + (f" {unrun}" if unrun else ""))
+       + (" (`python -m grokkit sweep pilots_gradient` trains them)." if set(missing) - set(picks) else ".")
+       + (f" {unrun_md(missing, picks)}" if picks else ""))
     if have2:
         round_of([ref_run] + have2, "gradient", PILOT_STRENGTHS_GRADIENT)
         md(full_scale_md(pilots_by_kind(have2, "gradient"), ref, PILOT_STRENGTHS_GRADIENT, control))

@@ -188,9 +188,9 @@ def held(keyword: str, part: str, m: dict, control: list, margin: int = MARGIN_S
 
 # Each keyword's test, in words (held() is the definition; the verdicts quote these beside each grade)
 RULE_WORDS = {
-    "earlier": "the climb starts more than the timing margin before the control's earliest seed",
-    "unchanged": "the climb starts within the timing margin of the control's seeds",
-    "later_or_never": "the climb starts more than the timing margin after the control's latest seed, or never",
+    "earlier": "the climb starts more than the timing margin before the control's earliest climb start",
+    "unchanged": "the climb starts inside the control's climb starts, widened by the timing margin on each side",
+    "later_or_never": "the climb starts more than the timing margin after the control's latest climb start, or never",
     "follows_rank": "the climb starts within the timing margin of the rank's first fall, or neither happens",
     "falls": "the rank falls at some point",
     "stays_high": "the rank never falls",
@@ -203,51 +203,75 @@ TIMING_TESTS = (("falls_with_climb", "rank"), ("follows_rank", "onset"))
 
 def control_timing(control_records) -> dict:
     """How the untreated control fares on the rank story's timing tests (TIMING_TESTS), as context for the verdicts:
-    {(keyword, rank_def): (seeds held, seeds tested)} under every VERDICT_RANK_DEFS at the declared margin, and
+    {(keyword, rank_def, margin): (seeds held, seeds tested)} for every VERDICT_RANK_DEFS and MARGIN_SWEEP, and
     "lags": the control's rank first fall minus its climb start per seed (steps; paper rank; seeds with both)."""
     out: dict = {}
     for rd in VERDICT_RANK_DEFS:
         cm = [measure(r, rd) for r in control_records]
         for kw, part in TIMING_TESTS:
-            res = [h for m in cm if (h := held(kw, part, m, cm)) is not None]
-            out[kw, rd] = (sum(res), len(res))
+            for margin in MARGIN_SWEEP:
+                res = [h for m in cm if (h := held(kw, part, m, cm, margin)) is not None]
+                out[kw, rd, margin] = (sum(res), len(res))
         if rd == DECLARED[0]:
             out["lags"] = [m["rank_fall"] - m["onset"] for m in cm if None not in (m["rank_fall"], m["onset"])]
     return out
 
 
+def _lag_words(lags) -> str:
+    """'3,335–4,002 steps after the start of its climb', or 'between 11,339 steps before and 1,334 after ...'."""
+    lo, hi = min(lags), max(lags)
+    if lo >= 0 or hi <= 0:
+        a, b = sorted((abs(lo), abs(hi)))
+        return f"{a:,}{'' if a == b else f'–{b:,}'} steps {'after' if lo >= 0 else 'before'} the start of its climb"
+    return f"between {-lo:,} steps before and {hi:,} after the start of its climb"
+
+
+def _timing_graded(results) -> bool:
+    """Whether story_results() `results` grade a timing test (TIMING_TESTS) of the rank story."""
+    titles = {title: k for k, (title, _) in INTERVENTIONS.items()}
+    return any((PREDICTIONS[titles[t]]["rank"][part][0], part) in TIMING_TESTS for t, part, *_ in results["rank"])
+
+
 def timing_caveat(control_records, results) -> str:
-    """'' unless the rank story has graded predictions (story_results() `results`) and the untreated control misses
-    one of its timing tests (control_timing) on some seed under the paper's rank; else that caveat in words."""
-    timing = control_timing(control_records) if results["rank"] else {}
-    met = [timing[kw, DECLARED[0]] for kw, _ in TIMING_TESTS] if timing else []
-    if not any(k < n for k, n in met):
+    """'' unless the rank story has a graded timing test (story_results() `results`) and the untreated control
+    misses one (control_timing) on some seed under the declared reading; else that caveat in words: when the
+    control's rank falls against its climb, and its seeds meeting each test under the declared margin and the
+    others of MARGIN_SWEEP."""
+    timing = control_timing(control_records) if _timing_graded(results) else {}
+    rd, dm = DECLARED
+    if not timing or all(timing[kw, rd, dm][0] == timing[kw, rd, dm][1] for kw, _ in TIMING_TESTS):
         return ""
-    counts = " and ".join(dict.fromkeys(f"{k:,}" for k, _ in met))  # one number when both tests agree
-    lags = timing["lags"]
-    lag = (f" (its rank first falls {min(lags):,}–{max(lags):,} steps after its climb starts)"
-           if lags and min(lags) > 0 else "")
-    return (f"the untreated control meets the rank story's two timing tests on only {counts} of its {met[0][1]:,} "
-            f"seeds under the {_rank_name(DECLARED[0])}{lag}, so an intervention's grade on them says less than it "
-            "seems")
+    n = timing[TIMING_TESTS[0][0], rd, dm][1]
+    others = [m for m in MARGIN_SWEEP if m != dm]
+
+    def on(kw):  # its seeds under the declared margin, then under the others
+        k = timing[kw, rd, dm][0]
+        return (f"{'all ' if k == n else ''}{k:,} of its {n:,} seed{'s' * (n != 1)} with the {dm:,}-step margin "
+                "stated before any run (" + ", ".join(
+                    f"{timing[kw, rd, m][0]:,} with {m:,} steps" for m in others) + ")")
+
+    per_test = {kw: on(kw) for kw, _ in TIMING_TESTS}
+    if len(set(per_test.values())) == 1:
+        meets = f"meets each of the rank story's two timing tests on {next(iter(per_test.values()))}"
+    else:
+        meets = "meets the rank story's timing tests as follows: " + "; ".join(
+            f"\"{RULE_WORDS[kw]}\" on {words}" for kw, words in per_test.items())
+    lag = f" (its {_rank_name(rd)} first falls {_lag_words(timing['lags'])})" if timing["lags"] else ""
+    return f"the untreated control{lag} {meets}, so a grade on these tests says less than it seems"
 
 
 def control_timing_words(timing: dict) -> str:
-    """control_timing() in words: each timing test's seeds under each rank definition, and the lag of the control's
-    rank fall behind its climb; '' without control records."""
-    if not any(v[1] for k, v in timing.items() if k != "lags"):
+    """control_timing() in words under the declared margin: each timing test's seeds under each rank definition,
+    and when the control's rank falls against its climb; '' without control records."""
+    dm = DECLARED[1]
+    if not any(timing[kw, rd, dm][1] for kw, _ in TIMING_TESTS for rd in VERDICT_RANK_DEFS):
         return ""
     tests = "; ".join(
         f"\"{RULE_WORDS[kw]}\" holds on " + " and ".join(
-            f"{timing[kw, rd][0]:,} of {timing[kw, rd][1]:,} seeds under the {_rank_name(rd)}"
+            f"{timing[kw, rd, dm][0]:,} of {timing[kw, rd, dm][1]:,} seeds under the {_rank_name(rd)}"
             for rd in VERDICT_RANK_DEFS) for kw, _ in TIMING_TESTS)
-    lags = timing["lags"]
-    lag = ""
-    if lags:
-        lo, hi = min(lags), max(lags)
-        span = f"{abs(lo):,}" if lo == hi else f"{abs(lo):,}–{abs(hi):,}" if lo * hi > 0 else f"{lo:+,} to {hi:+,}"
-        where = "after" if lo > 0 else "before" if hi < 0 else "around"
-        lag = f"; under the {_rank_name(DECLARED[0])} its rank first falls {span} steps {where} its climb starts"
+    lag = (f"; under the {_rank_name(DECLARED[0])} its rank first falls {_lag_words(timing['lags'])}"
+           if timing["lags"] else "")
     return tests + lag
 
 
@@ -930,19 +954,28 @@ def full_scale_strength(kind: str, pilots: dict, ref: dict) -> tuple:
     return lam, lam != choose_strength(kind, pilots, ref, collapse=False)
 
 
-def unrun_md(missing: dict, pilots_by_kind: dict, ref: dict) -> str:
-    """Why some pilots are not run, in words: for each penalty kind of `missing` ({kind: [λ not recorded]}) whose
-    full-scale strength (full_scale_strength, from its recorded pilots {λ: pilot_measure}) is smaller than every
-    missing λ, the rule takes the smallest strength that works, so none of them can change the pick. '' otherwise."""
-    out = []
+def unrun_picks(missing: dict, pilots_by_kind: dict, ref: dict) -> dict:
+    """{kind: λ} for each penalty kind of `missing` ({kind: [λ not recorded]}) whose rule's pick (choose_strength,
+    as amended, from its recorded pilots {λ: pilot_measure}) is smaller than every missing λ: the rule takes the
+    smallest strength that works, so none of them can change the pick. A kind without a pick (or only the
+    fallback's) is left out: a larger strength could still be the rule's pick."""
+    out = {}
     for kind, lams in missing.items():
-        lam = full_scale_strength(kind, pilots_by_kind.get(kind, {}), ref)[0] if lams else None
+        lam = choose_strength(kind, pilots_by_kind.get(kind, {}), ref)
         if lam is not None and min(lams) > lam:
-            vs = [f"{v:g}" for v in sorted(lams)]
-            listed = vs[0] if len(vs) == 1 else ", ".join(vs[:-1]) + " and " + vs[-1]
-            out.append(f"{PENALTY_TITLES[kind].lower()}'s λ = {listed} {'is' if len(vs) == 1 else 'are'} not run: "
-                       f"the rule takes the smallest strength that moves the rank, here {lam:g}, so no larger one can "
-                       "change its pick")
+            out[kind] = lam
+    return out
+
+
+def unrun_md(missing: dict, picks: dict) -> str:
+    """Why the pilots of `picks` (unrun_picks) are not run, in words; '' when there are none."""
+    out = []
+    for kind, lam in picks.items():
+        vs = [f"{v:g}" for v in sorted(missing[kind])]
+        listed = vs[0] if len(vs) == 1 else ", ".join(vs[:-1]) + " and " + vs[-1]
+        out.append(f"{PENALTY_TITLES[kind].lower()}'s λ = {listed} {'is' if len(vs) == 1 else 'are'} not run: the "
+                   f"rule takes the smallest strength that moves the rank without breaking training, here {lam:g}, "
+                   "so no larger one can change its pick")
     return ("The " + "; the ".join(out) + ".") if out else ""
 
 

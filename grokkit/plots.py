@@ -687,7 +687,8 @@ def interventions_figure(runs, controls):
             _steps(ax, [*([] if k in hidden else rs), *controls])
             if i < len(groups) - 1:
                 ax.set_xlabel("")
-    handles, labels = median_legend(axes[0, 0])
+    shown = [i for i, k in enumerate(groups) if k not in hidden]  # the legend from a row that draws an intervention
+    handles, labels = median_legend(axes[shown[0] if shown else 0, 0])
     handles += [Line2D([], [], color="k", lw=1.2, ls=ls) for ls in ("-", "--")]
     labels += ["rank: paper-exact", "rank: tolerance-robust"]
     fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=8.5)

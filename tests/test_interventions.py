@@ -559,14 +559,19 @@ def test_full_scale_strength_falls_back_to_the_loosest_bound_only_when_the_rule_
     assert "- Rank held up: not decided yet (2 of its 3 pilots recorded)." in partial and "deviation" not in partial
     assert "- Rank pushed down: not decided yet (0 of its 3 pilots recorded)." in partial
     # pilots above the pick are not needed, and the page says why; one below it, or a penalty without a pick, is not
-    from grokkit.interventions import unrun_md
+    from grokkit.interventions import unrun_md, unrun_picks
 
     two = {"nuclear_over_frobenius": {k: down[k] for k in lams[:2]}}
-    assert unrun_md({"nuclear_over_frobenius": [0.1, 0.3, 1.0]}, two, ref) == (
+    missing = {"nuclear_over_frobenius": [0.1, 0.3, 1.0]}
+    assert unrun_picks(missing, two, ref) == {"nuclear_over_frobenius": 0.03}
+    assert unrun_md(missing, unrun_picks(missing, two, ref)) == (
         "The rank pushed down's λ = 0.1, 0.3 and 1 are not run: the rule takes the smallest strength that moves the "
-        "rank, here 0.03, so no larger one can change its pick.")
-    assert unrun_md({"nuclear_over_frobenius": [0.01, 0.1]}, two, ref) == ""
-    assert unrun_md({"neg_spectral_entropy": [0.3]}, {"neg_spectral_entropy": broken}, ref) == ""
+        "rank without breaking training, here 0.03, so no larger one can change its pick.")
+    assert unrun_picks({"nuclear_over_frobenius": [0.01, 0.1]}, two, ref) == {}  # a smaller one could be the pick
+    assert unrun_picks({"neg_spectral_entropy": [0.3]}, {"neg_spectral_entropy": broken}, ref) == {}
+    # only the fallback picks (the rule picks none): a larger strength could still be the rule's pick
+    assert unrun_picks({"neg_spectral_entropy": [0.3]}, {"neg_spectral_entropy": up}, ref) == {}
+    assert unrun_md({}, {}) == ""
 
 
 def test_a_pilot_collapsed_to_a_constant_output_breaks_training_under_the_amended_rule():
@@ -739,20 +744,27 @@ def test_the_untreated_control_is_held_to_the_rank_storys_timing_tests(monkeypat
                {"rank": m(44_022, 48_024), "robust_rank": m(44_022, 32_683)}]
     monkeypatch.setattr(iv, "measure", lambda run, rd="rank": run[rd])
     timing = iv.control_timing(control)
-    assert timing == {("falls_with_climb", "rank"): (1, 3), ("follows_rank", "rank"): (1, 3),
-                      ("falls_with_climb", "robust_rank"): (3, 3), ("follows_rank", "robust_rank"): (2, 3),
-                      "lags": [3_335, 4_002, 4_002]}
+    assert {k: v for k, v in timing.items() if k == "lags" or k[2] == 3335} == {
+        ("falls_with_climb", "rank", 3335): (1, 3), ("follows_rank", "rank", 3335): (1, 3),
+        ("falls_with_climb", "robust_rank", 3335): (3, 3), ("follows_rank", "robust_rank", 3335): (2, 3),
+        "lags": [3_335, 4_002, 4_002]}
+    # the one seed that meets the tests sits exactly on the declared margin: none with 667 steps, all with 6,670
+    assert [timing["falls_with_climb", "rank", m] for m in (667, 6670)] == [(0, 3), (3, 3)]
     words = iv.control_timing_words(timing)
     assert words.startswith('"no climb, or the rank\'s first fall comes at most the timing margin after the climb '
                             'starts" holds on 1 of 3 seeds under the paper-exact rank and 3 of 3 seeds under the '
                             "tolerance-robust rank; ")
-    assert words.endswith("its rank first falls 3,335–4,002 steps after its climb starts")
-    ranked = {"rank": [("Norm held low from the start", "rank", "…", [True])]}
+    assert words.endswith("its rank first falls 3,335–4,002 steps after the start of its climb")
+    ranked = {"rank": [("Norm held low from the start", "rank", "…", [True])]}  # "a climb only with a rank fall"
     assert iv.timing_caveat(control, ranked) == (
-        "the untreated control meets the rank story's two timing tests on only 1 of its 3 seeds under the "
-        "paper-exact rank (its rank first falls 3,335–4,002 steps after its climb starts), so an intervention's "
-        "grade on them says less than it seems")
+        "the untreated control (its paper-exact rank first falls 3,335–4,002 steps after the start of its climb) "
+        "meets each of the rank story's two timing tests on 1 of its 3 seeds with the 3,335-step margin stated "
+        "before any run (0 with 667 steps, 3 with 6,670 steps), so a grade on these tests says less than it seems")
     assert iv.timing_caveat(control, {"rank": []}) == ""  # no rank-story grade yet: nothing to qualify
+    # a rank-story grade that is no timing test (the rank pushed down's "falls earlier") does not call for it
+    assert iv.timing_caveat(control, {"rank": [("Rank pushed down", "rank", "…", [True])]}) == ""
+    assert iv._lag_words([-11_339, 1_334]) == "between 11,339 steps before and 1,334 after the start of its climb"
+    assert iv._lag_words([-667, -667]) == "667 steps before the start of its climb"
     on_time = [{"rank": m(40_000, 40_000), "robust_rank": m(40_000, 40_000)}] * 3
     assert iv.timing_caveat(on_time, ranked) == ""
     assert iv.control_timing_words(iv.control_timing([])) == ""
@@ -789,7 +801,7 @@ def test_verdicts_are_read_again_with_the_margin_swept(monkeypatch):
     assert iv._row_fragility(every, "rank", title, "rank") == ""
     text = iv.verdicts_md(by_key, control)
     assert ('start of the climb "earlier: the low-rank features generalization needs come sooner" (tested: the climb '
-            "starts more than the timing margin before the control's earliest seed): held (1 of 1 seed)"
+            "starts more than the timing margin before the control's earliest climb start): held (1 of 1 seed)"
             " — fragile: with a timing margin of 6,670 steps, under either rank, it did not hold (0 of 1 seed); rank "
             '"falls earlier than in the control" (tested: the rank first falls more than the timing margin before '
             "the control's earliest fall): held (1 of 1 seed)." in text)
