@@ -428,14 +428,14 @@ def _readings_words(readings) -> str:
     ('under the tolerance-robust rank, whatever the margin, or with a timing margin of 667 steps, under either
     rank')."""
     readings = set(readings)
-    margins = lambda rd: {(rd, m) for m in MARGIN_SWEEP}  # noqa: E731
-    defs = lambda m: {(rd, m) for rd in VERDICT_RANK_DEFS}  # noqa: E731
-    whole_defs = [rd for rd in VERDICT_RANK_DEFS if rd != DECLARED[0] and margins(rd) <= readings]
-    whole_margins = [m for m in MARGIN_SWEEP if m != DECLARED[1] and defs(m) <= readings]
+    row = {rd: {(rd, m) for m in MARGIN_SWEEP} for rd in VERDICT_RANK_DEFS}  # a rank definition at every margin
+    col = {m: {(rd, m) for rd in VERDICT_RANK_DEFS} for m in MARGIN_SWEEP}    # a margin under every definition
+    whole_defs = [rd for rd in VERDICT_RANK_DEFS if rd != DECLARED[0] and row[rd] <= readings]
+    whole_margins = [m for m in MARGIN_SWEEP if m != DECLARED[1] and col[m] <= readings]
     out = [f"under the {_rank_name(rd)}, whatever the margin" for rd in whole_defs]
     if whole_margins:
         out.append(f"with a timing margin of {' or '.join(f'{m:,}' for m in whole_margins)} steps, under either rank")
-    covered = {r for rd in whole_defs for r in margins(rd)} | {r for m in whole_margins for r in defs(m)}
+    covered = set().union(*(row[rd] for rd in whole_defs), *(col[m] for m in whole_margins))
     for rd, m in sorted(readings - covered, key=lambda r: (VERDICT_RANK_DEFS.index(r[0]), r[1])):
         parts = [f"under the {_rank_name(rd)}"] if rd != DECLARED[0] else []
         out.append(" ".join(parts + ([f"with a timing margin of {m:,} steps"] if m != DECLARED[1] else [])))
