@@ -544,6 +544,14 @@ def intervention_verdicts(runs) -> None:
     md(verdicts_md(_intervention_records(), control, _fallback_keys()))
 
 
+def intervention_omnigrok() -> None:
+    """The norm held at its initial value set beside Omnigrok's own fixed-norm MNIST runs, read within their horizon
+    (grokkit.interventions.omnigrok_horizon_md)."""
+    from .interventions import omnigrok_horizon_md
+
+    md(omnigrok_horizon_md(_intervention_records(), _control_records()))
+
+
 def verdicts(claim_numbers, runs=()) -> None:
     """The chapter's claims judged on the shipped paper records (every recorded seed, robustness-checked), in layers:
     one sentence per claim, the detail collapsed. `runs` is accepted for older calls; the measured events of the

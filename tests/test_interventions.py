@@ -834,3 +834,35 @@ def test_a_pilot_choice_stands_only_once_every_smaller_strength_is_recorded():
     assert pick_words(10.0, {0.01, 10.0}, lams) == "not decided yet (2 of its 5 pilots recorded)"  # 0.1, 1 missing
     assert pick_words(None, {0.01, 0.1}, lams) == "not decided yet (2 of its 5 pilots recorded)"
     assert pick_words(None, set(lams), lams) == "no strength moves the rank without breaking training"
+
+
+def test_omnigrok_horizon_reads_the_norm_held_at_init_within_omnigroks_10000_steps(monkeypatch):
+    """Omnigrok's fixed-norm MNIST runs stop at 10,000 steps and read each run's best accuracy: on the shipped records
+    the norm held at its initial value has not fit its training set by then (best train accuracy 0.12 on both seeds)
+    and climbs only at 35,351 and 38,019, so the page says the horizon cannot tell; a run that fits and climbs within
+    the horizon is read beside Omnigrok's instead, and no record says so."""
+    from types import SimpleNamespace
+
+    import grokkit.interventions as iv
+    from grokkit import book
+
+    text = iv.omnigrok_horizon_md(book._intervention_records(), book._control_records())
+    assert "Our α = 8 lies in that range" in text
+    assert ("our 12-layer runs held at their initial norm (seeds 0 and 1) had not yet fit the training set by step "
+            "10,000: best train accuracy 0.12 and best test accuracy 0.11–0.13" in text)
+    assert "their test climb started only at steps 35,351 and 38,019" in text
+    assert "neither confirm nor contradict" in text
+    assert iv.omnigrok_horizon_md([], []).startswith("No full-scale run of the norm held at its initial value")
+
+    def run(seed, acc):  # a record whose accuracies read `acc` from step 0
+        steps = np.arange(0, 20_001, 1_000)
+        return SimpleNamespace(config=SimpleNamespace(alpha=8.0, depth=12, seed=seed),
+                               history={"step": steps, "train_acc": np.full(21, acc), "test_acc": np.full(21, acc)})
+
+    monkeypatch.setattr(grokkit.records, "stands_for", lambda r: {"norm_clamp": "init"})
+    monkeypatch.setattr(grokkit.records, "full_scale", lambda r: True)
+    monkeypatch.setattr(iv, "measure", lambda r: {"seed": r.config.seed, "onset": 4_000, "fit_step": 3_000})
+    quick = iv.omnigrok_horizon_md([run(0, 0.9), run(1, 0.95)], [run(0, 0.5)])
+    assert "had fit the training set on 2 of 2 seeds by step 10,000: best train accuracy 0.90–0.95" in quick
+    assert "against 0.50 and 0.50 for the control's one seed;" in quick
+    assert quick.rstrip().endswith("Within that horizon these runs can be set beside Omnigrok's fixed-norm results.")
