@@ -839,30 +839,43 @@ def test_a_pilot_choice_stands_only_once_every_smaller_strength_is_recorded():
 def test_omnigrok_horizon_reads_the_norm_held_at_init_within_omnigroks_10000_steps(monkeypatch):
     """Omnigrok's fixed-norm MNIST runs stop at 10,000 steps and read each run's best accuracy: on the shipped records
     the norm held at its initial value has not fit its training set by then (best train accuracy 0.12 on both seeds)
-    and climbs only at 35,351 and 38,019, so the page says the horizon cannot tell; a run that fits and climbs within
-    the horizon is read beside Omnigrok's instead, and no record says so."""
+    and climbs at 35,351 and 38,019, so the page says the horizon cannot tell, and what the runs did past it. A run
+    that fits or climbs within the horizon, or never climbs, is said as such; no record says so."""
     from types import SimpleNamespace
 
     import grokkit.interventions as iv
     from grokkit import book
 
     text = iv.omnigrok_horizon_md(book._intervention_records(), book._control_records())
-    assert "Our α = 8 lies in that range" in text
-    assert ("our 12-layer runs held at their initial norm (seeds 0 and 1) had not yet fit the training set by step "
-            "10,000: best train accuracy 0.12 and best test accuracy 0.11–0.13" in text)
-    assert "their test climb started only at steps 35,351 and 38,019" in text
-    assert "neither confirm nor contradict" in text
+    assert "Our α = 8 and N = 5,000 lie in those ranges" in text
+    assert ("our 12-layer runs held at the initial norm (seeds 0 and 1) had not fit the training set: best train "
+            "accuracy 0.12 and best test accuracy 0.11–0.13 (chance: 0.10), against 0.12–0.16 and 0.11–0.15 for the "
+            "control (the same configuration with the norm free; 3 seeds), which had not fit it either." in text)
+    assert ("their test climb started at steps 35,351 and 38,019; they fit the training set at steps 51,359 and "
+            "50,025, and ended at a test accuracy of 0.914–0.929, against the control's 0.949–0.952." in text)
+    assert "these runs do not contradict Omnigrok's fixed-norm measurements, which stop there, but past them" in text
     assert iv.omnigrok_horizon_md([], []).startswith("No full-scale run of the norm held at its initial value")
 
-    def run(seed, acc):  # a record whose accuracies read `acc` from step 0
+    def run(seed, acc, onset=None, fit=None):  # a record whose accuracies read `acc` from step 0
         steps = np.arange(0, 20_001, 1_000)
-        return SimpleNamespace(config=SimpleNamespace(alpha=8.0, depth=12, seed=seed),
-                               history={"step": steps, "train_acc": np.full(21, acc), "test_acc": np.full(21, acc)})
+        return SimpleNamespace(config=SimpleNamespace(alpha=8.0, depth=12, n_train=5000, seed=seed),
+                               history={"step": steps, "train_acc": np.full(21, acc), "test_acc": np.full(21, acc)},
+                               m={"seed": seed, "onset": onset, "fit_step": fit, "final_acc": acc})
 
     monkeypatch.setattr(grokkit.records, "stands_for", lambda r: {"norm_clamp": "init"})
     monkeypatch.setattr(grokkit.records, "full_scale", lambda r: True)
-    monkeypatch.setattr(iv, "measure", lambda r: {"seed": r.config.seed, "onset": 4_000, "fit_step": 3_000})
-    quick = iv.omnigrok_horizon_md([run(0, 0.9), run(1, 0.95)], [run(0, 0.5)])
-    assert "had fit the training set on 2 of 2 seeds by step 10,000: best train accuracy 0.90–0.95" in quick
-    assert "against 0.50 and 0.50 for the control's one seed;" in quick
-    assert quick.rstrip().endswith("Within that horizon these runs can be set beside Omnigrok's fixed-norm results.")
+    monkeypatch.setattr(iv, "measure", lambda r: r.m)
+    control = [run(0, 0.5, 15_000, 12_000)]
+    # one seed of two fits and climbs inside the horizon
+    mixed = iv.omnigrok_horizon_md([run(0, 0.9, 4_000, 3_000), run(1, 0.3, None, None)], control)
+    assert "our 12-layer runs held at the initial norm (seeds 0 and 1) had fit the training set on 1 of 2" in mixed
+    assert "against 0.50 and 0.50 for the control (the same configuration with the norm free; 1 seed)" in mixed
+    assert ("their test climb started at step 4,000, on 1 of 2 seeds; they fit the training set at step 3,000, and "
+            "ended at a test accuracy of 0.300–0.900, against the control's 0.500.") in mixed
+    assert mixed.rstrip().endswith("Within that horizon seed 0 already started to climb, so Omnigrok's reading sees "
+                                   "what these runs do.")
+    never = iv.omnigrok_horizon_md([run(0, 0.12)], control)
+    assert "our 12-layer run held at the initial norm (seed 0) had not fit the training set" in never
+    assert "it never climbed within the run; it never fit the training set" in never
+    assert never.rstrip().endswith("It never climbed within the run either, as a norm held at its large initial "
+                                   "value that prevents generalization would have it.")
