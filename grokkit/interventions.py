@@ -137,7 +137,39 @@ def measure(run, rank_def: str = "rank") -> dict:
     norm = None if on is None else float(h["weight_norm"][int(np.searchsorted(h["step"], on))])
     return {"onset": on, "final_acc": ev.test_final_acc, "rank_fall": (ev.rank_descent_steps or (None,))[0],
             "norm_at_onset": norm, "wall_min": run.meta.get("wall_time_s", 0) / 60, "seed": run.config.seed,
-            "fit_step": ev.fit_step, "threads": run.meta.get("threads")}
+            "fit_step": ev.fit_step, "threads": run.meta.get("threads"), "collapse": collapse(run)}
+
+
+def collapse(run) -> dict | None:
+    """Whether a run ends collapsed, its outputs nearly one value for every input (`collapsed`, the pilots' test, at
+    each evaluation), and since when: {"step": the first evaluation of the collapsed stretch that runs to the last,
+    "train_loss": the train MSE at the last evaluation, "constant_mse": the best constant output's, "train_acc": the
+    train accuracy at the last evaluation}; None when the last evaluation is not collapsed."""
+    h = run.history
+    if not len(h["step"]) or h["train_acc"][-1] >= COLLAPSE_ACC:  # the usual case, without reading the labels
+        return None
+    from .data import constant_mse
+
+    c = constant_mse(run.config.n_train)
+    flags = [collapsed({"train_loss": float(lo), "train_acc": float(a), "constant_mse": c})
+             for lo, a in zip(h["train_loss"], h["train_acc"])]
+    if not flags[-1]:
+        return None
+    first = len(flags) - next((i for i, f in enumerate(reversed(flags)) if not f), len(flags))
+    return {"step": int(h["step"][first]), "train_loss": float(h["train_loss"][-1]), "constant_mse": c,
+            "train_acc": float(h["train_acc"][-1])}
+
+
+def collapse_words(m: dict) -> str:
+    """'its outputs collapsed to nearly one value for every input from step 20,677 to the end, at a train MSE of
+    0.0906, 1.01 × the best constant output's, and a train accuracy of 0.107', or '' (a measure() dict without a
+    collapse)."""
+    c = m.get("collapse")
+    if not c:
+        return ""
+    return (f"its outputs collapsed to nearly one value for every input from step {c['step']:,} to the end, at a "
+            f"train MSE of {c['train_loss']:.3g}, {c['train_loss'] / c['constant_mse']:.2f} × the best constant "
+            f"output's, and a train accuracy of {c['train_acc']:.3f}")
 
 
 def onset_class(onset, control_onsets, margin: int = MARGIN_STEPS) -> str:
@@ -548,10 +580,19 @@ def outcome_words(key: str, ms: list, control: list) -> str:
     rank = ("the mean hidden-layer rank did not fall" if not falls else
             f"the mean hidden-layer rank fell at {_at_steps(falls)}"
             + ("" if len(falls) == len(ms) else f" (on {len(falls)} of {len(ms)} seeds)"))
-    unfit = [m for m in ms if untestable(m)]
-    never = (f"; {_seeds(unfit)} never fit {'its' if len(unfit) == 1 else 'their'} training set, so "
-             f"{'its' if len(unfit) == 1 else 'their'} climb is not graded") if unfit else ""
-    return f"{INTERVENTIONS[key][0]} ({_seeds(ms)}): {climb}; {rank}{never}"
+    return f"{INTERVENTIONS[key][0]} ({_seeds(ms)}): {climb}; {rank}{unfit_words(ms, '; ', 'its climb is not graded')}"
+
+
+def unfit_words(ms, lead: str, so: str) -> str:
+    """Per seed among measure() dicts `ms` that never fits nor climbs (`untestable`): '<lead>seed 0 never fit its
+    training set: its outputs collapsed ... (collapse_words), so <so>', the seeds joined by '; '; '' when every
+    seed can be graded."""
+    out = []
+    for m in ms:
+        if untestable(m):
+            how = collapse_words(m)
+            out.append(f"seed {m['seed']} never fit its training set{f': {how},' if how else ','} so {so}")
+    return lead + "; ".join(out) if out else ""
 
 
 def fallback_caveat(keys, by_key) -> str:
@@ -650,11 +691,15 @@ def verdicts_md(records_, control_records, fallback=()) -> str:
             continue
         if caveat := fallback_caveat({k} & set(fallback), by_key):
             out.append(f"- **{title}**, caveat first: {caveat}.")
-        unfit = [m for m in by_key[k] if untestable(m)]
-        if unfit:
-            out.append(f"- **{title}**, caveat first: {_seeds(unfit)} never fit {'its' if len(unfit) == 1 else 'their'}"
-                       " training set, so no prediction on when, or with what rank fall, it generalizes is graded on "
-                       f"{'it' if len(unfit) == 1 else 'them'}; the counts below are over the other seeds.")
+        if unfit := unfit_words(by_key[k], "", "no prediction on when, or with what rank fall, it generalizes is "
+                                               "graded on it"):
+            rest = len(by_key[k]) - sum(untestable(m) for m in by_key[k])
+            fell = any(m.get("collapse") and m["rank_fall"] is not None for m in by_key[k])
+            out.append(f"- **{title}**, caveat first: {unfit}; "
+                       + (f"the counts below are over the other {rest:,} seed{'s' * (rest != 1)}" if rest else
+                          "only its rank is graded below")
+                       + ("; a rank that falls as the outputs collapse says the penalty lowered it, not how the "
+                          "network generalizes" if fell else "") + ".")
         for story, words in STORIES.items():
             parts = [f"{'start of the climb' if part == 'onset' else 'rank'} \"{text}\" (tested: "
                      f"{RULE_WORDS[PREDICTIONS[k][story][part][0]]}): {grade(res)}"

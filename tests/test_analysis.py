@@ -666,6 +666,33 @@ def test_an_intervention_whose_strength_the_fallback_set_carries_the_caveat_firs
     assert "Caveat" not in found_html([up], control, fallback={"rank_down"})
 
 
+def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qualified():
+    """A penalised run that never fits its training set because its outputs collapsed to nearly one value (train MSE
+    0.09 at chance accuracy from step 20,000 to the end): the verdicts and the box say from which step and how close
+    to the best constant output, grade only its rank, and say that a rank falling with the collapse tests no story.
+    A run that recovers from a collapse before its end, and one that fits, carry no collapse."""
+    from grokkit.interventions import collapse, found_html, measure, verdicts_md
+
+    control = [fake(stages=((30000, 0.8),), fall=30000, seed=sd) for sd in (0, 1, 2)]
+    down = fake(stages=((30000, 0.0),), seed=0, fit=10**7, stuck=(20000, 10**6), fall=20000)
+    down.config = down.config.replace(rank_penalty=0.03, rank_penalty_kind="nuclear_over_frobenius",
+                                      rank_penalty_scale="gradient")
+    first = int(STEP[STEP >= 20000][0])
+    c = collapse(down)
+    assert c["step"] == first and c["train_loss"] == pytest.approx(0.09) and c["train_acc"] == pytest.approx(0.1)
+    assert c["constant_mse"] == pytest.approx(0.0899, abs=1e-4)
+    assert collapse(fake(stuck=(20000, 40000))) is None and collapse(control[0]) is None
+    assert measure(down)["collapse"] == c
+    text = verdicts_md([down], control)
+    assert (f"- **Rank pushed down**, caveat first: seed 0 never fit its training set: its outputs collapsed to nearly "
+            f"one value for every input from step {first:,} to the end, at a train MSE of 0.09, 1.00 × the best "
+            "constant output's, and a train accuracy of 0.100, so no prediction on when, or with what rank fall, it "
+            "generalizes is graded on it; only its rank is graded below; a rank that falls as the outputs collapse "
+            "says the penalty lowered it, not how the network generalizes.") in text
+    assert f"seed 0 never fit its training set: its outputs collapsed to nearly one value for every input from step " \
+           f"{first:,} to the end" in found_html([down], control)
+
+
 def test_dtype_caveat_names_the_phases_or_what_else_differs():
     """A float64 twin whose float32 run takes another phase is named with both phases; one that takes the same phase
     but another course (here the tunnel) says so and names what differs, never 'X is A; its twin is A'."""
