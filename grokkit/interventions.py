@@ -607,6 +607,22 @@ def fallback_caveat(keys, by_key) -> str:
             f"seen; see the pilots), and {'its grades rest on that choice' if one else 'their grades rest on them'}")
 
 
+def collapse_caveat(by_key: dict) -> str:
+    """Per intervention (measure() dicts by key) with seeds that never fit because their outputs collapsed
+    (`collapse`, `untestable`): that the intervention broke training there, from which step, and what that leaves
+    graded; '' when none did."""
+    out = []
+    for k, (title, _) in INTERVENTIONS.items():
+        gone = [m for m in by_key.get(k, []) if m.get("collapse") and untestable(m)]
+        if gone:
+            fell = any(m["rank_fall"] is not None for m in gone)
+            out.append(f"the {title.lower()} broke training on {_seeds(gone)}: the outputs collapsed to nearly one "
+                       f"value for every input from {_at_steps([m['collapse']['step'] for m in gone])} to the end, "
+                       "so when it would generalize is not graded"
+                       + (", and a rank that falls as the outputs collapse tests neither story" if fell else ""))
+    return "; ".join(out)
+
+
 def summary_md(records_, control_records, planned: int, fallback=()) -> str:
     """The opening page's line on the interventions: how many of the `planned` runs are recorded, what each recorded
     intervention did (outcome_words), each story's badge so far, and which interventions are not run yet; first, the
@@ -625,7 +641,8 @@ def summary_md(records_, control_records, planned: int, fallback=()) -> str:
     stories = " and ".join(f"the {STORIES[s].split(' (')[0]}'s tested predictions {verbs[story_badge(results[s])]}"
                            + (f" ({frag[s]})" if frag[s] else "") for s in STORIES)
     todo = [INTERVENTIONS[k][0].lower() for k in INTERVENTIONS if k not in by_key]
-    caveat = "; ".join(c for c in (fallback_caveat(fallback, by_key), timing_caveat(control_records, results)) if c)
+    caveat = "; ".join(c for c in (fallback_caveat(fallback, by_key), collapse_caveat(by_key),
+                                    timing_caveat(control_records, results)) if c)
     return (f"**Beyond the paper.** {link}: {n} of its {planned} intervention runs {'is' if n == 1 else 'are'} "
             f"recorded{'; caveat first: ' + caveat if caveat else ''}. {done}. So far "
             f"{stories}" + (f"; not run yet: {', '.join(todo)}." if todo else "."))
@@ -643,7 +660,8 @@ def found_html(records_, control_records, fallback=()) -> str:
     every = graded(records_, control_records)
     by_key, results = every[DECLARED]
     caveat = fallback_caveat(fallback, by_key)
-    items = [f"<li><strong>Caveat first:</strong> {html.escape(caveat)}.</li>"] if caveat else []
+    items = [f"<li><strong>Caveat first:</strong> {html.escape(c)}.</li>"
+             for c in (caveat, collapse_caveat(by_key)) if c]
     if timing := timing_caveat(control_records, results):
         items.append(f"<li><strong>Caveat:</strong> {html.escape(timing)}; the verdicts give both tests under both "
                      "ranks.</li>")

@@ -671,7 +671,7 @@ def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qual
     0.09 at chance accuracy from step 20,000 to the end): the verdicts and the box say from which step and how close
     to the best constant output, grade only its rank, and say that a rank falling with the collapse tests no story.
     A run that recovers from a collapse before its end, and one that fits, carry no collapse."""
-    from grokkit.interventions import collapse, found_html, measure, verdicts_md
+    from grokkit.interventions import collapse, found_html, measure, summary_md, verdicts_md
 
     control = [fake(stages=((30000, 0.8),), fall=30000, seed=sd) for sd in (0, 1, 2)]
     down = fake(stages=((30000, 0.0),), seed=0, fit=10**7, stuck=(20000, 10**6), fall=20000)
@@ -689,8 +689,14 @@ def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qual
             "constant output's, and a train accuracy of 0.100, so no prediction on when, or with what rank fall, it "
             "generalizes is graded on it; only its rank is graded below; a rank that falls as the outputs collapse "
             "says the penalty lowered it, not how the network generalizes.") in text
+    box = found_html([down], control)
     assert f"seed 0 never fit its training set: its outputs collapsed to nearly one value for every input from step " \
-           f"{first:,} to the end" in found_html([down], control)
+           f"{first:,} to the end" in box
+    caveat = (f"the rank pushed down broke training on seed 0: the outputs collapsed to nearly one value for every "
+              f"input from step {first:,} to the end, so when it would generalize is not graded, and a rank that "
+              "falls as the outputs collapse tests neither story")
+    assert f"<strong>Caveat first:</strong> {caveat}.</li>" in box.replace("&#x27;", "'")
+    assert f"recorded; caveat first: {caveat}" in summary_md([down], control, 8)
 
 
 def test_dtype_caveat_names_the_phases_or_what_else_differs():
