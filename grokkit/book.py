@@ -457,8 +457,10 @@ def intervention_pilots() -> None:
         full_scale_md,
         loss_readings_md,
         measure,
+        measured_by_key,
         pick_sweep_words,
         pick_words,
+        picks_at_full_scale_md,
         pilot_measure,
         pilot_rule_md,
         pilot_table,
@@ -526,6 +528,9 @@ def intervention_pilots() -> None:
     if have2:
         round_of([ref_run] + have2, "gradient", PILOT_STRENGTHS_GRADIENT)
         md(full_scale_md(pilots_by_kind(have2, "gradient"), ref, PILOT_STRENGTHS_GRADIENT, control))
+        if fared := picks_at_full_scale_md(measured_by_key(_intervention_records()), [measure(r) for r in control],
+                                           PILOT_STEPS):
+            md(fared)
 
 
 def intervention_figure(runs, controls) -> None:

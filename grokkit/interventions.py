@@ -1214,6 +1214,20 @@ def full_scale_md(pilots_by_kind: dict, ref: dict, strengths, control_runs=()) -
     return "**The strengths of the full-scale runs.**\n\n" + "\n".join(out)
 
 
+def picks_at_full_scale_md(by_key: dict, control: list, pilot_steps: int) -> str:
+    """How the pilots' picks fared at full scale, in Markdown: the interventions that broke training there by a
+    collapse (`collapse_caveat`) and the step the control (measure() dicts) fits its training set, which the
+    `pilot_steps`-step pilots could not reach; '' when no full-scale run collapsed."""
+    caveat = collapse_caveat(by_key)
+    if not caveat:
+        return ""
+    fits = [m["fit_step"] for m in control if m["fit_step"] is not None]
+    at = f"step {fits[0]:,}" if len(set(fits)) == 1 else f"steps {min(fits):,}–{max(fits):,}"
+    seen = (f" The {pilot_steps:,}-step pilots could not see this: the control itself fits its training set only at "
+            f"{at}." if fits else "")
+    return f"**How the picks fared at full scale.** {caveat[0].upper()}{caveat[1:]}.{seen}\n"
+
+
 def loss_ratio(r: float) -> str:
     """A pilot's train MSE over the reference's, with as many decimals (2 to 6) as it takes to tell it from the rule's
     bound PILOT_LOSS_MAX, and two significant digits below 0.01: '1.13 ×', '1.10003 ×', '0.000049 ×'."""

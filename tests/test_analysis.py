@@ -671,7 +671,7 @@ def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qual
     0.09 at chance accuracy from step 20,000 to the end): the verdicts and the box say from which step and how close
     to the best constant output, grade only its rank, and say that a rank falling with the collapse tests no story.
     A run that recovers from a collapse before its end, and one that fits, carry no collapse."""
-    from grokkit.interventions import collapse, found_html, measure, summary_md, verdicts_md
+    from grokkit.interventions import collapse, found_html, measure, picks_at_full_scale_md, summary_md, verdicts_md
 
     control = [fake(stages=((30000, 0.8),), fall=30000, seed=sd) for sd in (0, 1, 2)]
     down = fake(stages=((30000, 0.0),), seed=0, fit=10**7, stuck=(20000, 10**6), fall=20000)
@@ -697,6 +697,11 @@ def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qual
               "falls as the outputs collapse tests neither story")
     assert f"<strong>Caveat first:</strong> {caveat}.</li>" in box.replace("&#x27;", "'")
     assert f"recorded; caveat first: {caveat}" in summary_md([down], control, 8)
+    cm = [measure(r) for r in control]
+    assert picks_at_full_scale_md({"rank_down": [measure(down)]}, cm, 10_000) == (
+        f"**How the picks fared at full scale.** T{caveat[1:]}. The 10,000-step pilots could not see this: the "
+        "control itself fits its training set only at step 2,001.\n")
+    assert picks_at_full_scale_md({"rank_down": cm}, cm, 10_000) == ""  # nothing collapsed: nothing to say
 
 
 def test_dtype_caveat_names_the_phases_or_what_else_differs():
