@@ -623,6 +623,13 @@ def collapse_caveat(by_key: dict) -> str:
     return "; ".join(out)
 
 
+def without_collapsed(by_key: dict) -> dict:
+    """measure() dicts by intervention key without the seeds that never fit because their outputs collapsed
+    (`collapse_caveat`); an intervention left with no seed is left out."""
+    out = {k: [m for m in ms if not (m.get("collapse") and untestable(m))] for k, ms in by_key.items()}
+    return {k: ms for k, ms in out.items() if ms}
+
+
 def summary_md(records_, control_records, planned: int, fallback=()) -> str:
     """The opening page's line on the interventions: how many of the `planned` runs are recorded, what each recorded
     intervention did (outcome_words), each story's badge so far, and which interventions are not run yet; first, the
@@ -669,6 +676,7 @@ def found_html(records_, control_records, fallback=()) -> str:
         control = [measure(r) for r in control_records]
         items.append("<li><strong>What the recorded runs did:</strong> " + html.escape(". ".join(
             outcome_words(k, by_key[k], control) for k in INTERVENTIONS if k in by_key)) + ".</li>")
+    clean = without_collapsed(by_key)
     for story, words in STORIES.items():
         rows = results[story]
         label, cls, tip = STORY_BADGES[story_badge(rows)]
@@ -681,6 +689,13 @@ def found_html(records_, control_records, fallback=()) -> str:
                     f"{sum(len(v) for v in by_key.values())} recorded runs"
                     + (f" (not run yet: {', '.join(todo)})" if todo else "")
                     + (f"; {frag}." if frag else f"; its badge is the same {robustness_words(short=True)}."))
+            if clean != by_key:  # the grades read without the runs that collapsed (collapse_caveat)
+                alt = story_results(clean, control)[story]
+                same = story_badge(alt) == story_badge(rows)
+                text += (" Without the runs that collapsed, none of its predictions is tested." if not alt else
+                         f" Without the runs that collapsed, {sum(all(res) for *_, res in alt)} of {len(alt)} held, "
+                         "and its badge " + ("is the same." if same else
+                                             f"would read \"{STORY_BADGES[story_badge(alt)][0]}\"."))
             if frag:
                 label += ", fragile"
         else:

@@ -696,6 +696,13 @@ def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qual
               f"input from step {first:,} to the end, so when it would generalize is not graded, and a rank that "
               "falls as the outputs collapse tests neither story")
     assert f"<strong>Caveat first:</strong> {caveat}.</li>" in box.replace("&#x27;", "'")
+    assert box.count("Without the runs that collapsed, none of its predictions is tested.") == 2  # both stories
+    # beside a run that did not collapse: each story's count without the collapsed one, and whether its badge moves
+    low = fake(stages=((5000, 0.8),), fall=4000, seed=0)
+    low.config = low.config.replace(norm_clamp=199.8)
+    box = found_html([down, low], control)
+    assert "2 of its 2 tested predictions held" in box and "Without the runs that collapsed, 1 of 1 held, and its " \
+                                                            "badge is the same." in box
     assert f"recorded; caveat first: {caveat}" in summary_md([down], control, 8)
     cm = [measure(r) for r in control]
     assert picks_at_full_scale_md({"rank_down": [measure(down)]}, cm, 10_000) == (
