@@ -141,8 +141,8 @@ def measure(run, rank_def: str = "rank") -> dict:
 
 
 def collapse(run) -> dict | None:
-    """Whether a run ends collapsed, its outputs nearly one value for every input (`collapsed`, the pilots' test, at
-    each evaluation), and since when: {"step": the first evaluation of the collapsed stretch that runs to the last,
+    """Whether a run ends collapsed, its outputs nearly the same value for every input (`collapsed`, the pilots' test,
+    at each evaluation), and since when: {"step": the first evaluation of the collapsed stretch that runs to the last,
     "train_loss": the train MSE at the last evaluation, "constant_mse": the best constant output's, "train_acc": the
     train accuracy at the last evaluation}; None when the last evaluation is not collapsed."""
     h = run.history
@@ -161,15 +161,15 @@ def collapse(run) -> dict | None:
 
 
 def collapse_words(m: dict) -> str:
-    """'its outputs collapsed to nearly one value for every input from step 20,677 to the end, at a train MSE of
-    0.0906, 1.01 × the best constant output's, and a train accuracy of 0.107', or '' (a measure() dict without a
-    collapse)."""
+    """'its outputs collapsed to nearly the same value for every input from step 20,677 to the end; at the end, a train
+    MSE of 0.0906, 1.01 × the best constant output's, and a train accuracy of 0.107', or '' (a measure() dict without
+    a collapse)."""
     c = m.get("collapse")
     if not c:
         return ""
-    return (f"its outputs collapsed to nearly one value for every input from step {c['step']:,} to the end, at a "
-            f"train MSE of {c['train_loss']:.3g}, {c['train_loss'] / c['constant_mse']:.2f} × the best constant "
-            f"output's, and a train accuracy of {c['train_acc']:.3f}")
+    return (f"its outputs collapsed to nearly the same value for every input from step {c['step']:,} to the end; "
+            f"at the end, a train MSE of {c['train_loss']:.3g}, {c['train_loss'] / c['constant_mse']:.2f} × the best "
+            f"constant output's, and a train accuracy of {c['train_acc']:.3f}")
 
 
 def onset_class(onset, control_onsets, margin: int = MARGIN_STEPS) -> str:
@@ -580,19 +580,22 @@ def outcome_words(key: str, ms: list, control: list) -> str:
     rank = ("the mean hidden-layer rank did not fall" if not falls else
             f"the mean hidden-layer rank fell at {_at_steps(falls)}"
             + ("" if len(falls) == len(ms) else f" (on {len(falls)} of {len(ms)} seeds)"))
-    return f"{INTERVENTIONS[key][0]} ({_seeds(ms)}): {climb}; {rank}{unfit_words(ms, '; ', 'its climb is not graded')}"
+    late = "".join(f"; seed {m['seed']}'s outputs collapsed to nearly the same value for every input from step "
+                   f"{m['collapse']['step']:,} to the end" for m in ms if m.get("collapse") and not untestable(m))
+    return (f"{INTERVENTIONS[key][0]} ({_seeds(ms)}): {climb}; {rank}"
+            f"{unfit_words(ms, '; ', 'its climb is not graded')}{late}")
 
 
 def unfit_words(ms, lead: str, so: str) -> str:
     """Per seed among measure() dicts `ms` that never fits nor climbs (`untestable`): '<lead>seed 0 never fit its
-    training set: its outputs collapsed ... (collapse_words), so <so>', the seeds joined by '; '; '' when every
-    seed can be graded."""
+    training set (its outputs collapsed ...: collapse_words)', the seeds joined by '; ', then ', so <so>'; '' when
+    every seed can be graded."""
     out = []
     for m in ms:
         if untestable(m):
             how = collapse_words(m)
-            out.append(f"seed {m['seed']} never fit its training set{f': {how},' if how else ','} so {so}")
-    return lead + "; ".join(out) if out else ""
+            out.append(f"seed {m['seed']} never fit its training set{f' ({how})' if how else ''}")
+    return f"{lead}{'; '.join(out)}, so {so}" if out else ""
 
 
 def fallback_caveat(keys, by_key) -> str:
@@ -615,11 +618,13 @@ def collapse_caveat(by_key: dict) -> str:
     for k, (title, _) in INTERVENTIONS.items():
         gone = [m for m in by_key.get(k, []) if m.get("collapse") and untestable(m)]
         if gone:
-            fell = any(m["rank_fall"] is not None for m in gone)
-            out.append(f"the {title.lower()} broke training on {_seeds(gone)}: the outputs collapsed to nearly one "
-                       f"value for every input from {_at_steps([m['collapse']['step'] for m in gone])} to the end, "
-                       "so when it would generalize is not graded"
-                       + (", and a rank that falls as the outputs collapse tests neither story" if fell else ""))
+            steps = [m["collapse"]["step"] for m in gone]
+            out.append(f"the {title.lower()} broke training on {_seeds(gone)}, whose outputs collapsed to nearly the "
+                       "same value for every input from "
+                       + (f"step {steps[0]:,}" if len(steps) == 1 else "steps " + " and ".join(f"{v:,}" for v in steps))
+                       + " to the end, so when it would generalize is not graded; the rule declared before the runs "
+                       "still grades its rank, and those grades read what the penalty did to the rank on the way to "
+                       "the collapse, not how the network generalizes")
     return "; ".join(out)
 
 
@@ -645,8 +650,12 @@ def summary_md(records_, control_records, planned: int, fallback=()) -> str:
     done = ". ".join(outcome_words(k, by_key[k], control) for k in INTERVENTIONS if k in by_key)
     verbs = {"held": "held", "partly": "held in part", "failed": "did not hold", "untested": "are not tested yet"}
     frag = {s: fragility(every, s) for s in STORIES}
+    clean = without_collapsed(by_key)
+    alt = story_results(clean, control) if clean != by_key else results  # without the runs that collapsed
     stories = " and ".join(f"the {STORIES[s].split(' (')[0]}'s tested predictions {verbs[story_badge(results[s])]}"
-                           + (f" ({frag[s]})" if frag[s] else "") for s in STORIES)
+                           + (f" ({frag[s]})" if frag[s] else "")
+                           + (f" (without the runs that collapsed: {verbs[story_badge(alt[s])]})"
+                              if story_badge(alt[s]) != story_badge(results[s]) else "") for s in STORIES)
     todo = [INTERVENTIONS[k][0].lower() for k in INTERVENTIONS if k not in by_key]
     caveat = "; ".join(c for c in (fallback_caveat(fallback, by_key), collapse_caveat(by_key),
                                     timing_caveat(control_records, results)) if c)
@@ -677,6 +686,7 @@ def found_html(records_, control_records, fallback=()) -> str:
         items.append("<li><strong>What the recorded runs did:</strong> " + html.escape(". ".join(
             outcome_words(k, by_key[k], control) for k in INTERVENTIONS if k in by_key)) + ".</li>")
     clean = without_collapsed(by_key)
+    gone = sum(map(len, by_key.values())) - sum(map(len, clean.values()))  # seeds left out of `clean`
     for story, words in STORIES.items():
         rows = results[story]
         label, cls, tip = STORY_BADGES[story_badge(rows)]
@@ -692,10 +702,11 @@ def found_html(records_, control_records, fallback=()) -> str:
             if clean != by_key:  # the grades read without the runs that collapsed (collapse_caveat)
                 alt = story_results(clean, control)[story]
                 same = story_badge(alt) == story_badge(rows)
-                text += (" Without the runs that collapsed, none of its predictions is tested." if not alt else
-                         f" Without the runs that collapsed, {sum(all(res) for *_, res in alt)} of {len(alt)} held, "
-                         "and its badge " + ("is the same." if same else
-                                             f"would read \"{STORY_BADGES[story_badge(alt)][0]}\"."))
+                runs = "run that collapsed" if gone == 1 else "runs that collapsed"
+                text += (f" Without the {runs}, none of its predictions is tested." if not alt else
+                         f" Without the {runs}, {sum(all(res) for *_, res in alt)} of its {len(alt)} tested "
+                         f"prediction{'s' * (len(alt) != 1)} held, and its badge " + ("is the same." if same else
+                                                               f"would read \"{STORY_BADGES[story_badge(alt)][0]}\"."))
             if frag:
                 label += ", fragile"
         else:
@@ -727,12 +738,15 @@ def verdicts_md(records_, control_records, fallback=()) -> str:
         if unfit := unfit_words(by_key[k], "", "no prediction on when, or with what rank fall, it generalizes is "
                                                "graded on it"):
             rest = len(by_key[k]) - sum(untestable(m) for m in by_key[k])
-            fell = any(m.get("collapse") and m["rank_fall"] is not None for m in by_key[k])
-            out.append(f"- **{title}**, caveat first: {unfit}; "
-                       + (f"the counts below are over the other {rest:,} seed{'s' * (rest != 1)}" if rest else
-                          "only its rank is graded below")
-                       + ("; a rank that falls as the outputs collapse says the penalty lowered it, not how the "
-                          "network generalizes" if fell else "") + ".")
+            gone = any(m.get("collapse") and untestable(m) for m in by_key[k])
+            alone = any(PREDICTIONS[k][st]["rank"][0] in ("falls", "stays_high", "falls_earlier") for st in STORIES)
+            other = f"the other {rest:,} seed{'s' * (rest != 1)}"
+            tail = (f"; the other grades below are over {other}, and a prediction on its rank alone is graded on "
+                    "every seed" if rest and alone else f"; the counts below are over {other}" if rest else
+                    "; only its predictions on the rank alone are graded below" if alone else "")
+            out.append(f"- **{title}**, caveat first: {unfit}{tail}"
+                       + ("; on a seed whose outputs collapsed, a rank grade reads what the penalty did to the rank, "
+                          "not how the network generalizes" if gone else "") + ".")
         for story, words in STORIES.items():
             parts = [f"{'start of the climb' if part == 'onset' else 'rank'} \"{text}\" (tested: "
                      f"{RULE_WORDS[PREDICTIONS[k][story][part][0]]}): {grade(res)}"
@@ -1238,8 +1252,9 @@ def picks_at_full_scale_md(by_key: dict, control: list, pilot_steps: int) -> str
         return ""
     fits = [m["fit_step"] for m in control if m["fit_step"] is not None]
     at = f"step {fits[0]:,}" if len(set(fits)) == 1 else f"steps {min(fits):,}–{max(fits):,}"
-    seen = (f" The {pilot_steps:,}-step pilots could not see this: the control itself fits its training set only at "
-            f"{at}." if fits else "")
+    first = min(m["collapse"]["step"] for ms in by_key.values() for m in ms if m.get("collapse") and untestable(m))
+    seen = (f" The {pilot_steps:,}-step pilots could not show it: the collapse began at step {first:,}, after their "
+            "last step, and the control itself fits its training set only at " + at + "." if fits else "")
     return f"**How the picks fared at full scale.** {caveat[0].upper()}{caveat[1:]}.{seen}\n"
 
 

@@ -684,30 +684,33 @@ def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qual
     assert collapse(fake(stuck=(20000, 40000))) is None and collapse(control[0]) is None
     assert measure(down)["collapse"] == c
     text = verdicts_md([down], control)
-    assert (f"- **Rank pushed down**, caveat first: seed 0 never fit its training set: its outputs collapsed to nearly "
-            f"one value for every input from step {first:,} to the end, at a train MSE of 0.09, 1.00 × the best "
-            "constant output's, and a train accuracy of 0.100, so no prediction on when, or with what rank fall, it "
-            "generalizes is graded on it; only its rank is graded below; a rank that falls as the outputs collapse "
-            "says the penalty lowered it, not how the network generalizes.") in text
+    assert (f"- **Rank pushed down**, caveat first: seed 0 never fit its training set (its outputs collapsed to nearly "
+            f"the same value for every input from step {first:,} to the end; at the end, a train MSE of 0.09, 1.00 × "
+            "the best constant output's, and a train accuracy of 0.100), so no prediction on when, or with what rank "
+            "fall, it generalizes is graded on it; only its predictions on the rank alone are graded below; on a "
+            "seed whose outputs collapsed, a rank grade reads what the penalty did to the rank, not how the network "
+            "generalizes.") in text
     box = found_html([down], control)
-    assert f"seed 0 never fit its training set: its outputs collapsed to nearly one value for every input from step " \
-           f"{first:,} to the end" in box
-    caveat = (f"the rank pushed down broke training on seed 0: the outputs collapsed to nearly one value for every "
-              f"input from step {first:,} to the end, so when it would generalize is not graded, and a rank that "
-              "falls as the outputs collapse tests neither story")
+    assert (f"seed 0 never fit its training set (its outputs collapsed to nearly the same value for every input from "
+            f"step {first:,} to the end;") in box
+    caveat = (f"the rank pushed down broke training on seed 0, whose outputs collapsed to nearly the same value for "
+              f"every input from step {first:,} to the end, so when it would generalize is not graded; the rule "
+              "declared before the runs still grades its rank, and those grades read what the penalty did to the rank "
+              "on the way to the collapse, not how the network generalizes")
     assert f"<strong>Caveat first:</strong> {caveat}.</li>" in box.replace("&#x27;", "'")
-    assert box.count("Without the runs that collapsed, none of its predictions is tested.") == 2  # both stories
+    assert box.count("Without the run that collapsed, none of its predictions is tested.") == 2  # both stories
     # beside a run that did not collapse: each story's count without the collapsed one, and whether its badge moves
     low = fake(stages=((5000, 0.8),), fall=4000, seed=0)
     low.config = low.config.replace(norm_clamp=199.8)
     box = found_html([down, low], control)
-    assert "2 of its 2 tested predictions held" in box and "Without the runs that collapsed, 1 of 1 held, and its " \
-                                                            "badge is the same." in box
+    assert "2 of its 2 tested predictions held" in box
+    assert "Without the run that collapsed, 1 of its 1 tested prediction held, and its badge is the same." in box
     assert f"recorded; caveat first: {caveat}" in summary_md([down], control, 8)
     cm = [measure(r) for r in control]
     assert picks_at_full_scale_md({"rank_down": [measure(down)]}, cm, 10_000) == (
-        f"**How the picks fared at full scale.** T{caveat[1:]}. The 10,000-step pilots could not see this: the "
-        "control itself fits its training set only at step 2,001.\n")
+        f"**How the picks fared at full scale.** T{caveat[1:]}. The 10,000-step pilots could not show it: the "
+        f"collapse began at step {first:,}, after their last step, and the control itself fits its training set only "
+        "at step 2,001.\n")
     assert picks_at_full_scale_md({"rank_down": cm}, cm, 10_000) == ""  # nothing collapsed: nothing to say
 
 

@@ -879,3 +879,43 @@ def test_omnigrok_horizon_reads_the_norm_held_at_init_within_omnigroks_10000_ste
     assert "it never climbed within the run; it never fit the training set" in never
     assert never.rstrip().endswith("It never climbed within the run either, as a norm held at its large initial "
                                    "value that prevents generalization would have it.")
+
+
+def test_collapsed_seeds_beside_healthy_ones_are_worded_and_read_again(monkeypatch):
+    """Two seeds of the rank pushed down: seed 0 collapses at step 16,000 after its rank fell at 7,000 and never fits;
+    seed 1 climbs with the control and its rank never falls. The verdicts grade seed 1's climb only and both seeds'
+    rank; the opening page says the rank story's badge would move without the collapsed run; a seed that climbs and
+    then collapses is named; a collapsed seed whose rank never fell still carries the caveat."""
+    import grokkit.interventions as iv
+
+    def m(seed, onset, fall, fit=20_000, collapse=None):
+        return {"onset": onset, "rank_fall": fall, "final_acc": 0.9, "norm_at_onset": 1.0, "wall_min": 60.0,
+                "seed": seed, "fit_step": fit, "collapse": collapse}
+
+    gone = {"step": 16_000, "train_loss": 0.09, "constant_mse": 0.09, "train_acc": 0.1}
+    control = [m(0, 30_000, 29_000), m(1, 33_000, 32_000), m(2, 36_000, 35_000)]
+    by_key = {"rank_down": [m(0, None, 7_000, None, gone), m(1, 33_000, None)]}
+    monkeypatch.setattr(iv, "measured_by_key", lambda recs, rd="rank": recs if recs else {})
+    monkeypatch.setattr(iv, "measure", lambda run, rd="rank": run)
+    text = iv.verdicts_md(by_key, control)
+    assert ("so no prediction on when, or with what rank fall, it generalizes is graded on it; the other grades below "
+            "are over the other 1 seed, and a prediction on its rank alone is graded on every seed; on a seed whose "
+            "outputs collapsed, a rank grade reads what the penalty did to the rank, not how the network "
+            "generalizes.") in text
+    assert 'start of the climb "earlier: the low-rank features generalization needs come sooner"' in text
+    assert "did not hold (0 of 1 seed)" in text and "held on 1 of 2 seeds only" in text
+    # the rank story: "earlier" fails on seed 1 and "falls earlier" holds on seed 0 only: held in part; without the
+    # collapsed seed nothing holds
+    line = iv.summary_md(by_key, control, 8)
+    assert ("the rank story's tested predictions held in part (without the runs that collapsed: did not hold)"
+            in line)
+    assert "the weight-norm story's tested predictions held in part and the rank" in line  # no move: nothing added
+    late = iv.outcome_words("rank_down", [m(1, 33_000, 30_000, 20_000, gone)], control)
+    assert late.endswith("; seed 1's outputs collapsed to nearly the same value for every input from step 16,000 to "
+                         "the end")
+    flat = iv.collapse_caveat({"rank_up": [m(0, None, None, None, gone)]})
+    assert flat.startswith("the rank held up broke training on seed 0, whose outputs collapsed") and \
+        "those grades read what the penalty did to the rank" in flat
+    assert iv.collapse_caveat({"rank_up": [m(0, None, None, None, gone), m(1, None, None, None, gone)]}).startswith(
+        "the rank held up broke training on seeds 0 and 1, whose outputs collapsed to nearly the same value for every "
+        "input from steps 16,000 and 16,000 to the end")
