@@ -653,10 +653,11 @@ def interventions_figure(runs, controls):
     control (`controls`, every seed) in grey in every panel, the intervention's seeds in red (several seeds: thin
     lines and their median); dotted lines at each one's median start of the test climb. Beside a full-scale control,
     an intervention with no record (smoke-scale stand-ins only: width 32, 300 steps) is not drawn -- its short curves
-    on the full-scale axes would read as results -- and its row says so; with a stand-in control (smoke mode) it is."""
+    on the full-scale axes would read as results -- and its row says so; with a stand-in control (smoke mode) it is.
+    A row with seeds whose outputs end collapsed (grokkit.interventions.collapse) names them and the step in its title."""
     from matplotlib.lines import Line2D
 
-    from .interventions import INTERVENTIONS, key_of
+    from .interventions import INTERVENTIONS, collapse, key_of
 
     groups = {k: [r for r in runs if key_of(stands_for(r)) == k] for k in INTERVENTIONS}
     groups = {k: v for k, v in groups.items() if v}
@@ -680,8 +681,11 @@ def interventions_figure(runs, controls):
         ax_acc.set_ylabel("test accuracy")
         ax_rank.set_ylabel("mean hidden rank")
         ax_norm.set_ylabel("weight norm")
+        gone = [] if k in hidden or any_stand_in(rs) else [(r.config.seed, c["step"]) for r in rs if (c := collapse(r))]
         state = " (not recorded yet: only the control is drawn)" if k in hidden else (
-            " (stand-in)" if any_stand_in(rs) else "")
+            " (stand-in)" if any_stand_in(rs) else
+            " (outputs collapsed: " + ", ".join(f"seed {sd} from step {st:,}" for sd, st in sorted(gone)) + ")"
+            if gone else "")
         ax_rank.set_title(INTERVENTIONS[k][0] + state, fontsize=9.5)
         for ax in axes[i]:
             _steps(ax, [*([] if k in hidden else rs), *controls])

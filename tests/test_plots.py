@@ -158,3 +158,12 @@ def test_interventions_figure_leaves_a_stand_in_out_beside_a_full_scale_control(
     assert not any(matplotlib.colors.to_rgba(ln.get_color()) == red for ax in rows[3:6] for ln in ax.get_lines())
     assert "stand-in" not in fig._suptitle.get_text()
     plt.close(fig)
+    # a seed whose outputs end collapsed (train MSE at the best constant output's, chance accuracy) is named in its row
+    h = dict(control[1].history)
+    h["train_acc"] = np.where(h["step"] >= 20_000, 0.1, h["train_acc"])
+    h["train_loss"] = np.where(h["step"] >= 20_000, 0.09, h["train_loss"])
+    gone = records.Run(control[1].config.replace(norm_clamp="init"), h, dict(control[1].meta))
+    fig = plots.interventions_figure([clamp[0], gone], control)
+    first = int(h["step"][h["step"] >= 20_000][0])
+    assert fig.axes[1].get_title() == f"Norm held at its initial value (outputs collapsed: seed 1 from step {first:,})"
+    plt.close(fig)
