@@ -654,7 +654,8 @@ def interventions_figure(runs, controls):
     lines and their median); dotted lines at each one's median start of the test climb. Beside a full-scale control,
     an intervention with no record (smoke-scale stand-ins only: width 32, 300 steps) is not drawn -- its short curves
     on the full-scale axes would read as results -- and its row says so; with a stand-in control (smoke mode) it is.
-    A row with seeds whose outputs end collapsed (grokkit.interventions.collapse) names them and the step in its title."""
+    A row with seeds whose outputs end collapsed (grokkit.interventions.collapse) names them and the step in its
+    title."""
     from matplotlib.lines import Line2D
 
     from .interventions import INTERVENTIONS, collapse, key_of
