@@ -743,8 +743,7 @@ def compute_table(runs) -> str:
         g = groups.setdefault(key, {"n": 0, "hours": 0.0, "where": set(), "resumed": 0})
         g["n"] += 1
         g["hours"] += float(r.meta.get("wall_time_s") or 0) / 3600
-        g["where"].add(f"{r.meta.get('device', '?').upper()}, {r.meta.get('threads', '?')} thread"
-                       + ("s" if r.meta.get("threads") != 1 else ""))
+        g["where"].add(f"{r.meta.get('device', '?').upper()}, {threads_words(r.meta)}")
         g["resumed"] += bool(r.meta.get("resumed_from"))
     lines = ["| configuration | records | where | wall-clock hours |", "|---|---:|---|---:|"]
     for key, g in groups.items():
@@ -753,6 +752,18 @@ def compute_table(runs) -> str:
     total = sum(g["hours"] for g in groups.values())
     lines.append(f"| **all** | **{sum(g['n'] for g in groups.values())}** | | **{total:,.1f}** |")
     return "\n".join(lines) + "\n"
+
+
+def threads_words(meta: dict) -> str:
+    """The CPU threads a record trained on, from its meta: '1 thread', '2 threads', '1–2 threads' (resumed on another
+    count: grokkit.train.RunLog.run's "thread_segments"), or 'threads not recorded'."""
+    n = meta.get("threads")
+    if n:
+        return f"{n:,} thread{'s' * (n != 1)}"
+    seen = [t for _, t in meta.get("thread_segments", ())]
+    if seen and None not in seen:
+        return f"{min(seen):,}–{max(seen):,} threads"
+    return "threads not recorded"
 
 
 def seeds_line(runs) -> str:

@@ -362,6 +362,9 @@ class RunLog:
 
     def __init__(self, config: RunConfig, state: dict | None = None):
         self.config, self.diverged_at = config, None
+        # [first step, CPU threads] of each stretch the run trained in; a checkpoint from before they were kept
+        # gives its stretch an unknown count (None)
+        self.threads = [list(t) for t in state.get("threads", [[0, None]])] if state else []
         self.hist = {k: list(v) for k, v in state["hist"].items()} if state else {k: [] for k in SCALARS}
         self.snaps = {k: [] for k in SNAPS}  # a checkpoint from before spectra were kept lacks them
         for k, v in (state["snaps"].items() if state else ()):
@@ -388,9 +391,13 @@ class RunLog:
             self.snaps["probe_step"].append(s)
             self.snaps["probe_acc"].append(snap.probe_acc)
 
+    def resume_at(self, step: int) -> None:
+        """Mark that training (re)starts at `step` on this process's CPU threads."""
+        self.threads.append([step, torch.get_num_threads()])
+
     def state(self) -> dict:
         """Plain lists of numbers and tensors (arrays as tensors: the spectra are 4,800 numbers a snapshot)."""
-        return {"hist": {k: list(v) for k, v in self.hist.items()},
+        return {"hist": {k: list(v) for k, v in self.hist.items()}, "threads": [list(t) for t in self.threads],
                 "snaps": {k: [torch.from_numpy(np.ascontiguousarray(x)) if isinstance(x, np.ndarray) else x
                               for x in v] for k, v in self.snaps.items()}}
 
@@ -398,11 +405,15 @@ class RunLog:
             batched: int | None = None) -> Run:
         """The Run, with meta: library versions (torch, CUDA), device and GPU name, dtype, threads, matmul
         precision, execution mode ("eager", "cuda_graph", or eager with why the graph was not used), wall time,
-        divergence."""
+        divergence. A run resumed on another thread count (resume_at) records "threads" None and its stretches as
+        "thread_segments" ([first step, threads], None where a checkpoint did not say)."""
+        counts = {n for _, n in self.threads} or {torch.get_num_threads()}
         meta = {"versions": _versions(), "device": device, "dtype": self.config.dtype,
-                "threads": torch.get_num_threads(), "wall_time_s": wall_time_s, "diverged_at": self.diverged_at,
-                "resumed_from": resumed_from or None, "execution": execution,
+                "threads": counts.pop() if len(counts) == 1 else None, "wall_time_s": wall_time_s,
+                "diverged_at": self.diverged_at, "resumed_from": resumed_from or None, "execution": execution,
                 "matmul_precision": torch.get_float32_matmul_precision()}
+        if len(self.threads) > 1 and meta["threads"] is None:
+            meta["thread_segments"] = [list(t) for t in self.threads]
         if batched is not None:
             meta["batched"] = batched
         if device.startswith("cuda"):
@@ -475,6 +486,7 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
     elif config.norm_clamp not in ("none", "init"):  # a fixed norm holds from initialization on
         _clamp_fn(model, clamp_target(config))()
     log = RunLog(config, state)
+    log.resume_at(start)
 
     n, bs = config.n_train, config.batch_size
     per_epoch = math.ceil(n / bs)  # DataLoader without drop_last: a short last batch when bs does not divide n

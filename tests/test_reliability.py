@@ -313,6 +313,29 @@ def test_resume_from_intact_checkpoint(checkpointed, reference):
     _same_history(run, reference[150])
 
 
+def test_resume_on_other_threads_records_both(checkpointed):
+    """Resumed on the checkpoint's thread count, the record keeps that count; on another, it records neither count
+    alone but each stretch, and the cost table says the span."""
+    from grokkit.report import threads_words
+
+    cfg, ckpt = checkpointed  # trained to step 100 on one thread
+    saved = ckpt.read_bytes()
+    n = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        same = T.train(cfg, progress=False, checkpoint_path=ckpt)
+        ckpt.write_bytes(saved)
+        torch.set_num_threads(2)
+        other = T.train(cfg, progress=False, checkpoint_path=ckpt)
+    finally:
+        torch.set_num_threads(n)
+    assert same.meta["threads"] == 1 and "thread_segments" not in same.meta
+    assert threads_words(same.meta) == "1 thread"
+    assert other.meta["threads"] is None and other.meta["thread_segments"] == [[0, 1], [100, 2]]
+    assert threads_words(other.meta) == "1–2 threads"
+    assert threads_words({"threads": None, "thread_segments": [[0, None], [100, 2]]}) == "threads not recorded"
+
+
 def _truncate(b):
     return b[: len(b) // 2]
 
