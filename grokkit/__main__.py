@@ -150,7 +150,8 @@ def _sweep_job_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--cuda-graph", action="store_true", help="GPU jobs: the CUDA-graph step after its self-test")
     g.add_argument("--logs", default=None,
                    help="the sweep's folder: job logs and run states (default logs/sweep_<grid>)")
-    g.add_argument("--status", action="store_true", help="list the grid's runs: pending, running, done, failed")
+    g.add_argument("--status", action="store_true",
+                   help="list the grid's runs: pending, running (in a job or outside the sweep), done, failed")
     g.add_argument("--no-wait", action="store_true", help="local executor: return once the jobs are started")
 
 

@@ -181,6 +181,11 @@ def list_records(results_dir=None) -> list[Path]:
     return sorted(results_folder(results_dir).glob("*.npz"))
 
 
+def lock_path(config: RunConfig, results_dir=None) -> Path:
+    """The file `lock` locks: <results>/.locks/<id>.lock (left in place after the lock is released)."""
+    return results_folder(results_dir) / ".locks" / f"{config.id}.lock"
+
+
 @contextlib.contextmanager
 def lock(config: RunConfig, results_dir=None, blocking: bool = True):
     """An inter-process lock per config id: one trainer per config. Yields True when held; with
@@ -188,7 +193,7 @@ def lock(config: RunConfig, results_dir=None, blocking: bool = True):
     <results>/.locks/<id>.lock (released by the kernel when the process dies; the lock file is created with the
     umask's mode and opened read-only when it is another user's); where there is no fcntl (Windows), the
     `filelock` library's lock on the same file."""
-    path = results_folder(results_dir) / ".locks" / f"{config.id}.lock"
+    path = lock_path(config, results_dir)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         import fcntl

@@ -414,6 +414,7 @@ def sweep_status(configs, results_dir=None, sweep_dir=None) -> list[dict]:
         if sweep_dir is not None and _run_file(sweep_dir, c).exists():
             mark = json.loads(_run_file(sweep_dir, c).read_text())
         if e is None:
+            _outside_sweep(row, c, results_dir)
             continue
         row["job_id"] = e["job_id"]
         js = states[e["job_id"]]
@@ -428,6 +429,24 @@ def sweep_status(configs, results_dir=None, sweep_dir=None) -> list[dict]:
         else:
             row.update(detail=f"job {e['job_id']} {js.lower()}, not started yet")
     return out
+
+
+def _outside_sweep(row: dict, config, results_dir) -> None:
+    """A run no sweep job has started can still be training (`grokkit run`, a chapter, load_or_train: they hold its
+    lock) or wait in a checkpoint: `row` says so, and the step it has reached."""
+    from .records import lock, lock_path
+    from .train import checkpoint_step
+
+    free = True
+    if lock_path(config, results_dir).exists():  # no lock file: no trainer has ever taken it
+        with lock(config, results_dir, blocking=False) as free:
+            pass
+    step = checkpoint_step(config, results_dir)
+    at = "" if step is None else f"checkpoint at step {step:,} of {config.steps:,}"
+    if not free:
+        row.update(state="running", detail="outside a sweep (another process holds its lock)" + (at and f"; {at}"))
+    elif at:
+        row["detail"] += f"; {at}, where it resumes"
 
 
 # ---- how the book's chapters get their runs ----------------------------------------------------------------

@@ -432,23 +432,40 @@ def _save_checkpoint(path: Path, state: dict) -> None:
 CKPT_KEYS = ("step", "model", "optimizer", "hist", "snaps")  # a single run's checkpoint
 
 
+def _read_checkpoint(path: Path, keys=CKPT_KEYS) -> dict:
+    """The state saved by _save_checkpoint at `path`; ValueError when it is damaged or lacks `keys`."""
+    raw = path.read_bytes()
+    if not raw.startswith(CKPT_MAGIC):
+        raise ValueError("no checksum header")
+    n = len(CKPT_MAGIC)
+    digest, blob = raw[n:n + 64].decode(), raw[n + 65:]
+    if hashlib.sha256(blob).hexdigest() != digest:
+        raise ValueError("checksum mismatch")
+    state = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)  # never unpickle objects
+    if not isinstance(state, dict) or not set(keys) <= set(state):
+        raise ValueError("not a grokkit checkpoint")
+    return state
+
+
+def checkpoint_step(config: RunConfig, results_dir=None) -> int | None:
+    """The step at which `config`'s checkpoint in <results_dir>/.checkpoints (train_and_save's) would resume it, or
+    None: no checkpoint, or one that is damaged or of another config (training would start from step 0)."""
+    path = _checkpoint_path(config, records.results_folder(results_dir))
+    try:
+        state = _read_checkpoint(path) if path.exists() else {}
+    except Exception:
+        return None
+    return int(state["step"]) if state.get("config_id") == config.id else None
+
+
 def _load_checkpoint(path: Path, config_id: str, keys=CKPT_KEYS):
     """The state saved by _save_checkpoint at `path`, or None (with one line why) when it is absent, damaged,
     lacks `keys` or belongs to another config (or batch) than `config_id`. A checkpoint that cannot be read
     (PermissionError: another user's) raises: it is not damaged, and starting over would replace it."""
     if not path.exists():
         return None
-    raw = path.read_bytes()
     try:
-        if not raw.startswith(CKPT_MAGIC):
-            raise ValueError("no checksum header")
-        n = len(CKPT_MAGIC)
-        digest, blob = raw[n:n + 64].decode(), raw[n + 65:]
-        if hashlib.sha256(blob).hexdigest() != digest:
-            raise ValueError("checksum mismatch")
-        state = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)  # never unpickle objects
-        if not isinstance(state, dict) or not set(keys) <= set(state):
-            raise ValueError("not a grokkit checkpoint")
+        state = _read_checkpoint(path, keys)
     except Exception as e:
         print(f"grokkit: ignoring unreadable checkpoint {path} ({type(e).__name__}: {e}); starting from step 0")
         return None

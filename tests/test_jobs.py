@@ -171,6 +171,31 @@ def test_status_lists_pending_running_done_failed(tmp_path):
     assert out.returncode == 0 and f"{len(paper_grid())} runs: 0 done" in out.stdout
 
 
+def test_status_sees_runs_trained_outside_a_sweep(tmp_path):
+    """A run trained by hand (load_or_train holds its lock) is running, with the step of its checkpoint; one left
+    in a checkpoint is pending and says where it resumes; a damaged checkpoint is not offered as a resume point."""
+    from grokkit.records import lock, lock_path
+
+    res = tmp_path / "res"
+    cfg = TINY.replace(checkpoint_every=50)
+    ckpt = _checkpoint_path(cfg, res)
+    assert train(cfg, progress=False, checkpoint_path=ckpt, stop_after=100) is None
+    row = sweep_status([cfg], res)[0]
+    assert row["state"] == "pending"
+    assert row["detail"] == "not submitted; checkpoint at step 100 of 150, where it resumes"
+    with lock(cfg, res) as held:
+        assert held
+        row = sweep_status([cfg], res)[0]
+    assert row["state"] == "running"
+    assert row["detail"] == "outside a sweep (another process holds its lock); checkpoint at step 100 of 150"
+    ckpt.write_bytes(ckpt.read_bytes()[:-10])
+    assert sweep_status([cfg], res)[0]["detail"] == "not submitted"
+    never = TINY.replace(seed=9)
+    assert sweep_status([never], res)[0] == {"name": never.name, "state": "pending", "job_id": None,
+                                             "detail": "not submitted"}
+    assert not lock_path(never, res).exists()  # status leaves no lock file behind (a read-only results folder)
+
+
 # ---- SLURM through submitit (a stand-in sbatch records the script) --------------------------------------
 def test_cli_slurm_submits_one_job_array(tmp_path):
     bin_ = tmp_path / "bin"
