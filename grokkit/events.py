@@ -201,6 +201,12 @@ def intervention_words(c: dict) -> str:
     return out
 
 
+def hidden_mean(ranks) -> np.ndarray:
+    """(snapshots,) the mean over the hidden layers of a (snapshots, layers) rank matrix: every Linear layer's features
+    but the last's (the 10 outputs) [DG Fig 5's mean rank]."""
+    return np.asarray(ranks, dtype=float)[:, :-1].mean(1)
+
+
 def rank_matrix(run: Run, rank_def: str = "rank") -> np.ndarray:
     """(snapshots, layers) float ranks of `run` under `rank_def` (Detector.rank_def). "rtol=<x>" applies relative
     tolerance x to the kept spectra; a record without them raises ValueError naming the run."""
@@ -221,8 +227,8 @@ def rank_scale(run: Run, rank_def: str = "rank") -> float:
     multiplied by it. 1 for the paper's rank, and for a run without snapshots."""
     if rank_def == "rank" or not len(run.history["rank_step"]):
         return 1.0
-    ref = np.asarray(run.history["rank"], dtype=float)[0, :-1].mean()
-    return float(rank_matrix(run, rank_def)[0, :-1].mean() / ref) if ref > 0 else 1.0
+    ref = hidden_mean(run.history["rank"][:1])[0]
+    return float(hidden_mean(rank_matrix(run, rank_def)[:1])[0] / ref) if ref > 0 else 1.0
 
 
 def tolerance_def(rtol: float) -> str:
@@ -453,7 +459,7 @@ def _measure(run: Run, det: Detector) -> Events:
     rstep = np.asarray(h["rank_step"])
     rank = rank_matrix(run, det.rank_def) if len(rstep) else np.zeros((0, c.depth))  # no snapshot yet
     scale = rank_scale(run, det.rank_def)  # rank thresholds under another definition (module docstring)
-    hidden, penult = rank[:, :-1].mean(1), rank[:, -2]
+    hidden, penult = hidden_mean(rank), rank[:, -2]
     sw = swings(rstep, hidden, det.rank_swing * width * scale)
     downs = [s for d, s in sw if d < 0]
     pdowns = [s for d, s in swings(rstep, penult, det.rank_swing * width * scale) if d < 0]

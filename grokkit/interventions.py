@@ -125,19 +125,22 @@ def measure(run, rank_def: str = "rank") -> dict:
     """One run's quantities for the chapter: start of the test climb (step or None), final test accuracy, first
     descent of the mean hidden-layer rank under `rank_def` (a grokkit.events.RANK_DEFS key; step or None), weight norm
     at the start of the climb, wall time (min), seed, the step the training set is fit (grokkit.events' fit_step:
-    train accuracy >= the claims' fit_acc; None: never) and the CPU threads it trained on (None: not recorded)."""
+    train accuracy >= the claims' fit_acc; None: never), the CPU threads it trained on (None: not recorded or varied),
+    `collapse` and the mean hidden-layer rank under `rank_def` at the last snapshot (rank_end; None: no snapshot)."""
     import numpy as np
 
     from .claims import RANK_DEF, detector
-    from .events import events
+    from .events import events, hidden_mean, rank_matrix
 
     ev = events(run, detector({RANK_DEF: rank_def}))
     h = run.history
+    ranks = hidden_mean(rank_matrix(run, rank_def)) if len(h["rank_step"]) else ()
     on = ev.climb_onset_step
     norm = None if on is None else float(h["weight_norm"][int(np.searchsorted(h["step"], on))])
     return {"onset": on, "final_acc": ev.test_final_acc, "rank_fall": (ev.rank_descent_steps or (None,))[0],
             "norm_at_onset": norm, "wall_min": run.meta.get("wall_time_s", 0) / 60, "seed": run.config.seed,
-            "fit_step": ev.fit_step, "threads": run.meta.get("threads"), "collapse": collapse(run)}
+            "fit_step": ev.fit_step, "threads": run.meta.get("threads"), "collapse": collapse(run),
+            "rank_end": float(ranks[-1]) if len(ranks) else None}
 
 
 def collapse(run) -> dict | None:
@@ -325,7 +328,8 @@ def _num(v, unit=""):
 
 def measures_md(runs, control_measures=None) -> str:
     """One row per run: start of the test climb, its shift against the control's median (and the control's range),
-    final test accuracy, first rank fall, weight norm at the start of the climb, wall time. A stand-in says so."""
+    final test accuracy, first fall and last value of the mean hidden-layer rank (paper-exact), weight norm at the
+    start of the climb, wall time. A stand-in says so."""
     import numpy as np
 
     from .events import run_label
@@ -334,15 +338,16 @@ def measures_md(runs, control_measures=None) -> str:
     ons = [c["onset"] for c in control_measures or [] if c["onset"] is not None]
     mid = float(np.median(ons)) if ons else None
     rows = ["| run | start of the test climb | shift against the control | final test accuracy | first rank fall | "
-            "weight norm at the start of the climb | wall time |", "|---|---|---|---|---|---|---|"]
+            "rank at the end | weight norm at the start of the climb | wall time |", "|---" * 8 + "|"]
     for r in runs:
         m = measure(r)
         shift = "–" if m["onset"] is None or mid is None else (
-            f"{m['onset'] - mid:+,.0f} steps (control range {min(ons) - mid:+,.0f} to {max(ons) - mid:+,.0f})")
+            f"{m['onset'] - mid:+,.0f} steps (control range {min(ons) - mid:+,.0f} to {max(ons) - mid:+,.0f})"
+        ).replace("-", "−")  # a minus sign, not a hyphen
         onset = "no climb" if m["onset"] is None else f"step {m['onset']:,}"
         fall = "no fall" if m["rank_fall"] is None else f"step {m['rank_fall']:,}"
         rows.append(f"| {run_label(r)}{' (stand-in)' if is_stand_in(r) else ''} | "
-                    f"{onset} | {shift} | {_num(m['final_acc'], 'accuracy')} | {fall} | "
+                    f"{onset} | {shift} | {_num(m['final_acc'], 'accuracy')} | {fall} | {_num(m['rank_end'])} | "
                     f"{_num(m['norm_at_onset'])} | {m['wall_min']:,.1f} min |")
     return "\n".join(rows) + "\n"
 
@@ -372,9 +377,9 @@ def bench_variant(key: str) -> str:
     return variant_name({v: k for k, v in PENALTY_KEYS.items()}[key], RANK_PENALTY_SCALE)
 
 
-def _span(values, unit: str) -> str:
-    """'1.6–1.7 h' (one decimal, the unit once), or '1.6 h' when both ends read the same."""
-    lo, hi = f"{min(values):.1f}", f"{max(values):.1f}"
+def _span(values, unit: str, fmt: str = "{:.1f}") -> str:
+    """'1.6–1.7 h' (`fmt`: one decimal; the unit once), or '1.6 h' when both ends read the same."""
+    lo, hi = fmt.format(min(values)), fmt.format(max(values))
     return (lo if lo == hi else f"{lo}–{hi}") + unit
 
 
@@ -566,7 +571,8 @@ def _at_steps(steps) -> str:
 
 def outcome_words(key: str, ms: list, control: list) -> str:
     """What one intervention's recorded seeds did, in words (measure() dicts with their "seed"): when the test climb
-    started against the control's seeds (ONSET_WORDS, MARGIN_STEPS wide), and whether and when the rank fell."""
+    started against the control's seeds (ONSET_WORDS, MARGIN_STEPS wide), whether and when the rank fell, and where
+    it ended against the control's."""
     ons = [c["onset"] for c in control if c["onset"] is not None]
     climbs = [m for m in ms if m["onset"] is not None]
     if not climbs:
@@ -580,6 +586,10 @@ def outcome_words(key: str, ms: list, control: list) -> str:
     rank = ("the mean hidden-layer rank did not fall" if not falls else
             f"the mean hidden-layer rank fell at {_at_steps(falls)}"
             + ("" if len(falls) == len(ms) else f" (on {len(falls)} of {len(ms)} seeds)"))
+    ends, ctrl_ends = ([m["rank_end"] for m in g if m.get("rank_end") is not None] for g in (ms, control))
+    if ends and ctrl_ends:
+        rank += (f" and ended at {' and '.join(f'{v:,.0f}' for v in ends)} (the control's at "
+                 f"{_span(ctrl_ends, '', '{:,.0f}')})")
     late = "".join(f"; seed {m['seed']}'s outputs collapsed to nearly the same value for every input from step "
                    f"{m['collapse']['step']:,} to the end" for m in ms if m.get("collapse") and not untestable(m))
     return (f"{INTERVENTIONS[key][0]} ({_seeds(ms)}): {climb}; {rank}"
@@ -986,13 +996,15 @@ def pilot_window_md(control_runs, onsets, steps: int) -> str:
 
     import numpy as np
 
+    from .events import hidden_mean
+
     rows = []
     for r, on in zip(control_runs, onsets):
         if on is None or on <= steps or on > r.history["step"][-1]:  # only a climb after the pilots' window
             continue
         h = r.history
         s, loss = np.asarray(h["step"]), np.asarray(h["train_loss"], dtype=float)
-        rs, eff = np.asarray(h["rank_step"]), np.asarray(h["eff_rank"], dtype=float)[:, :-1].mean(1)
+        rs, eff = np.asarray(h["rank_step"]), hidden_mean(h["eff_rank"])
 
         def at(xs, ys, t):
             return float(ys[min(int(np.searchsorted(xs, t)), len(xs) - 1)])

@@ -35,6 +35,7 @@ import numpy as np
 from .events import (
     PAPER_RTOL,
     events,
+    hidden_mean,
     rank_matrix,
     run_label,
     tolerance_def,
@@ -589,7 +590,7 @@ def tolerance_sweep_figure(runs, det, shown=(PAPER_RTOL, 1e-8, 1e-5, 1e-3, 1e-2)
     for (a, b), run in zip(axes, runs):
         step = np.asarray(run.history["rank_step"])
         for rtol, c in zip(shown, colors):
-            m = rank_matrix(run, tolerance_def(rtol))[:, :-1].mean(1)
+            m = hidden_mean(rank_matrix(run, tolerance_def(rtol)))
             a.plot(step, m / m[0], color=c, lw=1.3, label=rtol_label(rtol))
         _steps(a, log=False)
         a.set_ylabel("mean hidden rank / initial")
@@ -642,8 +643,7 @@ def _mean_ranks(runs) -> list:
     rank ("mean_rank", "mean_robust_rank", on rank_step)."""
     out = [copy.copy(r) for r in runs]
     for r in out:
-        r.history = {**r.history, **{f"mean_{k}": np.asarray(r.history[k], dtype=float)[:, :-1].mean(1)
-                                     for k in ("rank", "robust_rank")}}
+        r.history = {**r.history, **{f"mean_{k}": hidden_mean(r.history[k]) for k in ("rank", "robust_rank")}}
     return out
 
 
