@@ -638,6 +638,37 @@ def collapse_caveat(by_key: dict) -> str:
     return "; ".join(out)
 
 
+# What each penalty is for, as a test on the rank (held(), RULE_WORDS): a seed on which it fails did not get the
+# intervention its predictions assumed. Stated with the first rank-held-up record (after the runs began): it adds a
+# caveat and changes no grade.
+PENALTY_AIMS = {"rank_down": "falls_earlier", "rank_up": "stays_high"}
+
+
+def aim_caveat(by_key: dict, control: list) -> str:
+    """Per penalty (measure() dicts by key; the control's measure() dicts) with seeds on which it did not do what it
+    is for (PENALTY_AIMS, read by `held` under the declared margin): which seeds, when their rank first fell and
+    where it ended against the control's, and what that leaves the grades testing; '' when every seed did."""
+    out = []
+    cfalls = [c["rank_fall"] for c in control if c["rank_fall"] is not None]
+    cends = [c["rank_end"] for c in control if c.get("rank_end") is not None]
+    for k, aim in PENALTY_AIMS.items():
+        missed = [m for m in by_key.get(k, []) if held(aim, "rank", m, control) is False]
+        if not missed:
+            continue
+        fell = [m["rank_fall"] for m in missed if m["rank_fall"] is not None]
+        ends = [m["rank_end"] for m in missed if m.get("rank_end") is not None]
+        what = (f"its mean hidden-layer rank first fell at {_at_steps(fell)}"
+                + (f" (the control's at {_span(cfalls, '', '{:,.0f}')})" if cfalls else "") if fell else
+                "its mean hidden-layer rank never fell")
+        if ends:
+            what += (f" and ended at {' and '.join(f'{v:,.0f}' for v in ends)}"
+                     + (f" (the control's at {_span(cends, '', '{:,.0f}')})" if cends else ""))
+        out.append(f"the {INTERVENTIONS[k][0].lower()} did not do what it is for on {_seeds(missed)} "
+                   f"(\"{RULE_WORDS[aim]}\" does not hold): {what}, so its grades test a weaker intervention than "
+                   "the predictions assumed")
+    return "; ".join(out)
+
+
 def without_collapsed(by_key: dict) -> dict:
     """measure() dicts by intervention key without the seeds that never fit because their outputs collapsed
     (`collapse_caveat`); an intervention left with no seed is left out."""
@@ -668,7 +699,7 @@ def summary_md(records_, control_records, planned: int, fallback=()) -> str:
                               if story_badge(alt[s]) != story_badge(results[s]) else "") for s in STORIES)
     todo = [INTERVENTIONS[k][0].lower() for k in INTERVENTIONS if k not in by_key]
     caveat = "; ".join(c for c in (fallback_caveat(fallback, by_key), collapse_caveat(by_key),
-                                    timing_caveat(control_records, results)) if c)
+                                    aim_caveat(by_key, control), timing_caveat(control_records, results)) if c)
     return (f"**Beyond the paper.** {link}: {n} of its {planned} intervention runs {'is' if n == 1 else 'are'} "
             f"recorded{'; caveat first: ' + caveat if caveat else ''}. {done}. So far "
             f"{stories}" + (f"; not run yet: {', '.join(todo)}." if todo else "."))
@@ -686,13 +717,13 @@ def found_html(records_, control_records, fallback=()) -> str:
     every = graded(records_, control_records)
     by_key, results = every[DECLARED]
     caveat = fallback_caveat(fallback, by_key)
+    control = [measure(r) for r in control_records]  # the events are cached: no second measurement
     items = [f"<li><strong>Caveat first:</strong> {html.escape(c)}.</li>"
-             for c in (caveat, collapse_caveat(by_key)) if c]
+             for c in (caveat, collapse_caveat(by_key), aim_caveat(by_key, control)) if c]
     if timing := timing_caveat(control_records, results):
         items.append(f"<li><strong>Caveat:</strong> {html.escape(timing)}; the verdicts give both tests under both "
                      "ranks.</li>")
     if by_key:
-        control = [measure(r) for r in control_records]
         items.append("<li><strong>What the recorded runs did:</strong> " + html.escape(". ".join(
             outcome_words(k, by_key[k], control) for k in INTERVENTIONS if k in by_key)) + ".</li>")
     clean = without_collapsed(by_key)
@@ -738,6 +769,7 @@ def verdicts_md(records_, control_records, fallback=()) -> str:
                 "still untested; the table above shows what the page drew instead.\n")
     every = graded(records_, control_records)
     results = every[DECLARED][1]
+    control = [measure(r) for r in control_records]
     out = []
     for k, (title, _) in INTERVENTIONS.items():
         if k not in by_key:
@@ -745,6 +777,8 @@ def verdicts_md(records_, control_records, fallback=()) -> str:
             continue
         if caveat := fallback_caveat({k} & set(fallback), by_key):
             out.append(f"- **{title}**, caveat first: {caveat}.")
+        if aim := aim_caveat({k: by_key[k]}, control):
+            out.append(f"- **{title}**, caveat first: it {aim.removeprefix('the ' + title.lower() + ' ')}.")
         if unfit := unfit_words(by_key[k], "", "no prediction on when, or with what rank fall, it generalizes is "
                                                "graded on it"):
             rest = len(by_key[k]) - sum(untestable(m) for m in by_key[k])

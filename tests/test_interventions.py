@@ -476,6 +476,31 @@ def test_outcome_words_say_what_each_intervention_did_against_the_control():
     assert "ended at" not in outcome_words("rank_up", [m(0, 34_000, 36_000)], ctrl)  # not measured: not said
 
 
+def test_aim_caveat_names_a_penalty_that_did_not_move_the_rank_its_way():
+    """A rank held up whose rank still falls, or a rank pushed down whose rank does not fall earlier than the
+    control's, is named with when its rank fell and where it ended against the control; one that did its job, or a
+    clamp, is not."""
+    from grokkit.interventions import aim_caveat
+
+    def m(seed, fall, end):
+        return {"seed": seed, "onset": 44_022, "rank_fall": fall, "rank_end": end, "fit_step": 40_020}
+
+    control = [m(0, 46_690, 230.8), m(1, 47_357, 231.8), m(2, 48_024, 237.5)]
+    assert aim_caveat({"rank_up": [m(0, None, 390.0)], "norm_init": [m(0, None, 176.0)]}, control) == ""
+    assert aim_caveat({"rank_down": [m(0, 7_337, 77.5)]}, control) == ""
+    words = aim_caveat({"rank_up": [m(0, 47_357, 371.2), m(1, None, 390.0)]}, control)
+    assert words == ("the rank held up did not do what it is for on seed 0 (\"the rank never falls\" does not hold): "
+                     "its mean hidden-layer rank first fell at step 47,357 (the control's at 46,690–48,024) and ended "
+                     "at 371 (the control's at 231–238), so its grades test a weaker intervention than the "
+                     "predictions assumed")
+    words = aim_caveat({"rank_down": [m(1, 47_000, 200.0)], "rank_up": [m(0, 47_357, 371.2)]}, control)
+    assert words.startswith("the rank pushed down did not do what it is for on seed 1 (\"the rank first falls more "
+                            "than the timing margin before the control's earliest fall\" does not hold): its mean")
+    assert "; the rank held up did not do what it is for on seed 0" in words
+    never = aim_caveat({"rank_down": [m(1, None, 390.0)]}, control)
+    assert "its mean hidden-layer rank never fell and ended at 390 (the control's at 231–238)" in never
+
+
 def test_measure_reads_the_rank_at_the_end_under_each_definition():
     """measure()'s rank_end is the mean over the hidden layers at the last snapshot, under the rank definition asked
     for; the runs table shows it (paper-exact) and writes a shift with a minus sign. On a shipped control record."""
