@@ -677,9 +677,10 @@ def without_collapsed(by_key: dict) -> dict:
 
 
 def summary_md(records_, control_records, planned: int, fallback=()) -> str:
-    """The opening page's line on the interventions: how many of the `planned` runs are recorded, what each recorded
-    intervention did (outcome_words), each story's badge so far, and which interventions are not run yet; first, the
-    caveat for those among `fallback` (keys whose strength the declared fallback set: fallback_caveat)."""
+    """The opening page's lines on the interventions (Markdown): how many of the `planned` runs are recorded, the
+    caveats first (one item each: the strength the declared fallback set for those among `fallback`, a collapse, a
+    penalty that missed its aim, the control's own timing), what each recorded intervention did (outcome_words, one
+    item each), then each story's badge so far and which interventions are not run yet."""
     link = "[Does the rank drive generalization?](interventions.ipynb)"
     if not measured_by_key(records_):
         return (f"**Beyond the paper.** {link} states what the weight-norm story and the rank story predict for four "
@@ -688,7 +689,6 @@ def summary_md(records_, control_records, planned: int, fallback=()) -> str:
     by_key, results = every[DECLARED]
     control = [measure(r) for r in control_records]  # the events are cached: no second measurement
     n = sum(len(v) for v in by_key.values())
-    done = ". ".join(outcome_words(k, by_key[k], control) for k in INTERVENTIONS if k in by_key)
     verbs = {"held": "held", "partly": "held in part", "failed": "did not hold", "untested": "are not tested yet"}
     frag = {s: fragility(every, s) for s in STORIES}
     clean = without_collapsed(by_key)
@@ -698,11 +698,15 @@ def summary_md(records_, control_records, planned: int, fallback=()) -> str:
                            + (f" (without the runs that collapsed: {verbs[story_badge(alt[s])]})"
                               if story_badge(alt[s]) != story_badge(results[s]) else "") for s in STORIES)
     todo = [INTERVENTIONS[k][0].lower() for k in INTERVENTIONS if k not in by_key]
-    caveat = "; ".join(c for c in (fallback_caveat(fallback, by_key), collapse_caveat(by_key),
-                                    aim_caveat(by_key, control), timing_caveat(control_records, results)) if c)
-    return (f"**Beyond the paper.** {link}: {n} of its {planned} intervention runs {'is' if n == 1 else 'are'} "
-            f"recorded{'; caveat first: ' + caveat if caveat else ''}. {done}. So far "
-            f"{stories}" + (f"; not run yet: {', '.join(todo)}." if todo else "."))
+    caveats = [c for c in (fallback_caveat(fallback, by_key), collapse_caveat(by_key), aim_caveat(by_key, control),
+                           timing_caveat(control_records, results)) if c]
+    head = f"**Beyond the paper.** {link}: {n} of its {planned} intervention runs {'is' if n == 1 else 'are'} recorded"
+    return "\n".join(
+        [head + (", caveats first:" if len(caveats) > 1 else ", caveat first:" if caveats else ".")]
+        + [f"- {c[0].upper()}{c[1:]}." for c in caveats]
+        + ["", "What the runs did:" if caveats else ""] * bool(caveats)
+        + [f"- {outcome_words(k, by_key[k], control)}." for k in INTERVENTIONS if k in by_key]
+        + ["", f"So far {stories}" + (f"; not run yet: {', '.join(todo)}." if todo else ".")])
 
 
 def found_html(records_, control_records, fallback=()) -> str:

@@ -632,8 +632,8 @@ def test_opening_line_on_the_interventions_counts_records_and_names_what_is_unte
     held_high.config = held_high.config.replace(norm_clamp="init")
     line = summary_md([held_high], control, 8)
     assert line.startswith("**Beyond the paper.** [Does the rank drive generalization?](interventions.ipynb): "
-                           "1 of its 8 intervention runs is recorded.")
-    assert "Norm held at its initial value (seed 0): the test accuracy never climbed within the run" in line
+                           "1 of its 8 intervention runs is recorded.\n- Norm held at its initial value (seed 0): the "
+                           "test accuracy never climbed within the run")  # no caveat: the runs' items come first
     assert "the weight-norm story's tested predictions held" in line
     assert line.endswith("not run yet: norm held low from the start, rank pushed down, rank held up.")
     assert summary_md([held_high], control, 8, fallback={"rank_up"}) == line  # a caveat only for a recorded one
@@ -643,17 +643,30 @@ def test_an_intervention_whose_strength_the_fallback_set_carries_the_caveat_firs
     from grokkit.interventions import found_html, summary_md, verdicts_md
 
     control = [fake(stages=((30000, 0.8),), fall=30000, seed=sd) for sd in (0, 1, 2)]
-    up = fake(stages=((30000, 0.8),), fall=30000, seed=0)  # the rank held up, at the fallback's strength
+    up = fake(stages=((30000, 0.8),), seed=0)  # the rank held up, at the fallback's strength; its rank stays high
     up.config = up.config.replace(rank_penalty=0.03, rank_penalty_kind="neg_spectral_entropy",
                                   rank_penalty_scale="gradient")
     caveat = ("the rank held up ran at a strength the pilots' rule as committed did not choose (a deviation declared "
               "after some of its pilots were seen; see the pilots), and its grades rest on that choice")
     line = summary_md([up], control, 8, fallback={"rank_up"})
     assert line.startswith("**Beyond the paper.** [Does the rank drive generalization?](interventions.ipynb): "
-                           f"1 of its 8 intervention runs is recorded; caveat first: {caveat}. Rank held up (seed 0)")
+                           f"1 of its 8 intervention runs is recorded, caveat first:\n- T{caveat[1:]}.\n\n"
+                           "What the runs did:\n- Rank held up (seed 0)")
     verdicts = verdicts_md([up], control, fallback={"rank_up"})
     assert f"- **Rank held up**, caveat first: {caveat}.\n- **Rank held up**, weight-norm story" in verdicts
     assert "caveat" not in verdicts_md([up], control) and "caveat" not in summary_md([up], control, 8)
+    # a rank held up whose rank falls anyway missed its aim: a second caveat, first in each place, in that order
+    fell = fake(stages=((30000, 0.8),), fall=30000, seed=0)
+    fell.config = up.config
+    line = summary_md([fell], control, 8, fallback={"rank_up"})
+    assert "recorded, caveats first:\n- The rank held up ran at a strength" in line
+    assert "\n- The rank held up did not do what it is for on seed 0 (\"the rank never falls\" does not hold)" in line
+    assert line.index("did not do what it is for") < line.index("What the runs did:")
+    verdicts = verdicts_md([fell], control, fallback={"rank_up"})
+    assert ("- **Rank held up**, caveat first: it did not do what it is for on seed 0 (\"the rank never falls\" does "
+            "not hold): its mean hidden-layer rank first fell at step") in verdicts
+    assert verdicts.index("did not do what it is for") < verdicts.index("- **Rank held up**, weight-norm story")
+    assert "did not do what it is for on seed 0" in found_html([fell], control).replace("&quot;", '"')
     # every seed of an intervention that never fits its training set: named first, and nothing graded on them
     unfit = fake(stages=((30000, 0.0),), seed=0, fit=10**7)  # train accuracy stays near 0.1
     unfit.config = unfit.config.replace(norm_clamp="init")
@@ -705,7 +718,7 @@ def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qual
     box = found_html([down, low], control)
     assert "2 of its 2 tested predictions held" in box
     assert "Without the run that collapsed, 1 of its 1 tested prediction held, and its badge is the same." in box
-    assert f"recorded; caveat first: {caveat}" in summary_md([down], control, 8)
+    assert f"recorded, caveat first:\n- T{caveat[1:]}.\n" in summary_md([down], control, 8)
     cm = [measure(r) for r in control]
     assert picks_at_full_scale_md({"rank_down": [measure(down)]}, cm, 10_000) == (
         f"**How the picks fared at full scale.** T{caveat[1:]}. The 10,000-step pilots could not show it: the "
