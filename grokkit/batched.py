@@ -335,6 +335,8 @@ def train_batched(configs: list[RunConfig], progress: bool = True, cuda_graph: b
     state = _load_checkpoint(ckpt, batch_id(configs), ("step", "params", "moments", "logs")) if ckpt else None
     start, wall0 = (state["step"], state["wall"]) if state else (0, 0.0)
     logs = [RunLog(c, st) for c, st in zip(configs, state["logs"])] if state else [RunLog(c) for c in configs]
+    for log in logs:
+        log.resume_at(start)  # the CPU threads of this stretch (RunLog.run)
     if state:
         with torch.no_grad():
             for t, v in zip([*params, *moments], [*state["params"], *state["moments"]]):

@@ -334,16 +334,18 @@ def measures_md(runs, control_measures=None) -> str:
 
     from .events import run_label
     from .records import is_stand_in
+    from .report import signed
 
     ons = [c["onset"] for c in control_measures or [] if c["onset"] is not None]
     mid = float(np.median(ons)) if ons else None
+    width = runs[0].config.width if runs else 0
     rows = ["| run | start of the test climb | shift against the control | final test accuracy | first rank fall | "
-            "rank at the end | weight norm at the start of the climb | wall time |", "|---" * 8 + "|"]
+            f"mean hidden-layer rank at the end (of {width:,}) | weight norm at the start of the climb | wall time |",
+            "|---" * 8 + "|"]
     for r in runs:
         m = measure(r)
         shift = "–" if m["onset"] is None or mid is None else (
-            f"{m['onset'] - mid:+,.0f} steps (control range {min(ons) - mid:+,.0f} to {max(ons) - mid:+,.0f})"
-        ).replace("-", "−")  # a minus sign, not a hyphen
+            f"{signed(m['onset'] - mid)} steps (control range {signed(min(ons) - mid)} to {signed(max(ons) - mid)})")
         onset = "no climb" if m["onset"] is None else f"step {m['onset']:,}"
         fall = "no fall" if m["rank_fall"] is None else f"step {m['rank_fall']:,}"
         rows.append(f"| {run_label(r)}{' (stand-in)' if is_stand_in(r) else ''} | "
@@ -377,9 +379,9 @@ def bench_variant(key: str) -> str:
     return variant_name({v: k for k, v in PENALTY_KEYS.items()}[key], RANK_PENALTY_SCALE)
 
 
-def _span(values, unit: str, fmt: str = "{:.1f}") -> str:
-    """'1.6–1.7 h' (`fmt`: one decimal; the unit once), or '1.6 h' when both ends read the same."""
-    lo, hi = fmt.format(min(values)), fmt.format(max(values))
+def _span(values, unit: str) -> str:
+    """'1.6–1.7 h' (one decimal, the unit once), or '1.6 h' when both ends read the same."""
+    lo, hi = f"{min(values):.1f}", f"{max(values):.1f}"
     return (lo if lo == hi else f"{lo}–{hi}") + unit
 
 
@@ -410,10 +412,11 @@ def cost_md(bench: dict | None, by_key: dict) -> str:
     for keys, what in ((clamp, "clamped"), (pens, "penalised")):
         ms = [m for k in keys for m in by_key.get(k, ()) if m["wall_min"]]
         if ms:
-            on = {m.get("threads") for m in ms}
+            on = {m.get("threads") for m in ms}  # None: not recorded, or resumed on another count
             out += (f"; the {'one' if len(ms) == 1 else f'{len(ms):,}'} {what} run{'s' * (len(ms) > 1)} recorded so "
                     f"far took {_span([m['wall_min'] / 60 for m in ms], ' h')} of wall time"
-                    + (f" on {_threads(on.pop())}{' each' * (len(ms) > 1)}" if len(on) == 1 else ""))
+                    + (f" on {_threads(on.pop())}{' each' * (len(ms) > 1)}" if len(on) == 1 and None not in on
+                       else ""))
     return out + ".\n"
 
 
@@ -586,10 +589,8 @@ def outcome_words(key: str, ms: list, control: list) -> str:
     rank = ("the mean hidden-layer rank did not fall" if not falls else
             f"the mean hidden-layer rank fell at {_at_steps(falls)}"
             + ("" if len(falls) == len(ms) else f" (on {len(falls)} of {len(ms)} seeds)"))
-    ends, ctrl_ends = ([m["rank_end"] for m in g if m.get("rank_end") is not None] for g in (ms, control))
-    if ends and ctrl_ends:
-        rank += (f" and ended at {' and '.join(f'{v:,.0f}' for v in ends)} (the control's at "
-                 f"{_span(ctrl_ends, '', '{:,.0f}')})")
+    if ends := _rank_end_words(ms, control):
+        rank += f" {ends}"
     late = "".join(f"; seed {m['seed']}'s outputs collapsed to nearly the same value for every input from step "
                    f"{m['collapse']['step']:,} to the end" for m in ms if m.get("collapse") and not untestable(m))
     return (f"{INTERVENTIONS[key][0]} ({_seeds(ms)}): {climb}; {rank}"
@@ -644,29 +645,74 @@ def collapse_caveat(by_key: dict) -> str:
 PENALTY_AIMS = {"rank_down": "falls_earlier", "rank_up": "stays_high"}
 
 
-def aim_caveat(by_key: dict, control: list) -> str:
-    """Per penalty (measure() dicts by key; the control's measure() dicts) with seeds on which it did not do what it
-    is for (PENALTY_AIMS, read by `held` under the declared margin): which seeds, when their rank first fell and
-    where it ended against the control's, and what that leaves the grades testing; '' when every seed did."""
-    out = []
+def _rank_end_words(ms, control) -> str:
+    """'and ended at 176 and 176 of 400 (the control's: 231–238)': the mean hidden-layer rank at the last snapshot of
+    each seed among measure() dicts `ms`, in seed order, against the control's; '' when a seed or the control lacks
+    it."""
+    from .sweep import INTERVENTION_BASE
+
+    ends, cends = ([m.get("rank_end") for m in g] for g in (ms, control))
+    if not ends or None in ends or not cends or None in cends:
+        return ""
+    return (f"and ended at {' and '.join(_num(v) for v in ends)} of {INTERVENTION_BASE.width:,} (the control's: "
+            f"{_range(cends)})")
+
+
+def _aim(key: str, control: list) -> str:
+    """Penalty `key`'s aim (PENALTY_AIMS) against the control's measure() dicts: against a control whose rank never
+    falls, "falls earlier" reads as "falls"."""
+    aim = PENALTY_AIMS[key]
+    return "falls" if aim == "falls_earlier" and all(c["rank_fall"] is None for c in control) else aim
+
+
+def _range(values) -> str:
+    """'231–238' (as _num writes each end), or '390' when both ends read the same."""
+    lo, hi = _num(min(values)), _num(max(values))
+    return lo if lo == hi else f"{lo}–{hi}"
+
+
+def aim_words(key: str, ms: list, control: list) -> str:
+    """'missed its aim on seed 0 ("the rank never falls" does not hold): its mean hidden-layer rank first fell at step
+    47,357 and ended at 353 (of 400; the control's first fell at steps 46,690–48,024 and ended at 231–238), so ...'
+    for the seeds among `ms` (measure() dicts of penalty `key`) that missed its aim (`_aim`, read by `held`), each
+    seed's own numbers; '' when none did or `key` is not a penalty."""
+    if key not in PENALTY_AIMS:
+        return ""
+    aim = _aim(key, control)
+    missed = [m for m in ms if held(aim, "rank", m, control) is False]  # under the declared margin
+    if not missed:
+        return ""
     cfalls = [c["rank_fall"] for c in control if c["rank_fall"] is not None]
+    each = []
+    for m in missed:
+        fell = "never fell" if m["rank_fall"] is None else f"first fell at step {m['rank_fall']:,}"
+        end = f" and ended at {_num(m['rank_end'])}" if m.get("rank_end") is not None else ""
+        each.append((f"seed {m['seed']}'s " if len(missed) > 1 else "its ") + f"mean hidden-layer rank {fell}{end}")
     cends = [c["rank_end"] for c in control if c.get("rank_end") is not None]
-    for k, aim in PENALTY_AIMS.items():
-        missed = [m for m in by_key.get(k, []) if held(aim, "rank", m, control) is False]
-        if not missed:
-            continue
-        fell = [m["rank_fall"] for m in missed if m["rank_fall"] is not None]
-        ends = [m["rank_end"] for m in missed if m.get("rank_end") is not None]
-        what = (f"its mean hidden-layer rank first fell at {_at_steps(fell)}"
-                + (f" (the control's at {_span(cfalls, '', '{:,.0f}')})" if cfalls else "") if fell else
-                "its mean hidden-layer rank never fell")
-        if ends:
-            what += (f" and ended at {' and '.join(f'{v:,.0f}' for v in ends)}"
-                     + (f" (the control's at {_span(cends, '', '{:,.0f}')})" if cends else ""))
-        out.append(f"the {INTERVENTIONS[k][0].lower()} did not do what it is for on {_seeds(missed)} "
-                   f"(\"{RULE_WORDS[aim]}\" does not hold): {what}, so its grades test a weaker intervention than "
-                   "the predictions assumed")
-    return "; ".join(out)
+    ctrl = " and ".join(x for x in (
+        f"first fell at {_at_steps(sorted(cfalls)) if len(cfalls) < 3 else f'steps {min(cfalls):,}–{max(cfalls):,}'}"
+        if cfalls else "never fell",
+        f"ended at {_range(cends)}" if cends else "") if x)
+    from .sweep import INTERVENTION_BASE
+
+    return (f"missed its aim on {_seeds(missed)} (\"{RULE_WORDS[aim]}\" does not "
+            f"hold): {'; '.join(each)} (of {INTERVENTION_BASE.width:,}; the control's {ctrl}), so its grades test a "
+            "weaker intervention than the predictions assumed")
+
+
+def aim_caveat(by_key: dict, control: list) -> str:
+    """Per penalty (measure() dicts by key; the control's measure() dicts) with seeds that missed its aim: 'the rank
+    held up missed its aim on seed 0 ...' (aim_words), the penalties joined by '; '; '' when
+    every seed met it."""
+    return "; ".join(f"the {INTERVENTIONS[k][0].lower()} {w}" for k in PENALTY_AIMS
+                     if (w := aim_words(k, by_key.get(k, []), control)))
+
+
+def first_caveats(by_key: dict, control: list, fallback=()) -> list:
+    """The caveats that come first wherever the interventions are summed up, in order: the strengths the declared
+    fallback set (for those among `fallback`: fallback_caveat), runs that collapsed (collapse_caveat) and penalties
+    that missed their aim (aim_caveat); each a clause, lower case, no full stop."""
+    return [c for c in (fallback_caveat(fallback, by_key), collapse_caveat(by_key), aim_caveat(by_key, control)) if c]
 
 
 def without_collapsed(by_key: dict) -> dict:
@@ -698,8 +744,7 @@ def summary_md(records_, control_records, planned: int, fallback=()) -> str:
                            + (f" (without the runs that collapsed: {verbs[story_badge(alt[s])]})"
                               if story_badge(alt[s]) != story_badge(results[s]) else "") for s in STORIES)
     todo = [INTERVENTIONS[k][0].lower() for k in INTERVENTIONS if k not in by_key]
-    caveats = [c for c in (fallback_caveat(fallback, by_key), collapse_caveat(by_key), aim_caveat(by_key, control),
-                           timing_caveat(control_records, results)) if c]
+    caveats = first_caveats(by_key, control, fallback) + [c for c in (timing_caveat(control_records, results),) if c]
     head = f"**Beyond the paper.** {link}: {n} of its {planned} intervention runs {'is' if n == 1 else 'are'} recorded"
     return "\n".join(
         [head + (", caveats first:" if len(caveats) > 1 else ", caveat first:" if caveats else ".")]
@@ -712,18 +757,18 @@ def summary_md(records_, control_records, planned: int, fallback=()) -> str:
 def found_html(records_, control_records, fallback=()) -> str:
     """The chapter's "What we found" box (HTML, the classes of grokkit.report.found_html): per story, a badge
     (STORY_BADGES, explained on hover) and one sentence counting its predictions that held, from the full-scale
-    intervention records; "not tested yet" while none is recorded. First, the caveat for the recorded interventions
-    among `fallback` (fallback_caveat)."""
+    intervention records; "not tested yet" while none is recorded. First the caveats (first_caveats; `fallback`:
+    the keys whose strength the declared fallback set), then the control's own timing (timing_caveat) and what the
+    runs did (outcome_words)."""
     import html
 
     from .report import badge_span
 
     every = graded(records_, control_records)
     by_key, results = every[DECLARED]
-    caveat = fallback_caveat(fallback, by_key)
     control = [measure(r) for r in control_records]  # the events are cached: no second measurement
     items = [f"<li><strong>Caveat first:</strong> {html.escape(c)}.</li>"
-             for c in (caveat, collapse_caveat(by_key), aim_caveat(by_key, control)) if c]
+             for c in first_caveats(by_key, control, fallback)]
     if timing := timing_caveat(control_records, results):
         items.append(f"<li><strong>Caveat:</strong> {html.escape(timing)}; the verdicts give both tests under both "
                      "ranks.</li>")
@@ -765,8 +810,9 @@ def found_html(records_, control_records, fallback=()) -> str:
 
 def verdicts_md(records_, control_records, fallback=()) -> str:
     """For each intervention with full-scale records, each story's predictions graded seed by seed (`held`,
-    `grade`), the caveat first for one among `fallback` (its strength set by the declared fallback); a sentence saying
-    so when no intervention run is recorded yet."""
+    `grade`); first, its caveats: its strength set by the declared fallback (for one among `fallback`), a penalty
+    that missed its aim (aim_words), seeds that never fit (unfit_words, naming a collapse). Then the control's own
+    timing and each grade read again. A sentence saying so when no intervention run is recorded yet."""
     by_key = measured_by_key(records_)
     if not by_key:
         return ("**Not graded yet.** No intervention run is recorded at full scale, so every prediction above is "
@@ -781,8 +827,8 @@ def verdicts_md(records_, control_records, fallback=()) -> str:
             continue
         if caveat := fallback_caveat({k} & set(fallback), by_key):
             out.append(f"- **{title}**, caveat first: {caveat}.")
-        if aim := aim_caveat({k: by_key[k]}, control):
-            out.append(f"- **{title}**, caveat first: it {aim.removeprefix('the ' + title.lower() + ' ')}.")
+        if aim := aim_words(k, by_key[k], control):
+            out.append(f"- **{title}**, caveat first: it {aim}.")
         if unfit := unfit_words(by_key[k], "", "no prediction on when, or with what rank fall, it generalizes is "
                                                "graded on it"):
             rest = len(by_key[k]) - sum(untestable(m) for m in by_key[k])
@@ -940,13 +986,14 @@ def pilot_measure(run) -> dict:
     import numpy as np
 
     from .data import constant_mse
+    from .events import hidden_mean
 
     h = run.history
     rs = np.asarray(h["rank_step"])
     win = rs >= rs[-1] - PILOT_WINDOW if len(rs) else rs.astype(bool)
 
-    def mean_rank(key):
-        return float(np.mean(np.asarray(h[key], dtype=float)[win][:, :-1])) if win.any() else float("nan")
+    def mean_rank(key):  # over the window's snapshots of the mean over the hidden layers
+        return float(np.mean(hidden_mean(np.asarray(h[key])[win]))) if win.any() else float("nan")
 
     s, loss = np.asarray(h["step"]), np.asarray(h["train_loss"], dtype=float)
     w = loss[s >= s[-1] - PILOT_WINDOW]
@@ -1220,8 +1267,10 @@ def full_scale_md(pilots_by_kind: dict, ref: dict, strengths, control_runs=()) -
     {kind: {λ: pilot_measure}} of the second round; `strengths`: its candidates."""
     import numpy as np
 
+    from .report import signed
+
     def shift(m):
-        return f"{100 * (m['eff_rank'] - ref['eff_rank']) / ref['eff_rank']:+.1f} %"
+        return f"{signed(100 * (m['eff_rank'] - ref['eff_rank']) / ref['eff_rank'], '+.1f')} %"
 
     def control_at(loss):  # (steps, train accuracies) where each control run first reads a train MSE <= loss
         hits = [(int(r.history["step"][i]), float(r.history["train_acc"][i])) for r in control_runs
@@ -1337,7 +1386,7 @@ def pilot_table(pilot_runs, scale: str = "loss") -> tuple[str, dict]:
     the rule picks per penalty {kind: λ or None}. `pilot_runs`: the recorded pilots, the reference among them (the
     run without a penalty); the penalised ones of round `scale` (their rank_penalty_scale) are read, the others left
     out. Raises ValueError when the reference is missing."""
-    from .report import num
+    from .report import num, signed
 
     ref_runs = [r for r in pilot_runs if r.config.rank_penalty_kind == "none"]
     if not ref_runs:
@@ -1356,7 +1405,7 @@ def pilot_table(pilot_runs, scale: str = "loss") -> tuple[str, dict]:
 
     def row(name, lam, m, reading):
         pct = 100 * (m["eff_rank"] - ref["eff_rank"]) / ref["eff_rank"]
-        shift = "" if m is ref else f" ({pct:+.1f} %)" if round(pct, 1) else " (0.0 %)"
+        shift = "" if m is ref else f" ({signed(pct, '+.1f')} %)" if round(pct, 1) else " (0.0 %)"
         loss = f"{m['train_loss']:,.0f}" if abs(m["train_loss"]) >= 100 else num(m["train_loss"])
         return (f"| {name} | {lam} | {m['eff_rank']:.1f}{shift} | {m['robust_rank']:.1f} | {loss}"
                 f"{'' if m is ref else ' (' + loss_ratio(m['train_loss'] / ref['train_loss']) + window(m) + ')'} | "

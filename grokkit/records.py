@@ -182,7 +182,8 @@ def list_records(results_dir=None) -> list[Path]:
 
 
 def lock_path(config: RunConfig, results_dir=None) -> Path:
-    """The file `lock` locks: <results>/.locks/<id>.lock (left in place after the lock is released)."""
+    """The file `lock` locks: <results>/.locks/<id>.lock (on POSIX left in place after the lock is released; on
+    Windows the filelock library removes it)."""
     return results_folder(results_dir) / ".locks" / f"{config.id}.lock"
 
 
@@ -215,7 +216,7 @@ def lock(config: RunConfig, results_dir=None, blocking: bool = True):
         return
     try:
         f = open(path, "a")
-    except PermissionError:  # another user's lock file in a shared folder: flock needs only a readable one
+    except OSError:  # another user's lock file, or a read-only folder: flock needs only a readable one
         f = open(path)
     with f:
         try:

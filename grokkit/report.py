@@ -23,6 +23,13 @@ from .events import unit as event_unit
 from .records import is_stand_in
 
 
+def signed(v, fmt: str = "+,.0f") -> str:
+    """`v` with its sign for a reader: '+1,234', '−1,234' (a minus sign, not a hyphen), and '0' without a sign for
+    a value that rounds to zero under `fmt` (which must carry '+')."""
+    s = format(v, fmt).replace("-", "−")
+    return s[1:] if not s.lstrip("+−").strip("0.,") else s
+
+
 def num(v, unit: str = "") -> str:
     """One number for a reader: steps and layers as integers with thousands separators, accuracies and fractions
     with 2-3 digits, decades signed; '–' for a value that does not exist."""
@@ -37,11 +44,11 @@ def num(v, unit: str = "") -> str:
     if unit == "accuracy":
         return f"{v:.3f}"
     if unit == "decades":
-        return f"{v:+.2f} decades"
+        return f"{signed(v, '+.2f')} decades"
     if unit == "rank":
         return f"{v:,g}"
     if unit in ("fraction", "fraction of width", "fraction of the rise"):
-        return f"{v:+.2f}" if unit == "fraction of the rise" else f"{v:.2f}"
+        return signed(v, "+.2f") if unit == "fraction of the rise" else f"{v:.2f}"
     return f"{v:,.3g}" if isinstance(v, float) else f"{v:,}"
 
 
@@ -755,15 +762,22 @@ def compute_table(runs) -> str:
 
 
 def threads_words(meta: dict) -> str:
-    """The CPU threads a record trained on, from its meta: '1 thread', '2 threads', '1–2 threads' (resumed on another
-    count: grokkit.train.RunLog.run's "thread_segments"), or 'threads not recorded'."""
-    n = meta.get("threads")
-    if n:
+    """The CPU threads a record trained on, from its meta: '1 thread', '2 threads'; resumed on another count
+    (grokkit.train.RunLog.run's "thread_segments"): '1 and 2 threads', or '2 threads from step 100 (before: not
+    recorded)' where a checkpoint did not say; else 'threads not recorded'."""
+    def n_threads(n):
         return f"{n:,} thread{'s' * (n != 1)}"
-    seen = [t for _, t in meta.get("thread_segments", ())]
-    if seen and None not in seen:
-        return f"{min(seen):,}–{max(seen):,} threads"
-    return "threads not recorded"
+
+    if n := meta.get("threads"):
+        return n_threads(n)
+    segs = meta.get("thread_segments", ())
+    known = sorted({t for _, t in segs if t})
+    if not known:
+        return "threads not recorded"
+    if all(t for _, t in segs):
+        return n_threads(known[0]) if len(known) == 1 else f"{' and '.join(map(str, known))} threads"
+    first = next(s for s, t in segs if t)
+    return f"{' and '.join(map(str, known))} thread{'s' * (known != [1])} from step {first:,} (before: not recorded)"
 
 
 def seeds_line(runs) -> str:

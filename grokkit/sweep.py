@@ -413,27 +413,34 @@ def sweep_status(configs, results_dir=None, sweep_dir=None) -> list[dict]:
         mark = None
         if sweep_dir is not None and _run_file(sweep_dir, c).exists():
             mark = json.loads(_run_file(sweep_dir, c).read_text())
-        if e is None:
+        if e is not None:
+            _job_row(row, e, states, mark, sweep_dir)
+        if row["state"] != "running":  # no job, or one that failed, ended or waits: it may be trained by hand
             _outside_sweep(row, c, results_dir)
-            continue
-        row["job_id"] = e["job_id"]
-        js = states[e["job_id"]]
-        mark = mark if mark and str(mark.get("job_id")) == e["job_id"] else None  # a state file of this job only
-        if mark and mark["state"] == "failed":
-            row.update(state="failed", detail=f"{mark.get('error', 'error')} (see {sweep_dir}/jobs/{e['job_id']})")
-        elif js in JOB_DONE_STATES:
-            row.update(state="failed", detail=f"job {e['job_id']} ended ({js}) without its record "
-                                              f"(see {sweep_dir}/jobs/{e['job_id']}); run the sweep again to resubmit")
-        elif mark and mark["state"] == "running" and js != "PENDING":
-            row.update(state="running", detail=f"job {e['job_id']} on {mark['host']} (pid {mark['pid']})")
-        else:
-            row.update(detail=f"job {e['job_id']} {js.lower()}, not started yet")
     return out
 
 
+def _job_row(row: dict, e: dict, states: dict, mark, sweep_dir) -> dict:
+    """sweep_status's `row` for a run a job was submitted for (`e`: its submission; `mark`: its run-state file)."""
+    row["job_id"] = e["job_id"]
+    js = states[e["job_id"]]
+    mark = mark if mark and str(mark.get("job_id")) == e["job_id"] else None  # a state file of this job only
+    if mark and mark["state"] == "failed":
+        row.update(state="failed", detail=f"{mark.get('error', 'error')} (see {sweep_dir}/jobs/{e['job_id']})")
+    elif js in JOB_DONE_STATES:
+        row.update(state="failed", detail=f"job {e['job_id']} ended ({js}) without its record "
+                                          f"(see {sweep_dir}/jobs/{e['job_id']}); run the sweep again to resubmit")
+    elif mark and mark["state"] == "running" and js != "PENDING":
+        row.update(state="running", detail=f"job {e['job_id']} on {mark['host']} (pid {mark['pid']})")
+    else:
+        row.update(detail=f"job {e['job_id']} {js.lower()}, not started yet")
+    return row
+
+
 def _outside_sweep(row: dict, config, results_dir) -> None:
-    """A run no sweep job has started can still be training (`grokkit run`, a chapter, load_or_train: they hold its
-    lock) or wait in a checkpoint: `row` says so, and the step it has reached."""
+    """A run no live job of the sweep is training can still be trained by hand (`grokkit run` and
+    train.load_or_train hold its lock; a sweep job and load_or_train_many do not) or wait in a checkpoint: `row` says
+    so, with the step of its last checkpoint."""
     from .records import lock, lock_path
     from .train import checkpoint_step
 
@@ -444,7 +451,9 @@ def _outside_sweep(row: dict, config, results_dir) -> None:
     step = checkpoint_step(config, results_dir)
     at = "" if step is None else f"checkpoint at step {step:,} of {config.steps:,}"
     if not free:
-        row.update(state="running", detail="outside a sweep (another process holds its lock)" + (at and f"; {at}"))
+        before = "" if row["detail"] == "not submitted" else f"; before: {row['detail']}"
+        row.update(state="running", detail="outside a sweep (another process holds its lock)" + (at and f"; {at}")
+                   + before)
     elif at:
         row["detail"] += f"; {at}, where it resumes"
 

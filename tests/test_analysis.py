@@ -660,13 +660,13 @@ def test_an_intervention_whose_strength_the_fallback_set_carries_the_caveat_firs
     fell.config = up.config
     line = summary_md([fell], control, 8, fallback={"rank_up"})
     assert "recorded, caveats first:\n- The rank held up ran at a strength" in line
-    assert "\n- The rank held up did not do what it is for on seed 0 (\"the rank never falls\" does not hold)" in line
-    assert line.index("did not do what it is for") < line.index("What the runs did:")
+    assert "\n- The rank held up missed its aim on seed 0 (\"the rank never falls\" does not hold)" in line
+    assert line.index("missed its aim") < line.index("What the runs did:")
     verdicts = verdicts_md([fell], control, fallback={"rank_up"})
-    assert ("- **Rank held up**, caveat first: it did not do what it is for on seed 0 (\"the rank never falls\" does "
+    assert ("- **Rank held up**, caveat first: it missed its aim on seed 0 (\"the rank never falls\" does "
             "not hold): its mean hidden-layer rank first fell at step") in verdicts
-    assert verdicts.index("did not do what it is for") < verdicts.index("- **Rank held up**, weight-norm story")
-    assert "did not do what it is for on seed 0" in found_html([fell], control).replace("&quot;", '"')
+    assert verdicts.index("missed its aim") < verdicts.index("- **Rank held up**, weight-norm story")
+    assert "missed its aim on seed 0" in found_html([fell], control).replace("&quot;", '"')
     # every seed of an intervention that never fits its training set: named first, and nothing graded on them
     unfit = fake(stages=((30000, 0.0),), seed=0, fit=10**7)  # train accuracy stays near 0.1
     unfit.config = unfit.config.replace(norm_clamp="init")

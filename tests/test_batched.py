@@ -123,6 +123,7 @@ def test_batch_resumes_from_its_checkpoint_bit_for_bit(tmp_path):
     whole = train_batched(cfgs, progress=False)
     for r, w in zip(resumed, whole):
         assert r.meta["resumed_from"] == 60 and w.meta["resumed_from"] is None
+        assert r.meta["threads"] == w.meta["threads"] == torch.get_num_threads()  # one count on both stretches
         for k, v in w.history.items():
             np.testing.assert_array_equal(r.history[k], v, err_msg=k)
     other = [cfgs[0], cfgs[1]]  # another batch ignores it

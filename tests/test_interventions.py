@@ -410,6 +410,8 @@ def test_cost_md_reads_the_benchmark_and_the_recorded_wall_times():
         "the one penalised run recorded so far took 5.0 h of wall time on 2 CPU threads.\n")
     m["norm_low"][0]["threads"] = None  # threads not recorded for one of them: not said
     assert "took 1.6–1.7 h of wall time;" in cost_md(bench, m)
+    m["norm_low"][0]["threads"] = m["norm_init"][0]["threads"] = None  # both resumed on another count: not said
+    assert "took 1.6–1.7 h of wall time;" in cost_md(bench, m) and "machine's threads each" not in cost_md(bench, m)
     assert cost_md({"config": "an older benchmark"}, m) == cost_md(None, m) == ""
 
 
@@ -471,16 +473,16 @@ def test_outcome_words_say_what_each_intervention_did_against_the_control():
     ctrl = [{**c, "rank_end": v} for c, v in zip(control, (230.8, 231.8, 237.5))]
     words = outcome_words("rank_up", [{**m(0, 34_000, 36_000), "rank_end": 371.2}, {**m(1, 35_000, 37_000),
                                                                                    "rank_end": 365.0}], ctrl)
-    assert words.endswith("the mean hidden-layer rank fell at steps 36,000 and 37,000 and ended at 371 and 365 (the "
-                          "control's at 231–238)")
+    assert words.endswith("the mean hidden-layer rank fell at steps 36,000 and 37,000 and ended at 371 and 365 of 400 "
+                          "(the control's: 231–238)")
     assert "ended at" not in outcome_words("rank_up", [m(0, 34_000, 36_000)], ctrl)  # not measured: not said
 
 
 def test_aim_caveat_names_a_penalty_that_did_not_move_the_rank_its_way():
     """A rank held up whose rank still falls, or a rank pushed down whose rank does not fall earlier than the
-    control's, is named with when its rank fell and where it ended against the control; one that did its job, or a
-    clamp, is not."""
-    from grokkit.interventions import aim_caveat
+    control's, is named with each seed's rank fall and end against the control's; one that did its job, or a clamp,
+    is not. Against a control whose rank never falls, a rank pushed down needs only to fall."""
+    from grokkit.interventions import aim_caveat, aim_words
 
     def m(seed, fall, end):
         return {"seed": seed, "onset": 44_022, "rank_fall": fall, "rank_end": end, "fit_step": 40_020}
@@ -488,17 +490,26 @@ def test_aim_caveat_names_a_penalty_that_did_not_move_the_rank_its_way():
     control = [m(0, 46_690, 230.8), m(1, 47_357, 231.8), m(2, 48_024, 237.5)]
     assert aim_caveat({"rank_up": [m(0, None, 390.0)], "norm_init": [m(0, None, 176.0)]}, control) == ""
     assert aim_caveat({"rank_down": [m(0, 7_337, 77.5)]}, control) == ""
+    assert aim_words("norm_init", [m(0, 47_357, 371.2)], control) == ""  # a clamp has no aim on the rank
     words = aim_caveat({"rank_up": [m(0, 47_357, 371.2), m(1, None, 390.0)]}, control)
-    assert words == ("the rank held up did not do what it is for on seed 0 (\"the rank never falls\" does not hold): "
-                     "its mean hidden-layer rank first fell at step 47,357 (the control's at 46,690–48,024) and ended "
-                     "at 371 (the control's at 231–238), so its grades test a weaker intervention than the "
+    assert words == ("the rank held up missed its aim on seed 0 (\"the rank never falls\" does not hold): its mean "
+                     "hidden-layer rank first fell at step 47,357 and ended at 371 (of 400; the control's first fell "
+                     "at steps 46,690–48,024 and ended at 231–238), so its grades test a weaker intervention than the "
                      "predictions assumed")
-    words = aim_caveat({"rank_down": [m(1, 47_000, 200.0)], "rank_up": [m(0, 47_357, 371.2)]}, control)
-    assert words.startswith("the rank pushed down did not do what it is for on seed 1 (\"the rank first falls more "
-                            "than the timing margin before the control's earliest fall\" does not hold): its mean")
-    assert "; the rank held up did not do what it is for on seed 0" in words
-    never = aim_caveat({"rank_down": [m(1, None, 390.0)]}, control)
-    assert "its mean hidden-layer rank never fell and ended at 390 (the control's at 231–238)" in never
+    # each seed its own numbers: one that fell late and one that never fell are not merged
+    words = aim_caveat({"rank_down": [m(0, 47_000, 200.0), m(1, None, 390.0)], "rank_up": [m(0, 47_357, 371.2)]},
+                       control)
+    assert words.startswith("the rank pushed down missed its aim on seeds 0 and 1 (\"the rank first falls more than "
+                            "the timing margin before the control's earliest fall\" does not hold): seed 0's mean "
+                            "hidden-layer rank first fell at step 47,000 and ended at 200; seed 1's mean hidden-layer "
+                            "rank never fell and ended at 390 (of 400; the control's")
+    assert "; the rank held up missed its aim on seed 0" in words
+    flat = [m(s, None, 390.0) for s in (0, 1, 2)]  # a control whose rank never falls
+    assert aim_caveat({"rank_down": [m(0, 7_000, 70.0)]}, flat) == ""
+    never = aim_caveat({"rank_down": [m(0, None, 385.0)]}, flat)
+    assert never.startswith("the rank pushed down missed its aim on seed 0 (\"the rank falls at some point\" does "
+                            "not hold): its mean hidden-layer rank never fell and ended at 385 (of 400; the control's "
+                            "never fell and ended at 390), so")
 
 
 def test_measure_reads_the_rank_at_the_end_under_each_definition():
@@ -514,8 +525,8 @@ def test_measure_reads_the_rank_at_the_end_under_each_definition():
     assert measure(run, "robust_rank")["rank_end"] == pytest.approx(robust) and robust < 50
     table = measures_md([run], [{**measure(run), "onset": measure(run)["onset"] + 1_000}])
     header, _, row = table.splitlines()
-    assert header.split(" | ")[5] == "rank at the end" and f"| {paper:.3g} |" in row
-    assert "−1,000 steps (control range +0 to +0)" in row and " -" not in row
+    assert header.split(" | ")[5] == "mean hidden-layer rank at the end (of 400)" and f"| {paper:.3g} |" in row
+    assert "−1,000 steps (control range 0 to 0)" in row and " -" not in row  # a minus sign; zero unsigned
 
 
 def test_pilot_rule_picks_the_smallest_strength_that_moves_the_rank_without_breaking_training():
@@ -545,7 +556,7 @@ def test_pilot_rule_picks_the_smallest_strength_that_moves_the_rank_without_brea
     assert chosen == {"nuclear_over_frobenius": 1.0, "neg_spectral_entropy": 100.0}
     lines = table.splitlines()
     assert lines[2].startswith("| none (the reference) | 0 | 100.0 |")
-    assert "| Rank pushed down | 1 | 80.0 (-20.0 %) | 300.0 | 0.095 (1.06 ×; window 1.06 ×) |" in table
+    assert "| Rank pushed down | 1 | 80.0 (−20.0 %) | 300.0 | 0.095 (1.06 ×; window 1.06 ×) |" in table
     assert "moves the rank (chosen) |" in lines[5]
     assert lines[6].endswith("breaks training |") and lines[3].endswith("rank not moved |")
     assert "| Rank held up | 0.01 | 100.0 (0.0 %) |" in table  # no shift: no sign

@@ -188,6 +188,19 @@ def test_status_sees_runs_trained_outside_a_sweep(tmp_path):
         row = sweep_status([cfg], res)[0]
     assert row["state"] == "running"
     assert row["detail"] == "outside a sweep (another process holds its lock); checkpoint at step 100 of 150"
+    # a sweep job that failed on it, while someone trains it by hand: running, and what the job did says so
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    (logs / "submissions.jsonl").write_text(json.dumps(
+        {"job_id": str(os.getpid()), "executor": "local", "runs": [f"{cfg.name}-{cfg.id}"]}) + "\n")
+    _run_file(logs, cfg).parent.mkdir(exist_ok=True)
+    _run_file(logs, cfg).write_text(json.dumps({"state": "failed", "job_id": str(os.getpid()), "host": "h", "pid": 1,
+                                                "error": "ValueError: boom"}))
+    assert sweep_status([cfg], res, logs)[0]["state"] == "failed"
+    with lock(cfg, res):
+        row = sweep_status([cfg], res, logs)[0]
+    assert row["state"] == "running" and row["detail"].startswith("outside a sweep (another process holds its lock); "
+                                                                  "checkpoint at step 100 of 150; before: ValueError")
     ckpt.write_bytes(ckpt.read_bytes()[:-10])
     assert sweep_status([cfg], res)[0]["detail"] == "not submitted"
     never = TINY.replace(seed=9)
