@@ -773,8 +773,9 @@ def found_html(records_, control_records, fallback=()) -> str:
         items.append(f"<li><strong>Caveat:</strong> {html.escape(timing)}; the verdicts give both tests under both "
                      "ranks.</li>")
     if by_key:
-        items.append("<li><strong>What the recorded runs did:</strong> " + html.escape(". ".join(
-            outcome_words(k, by_key[k], control) for k in INTERVENTIONS if k in by_key)) + ".</li>")
+        items.append("<li><strong>What the recorded runs did:</strong><ul>" + "".join(
+            f"<li>{html.escape(outcome_words(k, by_key[k], control))}.</li>" for k in INTERVENTIONS if k in by_key)
+            + "</ul></li>")
     clean = without_collapsed(by_key)
     gone = sum(map(len, by_key.values())) - sum(map(len, clean.values()))  # seeds left out of `clean`
     for story, words in STORIES.items():

@@ -676,6 +676,7 @@ def test_an_intervention_whose_strength_the_fallback_set_carries_the_caveat_firs
     assert "- **Norm held at its initial value**, weight-norm story (Omnigrok): nothing graded." in text
     box = found_html([up], control, fallback={"rank_up"})
     assert box.index("Caveat first:") < box.index("The weight-norm story")
+    assert "<strong>What the recorded runs did:</strong><ul><li>Rank held up (seed 0): " in box  # one item each
     assert "Caveat" not in found_html([up], control, fallback={"rank_down"})
 
 
