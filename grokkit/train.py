@@ -433,8 +433,13 @@ CKPT_KEYS = ("step", "model", "optimizer", "hist", "snaps")  # a single run's ch
 
 
 def _read_checkpoint(path: Path, keys=CKPT_KEYS) -> dict:
-    """The state saved by _save_checkpoint at `path`; ValueError when it is damaged or lacks `keys`."""
-    raw = path.read_bytes()
+    """The state saved by _save_checkpoint at `path`; ValueError when it is damaged or lacks `keys`, OSError
+    (PermissionError: another user's) when it cannot be read."""
+    return _parse_checkpoint(path.read_bytes(), keys)
+
+
+def _parse_checkpoint(raw: bytes, keys=CKPT_KEYS) -> dict:
+    """_read_checkpoint on the file's bytes."""
     if not raw.startswith(CKPT_MAGIC):
         raise ValueError("no checksum header")
     n = len(CKPT_MAGIC)
@@ -464,8 +469,9 @@ def _load_checkpoint(path: Path, config_id: str, keys=CKPT_KEYS):
     (PermissionError: another user's) raises: it is not damaged, and starting over would replace it."""
     if not path.exists():
         return None
+    raw = path.read_bytes()  # a checkpoint that cannot be read raises: it is not damaged
     try:
-        state = _read_checkpoint(path, keys)
+        state = _parse_checkpoint(raw, keys)
     except Exception as e:
         print(f"grokkit: ignoring unreadable checkpoint {path} ({type(e).__name__}: {e}); starting from step 0")
         return None
