@@ -185,9 +185,12 @@ def onset_class(onset, control_onsets, margin: int = MARGIN_STEPS) -> str:
 
 
 def untestable(m: dict) -> bool:
-    """Whether one seed's measure() dict `m` neither fits its training set (fit_step None) nor climbs: it cannot say
-    when it would generalize (`held`)."""
-    return m.get("fit_step", 0) is None and m["onset"] is None
+    """Whether one seed's measure() dict `m` never fits its training set (fit_step None) and neither climbs nor
+    ends collapsed (`collapse`): it cannot say when it would generalize (`held`). A run that never fits and ends
+    collapsed is untestable even when its test accuracy rose a little before the collapse (the rank pushed down,
+    seed 1: 0.10 to 0.15 by step 14,674, which the climb detector reads as a climb from step 3); this second clause
+    was added when that record came in."""
+    return m.get("fit_step", 0) is None and (m["onset"] is None or bool(m.get("collapse")))
 
 
 def held(keyword: str, part: str, m: dict, control: list, margin: int = MARGIN_STEPS) -> bool | None:
@@ -344,13 +347,13 @@ def measures_md(runs, control_measures=None) -> str:
             "|---" * 8 + "|"]
     for r in runs:
         m = measure(r)
-        shift = "–" if m["onset"] is None or mid is None else (
+        shift = "–" if m["onset"] is None or mid is None or untestable(m) else (
             f"{signed(m['onset'] - mid)} steps (control range {signed(min(ons) - mid)} to {signed(max(ons) - mid)})")
-        onset = "no climb" if m["onset"] is None else f"step {m['onset']:,}"
+        onset = "no climb" if m["onset"] is None else "never fit" if untestable(m) else f"step {m['onset']:,}"
         fall = "no fall" if m["rank_fall"] is None else f"step {m['rank_fall']:,}"
         rows.append(f"| {run_label(r)}{' (stand-in)' if is_stand_in(r) else ''} | "
                     f"{onset} | {shift} | {_num(m['final_acc'], 'accuracy')} | {fall} | {_num(m['rank_end'])} | "
-                    f"{_num(m['norm_at_onset'])} | {m['wall_min']:,.1f} min |")
+                    f"{_num(None if untestable(m) else m['norm_at_onset'])} | {m['wall_min']:,.1f} min |")
     return "\n".join(rows) + "\n"
 
 
@@ -577,7 +580,7 @@ def outcome_words(key: str, ms: list, control: list) -> str:
     started against the control's seeds (ONSET_WORDS, MARGIN_STEPS wide), whether and when the rank fell, and where
     it ended against the control's."""
     ons = [c["onset"] for c in control if c["onset"] is not None]
-    climbs = [m for m in ms if m["onset"] is not None]
+    climbs = [m for m in ms if m["onset"] is not None and not untestable(m)]
     if not climbs:
         climb = "the test accuracy never climbed within the run"
     else:

@@ -512,6 +512,20 @@ def test_aim_caveat_names_a_penalty_that_did_not_move_the_rank_its_way():
                             "never fell and ended at 390), so")
 
 
+def test_a_run_that_never_fits_and_ends_collapsed_is_untestable_despite_an_early_wiggle():
+    """The rank pushed down, seed 1: the test accuracy rose from 0.10 to 0.15 before its outputs collapsed, which the
+    climb detector reads as a climb from step 3; it never fit, so no onset prediction is graded on it."""
+    from grokkit.interventions import held, untestable
+
+    gone = {"step": 21_344, "train_loss": 0.0898, "constant_mse": 0.0899, "train_acc": 0.113}
+    m = {"seed": 1, "onset": 3, "rank_fall": 11_339, "fit_step": None, "collapse": gone, "rank_end": 82.6}
+    control = [{"seed": s, "onset": 43_355, "rank_fall": 46_690, "fit_step": 40_020} for s in range(3)]
+    assert untestable(m) and held("earlier", "onset", m, control) is None
+    assert held("falls_earlier", "rank", m, control) is True  # its rank alone is still read
+    assert not untestable({**m, "collapse": None})  # a climb without a collapse is graded as declared
+    assert not untestable({**m, "fit_step": 30_000})
+
+
 def test_measure_reads_the_rank_at_the_end_under_each_definition():
     """measure()'s rank_end is the mean over the hidden layers at the last snapshot, under the rank definition asked
     for; the runs table shows it (paper-exact) and writes a shift with a minus sign. On a shipped control record."""
