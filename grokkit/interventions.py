@@ -594,10 +594,11 @@ def outcome_words(key: str, ms: list, control: list) -> str:
             + ("" if len(falls) == len(ms) else f" (on {len(falls)} of {len(ms)} seeds)"))
     if ends := _rank_end_words(ms, control):
         rank += f" {ends}"
+    so = "its climb is not graded" if sum(map(untestable, ms)) == 1 else "their climbs are not graded"
     late = "".join(f"; seed {m['seed']}'s outputs collapsed to nearly the same value for every input from step "
                    f"{m['collapse']['step']:,} to the end" for m in ms if m.get("collapse") and not untestable(m))
     return (f"{INTERVENTIONS[key][0]} ({_seeds(ms)}): {climb}; {rank}"
-            f"{unfit_words(ms, '; ', 'its climb is not graded')}{late}")
+            f"{unfit_words(ms, '; ', so)}{late}")
 
 
 def unfit_words(ms, lead: str, so: str) -> str:

@@ -420,7 +420,7 @@ def sweep_status(configs, results_dir=None, sweep_dir=None) -> list[dict]:
     return out
 
 
-def _job_row(row: dict, e: dict, states: dict, mark, sweep_dir) -> dict:
+def _job_row(row: dict, e: dict, states: dict, mark, sweep_dir) -> None:
     """sweep_status's `row` for a run a job was submitted for (`e`: its submission; `mark`: its run-state file)."""
     row["job_id"] = e["job_id"]
     js = states[e["job_id"]]
@@ -434,7 +434,6 @@ def _job_row(row: dict, e: dict, states: dict, mark, sweep_dir) -> dict:
         row.update(state="running", detail=f"job {e['job_id']} on {mark['host']} (pid {mark['pid']})")
     else:
         row.update(detail=f"job {e['job_id']} {js.lower()}, not started yet")
-    return row
 
 
 def _outside_sweep(row: dict, config, results_dir) -> None:
