@@ -126,7 +126,9 @@ def measure(run, rank_def: str = "rank") -> dict:
     descent of the mean hidden-layer rank under `rank_def` (a grokkit.events.RANK_DEFS key; step or None), weight norm
     at the start of the climb, wall time (min), seed, the step the training set is fit (grokkit.events' fit_step:
     train accuracy >= the claims' fit_acc; None: never), the CPU threads it trained on (None: not recorded or varied),
-    `collapse` and the mean hidden-layer rank under `rank_def` at the last snapshot (rank_end; None: no snapshot)."""
+    `collapse`, the mean hidden-layer rank under `rank_def` at the last snapshot (rank_end; None: no snapshot), the
+    weight norm at the last evaluation (norm_end) and its lowest value from the start of the climb on
+    (norm_lowest_after: {"step", "norm"}; None without a climb)."""
     import numpy as np
 
     from .claims import RANK_DEF, detector
@@ -136,11 +138,16 @@ def measure(run, rank_def: str = "rank") -> dict:
     h = run.history
     ranks = hidden_mean(rank_matrix(run, rank_def)) if len(h["rank_step"]) else ()
     on = ev.climb_onset_step
-    norm = None if on is None else float(h["weight_norm"][int(np.searchsorted(h["step"], on))])
+    at = None if on is None else int(np.searchsorted(h["step"], on))
+    norm = None if at is None else float(h["weight_norm"][at])
+    low = None if at is None else at + int(np.argmin(h["weight_norm"][at:]))
     return {"onset": on, "final_acc": ev.test_final_acc, "rank_fall": (ev.rank_descent_steps or (None,))[0],
             "norm_at_onset": norm, "wall_min": run.meta.get("wall_time_s", 0) / 60, "seed": run.config.seed,
             "fit_step": ev.fit_step, "threads": run.meta.get("threads"), "collapse": collapse(run),
-            "rank_end": float(ranks[-1]) if len(ranks) else None}
+            "rank_end": float(ranks[-1]) if len(ranks) else None,
+            "norm_end": float(h["weight_norm"][-1]) if len(h["step"]) else None,
+            "norm_lowest_after": None if low is None else {"step": int(h["step"][low]),
+                                                           "norm": float(h["weight_norm"][low])}}
 
 
 def collapse(run) -> dict | None:
@@ -332,7 +339,7 @@ def _num(v, unit=""):
 def measures_md(runs, control_measures=None) -> str:
     """One row per run: start of the test climb, its shift against the control's median (and the control's range),
     final test accuracy, first fall and last value of the mean hidden-layer rank (paper-exact), weight norm at the
-    start of the climb, wall time. A stand-in says so."""
+    start of the climb and at the end, wall time. A stand-in says so."""
     import numpy as np
 
     from .events import run_label
@@ -343,7 +350,8 @@ def measures_md(runs, control_measures=None) -> str:
     mid = float(np.median(ons)) if ons else None
     width = runs[0].config.width if runs else 0
     rows = ["| run | start of the test climb | shift against the control | final test accuracy | first rank fall | "
-            f"mean hidden-layer rank at the end (of {width:,}) | weight norm at the start of the climb | wall time |",
+            f"mean hidden-layer rank at the end (of {width:,}) | weight norm at the start of the climb → at the end | "
+            "wall time |",
             "|---" * 8 + "|"]
     for r in runs:
         m = measure(r)
@@ -353,7 +361,8 @@ def measures_md(runs, control_measures=None) -> str:
         fall = "no fall" if m["rank_fall"] is None else f"step {m['rank_fall']:,}"
         rows.append(f"| {run_label(r)}{' (stand-in)' if is_stand_in(r) else ''} | "
                     f"{onset} | {shift} | {_num(m['final_acc'], 'accuracy')} | {fall} | {_num(m['rank_end'])} | "
-                    f"{_num(None if untestable(m) else m['norm_at_onset'])} | {m['wall_min']:,.1f} min |")
+                    f"{_num(None if untestable(m) else m['norm_at_onset'])} → {_num(m['norm_end'])} | "
+                    f"{m['wall_min']:,.1f} min |")
     return "\n".join(rows) + "\n"
 
 
@@ -813,6 +822,44 @@ def found_html(records_, control_records, fallback=()) -> str:
             f"<ul>{''.join(items)}</ul></div>")
 
 
+def norm_after_words(by_key: dict, control: list) -> str:
+    """Where the weight norm went after the start of the test climb, for the penalties (the interventions that leave
+    the norm to weight decay) against the control, from measure() dicts: each seed that climbed (and is not
+    `untestable`) from its norm at the start of the climb to its lowest after it and to its last evaluation, and by
+    how much it ended above the control's highest end; the control's from its starts to its ends. Context, not a
+    grade: neither story predicts the norm after the climb. '' when no penalised seed climbed."""
+    def path(m):  # 'from 199 to its lowest, 182 at step 81,374, then rose to 196 at the end'
+        lo, end = m["norm_lowest_after"], m["norm_end"]
+        if lo["norm"] >= end:  # still shrinking at the end
+            return f"from {_num(m['norm_at_onset'])} to {_num(end)} at the end"
+        return (f"from {_num(m['norm_at_onset'])} to its lowest, {_num(lo['norm'])} at step {lo['step']:,}, then "
+                f"rose to {_num(end)} at the end")
+
+    ctrl = [c for c in control if c["norm_at_onset"] is not None and c.get("norm_end") is not None]
+    if not ctrl:
+        return ""
+    top = max(c["norm_end"] for c in ctrl)
+    out = []
+    for k in PENALTY_AIMS:
+        ms = [m for m in by_key.get(k, []) if m["onset"] is not None and not untestable(m)
+              and m.get("norm_lowest_after") and m.get("norm_end") is not None]
+        if not ms:
+            continue
+        title = INTERVENTIONS[k][0].lower()
+        each = (f"under the {title} ({_seeds(ms)}), it went {path(ms[0])}" if len(ms) == 1 else
+                f"under the {title}, " + "; ".join(f"seed {m['seed']}'s norm went {path(m)}" for m in ms))
+        above = [m for m in ms if m["norm_end"] > top]
+        out.append(each
+                   + (f", ending above every control seed's end on {_seeds(above)}"
+                      f" (by {' and '.join(_num(m['norm_end'] - top) for m in above)})"
+                      if above and len(ms) > 1 else
+                      f", {_num(above[0]['norm_end'] - top)} above the control's highest end" if above else ""))
+    if not out:
+        return ""
+    return (f"the control's weight norm shrank from {_range([c['norm_at_onset'] for c in ctrl])} at the start of its "
+            f"climb to {_range([c['norm_end'] for c in ctrl])} at the end; " + "; ".join(out))
+
+
 def verdicts_md(records_, control_records, fallback=()) -> str:
     """For each intervention with full-scale records, each story's predictions graded seed by seed (`held`,
     `grade`); first, its caveats: its strength set by the declared fallback (for one among `fallback`), a penalty
@@ -854,6 +901,9 @@ def verdicts_md(records_, control_records, fallback=()) -> str:
     if timing := control_timing_words(control_timing(control_records)):
         out.append(f"- **The untreated control held to the rank story's timing tests** (context for the grades above, "
                    f"not a grade): {timing}.")
+    if after := norm_after_words(by_key, control):
+        out.append("- **The weight norm after the climb** (context, not a grade: neither story predicts it): "
+                   f"{after}.")
     stories = [(STORIES[s].split(" (")[0], fragility(every, s)) for s in STORIES if results[s]]
     if stories:
         moved = [f"the {name}'s badge is {frag}" for name, frag in stories if frag]

@@ -541,6 +541,35 @@ def test_measure_reads_the_rank_at_the_end_under_each_definition():
     header, _, row = table.splitlines()
     assert header.split(" | ")[5] == "mean hidden-layer rank at the end (of 400)" and f"| {paper:.3g} |" in row
     assert "−1,000 steps (control range 0 to 0)" in row and " -" not in row  # a minus sign; zero unsigned
+    m, norms, steps = measure(run), np.asarray(h["weight_norm"], dtype=float), np.asarray(h["step"])
+    after = steps >= m["onset"]
+    assert m["norm_end"] == pytest.approx(norms[-1]) and 130 < m["norm_end"] < m["norm_at_onset"]
+    assert m["norm_lowest_after"]["norm"] == pytest.approx(norms[after].min())
+    assert m["norm_lowest_after"]["step"] == steps[after][np.argmin(norms[after])]
+    assert f"| {m['norm_at_onset']:.3g} → {m['norm_end']:.3g} |" in row
+
+
+def test_norm_after_words_follow_each_penalised_seed_past_its_climb():
+    """The weight norm after the climb, per penalised seed that climbed: still shrinking at the end, or its lowest
+    and the rise after it, and by how much it ended above the control's highest end; seeds that never fit, and the
+    norm clamps, are left out; nothing when no penalised seed climbed."""
+    from grokkit.interventions import norm_after_words
+
+    def m(seed, end, low, low_step, onset=44_022, fit=40_020):
+        return {"seed": seed, "onset": onset, "fit_step": fit, "norm_at_onset": 199.2, "norm_end": end,
+                "norm_lowest_after": {"step": low_step, "norm": low}}
+
+    control = [m(s, e, e, 100_000) for s, e in ((0, 142.3), (1, 140.6), (2, 151.7))]
+    control[2]["norm_at_onset"] = 201.4
+    one = norm_after_words({"rank_up": [m(0, 196.3, 181.6, 81_374)]}, control)
+    assert one == ("the control's weight norm shrank from 199–201 at the start of its climb to 141–152 at the end; "
+                   "under the rank held up (seed 0), it went from 199 to its lowest, 182 at step 81,374, then rose "
+                   "to 196 at the end, 44.6 above the control's highest end")
+    two = norm_after_words({"rank_up": [m(0, 196.3, 181.6, 81_374), m(1, 150.0, 150.0, 100_000)]}, control)
+    assert "seed 1's norm went from 199 to 150 at the end" in two and "its lowest" not in two.split("seed 1")[1]
+    assert two.endswith("ending above every control seed's end on seed 0 (by 44.6)")  # seed 1's is inside
+    unfit = m(1, 119.8, 119.8, 100_000, onset=3, fit=None) | {"collapse": {"step": 21_344}}
+    assert norm_after_words({"rank_down": [unfit], "norm_init": [m(0, 307.2, 307.2, 100_000)]}, control) == ""
 
 
 def test_pilot_rule_picks_the_smallest_strength_that_moves_the_rank_without_breaking_training():
