@@ -262,13 +262,16 @@ def control_timing(control_records) -> dict:
     return out
 
 
-def _lag_words(lags) -> str:
-    """'3,335–4,002 steps after the start of its climb', or 'between 11,339 steps before and 1,334 after ...'."""
+def _lag_words(lags, what: str = "the start of its climb") -> str:
+    """'3,335–4,002 steps after the start of its climb', 'between 11,339 steps before and 1,334 after ...', or 'at
+    ...' (signed step differences, later minus `what`)."""
     lo, hi = min(lags), max(lags)
+    if lo == hi == 0:
+        return f"at {what}"
     if lo >= 0 or hi <= 0:
         a, b = sorted((abs(lo), abs(hi)))
-        return f"{a:,}{'' if a == b else f'–{b:,}'} steps {'after' if lo >= 0 else 'before'} the start of its climb"
-    return f"between {-lo:,} steps before and {hi:,} after the start of its climb"
+        return f"{a:,}{'' if a == b else f'–{b:,}'} steps {'after' if hi > 0 else 'before'} {what}"
+    return f"between {-lo:,} steps before and {hi:,} after {what}"
 
 
 def _timing_graded(results) -> bool:
@@ -735,11 +738,119 @@ def without_collapsed(by_key: dict) -> dict:
     return {k: ms for k, ms in out.items() if ms}
 
 
+# What each onset prediction expects, in a few words (the answer quotes them beside its grade)
+PREDICTED_CLIMB = {"earlier": "an earlier climb", "unchanged": "a climb at the control's time",
+                   "later_or_never": "a much later climb or none", "follows_rank": "a climb where the rank falls"}
+
+
+def _climbed(ms) -> list:
+    """The seeds among measure() dicts `ms` whose test accuracy climbed and which can be graded (not `untestable`)."""
+    return [m for m in ms if m["onset"] is not None and not untestable(m)]
+
+
+def _acc_range(values) -> str:
+    """'0.914–0.929', or '0.947' when both ends read the same (accuracies, 3 decimals)."""
+    lo, hi = _num(min(values), "accuracy"), _num(max(values), "accuracy")
+    return lo if lo == hi else f"{lo}–{hi}"
+
+
+def answer_words(by_key: dict, control: list) -> str:
+    """What the recorded interventions showed, in two sentences (measure() dicts by key against the control's): the
+    norm clamps' test climbs against the control's median start, each with the weight-norm story's onset prediction
+    graded (`grade`); then, over every intervention run that climbed, when the rank first fell against the start of
+    its climb (beside the control's), and for each penalty whether it could test the stories (a penalty that broke
+    training or missed its aim on every seed cannot). '' when nothing is recorded. Each number comes from the
+    measures; the words change with them."""
+    import numpy as np
+
+    ons = [c["onset"] for c in control if c["onset"] is not None]
+    if not by_key or not ons:
+        return ""
+    mid, median = int(np.median(ons)), "the control's median"
+    caccs = [c["final_acc"] for c in control if c.get("final_acc") is not None]
+    sentences = []
+    clamps = [k for k in INTERVENTIONS if k in by_key and k not in PENALTY_AIMS]
+    if clamps:
+        every = [m for k in clamps for m in by_key[k]]
+        up, n = len(_climbed(every)), len(every)
+        lead = ("with the weight norm held fixed, the network still generalized" if up == n else
+                "with the weight norm held fixed, the test accuracy never climbed" if up == 0 else
+                f"with the weight norm held fixed, the test accuracy climbed on {up:,} of {n:,} runs")
+        parts = []
+        for k in clamps:
+            ms, (kw, _) = by_key[k], PREDICTIONS[k]["norm"]["onset"]
+            climbs = _climbed(ms)
+            accs = [m["final_acc"] for m in climbs if m.get("final_acc") is not None]
+            when = (f"its test climb started {_lag_words([m['onset'] - mid for m in climbs], median)}"
+                    + (f" and it ended at a test accuracy of {_acc_range(accs)}" if accs and caccs else "")
+                    if climbs else "it never climbed")
+            if len(climbs) not in (0, len(ms)):
+                when += f" on {_seeds(climbs)}"
+            res = [h for m in ms if (h := held(kw, "onset", m, control)) is not None]
+            verdict = (f"; the weight-norm story predicted {PREDICTED_CLIMB[kw]}: held on {sum(res):,} of "
+                       f"{len(res):,} seed{'s' * (len(res) != 1)}" if res else "")
+            parts.append(f"with the {INTERVENTIONS[k][0].lower()}, {when} ({_seeds(ms)}{verdict})")
+        said = caccs and any(m.get("final_acc") is not None for m in _climbed(every))  # an accuracy to compare
+        ctrl_acc = f" (the control's final test accuracy: {_acc_range(caccs)})" if said else ""
+        sentences.append(f"{lead}{ctrl_acc}: " + ", and ".join(parts))
+    climbs = [m for ms in by_key.values() for m in _climbed(ms)]
+    rank = []
+    if climbs:
+        fell = [m for m in climbs if m["rank_fall"] is not None]
+        lags = [c["rank_fall"] - c["onset"] for c in control if None not in (c["rank_fall"], c["onset"])]
+        ctrl = f" (in the control, {_lag_words(lags)})" if lags else ""
+        n = len(climbs)
+        every = ("the intervention run that climbed" if n == 1 else
+                 f"every one of the {n:,} intervention runs that climbed")
+        if fell:
+            who = every if len(fell) == n else f"{len(fell):,} of the {n:,} intervention runs that climbed"
+            rank.append(f"in {who}, the mean hidden-layer rank first fell "
+                        f"{_lag_words([m['rank_fall'] - m['onset'] for m in fell])}{ctrl}"
+                        + (f"; in the other{'s' * (n - len(fell) != 1)} it never fell" if len(fell) < n else ""))
+        else:
+            rank.append(f"in {every}, the mean hidden-layer rank never fell{ctrl}")
+    pens = [k for k in PENALTY_AIMS if k in by_key]
+    why, tested = [], []
+    for k in pens:
+        aim, title = _aim(k, control), INTERVENTIONS[k][0].lower()
+        gone = [m for m in by_key[k] if m.get("collapse") and untestable(m)]
+        missed = [m for m in by_key[k] if m not in gone and held(aim, "rank", m, control) is False]
+        ok = [m for m in by_key[k] if m not in gone and m not in missed]
+        if gone:
+            why.append(f"the {title} broke training on {_seeds(gone)}")
+        if missed:
+            falls = [m["rank_fall"] for m in missed if m["rank_fall"] is not None]
+            cf = [c["rank_fall"] for c in control if c["rank_fall"] is not None]
+            ctrl_at = (f", the control's at step {min(cf):,}" if len(set(cf)) == 1 else
+                       f", the control's at steps {min(cf):,}–{max(cf):,}" if cf else "")
+            at = f": its rank first fell at {_at_steps(falls)}{ctrl_at}" if falls else ""
+            why.append(f"the {title} missed its aim (\"{RULE_WORDS[aim]}\") on {_seeds(missed)}{at}")
+        if ok:
+            onsets = _climbed(ok)
+            agree = [STORIES[st].split(" (")[0] for st in STORIES
+                     if (r := [h for m in ok if (h := held(PREDICTIONS[k][st]["onset"][0], "onset", m, control))
+                               is not None]) and all(r)]
+            start = (" or ".join(sorted({ONSET_WORDS[onset_class(m["onset"], ons)] for m in onsets}))
+                     if onsets else "")
+            tested.append(f"the {title} met its aim on {_seeds(ok)}"
+                          + (f" and the climb started {start}" if start else " and the test accuracy never climbed")
+                          + (f", as the {' and the '.join(agree)} predicted" if agree else
+                             ", as neither story predicted on every seed"))
+    if why and not tested:
+        rank.append(f"{'neither rank penalty' if len(pens) > 1 else 'the rank penalty'} could separate the two "
+                    f"stories: " + ", and ".join(why))
+    elif why or tested:
+        rank.append("; ".join(why + tested))
+    if rank:
+        sentences.append("; ".join(rank))
+    return " ".join(f"{s[0].upper()}{s[1:]}." for s in sentences)
+
+
 def summary_md(records_, control_records, planned: int, fallback=()) -> str:
     """The opening page's lines on the interventions (Markdown): how many of the `planned` runs are recorded, the
     caveats first (one item each: the strength the declared fallback set for those among `fallback`, a collapse, a
-    penalty that missed its aim, the control's own timing), what each recorded intervention did (outcome_words, one
-    item each), then each story's badge so far and which interventions are not run yet."""
+    penalty that missed its aim, the control's own timing), then what the runs showed (answer_words), each story's
+    badge and which interventions are not run yet."""
     link = "[Does the rank drive generalization?](interventions.ipynb)"
     if not measured_by_key(records_):
         return (f"**Beyond the paper.** {link} states what the weight-norm story and the rank story predict for four "
@@ -759,20 +870,20 @@ def summary_md(records_, control_records, planned: int, fallback=()) -> str:
     todo = [INTERVENTIONS[k][0].lower() for k in INTERVENTIONS if k not in by_key]
     caveats = first_caveats(by_key, control, fallback) + [c for c in (timing_caveat(control_records, results),) if c]
     head = f"**Beyond the paper.** {link}: {n} of its {planned} intervention runs {'is' if n == 1 else 'are'} recorded"
+    so_far = "So far" if todo else "In all,"
     return "\n".join(
         [head + (", caveats first:" if len(caveats) > 1 else ", caveat first:" if caveats else ".")]
         + [f"- {c[0].upper()}{c[1:]}." for c in caveats]
-        + ["", "What the runs did:" if caveats else ""] * bool(caveats)
-        + [f"- {outcome_words(k, by_key[k], control)}." for k in INTERVENTIONS if k in by_key]
-        + ["", f"So far {stories}" + (f"; not run yet: {', '.join(todo)}." if todo else ".")])
+        + ["", f"**What they showed{' so far' if todo else ''}.** {answer_words(by_key, control)} {so_far} {stories}"
+               + (f"; not run yet: {', '.join(todo)}." if todo else ".")])
 
 
 def found_html(records_, control_records, fallback=()) -> str:
     """The chapter's "What we found" box (HTML, the classes of grokkit.report.found_html): per story, a badge
     (STORY_BADGES, explained on hover) and one sentence counting its predictions that held, from the full-scale
     intervention records; "not tested yet" while none is recorded. First the caveats (first_caveats; `fallback`:
-    the keys whose strength the declared fallback set), then the control's own timing (timing_caveat) and what the
-    runs did (outcome_words)."""
+    the keys whose strength the declared fallback set), then the control's own timing (timing_caveat), what the runs
+    showed (answer_words) and what each intervention did (outcome_words)."""
     import html
 
     from .report import badge_span
@@ -785,6 +896,8 @@ def found_html(records_, control_records, fallback=()) -> str:
     if timing := timing_caveat(control_records, results):
         items.append(f"<li><strong>Caveat:</strong> {html.escape(timing)}; the verdicts give both tests under both "
                      "ranks.</li>")
+    if answer := answer_words(by_key, control):
+        items.append(f"<li><strong>What they showed:</strong> {html.escape(answer)}</li>")
     if by_key:
         items.append("<li><strong>What the recorded runs did:</strong><ul>" + "".join(
             f"<li>{html.escape(outcome_words(k, by_key[k], control))}.</li>" for k in INTERVENTIONS if k in by_key)
@@ -851,9 +964,9 @@ def norm_after_words(by_key: dict, control: list) -> str:
         above = [m for m in ms if m["norm_end"] > top]
         out.append(each
                    + (f", ending above every control seed's end on {_seeds(above)}"
-                      f" (by {' and '.join(_num(m['norm_end'] - top) for m in above)})"
+                      f" (by {' and '.join(format(m['norm_end'] - top, ',.0f') for m in above)})"
                       if above and len(ms) > 1 else
-                      f", {_num(above[0]['norm_end'] - top)} above the control's highest end" if above else ""))
+                      f", {above[0]['norm_end'] - top:,.0f} above the control's highest end" if above else ""))
     if not out:
         return ""
     return (f"the control's weight norm shrank from {_range([c['norm_at_onset'] for c in ctrl])} at the start of its "

@@ -632,8 +632,8 @@ def test_opening_line_on_the_interventions_counts_records_and_names_what_is_unte
     held_high.config = held_high.config.replace(norm_clamp="init")
     line = summary_md([held_high], control, 8)
     assert line.startswith("**Beyond the paper.** [Does the rank drive generalization?](interventions.ipynb): "
-                           "1 of its 8 intervention runs is recorded.\n- Norm held at its initial value (seed 0): the "
-                           "test accuracy never climbed within the run")  # no caveat: the runs' items come first
+                           "1 of its 8 intervention runs is recorded.\n\n**What they showed so far.** With the weight "
+                           "norm held fixed, the test accuracy never climbed")  # no caveat: the answer comes first
     assert "the weight-norm story's tested predictions held" in line
     assert line.endswith("not run yet: norm held low from the start, rank pushed down, rank held up.")
     assert summary_md([held_high], control, 8, fallback={"rank_up"}) == line  # a caveat only for a recorded one
@@ -651,7 +651,7 @@ def test_an_intervention_whose_strength_the_fallback_set_carries_the_caveat_firs
     line = summary_md([up], control, 8, fallback={"rank_up"})
     assert line.startswith("**Beyond the paper.** [Does the rank drive generalization?](interventions.ipynb): "
                            f"1 of its 8 intervention runs is recorded, caveat first:\n- T{caveat[1:]}.\n\n"
-                           "What the runs did:\n- Rank held up (seed 0)")
+                           "**What they showed so far.** ")
     verdicts = verdicts_md([up], control, fallback={"rank_up"})
     assert f"- **Rank held up**, caveat first: {caveat}.\n- **Rank held up**, weight-norm story" in verdicts
     assert "caveat" not in verdicts_md([up], control) and "caveat" not in summary_md([up], control, 8)
@@ -661,7 +661,7 @@ def test_an_intervention_whose_strength_the_fallback_set_carries_the_caveat_firs
     line = summary_md([fell], control, 8, fallback={"rank_up"})
     assert "recorded, caveats first:\n- The rank held up ran at a strength" in line
     assert "\n- The rank held up missed its aim on seed 0 (\"the rank never falls\" does not hold)" in line
-    assert line.index("missed its aim") < line.index("What the runs did:")
+    assert line.index("missed its aim") < line.index("What they showed so far")
     verdicts = verdicts_md([fell], control, fallback={"rank_up"})
     assert ("- **Rank held up**, caveat first: it missed its aim on seed 0 (\"the rank never falls\" does "
             "not hold): its mean hidden-layer rank first fell at step") in verdicts
