@@ -340,9 +340,9 @@ def _num(v, unit=""):
 
 
 def measures_md(runs, control_measures=None) -> str:
-    """One row per run: start of the test climb, its shift against the control's median (and the control's range),
-    final test accuracy, first fall and last value of the mean hidden-layer rank (paper-exact), weight norm at the
-    start of the climb and at the end, wall time. A stand-in says so."""
+    """One row per run: start of the test climb, its shift against the control's median (the control's own seeds'
+    range in the header), final test accuracy, first fall and last value of the mean hidden-layer rank (paper-exact),
+    weight norm at the start of the climb and at the end, wall time. A stand-in says so."""
     import numpy as np
 
     from .events import run_label
@@ -352,14 +352,14 @@ def measures_md(runs, control_measures=None) -> str:
     ons = [c["onset"] for c in control_measures or [] if c["onset"] is not None]
     mid = float(np.median(ons)) if ons else None
     width = runs[0].config.width if runs else 0
-    rows = ["| run | start of the test climb | shift against the control | final test accuracy | first rank fall | "
-            f"mean hidden-layer rank at the end (of {width:,}) | weight norm at the start of the climb → at the end | "
-            "wall time |",
+    spread = (f" (its seeds: {signed(min(ons) - mid)} to {signed(max(ons) - mid)} steps)" if ons else "")
+    rows = [f"| run | start of the test climb | shift against the control's median{spread} | final test accuracy | "
+            f"first rank fall | mean hidden-layer rank at the end (of {width:,}) | "
+            "weight norm at the start of the climb → at the end | wall time |",
             "|---" * 8 + "|"]
     for r in runs:
         m = measure(r)
-        shift = "–" if m["onset"] is None or mid is None or untestable(m) else (
-            f"{signed(m['onset'] - mid)} steps (control range {signed(min(ons) - mid)} to {signed(max(ons) - mid)})")
+        shift = "–" if m["onset"] is None or mid is None or untestable(m) else f"{signed(m['onset'] - mid)} steps"
         onset = "no climb" if m["onset"] is None else "never fit" if untestable(m) else f"step {m['onset']:,}"
         fall = "no fall" if m["rank_fall"] is None else f"step {m['rank_fall']:,}"
         rows.append(f"| {run_label(r)}{' (stand-in)' if is_stand_in(r) else ''} | "

@@ -540,7 +540,8 @@ def test_measure_reads_the_rank_at_the_end_under_each_definition():
     table = measures_md([run], [{**measure(run), "onset": measure(run)["onset"] + 1_000}])
     header, _, row = table.splitlines()
     assert header.split(" | ")[5] == "mean hidden-layer rank at the end (of 400)" and f"| {paper:.3g} |" in row
-    assert "−1,000 steps (control range 0 to 0)" in row and " -" not in row  # a minus sign; zero unsigned
+    assert "| −1,000 steps |" in row and " -" not in row  # a minus sign
+    assert header.split(" | ")[2] == "shift against the control's median (its seeds: 0 to 0 steps)"  # zero unsigned
     m, norms, steps = measure(run), np.asarray(h["weight_norm"], dtype=float), np.asarray(h["step"])
     after = steps >= m["onset"]
     assert m["norm_end"] == pytest.approx(norms[-1]) and 130 < m["norm_end"] < m["norm_at_onset"]
@@ -595,9 +596,9 @@ def test_answer_words_follow_the_measures_whichever_way_they_fall():
         "control's median and it ended at a test accuracy of 0.914–0.929 (seeds 0 and 1; the weight-norm story "
         "predicted a much later climb or none: held on 0 of 2 seeds), and with the norm held low from the start, its "
         "test climb started 38,686 steps before the control's median and it ended at a test accuracy of 0.947 (seeds "
-        "0 and 1; the weight-norm story predicted an earlier climb: held on 2 of 2 seeds). In every one of the 6 intervention runs that climbed, the mean "
-        "hidden-layer rank "
-        "first fell between 9,338 steps before and 3,335 after the start of its climb (in the control, 3,335–4,002 "
+        "0 and 1; the weight-norm story predicted an earlier climb: held on 2 of 2 seeds). In every one of the 6 "
+        "intervention runs that climbed, the mean hidden-layer rank first fell between 9,338 steps before and 3,335 "
+        "after the start of its climb (in the control, 3,335–4,002 "
         "steps after the start of its climb); neither rank penalty could separate the two stories: the rank pushed "
         "down broke training on seeds 0 and 1, and the rank held up missed its aim (\"the rank never falls\") on "
         "seeds 0 and 1: its rank first fell at step 47,357 on both seeds, the control's at steps 46,690–48,024.")
