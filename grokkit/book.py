@@ -406,10 +406,11 @@ def interventions_found() -> None:
 def intervention_control() -> None:
     """The control's seeds measured (grokkit.interventions.measures_md) and the fixed norm of the second
     intervention (grokkit.sweep.control_norm_at_onset), from the shipped records."""
-    from .interventions import measures_md
+    from .interventions import measure, measures_md
     from .sweep import control_norm_at_onset
 
-    display(HTML(report.stack_table_html(measures_md(_control_records()))))
+    runs = _control_records()
+    display(HTML(report.stack_table_html(measures_md(runs, [measure(r) for r in runs]))))  # shifts: its own spread
     md(f"The norm the second intervention holds: **{control_norm_at_onset():,g}**, the median over these seeds of the "
        "weight norm at the start of the test climb (4 significant digits).")
 

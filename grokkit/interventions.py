@@ -360,7 +360,7 @@ def measures_md(runs, control_measures=None) -> str:
     for r in runs:
         m = measure(r)
         shift = "–" if m["onset"] is None or mid is None or untestable(m) else f"{signed(m['onset'] - mid)} steps"
-        onset = "no climb" if m["onset"] is None else "never fit" if untestable(m) else f"step {m['onset']:,}"
+        onset = "never fit" if untestable(m) else "no climb" if m["onset"] is None else f"step {m['onset']:,}"
         fall = "no fall" if m["rank_fall"] is None else f"step {m['rank_fall']:,}"
         rows.append(f"| {run_label(r)}{' (stand-in)' if is_stand_in(r) else ''} | "
                     f"{onset} | {shift} | {_num(m['final_acc'], 'accuracy')} | {fall} | {_num(m['rank_end'])} | "
@@ -738,9 +738,11 @@ def without_collapsed(by_key: dict) -> dict:
     return {k: ms for k, ms in out.items() if ms}
 
 
-# What each onset prediction expects, in a few words (the answer quotes them beside its grade)
+# What each prediction the answer grades expects, in a few words (answer_words quotes them beside their grades)
 PREDICTED_CLIMB = {"earlier": "an earlier climb", "unchanged": "a climb at the control's time",
                    "later_or_never": "a much later climb or none", "follows_rank": "a climb where the rank falls"}
+RANK_TIMING_WORDS = {"falls_with_climb": "a climb comes only with a rank fall, at or before its start",
+                     "follows_rank": "the climb starts where the rank falls"}
 
 
 def _climbed(ms) -> list:
@@ -754,96 +756,152 @@ def _acc_range(values) -> str:
     return lo if lo == hi else f"{lo}–{hi}"
 
 
+def _graded_on(pairs, control: list) -> str:
+    """'held on 0 of 4 seeds (2 of 4 with a margin of 6,670 steps)': one or more predictions graded over their seeds
+    (`pairs`: (keyword, part, measure() dict) each; `held`) under the declared margin, then under each other margin
+    of MARGIN_SWEEP that counts differently; '' when no seed tests them."""
+    def count(margin):
+        return [h for kw, part, m in pairs if (h := held(kw, part, m, control, margin)) is not None]
+
+    res = count(MARGIN_STEPS)
+    if not res:
+        return ""
+    other = [f"{sum(r):,} of {len(r):,} with a margin of {mg:,} steps" for mg in MARGIN_SWEEP
+             if mg != MARGIN_STEPS and sum(r := count(mg)) != sum(res)]
+    return (f"held on {sum(res):,} of {len(res):,} seed{'s' * (len(res) != 1)}"
+            + (f" ({'; '.join(other)})" if other else ""))
+
+
+def _clamp_sentence(by_key: dict, control: list, mid: int) -> str:
+    """answer_words' first sentence: the norm clamps' climbs against the control's median start `mid` and their final
+    test accuracies, each with the weight-norm story's onset prediction graded; '' when no clamp is recorded."""
+    clamps = [k for k in INTERVENTIONS if k in by_key and k not in PENALTY_AIMS]
+    every = [m for k in clamps for m in by_key[k] if not untestable(m)]
+    if not every:
+        unfit = [m for k in clamps for m in by_key[k]]
+        return (f"with the weight norm held fixed, no run fit its training set ({len(unfit):,} of {len(unfit):,})"
+                if unfit else "")
+    caccs = [c["final_acc"] for c in control if c.get("final_acc") is not None]
+    up = _climbed(every)
+    accs = [m["final_acc"] for m in up if m.get("final_acc") is not None]
+    lower = bool(accs and caccs) and max(accs) < min(caccs)
+    lead = ("with the weight norm held fixed, the test accuracy never climbed" if not up else
+            "with the weight norm held fixed, the test accuracy still climbed"
+            + (f" on {len(up):,} of {len(every):,} runs" if len(up) < len(every) else "")
+            + (", to a lower final test accuracy than the control's" if lower else "")
+            + (f" ({_acc_range(caccs)})" if accs and caccs else ""))
+    parts = []
+    for k in clamps:
+        ms, (kw, _) = [m for m in by_key[k] if not untestable(m)], PREDICTIONS[k]["norm"]["onset"]
+        if not ms:
+            continue
+        climbs = _climbed(ms)
+        acc = [m["final_acc"] for m in climbs if m.get("final_acc") is not None]
+        median = "the control's median"
+        when = ("it never climbed" if not climbs else
+                f"the climb started {_lag_words([m['onset'] - mid for m in climbs], median)}"
+                + (f" on {_seeds(climbs)}" if len(climbs) < len(ms) else "")
+                + (f" and ended at {_acc_range(acc)}" if acc and caccs else ""))
+        graded_ = _graded_on([(kw, "onset", m) for m in ms], control)
+        verdict = f"; the weight-norm story predicted {PREDICTED_CLIMB[kw]}: {graded_}" if graded_ else ""
+        parts.append(f"with the {INTERVENTIONS[k][0].lower()}, {when} ({_seeds(ms)}{verdict})")
+    return f"{lead}: " + ", and ".join(parts)
+
+
+def _rank_sentence(by_key: dict, control: list) -> str:
+    """answer_words' second sentence: in the intervention runs that climbed, when the mean hidden-layer rank first fell
+    against the start of the climb, per intervention, beside the control's; then the rank story's two timing
+    predictions (RANK_TIMING_WORDS) graded over every seed that tests them; '' when no run climbed."""
+    climbs = {k: _climbed(by_key[k]) for k in INTERVENTIONS if k in by_key}
+    climbs = {k: ms for k, ms in climbs.items() if ms}
+    if not climbs:
+        return ""
+    each, never = [], []
+    for k, ms in climbs.items():
+        fell = [m for m in ms if m["rank_fall"] is not None]
+        with_ = f"with the {INTERVENTIONS[k][0].lower()}"
+        if not fell:
+            never.append(with_)
+            continue
+        at0 = " (at its first reading, step 0)" if all(m["rank_fall"] == 0 for m in fell) else ""
+        lag = _lag_words([m["rank_fall"] - m["onset"] for m in fell], "it" if each else "the climb")
+        each.append(f"{lag} {with_}{at0}" + (f" (on {_seeds(fell)}; never on the others)" if len(fell) < len(ms)
+                                             else ""))
+    lags = [c["rank_fall"] - c["onset"] for c in control if None not in (c["rank_fall"], c["onset"])]
+    ctrl = (f"in the control, {_lag_words(lags, 'the climb')}" if lags else "in the control it never fell")
+    n = sum(map(len, climbs.values()))
+    who = "the intervention run that climbed" if n == 1 else f"the {n:,} intervention runs that climbed"
+    grades = []
+    for kw, words in RANK_TIMING_WORDS.items():
+        graded_ = _graded_on([(kw, part, m) for k in INTERVENTIONS if k in by_key for part in ("onset", "rank")
+                              if PREDICTIONS[k]["rank"][part][0] == kw for m in by_key[k]], control)
+        if graded_:
+            grades.append(f"\u201c{words}\u201d {graded_}")
+    def listed(xs):
+        return ", ".join(xs[:-1]) + (", and " if len(xs) > 2 else " and ") + xs[-1] if len(xs) > 1 else xs[0]
+
+    rank = " and ".join(x for x in (f"first fell {listed(each)}" if each else "",
+                                    f"never fell {listed(never)}" if never else "") if x)
+    return (f"in {who}, the mean hidden-layer rank {rank} ({ctrl})"
+            + (": the rank story's " + " and its ".join(grades) if grades else ""))
+
+
+def _penalty_sentence(by_key: dict, control: list, ons: list) -> str:
+    """answer_words' third sentence: whether the rank penalties gave a clean test of the two stories. A seed that
+    broke training (its outputs collapsed, or it never fit) or missed the penalty's aim (PENALTY_AIMS) cannot; for the
+    seeds that met the aim, where the climb started and which story's onset prediction that bore out. '' when no
+    penalty is recorded."""
+    pens = [k for k in PENALTY_AIMS if k in by_key]
+    why, tested = [], []
+    cf = [c["rank_fall"] for c in control if c["rank_fall"] is not None]
+    ctrl_at = ("" if not cf else f", the control's at step {cf[0]:,}" if len(set(cf)) == 1 else
+               f", the control's at steps {min(cf):,}–{max(cf):,}")
+    for k in pens:
+        aim, title = _aim(k, control), INTERVENTIONS[k][0].lower()
+        gone = [m for m in by_key[k] if m.get("collapse") and untestable(m)]
+        unfit = [m for m in by_key[k] if untestable(m) and m not in gone]
+        missed = [m for m in by_key[k] if not untestable(m) and held(aim, "rank", m, control) is False]
+        ok = [m for m in by_key[k] if not untestable(m) and m not in missed]
+        if gone:
+            why.append(f"the {title} broke training on {_seeds(gone)} (the outputs collapsed)")
+        if unfit:
+            why.append(f"the {title} never fit its training set on {_seeds(unfit)}")
+        if missed:
+            falls = [m["rank_fall"] for m in missed if m["rank_fall"] is not None]
+            at = f": its rank first fell at {_at_steps(falls)}{ctrl_at}" if falls else ""
+            why.append(f"the {title} missed its aim (\u201c{RULE_WORDS[aim]}\u201d) on {_seeds(missed)}{at}")
+        if ok:
+            onsets = _climbed(ok)
+            agree = {st: [h for m in ok if (h := held(PREDICTIONS[k][st]["onset"][0], "onset", m, control))
+                          is not None] for st in STORIES}
+            names = [STORIES[st].split(" (")[0] for st, r in agree.items() if r and all(r)]
+            start = (" or ".join(sorted({ONSET_WORDS[onset_class(m["onset"], ons)] for m in onsets}))
+                     if onsets else "")
+            tested.append(f"the {title} met its aim on {_seeds(ok)}"
+                          + (f" and the climb started {start}" if start else " and the test accuracy never climbed")
+                          + (f", as the {' and the '.join(names)} predicted" if names else
+                             ", as neither story predicted on every seed" if any(agree.values()) else ""))
+    if why and not tested:
+        return (f"{'neither rank penalty gave' if len(pens) > 1 else 'the rank penalty did not give'} a clean test "
+                "of the two stories: " + ", and ".join(why))
+    return "; ".join(why + tested)
+
+
 def answer_words(by_key: dict, control: list) -> str:
-    """What the recorded interventions showed, in two sentences (measure() dicts by key against the control's): the
-    norm clamps' test climbs against the control's median start, each with the weight-norm story's onset prediction
-    graded (`grade`); then, over every intervention run that climbed, when the rank first fell against the start of
-    its climb (beside the control's), and for each penalty whether it could test the stories (a penalty that broke
-    training or missed its aim on every seed cannot). '' when nothing is recorded. Each number comes from the
-    measures; the words change with them."""
+    """What the recorded interventions showed, in up to three sentences (measure() dicts by intervention key against
+    the control's): the norm clamps' test climbs against the control's median start, with the weight-norm story's
+    onset prediction graded (_clamp_sentence); when the rank fell against each climb, with the rank story's timing
+    predictions graded (_rank_sentence); whether the penalties gave a clean test (_penalty_sentence). '' when nothing
+    is recorded or the control never climbs. Each number and each word that judges comes from the measures."""
     import numpy as np
 
     ons = [c["onset"] for c in control if c["onset"] is not None]
     if not by_key or not ons:
         return ""
-    mid, median = int(np.median(ons)), "the control's median"
-    caccs = [c["final_acc"] for c in control if c.get("final_acc") is not None]
-    sentences = []
-    clamps = [k for k in INTERVENTIONS if k in by_key and k not in PENALTY_AIMS]
-    if clamps:
-        every = [m for k in clamps for m in by_key[k]]
-        up, n = len(_climbed(every)), len(every)
-        lead = ("with the weight norm held fixed, the network still generalized" if up == n else
-                "with the weight norm held fixed, the test accuracy never climbed" if up == 0 else
-                f"with the weight norm held fixed, the test accuracy climbed on {up:,} of {n:,} runs")
-        parts = []
-        for k in clamps:
-            ms, (kw, _) = by_key[k], PREDICTIONS[k]["norm"]["onset"]
-            climbs = _climbed(ms)
-            accs = [m["final_acc"] for m in climbs if m.get("final_acc") is not None]
-            when = (f"its test climb started {_lag_words([m['onset'] - mid for m in climbs], median)}"
-                    + (f" and it ended at a test accuracy of {_acc_range(accs)}" if accs and caccs else "")
-                    if climbs else "it never climbed")
-            if len(climbs) not in (0, len(ms)):
-                when += f" on {_seeds(climbs)}"
-            res = [h for m in ms if (h := held(kw, "onset", m, control)) is not None]
-            verdict = (f"; the weight-norm story predicted {PREDICTED_CLIMB[kw]}: held on {sum(res):,} of "
-                       f"{len(res):,} seed{'s' * (len(res) != 1)}" if res else "")
-            parts.append(f"with the {INTERVENTIONS[k][0].lower()}, {when} ({_seeds(ms)}{verdict})")
-        said = caccs and any(m.get("final_acc") is not None for m in _climbed(every))  # an accuracy to compare
-        ctrl_acc = f" (the control's final test accuracy: {_acc_range(caccs)})" if said else ""
-        sentences.append(f"{lead}{ctrl_acc}: " + ", and ".join(parts))
-    climbs = [m for ms in by_key.values() for m in _climbed(ms)]
-    rank = []
-    if climbs:
-        fell = [m for m in climbs if m["rank_fall"] is not None]
-        lags = [c["rank_fall"] - c["onset"] for c in control if None not in (c["rank_fall"], c["onset"])]
-        ctrl = f" (in the control, {_lag_words(lags)})" if lags else ""
-        n = len(climbs)
-        every = ("the intervention run that climbed" if n == 1 else
-                 f"every one of the {n:,} intervention runs that climbed")
-        if fell:
-            who = every if len(fell) == n else f"{len(fell):,} of the {n:,} intervention runs that climbed"
-            rank.append(f"in {who}, the mean hidden-layer rank first fell "
-                        f"{_lag_words([m['rank_fall'] - m['onset'] for m in fell])}{ctrl}"
-                        + (f"; in the other{'s' * (n - len(fell) != 1)} it never fell" if len(fell) < n else ""))
-        else:
-            rank.append(f"in {every}, the mean hidden-layer rank never fell{ctrl}")
-    pens = [k for k in PENALTY_AIMS if k in by_key]
-    why, tested = [], []
-    for k in pens:
-        aim, title = _aim(k, control), INTERVENTIONS[k][0].lower()
-        gone = [m for m in by_key[k] if m.get("collapse") and untestable(m)]
-        missed = [m for m in by_key[k] if m not in gone and held(aim, "rank", m, control) is False]
-        ok = [m for m in by_key[k] if m not in gone and m not in missed]
-        if gone:
-            why.append(f"the {title} broke training on {_seeds(gone)}")
-        if missed:
-            falls = [m["rank_fall"] for m in missed if m["rank_fall"] is not None]
-            cf = [c["rank_fall"] for c in control if c["rank_fall"] is not None]
-            ctrl_at = (f", the control's at step {min(cf):,}" if len(set(cf)) == 1 else
-                       f", the control's at steps {min(cf):,}–{max(cf):,}" if cf else "")
-            at = f": its rank first fell at {_at_steps(falls)}{ctrl_at}" if falls else ""
-            why.append(f"the {title} missed its aim (\"{RULE_WORDS[aim]}\") on {_seeds(missed)}{at}")
-        if ok:
-            onsets = _climbed(ok)
-            agree = [STORIES[st].split(" (")[0] for st in STORIES
-                     if (r := [h for m in ok if (h := held(PREDICTIONS[k][st]["onset"][0], "onset", m, control))
-                               is not None]) and all(r)]
-            start = (" or ".join(sorted({ONSET_WORDS[onset_class(m["onset"], ons)] for m in onsets}))
-                     if onsets else "")
-            tested.append(f"the {title} met its aim on {_seeds(ok)}"
-                          + (f" and the climb started {start}" if start else " and the test accuracy never climbed")
-                          + (f", as the {' and the '.join(agree)} predicted" if agree else
-                             ", as neither story predicted on every seed"))
-    if why and not tested:
-        rank.append(f"{'neither rank penalty' if len(pens) > 1 else 'the rank penalty'} could separate the two "
-                    f"stories: " + ", and ".join(why))
-    elif why or tested:
-        rank.append("; ".join(why + tested))
-    if rank:
-        sentences.append("; ".join(rank))
-    return " ".join(f"{s[0].upper()}{s[1:]}." for s in sentences)
+    mid = int(round(float(np.median(ons))))
+    sentences = [w for w in (_clamp_sentence(by_key, control, mid), _rank_sentence(by_key, control),
+                             _penalty_sentence(by_key, control, ons)) if w]
+    return " ".join(f"{w[0].upper()}{w[1:]}." for w in sentences)
 
 
 def summary_md(records_, control_records, planned: int, fallback=()) -> str:
@@ -870,12 +928,12 @@ def summary_md(records_, control_records, planned: int, fallback=()) -> str:
     todo = [INTERVENTIONS[k][0].lower() for k in INTERVENTIONS if k not in by_key]
     caveats = first_caveats(by_key, control, fallback) + [c for c in (timing_caveat(control_records, results),) if c]
     head = f"**Beyond the paper.** {link}: {n} of its {planned} intervention runs {'is' if n == 1 else 'are'} recorded"
-    so_far = "So far" if todo else "In all,"
+    answer = answer_words(by_key, control)
+    badges = f"In all, {stories}." if not todo else f"T{stories[1:]}; not run yet: {', '.join(todo)}."
     return "\n".join(
         [head + (", caveats first:" if len(caveats) > 1 else ", caveat first:" if caveats else ".")]
         + [f"- {c[0].upper()}{c[1:]}." for c in caveats]
-        + ["", f"**What they showed{' so far' if todo else ''}.** {answer_words(by_key, control)} {so_far} {stories}"
-               + (f"; not run yet: {', '.join(todo)}." if todo else ".")])
+        + ["", f"**What they showed{' so far' if todo else ''}.** " + (f"{answer} " if answer else "") + badges])
 
 
 def found_html(records_, control_records, fallback=()) -> str:
@@ -945,6 +1003,8 @@ def norm_after_words(by_key: dict, control: list) -> str:
         lo, end = m["norm_lowest_after"], m["norm_end"]
         if lo["norm"] >= end:  # still shrinking at the end
             return f"from {_num(m['norm_at_onset'])} to {_num(end)} at the end"
+        if lo["step"] == m["onset"]:  # its lowest at the start of the climb: it only rose after it
+            return f"up from {_num(m['norm_at_onset'])} to {_num(end)} at the end"
         return (f"from {_num(m['norm_at_onset'])} to its lowest, {_num(lo['norm'])} at step {lo['step']:,}, then "
                 f"rose to {_num(end)} at the end")
 
@@ -963,8 +1023,8 @@ def norm_after_words(by_key: dict, control: list) -> str:
                 f"under the {title}, " + "; ".join(f"seed {m['seed']}'s norm went {path(m)}" for m in ms))
         above = [m for m in ms if m["norm_end"] > top]
         out.append(each
-                   + (f", ending above every control seed's end on {_seeds(above)}"
-                      f" (by {' and '.join(format(m['norm_end'] - top, ',.0f') for m in above)})"
+                   + (f"; {'both' if len(above) == len(ms) == 2 else _seeds(above)} ended above every control "
+                      f"seed's end, by {' and '.join(format(m['norm_end'] - top, ',.0f') for m in above)}"
                       if above and len(ms) > 1 else
                       f", {above[0]['norm_end'] - top:,.0f} above the control's highest end" if above else ""))
     if not out:

@@ -634,7 +634,7 @@ def test_opening_line_on_the_interventions_counts_records_and_names_what_is_unte
     assert line.startswith("**Beyond the paper.** [Does the rank drive generalization?](interventions.ipynb): "
                            "1 of its 8 intervention runs is recorded.\n\n**What they showed so far.** With the weight "
                            "norm held fixed, the test accuracy never climbed")  # no caveat: the answer comes first
-    assert "the weight-norm story's tested predictions held" in line
+    assert "The weight-norm story's tested predictions held" in line
     assert line.endswith("not run yet: norm held low from the start, rank pushed down, rank held up.")
     assert summary_md([held_high], control, 8, fallback={"rank_up"}) == line  # a caveat only for a recorded one
 
@@ -651,7 +651,10 @@ def test_an_intervention_whose_strength_the_fallback_set_carries_the_caveat_firs
     line = summary_md([up], control, 8, fallback={"rank_up"})
     assert line.startswith("**Beyond the paper.** [Does the rank drive generalization?](interventions.ipynb): "
                            f"1 of its 8 intervention runs is recorded, caveat first:\n- T{caveat[1:]}.\n\n"
-                           "**What they showed so far.** ")
+                           "**What they showed so far.** In the intervention run that climbed, the mean "
+                           "hidden-layer rank never fell with the rank held up (in the control, 2,668 steps after the "
+                           "climb). The rank held up met its aim on seed 0 and the climb started within the control's "
+                           "range, as the weight-norm story predicted. The weight-norm story's")
     verdicts = verdicts_md([up], control, fallback={"rank_up"})
     assert f"- **Rank held up**, caveat first: {caveat}.\n- **Rank held up**, weight-norm story" in verdicts
     assert "caveat" not in verdicts_md([up], control) and "caveat" not in summary_md([up], control, 8)
@@ -662,6 +665,8 @@ def test_an_intervention_whose_strength_the_fallback_set_carries_the_caveat_firs
     assert "recorded, caveats first:\n- The rank held up ran at a strength" in line
     assert "\n- The rank held up missed its aim on seed 0 (\"the rank never falls\" does not hold)" in line
     assert line.index("missed its aim") < line.index("What they showed so far")
+    assert ("The rank penalty did not give a clean test of the two stories: the rank held up missed its aim "
+            "(\u201cthe rank never falls\u201d) on seed 0") in line  # one penalty: "did not"
     verdicts = verdicts_md([fell], control, fallback={"rank_up"})
     assert ("- **Rank held up**, caveat first: it missed its aim on seed 0 (\"the rank never falls\" does "
             "not hold): its mean hidden-layer rank first fell at step") in verdicts

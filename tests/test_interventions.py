@@ -568,15 +568,20 @@ def test_norm_after_words_follow_each_penalised_seed_past_its_climb():
                    "to 196 at the end, 45 above the control's highest end")
     two = norm_after_words({"rank_up": [m(0, 196.3, 181.6, 81_374), m(1, 150.0, 150.0, 100_000)]}, control)
     assert "seed 1's norm went from 199 to 150 at the end" in two and "its lowest" not in two.split("seed 1")[1]
-    assert two.endswith("ending above every control seed's end on seed 0 (by 45)")  # seed 1's is inside
+    assert two.endswith("; seed 0 ended above every control seed's end, by 45")  # seed 1's is inside
+    both = norm_after_words({"rank_up": [m(0, 196.3, 181.6, 81_374), m(1, 197.7, 186.1, 55_361)]}, control)
+    assert both.endswith("then rose to 198 at the end; both ended above every control seed's end, by 45 and 46")
+    rose = norm_after_words({"rank_up": [m(0, 210.0, 199.2, 44_022)]}, control)  # lowest at the climb's start
+    assert "it went up from 199 to 210 at the end, 58 above the control's highest end" in rose
     unfit = m(1, 119.8, 119.8, 100_000, onset=3, fit=None) | {"collapse": {"step": 21_344}}
     assert norm_after_words({"rank_down": [unfit], "norm_init": [m(0, 307.2, 307.2, 100_000)]}, control) == ""
 
 
 def test_answer_words_follow_the_measures_whichever_way_they_fall():
-    """The two-sentence answer: the clamps' climbs against the control's median start with the weight-norm story's
-    onset grade, the rank's first fall against each climb, and whether the penalties could test the stories (not
-    when they broke training or missed their aim on every seed; when one met its aim, which story its climb bore
+    """The answer: the clamps' climbs against the control's median start with the weight-norm story's onset grade and
+    the final accuracies; the rank's first fall against each climb with the rank story's timing grades (and the
+    margins that count them differently); whether the penalties gave a clean test (not where they broke training,
+    never fit or missed their aim on every seed, one penalty or two; where one met its aim, which story its climb bore
     out). Other measures, other words."""
     from grokkit.interventions import answer_words
 
@@ -586,38 +591,58 @@ def test_answer_words_follow_the_measures_whichever_way_they_fall():
 
     control = [m(0, 43_355, 46_690, acc=0.9501), m(1, 42_688, 46_690, acc=0.9519), m(2, 44_022, 48_024, acc=0.949)]
     by_key = {"norm_init": [m(0, 35_351, 26_013, acc=0.9291), m(1, 38_019, 28_681, acc=0.9141)],
-              "norm_low": [m(0, 4_669, 0, acc=0.947), m(1, 4_669, 0, acc=0.947)],
+              "norm_low": [m(0, 4_669, 0, acc=0.947), m(1, 4_669, 0, acc=0.933)],
               "rank_down": [m(s, 3, f, fit=None, collapse={"step": c}) for s, f, c in ((0, 7_337, 16_008),
                                                                                       (1, 11_339, 21_344))],
               "rank_up": [m(0, 44_022, 47_357), m(1, 44_022, 47_357)]}
     assert answer_words(by_key, control) == (
-        "With the weight norm held fixed, the network still generalized (the control's final test accuracy: "
-        "0.949–0.952): with the norm held at its initial value, its test climb started 5,336–8,004 steps before the "
-        "control's median and it ended at a test accuracy of 0.914–0.929 (seeds 0 and 1; the weight-norm story "
-        "predicted a much later climb or none: held on 0 of 2 seeds), and with the norm held low from the start, its "
-        "test climb started 38,686 steps before the control's median and it ended at a test accuracy of 0.947 (seeds "
-        "0 and 1; the weight-norm story predicted an earlier climb: held on 2 of 2 seeds). In every one of the 6 "
-        "intervention runs that climbed, the mean hidden-layer rank first fell between 9,338 steps before and 3,335 "
-        "after the start of its climb (in the control, 3,335–4,002 "
-        "steps after the start of its climb); neither rank penalty could separate the two stories: the rank pushed "
-        "down broke training on seeds 0 and 1, and the rank held up missed its aim (\"the rank never falls\") on "
-        "seeds 0 and 1: its rank first fell at step 47,357 on both seeds, the control's at steps 46,690–48,024.")
+        "With the weight norm held fixed, the test accuracy still climbed, to a lower final test accuracy than the "
+        "control's (0.949–0.952): with the norm held at its initial value, the climb started 5,336–8,004 steps before "
+        "the control's median and ended at 0.914–0.929 (seeds 0 and 1; the weight-norm story predicted a much later "
+        "climb or none: held on 0 of 2 seeds), and with the norm held low from the start, the climb started 38,686 "
+        "steps before the control's median and ended at 0.933–0.947 (seeds 0 and 1; the weight-norm story predicted "
+        "an earlier climb: held on 2 of 2 seeds). In the 6 intervention runs that climbed, the mean hidden-layer rank "
+        "first fell 9,338 steps before the climb with the norm held at its initial value, 4,669 steps before it with "
+        "the norm held low from the start (at its first reading, step 0), and 3,335 steps after it with the rank held "
+        "up (in the control, 3,335–4,002 steps after the climb): the rank story's \u201ca climb comes only with a rank "
+        "fall, at or before its start\u201d held on 4 of 4 seeds and its \u201cthe climb starts where the rank "
+        "falls\u201d held on 0 of 4 seeds (2 of 4 with a margin of 6,670 steps). Neither rank penalty gave a clean "
+        "test of the two stories: the rank pushed down broke training on seeds 0 and 1 (the outputs collapsed), and "
+        "the rank held up missed its aim (\u201cthe rank never falls\u201d) on seeds 0 and 1: its rank first fell at "
+        "step 47,357 on both seeds, the control's at steps 46,690–48,024.")
+    # one penalty alone that cannot test the stories says so (with its "not"), whether it missed its aim or never fit
+    one = answer_words({"rank_up": [m(0, 44_022, 47_357)]}, control)
+    assert one.endswith("The rank penalty did not give a clean test of the two stories: the rank held up missed its "
+                        "aim (\u201cthe rank never falls\u201d) on seed 0: its rank first fell at step 47,357, the "
+                        "control's at steps 46,690–48,024.")
+    assert answer_words({"rank_down": [m(0, None, 30_000, fit=None)]}, control) == (
+        "The rank penalty did not give a clean test of the two stories: the rank pushed down never fit its training "
+        "set on seed 0.")
     # the other way: a clamp that stops the climb on one seed, a climb without a rank fall, a rank held up that holds
-    # its aim and delays the climb (as the rank story predicts)
+    # its aim and delays the climb (as the rank story predicts); no accuracies, so none is compared
     other = {"norm_init": [m(0, None, None), m(1, 60_000, 59_000)],
              "rank_up": [m(0, 52_000, None), m(1, 53_000, None)]}
     words = answer_words(other, control)
-    assert words.startswith("With the weight norm held fixed, the test accuracy climbed on 1 of 2 runs: with the "
-                            "norm held at its initial value, its test climb started 16,645 steps after the control's "
+    assert words.startswith("With the weight norm held fixed, the test accuracy still climbed on 1 of 2 runs: with "
+                            "the norm held at its initial value, the climb started 16,645 steps after the control's "
                             "median on seed 1 (seeds 0 and 1; the weight-norm story predicted a much later climb or "
                             "none: held on 2 of 2 seeds).")
-    assert ("In 1 of the 3 intervention runs that climbed, the mean hidden-layer rank first fell 1,000 steps before "
-            "the start of its climb (in the control, 3,335–4,002 steps after the start of its climb); in the others it "
-            "never fell; ") in words
-    assert words.endswith("the rank held up met its aim on seeds 0 and 1 and the climb started later than the "
+    assert ("In the 3 intervention runs that climbed, the mean hidden-layer rank first fell 1,000 steps before the "
+            "climb with the norm held at its initial value and never fell with the rank held up (in the control, "
+            "3,335–4,002 steps after the climb)") in words
+    assert "held on 2 of 2 seeds (1 of 2 with a margin of 667 steps)" in words  # 1,000 steps apart: not at 667
+    assert words.endswith("The rank held up met its aim on seeds 0 and 1 and the climb started later than the "
                           "control's, as the rank story predicted.")
-    assert "could separate" not in words
+    assert "clean test" not in words and "lower final test accuracy" not in words
+    # a control whose rank never falls; a climb to a lower accuracy than the control's is called that
+    flat = [m(s, o, None, acc=0.95) for s, o in ((0, 43_355), (1, 42_688))]
+    words = answer_words({"norm_init": [m(0, 30_000, 29_000, acc=0.5)]}, flat)
+    assert "still climbed, to a lower final test accuracy than the control's (0.950)" in words
+    assert "13,022 steps before the control's median" in words  # the median of two seeds, rounded: 43,022
+    assert "(in the control it never fell)" in words
     assert answer_words({}, control) == ""
+    assert answer_words({"norm_init": [m(0, None, None, fit=None)]}, control) == (
+        "With the weight norm held fixed, no run fit its training set (1 of 1).")
 
 
 def test_pilot_rule_picks_the_smallest_strength_that_moves_the_rank_without_breaking_training():
@@ -1061,7 +1086,7 @@ def test_collapsed_seeds_beside_healthy_ones_are_worded_and_read_again(monkeypat
     line = iv.summary_md(by_key, control, 8)
     assert ("the rank story's tested predictions held in part (without the runs that collapsed: did not hold)"
             in line)
-    assert "the weight-norm story's tested predictions held in part and the rank" in line  # no move: nothing added
+    assert "The weight-norm story's tested predictions held in part and the rank" in line  # no move: nothing added
     late = iv.outcome_words("rank_down", [m(1, 33_000, 30_000, 20_000, gone)], control)
     assert late.endswith("; seed 1's outputs collapsed to nearly the same value for every input from step 16,000 to "
                          "the end")
