@@ -681,9 +681,9 @@ def _aim(key: str, control: list) -> str:
     return "falls" if aim == "falls_earlier" and all(c["rank_fall"] is None for c in control) else aim
 
 
-def _range(values) -> str:
-    """'231–238' (as _num writes each end), or '390' when both ends read the same."""
-    lo, hi = _num(min(values)), _num(max(values))
+def _range(values, unit: str = "") -> str:
+    """'231–238' or '0.914–0.929' (as _num writes each end in `unit`), or '390' when both ends read the same."""
+    lo, hi = _num(min(values), unit), _num(max(values), unit)
     return lo if lo == hi else f"{lo}–{hi}"
 
 
@@ -740,7 +740,7 @@ def without_collapsed(by_key: dict) -> dict:
 
 # What each prediction the answer grades expects, in a few words (answer_words quotes them beside their grades)
 PREDICTED_CLIMB = {"earlier": "an earlier climb", "unchanged": "a climb at the control's time",
-                   "later_or_never": "a much later climb or none", "follows_rank": "a climb where the rank falls"}
+                   "later_or_never": "a much later climb or none"}
 RANK_TIMING_WORDS = {"falls_with_climb": "a climb comes only with a rank fall, at or before its start",
                      "follows_rank": "the climb starts where the rank falls"}
 
@@ -748,12 +748,6 @@ RANK_TIMING_WORDS = {"falls_with_climb": "a climb comes only with a rank fall, a
 def _climbed(ms) -> list:
     """The seeds among measure() dicts `ms` whose test accuracy climbed and which can be graded (not `untestable`)."""
     return [m for m in ms if m["onset"] is not None and not untestable(m)]
-
-
-def _acc_range(values) -> str:
-    """'0.914–0.929', or '0.947' when both ends read the same (accuracies, 3 decimals)."""
-    lo, hi = _num(min(values), "accuracy"), _num(max(values), "accuracy")
-    return lo if lo == hi else f"{lo}–{hi}"
 
 
 def _graded_on(pairs, control: list) -> str:
@@ -789,7 +783,7 @@ def _clamp_sentence(by_key: dict, control: list, mid: int) -> str:
             "with the weight norm held fixed, the test accuracy still climbed"
             + (f" on {len(up):,} of {len(every):,} runs" if len(up) < len(every) else "")
             + (", to a lower final test accuracy than the control's" if lower else "")
-            + (f" ({_acc_range(caccs)})" if accs and caccs else ""))
+            + (f" ({_range(caccs, 'accuracy')})" if accs and caccs else ""))
     parts = []
     for k in clamps:
         ms, (kw, _) = [m for m in by_key[k] if not untestable(m)], PREDICTIONS[k]["norm"]["onset"]
@@ -801,7 +795,7 @@ def _clamp_sentence(by_key: dict, control: list, mid: int) -> str:
         when = ("it never climbed" if not climbs else
                 f"the climb started {_lag_words([m['onset'] - mid for m in climbs], median)}"
                 + (f" on {_seeds(climbs)}" if len(climbs) < len(ms) else "")
-                + (f" and ended at {_acc_range(acc)}" if acc and caccs else ""))
+                + (f" and ended at {_range(acc, 'accuracy')}" if acc and caccs else ""))
         graded_ = _graded_on([(kw, "onset", m) for m in ms], control)
         verdict = f"; the weight-norm story predicted {PREDICTED_CLIMB[kw]}: {graded_}" if graded_ else ""
         parts.append(f"with the {INTERVENTIONS[k][0].lower()}, {when} ({_seeds(ms)}{verdict})")
