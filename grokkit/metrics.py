@@ -38,6 +38,26 @@ def weight_norms(model) -> tuple[float, float]:
     return math.sqrt(sum(sq)), math.sqrt(sum(last))
 
 
+@torch.no_grad()
+def layer_norms(model) -> list[float]:
+    """The L2 norm of each Linear layer's parameters (weight and bias), input layer first: a list of `depth`
+    floats whose root sum of squares is weight_norms' total. Not in the paper, which logs the total and the last
+    layer [DG p3-7]; kept so that where the norm moves between layers can be told (e.g. under a total-norm clamp)."""
+    return [math.sqrt(sum(float((p.double() ** 2).sum()) for p in layer.parameters())) for layer in model.layers]
+
+
+@torch.no_grad()
+def output_scale(model, x, chunk: int = 10_000) -> float:
+    """s_out: the square root of the largest eigenvalue of the covariance of the network's outputs over `x`
+    (n x 10 outputs, features as variables, as covariance_spectrum), in output units. It is the output layer's
+    top singular direction's spread: ~1 when the outputs vary on the scale of the one-hot targets; a ×8
+    initialization of a 12-layer net starts it ~10^5.7 (not a quantity of the paper)."""
+    out = torch.cat([model(x[i:i + chunk]) for i in range(0, len(x), chunk)]).double()
+    if not bool(torch.isfinite(out).all()):
+        return math.nan  # a diverged run: the SVD would raise
+    return math.sqrt(float(covariance_spectrum(out)[0]))
+
+
 def covariance_spectrum(h: torch.Tensor) -> torch.Tensor:
     """Singular values (descending) of `torch.cov(H.T)`: the d x d mean-centred sample covariance of the
     n x d activations, features as variables (authors' `Rank` [DG-code: tunnel_methods.py], [DG p2-2]).

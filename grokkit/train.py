@@ -23,11 +23,14 @@ import torch.nn.functional as F
 from . import records
 from .config import RunConfig, resolve_device
 from .data import load_mnist
-from .metrics import loss_and_accuracy, snapshot, weight_norms
+from .metrics import layer_norms, loss_and_accuracy, output_scale, snapshot, weight_norms
 from .model import make_mlp
 from .records import Run
 
 SCALARS = ("step", "train_loss", "test_loss", "train_acc", "test_acc", "weight_norm", "last_layer_norm")
+# kept on the evaluation schedule since issue 42 (older records and the batched trainer's lack them):
+# layer_norm (log points, depth) per-layer weight norms, output_scale (log points) s_out on the test set
+EXTRAS = ("layer_norm", "output_scale")
 NAN_CHECK_EVERY = 100  # between evaluations, the training loss is checked for NaN/inf every K steps (one sync)
 CKPT_MAGIC = b"grokkit-checkpoint sha256:"  # header: magic, hex sha256 of the torch.save payload, newline
 PROGRESS_EVERY = 30.0  # seconds between progress lines when stderr is not a terminal (a log, papermill, a notebook)
@@ -320,7 +323,8 @@ def history_arrays(hist: dict, snaps: dict) -> dict:
     the covariance spectra kept at every rank snapshot (`metrics.relative_spectrum`): `spectrum` (snapshots,
     layers, width) float32 relative to each layer's largest singular value, `spectrum_max` (snapshots, layers).
     A run resumed from a checkpoint written before spectra were kept has no spectrum arrays."""
-    history = {k: np.array(v, dtype=np.int64 if k == "step" else np.float64) for k, v in hist.items()}
+    history = {k: np.array(v, dtype=np.int64 if k == "step" else np.float64) for k, v in hist.items()
+               if k in SCALARS or len(v) == len(hist["step"])}  # an extra begun mid-run (resumed) is left out
     history["rank_step"] = np.array(snaps["rank_step"], dtype=np.int64)
     for k in ("rank", "robust_rank", "eff_rank"):
         history[k] = np.array(snaps[k], dtype=np.float64 if k == "eff_rank" else np.int64)
@@ -371,11 +375,14 @@ class RunLog:
             self.snaps[k] = [r.numpy() if isinstance(r, torch.Tensor) else np.array(r) if isinstance(r, list) else r
                              for r in v]
 
-    def log(self, s: int, values) -> bool:
+    def log(self, s: int, values, extras: dict | None = None) -> bool:
         """Append step s and `values` = (train_loss, test_loss, train_acc, test_acc, weight_norm,
-        last_layer_norm); False when the loss or the weight norm is not finite (the run has diverged)."""
+        last_layer_norm), and `extras` ({EXTRAS key: value}, where the trainer measures them); False when the loss
+        or the weight norm is not finite (the run has diverged)."""
         for k, v in zip(SCALARS, (s, *values)):
             self.hist[k].append(v)
+        for k, v in (extras or {}).items():
+            self.hist.setdefault(k, []).append(v)
         return math.isfinite(values[0]) and math.isfinite(values[4])
 
     def snapshot(self, s: int, model, x_test64, y_test, x_train64, y_train) -> None:
@@ -520,10 +527,11 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
         model.eval()
         trl, tra = loss_and_accuracy(model, x_train, y_train)
         tel, tea = loss_and_accuracy(model, x_test, y_test)
-        model.train()
         if bar is not None:
             bar.set_postfix(train=f"{tra:.3f}", test=f"{tea:.3f}", refresh=False)
-        return log.log(s, (trl, tel, tra, tea, *weight_norms(model)))
+        extras = {"layer_norm": layer_norms(model), "output_scale": output_scale(model, x_test)}
+        model.train()
+        return log.log(s, (trl, tel, tra, tea, *weight_norms(model)), extras)
 
     def take_snapshot(s):
         log.snapshot(s, model, x_test64, y_test, x_train64, y_train)
