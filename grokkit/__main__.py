@@ -258,12 +258,8 @@ def cmd_events(a) -> int:
     runs = records.load_all(folder, warn=lambda m: print(m, file=sys.stderr))
     det = claims.detector()
     if a.json:
-        out = []
-        for r in runs:
-            c = records.stands_for(r)
-            out.append({"label": events(r, det).label,
-                        "config": {k: c[k] for k in ("depth", "n_train", "weight_decay", "seed", "dtype")},
-                        **as_dict(events(r, det))})
+        out = [{"id": records.record_id(r), "label": events(r, det).label, "config": records.config_fields(r),
+                **as_dict(events(r, det))} for r in runs]
         print(json.dumps(out, ensure_ascii=False, indent=1))
         return 0
     print(f"{len(runs)} record(s) in {folder}")
@@ -372,7 +368,9 @@ def _main(argv=None) -> int:
                                       "each with its unit")
     p.add_argument("--results", default=None, help=results_help)
     p.add_argument("--json", action="store_true",
-                   help="a list of objects: label, config (depth, n_train, weight_decay, seed, dtype), events "
+                   help="a list of objects, one per record: id (its file name without .npz, unique), label (the "
+                        "book's name, shared by a 10,000-step pilot and its full-scale run), config (every field "
+                        "that decides the run: steps, dtype, norm_clamp, rank_penalty, ...), events "
                         "(name -> {value, unit})")
     p.set_defaults(fn=cmd_events)
     p = sub.add_parser("gpu-check", help="check the GPU path against the CPU (CPU vs GPU, eager vs graphed, batched "

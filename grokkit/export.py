@@ -4,7 +4,10 @@ One row per (run, step, quantity[, layer]); the columns are COLUMNS:
 
     label         the run as the book names it (`grokkit.events.run_label`, e.g. "d = 12, N = 5000, γ = 0.01, seed 0");
                   a smoke-scale stand-in adds " (smoke-scale stand-in)" and its own, smaller config in the
-                  columns that follow
+                  columns that follow. Not unique: a 10,000-step pilot has its full-scale run's label
+    run           the record's file name without its extension (`grokkit.records.record_id`, e.g.
+                  "d12_w400_n5000_a8_wd0.01_s0_t10000-bf39eb7ccc"), unique per run: it tells a pilot from the
+                  full-scale run, and names the record the rows come from
     depth         number of Linear layers
     n_train       N, the first N MNIST training images
     weight_decay  AdamW's weight decay γ
@@ -41,14 +44,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .records import RecordError, Run, atomic_write, is_stand_in, list_records, load, results_folder
+from .records import RecordError, Run, atomic_write, is_stand_in, list_records, load, record_id, results_folder
 
-COLUMNS = ("label", "depth", "n_train", "weight_decay", "seed", "dtype", "step", "quantity", "layer", "value")
+COLUMNS = ("label", "run", "depth", "n_train", "weight_decay", "seed", "dtype", "step", "quantity", "layer", "value")
 FORMATS = ("csv", "json")
 
 # What each history key measures (grokkit.train writes them; units in brackets), and which step array dates it.
 # Whole-network quantities are logged on the evaluation schedule (`step`, the authors' logging cadence);
-# per-layer ones are snapshots (`rank_step`, `probe_step`), one column per Linear layer.
+# per-layer ones are snapshots (`rank_step`, `probe_step`; layer_norm at every evaluation), one column per Linear
+# layer.
 QUANTITIES = {
     "train_loss": ("step", "MSE against one-hot targets on the N training images"),
     "test_loss": ("step", "MSE against one-hot targets on the test images (all 10k; a stand-in: its n_test)"),
@@ -56,6 +60,10 @@ QUANTITIES = {
     "test_acc": ("step", "accuracy on the test images (all 10k; a stand-in: its n_test) [fraction, 0..1]"),
     "weight_norm": ("step", "L2 norm of all model parameters (Fig 5)"),
     "last_layer_norm": ("step", "L2 norm of the output layer's parameters (§6, slingshot)"),
+    "layer_norm": ("step", "L2 norm of the layer's parameters (weight and bias); their root sum of squares is "
+                           "weight_norm (records made since per-layer norms are kept)"),
+    "output_scale": ("step", "s_out: square root of the largest eigenvalue of the outputs' covariance on the test "
+                             "images [output units] (records made since it is kept)"),
     "rank": ("rank_step", "feature rank, matrix_rank(cov(H.T)) of the layer's pre-activations, float64 (§2)"),
     "robust_rank": ("rank_step", "feature rank counting singular values above 1e-3 x the largest"),
     "eff_rank": ("rank_step", "effective rank exp(H(p)), p = normalised singular values (Roy & Vetterli)"),
@@ -90,7 +98,7 @@ def rows(runs, quantities=None) -> list[tuple]:
     for run in runs:
         c, h = run.config, run.history
         name = label(run) + (STAND_IN_LABEL if is_stand_in(run) else "")
-        head = (name, c.depth, c.n_train, c.weight_decay, c.seed, c.dtype)
+        head = (name, record_id(run), c.depth, c.n_train, c.weight_decay, c.seed, c.dtype)
         for key, arr in h.items():
             if key.endswith("step") or key in IN_RECORD_ONLY or (quantities is not None and key not in quantities):
                 continue

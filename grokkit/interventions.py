@@ -9,7 +9,9 @@ The two stories:
   as a more promising indicator ... compared to the weight-norm" [DG §3]).
 
 PREDICTIONS is the single statement of the predictions (the chapter renders it, the verdicts will read it). Each
-cell is (keyword, words): the keyword is what a verdict will test, the words are for a reader.
+cell is a Prediction: its keyword is what a verdict will test, its words are for a reader, and `check` marks a
+manipulation check (what a penalty sets out to do to the rank, which neither story predicts: reported apart, in no
+story's badge).
 Onset keywords (the start of the test climb, grokkit.events.climb_onset_step, against the control's seeds):
   "earlier", "unchanged", "later_or_never", "follows_rank" (wherever the rank falls: the story ties the onset to
   the rank, not to the intervention).
@@ -17,6 +19,8 @@ Rank keywords (the mean hidden-layer rank): "falls", "falls_earlier", "stays_hig
   comes only with a rank fall at or before its start), "none" (the story says nothing about the rank).
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from .config import RunConfig
 
@@ -56,49 +60,78 @@ MARGIN_SWEEP = (RunConfig().log_period, MARGIN_STEPS, 2 * MARGIN_STEPS)
 STORIES = {"norm": "weight-norm story (Omnigrok)", "rank": "rank story (Deep Grokking)"}
 PENALTY_KEYS = {"nuclear_over_frobenius": "rank_down", "neg_spectral_entropy": "rank_up"}  # penalty -> intervention
 
-# intervention -> story -> {"onset": (keyword, words), "rank": (keyword, words)}; stated before any run (issue 26)
+
+@dataclass(frozen=True)
+class Prediction:
+    """One cell of PREDICTIONS. `keyword`: the test a verdict applies (a key of RULE_WORDS, or "none": the story says
+    nothing); `words`: what the story says, for a reader; `check`: a manipulation check rather than a prediction, a
+    test that the intervention moved what it set out to move (a penalty's rank), which the story does not predict
+    from its own mechanism: it is read and reported apart (check_results) and counts toward no story's badge
+    (story_results leaves it out)."""
+    keyword: str
+    words: str
+    check: bool = False
+
+
+_P = Prediction  # short, so the table below keeps its layout
+# intervention -> story -> {"onset": Prediction, "rank": Prediction}; the keywords and words were stated before any
+# run (issue 26). Which cells are checks was marked after every intervention run was seen (issue 42): each penalty's
+# rank cells, in both stories, test what the penalty does to the rank, not what either story predicts from it. The
+# marking moves no keyword, word or grade; it takes those cells out of the stories' counts (neither badge changes on
+# the shipped records: both read "held in part" before and after).
 PREDICTIONS = {
     "norm_init": {
-        "norm": {"onset": ("later_or_never", "never within 10⁵ steps, or much later than the control: the norm "
-                                             "never shrinks into the region where the control began to climb"),
-                 "rank": ("none", "no prediction")},
-        "rank": {"onset": ("follows_rank", "wherever the rank falls: about the control's step if the rank still "
-                                           "falls as in the control, never if it does not fall"),
-                 "rank": ("falls_with_climb", "a climb comes only with a rank fall, at or before its start")},
+        "norm": {"onset": _P("later_or_never", "never within 10⁵ steps, or much later than the control: the norm "
+                                               "never shrinks into the region where the control began to climb"),
+                 "rank": _P("none", "no prediction")},
+        "rank": {"onset": _P("follows_rank", "wherever the rank falls: about the control's step if the rank still "
+                                             "falls as in the control, never if it does not fall"),
+                 "rank": _P("falls_with_climb", "a climb comes only with a rank fall, at or before its start")},
     },
     "norm_low": {
-        "norm": {"onset": ("earlier", "earlier, without the grokking delay: the network sits in the generalizing "
-                                      "region from the start, so the climb begins as the training set is fit"),
-                 "rank": ("none", "no prediction")},
-        "rank": {"onset": ("follows_rank", "wherever the rank falls: earlier only if the rank falls earlier"),
-                 "rank": ("falls_with_climb", "a climb comes only with a rank fall, at or before its start")},
+        "norm": {"onset": _P("earlier", "earlier, without the grokking delay: the network sits in the generalizing "
+                                        "region from the start, so the climb begins as the training set is fit"),
+                 "rank": _P("none", "no prediction")},
+        "rank": {"onset": _P("follows_rank", "wherever the rank falls: earlier only if the rank falls earlier"),
+                 "rank": _P("falls_with_climb", "a climb comes only with a rank fall, at or before its start")},
     },
     "rank_down": {
-        "norm": {"onset": ("unchanged", "unchanged: the penalty is scale-free and weight decay shrinks the norm as "
-                                        "in the control, so the climb starts when the norm reaches the control's "
-                                        "norm at its start of the climb"),
-                 "rank": ("falls", "falls (the penalty forces it), without moving the onset")},
-        "rank": {"onset": ("earlier", "earlier: the low-rank features generalization needs come sooner"),
-                 "rank": ("falls_earlier", "falls earlier than in the control")},
+        "norm": {"onset": _P("unchanged", "unchanged: the penalty is scale-free and weight decay shrinks the norm as "
+                                          "in the control, so the climb starts when the norm reaches the control's "
+                                          "norm at its start of the climb"),
+                 "rank": _P("falls", "falls (the penalty forces it), without moving the onset", check=True)},
+        "rank": {"onset": _P("earlier", "earlier: the low-rank features generalization needs come sooner"),
+                 "rank": _P("falls_earlier", "falls earlier than in the control", check=True)},
     },
     "rank_up": {
-        "norm": {"onset": ("unchanged", "unchanged: the norm still shrinks under weight decay as in the control"),
-                 "rank": ("stays_high", "stays high (the penalty holds it), without stopping the climb")},
-        "rank": {"onset": ("later_or_never", "later, or never: the features cannot compress"),
-                 "rank": ("stays_high", "stays high; a climb with a high rank would contradict the story")},
+        "norm": {"onset": _P("unchanged", "unchanged: the norm still shrinks under weight decay as in the control"),
+                 "rank": _P("stays_high", "stays high (the penalty holds it), without stopping the climb",
+                            check=True)},
+        "rank": {"onset": _P("later_or_never", "later, or never: the features cannot compress"),
+                 "rank": _P("stays_high", "stays high; a climb with a high rank would contradict the story",
+                            check=True)},
     },
 }
 
 
 def predictions_md() -> str:
-    """The predictions as a Markdown table: one row per intervention, per story its onset and its rank."""
+    """The predictions as a Markdown table: one row per intervention, per story its onset and its rank; a check
+    (Prediction.check) is marked so, and a note under the table says what a check is."""
+    def cell(p: Prediction) -> str:
+        return f"*check:* {p.words}" if p.check else p.words
+
     head = ("| intervention | weight-norm story: start of the test climb | weight-norm story: rank | "
             "rank story: start of the test climb | rank story: rank |")
     rows = [head, "|---|---|---|---|---|"]
     for key, (title, _) in INTERVENTIONS.items():
         p = PREDICTIONS[key]
-        rows.append(f"| **{title}** | {p['norm']['onset'][1]} | {p['norm']['rank'][1]} | {p['rank']['onset'][1]} "
-                    f"| {p['rank']['rank'][1]} |")
+        rows.append(f"| **{title}** | {cell(p['norm']['onset'])} | {cell(p['norm']['rank'])} | "
+                    f"{cell(p['rank']['onset'])} | {cell(p['rank']['rank'])} |")
+    if any(p.check for story in PREDICTIONS.values() for parts in story.values() for p in parts.values()):
+        rows.append("\n*Check:* what a penalty sets out to do to the rank, which neither story predicts from its "
+                    "own account. It is read as a check that the intervention acted, reported apart from the "
+                    "predictions, and counts toward neither story's badge. These cells were marked as checks after "
+                    "every intervention run was seen; their words and tests are the ones stated before any run.")
     return "\n".join(rows)
 
 
@@ -277,7 +310,7 @@ def _lag_words(lags, what: str = "the start of its climb") -> str:
 def _timing_graded(results) -> bool:
     """Whether story_results() `results` grade a timing test (TIMING_TESTS) of the rank story."""
     titles = {title: k for k, (title, _) in INTERVENTIONS.items()}
-    return any((PREDICTIONS[titles[t]]["rank"][part][0], part) in TIMING_TESTS for t, part, *_ in results["rank"])
+    return any((PREDICTIONS[titles[t]]["rank"][part].keyword, part) in TIMING_TESTS for t, part, *_ in results["rank"])
 
 
 def timing_caveat(control_records, results) -> str:
@@ -524,6 +557,24 @@ def _row_fragility(every: dict, story: str, title: str, part: str) -> str:
     return f" — fragile: {moved}" if moved else ""
 
 
+def graded_checks(every: dict, control_records) -> dict:
+    """{(rank_def, margin): check_results} for the readings of `every` (graded()), from its measures by key and the
+    control's measured under the same rank definition."""
+    controls = {rd: [measure(r, rd) for r in control_records] for rd in {rd for rd, _ in every}}
+    return {(rd, margin): check_results(by_key, controls[rd], margin) for (rd, margin), (by_key, _) in every.items()}
+
+
+def _check_fragility(checks: dict, title: str, keyword: str) -> str:
+    """' — fragile: under the tolerance-robust rank, whatever the margin, it did not hold (0 of 1 seed)' when the
+    reading of one check (intervention `title`, `keyword`) moves across the readings of `checks` (graded_checks);
+    '' when it does not."""
+    def grade_in(rows):
+        return next((grade(res) for t, kw, res in rows if (t, kw) == (title, keyword)), "was not read")
+
+    moved = _moved({reading: grade_in(rows) for reading, rows in checks.items()})
+    return f" — fragile: {moved}" if moved else ""
+
+
 def robustness_words(short: bool = False) -> str:
     """What every grade is read again under, in words: the other rank definitions and timing margins (MARGIN_STEPS:
     two steps closer than that count as the same time), and when that check was added; `short`: without saying what
@@ -540,18 +591,51 @@ def robustness_words(short: bool = False) -> str:
 def story_results(by_key: dict, control: list, margin: int = MARGIN_STEPS) -> dict:
     """Each story's tested predictions: {story: [(intervention title, part, words, [held per seed]), ...]}, from
     measure() dicts by intervention key (`by_key`) against the control's measure() dicts (`held`, with `margin`).
-    Predictions that say nothing ("none") and interventions without records are left out, and so is a prediction on
-    the seeds that cannot test it (`held` None: a run that never fits its training set); the others are graded on
-    the seeds that can."""
+    Predictions that say nothing ("none"), checks (Prediction.check: check_results reads them) and interventions
+    without records are left out, and so is a prediction on the seeds that cannot test it (`held` None: a run that
+    never fits its training set); the others are graded on the seeds that can."""
     out: dict = {story: [] for story in STORIES}
     for k, (title, _) in INTERVENTIONS.items():
         for story in STORIES:
             for part in ("onset", "rank"):
-                kw, text = PREDICTIONS[k][story][part]
-                res = [h for m in by_key.get(k, []) if (h := held(kw, part, m, control, margin)) is not None]
+                p = PREDICTIONS[k][story][part]
+                if p.check:
+                    continue
+                res = [h for m in by_key.get(k, []) if (h := held(p.keyword, part, m, control, margin)) is not None]
                 if res:
-                    out[story].append((title, part, text, res))
+                    out[story].append((title, part, p.words, res))
     return out
+
+
+def check_results(by_key: dict, control: list, margin: int = MARGIN_STEPS) -> list:
+    """The checks (Prediction.check) read on the records: [(intervention title, keyword, [held per seed]), ...], one
+    row per intervention and keyword (a check both stories state once), in the chapter's order, from measure() dicts
+    by intervention key against the control's (`held`, with `margin`); interventions without records are left out.
+    A check is no story's prediction: story_results leaves it out of the badges."""
+    out = []
+    for k, (title, _) in INTERVENTIONS.items():
+        cells = dict.fromkeys((p.keyword, part) for parts in PREDICTIONS[k].values() for part, p in parts.items()
+                              if p.check)
+        for kw, part in cells:
+            res = [h for m in by_key.get(k, []) if (h := held(kw, part, m, control, margin)) is not None]
+            if res:
+                out.append((title, kw, res))
+    return out
+
+
+def has_checks(key: str) -> bool:
+    """Whether intervention `key` has a check among its cells of PREDICTIONS (Prediction.check)."""
+    return any(p.check for parts in PREDICTIONS[key].values() for p in parts.values())
+
+
+def checks_words(rows: list) -> str:
+    """check_results() rows in words, per intervention: 'the rank pushed down: "the rank falls at some point" held
+    (2 of 2 seeds), "..." held (2 of 2 seeds); the rank held up: "the rank never falls" did not hold (0 of 2 seeds)';
+    '' without rows."""
+    by_title: dict = {}
+    for title, kw, res in rows:
+        by_title.setdefault(title, []).append(f"\u201c{RULE_WORDS[kw]}\u201d {grade(res)}")
+    return "; ".join(f"the {title.lower()}: {', '.join(each)}" for title, each in by_title.items())
 
 
 # a story's badge: (words, the class its colour comes from (book/_static/grokkit.css), what it means on hover)
@@ -560,7 +644,8 @@ STORY_BADGES = {
     "partly": ("held in part", "grokkit-partly-reproduced",
                "some of this story's predictions or seeds held and others did not"),
     "failed": ("did not hold", "grokkit-not-reproduced", "none of this story's tested predictions held on any seed"),
-    "untested": ("not tested yet", "grokkit-inconclusive", "no intervention run is recorded at full scale yet"),
+    "untested": ("not tested yet", "grokkit-inconclusive",
+                 "no full-scale intervention run recorded yet tests a prediction of this story"),
 }
 
 
@@ -637,22 +722,38 @@ def fallback_caveat(keys, by_key) -> str:
             f"seen; see the pilots), and {'its grades rest on that choice' if one else 'their grades rest on them'}")
 
 
+# The record untestable()'s collapse clause came with (a run that never fits and ends collapsed is untestable even
+# when its test accuracy rose before the collapse): (intervention key, seed). The clause was committed together with
+# this record, after it was seen; the collapse caveat says so wherever the clause is what leaves this seed ungraded.
+COLLAPSE_CLAUSE_WITH = ("rank_down", 1)
+
+
 def collapse_caveat(by_key: dict) -> str:
     """Per intervention (measure() dicts by key) with seeds that never fit because their outputs collapsed
     (`collapse`, `untestable`): that the intervention broke training there, from which step, and what that leaves
-    graded; '' when none did."""
-    out = []
+    graded (its checks on the rank, where it has any, are still read); then, where the collapse clause of
+    `untestable` is what leaves the seed of COLLAPSE_CLAUSE_WITH ungraded (its test accuracy climbed before the
+    collapse), a sentence saying that the clause was added with that seed's record, after it was seen. '' when no
+    seed collapsed."""
+    out, disclosed = [], None
     for k, (title, _) in INTERVENTIONS.items():
         gone = [m for m in by_key.get(k, []) if m.get("collapse") and untestable(m)]
-        if gone:
-            steps = [m["collapse"]["step"] for m in gone]
-            out.append(f"the {title.lower()} broke training on {_seeds(gone)}, whose outputs collapsed to nearly the "
-                       "same value for every input from "
-                       + (f"step {steps[0]:,}" if len(steps) == 1 else "steps " + " and ".join(f"{v:,}" for v in steps))
-                       + " to the end, so when it would generalize is not graded; the rule declared before the runs "
-                       "still grades its rank, and those grades read what the penalty did to the rank on the way to "
-                       "the collapse, not how the network generalizes")
-    return "; ".join(out)
+        if not gone:
+            continue
+        steps = [m["collapse"]["step"] for m in gone]
+        out.append(f"the {title.lower()} broke training on {_seeds(gone)}, whose outputs collapsed to nearly the "
+                   "same value for every input from "
+                   + (f"step {steps[0]:,}" if len(steps) == 1 else "steps " + " and ".join(f"{v:,}" for v in steps))
+                   + " to the end, so when it would generalize is not graded"
+                   + ("; its rank is still checked, and that check reads what the penalty did to the rank on the way "
+                      "to the collapse, not how the network generalizes" if has_checks(k) else ""))
+        if any((k, m["seed"]) == COLLAPSE_CLAUSE_WITH and m["onset"] is not None for m in gone):
+            disclosed = title.lower()
+    if disclosed is None:
+        return "; ".join(out)
+    who = f"seed {COLLAPSE_CLAUSE_WITH[1]}" + (f" of the {disclosed}" if len(out) > 1 else "")
+    return ("; ".join(out) + f". The rule that leaves {who} ungraded although its test accuracy rose before the "
+            "collapse was added together with that seed's record, after the record was seen")
 
 
 # What each penalty is for, as a test on the rank (held(), RULE_WORDS): a seed on which it fails did not get the
@@ -786,7 +887,7 @@ def _clamp_sentence(by_key: dict, control: list, mid: int) -> str:
             + (f" ({_range(caccs, 'accuracy')})" if accs and caccs else ""))
     parts = []
     for k in clamps:
-        ms, (kw, _) = [m for m in by_key[k] if not untestable(m)], PREDICTIONS[k]["norm"]["onset"]
+        ms, kw = [m for m in by_key[k] if not untestable(m)], PREDICTIONS[k]["norm"]["onset"].keyword
         if not ms:
             continue
         climbs = _climbed(ms)
@@ -828,7 +929,7 @@ def _rank_sentence(by_key: dict, control: list) -> str:
     grades = []
     for kw, words in RANK_TIMING_WORDS.items():
         graded_ = _graded_on([(kw, part, m) for k in INTERVENTIONS if k in by_key for part in ("onset", "rank")
-                              if PREDICTIONS[k]["rank"][part][0] == kw for m in by_key[k]], control)
+                              if PREDICTIONS[k]["rank"][part].keyword == kw for m in by_key[k]], control)
         if graded_:
             grades.append(f"\u201c{words}\u201d {graded_}")
     def listed(xs):
@@ -866,7 +967,7 @@ def _penalty_sentence(by_key: dict, control: list, ons: list) -> str:
             why.append(f"the {title} missed its aim (\u201c{RULE_WORDS[aim]}\u201d) on {_seeds(missed)}{at}")
         if ok:
             onsets = _climbed(ok)
-            agree = {st: [h for m in ok if (h := held(PREDICTIONS[k][st]["onset"][0], "onset", m, control))
+            agree = {st: [h for m in ok if (h := held(PREDICTIONS[k][st]["onset"].keyword, "onset", m, control))
                           is not None] for st in STORIES}
             names = [STORIES[st].split(" (")[0] for st, r in agree.items() if r and all(r)]
             start = (" or ".join(sorted({ONSET_WORDS[onset_class(m["onset"], ons)] for m in onsets}))
@@ -933,9 +1034,10 @@ def summary_md(records_, control_records, planned: int, fallback=()) -> str:
 def found_html(records_, control_records, fallback=()) -> str:
     """The chapter's "What we found" box (HTML, the classes of grokkit.report.found_html): per story, a badge
     (STORY_BADGES, explained on hover) and one sentence counting its predictions that held, from the full-scale
-    intervention records; "not tested yet" while none is recorded. First the caveats (first_caveats; `fallback`:
+    intervention records; "not tested yet" while no record tests one. First the caveats (first_caveats; `fallback`:
     the keys whose strength the declared fallback set), then the control's own timing (timing_caveat), what the runs
-    showed (answer_words) and what each intervention did (outcome_words)."""
+    showed (answer_words) and what each intervention did (outcome_words); after the badges, the checks that each
+    penalty moved the rank (check_results), which neither badge counts."""
     import html
 
     from .report import badge_span
@@ -968,8 +1070,8 @@ def found_html(records_, control_records, fallback=()) -> str:
                     f"{sum(len(v) for v in by_key.values())} recorded runs"
                     + (f" (not run yet: {', '.join(todo)})" if todo else "")
                     + (f"; {frag}." if frag else f"; its badge is the same {robustness_words(short=True)}."))
-            if clean != by_key:  # the grades read without the runs that collapsed (collapse_caveat)
-                alt = story_results(clean, control)[story]
+            alt = story_results(clean, control)[story] if clean != by_key else rows
+            if alt != rows:  # the grades read without the runs that collapsed (collapse_caveat), where they differ
                 same = story_badge(alt) == story_badge(rows)
                 runs = "run that collapsed" if gone == 1 else "runs that collapsed"
                 text += (f" Without the {runs}, none of its predictions is tested." if not alt else
@@ -978,11 +1080,17 @@ def found_html(records_, control_records, fallback=()) -> str:
                                                                f"would read \"{STORY_BADGES[story_badge(alt)][0]}\"."))
             if frag:
                 label += ", fragile"
+        elif by_key:
+            n = sum(len(v) for v in by_key.values())
+            text = f"none of its predictions is tested by the {n:,} recorded run{'s' * (n != 1)} yet."
         else:
             text = ("no intervention run is recorded at full scale yet, so its predictions below are stated and not "
                     "yet tested.")
         items.append(f"<li>{badge_span(cls, label, tip)} "
                      f"<strong>The {html.escape(words)}:</strong> {html.escape(text)}</li>")
+    if checks := checks_words(check_results(by_key, control)):
+        items.append("<li><strong>Checks, in neither badge:</strong> whether each penalty moved the rank as it set "
+                     f"out to, which neither story predicts: {html.escape(checks)}.</li>")
     return ('<div class="grokkit-found"><p class="grokkit-found-title">What we found</p>'
             f"<ul>{''.join(items)}</ul></div>")
 
@@ -1030,14 +1138,16 @@ def norm_after_words(by_key: dict, control: list) -> str:
 def verdicts_md(records_, control_records, fallback=()) -> str:
     """For each intervention with full-scale records, each story's predictions graded seed by seed (`held`,
     `grade`); first, its caveats: its strength set by the declared fallback (for one among `fallback`), a penalty
-    that missed its aim (aim_words), seeds that never fit (unfit_words, naming a collapse). Then the control's own
-    timing and each grade read again. A sentence saying so when no intervention run is recorded yet."""
+    that missed its aim (aim_words), seeds that never fit (unfit_words, naming a collapse); last, its checks
+    (check_results), apart from the stories' grades. Then the control's own timing and each grade and check read
+    again. A sentence saying so when no intervention run is recorded yet."""
     by_key = measured_by_key(records_)
     if not by_key:
         return ("**Not graded yet.** No intervention run is recorded at full scale, so every prediction above is "
                 "still untested; the table above shows what the page drew instead.\n")
     every = graded(records_, control_records)
     results = every[DECLARED][1]
+    checks = graded_checks(every, control_records)
     control = [measure(r) for r in control_records]
     out = []
     for k, (title, _) in INTERVENTIONS.items():
@@ -1052,19 +1162,23 @@ def verdicts_md(records_, control_records, fallback=()) -> str:
                                                "graded on it"):
             rest = len(by_key[k]) - sum(untestable(m) for m in by_key[k])
             gone = any(m.get("collapse") and untestable(m) for m in by_key[k])
-            alone = any(PREDICTIONS[k][st]["rank"][0] in ("falls", "stays_high", "falls_earlier") for st in STORIES)
+            checked = has_checks(k)
             other = f"the other {rest:,} seed{'s' * (rest != 1)}"
-            tail = (f"; the other grades below are over {other}, and a prediction on its rank alone is graded on "
-                    "every seed" if rest and alone else f"; the counts below are over {other}" if rest else
-                    "; only its predictions on the rank alone are graded below" if alone else "")
+            tail = (f"; the other grades below are over {other}, and its checks on the rank are read on every seed"
+                    if rest and checked else f"; the counts below are over {other}" if rest else
+                    "; only its checks on the rank are read below" if checked else "")
             out.append(f"- **{title}**, caveat first: {unfit}{tail}"
-                       + ("; on a seed whose outputs collapsed, a rank grade reads what the penalty did to the rank, "
-                          "not how the network generalizes" if gone else "") + ".")
+                       + ("; on a seed whose outputs collapsed, a check on the rank reads what the penalty did to the "
+                          "rank, not how the network generalizes" if gone else "") + ".")
         for story, words in STORIES.items():
             parts = [f"{'start of the climb' if part == 'onset' else 'rank'} \"{text}\" (tested: "
-                     f"{RULE_WORDS[PREDICTIONS[k][story][part][0]]}): {grade(res)}"
+                     f"{RULE_WORDS[PREDICTIONS[k][story][part].keyword]}): {grade(res)}"
                      + _row_fragility(every, story, title, part) for t, part, text, res in results[story] if t == title]
             out.append(f"- **{title}**, {words}: " + ("; ".join(parts) if parts else "nothing graded") + ".")
+        if mine := [f"\"{RULE_WORDS[kw]}\": {grade(res)}" + _check_fragility(checks, title, kw)
+                    for t, kw, res in checks[DECLARED] if t == title]:
+            out.append(f"- **{title}**, checks that it moved the rank as it set out to (no story's prediction, so in "
+                       "neither badge): " + "; ".join(mine) + ".")
     if timing := control_timing_words(control_timing(control_records)):
         out.append(f"- **The untreated control held to the rank story's timing tests** (context for the grades above, "
                    f"not a grade): {timing}.")
@@ -1076,10 +1190,14 @@ def verdicts_md(records_, control_records, fallback=()) -> str:
         moved = [f"the {name}'s badge is {frag}" for name, frag in stories if frag]
         rows = [(s, t, part) for s in STORIES for t, part, *_ in results[s]]
         fragile = sum(bool(_row_fragility(every, *row)) for row in rows)
+        cs = checks[DECLARED]
+        moved_checks = sum(bool(_check_fragility(checks, t, kw)) for t, kw, _ in cs)
         out.append(f"- **Each grade read again** {robustness_words()}. The grades above use the paper's rank and the "
                    f"margin stated before any run; {fragile:,} of the {len(rows):,} move{'s' * (fragile == 1)} "
                    "(marked fragile), and "
                    + ("; ".join(moved) if moved else f"{'neither' if len(stories) > 1 else 'no'} story's badge moves")
+                   + (f"; {moved_checks:,} of the {len(cs):,} checks move{'s' * (moved_checks == 1)}"
+                      if len(cs) > 1 else f"; the check {'moves' if moved_checks else 'does not move'}" if cs else "")
                    + ".")
     return "\n".join(out) + "\n"
 

@@ -251,6 +251,27 @@ def stands_for(run: Run) -> dict:
     return run.meta.get("stands_for_config") or run.config.identity()
 
 
+def record_id(run: Run) -> str:
+    """The run's unique name: its record's file name without ".npz", "<name>-<id>" (e.g.
+    "d12_w400_n5000_a8_wd0.01_s0_t10000-bf39eb7ccc", a 10,000-step pilot, which the book labels like the full-scale
+    run "d12_w400_n5000_a8_wd0.01_s0-2ac5723cc6"); for a run not loaded from a file, the name record_path would
+    give it."""
+    return run.path.stem if run.path is not None else f"{run.config.name}-{run.config.id}"
+
+
+def config_fields(run: Run) -> dict:
+    """Every RunConfig field that decides the run, in field order, of the config it stands for (`stands_for`): the
+    fields of RunConfig.identity() (all but device and checkpoint_every, which a record does not keep; the schedules
+    resolved, e.g. log_every 667 at 10⁵ steps), with the fields identity() leaves out at their defaults written out
+    (n_test, norm_clamp "none", rank_penalty 0.0, rank_penalty_kind "none", rank_penalty_scale "loss")."""
+    from dataclasses import fields
+
+    from .config import LATER_DEFAULTS
+
+    c = {**LATER_DEFAULTS, **stands_for(run)}
+    return {f.name: c[f.name] for f in fields(RunConfig) if f.name in c}
+
+
 def is_stand_in(run: Run) -> bool:
     """A smoke-scale stand-in (grokkit.sweep.stand_in): its meta says so and names the config it stands for."""
     return bool(run.meta.get("stand_in"))

@@ -59,8 +59,8 @@ def test_csv_round_trip_of_a_shipped_record(run, tmp_path):
     c = run.config
     name = label(run)  # the book's name of the run, e.g. "d=4, N=5000, γ=0.05"
     assert "4" in name and "5000" in name.replace(",", "") and "0.05" in name
-    assert {(r["label"], r["depth"], r["n_train"], r["weight_decay"], r["seed"], r["dtype"]) for r in table} == {
-        (name, "4", "5000", "0.05", "0", "float32")}
+    assert {(r["label"], r["run"], r["depth"], r["n_train"], r["weight_decay"], r["seed"], r["dtype"])
+            for r in table} == {(name, RECORD.stem, "4", "5000", "0.05", "0", "float32")}
     assert {r["layer"] for r in table if r["quantity"] == "rank"} == {str(j) for j in range(1, c.depth + 1)}
     assert {r["layer"] for r in table if r["quantity"] == "test_acc"} == {""}
     for r in table:
@@ -81,15 +81,16 @@ def test_json_round_trip_and_non_finite_values(run, tmp_path):
     nan_at_3 = np.where(np.arange(len(run.history["step"])) == 3, np.nan, run.history["test_acc"])
     hist = dict(run.history, test_acc=nan_at_3)
     bad = Run(config=run.config, history=hist, meta=run.meta)
-    row = [r for r in json.loads(export.to_json([bad]))["rows"] if r[7] == "test_acc"][3]
+    q = export.COLUMNS.index("quantity")
+    row = [r for r in json.loads(export.to_json([bad]))["rows"] if r[q] == "test_acc"][3]
     assert row[-1] is None
-    assert math.isnan([r for r in export.rows([bad]) if r[7] == "test_acc"][3][-1])
+    assert math.isnan([r for r in export.rows([bad]) if r[q] == "test_acc"][3][-1])
     assert "test_acc,,nan" in export.to_csv([bad])
 
 
 def test_quantities_filter_and_errors(run):
     got = export.rows([run], quantities=["test_acc", "rank"])
-    assert {r[7] for r in got} == {"test_acc", "rank"}
+    assert {r[export.COLUMNS.index("quantity")] for r in got} == {"test_acc", "rank"}
     assert len(got) == len(run.history["test_acc"]) + run.history["rank"].size
     with pytest.raises(ValueError, match=r"quantities: unknown \['test_accuracy'\]"):
         export.rows([run], quantities=["test_accuracy"])
@@ -120,8 +121,24 @@ def test_figure_download_writes_the_csv_and_links_it(run, tmp_path):
 def test_stand_in_is_labelled(run):
     stand = Run(config=run.config.replace(width=32, n_train=400), history=run.history,
                 meta=dict(run.meta, stand_in=True, stands_for=run.config.name, stands_for_config=run.config.identity()))
-    name, depth, n_train = export.rows([stand], ["test_acc"])[0][:3]
+    name, rid, depth, n_train = export.rows([stand], ["test_acc"])[0][:4]
     assert name == label(run) + export.STAND_IN_LABEL and n_train == 400  # its own config in the columns
+    assert rid == f"{stand.config.name}-{stand.config.id}" != RECORD.stem  # its own record, not the one it stands for
+
+
+def test_the_run_column_tells_a_pilot_from_its_full_scale_run():
+    """The 10,000-step pilot and the full-scale run of d = 12, N = 5000, γ = 0.01, seed 0 share the book's label;
+    the `run` column (the record's file name) tells them apart, and so it does for every shipped record."""
+    pilot = load(REPO / "results" / "d12_w400_n5000_a8_wd0.01_s0_t10000-bf39eb7ccc.npz")
+    full = load(REPO / "results" / "d12_w400_n5000_a8_wd0.01_s0-2ac5723cc6.npz")
+    assert (pilot.config.steps, full.config.steps) == (10_000, 100_000)
+    rows = export.rows([pilot, full], ["test_acc"])
+    col = export.COLUMNS.index("run")
+    assert {r[0] for r in rows} == {label(full)} and label(pilot) == label(full)
+    assert {r[col] for r in rows} == {"d12_w400_n5000_a8_wd0.01_s0_t10000-bf39eb7ccc",
+                                      "d12_w400_n5000_a8_wd0.01_s0-2ac5723cc6"}
+    stems = [p.stem for p in list_records(REPO / "results")]
+    assert len(set(stems)) == len(stems)
 
 
 def test_export_cli(run, tmp_path):

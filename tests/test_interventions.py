@@ -416,7 +416,7 @@ def test_cost_md_reads_the_benchmark_and_the_recorded_wall_times():
 
 
 def test_story_badges_grade_each_story_on_its_own_predictions():
-    from grokkit.interventions import STORY_BADGES, story_badge, story_results
+    from grokkit.interventions import STORY_BADGES, check_results, story_badge, story_results
 
     def m(onset, fall):
         return {"onset": onset, "rank_fall": fall, "final_acc": 0.9, "norm_at_onset": 1.0, "wall_min": 60.0}
@@ -427,22 +427,52 @@ def test_story_badges_grade_each_story_on_its_own_predictions():
     res = story_results({"norm_init": [m(None, None), m(None, None)]}, control)
     assert [(part, r) for _, part, _, r in res["norm"]] == [("onset", [True, True])]   # its rank: no prediction
     assert story_badge(res["norm"]) == story_badge(res["rank"]) == "held"
-    # rank pushed down: the climb comes 10,000 steps before the control's earliest, after an earlier rank fall
-    res = story_results({"rank_down": [m(20_000, 18_000), m(21_000, 19_000)]}, control)
-    assert story_badge(res["rank"]) == "held"
-    assert story_badge(res["norm"]) == "partly"            # onset "unchanged" fails, rank "falls" holds
-    res = story_results({"rank_up": [m(31_000, None), m(32_000, None)]}, control)
-    assert story_badge(res["rank"]) == "partly"            # climbs on time with a high rank: onset fails, rank holds
+    assert check_results({"norm_init": [m(None, None)]}, control) == []  # a clamp has no check on the rank
+    # rank pushed down: the climb comes 10,000 steps before the control's earliest, after an earlier rank fall; the
+    # rank's fall is a check, in neither badge: each story is graded on its onset alone
+    down = {"rank_down": [m(20_000, 18_000), m(21_000, 19_000)]}
+    res = story_results(down, control)
+    assert [(part, r) for _, part, _, r in res["rank"]] == [("onset", [True, True])]
+    assert [(part, r) for _, part, _, r in res["norm"]] == [("onset", [False, False])]   # "unchanged" fails
+    assert story_badge(res["rank"]) == "held" and story_badge(res["norm"]) == "failed"
+    assert check_results(down, control) == [("Rank pushed down", "falls", [True, True]),
+                                            ("Rank pushed down", "falls_earlier", [True, True])]
+    # rank held up: climbs on time with a high rank: the rank story's onset fails; "stays high" is one check, stated
+    # by both stories and read once
+    up = {"rank_up": [m(31_000, None), m(32_000, None)]}
+    res = story_results(up, control)
+    assert story_badge(res["rank"]) == "failed" and story_badge(res["norm"]) == "held"
+    assert check_results(up, control) == [("Rank held up", "stays_high", [True, True])]
     res = story_results({"norm_low": [m(40_000, 45_000), m(41_000, 46_000)]}, control)
     assert story_badge(res["rank"]) == "failed" and set(STORY_BADGES) >= {"held", "partly", "failed", "untested"}
-    # a run that never fits its training set cannot test when it generalizes: its "never" is graded for nothing
+    # a run that never fits its training set cannot test when it generalizes: its "never" is graded for nothing;
+    # its checks on the rank are still read
     unfit = {**m(None, None), "fit_step": None}
     res = story_results({"rank_up": [unfit, unfit]}, control)
-    assert [(part, r) for _, part, _, r in res["rank"]] == [("rank", [True, True])]  # "stays high" still read
+    assert res["rank"] == [] and res["norm"] == []
+    assert check_results({"rank_up": [unfit, unfit]}, control) == [("Rank held up", "stays_high", [True, True])]
     res = story_results({"rank_up": [unfit, m(31_000, None)]}, control)
-    assert [(part, r) for _, part, _, r in res["rank"]] == [("onset", [False]), ("rank", [True, True])]
+    assert [(part, r) for _, part, _, r in res["rank"]] == [("onset", [False])]
     res = story_results({"norm_init": [unfit]}, control)
     assert res["norm"] == [] and res["rank"] == []  # its onset and "a climb comes only with a rank fall": untestable
+
+
+def test_manipulation_checks_are_typed_and_leave_the_badges():
+    """What a penalty sets out to do to the rank is a check that it acted, not a prediction of either story: the
+    penalties' rank cells, in both stories, and nothing else, are marked so (Prediction.check); no check is a
+    timing test of the rank story, and each penalty's aim (PENALTY_AIMS) is one of its checks."""
+    import grokkit.interventions as iv
+
+    checks = {(k, st, part) for k, story in iv.PREDICTIONS.items() for st, parts in story.items()
+              for part, p in parts.items() if p.check}
+    assert checks == {(k, st, "rank") for k in ("rank_down", "rank_up") for st in iv.STORIES}
+    assert all(isinstance(p, iv.Prediction) for story in iv.PREDICTIONS.values() for parts in story.values()
+               for p in parts.values())
+    assert not {(iv.PREDICTIONS[k][st][part].keyword, part) for k, st, part in checks} & set(iv.TIMING_TESTS)
+    assert all(any(iv.PREDICTIONS[k][st]["rank"].keyword == aim for st in iv.STORIES)
+               for k, aim in iv.PENALTY_AIMS.items())
+    table = iv.predictions_md()
+    assert table.count("*check:*") == 4 and "counts toward neither story's badge" in table
 
 
 def test_outcome_words_say_what_each_intervention_did_against_the_control():
@@ -892,16 +922,20 @@ def test_a_story_whose_badge_moves_with_the_rank_definition_is_fragile():
         return {"onset": onset, "rank_fall": fall, "final_acc": 0.9, "norm_at_onset": 1.0, "wall_min": 60.0}
 
     control = [m(30_000, 29_000), m(33_000, 32_000), m(36_000, 35_000)]
-    exact = {"rank_up": [m(None, None)]}              # no climb, no rank fall: the rank story held
-    robust = {"rank_up": [m(None, 20_000)]}           # the robust rank falls, yet no climb: the rank part fails
-    every = {("rank", 3335): (exact, story_results(exact, control)),
-             ("robust_rank", 3335): (robust, story_results(robust, control))}
+    exact = {"norm_init": [m(40_000, 40_000)]}        # a late climb where the rank falls: the rank story held
+    robust = {"norm_init": [m(40_000, None)]}         # the robust rank never falls: a climb without a rank fall
+
+    def every(a, b):
+        return {("rank", 3335): (a, story_results(a, control)), ("robust_rank", 3335): (b, story_results(b, control))}
+
     robust_words = "under the tolerance-robust rank"
-    assert fragility(every, "rank") == f"fragile: {robust_words}, it held in part"
-    # the norm story says the rank stays high too: its seed held that part under the paper's rank only
-    assert fragility(every, "norm") == f"fragile: {robust_words}, it did not hold"
-    same = {("rank", 3335): every["rank", 3335], ("robust_rank", 3335): every["rank", 3335]}
+    assert fragility(every(exact, robust), "rank") == f"fragile: {robust_words}, it did not hold"
+    assert fragility(every(exact, robust), "norm") == ""  # its climb is late under either rank
+    same = every(exact, exact)
     assert fragility(same, "rank") == fragility(same, "norm") == ""
+    # a check that moves with the rank definition (the rank held up's rank stays high, or falls) moves no badge
+    up = every({"rank_up": [m(None, None)]}, {"rank_up": [m(None, 20_000)]})
+    assert fragility(up, "rank") == fragility(up, "norm") == ""
 
 
 def test_the_untreated_control_is_held_to_the_rank_storys_timing_tests(monkeypatch):
@@ -910,7 +944,7 @@ def test_the_untreated_control_is_held_to_the_rank_storys_timing_tests(monkeypat
     (3,335 steps) only seed 0 meets 'the rank falls at most the margin after the climb starts'."""
     import grokkit.interventions as iv
 
-    keywords = {kw for p in iv.PREDICTIONS.values() for st in p.values() for kw, _ in st.values()}
+    keywords = {c.keyword for p in iv.PREDICTIONS.values() for st in p.values() for c in st.values()}
     assert set(iv.RULE_WORDS) == keywords - {"none"}  # every test a verdict applies is said in words
 
     def m(onset, fall):
@@ -950,7 +984,8 @@ def test_the_untreated_control_is_held_to_the_rank_storys_timing_tests(monkeypat
 def test_verdicts_are_read_again_with_the_margin_swept(monkeypatch):
     """One seed of the rank pushed down climbs 5,000 steps before the control's earliest seed (30,000), its rank
     falling 9,000 steps before the control's earliest fall (29,000): 'earlier' with a timing margin of 667 or 3,335
-    steps, 'within the control's range' with 6,670; its rank falls earlier under every margin."""
+    steps, 'within the control's range' with 6,670; its rank falls earlier under every margin (a check, read again
+    like the grades, in neither badge)."""
     import grokkit.interventions as iv
 
     def m(onset, fall):
@@ -967,40 +1002,42 @@ def test_verdicts_are_read_again_with_the_margin_swept(monkeypatch):
     every = iv.graded(by_key, control)
     assert set(every) == {(rd, mg) for rd in ("rank", "robust_rank") for mg in iv.MARGIN_SWEEP}
     # the weight-norm story: its onset "unchanged" fails under the declared margin and holds under 6,670; its rank
-    # "falls" holds: held in part, and held under the widest margin
+    # "falls" is a check: did not hold, and held under the widest margin
     assert iv.fragility(every, "norm") == "fragile: with a timing margin of 6,670 steps, under either rank, it held"
-    # the rank story: "earlier" fails under 6,670 only, "falls earlier" holds under every margin
+    # the rank story: "earlier" fails under 6,670 only ("falls earlier", a check, is not in its badge)
     assert iv.fragility(every, "rank") == (
-        "fragile: with a timing margin of 6,670 steps, under either rank, it held in part")
+        "fragile: with a timing margin of 6,670 steps, under either rank, it did not hold")
     title = "Rank pushed down"
     assert iv._row_fragility(every, "rank", title, "onset") == (
         " — fragile: with a timing margin of 6,670 steps, under either rank, it did not hold (0 of 1 seed)")
-    assert iv._row_fragility(every, "rank", title, "rank") == ""
+    assert iv._row_fragility(every, "rank", title, "rank") == ""  # a check: no row of the story
     text = iv.verdicts_md(by_key, control)
     assert ('start of the climb "earlier: the low-rank features generalization needs come sooner" (tested: the climb '
             "starts more than the timing margin before the control's earliest climb start): held (1 of 1 seed)"
-            " — fragile: with a timing margin of 6,670 steps, under either rank, it did not hold (0 of 1 seed); rank "
-            '"falls earlier than in the control" (tested: the rank first falls more than the timing margin before '
-            "the control's earliest fall): held (1 of 1 seed)." in text)
+            " — fragile: with a timing margin of 6,670 steps, under either rank, it did not hold (0 of 1 seed).\n"
+            in text)
+    assert ("- **Rank pushed down**, checks that it moved the rank as it set out to (no story's prediction, so in "
+            'neither badge): "the rank falls at some point": held (1 of 1 seed); "the rank first falls more than the '
+            "timing margin before the control's earliest fall\": held (1 of 1 seed).\n" in text)
     assert text.rstrip().endswith(
-        "stated before any run; 2 of the 4 move (marked fragile), and the weight-norm story's badge is fragile: "
+        "stated before any run; 2 of the 2 move (marked fragile), and the weight-norm story's badge is fragile: "
         "with a timing margin of "
         "6,670 steps, under either rank, it held; the rank story's badge is fragile: with a timing margin of 6,670 "
-        "steps, under either rank, it held in part.")
+        "steps, under either rank, it did not hold; 0 of the 2 checks move.")
     assert "instead of the 3,335 steps stated before any run, a check added after the first two records" in text
-    # a move under one rank definition at one margin is said as such; under it at every margin, once
+    # a check that moves under one rank definition at one margin is said as such; under it at every margin, once
     robust = {"rank_down": [m(25_000, None)]}
     every["robust_rank", 667] = (robust, iv.story_results(robust, control, 667))
-    assert iv._row_fragility(every, "rank", title, "rank") == (
+    assert iv._check_fragility(iv.graded_checks(every, control), title, "falls_earlier") == (
         " — fragile: under the tolerance-robust rank with a timing margin of 667 steps, it did not hold (0 of 1 seed)")
     for mg in iv.MARGIN_SWEEP:
         every["robust_rank", mg] = (robust, iv.story_results(robust, control, mg))
-    assert iv._row_fragility(every, "rank", title, "rank") == (
+    assert iv._check_fragility(iv.graded_checks(every, control), title, "falls_earlier") == (
         " — fragile: under the tolerance-robust rank, whatever the margin, it did not hold (0 of 1 seed)")
     quiet = {k: every["rank", 3335] for k in every}  # every reading grades alike
     monkeypatch.setattr(iv, "graded", lambda recs, ctrl: quiet)
-    assert iv.verdicts_md(by_key, control).rstrip().endswith("0 of the 4 move (marked fragile), and neither story's "
-                                                             "badge moves.")
+    assert iv.verdicts_md(by_key, control).rstrip().endswith("0 of the 2 move (marked fragile), and neither story's "
+                                                             "badge moves; 0 of the 2 checks move.")
 
 
 def test_a_pilot_choice_stands_only_once_every_smaller_strength_is_recorded():
@@ -1060,9 +1097,9 @@ def test_omnigrok_horizon_reads_the_norm_held_at_init_within_omnigroks_10000_ste
 
 def test_collapsed_seeds_beside_healthy_ones_are_worded_and_read_again(monkeypatch):
     """Two seeds of the rank pushed down: seed 0 collapses at step 16,000 after its rank fell at 7,000 and never fits;
-    seed 1 climbs with the control and its rank never falls. The verdicts grade seed 1's climb only and both seeds'
-    rank; the opening page says the rank story's badge would move without the collapsed run; a seed that climbs and
-    then collapses is named; a collapsed seed whose rank never fell still carries the caveat."""
+    seed 1 climbs with the control and its rank never falls. The verdicts grade seed 1's climb only and check both
+    seeds' rank apart from the grades; the collapsed seed moves no badge, so the opening page adds nothing for it; a
+    seed that climbs and then collapses is named; a collapsed seed whose rank never fell still carries the caveat."""
     import grokkit.interventions as iv
 
     def m(seed, onset, fall, fit=20_000, collapse=None):
@@ -1076,23 +1113,49 @@ def test_collapsed_seeds_beside_healthy_ones_are_worded_and_read_again(monkeypat
     monkeypatch.setattr(iv, "measure", lambda run, rd="rank": run)
     text = iv.verdicts_md(by_key, control)
     assert ("so no prediction on when, or with what rank fall, it generalizes is graded on it; the other grades below "
-            "are over the other 1 seed, and a prediction on its rank alone is graded on every seed; on a seed whose "
-            "outputs collapsed, a rank grade reads what the penalty did to the rank, not how the network "
+            "are over the other 1 seed, and its checks on the rank are read on every seed; on a seed whose outputs "
+            "collapsed, a check on the rank reads what the penalty did to the rank, not how the network "
             "generalizes.") in text
     assert 'start of the climb "earlier: the low-rank features generalization needs come sooner"' in text
-    assert "did not hold (0 of 1 seed)" in text and "held on 1 of 2 seeds only" in text
-    # the rank story: "earlier" fails on seed 1 and "falls earlier" holds on seed 0 only: held in part; without the
-    # collapsed seed nothing holds
+    assert "did not hold (0 of 1 seed)" in text
+    assert ('checks that it moved the rank as it set out to (no story\'s prediction, so in neither badge): "the rank '
+            'falls at some point": held on 1 of 2 seeds only;') in text
+    # the rank story: "earlier" fails on seed 1 ("falls earlier" is a check): did not hold, with or without the
+    # collapsed seed, which tests no prediction of either story
     line = iv.summary_md(by_key, control, 8)
-    assert ("the rank story's tested predictions held in part (without the runs that collapsed: did not hold)"
-            in line)
-    assert "The weight-norm story's tested predictions held in part and the rank" in line  # no move: nothing added
+    assert ("The weight-norm story's tested predictions held and the rank story's tested predictions did not hold;"
+            in line) and "without the runs that collapsed" not in line
     late = iv.outcome_words("rank_down", [m(1, 33_000, 30_000, 20_000, gone)], control)
     assert late.endswith("; seed 1's outputs collapsed to nearly the same value for every input from step 16,000 to "
                          "the end")
     flat = iv.collapse_caveat({"rank_up": [m(0, None, None, None, gone)]})
     assert flat.startswith("the rank held up broke training on seed 0, whose outputs collapsed") and \
-        "those grades read what the penalty did to the rank" in flat
+        "its rank is still checked, and that check reads what the penalty did to the rank" in flat
     assert iv.collapse_caveat({"rank_up": [m(0, None, None, None, gone), m(1, None, None, None, gone)]}).startswith(
         "the rank held up broke training on seeds 0 and 1, whose outputs collapsed to nearly the same value for every "
         "input from steps 16,000 and 16,000 to the end")
+
+
+def test_the_collapse_caveat_says_its_rule_came_with_the_record_it_exempts():
+    """untestable()'s collapse clause (a run that never fits and ends collapsed is not graded on when it generalizes,
+    even when its test accuracy rose before the collapse) was committed with the record of the rank pushed down,
+    seed 1 (COLLAPSE_CLAUSE_WITH). Where the clause is what leaves that seed ungraded (a climb was detected), the
+    caveat says so in one sentence; not for another seed, nor where that seed never climbed (untestable anyway)."""
+    import grokkit.interventions as iv
+
+    def m(seed, onset):
+        return {"onset": onset, "rank_fall": 7_000, "seed": seed, "fit_step": None,
+                "collapse": {"step": 16_000, "train_loss": 0.09, "constant_mse": 0.09, "train_acc": 0.1}}
+
+    assert iv.COLLAPSE_CLAUSE_WITH == ("rank_down", 1)
+    sentence = ("The rule that leaves seed 1 ungraded although its test accuracy rose before the collapse was added "
+                "together with that seed's record, after the record was seen")
+    assert iv.untestable(m(1, 3)) and iv.untestable(m(1, None))
+    assert iv.collapse_caveat({"rank_down": [m(0, None), m(1, 3)]}).endswith(". " + sentence)
+    assert "The rule" not in iv.collapse_caveat({"rank_down": [m(0, None), m(1, None)]})
+    assert "The rule" not in iv.collapse_caveat({"rank_down": [m(0, 3)], "rank_up": [m(1, 3)]})
+    # beside another collapsed intervention, the sentence names which
+    two = iv.collapse_caveat({"norm_init": [m(0, None)], "rank_down": [m(1, 3)]})
+    assert two.endswith(". The rule that leaves seed 1 of the rank pushed down ungraded although its test accuracy "
+                        "rose before the collapse was added together with that seed's record, after the record was "
+                        "seen")
