@@ -281,6 +281,26 @@ def weight_norms(params):
     return torch.stack(sq).sum(0).sqrt().tolist(), (sq[-2] + sq[-1]).sqrt().tolist()
 
 
+@torch.no_grad()
+def layer_norms(params):
+    """Per run: metrics.layer_norms -- each Linear layer's L2 norm (weight and bias), input layer first."""
+    sq = [(p.double() ** 2).sum((1, 2)) for p in params]
+    return torch.stack([sq[i] + sq[i + 1] for i in range(0, len(sq), 2)], 1).sqrt().tolist()
+
+
+@torch.no_grad()
+def output_scale(params, x, chunk: int = 2000):
+    """Per run: metrics.output_scale -- the square root of the largest eigenvalue of the covariance of its outputs
+    over all of x (NaN for a run whose outputs are not finite)."""
+    M = params[0].shape[0]
+    out = torch.cat([forward(params, x[i:i + chunk].expand(M, -1, -1)) for i in range(0, len(x), chunk)], 1)
+    out = out.double() - out.double().mean(1, keepdim=True)
+    cov = out.transpose(1, 2) @ out / (out.shape[1] - 1)
+    finite = torch.isfinite(cov).all(-1).all(-1)
+    top = torch.linalg.eigvalsh(torch.where(finite[:, None, None], cov, 0.0))[:, -1].clamp_min(0).sqrt()
+    return torch.where(finite, top, torch.nan).tolist()
+
+
 # ---- the trainer -----------------------------------------------------------------------------------
 def setup(configs, cuda_graph: bool = False):
     """Data, stacked parameters, AdamW state and the step function of a batch. cuda_graph: try the CUDA-graph
@@ -352,7 +372,9 @@ def train_batched(configs: list[RunConfig], progress: bool = True, cuda_graph: b
         trl, tra = loss_and_accuracy(params, x_train, y_train, n)
         tel, tea = loss_and_accuracy(params, x_test, y_test, [len(x_test)] * M)
         wn, ln = weight_norms(params)
-        return [m for m in runs if logs[m].log(s, (trl[m], tel[m], tra[m], tea[m], wn[m], ln[m]))]
+        lay, so = layer_norms(params), output_scale(params, x_test)
+        return [m for m in runs if logs[m].log(s, (trl[m], tel[m], tra[m], tea[m], wn[m], ln[m]),
+                                               {"layer_norm": lay[m], "output_scale": so[m]})]
 
     def take_snapshot(s, m):
         """train.py's snapshot on run m's own single model (RunLog: same probe seed, same float64 path)."""

@@ -83,11 +83,16 @@ THRESHOLDS = {
     "kink_min": Threshold(0.4, 0.3, 0.6, "fraction", "smallest change of the weight norm's log-slope that is a mark"),
     "scarce_max": Threshold(0.2, 0.1, 0.3, "fraction", "largest share of shallow (d = 4) runs that may be two-stage "
                                                         "for multi-stage generalization to be \"scarcely seen\""),
+    "grok_share": Threshold(0.5, 0.3, 0.7, "fraction", "smallest share of the whole test climb gained after the fit "
+                                                        "for a run to be called grokking"),
+    "clock_tol": Threshold(0.02, 0.01, 0.05, "fraction", "largest relative gap between the weight norm and AdamW's "
+                                                          "decay clock at which the norm's course is the optimizer's, "
+                                                          "not the network's"),
 }
 RANK_THRESHOLDS = ("rank_swing", "tunnel_rank", "rank_differ")  # a claim reading any of them reads feature ranks
 RANK_DEF = "rank definition"  # the name of the rank-definition sweep in Verdict.sweeps
 DETECTOR = ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "probe_rise", "norm_band",
-            "norm_plateau_frac", "tunnel_rank")
+            "norm_plateau_frac", "tunnel_rank", "grok_share")
 
 
 def detector(th: dict | None = None) -> Detector:
@@ -122,6 +127,16 @@ class Part:
     #                            part of our reading, vacuous when no run has its condition
     note: str = ""             # which seeds it was judged on, when a subset ("the two-stage seeds only: ...")
     baseline: bool = False     # restates what another claim judges: reported, never counted in the grade
+    by_construction: int = 0   # runs (seeds) left out of k and n because the optimizer fixes the outcome there
+    #                            (`clocked`); a part with n = 0 and by_construction > 0 is decided by construction
+    #                            on every run: reported, never counted in the grade, and it caps nothing
+    lag_signs: tuple = ()      # (after, same step, before): on how many runs the later event of a timed part
+    #                            (the rank's fall, ...) comes after, at, or before the start of the test climb
+
+    @property
+    def counted(self) -> bool:
+        """Does the part count toward its claim's grade (not a baseline, not decided by construction)?"""
+        return not self.baseline and not (self.n == 0 and self.by_construction)
 
 
 @dataclass(frozen=True)
@@ -153,6 +168,8 @@ class Verdict:
     sweeps: list = field(default_factory=list)  # (name, words, unit, [(value, grade)]) for every swept threshold and
     #                                             the rank definition (value: its words), flipping or not
     beyond: list = field(default_factory=list)  # Items measured beyond the paper's claim (not graded)
+    part_sweeps: list = field(default_factory=list)  # (name, [(value, [(k, n, by_construction) per part])]) for
+    #                                                  every sweep of `sweeps`: each part's own robustness
     seeds: dict = field(default_factory=dict)  # configuration label -> number of seeds used
     stand_ins: int = 0         # how many of the runs used are smoke-scale stand-ins
 
@@ -170,8 +187,8 @@ class Verdict:
 
 def grade_of(parts) -> str:
     """The grade of a list of Parts (module docstring): an untested part the paper states caps "reproduced";
-    baseline parts do not count."""
-    parts = [p for p in parts if not p.baseline]
+    baseline parts and parts decided by construction do not count."""
+    parts = [p for p in parts if p.counted]
     decided = [p for p in parts if p.n > 0]
     if not decided:
         return "inconclusive"
@@ -226,19 +243,32 @@ def rising(xs) -> bool | None:
     return all(a <= b for a, b in zip(xs, xs[1:])) and xs[-1] > xs[0]
 
 
-def seed_part(words, evs, held: Callable, measures, per="seeds", stated=True, baseline=False) -> Part:
+def lag_signs(lags) -> tuple:
+    """(after, same step, before): how many of the signed lags (later event - start of the test climb, None: not
+    measured) are positive, zero, negative."""
+    lags = [v for v in lags if v is not None]
+    return (sum(v > 0 for v in lags), sum(v == 0 for v in lags), sum(v < 0 for v in lags)) if lags else ()
+
+
+def seed_part(words, evs, held: Callable, measures, per="seeds", stated=True, baseline=False,
+              clocked: Callable | None = None, lag: str | None = None) -> Part:
     """A sub-claim judged on each seed: held(e) -> bool (None: not judged on this seed); measures = [(name,
-    attr or callable, unit)]. The Part's note says on how many seeds it was judged when some were not."""
-    items, k, n = [], 0, 0
+    attr or callable, unit)]. clocked(e) -> True leaves the seed out because the optimizer fixes the outcome there
+    (Part.by_construction counts them); `lag`: the Events field of the part's signed lag (Part.lag_signs). The Part's
+    note says on how many seeds it was judged when some were not."""
+    items, k, n, fixed = [], 0, 0, 0
     for e in evs:
         h = held(e)
+        if h is not None and clocked is not None and clocked(e):
+            h, fixed = None, fixed + 1
         k, n = k + bool(h), n + (h is not None)
         for name, attr, unit in measures:
             v = attr(e) if callable(attr) else getattr(e, attr)
             items.append(Item(e.label, name, None if isinstance(v, str) else v, unit, h,
                               v if isinstance(v, str) else ""))
     note = f"judged on {n} of {len(evs)} {per}" if 0 < n < len(evs) else ""
-    return Part(words, k, n, tuple(items), per, stated, note, baseline)
+    signs = lag_signs(getattr(e, lag) for e in evs if held(e) is not None) if lag else ()
+    return Part(words, k, n, tuple(items), per, stated, note, baseline, fixed, signs)
 
 
 def compare_part(words, groups, attr, unit, ok: Callable, measure, never=None, note="") -> Part:
@@ -335,7 +365,8 @@ def _coincides(x: Ctx):
 
 def _c5(x: Ctx):
     return [seed_part(f"N = {n}: the mean hidden-layer rank starts to fall within {x.lag_tol:g} of the test rise's "
-                      "duration of the start of the test climb", x.seeds(12, n), _coincides(x), _lag_measures())
+                      "duration of the start of the test climb", x.seeds(12, n), _coincides(x), _lag_measures(),
+                      lag="rank_lag_steps")
             for n in (2000, 5000)]
 
 
@@ -415,7 +446,7 @@ def _pair_gaps(ra, rb, rank_def="rank"):
 
 
 def _c10(x: Ctx):
-    over, differ, nomark, rmark = [], [], [], []
+    over, differ, nomark, rmark, clock = [], [], [], [], []
     for d in DEPTHS:
         for ra, rb in _pairs(x, d):
             lab = f"d = {d}, N = 5000 vs 7000, γ = 0.01, seed {records.stands_for(ra)['seed']}"
@@ -429,21 +460,32 @@ def _c10(x: Ctx):
             continue
         k = e.norm_kink_at_onset_frac
         mark = k is not None and k >= x.kink_min and k >= 3 * (e.norm_kink_elsewhere_frac or 0)
-        nomark.append(Item(e.label, "weight-norm kink at the start of the test climb", k, "fraction", not mark))
+        nomark.append(Item(e.label, "weight-norm kink at the start of the test climb", k, "fraction",
+                           None if clocked(x, e.clock_dev_onset_frac) else not mark))
+        clock.append(Item(e.label, "largest gap between the weight norm and AdamW's decay clock up to the climb",
+                          e.clock_dev_onset_frac, "fraction"))
         ok = e.penult_lag_steps is not None and bool(e.climb_rise_steps) and \
             abs(e.penult_lag_steps) <= x.lag_tol * e.climb_rise_steps
         rmark.append(Item(e.label, "second-last-layer rank lag", e.penult_lag_steps, "steps", ok))
 
-    def part(words, items, per):
-        return Part(words, sum(bool(i.held) for i in items), len(items), tuple(items), per)
+    def part(words, items, per, extra=(), signs=()):
+        judged = [i for i in items if i.held is not None]
+        return Part(words, sum(bool(i.held) for i in judged), len(judged), tuple(items) + tuple(extra), per,
+                    by_construction=len(items) - len(judged), lag_signs=signs)
     return [part(f"the weight norms at N = 5000 and 7000 overlap (largest gap at most {x.overlap_tol:g})", over,
                  "pairs"),
             part(f"the weight norm shows no mark at the start of the test climb (log-slope change below "
-                 f"{x.kink_min:g}, or under 3 times its median elsewhere)", nomark, "runs"),
+                 f"{x.kink_min:g}, or under 3 times its median elsewhere)", nomark, "runs", clock),
             part(f"the second-last-layer ranks at N = 5000 and 7000 differ (mean gap at least {x.rank_differ:g} "
                  "of the width)", differ, "pairs"),
             part(f"the second-last-layer rank starts to fall within {x.lag_tol:g} of the test rise's duration of "
-                 "the start of the test climb", rmark, "runs")]
+                 "the start of the test climb", rmark, "runs", signs=lag_signs(i.value for i in rmark))]
+
+
+def clocked(x: Ctx, dev) -> bool:
+    """Is a norm's course the optimizer's (within clock_tol of AdamW's decay clock, events.decay_clock)? Then a test
+    of that norm cannot fail or pass on what the network learns: it holds (or fails) by construction."""
+    return dev is not None and dev <= x.clock_tol
 
 
 def _float64_phases(n, wds):
@@ -466,6 +508,7 @@ def _phases(n, expect):
     def judge(x: Ctx):
         return [seed_part(f"γ = {wd:g}: {want}", x.seeds(12, n, wd), lambda e, w=want: e.phase == w,
                           [("phase", "phase", ""), ("test accuracy gained after the fit", "post_fit_gain", "accuracy"),
+                           ("share of the test climb after the fit", "post_fit_share_frac", "fraction"),
                            ("shoulder duration", "shoulder_steps", "steps"),
                            ("highest test accuracy", "test_max_acc", "accuracy")], baseline=wd == 0.01)
                 for wd, want in expect.items()]
@@ -478,7 +521,8 @@ GRID = [(12, n, wd) for n in (2000, 5000) for wd in (0.005, 0.01, 0.05)]
 def _c13(x: Ctx):
     evs = [e for c in GRID for e in x.seeds(*c)]
     return [seed_part(f"the mean hidden-layer rank starts to fall within {x.lag_tol:g} of the test rise's duration "
-                      "of the start of the test climb", evs, _coincides(x), _lag_measures(), "runs"),
+                      "of the start of the test climb", evs, _coincides(x), _lag_measures(), "runs",
+                      lag="rank_lag_steps"),
             seed_part("two-stage runs show a rank double descent (fall, rise, fall)", evs,
                       lambda e: (e.double_descent_steps is not None) if e.two_stage else None,
                       [("shoulder duration", "shoulder_steps", "steps")], "runs", stated=False)]
@@ -505,11 +549,16 @@ def _c14(x: Ctx):
     held = lambda attr: lambda e: getattr(e, attr) == 0 if e.two_stage else None  # noqa: E731
     shown = lambda attr: lambda e: getattr(e, attr) if e.two_stage else None  # noqa: E731
     return [seed_part("no plateau of the total weight norm during two-stage generalization", evs,
-                      held("norm_plateau_steps"), [("total-norm plateau", shown("norm_plateau_steps"), "steps")],
-                      "runs", stated=False),
+                      held("norm_plateau_steps"), [("total-norm plateau", shown("norm_plateau_steps"), "steps"),
+                                                   ("largest gap between the total norm and its decay clock",
+                                                    shown("clock_dev_window_frac"), "fraction")],
+                      "runs", stated=False, clocked=lambda e: clocked(x, e.clock_dev_window_frac)),
             seed_part("no plateau of the last layer's norm during two-stage generalization", evs,
                       held("last_layer_plateau_steps"), [("last-layer-norm plateau", shown("last_layer_plateau_steps"),
-                                                          "steps")], "runs", stated=False)]
+                                                          "steps"),
+                                                         ("largest gap between the last layer's norm and its decay "
+                                                          "clock", shown("last_clock_dev_window_frac"), "fraction")],
+                      "runs", stated=False, clocked=lambda e: clocked(x, e.last_clock_dev_window_frac))]
 
 
 def _c15(x: Ctx):
@@ -537,10 +586,15 @@ def _c15(x: Ctx):
     c10 = _c10(x)
     nomark, rmark = c10[1], c10[3]
     norm_marks = nomark.n - nomark.k
-    parts.append(Part("the second-last-layer rank marks the start of the test climb in more runs than the weight norm",
-                      int(rmark.k > norm_marks), int(rmark.n > 0), rmark.items + nomark.items, "counts",
-                      note=f"marked by the rank in {rmark.k} of {rmark.n} runs, by the weight norm in {norm_marks} of "
-                           f"{nomark.n}"))
+    words = "the second-last-layer rank marks the start of the test climb in more runs than the weight norm"
+    note = (f"marked by the rank in {rmark.k} of {rmark.n} runs, by the weight norm in {norm_marks} of {nomark.n} "
+            f"runs whose norm left AdamW's decay clock")
+    if nomark.n == 0 and nomark.by_construction:  # every norm is the decay clock: the norm's side is fixed
+        parts.append(Part(words, 0, 0, rmark.items + nomark.items, "counts", note=note,
+                          by_construction=nomark.by_construction))
+    else:
+        parts.append(Part(words, int(rmark.k > norm_marks), int(rmark.n > 0), rmark.items + nomark.items, "counts",
+                          note=note))
     return parts
 
 
@@ -602,7 +656,7 @@ CLAIMS = [
       "For the same depth at two training-set sizes the weight norms largely overlap and decay with no mark at the "
       "transitions, while the second-last layer's ranks differ clearly and mark them.", "Fig 5, §3",
       tuple((d, n, 0.01) for d in DEPTHS for n in (5000, 7000)),
-      ("fit_acc", "rise_min", "rank_swing", "lag_tol", "overlap_tol", "rank_differ", "kink_min"),
+      ("fit_acc", "rise_min", "rank_swing", "lag_tol", "overlap_tol", "rank_differ", "kink_min", "clock_tol"),
       "the weight norms must differ by at most {overlap_tol} and show no log-slope change of {kink_min} or more "
       "at the start of the test climb (10 % of the whole climb); the second-last-layer "
       "ranks must differ by at least {rank_differ} of the width "
@@ -610,15 +664,16 @@ CLAIMS = [
     C(11, "Weight-decay phases at N = 2000",
       "γ = 0.005 fails to generalize, γ = 0.01 groks, γ = 0.05 shows two-stage generalization (depth not stated; "
       "d = 12 as in Fig 1a).", "Fig 6, §4", tuple((12, 2000, wd) for wd in (0.005, 0.01, 0.05)),
-      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps"),
-      "each run's phase: two-stage (as in claim 3), else grokking (at least {rise_min} gained after the fit), else "
-      "generalize without grokking (test accuracy reaches 0.8), else fail to generalize",
+      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "grok_share"),
+      "each run's phase: two-stage (as in claim 3), else grokking (at least {rise_min} gained after the fit, and at "
+      "least {grok_share} of the whole test climb), else generalize without grokking (test accuracy reaches 0.8), "
+      "else fail to generalize",
       _phases(2000, PAPER_PHASES[2000]),
       _float64_phases(2000, (0.005, 0.01, 0.05))),
     C(12, "Weight-decay phases at N = 5000",
       "γ = 0.005 generalizes without grokking, γ = 0.01 groks, γ = 0.05 shows two-stage generalization.",
       "Fig 7, §4", tuple((12, 5000, wd) for wd in (0.005, 0.01, 0.05)),
-      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps"),
+      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "grok_share"),
       "each run's phase, as in claim 11",
       _phases(5000, PAPER_PHASES[5000]),
       _float64_phases(5000, (0.005, 0.01, 0.05))),
@@ -630,14 +685,15 @@ CLAIMS = [
       "fall again", _c13, _c13_beyond),
     C(14, "No slingshot", "During multi-stage generalization there are no significant plateaus of the last layer's "
                           "norm or the total norm.", "§6", (),
-      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "norm_band", "norm_plateau_frac"),
+      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "norm_band", "norm_plateau_frac", "clock_tol"),
       "in every two-stage run, between the start of the test climb and the top of the second surge, neither norm "
       "may stay within {norm_band} (change of its log) for {norm_plateau_frac} of training", _c14),
     C(15, "The headline",
       "Deep networks are more susceptible to grokking; multi-stage generalization is scarcely seen in shallow "
       "models; the feature rank is a better indicator than the weight norm.", "abstract, §1",
       tuple((d, n, 0.01) for n in (5000, 7000) for d in DEPTHS),
-      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "lag_tol", "kink_min", "scarce_max"),
+      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "lag_tol", "kink_min", "scarce_max",
+       "clock_tol"),
       "claim 2's share and grokking delay must grow with depth at N = 5000 and 7000; at most {scarce_max} of the "
       "d = 4 runs, and a smaller share than of the deeper runs, may be two-stage (\"scarcely seen\"); the "
       "second-last-layer rank must mark more onsets than the weight norm (claim 10)", _c15),
@@ -683,12 +739,15 @@ def judge(n: int, runs, robustness: bool = True) -> Verdict:
     if claim.beyond is not None and not missing:
         v.beyond = claim.beyond(x)
     if robustness and not missing:
-        sweeps = [(name, THRESHOLDS[name].words, THRESHOLDS[name].unit,
-                   [(val, grade_of(_judge(claim, runs, {name: val})[0])) for val in sweep_values(name)])
+        points = [(name, THRESHOLDS[name].words, THRESHOLDS[name].unit,
+                   [(val, _judge(claim, runs, {name: val})[0]) for val in sweep_values(name)])
                   for name in claim.thresholds]
         if rank_based(claim):
-            sweeps.append((RANK_DEF, RANK_DEF, "", [(words, grade_of(_judge(claim, runs, {RANK_DEF: key})[0]))
+            points.append((RANK_DEF, RANK_DEF, "", [(words, _judge(claim, runs, {RANK_DEF: key})[0])
                                                     for key, words in RANK_DEFS.items()]))
+        sweeps = [(name, words, unit, [(val, grade_of(ps)) for val, ps in grid]) for name, words, unit, grid in points]
+        v.part_sweeps = [(name, [(val, [(p.k, p.n, p.by_construction) for p in ps]) for val, ps in grid])
+                         for name, _, _, grid in points]
         v.sweeps = sweeps
         v.flips = [(words, unit, grid) for _, words, unit, grid in sweeps if any(gr != g for _, gr in grid)]
         v.robust = not v.flips

@@ -43,6 +43,7 @@ import numpy as np
 from .config import CONST_MSE, FULL_STEPS, FULL_WIDTH, TUNNEL_THRESHOLD
 from .rank import ROBUST_RTOL, paper_rtol, rank_at
 from .records import Run, is_stand_in, stands_for
+from .scale import clock_deviation, output_scale
 
 # The rank definitions every record holds, in words (Detector.rank_def -> name); "rtol=<x>" reads kept spectra.
 RANK_DEFS = {"rank": "paper-exact (machine precision)", "robust_rank": f"tolerance-robust ({ROBUST_RTOL:g} of the "
@@ -62,6 +63,7 @@ class Detector:
     norm_plateau_frac: float  # ... over >= this fraction of training (linear axis)
     tunnel_rank: float      # tunnel layer: final rank below this, at width 400 (scaled for narrower stand-ins)
     rank_def: str = "rank"  # which rank the rank events read: a RANK_DEFS key or "rtol=<x>" (module docstring)
+    grok_share: float = 0.5  # "grokking" needs at least this share of the whole test climb after the fit (`phase`)
 
 
 @dataclass(frozen=True)
@@ -119,9 +121,20 @@ class Events:
     probe_rose_layers: int          # layers whose probe gains >= probe_rise across the generalization rise
     probe_ceiling_layers: int       # layers that did not, but were already within probe_rise of their maximum
     probe_failed_layers: tuple = ()  # the other probed layers (1 = first Linear layer): neither rose nor at ceiling
+    # the decay clock and the output scale (issue 42; not quantities of the paper)
+    clock_dev_onset_frac: float | None = None   # largest |weight norm / decay clock - 1| from step 0 to one kink
+    #                                              window after climb_onset_step (what the kink statistic reads)
+    clock_dev_window_frac: float | None = None  # the same up to the top of the second surge (two-stage runs: the
+    #                                              window the plateau statistic reads)
+    last_clock_dev_window_frac: float | None = None  # the same for the last layer's norm and its own clock
+    norm_at_onset: float | None = None          # total weight norm at climb_onset_step
+    output_scale_one_step: int | None = None    # first logged step with output scale s_out <= 1
+    output_scale_source: str = ""               # "recorded", "spectra" or "test loss" (`output_scale`)
+    scale_lag_steps: int | None = None          # output_scale_one_step - climb_onset_step (< 0: the scale leads)
 
 
 IDENTITY = ("label", "depth", "n_train", "weight_decay", "seed", "stand_in")
+
 UNIT_OF_SUFFIX = (("_step", "step"), ("_steps", "steps"), ("_acc", "accuracy"), ("_gain", "accuracy"),
                   ("_decades", "decades"), ("_layers", "layers"), ("_frac", "fraction"))
 
@@ -411,16 +424,18 @@ def stuck_stretch(step, train_loss, train_acc, points: int = 3):
     return best
 
 
-def phase(fit_step, two_stage: bool, post_fit_gain, test_max_acc: float, rise_min: float, gen_acc: float) -> str:
+def phase(fit_step, two_stage: bool, post_fit_gain, test_max_acc: float, rise_min: float, gen_acc: float,
+          post_fit_share: float | None = None, grok_share: float = 0.0) -> str:
     """The paper's phase names (Figs 6-7): 'no fit' (train accuracy never reaches fit_acc); 'two-stage' (a
     shoulder between two rises, the second after the fit: "a second surge after training accuracy reaches its
-    optimal"); 'grokking' (>= rise_min of test accuracy gained after the fit); 'generalize without grokking'
-    (test accuracy reaches gen_acc); else 'fail to generalize'."""
+    optimal"); 'grokking' (>= rise_min of test accuracy gained after the fit, and at least `grok_share` of the whole
+    test climb after it: a run that learns most of what it generalizes before it fits does not grok, whatever it
+    adds later); 'generalize without grokking' (test accuracy reaches gen_acc); else 'fail to generalize'."""
     if fit_step is None:
         return "no fit"
     if two_stage:
         return "two-stage"
-    if post_fit_gain is not None and post_fit_gain >= rise_min:
+    if post_fit_gain is not None and post_fit_gain >= rise_min and (post_fit_share or 0.0) >= grok_share:
         return "grokking"
     return "generalize without grokking" if test_max_acc >= gen_acc else "fail to generalize"
 
@@ -484,12 +499,20 @@ def _measure(run: Run, det: Detector) -> Events:
         far = grid[np.abs(grid - on) > 2 * w]
         k_far = float(np.median(peaks(far))) if len(far) else 0.0
     flat = {"weight_norm": 0, "last_layer_norm": 0}
+    hi_w = None
     if two:
         lo_w = climb(step, a, 0, 0.1, det.rise_min)
         hi_w = step[sh[1] + 1 + int(np.nanargmax(a[sh[1] + 1:]))]
         for key in flat:
             flat[key] = longest_flat(step, np.log(np.asarray(h[key], dtype=float)), det.norm_band,
                                      det.norm_plateau_frac * c.steps, lo_w, hi_w)
+    share = None if post is None or not whole >= det.rise_min else float(min(post / whole, 1.0))
+    # the decay clock over what the kink and plateau statistics read; the output scale reaching the targets' scale
+    dev_on = None if on is None else clock_deviation(run, on + w)
+    dev_win = clock_deviation(run, hi_w) if two else None
+    last_win = clock_deviation(run, hi_w, "last_layer_norm") if two else None
+    s_step, s_out, s_source = output_scale(run)
+    one = _first(s_step, s_out <= 1)
     # probes across the generalization rise
     n_probe = rose = ceil = 0
     failed = ()
@@ -508,7 +531,7 @@ def _measure(run: Run, det: Detector) -> Events:
         seed=who["seed"], stand_in=is_stand_in(run) or c.steps != FULL_STEPS or c.width != FULL_WIDTH,
         fit_step=fit, test_final_acc=float(np.median(np.asarray(h["test_acc"], dtype=float)[-3:])),
         test_max_acc=_max(a), test_half_step=half, post_fit_gain=post,
-        post_fit_share_frac=None if post is None or not whole >= det.rise_min else float(min(post / whole, 1.0)),
+        post_fit_share_frac=share,
         grokking_delay_decades=None if not fit or not t90 else math.log10(t90 / fit),
         climb_onset_step=on, climb_rise_steps=None if on is None or end is None else int(end - on),
         grokking_onset_step=g_on, grokking_rise_steps=None if g_on is None or g_end is None else int(g_end - g_on),
@@ -517,7 +540,7 @@ def _measure(run: Run, det: Detector) -> Events:
         shoulder_steps=None if sh is None else int(step[sh[1]] - step[sh[0]]),
         second_stage_gain=None if sh is None else _max(a[sh[1] + 1:]) - level, two_stage=bool(two),
         second_onset_step=on2, second_rise_steps=None if on2 is None or end2 is None else int(end2 - on2),
-        phase=phase(fit, two, post, _max(a), det.rise_min, GEN_ACC),
+        phase=phase(fit, two, post, _max(a), det.rise_min, GEN_ACC, share, det.grok_share),
         stuck_steps=0 if stuck is None else stuck[1] - stuck[0], stuck_start_step=None if stuck is None else stuck[0],
         rank_descent_steps=tuple(downs), rank_lag_steps=lag,
         rank_lag_decades=None if lag is None or on <= 0 or on + lag <= 0 else math.log10((on + lag) / on),
@@ -526,5 +549,9 @@ def _measure(run: Run, det: Detector) -> Events:
         tunnel_layers=None if final is None else int((final < tunnel_threshold(width, det.tunnel_rank) * scale).sum()),
         norm_kink_at_onset_frac=k_on, norm_kink_elsewhere_frac=k_far,
         norm_plateau_steps=flat["weight_norm"], last_layer_plateau_steps=flat["last_layer_norm"],
-        probe_layers=n_probe, probe_rose_layers=rose, probe_ceiling_layers=ceil, probe_failed_layers=failed)
+        probe_layers=n_probe, probe_rose_layers=rose, probe_ceiling_layers=ceil, probe_failed_layers=failed,
+        clock_dev_onset_frac=dev_on, clock_dev_window_frac=dev_win, last_clock_dev_window_frac=last_win,
+        norm_at_onset=None if on is None else float(wn[int(np.searchsorted(step, on))]),
+        output_scale_one_step=one, output_scale_source=s_source,
+        scale_lag_steps=None if one is None or on is None else int(one - on))
 

@@ -53,9 +53,10 @@ def output_scale(model, x, chunk: int = 10_000) -> float:
     top singular direction's spread: ~1 when the outputs vary on the scale of the one-hot targets; a ×8
     initialization of a 12-layer net starts it ~10^5.7 (not a quantity of the paper)."""
     out = torch.cat([model(x[i:i + chunk]) for i in range(0, len(x), chunk)]).double()
-    if not bool(torch.isfinite(out).all()):
-        return math.nan  # a diverged run: the SVD would raise
-    return math.sqrt(float(covariance_spectrum(out)[0]))
+    cov = torch.cov(out.T)
+    if not bool(torch.isfinite(cov).all()):
+        return math.nan  # a diverged run (or outputs whose covariance overflows): the SVD would raise
+    return math.sqrt(float(torch.linalg.svdvals(cov)[0]))
 
 
 def covariance_spectrum(h: torch.Tensor) -> torch.Tensor:

@@ -78,9 +78,38 @@ def _fails(p) -> str:
     return "; ".join(lab + (f" ({', '.join(t)})" if t else "") for lab, t in out.items())
 
 
+BY_CONSTRUCTION = ("the weight norm there is AdamW's decay clock (within {clock_tol:g} of its first value times "
+                   "(1 − lr γ) per step), so the optimizer, not what the network learns, decides it")
+
+
+def _clock_reason() -> str:
+    return BY_CONSTRUCTION.format(clock_tol=THRESHOLDS["clock_tol"].value)
+
+
+def lag_words(signs: tuple, later: str = "the rank's fall") -> str:
+    """'the rank's fall follows the start of the test climb on 9 runs, comes at the same step on 1 and precedes it on
+    3' (Part.lag_signs: after, same, before); '' without measured lags."""
+    if not signs:
+        return ""
+    after, same, before = signs
+    n = after + same + before
+    what = "runs" if n > 1 else "run"
+    if after == n:
+        return f"{later} follows the start of the test climb on every one of the {n} {what}"
+    if before == n:
+        return f"{later} precedes the start of the test climb on every one of the {n} {what}"
+    bits = [f"follows the start of the test climb on {after}"] if after else []
+    bits += [f"comes at the same logged step on {same}"] if same else []
+    bits += [f"precedes it on {before}"] if before else []
+    return f"{later} " + ", ".join(bits[:-1]) + (" and " if len(bits) > 1 else "") + bits[-1] + f" of {n} {what}"
+
+
 def part_text(p) -> str:
     """One sub-claim: whether it holds (k of n), where it fails (configuration, seed and layer), then its values."""
-    if p.n == 0:
+    if p.n == 0 and p.by_construction:
+        head = (f"{p.words}: holds by construction on all {p.by_construction} runs, not counted in the grade: "
+                f"{_clock_reason()}")
+    elif p.n == 0:
         head = f"{p.words}: not tested (no run has the event it needs)"
     elif p.per == "counts":
         head = f"{p.words}: {'holds' if p.k else 'does not hold'} (counts of runs)"
@@ -90,6 +119,10 @@ def part_text(p) -> str:
         head = f"{p.words}: {'holds' if p.k else 'does not hold'} (medians over seeds)"
     if p.note:
         head += f", {p.note}"
+    if p.by_construction and p.n:
+        head += (f"; {p.by_construction} more runs are left out: {_clock_reason()}")
+    if p.lag_signs:
+        head += f"; {lag_words(p.lag_signs)}"
     if p.baseline:
         head += " (a baseline another claim judges: not counted in this grade)"
     fails = _fails(p) if p.n and p.k < p.n else ""
@@ -109,7 +142,7 @@ def _part_words(p) -> str:
 
 def interpretation(v: Verdict) -> str:
     """One sentence that says first what failed (parts by name, with their counts), then what held."""
-    own = [p for p in v.parts if not p.baseline]
+    own = [p for p in v.parts if p.counted]
     decided = [p for p in own if p.n]
     if v.missing:
         return f"Not judged: no record of {', '.join(v.missing)}."
@@ -120,6 +153,7 @@ def interpretation(v: Verdict) -> str:
     held = [p for p in decided if p.k == p.n]
     untested = [p.words for p in own if not p.n]
     base = [p for p in v.parts if p.baseline and p.n]
+    fixed = [p for p in v.parts if not p.counted and not p.baseline]
     if v.grade == "reproduced":
         return _all_held(own)
     out = []
@@ -134,6 +168,9 @@ def interpretation(v: Verdict) -> str:
     if base:
         out.append("its baseline " + "; ".join(_part_words(p) for p in base) + " is judged by another claim and "
                    "not counted")
+    if fixed:
+        out.append("; ".join(f"“{p.words}”" for p in fixed) + " holds by construction (AdamW's decay clock) and "
+                   "is not counted")
     lead = "Not reproduced" if v.grade == "not reproduced" else "Partly"
     return f"{lead}: " + "; ".join(out) + "."
 
@@ -187,6 +224,45 @@ def _runs(grid, grade) -> str:
                      f"{_val(r[0])} to {_val(r[-1])}" for r in runs)
 
 
+def part_flips(v: Verdict) -> list:
+    """Each part's own robustness: [(part number, [(sweep name, value, k, n)])] for every part whose count (k of n,
+    or decided by construction) changes anywhere in the claim's sweeps, whatever the grade does (a grade capped by one
+    part must not hide another part's fragility)."""
+    out = []
+    for i, p in enumerate(v.parts):
+        moved = [(name, val, *counts[i][:2]) for name, grid in v.part_sweeps for val, counts in grid
+                 if i < len(counts) and counts[i] != (p.k, p.n, p.by_construction)]
+        if moved:
+            out.append((i + 1, moved))
+    return out
+
+
+def part_robustness_text(v: Verdict) -> str:
+    """'Each part's own robustness: part 4 holds in 7 to 16 of 19 runs over largest lag ... (0.25 to 1), in 7 of 19
+    under the tolerance-robust rank.' for each part whose count moves in the sweeps (`part_flips`); '' when none."""
+    bits = []
+    for i, moved in part_flips(v):
+        p, sweeps = v.parts[i - 1], {}
+        for name, val, k, n in moved:
+            sweeps.setdefault(name, []).append((val, k, n))
+        per = p.per or "comparisons"
+        words = []
+        for name, pts in sweeps.items():
+            if name == RANK_DEF:
+                words += [f"{k} of {n} under the {val}" + ("" if "rank" in val else " rank") for val, k, n in pts]
+                continue
+            ks, ns = [k for _, k, _ in pts], {n for *_, n in pts}
+            count = (f"{min(ks)} of {ns.pop()}" if min(ks) == max(ks) else f"{min(ks)} to {max(ks)} of {ns.pop()}") \
+                if len(ns) == 1 else ", ".join(f"{k} of {n}" for _, k, n in pts)
+            vals = [val for val, *_ in pts]
+            span = _val(vals[0]) if len(vals) == 1 else f"{_val(min(vals))} to {_val(max(vals))}"
+            words.append(f"{count} at {THRESHOLDS[name].words} {span}")
+        at = (f"by construction on all {p.by_construction} {per} at the defaults" if p.n == 0 and p.by_construction
+              else f"{p.k} of {p.n} {per} at the defaults")
+        bits.append(f"part {i} ({at}) holds in " + "; ".join(words))
+    return ("Each part's own robustness: " + ". ".join(bits) + ".") if bits else ""
+
+
 def robustness_text(v: Verdict) -> str:
     if v.missing:
         return ""
@@ -221,7 +297,7 @@ def verdict_text(v: Verdict) -> str:
     parts = " ".join(f"({i}) {part_text(p)}." for i, p in enumerate(v.parts, 1))
     stand = f" {v.stand_ins} of the runs used are smoke-scale stand-ins, not results." if v.stand_ins else ""
     return (f"Rule: {v.rule}. Measured: {parts or '–'}{stand} {interpretation(v)} {robustness_text(v)} "
-            f"{beyond_text(v)}").strip()
+            f"{part_robustness_text(v)} {beyond_text(v)}").replace("  ", " ").strip()
 
 
 def verdict_md(v: Verdict) -> str:
@@ -271,7 +347,8 @@ def claim_details_html(verdicts) -> str:
     out = []
     for v in verdicts:
         parts = "".join(f"<li>{_html.escape(part_text(p))}</li>" for p in v.parts)
-        extra = "".join(f"<p>{_html.escape(t)}</p>" for t in (robustness_text(v), beyond_text(v)) if t)
+        extra = "".join(f"<p>{_html.escape(t)}</p>" for t in (robustness_text(v), part_robustness_text(v),
+                                                                beyond_text(v)) if t)
         stand = (f"<p>{v.stand_ins} of the runs used are smoke-scale stand-ins, not results.</p>" if v.stand_ins
                  else "")
         out.append(f'<details class="grokkit-detail" id="{claim_anchor(v.claim)}-detail"><summary>{badge(v)} '
@@ -424,11 +501,21 @@ def thresholds_table() -> str:
 
 def as_json(verdicts) -> str:
     """One object per claim: claim, grade, robust, text, measures (name -> {unit, values: {run label: number}}),
+    parts: [{words, k, n, per, counted (false: a baseline, or decided by construction on every run), baseline,
+    by_construction (runs left out because AdamW's decay clock decides them) and its reason, lag_signs {after, same,
+    before} of a timed part, moves: [{name, value, k, n}] where the part's own count moves in the sweeps}],
     robustness: [{name: a threshold's name or "rank definition", values: [...], grades: [...]}] for every swept
     threshold and, for a claim that reads ranks, every rank definition. `robust` is true exactly when every listed
     grade equals `grade`."""
     return json.dumps([{"claim": v.claim, "grade": v.grade, "robust": bool(v.robust), "text": verdict_text(v),
                         "measures": v.measures,
+                        "parts": [{"words": p.words, "k": p.k, "n": p.n, "per": p.per, "counted": p.counted,
+                                   "baseline": p.baseline, "by_construction": p.by_construction,
+                                   "by_construction_reason": _clock_reason() if p.by_construction else "",
+                                   "lag_signs": dict(zip(("after", "same", "before"), p.lag_signs)),
+                                   "moves": [{"name": name, "value": val, "k": k, "n": n}
+                                             for j, moved in part_flips(v) if j == i for name, val, k, n in moved]}
+                                  for i, p in enumerate(v.parts, 1)],
                         "robustness": [{"name": name, "values": [val for val, _ in grid],
                                         "grades": [g for _, g in grid]} for name, _, _, grid in v.sweeps]}
                        for v in verdicts], ensure_ascii=False, indent=1)
@@ -586,57 +673,42 @@ def _dtype_check(r32, r64) -> tuple:
     lines = ["| event | float32 | float64 | same behaviour |", "|---|---|---|---|"]
     lines += [f"| {n} | {x} | {y} | {'yes' if ok else '**no**'} |" for n, x, y, ok in rows]
     keeps = all(ok for *_, ok in rows)
-    head = (f"**float32 keeps the behaviour** of {a.label.rsplit(', seed', 1)[0]}: all {len(rows)} checks pass."
-            if keeps else
-            f"**float32 does not keep the behaviour** of {a.label.rsplit(', seed', 1)[0]}: "
-            + ", ".join(n for n, *_, ok in rows if not ok) + " differ.")
+    head = (f"{a.label}: float32 and float64 agree on all {len(rows)} events." if keeps else
+            f"{a.label}: float32 and float64 differ on " + ", ".join(n for n, *_, ok in rows if not ok)
+            + " (read against the seed spread in the table above).")
     return keeps, head + "\n\n" + "\n".join(lines) + "\n"
 
 
 def dtype_tables(runs) -> str:
-    """Every float64 record of `runs` beside its float32 twin (same depth, N, γ and seed), Markdown: in how many
-    float32 keeps the behaviour, one row per twin, then each twin's events side by side in a collapsed block (a
-    MyST dropdown); says so when no twin is recorded."""
-    from .records import pick, stands_for
+    """Every float64 twin of `runs` (grokkit.twins) read against the float32 seed-to-seed spread, Markdown: one row
+    per twin with its trajectory distances (test accuracy, mean hidden-layer rank) beside the float32 seeds' largest
+    distance, the phases of every float32 seed and of the twin, and whether the dtype's difference is within the
+    seed spread; then each twin's events side by side in a collapsed block (a MyST dropdown). Says so when no twin
+    is recorded."""
+    from .records import pick
+    from .twins import twins
 
-    out = []
-    for r64 in sorted((r for r in runs if stands_for(r)["dtype"] == "float64"), key=lambda r: r.config.n_train):
-        c = stands_for(r64)
-        r32 = pick(runs, c["depth"], c["n_train"], c["weight_decay"], "float32", c["seed"])
-        if r32 is not None:
-            title = events(r64, detector()).label.rsplit(", seed", 1)[0]
-            out.append((title, c["seed"], *_dtype_check(r32, r64)))
-    if not out:
+    ts = twins(runs)
+    if not ts:
         return "No float64 twin is recorded yet.\n"
-    k = sum(keeps for *_, keeps, _ in out)
-    if k == len(out):
-        verdict = f"{_kept(k, len(out))}, so it stays grokkit's default."
-    else:
-        verdict = (f"{_kept(k, len(out))}. It differs on "
-                   + "; ".join(f"{t}, seed {s}" for t, s, keeps, _ in out if not keeps)
-                   + ": there the float32 run took another course than its float64 twin, so float32 does not "
-                   "reproduce a given seed's float64 trajectory in that configuration; the verdicts pool every "
-                   "recorded seed rather than trust one.")
-    summary = ["| configuration | seed | float32 keeps the behaviour |", "|---|---:|---|"]
-    summary += [f"| {t} | {s} | {'yes' if keeps else '**no**'} |" for t, s, keeps, _ in out]
-    details = "\n".join(f":::{{dropdown}} {t}, seed {s}: every event, float32 against float64\n{md}\n:::\n"
-                        for t, s, _, md in out)
-    return verdict + "\n\n" + "\n".join(summary) + "\n\n" + details
 
-
-def _kept(k: int, n: int) -> str:
-    """'float32 keeps the behaviour in both recorded twins' (in the one, in all 3, in one of the two, in neither of
-    the two, in 2 of the 3, ...): in how many of the n recorded float64 twins float32 kept the behaviour."""
-    if n == 1:
-        return "float32 " + ("keeps the behaviour in" if k else "does not keep the behaviour in") + \
-            " the one recorded twin"
-    if k == n:
-        where = "both recorded twins" if n == 2 else f"all {n} recorded twins"
-    elif n == 2:
-        where = "one of the two recorded twins" if k else "neither of the two recorded twins"
-    else:
-        where = f"{k or 'none'} of the {n} recorded twins"
-    return f"float32 keeps the behaviour in {where}"
+    def ratio(d, sp):
+        return "–" if sp is None else f"{d:.3g} against {sp:.3g} ({d / sp:.2f} ×)" if sp else f"{d:.3g}"
+    lines = ["| configuration | seed | test accuracy: float32 vs float64, against float32 seed vs seed | mean "
+             "hidden rank: the same | float32 seeds' phases | float64 phase | within the seed spread |",
+             "|---|---:|---|---|---|---|---|"]
+    details = []
+    for t in ts:
+        spread = t.seed_spread
+        within = {None: "– (one float32 seed)", True: "yes", False: "**no**"}[t.within_spread]
+        lines.append(f"| {t.label} | {t.seed} | {ratio(t.dtype.acc, spread and spread.acc)} | "
+                     f"{ratio(t.dtype.rank, spread and spread.rank)} | {', '.join(t.phases32)} | {t.phase64}"
+                     f"{'' if t.phase_within_spread else ' (no float32 seed)'} | {within} |")
+        r32 = pick(runs, t.depth, t.n_train, t.weight_decay, "float32", t.seed)
+        r64 = pick(runs, t.depth, t.n_train, t.weight_decay, "float64", t.seed)
+        details.append(f":::{{dropdown}} {t.label}, seed {t.seed}: every event, float32 against float64\n"
+                       f"{_dtype_check(r32, r64)[1]}\n:::\n")
+    return "\n".join(lines) + "\n\n" + "\n".join(details)
 
 
 def records_line(records_, grid) -> str:
@@ -656,7 +728,6 @@ def caveats(verdicts, runs) -> list[str]:
     not fully reproduced, the not reproduced ones first (its first sentence: what failed), every reproduced claim
     whose grade flips under another threshold or rank definition, and every float64 twin whose float32 run took
     another course. Computed from the verdicts and the records; nothing typed in."""
-    from .records import pick, stands_for
 
     out = []
     severity = {"not reproduced": 0, "inconclusive": 1, "partly reproduced": 2}
@@ -675,23 +746,36 @@ def caveats(verdicts, runs) -> list[str]:
             else:
                 out.append(f"{badge(v)} {claim_link(v.claim, f'Claim {v.claim}')}, {_html.escape(v.title)}: "
                            f"reproduced at the default thresholds only. {_html.escape(robustness_text(v))}")
-    for r64 in (r for r in runs if stands_for(r)["dtype"] == "float64"):
-        c = stands_for(r64)
-        r32 = pick(runs, c["depth"], c["n_train"], c["weight_decay"], "float32", c["seed"])
-        if r32 is None:
+    from .twins import twins
+
+    for v in verdicts:  # parts the optimizer decides, and timed parts whose later event does not lead the climb
+        fixed = [p.words for p in v.parts if p.by_construction and not p.n]
+        if fixed:
+            out.append(f"{claim_link(v.claim, f'Claim {v.claim}')}, {_html.escape(v.title)}: "
+                       + "; ".join(f"“{_html.escape(w)}”" for w in fixed) + " holds by construction and is no "
+                       "longer counted: until the test climb starts, the weight norm is AdamW's decay clock.")
+        signs = [p.lag_signs for p in v.parts if p.lag_signs and p.counted]
+        total = tuple(sum(s[i] for s in signs) for i in range(3)) if signs else ()
+        if total and total[0] > total[2]:
+            out.append(f"{claim_link(v.claim, f'Claim {v.claim}')}, {_html.escape(v.title)}: "
+                       f"{_html.escape(lag_words(total))}: it follows the climb more often than it leads it.")
+
+    link = f'(<a href="{SCOREBOARD_PAGE}#float32-versus-float64">float32 versus float64</a>)'
+    for t in twins(runs):  # a dtype difference is a caveat only where it exceeds the float32 seeds' own spread
+        if t.within_spread is not False and t.phase_within_spread:
             continue
-        differ = [(n, x, y) for n, x, y, ok in _dtype_rows(r32, r64) if not ok]
-        a, b = events(r32, detector()), events(r64, detector())
-        link = f'(<a href="{SCOREBOARD_PAGE}#float32-versus-float64">float32 versus float64</a>)'
-        if a.phase != b.phase:
-            out.append(f"In float32, the phase of {_html.escape(a.label)} is “{_html.escape(a.phase)}”"
-                       + (f", after {num(a.stuck_steps, 'steps')} at a constant predictor" if a.stuck_steps else "")
-                       + f"; the phase of its float64 twin (the authors' dtype) is “{_html.escape(b.phase)}” {link}.")
-        elif differ:  # the same phase, another course: say what differs
-            out.append(f"In float32, {_html.escape(a.label)} takes the phase of its float64 twin (the authors' "
-                       f"dtype), “{_html.escape(a.phase)}”, but not its course: "
-                       + "; ".join(f"{_html.escape(n)} {_html.escape(x)} against {_html.escape(y)}"
-                                   for n, x, y in differ) + f" {link}.")
+        what = []
+        if not t.phase_within_spread:
+            seeds = ", ".join(f"{p} ({n} of {len(t.phases32)})" for p, n in Counter(t.phases32).items())
+            what.append(f"its float64 twin is “{_html.escape(t.phase64)}”, a phase no float32 seed takes "
+                        f"(float32 seeds: {_html.escape(seeds)})")
+        if t.within_spread is False:
+            worse = [f"{w}: {d / sp:.2f} × the seeds' distance" for w, d, sp in
+                     (("test accuracy", t.dtype.acc, t.seed_spread.acc),
+                      ("mean hidden rank", t.dtype.rank, t.seed_spread.rank)) if d > sp]
+            what.append("its float32 and float64 runs lie further apart than two float32 seeds do ("
+                        + ", ".join(worse) + ")")
+        out.append(f"{_html.escape(t.label)}, seed {t.seed}: " + "; ".join(what) + f" {link}.")
     return out
 
 
@@ -819,3 +903,131 @@ def phase_dtype_line(runs) -> str:
     k = (("the one recorded twin takes" if same else "the one recorded twin does not take") if len(twins) == 1
          else f"{len(same)} of the {len(twins)} recorded twins take")
     return head + f" In float64, the authors' dtype, {k} the paper's phase: {lst}."
+
+
+def indicators_table(rows) -> str:
+    """Every climbing full-scale run's three indicators against its start of the test climb (grokkit.indicators
+    rows), Markdown: the climb's start, the step the output scale first reaches 1 (and where that reading comes
+    from), the weight norm at the climb and its largest gap to the decay clock, the rank's fall nearest the climb;
+    each lag signed (minus: before the climb)."""
+    from .scale import SCALE_SOURCES
+
+    lines = ["| run | start of the test climb | output scale reaches 1 (lag) | s_out | weight norm at the climb "
+             "(gap to its decay clock) | rank's fall nearest the climb (lag) |", "|---|---:|---:|---|---:|---:|"]
+    for r in rows:
+        def at(step, lag):
+            return "never" if step is None else f"{step:,} ({signed(lag)})"
+        gap = "–" if r.clock_dev_frac is None else f"{100 * r.clock_dev_frac:.1f} %"
+        lines.append(f"| {r.label} | {r.climb_onset_step:,} | {at(r.scale_one_step, r.scale_lag_steps)} | "
+                     f"{SCALE_SOURCES[r.scale_source]} | {r.norm_at_onset:,.1f} ({gap}) | "
+                     f"{at(r.rank_fall_step, r.rank_lag_steps)} |")
+    return "\n".join(lines) + "\n"
+
+
+def relative_steps(lag) -> str:
+    """A signed lag for a reader: '2,001 steps before', '667 steps after', 'at the same step' ('–' for None)."""
+    if lag is None:
+        return "–"
+    if lag == 0:
+        return "at the same step"
+    return f"{abs(int(lag)):,} steps {'before' if lag < 0 else 'after'}"
+
+
+def indicator_words(s) -> dict:
+    """The numbers the weight-norm chapter's prose quotes (myst-nb glue names -> text), from an
+    indicators.Summary: the norm's gap to its decay clock, the output scale's and the rank's lags against the climb
+    (signed: 'before' / 'after' the climb's start), the norm at the climb, and the test-loss estimate's agreement."""
+    pct = lambda v: f"{100 * v:.1f} %"  # noqa: E731
+    return {"ind_runs": f"{s.runs}", "ind_clock_med": pct(s.clock_dev.median), "ind_clock_max": pct(s.clock_dev.hi),
+            "ind_clock_gamma": f"{s.clock_dev_gamma_max:g}",
+            "ind_deep_n": f"{s.scale_lag_deep.n}", "ind_deep_before": f"{s.scale_lag_deep.before}",
+            "ind_deep_lo": relative_steps(s.scale_lag_deep.lo), "ind_deep_hi": relative_steps(s.scale_lag_deep.hi),
+            "ind_deep_med": relative_steps(s.scale_lag_deep.median),
+            "ind_shallow_n": f"{s.scale_lag_shallow.n}", "ind_shallow_after": f"{s.scale_lag_shallow.after}",
+            "ind_shallow_hi": relative_steps(s.scale_lag_shallow.hi),
+            "ind_norm_lo": f"{s.norm_at_onset.lo:,.0f}", "ind_norm_hi": f"{s.norm_at_onset.hi:,.0f}",
+            "ind_rank_n": f"{s.rank_lag_deep.n}", "ind_rank_after": f"{s.rank_lag_deep.after}",
+            "ind_rank_before": f"{s.rank_lag_deep.before}", "ind_rank_lo": relative_steps(s.rank_lag_deep.lo),
+            "ind_rank_hi": relative_steps(s.rank_lag_deep.hi),
+            "ind_agree_n": f"{s.agreement_records}", "ind_agree_med": f"{s.agreement_median:.2f}",
+            "ind_agree_max": f"{s.agreement_max:.2f}"}
+
+
+def twin_words(ts) -> dict:
+    """The numbers the scoreboard's float32-versus-float64 prose quotes (myst-nb glue names -> text), from
+    grokkit.twins Twins: how many lie within the seed spread, the range of the dtype-to-seed distance ratios, and the
+    twins outside the spread or whose float64 phase no float32 seed takes, named with their numbers ("none")."""
+    acc = [t.acc_ratio for t in ts if t.acc_ratio is not None]
+    rank = [t.rank_ratio for t in ts if t.rank_ratio is not None]
+    def times(v):
+        return "–" if v is None else f"{v:.2f} × the seeds' distance" if np.isfinite(v) else \
+            "apart where the float32 seeds agree exactly"
+    out = [f"{t.label}, seed {t.seed} (test accuracy {times(t.acc_ratio)}; rank {times(t.rank_ratio)})"
+           for t in ts if t.within_spread is False]
+    phase = [f"{t.label}, seed {t.seed} (float64: {t.phase64}; float32: "
+             + ", ".join(f"{p} ({n} of {len(t.phases32)} seeds)" for p, n in Counter(t.phases32).items()) + ")"
+             for t in ts if not t.phase_within_spread]
+    return {"dtype_n": f"{len(ts)}", "dtype_within": f"{sum(bool(t.within_spread) for t in ts)}",
+            "dtype_acc_lo": f"{min(acc):.2f}" if acc else "–", "dtype_acc_hi": f"{max(acc):.2f}" if acc else "–",
+            "dtype_rank_lo": f"{min(rank):.2f}" if rank else "–", "dtype_rank_hi": f"{max(rank):.2f}" if rank else "–",
+            "dtype_outside": "; ".join(out) or "none", "dtype_phase_in": f"{sum(t.phase_within_spread for t in ts)}",
+            "dtype_phase_out": "; ".join(phase) or "none"}
+
+
+def phase_groups(runs) -> dict:
+    """{(N, γ): [Events]} of every d = 12 weight-decay phase run (claims 11-12's configurations), float32 seeds
+    then float64 twins, at the claims' default detector."""
+    from .claims import PAPER_PHASES
+    from .records import seeds_of
+
+    det = detector()
+    return {(n, wd): [events(r, det) for dt in ("float32", "float64") for r in seeds_of(runs, 12, n, wd, dt)]
+            for n, phases in PAPER_PHASES.items() for wd in phases}
+
+
+def phase_words(runs) -> dict:
+    """The numbers the weight-decay phases' prose quotes (myst-nb glue names -> text), per (N, γ) of claims 11-12:
+    `ph_<N>_<γ>_phases` ('two-stage in 3 of 3 runs'; several phases listed, most common first), `..._share` (the
+    range of the share of the test climb gained after the fit), `..._acc` (the range of the highest test
+    accuracy), `..._f64` (the float64 twins' phases). Runs: every float32 seed and float64 twin."""
+    from .claims import THRESHOLDS
+
+    out = {"ph_grok_share": f"{THRESHOLDS['grok_share'].value:g}"}
+    for (n, wd), evs in phase_groups(runs).items():
+        key = f"ph_{n}_{wd:g}".replace(".", "")
+        count = Counter(e.phase for e in evs)
+        out[key + "_phases"] = ", ".join(f"{p} in {k} of {len(evs)} runs" for p, k in count.most_common())
+        shares = [e.post_fit_share_frac for e in evs if e.post_fit_share_frac is not None]
+        out[key + "_share"] = _span(shares, ".2f")
+        out[key + "_acc"] = _span([e.test_max_acc for e in evs], ".3f")
+        f64 = [e.phase for e in evs if e.label.endswith("float64")]
+        out[key + "_f64"] = ", ".join(f64) or "not recorded"
+    return out
+
+
+def _span(values, fmt: str) -> str:
+    """'0.16 to 0.20' ('0.95' when all equal; '–' when empty)."""
+    if not values:
+        return "–"
+    lo, hi = format(min(values), fmt), format(max(values), fmt)
+    return lo if lo == hi else f"{lo} to {hi}"
+
+
+def rank_timing_words(v: Verdict) -> dict:
+    """The numbers the rank-timing prose quotes (myst-nb glue names -> text), from a verdict whose parts time the
+    rank's fall against the start of the test climb (claim 5): how many runs were timed and how many fall after the
+    climb starts (Part.lag_signs), the lags' range in steps and as a share of the climb's rise, and how many would
+    still "coincide" at the low end of lag_tol's range."""
+    signs = [p.lag_signs for p in v.parts if p.lag_signs]
+    after, same, before = (sum(s[i] for s in signs) for i in range(3))
+    m = v.measures
+    steps = list(m.get("rank-descent lag", {}).get("values", {}).values())
+    frac = list(m.get("rank-descent lag as a share of the test rise", {}).get("values", {}).values())
+    lo = THRESHOLDS["lag_tol"].lo
+    at_lo = [counts for name, grid in v.part_sweeps if name == "lag_tol" for val, counts in grid if val == lo]
+    k_lo = sum(k for k, _, _ in at_lo[0]) if at_lo else None
+    return {"rt_n": f"{after + same + before}", "rt_after": f"{after}", "rt_before": f"{before}",
+            "rt_lo": f"{min(steps):,.0f}" if steps else "–", "rt_hi": f"{max(steps):,.0f}" if steps else "–",
+            "rt_frac_lo": f"{min(frac):.2f}" if frac else "–", "rt_frac_hi": f"{max(frac):.2f}" if frac else "–",
+            "rt_tol": f"{THRESHOLDS['lag_tol'].value:g}", "rt_tol_lo": f"{lo:g}",
+            "rt_k_lo": "–" if k_lo is None else f"{k_lo}"}

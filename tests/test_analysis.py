@@ -367,16 +367,6 @@ def test_fragile_values_list_only_the_values_that_flip():
     assert report._runs(grid, "not reproduced") == "0.25, 0.4 to 0.5"
 
 
-def test_dtype_sentence_counts_twins_in_english():
-    assert report._kept(1, 1) == "float32 keeps the behaviour in the one recorded twin"
-    assert report._kept(0, 1) == "float32 does not keep the behaviour in the one recorded twin"
-    assert report._kept(2, 2).endswith("in both recorded twins")
-    assert report._kept(1, 2).endswith("in one of the two recorded twins")
-    assert report._kept(0, 2).endswith("in neither of the two recorded twins")
-    assert report._kept(3, 3).endswith("in all 3 recorded twins") and report._kept(2, 3).endswith("2 of the 3 "
-                                                                                                     "recorded twins")
-
-
 def test_verdict_text_has_no_machine_reprs():
     worlds = [seeds_world(True), probe_world(lambda s: np.full(len(s), 0.89)), lag_world(0.35), [fake(n=2000)],
               depth_world()]
@@ -581,18 +571,29 @@ def test_claim_5_reports_the_shallow_rank_lag_as_an_extension_not_a_grade():
 
 
 def test_events_cli_json_gives_every_run_with_units(tmp_path):
+    """Two records the book labels alike (the 10,000-step pilot of d = 12, N = 5000, γ = 0.01, seed 0 and its
+    full-scale run): --json gives each its own id (the record's file name) and its whole config."""
     import shutil
+    from dataclasses import fields
+
+    from grokkit.config import RunConfig
+
     res = tmp_path / "res"
     res.mkdir()
-    for p in list(records.list_records(REPO / "results"))[:2]:
-        shutil.copy(p, res / p.name)
+    names = ["d12_w400_n5000_a8_wd0.01_s0_t10000-bf39eb7ccc.npz", "d12_w400_n5000_a8_wd0.01_s0-2ac5723cc6.npz"]
+    for name in names:
+        shutil.copy(REPO / "results" / name, res / name)
     out = subprocess.run([sys.executable, "-m", "grokkit", "events", "--results", str(res), "--json"], cwd=REPO,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
-    assert len(doc) == 2
+    assert sorted(run["id"] for run in doc) == sorted(n.removesuffix(".npz") for n in names)
+    assert len({run["label"] for run in doc}) == 1  # one label for both: the id tells them apart
+    assert sorted(run["config"]["steps"] for run in doc) == [10_000, 100_000]
+    every = {f.name for f in fields(RunConfig)} - {"device", "checkpoint_every"}  # a record keeps neither
     for run in doc:
-        assert set(run["config"]) == {"depth", "n_train", "weight_decay", "seed", "dtype"}
+        assert set(run["config"]) == every
+        assert run["config"]["norm_clamp"] == "none" and run["config"]["rank_penalty"] == 0.0
         assert run["label"].startswith(f"d = {run['config']['depth']}, N = {run['config']['n_train']}")
         for ev in run["events"].values():
             assert set(ev) == {"value", "unit"} and (ev["value"] is None or isinstance(ev["value"], (int, float)))
@@ -602,6 +603,31 @@ def test_events_cli_json_gives_every_run_with_units(tmp_path):
     text = subprocess.run([sys.executable, "-m", "grokkit", "events", "--results", str(res)], cwd=REPO,
                           capture_output=True, text=True, timeout=300).stdout
     assert "climb onset step: step " in text and not machine_bits(text.replace("_", " ").split("\n", 1)[1])
+
+
+def test_every_shipped_record_has_a_unique_id_and_its_whole_config():
+    """The ids events --json and export give (records.record_id) are unique over the shipped records, where three
+    labels occur twice (a 10,000-step pilot beside its full-scale run); each config carries the steps and the
+    intervention fields, at their defaults too."""
+    from collections import Counter
+
+    from grokkit.events import run_label
+
+    runs = records.load_all(REPO / "results")
+    ids = [records.record_id(r) for r in runs]
+    assert len(set(ids)) == len(ids) == len(records.list_records(REPO / "results"))
+    assert ids == [p.stem for p in records.list_records(REPO / "results")]
+    twice = {lab for lab, n in Counter(run_label(r) for r in runs).items() if n > 1}
+    assert {"d = 12, N = 5000, γ = 0.01, seed 0",
+            "d = 12, N = 5000, γ = 0.01, seed 0, rank pushed down, pull λ = 0.03",
+            "d = 12, N = 5000, γ = 0.01, seed 0, rank held up, pull λ = 0.03"} <= twice
+    for r in runs:
+        c = records.config_fields(r)
+        assert c["steps"] == r.config.steps and c["norm_clamp"] == r.config.norm_clamp
+        assert {"dtype", "rank_penalty", "rank_penalty_kind", "rank_penalty_scale", "n_test"} <= set(c)
+    by_id = {records.record_id(r): records.config_fields(r) for r in runs}
+    assert by_id["d12_w400_n5000_a8_wd0.01_s0_norminit-8439ba8b57"]["norm_clamp"] == "init"
+    assert by_id["d12_w400_n5000_a8_wd0.01_s0_t10000-bf39eb7ccc"]["steps"] == 10_000
 
 
 def test_opening_page_puts_what_failed_first_and_counts_the_compute():
@@ -688,7 +714,8 @@ def test_an_intervention_whose_strength_the_fallback_set_carries_the_caveat_firs
 def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qualified():
     """A penalised run that never fits its training set because its outputs collapsed to nearly one value (train MSE
     0.09 at chance accuracy from step 20,000 to the end): the verdicts and the box say from which step and how close
-    to the best constant output, grade only its rank, and say that a rank falling with the collapse tests no story.
+    to the best constant output, read only its rank, as a check in neither badge, and say that a rank falling with
+    the collapse tests no story.
     A run that recovers from a collapse before its end, and one that fits, carry no collapse."""
     from grokkit.interventions import collapse, found_html, measure, picks_at_full_scale_md, summary_md, verdicts_md
 
@@ -706,24 +733,28 @@ def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qual
     assert (f"- **Rank pushed down**, caveat first: seed 0 never fit its training set (its outputs collapsed to nearly "
             f"the same value for every input from step {first:,} to the end; at the end, a train MSE of 0.09, 1.00 × "
             "the best constant output's, and a train accuracy of 0.100), so no prediction on when, or with what rank "
-            "fall, it generalizes is graded on it; only its predictions on the rank alone are graded below; on a "
-            "seed whose outputs collapsed, a rank grade reads what the penalty did to the rank, not how the network "
+            "fall, it generalizes is graded on it; only its checks on the rank are read below; on a seed whose "
+            "outputs collapsed, a check on the rank reads what the penalty did to the rank, not how the network "
             "generalizes.") in text
+    assert ("- **Rank pushed down**, checks that it moved the rank as it set out to (no story's prediction, so in "
+            'neither badge): "the rank falls at some point": held (1 of 1 seed);') in text
     box = found_html([down], control)
     assert (f"seed 0 never fit its training set (its outputs collapsed to nearly the same value for every input from "
             f"step {first:,} to the end;") in box
     caveat = (f"the rank pushed down broke training on seed 0, whose outputs collapsed to nearly the same value for "
-              f"every input from step {first:,} to the end, so when it would generalize is not graded; the rule "
-              "declared before the runs still grades its rank, and those grades read what the penalty did to the rank "
-              "on the way to the collapse, not how the network generalizes")
+              f"every input from step {first:,} to the end, so when it would generalize is not graded; its rank is "
+              "still checked, and that check reads what the penalty did to the rank on the way to the collapse, not "
+              "how the network generalizes")
     assert f"<strong>Caveat first:</strong> {caveat}.</li>" in box.replace("&#x27;", "'")
-    assert box.count("Without the run that collapsed, none of its predictions is tested.") == 2  # both stories
+    # its rank is a check, not a prediction: neither story is tested by it, and its checks are listed apart
+    assert box.count("none of its predictions is tested by the 1 recorded run yet.") == 2  # both stories
+    assert "<strong>Checks, in neither badge:</strong>" in box
     # beside a run that did not collapse: each story's count without the collapsed one, and whether its badge moves
     low = fake(stages=((5000, 0.8),), fall=4000, seed=0)
     low.config = low.config.replace(norm_clamp=199.8)
     box = found_html([down, low], control)
-    assert "2 of its 2 tested predictions held" in box
-    assert "Without the run that collapsed, 1 of its 1 tested prediction held, and its badge is the same." in box
+    assert "2 of its 2 tested predictions held" in box and "1 of its 1 tested prediction held" in box
+    assert "Without the run that collapsed" not in box  # it tested no prediction: nothing to read without it
     assert f"recorded, caveat first:\n- T{caveat[1:]}.\n" in summary_md([down], control, 8)
     cm = [measure(r) for r in control]
     assert picks_at_full_scale_md({"rank_down": [measure(down)]}, cm, 10_000) == (
@@ -733,19 +764,21 @@ def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qual
     assert picks_at_full_scale_md({"rank_down": cm}, cm, 10_000) == ""  # nothing collapsed: nothing to say
 
 
-def test_dtype_caveat_names_the_phases_or_what_else_differs():
-    """A float64 twin whose float32 run takes another phase is named with both phases; one that takes the same phase
-    but another course (here the tunnel) says so and names what differs, never 'X is A; its twin is A'."""
-    def twin(r, **kw):
-        r64 = fake(**kw)
-        r64.config = r64.config.replace(dtype="float64")
-        return [r, r64]
+def test_dtype_caveat_only_beyond_the_seed_spread():
+    """A float64 twin is a caveat only where it differs from float32 more than two float32 seeds differ from each
+    other, or takes a phase no float32 seed takes; the caveat names the phases or the measure and its ratio."""
+    def f64(**kw):
+        r = fake(n=5000, wd=0.05, **kw)
+        r.config = r.config.replace(dtype="float64")
+        return r
 
-    f32 = fake(n=5000, wd=0.05, fall=20000, **TWO_STAGE)
-    same = report.caveats([], twin(f32, n=5000, wd=0.05, fall=20000, tunnel=5, **TWO_STAGE))
-    assert len(same) == 1 and "takes the phase of its float64 twin" in same[0] and "“two-stage”" in same[0]
-    assert "tunnel 6 layers against 5 layers" in same[0] and "float32-versus-float64" in same[0]
-    other = report.caveats([], twin(f32, n=5000, wd=0.05, fall=20000, fit=2001, stages=((20000, 0.8),)))
-    assert len(other) == 1 and "the phase of d = 12, N = 5000, γ = 0.05, seed 0 is “two-stage”" in other[0]
-    assert "its float64 twin (the authors' dtype) is “grokking”" in other[0]
-    assert report.caveats([], twin(f32, n=5000, wd=0.05, fall=20000, **TWO_STAGE)) == []  # same course: no caveat
+    seeds = [fake(n=5000, wd=0.05, fall=20000, seed=sd, **TWO_STAGE) for sd in (0, 1)]
+    seeds[1].history["test_acc"] = seeds[1].history["test_acc"] + 0.02
+    assert report.caveats([], seeds + [f64(fall=20000, **TWO_STAGE)]) == []  # the same course: no caveat
+    other = report.caveats([], seeds + [f64(fall=20000, fit=2001, stages=((20000, 0.8),))])
+    assert len(other) == 1 and "d = 12, N = 5000, γ = 0.05, seed 0" in other[0]
+    assert "“grokking”, a phase no float32 seed takes" in other[0] and "two-stage (2 of 2)" in other[0]
+    shifted = f64(fall=20000, **TWO_STAGE)
+    shifted.history["test_acc"] = shifted.history["test_acc"] + 0.05  # 2.5 x the seeds' distance
+    far = report.caveats([], seeds + [shifted])
+    assert len(far) == 1 and "test accuracy: 2.50 × the seeds' distance" in far[0]
