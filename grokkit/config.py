@@ -110,6 +110,16 @@ class RunConfig:
     #                                   grows as the MSE falls (~1e5-fold from step 1e4 to the test climb at α = 8);
     #                                   "gradient": each step the penalty's gradient is rescaled to λ x the norm of
     #                                   the MSE's gradient (a pull of fixed size relative to the fit's, all run long)
+    # The second round (issue 44, grokkit.round_two): one-off interventions at a fixed step T, at the start of step T
+    # (after the checkpoint of that step, before its update)
+    scale_reset_step: int = 0         # T > 0: divide the output layer's weight and bias once by the output scale
+    #                                   (metrics.output_scale) measured on `scale_reset_on`, so that it becomes 1 there
+    scale_reset_on: str = "heldout"   # "heldout": MNIST training images HELDOUT (never trained on, never the test
+    #                                   set); "train": the run's own n_train training images
+    rank_cut_step: int = 0            # T > 0: replace each hidden layer's weight matrix (every Linear layer but the
+    #                                   output layer) by its best rank-`rank_cut_rank` approximation (truncated SVD),
+    #                                   rescaled to keep its Frobenius norm; biases untouched
+    rank_cut_rank: int = 0            # r of the rank cut (1 .. width - 1)
 
     def __post_init__(self):
         for f in ("norm_clamp", "rank_penalty"):  # 200 and 200.0 are one run, with one id
@@ -183,6 +193,10 @@ class RunConfig:
         if self.rank_penalty_kind != "none":
             n += f"_{PENALTY_TAGS[self.rank_penalty_kind]}{self.rank_penalty:g}"
             n += "grad" if self.rank_penalty_scale == "gradient" else ""
+        if self.scale_reset_step:
+            n += f"_reset{self.scale_reset_step}" + ("train" if self.scale_reset_on == "train" else "")
+        if self.rank_cut_step:
+            n += f"_cut{self.rank_cut_rank}at{self.rank_cut_step}"
         return n
 
     def replace(self, **kw) -> RunConfig:
@@ -202,7 +216,10 @@ class RunConfig:
 
 # ---- the bounds of every field, stated once: RunConfig, the CLI flags and the chapters' parameters use them --------
 INTERVENTION_DEFAULTS = {"norm_clamp": "none", "rank_penalty": 0.0, "rank_penalty_kind": "none",
-                         "rank_penalty_scale": "loss"}
+                         "rank_penalty_scale": "loss", "scale_reset_step": 0, "scale_reset_on": "heldout",
+                         "rank_cut_step": 0, "rank_cut_rank": 0}
+HELDOUT = (55_000, 60_000)  # MNIST training images [first, last) a scale reset may measure on: beyond every N used
+SCALE_RESET_ON = ("heldout", "train")
 LATER_DEFAULTS = {"n_test": MNIST_TEST, **INTERVENTION_DEFAULTS}  # fields added after the first records: absent from
 #                                                                  identity() at these defaults (the ids do not move)
 PENALTIES = ("none", "nuclear_over_frobenius", "neg_spectral_entropy")
@@ -250,6 +267,14 @@ RULES = {
     "rank_penalty_scale": Rule(str, "how the rank penalty's strength is read: loss = λ x the penalty added to the "
                                     "MSE loss; gradient = the penalty's gradient rescaled every step to λ x the norm "
                                     "of the MSE's gradient", choices=PENALTY_SCALES),
+    "scale_reset_step": Rule(int, "at this step, divide the output layer once by the output scale so that it is 1 "
+                                  "(0 = never; the second round of interventions)", 0),
+    "scale_reset_on": Rule(str, "the images a scale reset measures the output scale on: heldout (MNIST training "
+                                "images 55,000-59,999) or train (the run's own training images)",
+                           choices=SCALE_RESET_ON),
+    "rank_cut_step": Rule(int, "at this step, cut every hidden layer's weight matrix to rank rank_cut_rank, keeping "
+                               "its Frobenius norm (0 = never; the second round of interventions)", 0),
+    "rank_cut_rank": Rule(int, "the rank of the rank cut (1 .. width - 1)", 0),
 }
 
 
@@ -298,6 +323,16 @@ def validate(cfg: RunConfig) -> None:
                          f"got rank_penalty={cfg.rank_penalty:g} with rank_penalty_kind='none'")
     if cfg.rank_penalty_kind != "none" and cfg.rank_penalty == 0:
         raise ValueError(f"rank_penalty_kind: {cfg.rank_penalty_kind!r} needs rank_penalty > 0, got 0")
+    for step_field, more in (("scale_reset_step", ()), ("rank_cut_step", ("rank_cut_rank",))):
+        at = getattr(cfg, step_field)
+        if at >= cfg.steps:
+            raise ValueError(f"{step_field}: must be below steps ({cfg.steps}), got {at}")
+        if at == 0 and any(getattr(cfg, f) != INTERVENTION_DEFAULTS[f] for f in more):
+            raise ValueError(f"{more[0]}: needs {step_field} > 0, got {step_field}=0")
+    if cfg.scale_reset_step == 0 and cfg.scale_reset_on != "heldout":
+        raise ValueError(f"scale_reset_on: {cfg.scale_reset_on!r} needs scale_reset_step > 0, got 0")
+    if cfg.rank_cut_step and not 1 <= cfg.rank_cut_rank < cfg.width:
+        raise ValueError(f"rank_cut_rank: must be in 1..{cfg.width - 1} (below the width), got {cfg.rank_cut_rank}")
     if cfg.rank_penalty_scale != "loss" and cfg.rank_penalty_kind == "none":
         raise ValueError(f"rank_penalty_scale: {cfg.rank_penalty_scale!r} needs a rank_penalty_kind "
                          f"({', '.join(PENALTIES[1:])}), got rank_penalty_kind='none'")

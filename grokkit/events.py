@@ -191,6 +191,7 @@ def config_label(c) -> str:
     """The label of a RunConfig (or its identity dict): 'd = 12, N = 7000, γ = 0.01, seed 1[, float64]'."""
     c = c if isinstance(c, dict) else c.identity()
     extra = ", float64" if c["dtype"] == "float64" else ""
+    extra += f", α = {c['alpha']:g}" if c.get("alpha", 8.0) != 8.0 else ""  # the paper's ×8 goes unsaid
     return f"d = {c['depth']}, N = {c['n_train']}, γ = {c['weight_decay']:g}, seed {c['seed']}{extra}" + \
         intervention_words(c)
 
@@ -211,6 +212,11 @@ def intervention_words(c: dict) -> str:
         else:
             what = {"nuclear_over_frobenius": "nuclear/Frobenius", "neg_spectral_entropy": "−spectral entropy"}[kind]
             out += f", rank penalty {what} λ = {c['rank_penalty']:g}"
+    if c.get("scale_reset_step", 0):
+        on = "training images" if c.get("scale_reset_on", "heldout") == "train" else "held-out images"
+        out += f", output scale reset on {on} at step {c['scale_reset_step']:,}"
+    if c.get("rank_cut_step", 0):
+        out += f", hidden layers cut to rank {c['rank_cut_rank']} at step {c['rank_cut_step']:,}"
     return out
 
 

@@ -52,7 +52,8 @@ def rows(runs, det=None) -> list[Indicators]:
         if e.climb_onset_step is None or e.fit_step is None:  # no climb, or a run that never fits (collapsed)
             continue
         lag = e.rank_lag_steps
-        out.append(Indicators(e.label, e.depth, e.weight_decay, not intervened(r), e.climb_onset_step,
+        paper = not intervened(r) and r.config.alpha == 8.0  # the paper's ×8 start, no intervention
+        out.append(Indicators(e.label, e.depth, e.weight_decay, paper, e.climb_onset_step,
                               e.clock_dev_onset_frac, e.norm_at_onset, e.output_scale_one_step,
                               e.output_scale_source, e.scale_lag_steps,
                               None if lag is None else e.climb_onset_step + lag, lag))

@@ -97,24 +97,9 @@ def control_norm_at_onset(results_dir=None) -> float:
     default detector), the median over the control's seeds CONTROL_SEEDS, read from their records in `results_dir`
     (default records.results_folder()); rounded to 4 significant digits, so that the config and its name state it
     exactly. ValueError naming the seed when a control record is missing or has no test climb."""
-    import numpy as np
-
-    from .claims import detector
-    from .events import events
-
-    values = []
-    for seed in CONTROL_SEEDS:
-        c = INTERVENTION_BASE.replace(seed=seed)
-        path = record_path(c, results_dir)
-        if not path.exists():
-            raise ValueError(f"control_norm_at_onset: no record of the control {c.name} in {path.parent}")
-        run = load(path, c)
-        onset = events(run, detector()).climb_onset_step
-        if onset is None:
-            raise ValueError(f"control_norm_at_onset: the control {c.name} has no test climb")
-        i = int(np.searchsorted(run.history["step"], onset))
-        values.append(float(run.history["weight_norm"][i]))
-    return float(f"{float(np.median(values)):.4g}")
+    def norm(run, step):
+        return float(run.history["weight_norm"][_at(run.history["step"], step)])
+    return float(f"{_control_at_onset(results_dir, norm):.4g}")
 
 
 def intervention_configs(seed: int, steps: int = 100_000, device: str = "auto", results_dir=None) -> dict:
@@ -155,8 +140,79 @@ def pilot_grid_gradient() -> list[RunConfig]:
     return pilot_grid("gradient")
 
 
+# ---- beyond the paper, second round (issue 44, grokkit.round_two): what starts the climb? -------------------------
+RESET_STEPS = (10_000, 25_000)     # the output-scale resets (the control climbs at 42,688-44,022)
+RANK_CUT_STEP = 25_000
+
+
+def control_rank_at_onset(results_dir=None) -> int:
+    """r of the rank cut: the control's tolerance-robust mean hidden-layer rank at its start of the test climb (the
+    snapshot at or after it), the median over CONTROL_SEEDS, rounded to an integer. ValueError as
+    control_norm_at_onset."""
+    from .events import hidden_mean
+
+    def robust(run, step):
+        return float(hidden_mean(run.history["robust_rank"][_at(run.history["rank_step"], step)][None])[0])
+    return round(_control_at_onset(results_dir, robust))
+
+
+def started_low_alpha(results_dir=None) -> float:
+    """α of "started low, free": 8 x the first round's held-low norm (control_norm_at_onset) / the total weight norm
+    of the α = 8 initialization (seed 0; 307.2), to 4 significant digits -- every parameter scaled so that the
+    network starts at the norm the first round held it at."""
+    from .train import clamp_target
+
+    init = clamp_target(INTERVENTION_BASE.replace(norm_clamp="init"))
+    return float(f"{INTERVENTION_BASE.alpha * control_norm_at_onset(results_dir) / init:.4g}")
+
+
+def _at(steps, step) -> int:
+    import numpy as np
+
+    return int(np.searchsorted(np.asarray(steps), step))
+
+
+def _control_at_onset(results_dir, read) -> float:
+    """The median over the control's seeds of read(run, its start of the test climb)."""
+    import numpy as np
+
+    from .claims import detector
+    from .events import events
+
+    values = []
+    for seed in CONTROL_SEEDS:
+        c = INTERVENTION_BASE.replace(seed=seed)
+        path = record_path(c, results_dir)
+        if not path.exists():
+            raise ValueError(f"control: no record of the control {c.name} in {path.parent}")
+        run = load(path, c)
+        onset = events(run, detector()).climb_onset_step
+        if onset is None:
+            raise ValueError(f"control: the control {c.name} has no test climb")
+        values.append(read(run, onset))
+    return float(np.median(values))
+
+
+def round_two_configs(seed: int, steps: int = 100_000, device: str = "auto", results_dir=None) -> dict:
+    """The five interventions of the second round on one seed: {grokkit.round_two key: RunConfig}."""
+    b = INTERVENTION_BASE.replace(seed=seed, steps=steps, device=device)
+    return {"reset_heldout_10k": b.replace(scale_reset_step=RESET_STEPS[0]),
+            "reset_heldout_25k": b.replace(scale_reset_step=RESET_STEPS[1]),
+            "reset_train_10k": b.replace(scale_reset_step=RESET_STEPS[0], scale_reset_on="train"),
+            "started_low": b.replace(alpha=started_low_alpha(results_dir)),
+            "rank_cut": b.replace(rank_cut_step=RANK_CUT_STEP, rank_cut_rank=control_rank_at_onset(results_dir))}
+
+
+def round_two_grid(seeds=(0, 1), steps: int = 100_000, device: str = "auto", results_dir=None) -> list[RunConfig]:
+    """The ten full-scale runs of the second round (issue 44) in the order of priority: each intervention on both
+    seeds, the resets on unseen images first, then the reset on the training images, the low start, the rank cut.
+    `python -m grokkit sweep round_two` trains them (one process per core)."""
+    per_seed = [round_two_configs(s, steps, device, results_dir) for s in seeds]
+    return [cs[k] for k in per_seed[0] for cs in per_seed]
+
+
 GRIDS = {"paper": paper_grid, "interventions": interventions_grid, "pilots": pilot_grid,
-         "pilots_gradient": pilot_grid_gradient}
+         "pilots_gradient": pilot_grid_gradient, "round_two": round_two_grid}
 
 
 def missing(configs, results_dir=None) -> list[RunConfig]:

@@ -26,6 +26,7 @@ from .data import load_mnist
 from .metrics import layer_norms, loss_and_accuracy, output_scale, snapshot, weight_norms
 from .model import make_mlp
 from .records import Run
+from .surgery import apply, heldout_images
 
 SCALARS = ("step", "train_loss", "test_loss", "train_acc", "test_acc", "weight_norm", "last_layer_norm")
 # kept on the evaluation schedule since issue 42 (older records and the batched trainer's lack them):
@@ -370,6 +371,7 @@ class RunLog:
         # gives its stretch an unknown count (None)
         self.threads = [list(t) for t in state.get("threads", [[0, None]])] if state else []
         self.hist = {k: list(v) for k, v in state["hist"].items()} if state else {k: [] for k in SCALARS}
+        self.applied = list(state.get("applied", [])) if state else []  # surgery.apply's checks, in step order
         self.snaps = {k: [] for k in SNAPS}  # a checkpoint from before spectra were kept lacks them
         for k, v in (state["snaps"].items() if state else ()):
             self.snaps[k] = [r.numpy() if isinstance(r, torch.Tensor) else np.array(r) if isinstance(r, list) else r
@@ -405,6 +407,7 @@ class RunLog:
     def state(self) -> dict:
         """Plain lists of numbers and tensors (arrays as tensors: the spectra are 4,800 numbers a snapshot)."""
         return {"hist": {k: list(v) for k, v in self.hist.items()}, "threads": [list(t) for t in self.threads],
+                "applied": [dict(a) for a in self.applied],
                 "snaps": {k: [torch.from_numpy(np.ascontiguousarray(x)) if isinstance(x, np.ndarray) else x
                               for x in v] for k, v in self.snaps.items()}}
 
@@ -423,6 +426,8 @@ class RunLog:
             meta["thread_segments"] = [list(t) for t in self.threads]
         if batched is not None:
             meta["batched"] = batched
+        if self.applied:
+            meta["applied"] = [dict(a) for a in self.applied]  # the one-off interventions' manipulation checks
         if device.startswith("cuda"):
             meta["gpu"] = torch.cuda.get_device_name(device)
         return Run(config=self.config, history=history_arrays(self.hist, self.snaps), meta=meta)
@@ -545,6 +550,8 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
 
     model.train()
     step = make_step(config, model, opt, x_train, targets)  # after the checkpoint's state is loaded
+    one_off = config.scale_reset_step or config.rank_cut_step
+    images = {"heldout": heldout_images(device, dtype), "train": x_train, "test": x_test} if one_off else {}
     order, loss = None, None
     s = start
     for s in range(start, config.steps):
@@ -559,6 +566,8 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
             checkpoint(s)
         if stop_after is not None and s >= stop_after:
             break
+        if one_off and (done := apply(config, model, s, images)) is not None:  # after the checkpoint of step s
+            log.applied.append(done)
         if config.is_log_step(s) and not evaluate(s):
             log.diverged_at = s
             break

@@ -1,0 +1,290 @@
+"""Beyond the paper, second round (issue 44): what starts the climb at d = 12, N = 5000, γ = 0.01? The output scale,
+the rank, or the norm, each moved by an intervention that leaves the others. Predictions stated before any record.
+
+The three stories, each read as a cause of the start of the test climb (events.Events.climb_onset_step):
+- the weight-norm story [OG's LU mechanism, read as the total norm]: the climb comes once weight decay has brought the
+  total weight norm down to where the control climbs (its norm at the climb, about 200) and the training set is fit;
+- the rank story [DG §3]: the climb comes with the fall of the features' rank;
+- the output-scale story (what the records show, grokkit.indicators): the climb comes once the output scale on unseen
+  images, s_out (grokkit.scale), has come down to the targets' scale, about 1.
+
+What is known before any record (the control's three seeds; the first round): the control's s_out on the test set is
+about 1,300-2,000 at step 10,000 and 58-75 at step 25,000, while on its own training images it is about 25 times
+smaller at step 10,000; its total norm is about 281 at step 10,000, of which the output layer holds about 13, so a
+reset of the output layer moves the total norm by about 0.1 %; its tolerance-robust mean hidden-layer rank at the
+climb is about 222 of 400 (its paper-exact rank about 395, falling 3,335-4,002 steps after the climb).
+
+PREDICTIONS holds, per intervention and story, a Prediction: the climb's direction against the control (CLIMB_WORDS,
+with the first round's margin, interventions.MARGIN_STEPS, against the range of the control's seeds), and what the
+story says the rank and the output scale will do, in words. Each story also states one timing rule (TIMING) that
+holds for every run if the story is right; both are graded per seed. The manipulation checks (did the intervention
+move what it set out to move: surgery.apply's record) are read apart and graded as nothing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# The interventions, in the order of priority their records are trained: key -> (title, what is done)
+INTERVENTIONS = {
+    "reset_heldout_10k": ("Output scale reset on unseen images at step 10,000",
+                          "at step 10,000 the output layer's weight and bias are divided once by the output scale "
+                          "measured on 5,000 held-out MNIST training images (never trained on, never the test set), "
+                          "so that the outputs on unseen images are at the targets' scale; the hidden layers, their "
+                          "features and ranks are untouched"),
+    "reset_heldout_25k": ("Output scale reset on unseen images at step 25,000",
+                          "the same reset, at step 25,000"),
+    "reset_train_10k": ("Output scale reset on the training images at step 10,000",
+                        "the same reset at step 10,000, with the output scale measured on the run's own training "
+                        "images: their outputs come to the targets' scale, those on unseen images stay about 25 "
+                        "times above it"),
+    "started_low": ("Started low, free",
+                    "every parameter of the initialization scaled by α ≈ 5.2 instead of 8, so that the total weight "
+                    "norm starts where the first round held it low (the control's norm at its climb), then trained "
+                    "as usual, with weight decay"),
+    "rank_cut": ("Rank cut, scale kept",
+                 "at step 25,000 each hidden layer's weight matrix is replaced by its best approximation of rank r "
+                 "(the control's tolerance-robust mean hidden-layer rank at its climb), rescaled to keep its "
+                 "Frobenius norm; the output layer is untouched"),
+}
+STORIES = {"norm": "weight-norm story (Omnigrok)", "rank": "rank story (Deep Grokking)",
+           "scale": "output-scale story (the records)"}
+# the climb's direction against the control's seeds, widened by the margin (interventions.onset_class)
+CLIMB_WORDS = {"earlier": "earlier than the control", "unchanged": "at the control's time",
+               "later": "later than the control", "never": "never within 10⁵ steps",
+               "none": "no direction of its own (its timing rule decides)"}
+# Each story's timing rule, true of every run if the story is right (graded per seed, with the margin):
+TIMING = {"norm": "the climb starts within the margin of the later of two steps: the total weight norm reaching the "
+                  "control's norm at its climb, and the training set being fit",
+          "rank": "the climb starts within the margin of a fall of the mean hidden-layer rank (paper-exact)",
+          "scale": "the climb starts within the margin of s_out on the test images first reaching 1"}
+
+
+@dataclass(frozen=True)
+class Prediction:
+    climb: str   # a CLIMB_WORDS key
+    rank: str    # what the story says the rank will do, in words
+    scale: str   # what the story says the output scale will do, in words
+
+
+_P = Prediction
+_NORM_SAME = "the total norm moves by about 0.1 % at the reset, so its decay reaches the control's climbing norm " \
+             "at the control's step"
+PREDICTIONS = {
+    "reset_heldout_10k": {
+        "norm": _P("unchanged", "falls with the climb, wherever it comes", _NORM_SAME),
+        "rank": _P("unchanged", "untouched by the reset; falls at the control's step, and the climb with it",
+                   "not a cause: wherever it goes, the climb waits for the rank"),
+        "scale": _P("earlier", "follows the climb, as in every deep run recorded",
+                    "1 on unseen images right after step 10,000, so the climb starts within the margin of it"),
+    },
+    "reset_heldout_25k": {
+        "norm": _P("unchanged", "falls with the climb, wherever it comes", _NORM_SAME),
+        "rank": _P("unchanged", "untouched by the reset; falls at the control's step, and the climb with it",
+                   "not a cause"),
+        "scale": _P("earlier", "follows the climb", "1 on unseen images right after step 25,000; the climb follows"),
+    },
+    "reset_train_10k": {
+        "norm": _P("unchanged", "falls with the climb, wherever it comes", _NORM_SAME),
+        "rank": _P("unchanged", "untouched by the reset; falls at the control's step", "not a cause"),
+        "scale": _P("earlier", "follows the climb",
+                    "1 on the training images but still far above 1 on unseen images after the reset: the climb "
+                    "waits until it reaches 1 on unseen images, later than after the reset on unseen images and "
+                    "earlier than in the control"),
+    },
+    "started_low": {
+        "norm": _P("earlier", "falls with the climb, wherever it comes",
+                   "the norm starts at the control's climbing norm, so the climb comes as soon as the training set is "
+                   "fit"),
+        "rank": _P("none", "its fall marks the climb, whenever it comes", "not a cause"),
+        "scale": _P("earlier", "follows the climb",
+                    "starts about 170 times smaller, so it reaches 1, and the climb starts, earlier"),
+    },
+    "rank_cut": {
+        "norm": _P("unchanged", "cut at step 25,000; not a cause",
+                   "the cut keeps every layer's Frobenius norm, so the total norm and its decay are unchanged"),
+        "rank": _P("earlier", "cut far below the control's at step 25,000: the climb comes soon after the cut, "
+                              "unless the rank grows back first, and then with its next fall", "not a cause"),
+        "scale": _P("none", "cut at step 25,000; not a cause",
+                    "the cut may raise or lower s_out (the manipulation check measures it): the climb moves with the "
+                    "step s_out reaches 1, whichever way"),
+    },
+}
+SEEDS = (0, 1)  # each intervention on seeds 0 and 1; the control is the base's three recorded seeds
+
+
+# ---- measuring and grading (read from the records when they land) --------------------------------------------------
+@dataclass(frozen=True)
+class Measure:
+    """One run of the second round (or a control seed), in steps unless said."""
+    label: str
+    seed: int
+    climb_onset_step: int | None    # events.Events.climb_onset_step (None: no climb)
+    fit_step: int | None
+    scale_one_step: int | None      # s_out on the test images first <= 1 (grokkit.scale.output_scale)
+    rank_lag_steps: int | None      # the fall of the mean hidden-layer rank nearest the climb - the climb's start
+    norm_reach_step: int | None     # the total weight norm first at or below the control's norm at its climb
+    final_test_acc: float
+    wall_min: float | None
+    applied: dict | None            # surgery.apply's manipulation check (None: no one-off intervention)
+    start_norm: float               # the total weight norm at step 0
+
+
+def measure(run, control_norm: float, det=None) -> Measure:
+    """`run`'s Measure; `control_norm`: the control's total weight norm at its climb (sweep.control_norm_at_onset)."""
+    import numpy as np
+
+    from .claims import detector
+    from .events import events
+
+    e = events(run, det or detector())
+    h = run.history
+    reach = np.flatnonzero(np.asarray(h["weight_norm"], dtype=float) <= control_norm)
+    wall = run.meta.get("wall_time_s")
+    return Measure(e.label, e.seed, e.climb_onset_step, e.fit_step, e.output_scale_one_step, e.rank_lag_steps,
+                   int(h["step"][reach[0]]) if len(reach) else None, e.test_final_acc,
+                   None if wall is None else wall / 60, (run.meta.get("applied") or [None])[0],
+                   float(h["weight_norm"][0]))
+
+
+def timing_held(story: str, m: Measure, margin: int) -> bool | None:
+    """Does one run bear out `story`'s TIMING rule, two steps up to `margin` apart counting as one time? None: the run
+    does not climb (the rule times a climb)."""
+    if m.climb_onset_step is None:
+        return None
+    if story == "rank":
+        return m.rank_lag_steps is not None and abs(m.rank_lag_steps) <= margin
+    if story == "scale":
+        return m.scale_one_step is not None and abs(m.scale_one_step - m.climb_onset_step) <= margin
+    if m.norm_reach_step is None or m.fit_step is None:
+        return False
+    return abs(max(m.norm_reach_step, m.fit_step) - m.climb_onset_step) <= margin
+
+
+def climb_held(p: Prediction, m: Measure, control_onsets, margin: int) -> bool | None:
+    """Does one run bear out the prediction's climb direction (interventions.onset_class against the control's
+    seeds)? None when the story gives no direction."""
+    from .interventions import onset_class
+
+    return None if p.climb == "none" else onset_class(m.climb_onset_step, control_onsets, margin) == p.climb
+
+
+@dataclass(frozen=True)
+class Check:
+    """A manipulation check: did the intervention move what it set out to move? Never a prediction."""
+    key: str
+    seed: int
+    moved: bool          # it did, within CHECK_TOL
+    target: float        # what it set out to reach (s_out 1; the cut's rank; the started-low norm)
+    reached: float       # what it reached right after the intervention (at step 0 for the low start)
+    others: dict         # what else it moved: {quantity: (before, after)}
+
+
+CHECK_TOL = 0.01  # relative: a reset's s_out within 1 % of 1, the low start's norm within 1 % of its target
+
+
+def check(key: str, m: Measure, target_norm: float, cut_rank: int | None = None, width: int = 400) -> Check:
+    """The manipulation check of intervention `key` on one run's Measure: a reset brings s_out to 1 on the images it
+    was measured on (the others' before/after in `others`); the rank cut makes the mean hidden-layer rank (paper-exact,
+    of the test features) fall by at least a rank descent (claims' rank_swing x `width`) -- the ReLUs and biases let
+    the features' rank exceed the weights' r, so r itself is the target, not the test (s_out's before/after in
+    `others`); the low start begins at `target_norm`."""
+    if key == "started_low":
+        return Check(key, m.seed, abs(m.start_norm / target_norm - 1) <= CHECK_TOL, target_norm, m.start_norm, {})
+    a = m.applied or {"before": {}, "after": {}}
+    before, after = a["before"], a["after"]
+    others = {k: (before[k], after[k]) for k in after}
+    if key == "rank_cut":
+        from .claims import THRESHOLDS
+
+        reached = after.get("mean_rank", float("nan"))
+        fell = before.get("mean_rank", float("nan")) - reached >= THRESHOLDS["rank_swing"].value * width
+        return Check(key, m.seed, bool(fell), float(cut_rank or 0), reached, others)
+    on = "train" if key == "reset_train_10k" else "heldout"
+    reached = after.get(f"output_scale_{on}", float("nan"))
+    return Check(key, m.seed, abs(reached - 1) <= CHECK_TOL, 1.0, reached, others)
+
+
+# ---- what the second look found about the first round (issue 44, item 6) -------------------------------------------
+def clamp_equivalence(steps: int = 100) -> float:
+    """The largest relative gap between two small float64 runs held at their initial norm: one with the paper's
+    γ = 0.01, the other with no weight decay and the learning rate divided by (1 - lr γ). Rescaling every parameter
+    by one factor after each AdamW step undoes the step's decoupled decay, so the two are one run (gap ~1e-12)."""
+    import numpy as np
+
+    from .config import RunConfig
+    from .train import train
+
+    base = RunConfig(depth=3, width=16, n_train=200, n_test=200, steps=steps, log_every=20, rank_every=steps,
+                     probe_every=-1, checkpoint_every=0, dtype="float64", norm_clamp="init")
+    a = train(base, progress=False).history
+    b = train(base.replace(weight_decay=0.0, lr=base.lr / (1 - base.lr * base.weight_decay)), progress=False).history
+    return max(float(np.max(np.abs(a[k] - b[k]) / np.maximum(np.abs(a[k]), 1e-300)))
+               for k in ("train_loss", "test_loss", "layer_norm", "output_scale"))
+
+
+@dataclass(frozen=True)
+class FirstRound:
+    """Facts of the first round's norm clamps, from their records (every seed)."""
+    init_norm: float                 # the radius "held at its initial value" holds
+    init_scale_start: tuple          # s_out at step 0 of each seed held at its initial value
+    init_scale_min: tuple            # its lowest s_out
+    init_scale_lag: tuple            # s_out first <= 1 - the climb's start, per seed (None: no climb)
+    low_norm: float                  # the norm "held low" holds from step 0
+    low_factor: float                # low_norm / init_norm: every parameter's factor at step 0
+    low_alpha: float                 # 8 x low_factor
+    low_scale_ratio: float           # the median of s_out at step 0, held at init / held low
+
+
+def first_round(runs, det=None) -> FirstRound | None:
+    """FirstRound from the first round's full-scale clamped records among `runs`; None without both clamps."""
+    import numpy as np
+
+    from .claims import detector
+    from .events import events
+    from .records import full_scale
+    from .scale import output_scale
+    from .train import clamp_target
+
+    clamped = [r for r in runs if full_scale(r) and r.config.norm_clamp != "none" and r.config.alpha == 8.0]
+    held_init = [r for r in clamped if r.config.norm_clamp == "init"]
+    held_low = [r for r in clamped if r.config.norm_clamp != "init"]
+    if not held_init or not held_low:
+        return None
+    det = det or detector()
+    init_norm = clamp_target(held_init[0].config)
+    low = float(held_low[0].config.norm_clamp)
+    start = [float(output_scale(r)[1][0]) for r in held_init]
+    return FirstRound(init_norm, tuple(start), tuple(float(output_scale(r)[1].min()) for r in held_init),
+                      tuple(events(r, det).scale_lag_steps for r in held_init), low, low / init_norm,
+                      8.0 * low / init_norm,
+                      float(np.median(start) / np.median([output_scale(r)[1][0] for r in held_low])))
+
+
+def first_round_words(f: FirstRound, gap: float) -> dict:
+    """The numbers the interventions chapter's second look quotes (myst-nb glue names -> text)."""
+    import math
+
+    def sci(v):
+        e = math.floor(math.log10(v))
+        return f"{v / 10 ** e:.1f} × 10{str(e).translate(str.maketrans('-0123456789', '⁻⁰¹²³⁴⁵⁶⁷⁸⁹'))}"
+
+    lags = [v for v in f.init_scale_lag if v is not None]
+    return {"clamp_gap": sci(gap),
+            "clamp_radius": f"{f.init_norm:.1f}",
+            "ni_s0": " and ".join(sci(v) for v in f.init_scale_start),
+            "ni_min": " and ".join(f"{v:.2f}" for v in f.init_scale_min),
+            "ni_lag": f"{max(abs(v) for v in lags):,} steps" if lags else "–",
+            "nl_norm": f"{f.low_norm:g}", "nl_factor": f"{f.low_factor:.3f}", "nl_alpha": f"{f.low_alpha:.2f}",
+            "nl_ratio": f"{f.low_scale_ratio:.0f}"}
+
+
+def predictions_md() -> str:
+    """PREDICTIONS as a Markdown table: one row per intervention and story (climb, rank, output scale), then each
+    story's timing rule."""
+    rows = ["| intervention | story | the climb | the rank | the output scale |", "|---|---|---|---|---|"]
+    for key, by_story in PREDICTIONS.items():
+        for story, p in by_story.items():
+            rows.append(f"| {INTERVENTIONS[key][0]} | {STORIES[story]} | {CLIMB_WORDS[p.climb]} | {p.rank} | "
+                        f"{p.scale} |")
+    rules = "\n".join(f"- **{STORIES[k]}**: {v}." for k, v in TIMING.items())
+    return "\n".join(rows) + "\n\nEach story's timing rule, true of every run if the story is right:\n\n" + rules + "\n"

@@ -1,0 +1,120 @@
+"""The second round of interventions (issue 44): the one-off interventions do what they say, resume exactly, and the
+predictions and their grading read what they claim."""
+import numpy as np
+import pytest
+import torch
+
+from grokkit import round_two, surgery, sweep
+from grokkit.batched import check_configs
+from grokkit.config import HELDOUT, RunConfig
+from grokkit.metrics import output_scale
+from grokkit.model import make_mlp
+from grokkit.train import train
+
+TINY = dict(depth=3, width=16, n_train=200, n_test=300, steps=60, log_every=20, rank_every=20, probe_every=-1)
+
+
+def test_the_new_fields_are_validated_in_one_line():
+    for bad, field in ((dict(scale_reset_on="train"), "scale_reset_on"), (dict(rank_cut_rank=5), "rank_cut_rank"),
+                       (dict(rank_cut_step=10, rank_cut_rank=400), "rank_cut_rank"),
+                       (dict(scale_reset_step=100_000), "scale_reset_step"),
+                       (dict(scale_reset_on="test"), "scale_reset_on")):
+        with pytest.raises(ValueError, match=f"^{field}: "):
+            RunConfig(**bad)
+    c = RunConfig(scale_reset_step=10_000, scale_reset_on="train")
+    assert c.name.endswith("_reset10000train") and c.interventions == {"scale_reset_step": 10_000,
+                                                                       "scale_reset_on": "train"}
+    assert RunConfig().identity() == RunConfig(scale_reset_on="heldout").identity()  # defaults leave the id alone
+    with pytest.raises(ValueError, match="^rank_cut_step: the batched trainer"):
+        check_configs([RunConfig(rank_cut_step=5, rank_cut_rank=3)])
+
+
+def test_a_reset_brings_the_output_scale_to_one_where_it_was_measured():
+    model = make_mlp(3, 16, 8.0, 0)
+    x = surgery.heldout_images()[:500]
+    hidden = [layer.weight.clone() for layer in model.layers[:-1]]
+    divisor = surgery.reset_output_scale(model, x)
+    assert divisor > 10 and output_scale(model, x) == pytest.approx(1.0, rel=1e-4)
+    assert all(torch.equal(a, layer.weight) for a, layer in zip(hidden, model.layers[:-1]))
+    assert surgery.heldout_images().shape == (HELDOUT[1] - HELDOUT[0], 784)
+
+
+def test_a_rank_cut_keeps_each_layers_frobenius_norm():
+    model = make_mlp(4, 16, 8.0, 0)
+    norms = [torch.linalg.matrix_norm(layer.weight.detach().double()) for layer in model.layers]
+    last = model.layers[-1].weight.clone()
+    surgery.cut_rank(model, 5)
+    for layer, n in zip(model.layers[:-1], norms):
+        assert torch.linalg.matrix_rank(layer.weight.detach().double(), rtol=1e-5) == 5  # float32 weights: its rounding
+        assert float(torch.linalg.matrix_norm(layer.weight.detach().double())) == pytest.approx(float(n), rel=1e-5)
+    assert torch.equal(model.layers[-1].weight, last)
+
+
+@pytest.mark.parametrize("kw", [dict(scale_reset_step=30), dict(scale_reset_step=30, scale_reset_on="train"),
+                                dict(rank_cut_step=30, rank_cut_rank=4)])
+def test_the_record_keeps_its_manipulation_check_and_a_resume_repeats_it_exactly(kw, tmp_path):
+    c = RunConfig(**TINY, checkpoint_every=30, **kw)
+    whole = train(c, progress=False)
+    (a,) = whole.meta["applied"]
+    assert a["step"] == 30 and set(a["before"]) == set(a["after"])
+    if "scale_reset_step" in kw:
+        assert a["after"][f"output_scale_{c.scale_reset_on}"] == pytest.approx(1.0, rel=1e-3)
+    else:
+        assert a["after"]["mean_rank"] <= 4 < a["before"]["mean_rank"]
+    ckpt = tmp_path / "c.pt"
+    assert train(c, progress=False, checkpoint_path=ckpt, stop_after=30) is None  # stops at the checkpoint of T
+    resumed = train(c, progress=False, checkpoint_path=ckpt)
+    assert resumed.meta["applied"] == whole.meta["applied"]
+    for k in ("test_acc", "weight_norm", "output_scale"):
+        assert np.array_equal(resumed.history[k], whole.history[k]), k
+
+
+def test_every_intervention_has_a_prediction_of_every_story():
+    assert set(round_two.PREDICTIONS) == set(round_two.INTERVENTIONS)
+    for by_story in round_two.PREDICTIONS.values():
+        assert set(by_story) == set(round_two.STORIES)
+        assert all(p.climb in round_two.CLIMB_WORDS and p.rank and p.scale for p in by_story.values())
+
+
+def test_the_grid_is_ten_runs_in_priority_order():
+    grid = sweep.round_two_grid()
+    assert len(grid) == len({c.id for c in grid}) == 10
+    assert [c.seed for c in grid[:2]] == [0, 1] and grid[0].scale_reset_step == 10_000
+    assert grid[-1].rank_cut_rank == sweep.control_rank_at_onset() and 200 < grid[-1].rank_cut_rank < 250
+    low = next(c for c in grid if c.alpha != 8.0)
+    assert low.alpha == pytest.approx(8 * sweep.control_norm_at_onset() / 307.19, rel=1e-3)
+    assert "round_two" in sweep.GRIDS
+
+
+def m(**kw):
+    base = dict(label="x", seed=0, climb_onset_step=12_000, fit_step=30_000, scale_one_step=11_000,
+                rank_lag_steps=4_000, norm_reach_step=43_000, final_test_acc=0.95, wall_min=60.0, applied=None,
+                start_norm=307.2)
+    return round_two.Measure(**{**base, **kw})
+
+
+def test_each_storys_timing_rule_and_the_climbs_direction():
+    run = m()
+    assert round_two.timing_held("scale", run, 3335) is True
+    assert round_two.timing_held("rank", run, 3335) is False
+    assert round_two.timing_held("norm", run, 3335) is False  # the norm reaches 199.8 at 43,000, the climb at 12,000
+    assert round_two.timing_held("norm", m(climb_onset_step=44_000, fit_step=40_000), 3335) is True
+    assert round_two.timing_held("scale", m(climb_onset_step=None), 3335) is None
+    control = [42_688, 43_355, 44_022]
+    p = round_two.PREDICTIONS["reset_heldout_10k"]
+    assert round_two.climb_held(p["scale"], run, control, 3335) is True
+    assert round_two.climb_held(p["norm"], run, control, 3335) is False
+    assert round_two.climb_held(round_two.PREDICTIONS["started_low"]["rank"], run, control, 3335) is None
+
+
+def test_manipulation_checks_read_what_the_intervention_set_out_to_move():
+    applied = {"before": {"output_scale_heldout": 1500.0, "output_scale_train": 60.0},
+               "after": {"output_scale_heldout": 1.0, "output_scale_train": 0.04}}
+    c = round_two.check("reset_heldout_10k", m(applied=applied), 199.8)
+    assert c.moved and c.reached == 1.0 and c.others["output_scale_train"] == (60.0, 0.04)
+    assert not round_two.check("reset_train_10k", m(applied=applied), 199.8).moved  # 0.04 on its own images
+    assert round_two.check("started_low", m(start_norm=199.9), 199.8).moved
+    cut = {"before": {"mean_rank": 395.0}, "after": {"mean_rank": 240.0}}  # above r = 222: the ReLUs add rank
+    assert round_two.check("rank_cut", m(applied=cut), 199.8, cut_rank=222).moved
+    small = {"before": {"mean_rank": 395.0}, "after": {"mean_rank": 390.0}}
+    assert not round_two.check("rank_cut", m(applied=small), 199.8, cut_rank=222).moved
