@@ -692,22 +692,24 @@ def dtype_tables(runs) -> str:
     if not ts:
         return "No float64 twin is recorded yet.\n"
 
-    def ratio(d, sp):
-        return "–" if sp is None else f"{d:.3g} against {sp:.3g} ({d / sp:.2f} ×)" if sp else f"{d:.3g}"
-    lines = ["| configuration | seed | test accuracy: float32 vs float64, against float32 seed vs seed | mean "
-             "hidden rank: the same | float32 seeds' phases | float64 phase | within the seed spread |",
-             "|---|---:|---|---|---|---|---|"]
+    def ratio(v):
+        return "–" if v is None else f"{v:.2f} ×" if np.isfinite(v) else "apart; seeds identical"
+    lines = ["| configuration | seed | float32 vs float64 ÷ seed vs seed: test accuracy | … mean hidden rank | "
+             "float32 seeds' phases | float64 phase | within the seed spread |", "|---|---:|---:|---:|---|---|---|"]
     details = []
     for t in ts:
-        spread = t.seed_spread
         within = {None: "– (one float32 seed)", True: "yes", False: "**no**"}[t.within_spread]
-        lines.append(f"| {t.label} | {t.seed} | {ratio(t.dtype.acc, spread and spread.acc)} | "
-                     f"{ratio(t.dtype.rank, spread and spread.rank)} | {', '.join(t.phases32)} | {t.phase64}"
-                     f"{'' if t.phase_within_spread else ' (no float32 seed)'} | {within} |")
+        phases = ", ".join(f"{p} ({n} seed{'s' * (n != 1)})" for p, n in Counter(t.phases32).items())
+        lines.append(f"| {t.label} | {t.seed} | {ratio(t.acc_ratio)} | {ratio(t.rank_ratio)} | {phases} | "
+                     f"{t.phase64}{'' if t.phase_within_spread else ' (no float32 seed)'} | {within} |")
         r32 = pick(runs, t.depth, t.n_train, t.weight_decay, "float32", t.seed)
         r64 = pick(runs, t.depth, t.n_train, t.weight_decay, "float64", t.seed)
+        spread = t.seed_spread
+        dist = ("" if spread is None else
+                f"Mean gaps over the run, float32 against float64: test accuracy {t.dtype.acc:.3g} (float32 seeds: "
+                f"{spread.acc:.3g} at most), mean hidden rank {t.dtype.rank:.3g} (seeds: {spread.rank:.3g}).\n\n")
         details.append(f":::{{dropdown}} {t.label}, seed {t.seed}: every event, float32 against float64\n"
-                       f"{_dtype_check(r32, r64)[1]}\n:::\n")
+                       f"{dist}{_dtype_check(r32, r64)[1]}\n:::\n")
     return "\n".join(lines) + "\n\n" + "\n".join(details)
 
 
@@ -937,8 +939,11 @@ def indicator_words(s) -> dict:
     """The numbers the weight-norm chapter's prose quotes (myst-nb glue names -> text), from an
     indicators.Summary: the norm's gap to its decay clock, the output scale's and the rank's lags against the climb
     (signed: 'before' / 'after' the climb's start), the norm at the climb, and the test-loss estimate's agreement."""
+    from .config import RunConfig
+
     pct = lambda v: f"{100 * v:.1f} %"  # noqa: E731
-    return {"ind_runs": f"{s.runs}", "ind_clock_med": pct(s.clock_dev.median), "ind_clock_max": pct(s.clock_dev.hi),
+    return {"ind_runs": f"{s.runs}", "ind_window": f"{5 * RunConfig().log_period:,} steps",
+            "ind_clock_med": pct(s.clock_dev.median), "ind_clock_max": pct(s.clock_dev.hi),
             "ind_clock_gamma": f"{s.clock_dev_gamma_max:g}",
             "ind_deep_n": f"{s.scale_lag_deep.n}", "ind_deep_before": f"{s.scale_lag_deep.before}",
             "ind_deep_lo": relative_steps(s.scale_lag_deep.lo), "ind_deep_hi": relative_steps(s.scale_lag_deep.hi),
@@ -992,7 +997,8 @@ def phase_words(runs) -> dict:
     accuracy), `..._f64` (the float64 twins' phases). Runs: every float32 seed and float64 twin."""
     from .claims import THRESHOLDS
 
-    out = {"ph_grok_share": f"{THRESHOLDS['grok_share'].value:g}"}
+    out = {"ph_grok_share": f"{THRESHOLDS['grok_share'].value:g}", "ph_rise_min": f"{THRESHOLDS['rise_min'].value:g}",
+           "ph_share_lo": f"{THRESHOLDS['grok_share'].lo:g}", "ph_share_hi": f"{THRESHOLDS['grok_share'].hi:g}"}
     for (n, wd), evs in phase_groups(runs).items():
         key = f"ph_{n}_{wd:g}".replace(".", "")
         count = Counter(e.phase for e in evs)
