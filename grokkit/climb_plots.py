@@ -19,8 +19,9 @@ ROWS = ("test accuracy", "weight norm ÷\nits decay clock", "output scale\ns_out
 def _curves(run):
     """{row name: (steps, values)} of one run, steps relative to its start of the test climb; None if it never
     climbs."""
-    on = events(run, detector()).climb_onset_step
-    if on is None:
+    e = events(run, detector())
+    on = e.climb_onset_step
+    if on is None or e.stuck_steps:  # no climb, or a collapse whose "climb" is a blip (grokkit.indicators.rows)
         return None
     h = run.history
     step = np.asarray(h["step"])
@@ -36,7 +37,8 @@ def indicators_figure(columns):
     total weight norm divided by AdamW's decay clock (1 while decay alone sets it), the output scale s_out (log; a
     grey line at 1, the targets' scale) and the mean hidden-layer rank (paper-exact). Every run is one thin line,
     coloured by its training-set size, its x axis the steps from its own start of the test climb (the dotted line
-    at 0); a run that never climbs is left out and the column's title says how many."""
+    at 0); a run that never climbs, or sits at a constant predictor for a stretch (its "climb" is not the others'),
+    is left out and the column's title says how many."""
     fig, axes = _figure(len(ROWS), len(columns), 1.45, sharex=True, sharey="row")
     sizes = set()
     for j, (name, runs) in enumerate(columns):
@@ -52,7 +54,8 @@ def indicators_figure(columns):
                 x, y = cur[row]
                 keep = np.abs(x) <= WINDOW
                 axes[i, j].plot(x[keep], y[keep], color=N_COLORS.get(n, "tab:gray"), lw=0.9, alpha=0.8)
-        axes[0, j].set_title(name + (f"\n({left} run{'s' * (left != 1)} without a climb left out)" if left else ""),
+        axes[0, j].set_title(name + (f"\n({left} left out: no climb, or a\ncollapse to a constant output)" if left
+                                     else ""),
                              fontsize=9.5)
         for i in range(len(ROWS)):
             ax = axes[i, j]

@@ -39,7 +39,9 @@ class Indicators:
 
 
 def rows(runs, det=None) -> list[Indicators]:
-    """An Indicators for every full-scale run of `runs` whose test accuracy climbs (climb_onset_step not None),
+    """An Indicators for every full-scale run of `runs` whose test accuracy climbs (climb_onset_step not None), that
+    fits its training set and never sits at a constant predictor (events.Events.stuck_steps 0: the collapsed seed
+    d = 12, N = 7000, seed 0, whose "climb" is a blip before its collapse, is left out; `left_out` names such runs),
     in the records' order. `det`: the Detector (default: the claims' defaults)."""
     from .claims import detector
 
@@ -49,8 +51,9 @@ def rows(runs, det=None) -> list[Indicators]:
         if not full_scale(r):
             continue
         e = events(r, det)
-        if e.climb_onset_step is None or e.fit_step is None:  # no climb, or a run that never fits (collapsed)
-            continue
+        if e.climb_onset_step is None or e.fit_step is None or e.stuck_steps:
+            continue  # no climb; never fit; or a stretch at a constant predictor, whose "climb" is not the others'
+
         lag = e.rank_lag_steps
         paper = not intervened(r) and r.config.alpha == 8.0  # the paper's ×8 start, no intervention
         out.append(Indicators(e.label, e.depth, e.weight_decay, paper, e.climb_onset_step,
@@ -58,6 +61,17 @@ def rows(runs, det=None) -> list[Indicators]:
                               e.output_scale_source, e.scale_lag_steps,
                               None if lag is None else e.climb_onset_step + lag, lag))
     return out
+
+
+def left_out(runs, det=None) -> list[tuple[str, int]]:
+    """(label, steps at a constant predictor) of every full-scale run that fits and whose test accuracy "climbs",
+    which `rows` leaves out for a stretch at a constant predictor."""
+    from .claims import detector
+
+    det = det or detector()
+    evs = [events(r, det) for r in runs if full_scale(r)]
+    return [(e.label, e.stuck_steps) for e in evs
+            if e.stuck_steps and e.climb_onset_step is not None and e.fit_step is not None]
 
 
 @dataclass(frozen=True)

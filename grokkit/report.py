@@ -935,10 +935,11 @@ def relative_steps(lag) -> str:
     return f"{abs(int(lag)):,} steps {'before' if lag < 0 else 'after'}"
 
 
-def indicator_words(s) -> dict:
+def indicator_words(s, left=()) -> dict:
     """The numbers the weight-norm chapter's prose quotes (myst-nb glue names -> text), from an
     indicators.Summary: the norm's gap to its decay clock, the output scale's and the rank's lags against the climb
-    (signed: 'before' / 'after' the climb's start), the norm at the climb, and the test-loss estimate's agreement."""
+    (signed: 'before' / 'after' the climb's start), the norm at the climb, the test-loss estimate's agreement, and
+    `left`, the runs left out for a collapse (indicators.left_out)."""
     from .config import RunConfig
 
     pct = lambda v: f"{100 * v:.1f} %"  # noqa: E731
@@ -955,7 +956,8 @@ def indicator_words(s) -> dict:
             "ind_rank_before": f"{s.rank_lag_deep.before}", "ind_rank_lo": relative_steps(s.rank_lag_deep.lo),
             "ind_rank_hi": relative_steps(s.rank_lag_deep.hi),
             "ind_agree_n": f"{s.agreement_records}", "ind_agree_med": f"{s.agreement_median:.2f}",
-            "ind_agree_max": f"{s.agreement_max:.2f}"}
+            "ind_agree_max": f"{s.agreement_max:.2f}",
+            "ind_left_out": "; ".join(f"{lab} ({n:,} steps at a constant predictor)" for lab, n in left) or "none"}
 
 
 def twin_words(ts) -> dict:
