@@ -6,23 +6,45 @@ import os
 import sys
 from dataclasses import fields
 
-from .config import RULES, RunConfig, describe, parse_value
+from .config import RULES, RunConfig, checked, describe, parse_value
 
 
 def _arg_type(kind: type, number: bool = False):
-    """An argparse type that reads the text with config.parse_value (the parser of every entry point) and
-    checks only its type; bounds are RunConfig's (one line naming the field, exit code 2). number: a text field that
-    also takes a number (norm_clamp) gets the number."""
+    """An argparse type that reads the text with config.parse_value (the parser of every entry point): a number
+    flag gets the number (1e5 reads as 100000.0; config.coerce makes it the integer 100000), any other text as it
+    is. Kinds and bounds are checked after parsing, by RunConfig (config.check) or `_counts`: one line naming the
+    field, exit code 2. number: a text field that also takes a number (norm_clamp) gets the number."""
     def read(text: str):
         v = parse_value(text)
-        if kind is str:
-            return v if number and isinstance(v, (int, float)) and not isinstance(v, bool) else text
-        if isinstance(v, bool) or not isinstance(v, int if kind is int else (int, float)):
-            raise argparse.ArgumentTypeError(f"must be {'an integer' if kind is int else 'a number'}, got {text!r}")
-        return kind(v)
+        if kind is str and not number:
+            return text
+        return v if isinstance(v, (int, float)) and not isinstance(v, bool) else text
 
     read.__name__ = kind.__name__
     return read
+
+
+def _path(text: str) -> str:
+    """A path flag as a shell would have expanded it (a quoted '~/out' too)."""
+    return os.path.expanduser(text)
+
+
+COUNTS = {"threads": "0 = torch's default", "workers": "0 = no worker comparison", "gpus_per_job": "",
+          "cpus_per_job": "0 = the default", "runs_per_job": "0 = the default", "time": "minutes; 0 = one day"}
+
+
+def _counts(a) -> None:
+    """Every count flag given (threads, workers, the sweep's job sizes): an integer >= 0, a float that is exactly one
+    (4.0, 1e1) taken as that integer; else a one-line ValueError naming it."""
+    for name, note in COUNTS.items():
+        v = getattr(a, name, None)
+        if v is None:
+            continue
+        if isinstance(v, float) and v.is_integer():
+            v = int(v)
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+            raise ValueError(f"{name}: must be an integer >= 0{f' ({note})' if note else ''}, got {v!r}")
+        setattr(a, name, v)
 
 
 def _cfg_args(p: argparse.ArgumentParser) -> None:
@@ -61,7 +83,12 @@ def cmd_run(a) -> int:
     cfg = _config(a)
     resolve_device(cfg.device)  # fail before any work when CUDA is asked for and absent
     _threads(a.threads)
-    run = load_or_train(cfg, results_folder(a.results), progress=not a.quiet)
+    folder = results_folder(a.results)
+    try:
+        run = load_or_train(cfg, folder, progress=not a.quiet)
+    except KeyboardInterrupt:
+        print(_stopped(cfg, folder), file=sys.stderr)
+        return 130
     print(f"record: {run.path}")
     print(f"final train acc {run.final('train_acc'):.4f}  test acc {run.final('test_acc'):.4f}")
     if run.diverged:
@@ -70,8 +97,26 @@ def cmd_run(a) -> int:
     return 0
 
 
+def _stopped(cfg: RunConfig, folder) -> str:
+    """The one line after Ctrl-C stopped `run`: how the same command goes on (from its last checkpoint)."""
+    from .train import checkpoint_step
+
+    if not cfg.checkpoint_every:
+        return ("grokkit: training stopped; checkpoints are off (--checkpoint-every 0), so the same command starts "
+                "it again from step 0")
+    step = checkpoint_step(cfg, folder)
+    if step is None:
+        return (f"grokkit: training stopped before its first checkpoint (every {cfg.checkpoint_every:,} steps); the "
+                f"same command starts it again from step 0")
+    return (f"grokkit: training stopped; the same command resumes it from its last checkpoint (step {step:,} of "
+            f"{cfg.steps:,})")
+
+
+LABELS = {"format": "ANOTHER FORMAT", "config": "ANOTHER CONFIG", "owner": "ANOTHER USER'S"}  # records.ForeignRecord
+
+
 def cmd_list(a) -> int:
-    from .records import RecordError, list_records, load, results_folder
+    from .records import ForeignRecord, RecordError, list_records, load, results_folder
 
     folder = results_folder(a.results, must_exist=True)  # only a folder named explicitly is checked
     paths = list_records(folder)
@@ -81,6 +126,9 @@ def cmd_list(a) -> int:
     for p in paths:
         try:
             r = load(p)
+        except ForeignRecord as e:  # intact, not this grokkit's (another format version): not corrupt
+            print(f"{p.name:34s} {LABELS[e.why]}: {e}")
+            continue
         except RecordError as e:
             print(f"{p.name:34s} CORRUPT: {e}")
             continue
@@ -88,6 +136,8 @@ def cmd_list(a) -> int:
             print(f"{p.name:34s} UNREADABLE: {e.strerror or e} (the file is not corrupt)")
             continue
         flag = f"  DIVERGED@{r.meta['diverged_at']}" if r.diverged else ""
+        if p.stem != f"{r.config.name}-{r.config.id}":  # renamed or copied by hand: `run` will not load it
+            flag += f"  MISNAMED: its config's file is {r.config.name}-{r.config.id}.npz"
         print(f"{r.config.name:34s} {r.config.id:10s} {r.config.steps:7d} {r.final('train_acc'):6.3f} "
               f"{r.final('test_acc'):6.3f} {r.meta.get('wall_time_s', 0) / 60:6.1f}m  "
               f"{r.meta.get('device', '?')}{flag}")
@@ -138,17 +188,18 @@ def _sweep_job_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--executor", choices=("local", "slurm"), default="local",
                    help="local: one process per core (submitit's LocalExecutor); slurm: a job array (submitit)")
     g.add_argument("--partition", default=None, help="SLURM partition (required with --executor slurm)")
-    g.add_argument("--gpus-per-job", type=int, default=None,
+    g.add_argument("--gpus-per-job", type=_arg_type(int), default=None,
                    help="GPUs per job (default: 1 on slurm; locally 1 when CUDA is visible, else 0)")
-    g.add_argument("--cpus-per-job", type=int, default=0, help="CPUs per SLURM job (default 4)")
-    g.add_argument("--runs-per-job", type=int, default=0,
+    g.add_argument("--cpus-per-job", type=_arg_type(int), default=0, help="CPUs per SLURM job (default 4)")
+    g.add_argument("--runs-per-job", type=_arg_type(int), default=0,
                    help="runs per job (default: slurm 1 on CPU, all runs of a batch on GPU; local: spread over the "
                         "cores)")
-    g.add_argument("--time", type=int, default=0, metavar="MIN", help="time limit per job in minutes (default 1 day)")
+    g.add_argument("--time", type=_arg_type(int), default=0, metavar="MIN",
+                   help="time limit per job in minutes (default 1 day)")
     g.add_argument("--slurm-param", nargs="+", default=[], metavar="KEY=VALUE",
                    help="extra #SBATCH options, e.g. account=abc qos=normal")
     g.add_argument("--cuda-graph", action="store_true", help="GPU jobs: the CUDA-graph step after its self-test")
-    g.add_argument("--logs", default=None,
+    g.add_argument("--logs", type=_path, default=None,
                    help="the sweep's folder: job logs and run states (default logs/sweep_<grid>)")
     g.add_argument("--status", action="store_true",
                    help="list the grid's runs: pending, running (in a job or outside the sweep), done, failed")
@@ -226,8 +277,8 @@ def cmd_bench(a) -> int:
     if a.workers:
         _refuse("bench --workers", a, {"--threads": "threads", "--steps": "steps"},
                 "(each worker runs one thread over a fixed 20 s window)")
-    bench_main(depth=a.depth, n_train=a.n_train, steps=200 if a.steps is None else a.steps, threads=a.threads,
-               json_out=a.json,
+    bench_main(depth=checked("depth", a.depth), n_train=checked("n_train", a.n_train),
+               steps=200 if a.steps is None else checked("steps", a.steps), threads=a.threads, json_out=a.json,
                workers=a.workers)
     return 0
 
@@ -290,8 +341,9 @@ def cmd_export(a) -> int:
 
 def main(argv=None) -> int:
     """The command line. Exit codes: 0 done; 1 failed (a run or a job, a file that could not be read or written,
-    no records found); 2 bad parameters or a folder that is not there; 3 a diverged run. Every error is one line
-    on stderr. A reader that closes the pipe (`| head`) ends any command quietly, with exit code 0."""
+    a record that is not this user's to replace, no records found); 2 bad parameters or a folder that is not there;
+    3 a diverged run; 130 stopped by Ctrl-C. Every error is one line on stderr. A reader that closes the pipe
+    (`| head`) ends any command quietly, with exit code 0."""
     try:
         try:
             return _main(argv)
@@ -320,12 +372,12 @@ def _main(argv=None) -> int:
                     "of grokkit you are in)")
     p = sub.add_parser("run", help="train one config (or load its record) and print the result")
     _cfg_args(p)
-    p.add_argument("--results", default=None, help=results_help)
+    p.add_argument("--results", type=_path, default=None, help=results_help)
     p.add_argument("--threads", type=_arg_type(int), default=0, help="torch CPU threads (0 = torch's default)")
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(fn=cmd_run)
     p = sub.add_parser("list", help="table of the run records")
-    p.add_argument("--results", default=None, help=results_help)
+    p.add_argument("--results", type=_path, default=None, help=results_help)
     p.set_defaults(fn=cmd_list)
     p = sub.add_parser("sweep", help="run the missing part of a grid of runs (several workers may run at once), "
                                      "or execute a book chapter over a grid of parameters")
@@ -339,11 +391,13 @@ def _main(argv=None) -> int:
                    help="chapter parameters to sweep, e.g. depth=4,8,12 weight_decay=0.005,0.05")
     p.add_argument("--param", nargs="+", default=[], metavar="NAME=VALUE",
                    help="chapter parameters fixed for every grid point, e.g. train_missing=True")
-    p.add_argument("--out", default=None, help="chapters: folder of the executed chapters (default: runs/): "
-                                                "<chapter>_d{depth}_wd{weight_decay}.ipynb, and the CSVs behind "
-                                                "their figures in <chapter>_d{depth}_wd{weight_decay}_static/")
-    p.add_argument("--book", default=None, help="chapters: their folder (default: ./book, else the project's book/)")
-    p.add_argument("--results", default=None, help=results_help + "; a chapter reads its records from it")
+    p.add_argument("--out", type=_path, default=None,
+                   help="chapters: folder of the executed chapters (default: runs/): "
+                        "<chapter>_d{depth}_wd{weight_decay}.ipynb, and the CSVs behind their figures in "
+                        "<chapter>_d{depth}_wd{weight_decay}_static/")
+    p.add_argument("--book", type=_path, default=None,
+                   help="chapters: their folder (default: ./book, else the project's book/)")
+    p.add_argument("--results", type=_path, default=None, help=results_help + "; a chapter reads its records from it")
     p.add_argument("--device", type=_arg_type(str), default=None, help=RULES["device"].help + "; " + describe("device"))
     p.add_argument("--threads", type=_arg_type(int), default=0, help="torch CPU threads (of a chapter's kernel too)")
     p.add_argument("--quiet", action="store_true")
@@ -354,19 +408,19 @@ def _main(argv=None) -> int:
     p.add_argument("--n-train", type=_arg_type(int), default=5000)
     p.add_argument("--steps", type=_arg_type(int), default=None, help="training steps timed per loop (default 200)")
     p.add_argument("--threads", type=_arg_type(int), default=0)
-    p.add_argument("--json", default=None, help="also write the numbers here")
+    p.add_argument("--json", type=_path, default=None, help="also write the numbers here")
     p.add_argument("--workers", type=_arg_type(int), default=0, metavar="P",
                    help="instead: P single-thread processes vs one process with P threads, aggregate training "
                         "steps/s over one shared 20 s window (--threads and --steps do not apply)")
     p.set_defaults(fn=cmd_bench)
     p = sub.add_parser("scoreboard", help="the 15 claims graded on the run records (robustness-checked, all seeds)")
-    p.add_argument("--results", default=None, help=results_help)
+    p.add_argument("--results", type=_path, default=None, help=results_help)
     p.add_argument("--json", action="store_true",
                    help="one JSON object per claim: claim, grade, robust, text, measures, robustness")
     p.set_defaults(fn=cmd_scoreboard)
     p = sub.add_parser("events", help="every run's measured events (onsets, surges, rank descents, tunnel), "
                                       "each with its unit")
-    p.add_argument("--results", default=None, help=results_help)
+    p.add_argument("--results", type=_path, default=None, help=results_help)
     p.add_argument("--json", action="store_true",
                    help="a list of objects, one per record: id (its file name without .npz, unique), label (the "
                         "book's name, shared by a 10,000-step pilot and its full-scale run), config (every field "
@@ -375,22 +429,28 @@ def _main(argv=None) -> int:
     p.set_defaults(fn=cmd_events)
     p = sub.add_parser("gpu-check", help="check the GPU path against the CPU (CPU vs GPU, eager vs graphed, batched "
                                          "vs single) and time it; writes bench/gpu_<name>.json; exit 2 without CUDA")
-    p.add_argument("--out", default="bench", help="folder of the JSON report")
+    p.add_argument("--out", type=_path, default="bench", help="folder of the JSON report")
     p.set_defaults(fn=cmd_gpu_check)
     p = sub.add_parser("export", help="the records as long tables (one row per run, step, quantity, layer): "
                                       "one CSV or JSON file per record")
-    p.add_argument("--results", default=None, help=results_help)
+    p.add_argument("--results", type=_path, default=None, help=results_help)
     p.add_argument("--format", default="csv", choices=["csv", "json"])
-    p.add_argument("--out", default="export", help="folder of the files, named like the records")
+    p.add_argument("--out", type=_path, default="export", help="folder of the files, named like the records")
     p.add_argument("--bom", action="store_true",
                    help="CSV: start each file with a UTF-8 byte-order mark, so spreadsheets (Excel) read γ correctly")
     p.set_defaults(fn=cmd_export)
     a = ap.parse_args(argv)
     try:
+        _counts(a)
         return a.fn(a)
+    except KeyboardInterrupt:  # Ctrl-C: one line, no traceback (`run` says how it resumes, cmd_run)
+        print(f"grokkit: {a.cmd} stopped (Ctrl-C)", file=sys.stderr)
+        return 130
     except (ValueError, FileNotFoundError) as e:  # bad parameters or data: one line, no traceback
         print(f"grokkit: {e}", file=sys.stderr)
-        return 2
+        from .records import RecordError
+
+        return 1 if isinstance(e, RecordError) else 2  # a record that could not be used is a file, not a parameter
     except BrokenPipeError:
         raise
     except OSError as e:  # a full disk, no permission: one line naming the file (atomic writes leave no partial one)

@@ -45,7 +45,7 @@ def home() -> Path:
     never uses site-packages. FileNotFoundError (one line, with the fix) when there is none."""
     value = os.environ.get("GROKKIT_HOME")
     if value:
-        path = Path(value).expanduser().absolute()
+        path = user_path(value, "GROKKIT_HOME", Path.cwd)
         if not path.is_dir():
             raise FileNotFoundError(f"GROKKIT_HOME={value}: {path} is not a folder; set it to your clone of the "
                                     f"grokkit repository")
@@ -61,12 +61,30 @@ def home() -> Path:
                             f"(a command's --results DIR names a folder of records directly)")
 
 
+def user_path(text, setting: str, base=Path.cwd) -> Path:
+    """A path as a shell user writes it, absolute: `~` and `~user` expanded (also where no shell did it: a quoted
+    value, a .env file, a kernel's environment), a relative one taken from base() (called only then). A `~user` of
+    no user here is a one-line ValueError naming `setting`, never a folder literally named `~user`."""
+    expanded = os.path.expanduser(str(text))
+    if expanded.startswith("~"):
+        raise ValueError(f"{setting}={text}: {expanded.split(os.sep)[0]} names no home folder here; give the "
+                         f"folder's full path")
+    path = Path(expanded)
+    return path if path.is_absolute() else base() / path
+
+
 def env_path(var: str) -> Path | None:
-    """The folder named by environment variable `var`, absolute; a relative one is taken from the project folder
-    (`home`), so it is the same folder from the project's root and from book/, where the chapters run. None when
-    unset."""
+    """The folder named by environment variable `var`, absolute: `~` expanded (user_path); a relative one is taken
+    from the project folder (`home`), so it is the same folder from the project's root and from book/, where the
+    chapters run. None when unset. One that exists but is not a folder is a one-line ValueError naming `var` and
+    what it resolved to."""
     value = os.environ.get(var)
-    return (home() / value if not Path(value).is_absolute() else Path(value)) if value else None
+    if not value:
+        return None
+    path = user_path(value, var, home)
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{var}={value}: {path} is not a folder; set {var} to a folder")
+    return path
 
 
 @dataclass(frozen=True)
@@ -122,10 +140,8 @@ class RunConfig:
     rank_cut_rank: int = 0            # r of the rank cut (1 .. width - 1)
 
     def __post_init__(self):
-        for f in ("norm_clamp", "rank_penalty"):  # 200 and 200.0 are one run, with one id
-            v = getattr(self, f)
-            if isinstance(v, int) and not isinstance(v, bool):
-                object.__setattr__(self, f, float(v))
+        for f in fields(self):  # 1e5 and 100_000 are one run, and so are 200 and 200.0: one id (coerce)
+            object.__setattr__(self, f.name, coerce(f.name, getattr(self, f.name)))
         validate(self)
 
     # ---- derived schedule -------------------------------------------------------------
@@ -240,12 +256,14 @@ class Rule:
 
 RULES = {
     "depth": Rule(int, "number of Linear layers (paper: 4, 8, 12)", 2, MAX_DEPTH),  # input and output layers at least
-    "width": Rule(int, "hidden width (paper: 400)", 1, MAX_WIDTH),
+    "width": Rule(int, "hidden width (paper: 400); at least 2: a layer's feature rank needs two units", 2,
+                  MAX_WIDTH),
     "alpha": Rule(float, "initialization scale: every parameter x alpha (paper: 8)", 0.0, lo_open=True),
     "weight_decay": Rule(float, "AdamW's decoupled weight decay (paper: 0.005, 0.01, 0.05)", 0.0),
     "lr": Rule(float, "AdamW learning rate (paper: 1e-3)", 0.0, lo_open=True),
     "n_train": Rule(int, "the first N MNIST training images (paper: 2000, 5000, 7000)", 1, MNIST_TRAIN),
-    "n_test": Rule(int, "the first N MNIST test images the run is evaluated on (paper: all 10000)", 1, MNIST_TEST),
+    "n_test": Rule(int, "the first N MNIST test images the run is evaluated on (paper: all 10000); at least 2: "
+                        "the feature rank is read on them", 2, MNIST_TEST),
     "batch_size": Rule(int, "batch size (authors' code: 200; above n_train, every step is one batch of all n_train "
                             "images, as the authors' DataLoader does)", 1),
     "steps": Rule(int, "training steps (paper: 1e5)", 1),
@@ -291,9 +309,32 @@ def describe(name: str, many: bool = False) -> str:
     return f"{what} {'>' if r.lo_open else '>='} {r.lo:g}"
 
 
-def check(name: str, v) -> None:
-    """The one check of a field's value: a one-line ValueError naming the field and what is allowed."""
+def coerce(name: str, v):
+    """`v` as field `name` holds it: a float that is exactly an integer (1e5, 100000.0: the paper writes 10⁵) for an
+    integer field becomes that int; an int for a number field (or norm_clamp) becomes a float, so that 200 and 200.0
+    are one run with one id. Anything else is returned as it is, for `check` to accept or refuse."""
     r = RULES[name]
+    if isinstance(v, bool):
+        return v
+    if r.kind is int and isinstance(v, float) and v.is_integer():
+        return int(v)
+    if (r.kind is float or r.number) and isinstance(v, int):
+        return float(v)
+    return v
+
+
+def checked(name: str, v):
+    """`v` coerced to field `name`'s kind (`coerce`) and checked (`check`): what an entry point stores."""
+    v = coerce(name, v)
+    check(name, v)
+    return v
+
+
+def check(name: str, v) -> None:
+    """The one check of a field's value: a one-line ValueError naming the field and what is allowed. An integer field
+    takes a float that is exactly an integer (1e5; `coerce` makes it the int)."""
+    r = RULES[name]
+    v = coerce(name, v)
     if r.kind is str and r.number and isinstance(v, (int, float)) and not isinstance(v, bool):
         if not math.isfinite(v) or v < r.lo or (r.lo_open and v == r.lo):
             raise ValueError(f"{name}: must be {describe(name)}, got {v!r}")

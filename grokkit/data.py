@@ -26,12 +26,21 @@ FILES = {  # name -> md5 of the *uncompressed* content (canonical; see data/mnis
     "t10k-labels-idx1-ubyte.gz": "27ae3e4e09519cfbb04c329615203637",
 }
 MIRRORS = ("https://ossci-datasets.s3.amazonaws.com/mnist/", "https://storage.googleapis.com/cvdf-datasets/mnist/")
-CACHE_DATA = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "grokkit" / "mnist"
+
+
+def _cache_home() -> Path:
+    """$XDG_CACHE_HOME with `~` expanded (a quoted '~/.cache' too); unset, empty or relative (which the XDG spec
+    says to ignore): ~/.cache."""
+    path = Path(os.path.expanduser(os.environ.get("XDG_CACHE_HOME", "")))
+    return path if path.is_absolute() else Path.home() / ".cache"
+
+
+CACHE_DATA = _cache_home() / "grokkit" / "mnist"
 
 
 def data_dir() -> Path:
-    """GROKKIT_DATA if set (relative: to the project folder, config.home), else the project's data/mnist, else the
-    user cache (downloaded into)."""
+    """GROKKIT_DATA if set (`~` expanded; relative: to the project folder, config.home), else the project's
+    data/mnist, else the user cache (downloaded into)."""
     if env_path("GROKKIT_DATA"):
         return env_path("GROKKIT_DATA")
     shipped = project_data()
@@ -66,7 +75,8 @@ def _download(folder: Path) -> None:
                 err = e
         else:
             shipped = project_data() or "the data/mnist folder of your clone (GROKKIT_HOME)"
-            where = folder if os.environ.get("GROKKIT_DATA") else f"{shipped} or in a folder named by GROKKIT_DATA"
+            where = (f"{folder} (GROKKIT_DATA={os.environ['GROKKIT_DATA']})" if os.environ.get("GROKKIT_DATA")
+                     else f"{shipped} or in a folder named by GROKKIT_DATA")
             raise FileNotFoundError(
                 f"MNIST file {name} is missing and could not be downloaded ({err}). Put the four official files "
                 f"(train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, "

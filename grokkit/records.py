@@ -4,7 +4,10 @@
 device, dtype, wall time, divergence) and `__checksum__` (sha256 over all of it). Writes are atomic
 (temp file + os.replace) and give new files the mode the umask gives (as `touch` does), so a group-shared results
 folder works; loads use `allow_pickle=False` and verify the checksum and format version. A file this user may
-not read raises PermissionError, never RecordError: it is not corrupt, and is never retrained or replaced.
+not read raises PermissionError, never RecordError: it is not corrupt, and is never retrained or replaced. A record
+that is not this user's to replace (ForeignRecord: another format version, a valid record of another config under
+this config's file name, another user's damaged record) is skipped by readers and never retrained over or replaced
+by writers (`check_replaceable`, called by `save` and before any training).
 """
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import RunConfig, env_path, home
+from .config import RunConfig, env_path, home, user_path
 
 FORMAT = 1  # bump when the layout changes; older records then get a clear message
 
@@ -31,12 +34,14 @@ def results_folder(folder=None, must_exist: bool = False) -> Path:
 
     A folder named explicitly (`folder` or $GROKKIT_RESULTS) that does not exist raises FileNotFoundError naming
     its absolute path when `must_exist` (readers: a typo must not pass as "no record shipped")."""
-    if folder is not None:
-        path, named = Path(folder).absolute(), f"results folder {folder}"
+    if folder is not None:  # `~` expanded as a shell would (a quoted '~/res', a chapter's results_dir)
+        path, named = user_path(folder, "--results"), f"results folder {folder}"
     elif env_path("GROKKIT_RESULTS"):
         path, named = env_path("GROKKIT_RESULTS"), f"GROKKIT_RESULTS={os.environ['GROKKIT_RESULTS']}"
     else:
         return home() / "results"
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"{named}: {path} is not a folder; name the folder that holds the records")
     if must_exist and not path.is_dir():
         raise FileNotFoundError(f"{named}: {path} does not exist (GROKKIT_RESULTS is relative to the project "
                                 f"folder, GROKKIT_HOME or the clone you are in; --results to the current folder)")
@@ -45,6 +50,17 @@ def results_folder(folder=None, must_exist: bool = False) -> Path:
 
 class RecordError(ValueError):
     """A record that is corrupt, truncated, of another format version, or not for this config."""
+
+
+class ForeignRecord(RecordError):
+    """A record that is not this user's to replace: `why` is "format" (written by a grokkit of another record format,
+    older or newer), "config" (a valid record of another config under this config's file name) or "owner" (another
+    user's damaged record). Readers skip it like any RecordError; writers stop: it is never retrained over or
+    replaced (`check_replaceable`)."""
+
+    def __init__(self, message: str, why: str):
+        super().__init__(message)
+        self.why = why
 
 
 @dataclass
@@ -67,9 +83,11 @@ def record_path(config: RunConfig, results_dir=None) -> Path:
     return results_folder(results_dir) / f"{config.name}-{config.id}.npz"
 
 
-def same_name(config: RunConfig, results_dir=None) -> list[tuple[Path, dict]]:
-    """Readable records in `results_dir` with `config`'s name but another id, each with the fields that differ:
-    {field: (the record's value, config's value)} over the resolved identity (the name omits the schedule)."""
+def same_name(config: RunConfig, results_dir=None) -> list[tuple[Path, dict | OSError]]:
+    """Records in `results_dir` with `config`'s name but another id (other configs' files), each with the fields that
+    differ: {field: (the record's value, config's value)} over the resolved identity (the name omits the schedule);
+    one this user may not read comes with its OSError instead (it is another config's file: it blocks nothing).
+    Damaged records are left out."""
     mine, out = config.identity(), []
     for path in sorted(results_folder(results_dir).glob(f"{config.name}-*.npz")):
         if path.name == record_path(config, results_dir).name:
@@ -77,6 +95,10 @@ def same_name(config: RunConfig, results_dir=None) -> list[tuple[Path, dict]]:
         try:
             theirs = load(path).config.identity()
         except RecordError:
+            continue
+        except OSError as e:  # another user's record, or gone since the listing
+            if not isinstance(e, FileNotFoundError):
+                out.append((path, e))
             continue
         out.append((path, {k: (theirs.get(k), v) for k, v in mine.items() if theirs.get(k) != v}))
     return out
@@ -130,7 +152,10 @@ def atomic_write(path: Path, write) -> None:
 
 
 def save(run: Run, results_dir=None) -> Path:
+    """Write `run`'s record atomically to record_path; a file there that is not this user's to replace raises
+    (`check_replaceable`) and is left as it is."""
     path = record_path(run.config, results_dir)
+    check_replaceable(path, run.config)
     meta = dict(run.meta, format=FORMAT, config=run.config.identity(), config_id=run.config.id,
                 name=run.config.name)
     meta_json = json.dumps(meta, sort_keys=True)
@@ -164,8 +189,9 @@ def load(path, config: RunConfig | None = None) -> Run:
     except (ValueError, AttributeError):
         meta, fmt = None, None
     if meta is not None and fmt != FORMAT:  # before the checksum: another format may checksum differently
-        raise RecordError(f"{path}: record format {fmt} is not this grokkit's format {FORMAT}; "
-                          f"retrain it (delete the file) or use the grokkit version that wrote it")
+        raise ForeignRecord(f"{path}: written by another grokkit version (record format {fmt}; this grokkit reads "
+                            f"format {FORMAT}); read it with that version -- grokkit never retrains over it",
+                            "format")
     if _checksum(data, meta_json) != stored or meta is None:
         raise RecordError(f"{path}: checksum mismatch -- the record is corrupt; delete it to retrain")
     try:
@@ -173,8 +199,47 @@ def load(path, config: RunConfig | None = None) -> Run:
     except (KeyError, TypeError, ValueError) as e:
         raise RecordError(f"{path}: invalid config in record ({type(e).__name__}: {e})") from None
     if config is not None and run_config.id != config.id:  # e.g. a file renamed or copied by hand
-        raise RecordError(f"{path}: record is for config {run_config.id}, not {config.id}; delete it to retrain")
+        raise ForeignRecord(f"{path}: a valid record, but it is for config {run_config.id}, not {config.id}; "
+                            f"rename it to {run_config.name}-{run_config.id}.npz -- grokkit never retrains over it",
+                            "config")
     return Run(config=run_config, history=data, meta=meta, path=path)
+
+
+def other_owner(path) -> str | None:
+    """The login name (else the user id) of `path`'s owner when that is not this user (POSIX); else None."""
+    if not hasattr(os, "getuid"):
+        return None
+    try:
+        uid = Path(path).stat().st_uid
+    except FileNotFoundError:
+        return None
+    if uid == os.getuid():
+        return None
+    try:
+        import pwd
+
+        return pwd.getpwuid(uid).pw_name
+    except (ImportError, KeyError):
+        return str(uid)
+
+
+def check_replaceable(path, config: RunConfig) -> None:
+    """Raise ForeignRecord when the file at `path` is a record that is not this user's to replace: of another format
+    version, a valid record of another config, or another user's damaged record. Nothing there, this config's own
+    valid record and this user's damaged one pass; a file this user may not read raises its OSError (never
+    replaced)."""
+    try:
+        load(path, config)
+    except FileNotFoundError:
+        return
+    except ForeignRecord:
+        raise
+    except RecordError as e:
+        who = other_owner(path)
+        if who is not None:
+            raise ForeignRecord(f"{path}: a damaged record of another user ({who}): {str(e).split(': ', 1)[-1]}; "
+                                f"ask them to delete it, or give another results folder -- grokkit never replaces "
+                                f"it", "owner") from None
 
 
 def list_records(results_dir=None) -> list[Path]:

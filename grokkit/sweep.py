@@ -20,7 +20,7 @@ import tempfile
 import types
 from pathlib import Path
 
-from .config import RunConfig, check, describe, env_path, home, parse_value, smoke, smoke_config
+from .config import RunConfig, checked, describe, env_path, home, parse_value, smoke, smoke_config
 from .records import RecordError, Run, load, record_path, results_folder
 from .train import load_or_train
 
@@ -278,7 +278,7 @@ def load_or_train_many(configs, results_dir=None, progress: bool = True, cuda_gr
     results_dir = results_folder(results_dir)
     from .batched import batch_id, group_batches, train_batched
     from .config import resolve_device
-    from .records import RecordError, save
+    from .records import ForeignRecord, RecordError, check_replaceable, save
     from .train import train_and_save
 
     runs, todo = {}, []
@@ -288,7 +288,10 @@ def load_or_train_many(configs, results_dir=None, progress: bool = True, cuda_gr
             try:
                 runs[c] = load(path, c)
                 continue
+            except ForeignRecord:
+                raise  # not this user's to replace: stop before any training (on a GPU, before the batch trains)
             except RecordError as e:
+                check_replaceable(path, c)  # another user's damaged record raises ForeignRecord
                 print(f"grokkit: {e}; retraining")
         todo.append(c)
     errors = []
@@ -617,8 +620,7 @@ def _check_one(name: str, value):
     try:
         if not items:
             raise ValueError("empty")
-        for x in items:
-            check(field, x)
+        items = [checked(field, x) for x in items]  # 1e5 -> 100000: the chapter's variable holds the int
     except ValueError:
         raise ValueError(f"parameter {name}={value!r}: must be {describe(field, many)}") from None
     return items if many else items[0]

@@ -608,8 +608,13 @@ def _flag(field: str, value) -> str:
 def _warn_same_name(config: RunConfig, results_dir) -> None:
     """Before training: a record of the same name but another id is most likely the run the user meant (the name
     omits the schedule and lr/batch size), so say which fields differ and how to load it. It warns and trains (a
-    different schedule asked for on purpose is a different run), it does not refuse."""
+    different schedule asked for on purpose is a different run), it does not refuse; one this user may not read
+    (another user's) is one line and blocks nothing."""
     for path, diff in records.same_name(config, results_dir):
+        if isinstance(diff, OSError):
+            print(f"grokkit: {path} has the same name but another config's id, and is not readable here "
+                  f"({diff.strerror or diff}); training this config's own record", file=sys.stderr)
+            continue
         theirs = ", ".join(_flag(k, a) for k, (a, _) in diff.items())
         asked = ", ".join(f"{k}={b!r}" for k, (_, b) in diff.items())
         print(f"grokkit: {path} has the same name but another config ({asked} asked for); training a new run. "
@@ -620,27 +625,35 @@ def load_or_train(config: RunConfig, results_dir=None, progress: bool = True, re
                   wait: bool = True) -> Run | None:
     """Load the record of `config` from `results_dir` (default: records.results_folder(): $GROKKIT_RESULTS, else
     the repository's results/), or train it (resuming a checkpoint) and save it. Before training, a record of the
-    same name but another config is reported with the fields that differ. A corrupt record is reported and
-    retrained (or raised with retrain_corrupt=False); a record this user may not read raises PermissionError (never
-    retrained, never replaced). With wait=False, return None at once when another process
-    is training this config."""
+    same name but another config is reported with the fields that differ. A corrupt record of this user's is
+    reported and retrained (or raised with retrain_corrupt=False); one that is not this user's to replace (another
+    format version, a valid record of another config under this file name, another user's damaged record) raises
+    records.ForeignRecord, and one this user may not read PermissionError: never retrained, never replaced. With
+    wait=False, return None at once when another process is training this config."""
     results_dir = records.results_folder(results_dir)
     path = records.record_path(config, results_dir)
     if path.exists():
         try:
             return records.load(path, config)
+        except records.ForeignRecord:
+            raise
         except records.RecordError as e:
             if not retrain_corrupt:
                 raise
+            records.check_replaceable(path, config)  # another user's damaged record is not ours to replace
             print(f"grokkit: {e}; retraining")
     with records.lock(config, results_dir, blocking=wait) as held:
         if not held:
             return None
         if path.exists():  # another process finished it while we waited
-            with contextlib.suppress(records.RecordError):
+            try:
                 run = records.load(path, config)
                 print(f"grokkit: {path} was written by another process; loaded it")
                 return run
+            except records.ForeignRecord:
+                raise
+            except (records.RecordError, FileNotFoundError):
+                pass  # the damaged record reported above (train_and_save replaces it), or gone since
         _warn_same_name(config, results_dir)
         return train_and_save(config, results_dir, progress)  # we hold its lock: no other trainer is live
 
@@ -649,9 +662,12 @@ def train_and_save(config: RunConfig, results_dir=None, progress: bool = True) -
     """Train `config`, resuming <results_dir>/.checkpoints/<name>-<id>.pt when present (checkpointing every
     config.checkpoint_every steps), save its record atomically and remove the checkpoint. Takes no lock: the
     caller makes sure no other process trains this config (load_or_train's file lock, or a sweep's fixed
-    shards, grokkit.sweep.run_grid)."""
+    shards, grokkit.sweep.run_grid). A record at its path that is not this user's to replace (records.ForeignRecord:
+    another format version, another config's valid record, another user's damaged record) raises before any
+    training."""
     results_dir = records.results_folder(results_dir)
     path = records.record_path(config, results_dir)
+    records.check_replaceable(path, config)  # sweep jobs and chapters (load_or_train_many) train through here
     ckpt = _checkpoint_path(config, results_dir)
     # temp files of this config left by a process killed mid-write (no other trainer of it is live)
     for tmp in [*path.parent.glob(f".{path.name}.*.tmp"), *ckpt.parent.glob(f".{ckpt.name}.*.tmp")]:
