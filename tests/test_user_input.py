@@ -5,7 +5,6 @@ Every record here is tiny (a few history points, or TINY's 150 steps) and lives 
 runs may be training into results/ at the same time. A test that must not train replaces train.train with a function
 that fails the test.
 """
-import errno
 import importlib
 import os
 import shutil
@@ -18,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from test_users import _deny
 
 from grokkit import data, records, sweep
 from grokkit.__main__ import main
@@ -66,20 +66,6 @@ def _no_training(monkeypatch):
         raise AssertionError("trained over a record that is not this user's to replace")
 
     monkeypatch.setattr(T, "train", refuse)
-
-
-def _deny(monkeypatch, path):
-    """Reading `path` raises PermissionError, as for a user who may not read another user's file."""
-    import builtins
-
-    real_open, target = builtins.open, str(path)
-
-    def guarded(file, *a, **k):
-        if isinstance(file, (str, os.PathLike)) and os.fspath(file) == target:
-            raise PermissionError(errno.EACCES, "Permission denied", target)
-        return real_open(file, *a, **k)
-
-    monkeypatch.setattr(builtins, "open", guarded)
 
 
 def _one_line(err: str) -> str:
