@@ -41,6 +41,7 @@ class Twin:
     phase32: str              # the float32 twin's phase (events.phase at the claims' default detector)
     phase64: str              # the float64 twin's phase
     phases32: tuple           # every float32 seed's phase, seed order
+    phases64: tuple = ()      # every float64 seed's phase of the configuration, seed order
 
     @property
     def acc_ratio(self) -> float | None:
@@ -62,8 +63,11 @@ class Twin:
 
     @property
     def phase_within_spread(self) -> bool:
-        """Does some float32 seed of the configuration take the float64 twin's phase?"""
-        return self.phase64 in self.phases32
+        """Is the twin's phase within the seed spread: does some float32 seed take the float64 twin's phase, or do
+        the float64 seeds themselves disagree and share a phase with the float32 seeds (one float64 seed's phase is
+        then a seed's, not the dtype's)?"""
+        return self.phase64 in self.phases32 or (len(set(self.phases64)) > 1
+                                                  and bool(set(self.phases64) & set(self.phases32)))
 
     @property
     def label(self) -> str:
@@ -110,6 +114,8 @@ def twins(runs, det=None) -> list[Twin]:
         r32 = next((r for r in f32 if stands_for(r)["seed"] == c["seed"]), None)
         if r32 is None:
             continue
+        f64 = seeds_of(runs, c["depth"], c["n_train"], c["weight_decay"], "float64")
         out.append(Twin(c["depth"], c["n_train"], c["weight_decay"], c["seed"], distance(r32, r64), spread(f32),
-                        events(r32, det).phase, events(r64, det).phase, tuple(events(r, det).phase for r in f32)))
+                        events(r32, det).phase, events(r64, det).phase, tuple(events(r, det).phase for r in f32),
+                        tuple(events(r, det).phase for r in f64)))
     return sorted(out, key=lambda t: (t.n_train, t.weight_decay, t.depth, t.seed))
