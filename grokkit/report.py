@@ -710,7 +710,9 @@ def dtype_tables(runs) -> str:
                 f"{spread.acc:.3g} at most), mean hidden rank {t.dtype.rank:.3g} (seeds: {spread.rank:.3g}).\n\n")
         details.append(f":::{{dropdown}} {t.label}, seed {t.seed}: every event, float32 against float64\n"
                        f"{dist}{_dtype_check(r32, r64)[1]}\n:::\n")
-    return "\n".join(lines) + "\n\n" + "\n".join(details)
+    table = (":::{dropdown} Each twin against the float32 seed spread: distances and phases\n" + "\n".join(lines)
+             + "\n:::\n")
+    return table + "\n" + "\n".join(details)
 
 
 def records_line(records_, grid) -> str:
