@@ -5,7 +5,6 @@ Every record here is tiny (a few history points, or TINY's 150 steps) and lives 
 runs may be training into results/ at the same time. A test that must not train replaces train.train with a function
 that fails the test.
 """
-import importlib
 import os
 import shutil
 import signal
@@ -17,18 +16,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from test_users import _deny
+from test_users import CLI_TINY, ROOT, TINY, T, _deny
 
 from grokkit import data, records, sweep
 from grokkit.__main__ import main
 from grokkit.config import RunConfig, checked, home, parse_value, user_path
 
-ROOT = Path(__file__).resolve().parent.parent
-T = importlib.import_module("grokkit.train")
-TINY = RunConfig(depth=3, width=16, n_train=200, batch_size=50, steps=150, log_every=1000, probe_every=-1,
-                 device="cpu", checkpoint_every=0)
-CLI_TINY = ["--depth", "3", "--width", "16", "--n-train", "200", "--batch-size", "50", "--steps", "150",
-            "--log-every", "1000", "--probe-every", "-1", "--device", "cpu", "--threads", "1", "--quiet"]
 PATH_VARS = ("GROKKIT_HOME", "GROKKIT_RESULTS", "GROKKIT_DATA", "GROKKIT_SMOKE_DIR")
 
 
