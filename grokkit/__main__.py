@@ -169,9 +169,10 @@ def cmd_sweep(a) -> int:
                 raise ValueError(f"sweep {a.what}: device is given twice (--device and --param/--grid); give it once")
             params["device"] = a.device
         out = a.out or "runs"
-        written, failed = run_chapter(a.what, grid, out, params, a.book, progress=not a.quiet, results=a.results,
-                                      threads=a.threads)
-        print(f"sweep {a.what}: {len(written)} written, {len(failed)} failed -> {out}/")
+        written, failed, skipped = run_chapter(a.what, grid, out, params, a.book, progress=not a.quiet,
+                                               results=a.results, threads=a.threads)
+        print(f"sweep {a.what}: {len(written)} written, {len(skipped)} already there, {len(failed)} failed "
+              f"-> {out}/")
         return 1 if failed else 0
     _refuse(f"sweep {a.what}", a, {"--grid": "grid", "--param": "param", "--out": "out", "--book": "book"},
             f"to {a.what!r}, a fixed grid of runs (they are for chapters)")
@@ -200,7 +201,8 @@ def _sweep_job_args(p: argparse.ArgumentParser) -> None:
                    help="extra #SBATCH options, e.g. account=abc qos=normal")
     g.add_argument("--cuda-graph", action="store_true", help="GPU jobs: the CUDA-graph step after its self-test")
     g.add_argument("--logs", type=_path, default=None,
-                   help="the sweep's folder: job logs and run states (default logs/sweep_<grid>)")
+                   help="the sweep's folder: job logs and run states (default: the project's logs/sweep_<grid>, from "
+                        "whatever folder you are in)")
     g.add_argument("--status", action="store_true",
                    help="list the grid's runs: pending, running (in a job or outside the sweep), done, failed")
     g.add_argument("--no-wait", action="store_true", help="local executor: return once the jobs are started")
@@ -211,12 +213,13 @@ def _sweep_grid(a) -> int:
     import math
     import os
 
+    from .config import home
     from .sweep import GRIDS, make_executor, run_grid, sweep_status
 
     if a.executor == "slurm" and not a.partition and not a.status:
         raise ValueError("--partition: the SLURM partition to submit to is required with --executor slurm")
     grid = [c.replace(device=a.device or c.device) for c in GRIDS[a.what]()]
-    logs = a.logs or os.path.join("logs", f"sweep_{a.what}")
+    logs = a.logs or home() / "logs" / f"sweep_{a.what}"  # the project's, from any folder, as results/ is
     from .records import results_folder
 
     results = results_folder(a.results)
@@ -289,11 +292,52 @@ def cmd_scoreboard(a) -> int:
     folder = records.results_folder(a.results, must_exist=True)
     if not records.list_records(folder):
         return _no_records(folder)
-    runs = records.load_all(folder, warn=lambda m: print(m, file=sys.stderr))
+    runs, skipped = _read_all(folder)
     verdicts = claims.evaluate(runs)
     print(report.as_json(verdicts) if a.json else f"{len(runs)} record(s) in {folder}\n\n"
           + report.summary(verdicts) + "\n\n" + report.scoreboard(verdicts))
-    return 0
+    _not_read(runs)
+    return _skipped_status(skipped)
+
+
+def _read_all(folder) -> tuple[list, list[str]]:
+    """Every readable record of `folder`, and a line (also printed on stderr) for each one skipped: corrupt, not
+    this grokkit's, or not readable by this user."""
+    from . import records
+
+    skipped = []
+
+    def warn(m):
+        skipped.append(m)
+        print(m, file=sys.stderr)
+
+    return records.load_all(folder, warn=warn), skipped
+
+
+def _skipped_status(skipped) -> int:
+    """Exit status 1 when records were skipped (each named above on stderr), as `export` does; else 0."""
+    if skipped:
+        print(f"grokkit: {len(skipped)} record(s) skipped (named above); the output above was computed without them",
+              file=sys.stderr)
+    return 1 if skipped else 0
+
+
+def _not_read(runs) -> None:
+    """Name on stderr each record the verdicts do not read: one that is not exactly a paper run (another steps,
+    batch size, schedule...: where it differs), and the count of intervention runs (the interventions chapter's)."""
+    from . import records
+    from .events import field_value
+
+    others = [r for r in runs if not records.paper_run(r)]
+    for r in others:
+        if not records.intervened(r):
+            diff = "; ".join(f"{k} {field_value(v)}, the paper's {field_value(p)}" for k, (v, p) in
+                             records.off_paper_fields(r).items())
+            print(f"grokkit: not read by the verdicts: {records.record_id(r)} (not the paper's setup: {diff})",
+                  file=sys.stderr)
+    if n := sum(map(records.intervened, others)):
+        print(f"grokkit: not read by the verdicts: {n} intervention record(s) (the interventions chapter reads them)",
+              file=sys.stderr)
 
 
 def cmd_events(a) -> int:
@@ -306,13 +350,13 @@ def cmd_events(a) -> int:
     folder = records.results_folder(a.results, must_exist=True)
     if not records.list_records(folder):
         return _no_records(folder)
-    runs = records.load_all(folder, warn=lambda m: print(m, file=sys.stderr))
+    runs, skipped = _read_all(folder)
     det = claims.detector()
     if a.json:
         out = [{"id": records.record_id(r), "label": events(r, det).label, "config": records.config_fields(r),
                 **as_dict(events(r, det))} for r in runs]
         print(json.dumps(out, ensure_ascii=False, indent=1))
-        return 0
+        return _skipped_status(skipped)
     print(f"{len(runs)} record(s) in {folder}")
     for r in runs:
         d = as_dict(events(r, det))
@@ -321,7 +365,7 @@ def cmd_events(a) -> int:
             v, u = ev["value"], unit(name)
             text = f"step {v:,}" if u == "step" and v is not None else report.num(v, u)
             print(f"  {name.replace('_', ' ')}: {text}")
-    return 0
+    return _skipped_status(skipped)
 
 
 def cmd_export(a) -> int:

@@ -415,6 +415,22 @@ def resolve_device(device: str) -> str:
     return device
 
 
+# The fields a run's label already names (grokkit.events.config_label) or its intervention words describe.
+LABELLED = ("depth", "n_train", "weight_decay", "seed", "dtype", "alpha", *INTERVENTION_DEFAULTS)
+
+
+def off_paper(c: dict) -> dict[str, tuple]:
+    """Where an identity dict (RunConfig.identity(), or a record's stands_for_config) differs from the paper's setup
+    (RunConfig's defaults) with the same depth, N, γ, dtype, α, seed, interventions and steps, leaving out the fields
+    the label already names (LABELLED) and `steps` itself: {field: (its value, the paper's)}, {} for a paper run. A
+    schedule left at its default resolves from the run's own steps, so a shorter run differs only in `steps`, which
+    the caller reads from `c`."""
+    own = {**LATER_DEFAULTS, **c}
+    paper = {**LATER_DEFAULTS, **RunConfig(**{k: own[k] for k in (*LABELLED, "steps")}).identity()}
+    return {k: (own.get(k), paper.get(k)) for k in paper.keys() | own.keys()
+            if k not in LABELLED and k != "steps" and own.get(k) != paper.get(k)}
+
+
 def smoke() -> bool:
     """GROKKIT_SMOKE=1: chapters and tests shrink every config (see smoke_config)."""
     return os.environ.get("GROKKIT_SMOKE", "") not in ("", "0")

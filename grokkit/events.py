@@ -40,7 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .config import CONST_MSE, FULL_STEPS, FULL_WIDTH, TUNNEL_THRESHOLD
+from .config import CONST_MSE, FULL_STEPS, FULL_WIDTH, TUNNEL_THRESHOLD, off_paper
 from .rank import ROBUST_RTOL, paper_rtol, rank_at
 from .records import Run, is_stand_in, stands_for
 from .scale import clock_deviation, output_scale
@@ -192,8 +192,22 @@ def config_label(c) -> str:
     c = c if isinstance(c, dict) else c.identity()
     extra = ", float64" if c["dtype"] == "float64" else ""
     extra += f", α = {c['alpha']:g}" if c.get("alpha", 8.0) != 8.0 else ""  # the paper's ×8 goes unsaid
+    extra += f", {c['steps']:,} steps" if c.get("steps", FULL_STEPS) != FULL_STEPS else ""
+    extra += "".join(", " + OFF_PAPER_WORDS[k].format(field_value(v)) for k, (v, _) in sorted(off_paper(c).items())
+                     if k in OFF_PAPER_WORDS)
     return f"d = {c['depth']}, N = {c['n_train']}, γ = {c['weight_decay']:g}, seed {c['seed']}{extra}" + \
         intervention_words(c)
+
+
+# How a label names a training field where a run is not the paper's setup (grokkit.config.off_paper): "batch 61".
+# An evaluation schedule (log_every, rank_every, probe_every, probe_epochs) goes unsaid: it changes what was
+# measured when, not the run; record selection (grokkit.records.seeds_of) and the exports' `run` id tell it apart.
+OFF_PAPER_WORDS = {"width": "width {}", "batch_size": "batch {}", "lr": "lr {}", "n_test": "{} test images"}
+
+
+def field_value(v) -> str:
+    """A config field's value as a label writes it: 61, 2,000, 0.002."""
+    return f"{v:,}" if isinstance(v, int) else f"{v:g}" if isinstance(v, float) else str(v)
 
 
 def intervention_words(c: dict) -> str:
@@ -534,7 +548,7 @@ def _measure(run: Run, det: Detector) -> Events:
         failed = tuple(int(i) + 1 for i in np.flatnonzero(~up & ~at_ceiling))
     return Events(
         label=run_label(run), depth=who["depth"], n_train=who["n_train"], weight_decay=who["weight_decay"],
-        seed=who["seed"], stand_in=is_stand_in(run) or c.steps != FULL_STEPS or c.width != FULL_WIDTH,
+        seed=who["seed"], stand_in=is_stand_in(run),
         fit_step=fit, test_final_acc=float(np.median(np.asarray(h["test_acc"], dtype=float)[-3:])),
         test_max_acc=_max(a), test_half_step=half, post_fit_gain=post,
         post_fit_share_frac=share,

@@ -4,7 +4,8 @@ One row per (run, step, quantity[, layer]); the columns are COLUMNS:
 
     label         the run as the book names it (`grokkit.events.run_label`, e.g. "d = 12, N = 5000, γ = 0.01, seed 0");
                   a smoke-scale stand-in adds " (smoke-scale stand-in)" and its own, smaller config in the
-                  columns that follow. Not unique: a 10,000-step pilot has its full-scale run's label
+                  columns that follow. A run that differs from the paper's setup in training says where
+                  (", 10,000 steps", ", batch 61"); one that differs only in its evaluation schedule does not
     run           the record's file name without its extension (`grokkit.records.record_id`, e.g.
                   "d12_w400_n5000_a8_wd0.01_s0_t10000-bf39eb7ccc"), unique per run: it tells a pilot from the
                   full-scale run, and names the record the rows come from

@@ -12,6 +12,7 @@ by writers (`check_replaceable`, called by `save` and before any training).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -357,27 +358,55 @@ def intervened(run: Run) -> bool:
     return any(k in stands_for(run) for k in INTERVENTION_DEFAULTS)
 
 
-_PAPER_DEFAULTS = RunConfig()  # α and lr of a paper run (built once: seeds_of runs thousands of times per verdict)
+@functools.cache
+def paper_id(depth: int, n_train: int, weight_decay: float, dtype: str, seed: int) -> str:
+    """The config id of one point of the paper's setup (RunConfig's defaults: width 400, α = 8, lr 1e-3, batch 200,
+    10⁵ steps, the records' evaluation schedule) with this depth, N, γ, dtype and seed."""
+    return RunConfig(depth=depth, n_train=n_train, weight_decay=weight_decay, dtype=dtype, seed=seed).id
+
+
+def stands_for_id(run: Run) -> str:
+    """The config id of what the run stands for (`stands_for`): its own id, or for a stand-in the id of the
+    full-scale config it stands for. Kept on the run (record selection asks for it thousands of times)."""
+    i = run.__dict__.get("_stands_for_id")
+    if i is None:
+        c = run.meta.get("stands_for_config")
+        i = run.config.id if c is None else hashlib.sha1(json.dumps(c, sort_keys=True).encode()).hexdigest()[:10]
+        run.__dict__["_stands_for_id"] = i
+    return i
+
+
+def paper_run(run: Run) -> bool:
+    """Is the run (or what a stand-in stands for) exactly a point of the paper's setup (`paper_id`)? The only runs
+    the verdicts read."""
+    c = run.meta.get("stands_for_config") or run.config.identity()
+    return stands_for_id(run) == paper_id(c["depth"], c["n_train"], c["weight_decay"], c["dtype"], c["seed"])
+
+
+def off_paper_fields(run: Run) -> dict[str, tuple]:
+    """Where a run that is not a paper run differs from the paper's setup with its depth, N, γ, dtype and seed:
+    {field: (its value, the paper's)}, steps included (grokkit.config.off_paper); {} for a paper run."""
+    from .config import FULL_STEPS, off_paper
+
+    c = stands_for(run)
+    out = {"steps": (c["steps"], FULL_STEPS)} if c["steps"] != FULL_STEPS else {}
+    return out | off_paper(c)
 
 
 def seeds_of(runs, depth: int, n_train: int, weight_decay: float = 0.01, dtype: str = "float32") -> list[Run]:
-    """Every recorded seed of one paper configuration (α = 8, lr 1e-3; `dtype` only; never a run with an
-    intervention, `intervened`), one record per seed, in seed order: full scale before smoke-scale stand-ins, finished
-    before diverged, then the longest and widest."""
-    from .config import INTERVENTION_DEFAULTS
-
-    base = _PAPER_DEFAULTS
+    """Every recorded seed of one paper configuration, in seed order: the runs whose config is exactly the paper's
+    (`paper_id`: every field that decides the run, so never an intervention, a shorter pilot, another batch size or
+    evaluation schedule) with this depth, N, γ and dtype; one per seed, a full-scale record before a smoke-scale
+    stand-in of the same config."""
     best = {}
     for r in runs:
-        c = stands_for(r)
-        if any(k in c for k in INTERVENTION_DEFAULTS):  # intervened(r), without asking for the identity again
+        c = r.meta.get("stands_for_config") or r.config
+        seed = c["seed"] if isinstance(c, dict) else c.seed
+        if stands_for_id(r) != paper_id(depth, n_train, weight_decay, dtype, seed):
             continue
-        if (c["depth"], c["n_train"], c["dtype"]) != (depth, n_train, dtype) or c["alpha"] != base.alpha \
-                or c["lr"] != base.lr or abs(c["weight_decay"] - weight_decay) > 1e-12:
-            continue
-        key = (not full_scale(r), r.diverged, -r.config.steps, -r.config.width)
-        if c["seed"] not in best or key < best[c["seed"]][0]:
-            best[c["seed"]] = (key, r)
+        key = (not full_scale(r), r.diverged)
+        if seed not in best or key < best[seed][0]:
+            best[seed] = (key, r)
     return [best[s][1] for s in sorted(best)]
 
 

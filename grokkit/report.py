@@ -833,7 +833,8 @@ def compute_table(runs) -> str:
         c = dict(stands_for(r))
         key = config_label({**c, "seed": 0}).replace(", seed 0", "")
         if c["steps"] != FULL_STEPS:  # short runs (the interventions' pilots): one row, whatever their penalty
-            key = config_label({k: v for k, v in c.items() if k not in INTERVENTION_DEFAULTS} | {"seed": 0})
+            key = config_label({k: v for k, v in c.items() if k not in INTERVENTION_DEFAULTS}
+                               | {"seed": 0, "steps": FULL_STEPS})
             key = key.replace(", seed 0", f", {c['steps']:,}-step runs")
         g = groups.setdefault(key, {"n": 0, "hours": 0.0, "where": set(), "resumed": 0})
         g["n"] += 1

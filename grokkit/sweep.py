@@ -415,9 +415,28 @@ def make_executor(kind: str, sweep_dir, partition: str | None = None, gpus_per_j
     return ex
 
 
+def local_job_alive(pid: int, submitted: float | None) -> bool:
+    """Is the local job submitted at time `submitted` (seconds since the epoch, from submissions.jsonl) still the
+    process `pid` on this host? A process with that pid created after the submission (PID_SLACK_S allowed) is
+    another program that reuses a dead job's pid, not the job."""
+    import psutil
+
+    try:
+        created = psutil.Process(pid).create_time()
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.Error:  # it exists, but may not be asked (another user's): trust the pid
+        return True
+    return submitted is None or created <= float(submitted) + PID_SLACK_S
+
+
+PID_SLACK_S = 5.0  # a job's process starts before its submission is logged; this much later is another process
+
+
 def _job_states(entries, sweep_dir) -> dict:
     """job id -> state for the submitted jobs: slurm's (one sacct call through submitit for all of them) or,
-    for a local job, RUNNING while its process lives on this host, else FINISHED; UNKNOWN when it cannot be
+    for a local job, RUNNING while its process lives on this host (`local_job_alive`: not a later process that
+    reuses its pid), else FINISHED; UNKNOWN when it cannot be
     asked (no sacct here, a job slurm has forgotten)."""
     import logging
 
@@ -427,13 +446,7 @@ def _job_states(entries, sweep_dir) -> dict:
         if e.get("executor") == "slurm":
             slurm[jid] = None
         elif e.get("executor") == "local" and jid.isdigit():
-            try:
-                os.kill(int(jid), 0)
-                states[jid] = "RUNNING"
-            except ProcessLookupError:
-                states[jid] = "FINISHED"
-            except PermissionError:
-                states[jid] = "RUNNING"
+            states[jid] = "RUNNING" if local_job_alive(int(jid), e.get("time")) else "FINISHED"
         else:
             states[jid] = "UNKNOWN"
     if slurm:
@@ -739,10 +752,11 @@ def execute_chapter(src, dest, parameters=None, results=None, threads=0, static=
 def run_chapter(chapter: str, grid: dict, out="runs", params=None, book=None, progress=True, results=None,
                 threads=0) -> tuple[list, list]:
     """Execute book/<chapter>.ipynb with papermill at every point of `grid` (plus the fixed `params`),
-    into out/<chapter>_d{depth}_wd{weight_decay}.ipynb; a point whose output exists is skipped. A failed
-    point leaves <name>.failed.ipynb for inspection. The CSVs behind each point's figures go to
+    into out/<chapter>_d{depth}_wd{weight_decay}.ipynb; a point whose output exists is skipped when that notebook
+    was made with the same parameters, and failed (left as it is) when it was made with others. A failed point
+    leaves <name>.failed.ipynb for inspection. The CSVs behind each point's figures go to
     out/<name>_static/data/ (never into the book's _static: outputs go only where the user said). `results`,
-    `threads`: see execute_chapter. Returns (written, failed) paths."""
+    `threads`: see execute_chapter. Returns (written, failed, skipped) paths."""
     import papermill as pm
 
     from .train import progress_bar
@@ -753,13 +767,20 @@ def run_chapter(chapter: str, grid: dict, out="runs", params=None, book=None, pr
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     points = [dict(zip(grid, vals)) for vals in itertools.product(*grid.values())] if grid else [{}]
-    written, failed = [], []
+    written, failed, skipped = [], [], []
     bar = progress_bar(total=len(points), desc=f"sweep {chapter}", unit="notebook", disable=not progress)
     tick = bar.update if bar is not None else (lambda k: None)
     for point in points:
         dest = out / output_name(chapter, point)
         if dest.exists():
-            print(f"  {dest}: exists, skipped")
+            other = made_with_other(dest, {**(params or {}), **point})
+            if other is None:
+                print(f"  {dest}: exists with these parameters, skipped")
+                skipped.append(dest)
+            else:  # another user's or another sweep's notebook: never replaced, never counted as this sweep's
+                print(f"  {dest}: FAILED -- exists, made with other parameters ({other}); move it aside or give "
+                      f"another --out")
+                failed.append(dest)
             tick(1)
             continue
         tmp = dest.with_name(f".{dest.name}.tmp.ipynb")
@@ -778,4 +799,21 @@ def run_chapter(chapter: str, grid: dict, out="runs", params=None, book=None, pr
         tick(1)
     if bar is not None:
         bar.close()
-    return written, failed
+    return written, failed, skipped
+
+
+def made_with_other(notebook, parameters: dict) -> str | None:
+    """None when the executed chapter `notebook` was made with exactly `parameters` (papermill keeps them in its
+    metadata); else where they differ, e.g. "steps = 100000 there, 2000 asked" (a notebook papermill did not make:
+    "no parameters recorded")."""
+    import json
+
+    try:
+        there = json.loads(Path(notebook).read_text(encoding="utf-8"))["metadata"]["papermill"]["parameters"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "no parameters recorded"
+    asked = json.loads(json.dumps(parameters))  # as papermill stored them: tuples as lists
+    keys = sorted(there.keys() | asked.keys())
+    diff = [f"{k} = {there.get(k, 'unset')} there, {asked.get(k, 'unset')} asked" for k in keys
+            if there.get(k) != asked.get(k)]
+    return "; ".join(diff) or None

@@ -125,7 +125,14 @@ def test_sweep_chapter_writes_templated_files(smoke_env, tmp_path):
     widgets = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
     assert any(s["model_name"] == "StackModel" for s in widgets.values())  # the explorer's pre-rendered figures
     again = subprocess.run(cmd, cwd=REPO, env=smoke_env, capture_output=True, text=True, timeout=300)
-    assert again.returncode == 0 and again.stdout.count("exists, skipped") == 2, again.stdout + again.stderr
+    assert again.returncode == 0 and again.stdout.count("exists with these parameters, skipped") == 2, \
+        again.stdout + again.stderr
+    assert "0 written, 2 already there, 0 failed" in again.stdout
+    before = {f: (tmp_path / "runs" / f).read_bytes() for f in files if f.endswith(".ipynb")}
+    other = [a if a != "n_train=2000" else "n_train=5000" for a in cmd]  # another --param: not the same notebooks
+    third = subprocess.run(other, cwd=REPO, env=smoke_env, capture_output=True, text=True, timeout=300)
+    assert third.returncode == 1 and third.stdout.count("n_train = 2000 there, 5000 asked") == 2, third.stdout
+    assert {f: (tmp_path / "runs" / f).read_bytes() for f in before} == before  # neither replaced nor counted done
 
 
 def test_sweep_chapter_bad_parameter_exits_nonzero(smoke_env, tmp_path):

@@ -127,14 +127,14 @@ def test_stand_in_is_labelled(run):
 
 
 def test_the_run_column_tells_a_pilot_from_its_full_scale_run():
-    """The 10,000-step pilot and the full-scale run of d = 12, N = 5000, γ = 0.01, seed 0 share the book's label;
-    the `run` column (the record's file name) tells them apart, and so it does for every shipped record."""
+    """The 10,000-step pilot and the full-scale run of d = 12, N = 5000, γ = 0.01, seed 0: the pilot's label says
+    it is shorter, and the `run` column (the record's file name) tells every shipped record apart."""
     pilot = load(REPO / "results" / "d12_w400_n5000_a8_wd0.01_s0_t10000-bf39eb7ccc.npz")
     full = load(REPO / "results" / "d12_w400_n5000_a8_wd0.01_s0-2ac5723cc6.npz")
     assert (pilot.config.steps, full.config.steps) == (10_000, 100_000)
     rows = export.rows([pilot, full], ["test_acc"])
     col = export.COLUMNS.index("run")
-    assert {r[0] for r in rows} == {label(full)} and label(pilot) == label(full)
+    assert {r[0] for r in rows} == {label(full), label(pilot)} and label(pilot) == label(full) + ", 10,000 steps"
     assert {r[col] for r in rows} == {"d12_w400_n5000_a8_wd0.01_s0_t10000-bf39eb7ccc",
                                       "d12_w400_n5000_a8_wd0.01_s0-2ac5723cc6"}
     stems = [p.stem for p in list_records(REPO / "results")]

@@ -729,12 +729,15 @@ def test_full_scale_strengths_are_the_second_rounds_picks_once_decided():
         pytest.skip("the pilots' reference is not recorded")
     chosen = pilot_table(runs, "gradient")[1]
     ref, by_kind = pilot_measure(runs[0]), pilots_by_kind(runs, "gradient")
+    decided = 0
     for kind, const in (("nuclear_over_frobenius", sweep.RANK_DOWN_STRENGTH),
                         ("neg_spectral_entropy", sweep.RANK_UP_STRENGTH)):
         done = by_kind.get(kind, {})
         if not pick_words(chosen[kind], done, sweep.PILOT_STRENGTHS_GRADIENT).startswith("not decided"):
             lam = full_scale_strength(kind, done, ref)[0]  # the rule's pick, or the declared fallback's
             assert const == lam, (kind, const, lam)
+            decided += 1
+    assert decided == 2, "the shipped second-round pilots decide both penalties' strengths"
 
 
 def test_full_scale_strength_falls_back_to_the_loosest_bound_only_when_the_rule_picks_none():
