@@ -326,7 +326,7 @@ def _not_read(runs) -> None:
     """Name on stderr each record the verdicts do not read: one that is not exactly a paper run (another steps,
     batch size, schedule...: where it differs), and the count of intervention runs (the interventions chapter's)."""
     from . import records
-    from .events import field_value
+    from .fmt import field_value
 
     others = [r for r in runs if not records.paper_run(r)]
     for r in others:
@@ -344,8 +344,9 @@ def cmd_events(a) -> int:
     """Every run's events (grokkit.events at the claims' default thresholds): a block per run, or --json."""
     import json
 
-    from . import claims, records, report
+    from . import claims, records
     from .events import as_dict, events, unit
+    from .fmt import num
 
     folder = records.results_folder(a.results, must_exist=True)
     if not records.list_records(folder):
@@ -363,7 +364,7 @@ def cmd_events(a) -> int:
         print(f"\n{events(r, det).label}: {d['phase']}")
         for name, ev in d["events"].items():
             v, u = ev["value"], unit(name)
-            text = f"step {v:,}" if u == "step" and v is not None else report.num(v, u)
+            text = f"step {v:,}" if u == "step" and v is not None else num(v, u)
             print(f"  {name.replace('_', ' ')}: {text}")
     return _skipped_status(skipped)
 

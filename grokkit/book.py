@@ -25,6 +25,7 @@ from IPython.display import HTML, Markdown, display
 from . import export, paper, plots, records, report
 from .claims import judge
 from .config import resolve_device, smoke
+from .records import paper_records, with_seeds  # re-exported: the chapters' book.with_seeds(...)
 from .sweep import chapter_run, chapter_runs, paper_config
 
 
@@ -48,31 +49,6 @@ def load(configs, train_missing: bool = False) -> list:
     runs = chapter_runs(configs, train_missing=train_missing)
     md(report.sources(runs))
     return runs
-
-
-@functools.lru_cache(maxsize=4)
-def _records(folder: str) -> tuple:
-    return tuple(records.load_all(folder))
-
-
-def paper_records() -> list:
-    """Every shipped full-scale record ($GROKKIT_RESULTS or the repository's results/), loaded once per kernel."""
-    return list(_records(str(records.results_folder(must_exist=True))))
-
-
-def with_seeds(runs) -> list:
-    """For each run, every recorded seed of its configuration (a list of Runs, seed order): a figure of a
-    configuration with several seeds draws all of them. Only a shipped seed is replaced by its siblings (its config
-    id is among theirs); a stand-in, a reader's own run (other steps, seed, ...) or a run without other seeds stays
-    alone."""
-    out = []
-    for r in runs:
-        c = records.stands_for(r)
-        same = [] if records.is_stand_in(r) else records.seeds_of(paper_records(), c["depth"], c["n_train"],
-                                                                 c["weight_decay"], c["dtype"])
-        shipped = len(same) > 1 and r.config.id in {s.config.id for s in same}
-        out.append(same if shipped else [r])
-    return out
 
 
 # The quantities each kind of figure draws: its "download data (CSV)" file holds these (grokkit.export.QUANTITIES).
@@ -203,7 +179,8 @@ def robustness(verdicts) -> None:
 def opening() -> None:
     """The opening page's verdict block, computed from the shipped records: the tally (with the grades defined), what
     did not reproduce and the caveats (first), which dtype the phase verdicts hold in, then the compact claims table."""
-    from .interventions import INTERVENTIONS, summary_md
+    from .intervention_tables import summary_md
+    from .interventions import INTERVENTIONS
     from .sweep import INTERVENTION_SEEDS
 
     runs = paper_records()
@@ -286,19 +263,19 @@ def events(runs) -> None:
 
 @functools.lru_cache(maxsize=32)
 def _verdict(folder: str, n: int):
-    return judge(n, list(_records(folder)))
+    return judge(n, list(records.loaded(folder)))
 
 
 def forget() -> None:
     """Drop the records and verdicts loaded so far (after new runs were trained into the results folder)."""
-    _records.cache_clear()
+    records.loaded.cache_clear()
     _verdict.cache_clear()
 
 
 def paper_verdicts(claim_numbers=range(1, 16)) -> list:
     """The claims' verdicts on the shipped records (paper_records), each judged once per kernel."""
     folder = str(records.results_folder(must_exist=True))
-    return [_verdict(folder, n) for n in claim_numbers] if _records(folder) else []
+    return [_verdict(folder, n) for n in claim_numbers] if records.loaded(folder) else []
 
 
 def found(claim_numbers) -> None:
@@ -329,7 +306,7 @@ def params_line(values: dict, names) -> str:
 # ---- the interventions chapter (book/interventions.ipynb, issue 26) ------------------------------------------------
 def intervention_list() -> None:
     """The four interventions in words (grokkit.interventions.INTERVENTIONS)."""
-    from .interventions import interventions_md
+    from .intervention_tables import interventions_md
 
     md(interventions_md())
 
@@ -337,7 +314,7 @@ def intervention_list() -> None:
 def predictions() -> None:
     """What each story predicts for each intervention, as a table (grokkit.interventions.PREDICTIONS, stated before
     any intervention run)."""
-    from .interventions import predictions_md
+    from .intervention_tables import predictions_md
 
     md(predictions_md())
 
@@ -362,7 +339,7 @@ def _recorded(configs) -> list:
 
 def _fallback_keys() -> frozenset:
     """The interventions whose penalty strength deviates from the pilots' rule as committed (the collapse amendment
-    or the fallback: grokkit.interventions.full_scale_strength), from the shipped second-round pilots, once the pick is
+    or the fallback: grokkit.pilots.full_scale_strength), from the shipped second-round pilots, once the pick is
     decided: {"rank_down" / "rank_up"}. Cached per results folder: the opening page and the chapter ask it several
     times of the same records."""
     return _fallback_keys_in(records.results_folder(must_exist=True))
@@ -370,14 +347,8 @@ def _fallback_keys() -> frozenset:
 
 @functools.cache
 def _fallback_keys_in(folder) -> frozenset:
-    from .interventions import (
-        PENALTY_KEYS,
-        choose_strength,
-        full_scale_strength,
-        pick_words,
-        pilot_measure,
-        pilots_by_kind,
-    )
+    from .interventions import PENALTY_KEYS
+    from .pilots import choose_strength, full_scale_strength, pick_words, pilot_measure, pilots_by_kind
     from .sweep import PILOT_STRENGTHS_GRADIENT, pilot_grid
 
     grid = pilot_grid("gradient")
@@ -397,16 +368,17 @@ def _fallback_keys_in(folder) -> frozenset:
 
 def interventions_found() -> None:
     """The box that opens the chapter: each story's predictions graded on the shipped intervention records, a badge
-    per story (grokkit.interventions.found_html)."""
-    from .interventions import found_html
+    per story (grokkit.intervention_tables.found_html)."""
+    from .intervention_tables import found_html
 
     display(HTML(found_html(_intervention_records(), _control_records(), _fallback_keys())))
 
 
 def intervention_control() -> None:
-    """The control's seeds measured (grokkit.interventions.measures_md) and the fixed norm of the second
+    """The control's seeds measured (grokkit.intervention_tables.measures_md) and the fixed norm of the second
     intervention (grokkit.sweep.control_norm_at_onset), from the shipped records."""
-    from .interventions import measure, measures_md
+    from .intervention_tables import measures_md
+    from .interventions import measure
     from .sweep import control_norm_at_onset
 
     runs = _control_records()
@@ -425,8 +397,9 @@ def intervention_controls(train_missing: bool = False) -> list:
 def intervention_runs(configs, train_missing: bool = False) -> list:
     """The intervention runs this page draws (records, or stand-ins for an intervention with no record yet), where
     each comes from, how many of the grid's runs are recorded in the results folder, and what a run costs
-    (grokkit.interventions.cost_md, from the shipped benchmark)."""
-    from .interventions import cost_md, key_of, measured_by_key, recorded_line
+    (grokkit.intervention_tables.cost_md, from the shipped benchmark)."""
+    from .intervention_tables import cost_md, recorded_line
+    from .interventions import key_of, measured_by_key
 
     runs = chapter_runs(configs, train_missing=train_missing)
     # an intervention with a full-scale record is drawn from its records only: a stand-in beside it (another seed
@@ -440,9 +413,10 @@ def intervention_runs(configs, train_missing: bool = False) -> list:
 
 
 def _shipped_bench() -> dict | None:
-    """The shipped one-thread benchmark (grokkit.interventions.BENCH_FILE, JSON), or None when the clone lacks it."""
+    """The shipped one-thread benchmark (grokkit.intervention_tables.BENCH_FILE, JSON), or None when the clone lacks
+    it."""
     from .config import home
-    from .interventions import BENCH_FILE
+    from .intervention_tables import BENCH_FILE
 
     path = home() / BENCH_FILE
     return json.loads(path.read_text()) if path.exists() else None
@@ -450,18 +424,16 @@ def _shipped_bench() -> dict | None:
 
 def intervention_pilots() -> None:
     """The pilots (grokkit.sweep.pilot_grid, both rounds) recorded in the results folder: the rule in words, each
-    round's table and the strength it picks per penalty (grokkit.interventions.pilot_table), what the first round's
+    round's table and the strength it picks per penalty (grokkit.pilots.pilot_table), what the first round's
     window can tell, how each pick holds up; what is not recorded yet."""
-    from .interventions import (
+    from .intervention_words import picks_at_full_scale_md
+    from .interventions import collapsed, measure, measured_by_key
+    from .pilots import (
         PENALTY_TITLES,
-        collapsed,
         full_scale_md,
         loss_readings_md,
-        measure,
-        measured_by_key,
         pick_sweep_words,
         pick_words,
-        picks_at_full_scale_md,
         pilot_measure,
         pilot_rule_md,
         pilot_table,
@@ -542,8 +514,9 @@ def intervention_figure(runs, controls) -> None:
 
 def intervention_verdicts(runs) -> None:
     """Every drawn run measured against the control, then each story's predictions graded on the shipped full-scale
-    intervention records (grokkit.interventions.verdicts_md)."""
-    from .interventions import measure, measures_md, verdicts_md
+    intervention records (grokkit.intervention_tables.verdicts_md)."""
+    from .intervention_tables import measures_md, verdicts_md
+    from .interventions import measure
 
     control = _control_records()
     display(HTML(report.stack_table_html(measures_md(runs, [measure(r) for r in control]))))
@@ -552,8 +525,8 @@ def intervention_verdicts(runs) -> None:
 
 def intervention_omnigrok() -> None:
     """The norm held at its initial value set beside Omnigrok's own fixed-norm MNIST runs, read within their horizon
-    (grokkit.interventions.omnigrok_horizon_md)."""
-    from .interventions import omnigrok_horizon_md
+    (grokkit.intervention_tables.omnigrok_horizon_md)."""
+    from .intervention_tables import omnigrok_horizon_md
 
     md(omnigrok_horizon_md(_intervention_records(), _control_records()))
 

@@ -41,6 +41,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import CONST_MSE, FULL_STEPS, FULL_WIDTH, TUNNEL_THRESHOLD, off_paper
+from .fmt import field_value
 from .rank import ROBUST_RTOL, paper_rtol, rank_at
 from .records import Run, is_stand_in, stands_for
 from .scale import clock_deviation, output_scale
@@ -205,11 +206,6 @@ def config_label(c) -> str:
 OFF_PAPER_WORDS = {"width": "width {}", "batch_size": "batch {}", "lr": "lr {}", "n_test": "{} test images"}
 
 
-def field_value(v) -> str:
-    """A config field's value as a label writes it: 61, 2,000, 0.002."""
-    return f"{v:,}" if isinstance(v, int) else f"{v:g}" if isinstance(v, float) else str(v)
-
-
 def intervention_words(c: dict) -> str:
     """', norm held at its initial value' / ', norm held at 199.8' / ', rank penalty nuclear/Frobenius λ = 0.01' /
     ', rank penalty −spectral entropy λ = 0.01' (', rank pushed down, pull λ = 0.03' with the gradient scale) for an
@@ -272,6 +268,11 @@ def tolerance_def(rtol: float) -> str:
 PAPER_RTOL = paper_rtol(FULL_WIDTH)  # the paper's relative tolerance at width 400: 8.9e-14
 # The tolerance sweep of the rank definition: from the paper's machine precision to 1e-2 of the largest value
 SWEEP_RTOLS = (PAPER_RTOL, 1e-12, 1e-10, 1e-8, 1e-6, 1e-5, 1e-4, 1e-3, 3e-3, 1e-2)
+
+
+def rtol_label(rtol: float) -> str:
+    """'paper (8.9e-14)' for the paper's machine-precision tolerance, else '1e-06'."""
+    return f"paper ({rtol:.1e})" if rtol == PAPER_RTOL else f"{rtol:g}"
 
 
 def has_spectra(run: Run) -> bool:

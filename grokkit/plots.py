@@ -37,6 +37,7 @@ from .events import (
     events,
     hidden_mean,
     rank_matrix,
+    rtol_label,
     run_label,
     tolerance_def,
     tolerance_sweep,
@@ -571,11 +572,6 @@ def exact_vs_robust(panels):
     suptitle(fig, "Per-layer rank, median over seeds: paper-exact (top) and tolerance-robust, rtol 1e-3 (bottom)",
              _flat(panels))
     return fig
-
-
-def rtol_label(rtol: float) -> str:
-    """'paper (8.9e-14)' for the paper's machine-precision tolerance, else '1e-06'."""
-    return f"paper ({rtol:.1e})" if rtol == PAPER_RTOL else f"{rtol:g}"
 
 
 def tolerance_sweep_figure(runs, det, shown=(PAPER_RTOL, 1e-8, 1e-5, 1e-3, 1e-2)):

@@ -414,3 +414,30 @@ def pick(runs, depth: int, n_train: int, weight_decay: float = 0.01, dtype: str 
     """The record of one paper configuration and seed, or None."""
     return next((r for r in seeds_of(runs, depth, n_train, weight_decay, dtype) if stands_for(r)["seed"] == seed),
                 None)
+
+
+# ---- the shipped records as the book reads them -----------------------------------------------------------------
+@functools.lru_cache(maxsize=4)
+def loaded(folder: str) -> tuple:
+    """Every readable record of `folder` (load_all), loaded once per process: `loaded.cache_clear()` forgets them."""
+    return tuple(load_all(folder))
+
+
+def paper_records() -> list:
+    """Every shipped full-scale record ($GROKKIT_RESULTS or the repository's results/), loaded once per kernel."""
+    return list(loaded(str(results_folder(must_exist=True))))
+
+
+def with_seeds(runs) -> list:
+    """For each run, every recorded seed of its configuration (a list of Runs, seed order): a figure of a
+    configuration with several seeds draws all of them. Only a shipped seed is replaced by its siblings (its config
+    id is among theirs); a stand-in, a reader's own run (other steps, seed, ...) or a run without other seeds stays
+    alone."""
+    out = []
+    for r in runs:
+        c = stands_for(r)
+        same = [] if is_stand_in(r) else seeds_of(paper_records(), c["depth"], c["n_train"], c["weight_decay"],
+                                                  c["dtype"])
+        shipped = len(same) > 1 and r.config.id in {s.config.id for s in same}
+        out.append(same if shipped else [r])
+    return out

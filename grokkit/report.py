@@ -20,36 +20,8 @@ from .claims import GRADES, RANK_DEF, THRESHOLDS, Verdict, detector
 from .events import events
 from .events import run_label as run_label_of
 from .events import unit as event_unit
+from .fmt import badge_span, num, signed
 from .records import is_stand_in
-
-
-def signed(v, fmt: str = "+,.0f") -> str:
-    """`v` with its sign for a reader: '+1,234', '−1,234' (a minus sign, not a hyphen), and '0' without a sign for
-    a value that rounds to zero under `fmt` (which must carry '+')."""
-    s = format(v, fmt).replace("-", "−")
-    return s[1:] if not s.lstrip("+−").strip("0.,") else s
-
-
-def num(v, unit: str = "") -> str:
-    """One number for a reader: steps and layers as integers with thousands separators, accuracies and fractions
-    with 2-3 digits, decades signed; '–' for a value that does not exist."""
-    if v is None or (isinstance(v, float) and np.isnan(v)):
-        return "–"
-    if isinstance(v, float) and np.isinf(v):
-        return "never"
-    if unit == "steps":
-        return f"{int(round(v)):,} steps"
-    if unit == "layers":
-        return f"{int(round(v))} layer{'s' * (int(round(v)) != 1)}"
-    if unit == "accuracy":
-        return f"{v:.3f}"
-    if unit == "decades":
-        return f"{signed(v, '+.2f')} decades"
-    if unit == "rank":
-        return f"{v:,g}"
-    if unit in ("fraction", "fraction of width", "fraction of the rise"):
-        return signed(v, "+.2f") if unit == "fraction of the rise" else f"{v:.2f}"
-    return f"{v:,.3g}" if isinstance(v, float) else f"{v:,}"
 
 
 def _md(s: str) -> str:
@@ -400,12 +372,6 @@ def badge(v: Verdict) -> str:
     return badge_span(cls, word, tip)
 
 
-def badge_span(classes: str, word: str, tip: str) -> str:
-    """One badge (HTML): `word` on the colour of `classes` (grokkit-<grade>, book/_static/grokkit.css), `tip` on
-    hover. Every badge of the book is made here (grades, the slider's grades, the interventions' stories)."""
-    return f'<span class="grokkit-badge {classes}" title="{_html.escape(tip)}">{_html.escape(word)}</span>'
-
-
 def found_html(verdicts) -> str:
     """A chapter's "What we found" box (HTML): one line per claim -- its grade as a badge, its title, one sentence
     of what held (`interpretation`), and a link to its scoreboard row. Every word comes from the verdicts."""
@@ -524,8 +490,7 @@ def as_json(verdicts) -> str:
 def tolerance_sweep_text(runs, det) -> str:
     """For each run that keeps spectra, in words: at which relative tolerances its mean hidden-layer rank shows a
     double descent, and its tunnel length (threshold scaled, and fixed at 300) from the paper's tolerance to 1e-2."""
-    from .events import tolerance_sweep
-    from .plots import rtol_label
+    from .events import rtol_label, tolerance_sweep
 
     out = []
     for r in runs:

@@ -71,18 +71,18 @@ CONTROL_SEEDS = (0, 1, 2)          # the control: the base's three recorded seed
 INTERVENTION_SEEDS = (0, 1)        # each intervention on seeds 0 and 1 (issue 26)
 # The penalty strengths λ of the full-scale runs are set by the pilots (issue 26, pilot_grid): the strength that
 # measurably moves the rank within the first 10k steps without breaking training. A test checks each literal equals
-# interventions.full_scale_strength on the shipped second-round pilots (the rule's pick, as amended, or the declared
+# pilots.full_scale_strength on the shipped second-round pilots (the rule's pick, as amended, or the declared
 # fallback's) once that pick is decided; until then it is a placeholder.
 RANK_DOWN_STRENGTH = 0.03          # nuclear_over_frobenius: the second round's pick (pilot at 0.03: effective rank
 #                                    -67 %, train MSE 0.23 x the reference's; 0.01: -9.8 %, read as breaking)
 RANK_UP_STRENGTH = 0.03            # neg_spectral_entropy: by two declared deviations from the rule
-#                                    (interventions.full_scale_strength): its pick as committed, 1, collapsed to a
+#                                    (pilots.full_scale_strength): its pick as committed, 1, collapsed to a
 #                                    near-constant output (train MSE 0.135 at chance accuracy); amended, the rule picks
 #                                    none; the fallback (2 x bound) picks 0.03 (+20 % rank, train MSE 1.30 x)
 # The first round of pilots added λ x the penalty to the loss (rank_penalty_scale "loss"): at λ = 0.01..1 neither
 # penalty moved the hidden layers' effective rank by even 1 % in 10k steps, where the train MSE is still in the
 # thousands; by the control's test climb it is ~1e5 times smaller, so the same λ's share of the loss is ~1e5 times
-# larger there (interventions.pilot_window_md). The full-scale penalised runs therefore use the "gradient" scale
+# larger there (pilots.pilot_window_md). The full-scale penalised runs therefore use the "gradient" scale
 # (decided after the first round's λ = 0.01, 0.1 and 1, before its 10 and 100 and before any pilot of the second
 # round): each step the penalty pulls with λ x the norm of the fit's gradient, the same at step 1e4 as at the climb,
 # and the second round of pilots (pilot_grid("gradient")) chooses λ by the same rule, over pulls of 1 % to 100 % of

@@ -29,7 +29,7 @@ if not hasattr(W, "Stack"):  # ipywidgets 7 (Colab's preinstalled one, or an old
                       f"{getattr(W, '__version__', '?')} loaded (installed: {_installed()}): run "
                       f"pip install 'ipywidgets>=8', then restart the kernel (on Colab: Runtime -> Restart session) "
                       f"and run the cells again")
-from .book import with_seeds
+from .records import with_seeds
 from .sweep import chapter_run
 
 # how each explorable field is named and its values labelled on the controls
@@ -42,7 +42,7 @@ def explorer(rows, cols, make_config, start=None, train_missing: bool = False, r
              names=("depth", "weight_decay")):
     """A rows x cols grid of `render(panel)` figures, one control per axis; `names` are the RunConfig fields the two
     axes set (AXES: depth, n_train, weight_decay) and make_config(row_value, col_value) -> RunConfig. A shipped
-    configuration draws every recorded seed (grokkit.book.with_seeds), a stand-in or the reader's run alone.
+    configuration draws every recorded seed (grokkit.records.with_seeds), a stand-in or the reader's run alone.
     The pre-rendered figures never train a full-scale run (a missing record shows its smoke-scale stand-in);
     with train_missing=True a live kernel trains the point the reader picks."""
     rows, cols = list(rows), list(cols)
@@ -50,7 +50,7 @@ def explorer(rows, cols, make_config, start=None, train_missing: bool = False, r
     r0 = r0 if r0 in rows else rows[0]
     c0 = c0 if c0 in cols else cols[0]
 
-    def figure(a, b, train=False):  # every recorded seed of a shipped configuration (book.with_seeds)
+    def figure(a, b, train=False):  # every recorded seed of a shipped configuration (records.with_seeds)
         fig = render(with_seeds([chapter_run(make_config(a, b), train_missing=train)])[0])
         return plots.png(fig, dpi=2 * plots.SHOWN_DPI), plots.shown_width(fig)
 

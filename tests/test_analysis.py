@@ -653,7 +653,7 @@ def test_opening_page_puts_what_failed_first_and_counts_the_compute():
 
 
 def test_opening_line_on_the_interventions_counts_records_and_names_what_is_untested():
-    from grokkit.interventions import summary_md
+    from grokkit.intervention_tables import summary_md
 
     control = [fake(stages=((30000, 0.8),), fall=30000, seed=sd) for sd in (0, 1, 2)]
     assert "none of its 8 runs is recorded yet" in summary_md([], control, 8)
@@ -669,7 +669,7 @@ def test_opening_line_on_the_interventions_counts_records_and_names_what_is_unte
 
 
 def test_an_intervention_whose_strength_the_fallback_set_carries_the_caveat_first_in_every_verdict():
-    from grokkit.interventions import found_html, summary_md, verdicts_md
+    from grokkit.intervention_tables import found_html, summary_md, verdicts_md
 
     control = [fake(stages=((30000, 0.8),), fall=30000, seed=sd) for sd in (0, 1, 2)]
     up = fake(stages=((30000, 0.8),), seed=0)  # the rank held up, at the fallback's strength; its rank stays high
@@ -720,7 +720,9 @@ def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qual
     to the best constant output, read only its rank, as a check in neither badge, and say that a rank falling with
     the collapse tests no story.
     A run that recovers from a collapse before its end, and one that fits, carry no collapse."""
-    from grokkit.interventions import collapse, found_html, measure, picks_at_full_scale_md, summary_md, verdicts_md
+    from grokkit.intervention_tables import found_html, summary_md, verdicts_md
+    from grokkit.intervention_words import picks_at_full_scale_md
+    from grokkit.interventions import collapse, measure
 
     control = [fake(stages=((30000, 0.8),), fall=30000, seed=sd) for sd in (0, 1, 2)]
     down = fake(stages=((30000, 0.0),), seed=0, fit=10**7, stuck=(20000, 10**6), fall=20000)

@@ -8,6 +8,10 @@ import torch
 import torch.nn.functional as F
 
 import grokkit
+import grokkit.intervention_tables as ivt
+import grokkit.intervention_words as ivw
+import grokkit.interventions as iv
+import grokkit.pilots as ivp
 from grokkit import RunConfig
 from grokkit.records import load, record_path
 
@@ -36,6 +40,14 @@ def test_intervention_fields_are_validated_in_one_line(kw, message):
     with pytest.raises(ValueError) as e:
         RunConfig(**kw)
     assert str(e.value).startswith(message) and "\n" not in str(e.value)
+
+
+def _patch(monkeypatch, name: str, value) -> None:
+    """Replace `name` wherever the interventions' modules hold it (each imports what it reads by name)."""
+    held = [m for m in (iv, ivp, ivw, ivt) if hasattr(m, name)]
+    assert held, name
+    for m in held:
+        monkeypatch.setattr(m, name, value)
 
 
 def test_cli_reads_a_number_or_a_word_for_norm_clamp():
@@ -385,7 +397,7 @@ def test_interventions_chapter_text_in_smoke_mode(monkeypatch):
 
 
 def test_cost_md_reads_the_benchmark_and_the_recorded_wall_times():
-    from grokkit.interventions import BENCH_FILE, bench_variant, cost_md
+    from grokkit.intervention_tables import BENCH_FILE, bench_variant, cost_md
 
     step = {"paper": 0.03, "norm_clamp": 0.036, "nuclear_over_frobenius": 0.12, "neg_spectral_entropy": 0.11,
             "nuclear_over_frobenius_gradient": 0.135, "neg_spectral_entropy_gradient": 0.141}
@@ -416,7 +428,8 @@ def test_cost_md_reads_the_benchmark_and_the_recorded_wall_times():
 
 
 def test_story_badges_grade_each_story_on_its_own_predictions():
-    from grokkit.interventions import STORY_BADGES, check_results, story_badge, story_results
+    from grokkit.intervention_words import STORY_BADGES, story_badge
+    from grokkit.interventions import check_results, story_results
 
     def m(onset, fall):
         return {"onset": onset, "rank_fall": fall, "final_acc": 0.9, "norm_at_onset": 1.0, "wall_min": 60.0}
@@ -461,7 +474,6 @@ def test_manipulation_checks_are_typed_and_leave_the_badges():
     """What a penalty sets out to do to the rank is a check that it acted, not a prediction of either story: the
     penalties' rank cells, in both stories, and nothing else, are marked so (Prediction.check); no check is a
     timing test of the rank story, and each penalty's aim (PENALTY_AIMS) is one of its checks."""
-    import grokkit.interventions as iv
 
     checks = {(k, st, part) for k, story in iv.PREDICTIONS.items() for st, parts in story.items()
               for part, p in parts.items() if p.check}
@@ -471,12 +483,12 @@ def test_manipulation_checks_are_typed_and_leave_the_badges():
     assert not {(iv.PREDICTIONS[k][st][part].keyword, part) for k, st, part in checks} & set(iv.TIMING_TESTS)
     assert all(any(iv.PREDICTIONS[k][st]["rank"].keyword == aim for st in iv.STORIES)
                for k, aim in iv.PENALTY_AIMS.items())
-    table = iv.predictions_md()
+    table = ivt.predictions_md()
     assert table.count("*check:*") == 4 and "counts toward neither story's badge" in table
 
 
 def test_outcome_words_say_what_each_intervention_did_against_the_control():
-    from grokkit.interventions import outcome_words
+    from grokkit.intervention_words import outcome_words
 
     def m(seed, onset, fall):
         return {"onset": onset, "rank_fall": fall, "final_acc": 0.9, "norm_at_onset": 1.0, "wall_min": 60.0,
@@ -512,7 +524,7 @@ def test_aim_caveat_names_a_penalty_that_did_not_move_the_rank_its_way():
     """A rank held up whose rank still falls, or a rank pushed down whose rank does not fall earlier than the
     control's, is named with each seed's rank fall and end against the control's; one that did its job, or a clamp,
     is not. Against a control whose rank never falls, a rank pushed down needs only to fall."""
-    from grokkit.interventions import aim_caveat, aim_words
+    from grokkit.intervention_words import aim_caveat, aim_words
 
     def m(seed, fall, end):
         return {"seed": seed, "onset": 44_022, "rank_fall": fall, "rank_end": end, "fit_step": 40_020}
@@ -560,7 +572,8 @@ def test_measure_reads_the_rank_at_the_end_under_each_definition():
     """measure()'s rank_end is the mean over the hidden layers at the last snapshot, under the rank definition asked
     for; the runs table shows it (paper-exact) and writes a shift with a minus sign. On a shipped control record."""
     from grokkit import book
-    from grokkit.interventions import measure, measures_md
+    from grokkit.intervention_tables import measures_md
+    from grokkit.interventions import measure
 
     run = book._control_records()[0]
     h = run.history
@@ -584,7 +597,7 @@ def test_norm_after_words_follow_each_penalised_seed_past_its_climb():
     """The weight norm after the climb, per penalised seed that climbed: still shrinking at the end, or its lowest
     and the rise after it, and by how much it ended above the control's highest end; seeds that never fit, and the
     norm clamps, are left out; nothing when no penalised seed climbed."""
-    from grokkit.interventions import norm_after_words
+    from grokkit.intervention_words import norm_after_words
 
     def m(seed, end, low, low_step, onset=44_022, fit=40_020):
         return {"seed": seed, "onset": onset, "fit_step": fit, "norm_at_onset": 199.2, "norm_end": end,
@@ -613,7 +626,7 @@ def test_answer_words_follow_the_measures_whichever_way_they_fall():
     margins that count them differently); whether the penalties gave a clean test (not where they broke training,
     never fit or missed their aim on every seed, one penalty or two; where one met its aim, which story its climb bore
     out). Other measures, other words."""
-    from grokkit.interventions import answer_words
+    from grokkit.intervention_words import answer_words
 
     def m(seed, onset, fall, fit=20_000, collapse=None, acc=None):
         return {"seed": seed, "onset": onset, "rank_fall": fall, "fit_step": fit, "collapse": collapse,
@@ -676,7 +689,7 @@ def test_answer_words_follow_the_measures_whichever_way_they_fall():
 
 
 def test_pilot_rule_picks_the_smallest_strength_that_moves_the_rank_without_breaking_training():
-    from grokkit.interventions import pilot_table
+    from grokkit.pilots import pilot_table
     from grokkit.records import Run
     from grokkit.sweep import pilot_grid
 
@@ -710,7 +723,7 @@ def test_pilot_rule_picks_the_smallest_strength_that_moves_the_rank_without_brea
     assert pilot_table(runs[1:6] + runs[:1])[1]["neg_spectral_entropy"] is None  # no pilot of it: none chosen
     with pytest.raises(ValueError, match="^pilot_runs: the pilot without a penalty"):
         pilot_table(runs[1:])
-    from grokkit.interventions import loss_ratio
+    from grokkit.pilots import loss_ratio
     assert [loss_ratio(r) for r in (1.13, 1.1000264, 1.0999, 2793 / 2793)] == ["1.13 ×", "1.10003 ×", "1.0999 ×",
                                                                                 "1.00 ×"]
     assert loss_ratio(0.135 / 2793) == "0.000048 ×" and loss_ratio(0.0123) == "0.01 ×"
@@ -718,10 +731,10 @@ def test_pilot_rule_picks_the_smallest_strength_that_moves_the_rank_without_brea
 
 def test_full_scale_strengths_are_the_second_rounds_picks_once_decided():
     """sweep.RANK_DOWN_STRENGTH / RANK_UP_STRENGTH equal the full-scale strength from the shipped second-round pilots
-    (interventions.full_scale_strength: the amended rule's pick, or the declared fallback's), for each penalty whose
+    (pilots.full_scale_strength: the amended rule's pick, or the declared fallback's), for each penalty whose
     pick is decided (every smaller strength recorded; all of them for a rule that picks none)."""
     from grokkit import sweep
-    from grokkit.interventions import full_scale_strength, pick_words, pilot_measure, pilot_table, pilots_by_kind
+    from grokkit.pilots import full_scale_strength, pick_words, pilot_measure, pilot_table, pilots_by_kind
 
     grid = sweep.pilot_grid("gradient")
     runs = [load(record_path(c)) for c in grid if record_path(c).exists()]
@@ -741,7 +754,7 @@ def test_full_scale_strengths_are_the_second_rounds_picks_once_decided():
 
 
 def test_full_scale_strength_falls_back_to_the_loosest_bound_only_when_the_rule_picks_none():
-    from grokkit.interventions import FALLBACK_LOSS_MAX, full_scale_md, full_scale_strength
+    from grokkit.pilots import FALLBACK_LOSS_MAX, full_scale_md, full_scale_strength
 
     def m(eff, loss, window):
         return {"eff_rank": eff, "train_loss": loss, "train_loss_window": window, "diverged": False}
@@ -769,7 +782,7 @@ def test_full_scale_strength_falls_back_to_the_loosest_bound_only_when_the_rule_
     assert "- Rank held up: not decided yet (2 of its 3 pilots recorded)." in partial and "deviation" not in partial
     assert "- Rank pushed down: not decided yet (0 of its 3 pilots recorded)." in partial
     # pilots above the pick are not needed, and the page says why; one below it, or a penalty without a pick, is not
-    from grokkit.interventions import unrun_md, unrun_picks
+    from grokkit.pilots import unrun_md, unrun_picks
 
     two = {"nuclear_over_frobenius": {k: down[k] for k in lams[:2]}}
     missing = {"nuclear_over_frobenius": [0.1, 0.3, 1.0]}
@@ -788,7 +801,8 @@ def test_a_pilot_collapsed_to_a_constant_output_breaks_training_under_the_amende
     from types import SimpleNamespace
 
     from grokkit.data import constant_mse
-    from grokkit.interventions import COLLAPSE_ACC, COLLAPSE_MSE, collapsed, full_scale_md, full_scale_strength
+    from grokkit.interventions import COLLAPSE_ACC, COLLAPSE_MSE, collapsed
+    from grokkit.pilots import full_scale_md, full_scale_strength
 
     assert constant_mse(5000) == pytest.approx(0.0899, abs=1e-4)  # Σ p (1 - p) / 10 over the first 5000 labels
     assert (COLLAPSE_MSE, COLLAPSE_ACC) == (2.0, 0.2)
@@ -835,7 +849,7 @@ def test_a_pilot_collapsed_to_a_constant_output_breaks_training_under_the_amende
 
 
 def test_pilot_pick_read_with_looser_bounds_says_whether_it_holds():
-    from grokkit.interventions import PILOT_LOSS_SWEEP, PILOT_SHIFT_SWEEP, pick_sweep, pick_sweep_words
+    from grokkit.pilots import PILOT_LOSS_SWEEP, PILOT_SHIFT_SWEEP, pick_sweep, pick_sweep_words
 
     def m(eff, loss, diverged=False):
         return {"eff_rank": eff, "train_loss": loss, "diverged": diverged}
@@ -878,7 +892,7 @@ def test_pilot_pick_read_with_looser_bounds_says_whether_it_holds():
 def test_pilot_window_md_tells_the_loss_and_rank_in_the_window_against_the_climb():
     from types import SimpleNamespace
 
-    from grokkit.interventions import pilot_window_md
+    from grokkit.pilots import pilot_window_md
 
     s = np.arange(0, 100_001, 500)
     eff = np.where(s < 30_000, 60.0, np.where(s < 45_000, 70.0, 10.0))
@@ -901,7 +915,7 @@ def test_pilot_window_md_tells_the_loss_and_rank_in_the_window_against_the_climb
 def test_loss_readings_md_says_how_much_one_reading_swings():
     from types import SimpleNamespace
 
-    from grokkit.interventions import loss_readings_md
+    from grokkit.pilots import loss_readings_md
 
     s = np.arange(0, 10_001, 500)
 
@@ -919,7 +933,8 @@ def test_loss_readings_md_says_how_much_one_reading_swings():
     assert "penalised" not in loss_readings_md(ref, [])
 
 def test_a_story_whose_badge_moves_with_the_rank_definition_is_fragile():
-    from grokkit.interventions import fragility, story_results
+    from grokkit.intervention_words import fragility
+    from grokkit.interventions import story_results
 
     def m(onset, fall):
         return {"onset": onset, "rank_fall": fall, "final_acc": 0.9, "norm_at_onset": 1.0, "wall_min": 60.0}
@@ -945,10 +960,9 @@ def test_the_untreated_control_is_held_to_the_rank_storys_timing_tests(monkeypat
     """The shipped control's events: its climb starts at 43,355 / 42,688 / 44,022 and its paper-exact rank first
     falls at 46,690 / 46,690 / 48,024 (tolerance-robust: 44,022 / 44,022 / 32,683). Under the declared margin
     (3,335 steps) only seed 0 meets 'the rank falls at most the margin after the climb starts'."""
-    import grokkit.interventions as iv
 
     keywords = {c.keyword for p in iv.PREDICTIONS.values() for st in p.values() for c in st.values()}
-    assert set(iv.RULE_WORDS) == keywords - {"none"}  # every test a verdict applies is said in words
+    assert set(ivw.RULE_WORDS) == keywords - {"none"}  # every test a verdict applies is said in words
 
     def m(onset, fall):
         return {"onset": onset, "rank_fall": fall, "final_acc": 0.95, "norm_at_onset": 200.0, "wall_min": 60.0}
@@ -956,7 +970,7 @@ def test_the_untreated_control_is_held_to_the_rank_storys_timing_tests(monkeypat
     control = [{"rank": m(43_355, 46_690), "robust_rank": m(43_355, 44_022)},
                {"rank": m(42_688, 46_690), "robust_rank": m(42_688, 44_022)},
                {"rank": m(44_022, 48_024), "robust_rank": m(44_022, 32_683)}]
-    monkeypatch.setattr(iv, "measure", lambda run, rd="rank": run[rd])
+    _patch(monkeypatch, "measure", lambda run, rd="rank": run[rd])
     timing = iv.control_timing(control)
     assert {k: v for k, v in timing.items() if k == "lags" or k[2] == 3335} == {
         ("falls_with_climb", "rank", 3335): (1, 3), ("follows_rank", "rank", 3335): (1, 3),
@@ -964,24 +978,24 @@ def test_the_untreated_control_is_held_to_the_rank_storys_timing_tests(monkeypat
         "lags": [3_335, 4_002, 4_002]}
     # the one seed that meets the tests sits exactly on the declared margin: none with 667 steps, all with 6,670
     assert [timing["falls_with_climb", "rank", m] for m in (667, 6670)] == [(0, 3), (3, 3)]
-    words = iv.control_timing_words(timing)
+    words = ivw.control_timing_words(timing)
     assert words.startswith('"no climb, or the rank\'s first fall comes at most the timing margin after the climb '
                             'starts" holds on 1 of 3 seeds under the paper-exact rank and 3 of 3 seeds under the '
                             "tolerance-robust rank; ")
     assert words.endswith("its rank first falls 3,335–4,002 steps after the start of its climb")
     ranked = {"rank": [("Norm held low from the start", "rank", "…", [True])]}  # "a climb only with a rank fall"
-    assert iv.timing_caveat(control, ranked) == (
+    assert ivw.timing_caveat(control, ranked) == (
         "the untreated control (its paper-exact rank first falls 3,335–4,002 steps after the start of its climb) "
         "meets each of the rank story's two timing tests on 1 of its 3 seeds with the 3,335-step margin stated "
         "before any run (0 with 667 steps, 3 with 6,670 steps), so a grade on these tests says less than it seems")
-    assert iv.timing_caveat(control, {"rank": []}) == ""  # no rank-story grade yet: nothing to qualify
+    assert ivw.timing_caveat(control, {"rank": []}) == ""  # no rank-story grade yet: nothing to qualify
     # a rank-story grade that is no timing test (the rank pushed down's "falls earlier") does not call for it
-    assert iv.timing_caveat(control, {"rank": [("Rank pushed down", "rank", "…", [True])]}) == ""
-    assert iv._lag_words([-11_339, 1_334]) == "between 11,339 steps before and 1,334 after the start of its climb"
-    assert iv._lag_words([-667, -667]) == "667 steps before the start of its climb"
+    assert ivw.timing_caveat(control, {"rank": [("Rank pushed down", "rank", "…", [True])]}) == ""
+    assert ivw._lag_words([-11_339, 1_334]) == "between 11,339 steps before and 1,334 after the start of its climb"
+    assert ivw._lag_words([-667, -667]) == "667 steps before the start of its climb"
     on_time = [{"rank": m(40_000, 40_000), "robust_rank": m(40_000, 40_000)}] * 3
-    assert iv.timing_caveat(on_time, ranked) == ""
-    assert iv.control_timing_words(iv.control_timing([])) == ""
+    assert ivw.timing_caveat(on_time, ranked) == ""
+    assert ivw.control_timing_words(iv.control_timing([])) == ""
 
 
 def test_verdicts_are_read_again_with_the_margin_swept(monkeypatch):
@@ -989,7 +1003,6 @@ def test_verdicts_are_read_again_with_the_margin_swept(monkeypatch):
     falling 9,000 steps before the control's earliest fall (29,000): 'earlier' with a timing margin of 667 or 3,335
     steps, 'within the control's range' with 6,670; its rank falls earlier under every margin (a check, read again
     like the grades, in neither badge)."""
-    import grokkit.interventions as iv
 
     def m(onset, fall):
         return {"onset": onset, "rank_fall": fall, "final_acc": 0.9, "norm_at_onset": 1.0, "wall_min": 60.0,
@@ -1000,21 +1013,21 @@ def test_verdicts_are_read_again_with_the_margin_swept(monkeypatch):
     control = [m(30_000, 29_000), m(33_000, 32_000), m(36_000, 35_000)]
     by_key = {"rank_down": [m(25_000, 20_000)]}
     # graded() on these measures: the records and the control stand in for their own measures
-    monkeypatch.setattr(iv, "measured_by_key", lambda recs, rd="rank": recs if recs else {})
-    monkeypatch.setattr(iv, "measure", lambda run, rd="rank": run)
+    _patch(monkeypatch, "measured_by_key", lambda recs, rd="rank": recs if recs else {})
+    _patch(monkeypatch, "measure", lambda run, rd="rank": run)
     every = iv.graded(by_key, control)
     assert set(every) == {(rd, mg) for rd in ("rank", "robust_rank") for mg in iv.MARGIN_SWEEP}
     # the weight-norm story: its onset "unchanged" fails under the declared margin and holds under 6,670; its rank
     # "falls" is a check: did not hold, and held under the widest margin
-    assert iv.fragility(every, "norm") == "fragile: with a timing margin of 6,670 steps, under either rank, it held"
+    assert ivw.fragility(every, "norm") == "fragile: with a timing margin of 6,670 steps, under either rank, it held"
     # the rank story: "earlier" fails under 6,670 only ("falls earlier", a check, is not in its badge)
-    assert iv.fragility(every, "rank") == (
+    assert ivw.fragility(every, "rank") == (
         "fragile: with a timing margin of 6,670 steps, under either rank, it did not hold")
     title = "Rank pushed down"
-    assert iv._row_fragility(every, "rank", title, "onset") == (
+    assert ivw._row_fragility(every, "rank", title, "onset") == (
         " — fragile: with a timing margin of 6,670 steps, under either rank, it did not hold (0 of 1 seed)")
-    assert iv._row_fragility(every, "rank", title, "rank") == ""  # a check: no row of the story
-    text = iv.verdicts_md(by_key, control)
+    assert ivw._row_fragility(every, "rank", title, "rank") == ""  # a check: no row of the story
+    text = ivt.verdicts_md(by_key, control)
     assert ('start of the climb "earlier: the low-rank features generalization needs come sooner" (tested: the climb '
             "starts more than the timing margin before the control's earliest climb start): held (1 of 1 seed)"
             " — fragile: with a timing margin of 6,670 steps, under either rank, it did not hold (0 of 1 seed).\n"
@@ -1031,20 +1044,20 @@ def test_verdicts_are_read_again_with_the_margin_swept(monkeypatch):
     # a check that moves under one rank definition at one margin is said as such; under it at every margin, once
     robust = {"rank_down": [m(25_000, None)]}
     every["robust_rank", 667] = (robust, iv.story_results(robust, control, 667))
-    assert iv._check_fragility(iv.graded_checks(every, control), title, "falls_earlier") == (
+    assert ivw._check_fragility(iv.graded_checks(every, control), title, "falls_earlier") == (
         " — fragile: under the tolerance-robust rank with a timing margin of 667 steps, it did not hold (0 of 1 seed)")
     for mg in iv.MARGIN_SWEEP:
         every["robust_rank", mg] = (robust, iv.story_results(robust, control, mg))
-    assert iv._check_fragility(iv.graded_checks(every, control), title, "falls_earlier") == (
+    assert ivw._check_fragility(iv.graded_checks(every, control), title, "falls_earlier") == (
         " — fragile: under the tolerance-robust rank, whatever the margin, it did not hold (0 of 1 seed)")
     quiet = {k: every["rank", 3335] for k in every}  # every reading grades alike
-    monkeypatch.setattr(iv, "graded", lambda recs, ctrl: quiet)
-    assert iv.verdicts_md(by_key, control).rstrip().endswith("0 of the 2 move (marked fragile), and neither story's "
+    _patch(monkeypatch, "graded", lambda recs, ctrl: quiet)
+    assert ivt.verdicts_md(by_key, control).rstrip().endswith("0 of the 2 move (marked fragile), and neither story's "
                                                              "badge moves; 0 of the 2 checks move.")
 
 
 def test_a_pilot_choice_stands_only_once_every_smaller_strength_is_recorded():
-    from grokkit.interventions import pick_words
+    from grokkit.pilots import pick_words
 
     lams = (0.01, 0.1, 1.0, 10.0, 100.0)
     assert pick_words(1.0, {0.01, 0.1, 1.0}, lams) == "λ = 1"
@@ -1060,10 +1073,9 @@ def test_omnigrok_horizon_reads_the_norm_held_at_init_within_omnigroks_10000_ste
     that fits or climbs within the horizon, or never climbs, is said as such; no record says so."""
     from types import SimpleNamespace
 
-    import grokkit.interventions as iv
     from grokkit import book
 
-    text = iv.omnigrok_horizon_md(book._intervention_records(), book._control_records())
+    text = ivt.omnigrok_horizon_md(book._intervention_records(), book._control_records())
     assert "Our α = 8 and N = 5,000 lie in those ranges" in text
     assert ("our 12-layer runs held at the initial norm (seeds 0 and 1) had not fit the training set: best train "
             "accuracy 0.12 and best test accuracy 0.11–0.13 (chance: 0.10), against 0.12–0.16 and 0.11–0.15 for the "
@@ -1071,7 +1083,7 @@ def test_omnigrok_horizon_reads_the_norm_held_at_init_within_omnigroks_10000_ste
     assert ("their test climb started at steps 35,351 and 38,019; they fit the training set at steps 51,359 and "
             "50,025, and ended at a test accuracy of 0.914–0.929, against the control's 0.949–0.952." in text)
     assert "these runs do not contradict Omnigrok's fixed-norm measurements, which stop there, but past them" in text
-    assert iv.omnigrok_horizon_md([], []).startswith("No full-scale run of the norm held at its initial value")
+    assert ivt.omnigrok_horizon_md([], []).startswith("No full-scale run of the norm held at its initial value")
 
     def run(seed, acc, onset=None, fit=None):  # a record whose accuracies read `acc` from step 0
         steps = np.arange(0, 20_001, 1_000)
@@ -1081,17 +1093,17 @@ def test_omnigrok_horizon_reads_the_norm_held_at_init_within_omnigroks_10000_ste
 
     monkeypatch.setattr(grokkit.records, "stands_for", lambda r: {"norm_clamp": "init"})
     monkeypatch.setattr(grokkit.records, "full_scale", lambda r: True)
-    monkeypatch.setattr(iv, "measure", lambda r: r.m)
+    _patch(monkeypatch, "measure", lambda r: r.m)
     control = [run(0, 0.5, 15_000, 12_000)]
     # one seed of two fits and climbs inside the horizon
-    mixed = iv.omnigrok_horizon_md([run(0, 0.9, 4_000, 3_000), run(1, 0.3, None, None)], control)
+    mixed = ivt.omnigrok_horizon_md([run(0, 0.9, 4_000, 3_000), run(1, 0.3, None, None)], control)
     assert "our 12-layer runs held at the initial norm (seeds 0 and 1) had fit the training set on 1 of 2" in mixed
     assert "against 0.50 and 0.50 for the control (the same configuration with the norm free; 1 seed)" in mixed
     assert ("their test climb started at step 4,000, on 1 of 2 seeds; they fit the training set at step 3,000, and "
             "ended at a test accuracy of 0.300–0.900, against the control's 0.500.") in mixed
     assert mixed.rstrip().endswith("Within that horizon seed 0 already started to climb, so Omnigrok's reading sees "
                                    "what these runs do.")
-    never = iv.omnigrok_horizon_md([run(0, 0.12)], control)
+    never = ivt.omnigrok_horizon_md([run(0, 0.12)], control)
     assert "our 12-layer run held at the initial norm (seed 0) had not fit the training set" in never
     assert "it never climbed within the run; it never fit the training set" in never
     assert never.rstrip().endswith("It never climbed within the run either, as a norm held at its large initial "
@@ -1103,7 +1115,6 @@ def test_collapsed_seeds_beside_healthy_ones_are_worded_and_read_again(monkeypat
     seed 1 climbs with the control and its rank never falls. The verdicts grade seed 1's climb only and check both
     seeds' rank apart from the grades; the collapsed seed moves no badge, so the opening page adds nothing for it; a
     seed that climbs and then collapses is named; a collapsed seed whose rank never fell still carries the caveat."""
-    import grokkit.interventions as iv
 
     def m(seed, onset, fall, fit=20_000, collapse=None):
         return {"onset": onset, "rank_fall": fall, "final_acc": 0.9, "norm_at_onset": 1.0, "wall_min": 60.0,
@@ -1112,9 +1123,9 @@ def test_collapsed_seeds_beside_healthy_ones_are_worded_and_read_again(monkeypat
     gone = {"step": 16_000, "train_loss": 0.09, "constant_mse": 0.09, "train_acc": 0.1}
     control = [m(0, 30_000, 29_000), m(1, 33_000, 32_000), m(2, 36_000, 35_000)]
     by_key = {"rank_down": [m(0, None, 7_000, None, gone), m(1, 33_000, None)]}
-    monkeypatch.setattr(iv, "measured_by_key", lambda recs, rd="rank": recs if recs else {})
-    monkeypatch.setattr(iv, "measure", lambda run, rd="rank": run)
-    text = iv.verdicts_md(by_key, control)
+    _patch(monkeypatch, "measured_by_key", lambda recs, rd="rank": recs if recs else {})
+    _patch(monkeypatch, "measure", lambda run, rd="rank": run)
+    text = ivt.verdicts_md(by_key, control)
     assert ("so no prediction on when, or with what rank fall, it generalizes is graded on it; the other grades below "
             "are over the other 1 seed, and its checks on the rank are read on every seed; on a seed whose outputs "
             "collapsed, a check on the rank reads what the penalty did to the rank, not how the network "
@@ -1125,16 +1136,16 @@ def test_collapsed_seeds_beside_healthy_ones_are_worded_and_read_again(monkeypat
             'falls at some point": held on 1 of 2 seeds only;') in text
     # the rank story: "earlier" fails on seed 1 ("falls earlier" is a check): did not hold, with or without the
     # collapsed seed, which tests no prediction of either story
-    line = iv.summary_md(by_key, control, 8)
+    line = ivt.summary_md(by_key, control, 8)
     assert ("The weight-norm story's tested predictions held and the rank story's tested predictions did not hold;"
             in line) and "without the runs that collapsed" not in line
-    late = iv.outcome_words("rank_down", [m(1, 33_000, 30_000, 20_000, gone)], control)
+    late = ivw.outcome_words("rank_down", [m(1, 33_000, 30_000, 20_000, gone)], control)
     assert late.endswith("; seed 1's outputs collapsed to nearly the same value for every input from step 16,000 to "
                          "the end")
-    flat = iv.collapse_caveat({"rank_up": [m(0, None, None, None, gone)]})
+    flat = ivw.collapse_caveat({"rank_up": [m(0, None, None, None, gone)]})
     assert flat.startswith("the rank held up broke training on seed 0, whose outputs collapsed") and \
         "its rank is still checked, and that check reads what the penalty did to the rank" in flat
-    assert iv.collapse_caveat({"rank_up": [m(0, None, None, None, gone), m(1, None, None, None, gone)]}).startswith(
+    assert ivw.collapse_caveat({"rank_up": [m(0, None, None, None, gone), m(1, None, None, None, gone)]}).startswith(
         "the rank held up broke training on seeds 0 and 1, whose outputs collapsed to nearly the same value for every "
         "input from steps 16,000 and 16,000 to the end")
 
@@ -1144,21 +1155,20 @@ def test_the_collapse_caveat_says_its_rule_came_with_the_record_it_exempts():
     even when its test accuracy rose before the collapse) was committed with the record of the rank pushed down,
     seed 1 (COLLAPSE_CLAUSE_WITH). Where the clause is what leaves that seed ungraded (a climb was detected), the
     caveat says so in one sentence; not for another seed, nor where that seed never climbed (untestable anyway)."""
-    import grokkit.interventions as iv
 
     def m(seed, onset):
         return {"onset": onset, "rank_fall": 7_000, "seed": seed, "fit_step": None,
                 "collapse": {"step": 16_000, "train_loss": 0.09, "constant_mse": 0.09, "train_acc": 0.1}}
 
-    assert iv.COLLAPSE_CLAUSE_WITH == ("rank_down", 1)
+    assert ivw.COLLAPSE_CLAUSE_WITH == ("rank_down", 1)
     sentence = ("The rule that leaves seed 1 ungraded although its test accuracy rose before the collapse was added "
                 "together with that seed's record, after the record was seen")
     assert iv.untestable(m(1, 3)) and iv.untestable(m(1, None))
-    assert iv.collapse_caveat({"rank_down": [m(0, None), m(1, 3)]}).endswith(". " + sentence)
-    assert "The rule" not in iv.collapse_caveat({"rank_down": [m(0, None), m(1, None)]})
-    assert "The rule" not in iv.collapse_caveat({"rank_down": [m(0, 3)], "rank_up": [m(1, 3)]})
+    assert ivw.collapse_caveat({"rank_down": [m(0, None), m(1, 3)]}).endswith(". " + sentence)
+    assert "The rule" not in ivw.collapse_caveat({"rank_down": [m(0, None), m(1, None)]})
+    assert "The rule" not in ivw.collapse_caveat({"rank_down": [m(0, 3)], "rank_up": [m(1, 3)]})
     # beside another collapsed intervention, the sentence names which
-    two = iv.collapse_caveat({"norm_init": [m(0, None)], "rank_down": [m(1, 3)]})
+    two = ivw.collapse_caveat({"norm_init": [m(0, None)], "rank_down": [m(1, 3)]})
     assert two.endswith(". The rule that leaves seed 1 of the rank pushed down ungraded although its test accuracy "
                         "rose before the collapse was added together with that seed's record, after the record was "
                         "seen")

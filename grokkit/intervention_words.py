@@ -1,0 +1,601 @@
+"""The interventions chapter's sentences, computed from the records (grokkit.interventions' measures and grades):
+outcomes, caveats, the answer. English that waits to move into the chapter's own written prose (issue 43)."""
+from __future__ import annotations
+
+from .interventions import (
+    DECLARED,
+    INTERVENTIONS,
+    MARGIN_STEPS,
+    MARGIN_SWEEP,
+    PENALTY_AIMS,
+    PREDICTIONS,
+    STORIES,
+    TIMING_TESTS,
+    VERDICT_RANK_DEFS,
+    _climbed,
+    control_timing,
+    grade,
+    has_checks,
+    held,
+    onset_class,
+    untestable,
+)
+
+
+def collapse_words(m: dict) -> str:
+    """'its outputs collapsed to nearly the same value for every input from step 20,677 to the end; at the end, a train
+    MSE of 0.0906, 1.01 × the best constant output's, and a train accuracy of 0.107', or '' (a measure() dict without
+    a collapse)."""
+    c = m.get("collapse")
+    if not c:
+        return ""
+    return (f"its outputs collapsed to nearly the same value for every input from step {c['step']:,} to the end; "
+            f"at the end, a train MSE of {c['train_loss']:.3g}, {c['train_loss'] / c['constant_mse']:.2f} × the best "
+            f"constant output's, and a train accuracy of {c['train_acc']:.3f}")
+
+
+# Each keyword's test, in words (held() is the definition; the verdicts quote these beside each grade)
+RULE_WORDS = {
+    "earlier": "the climb starts more than the timing margin before the control's earliest climb start",
+    "unchanged": "the climb starts inside the control's climb starts, widened by the timing margin on each side",
+    "later_or_never": "the climb starts more than the timing margin after the control's latest climb start, or never",
+    "follows_rank": "the climb starts within the timing margin of the rank's first fall, or neither happens",
+    "falls": "the rank falls at some point",
+    "stays_high": "the rank never falls",
+    "falls_earlier": "the rank first falls more than the timing margin before the control's earliest fall",
+    "falls_with_climb": "no climb, or the rank's first fall comes at most the timing margin after the climb starts",
+}
+
+
+def _lag_words(lags, what: str = "the start of its climb") -> str:
+    """'3,335–4,002 steps after the start of its climb', 'between 11,339 steps before and 1,334 after ...', or 'at
+    ...' (signed step differences, later minus `what`)."""
+    lo, hi = min(lags), max(lags)
+    if lo == hi == 0:
+        return f"at {what}"
+    if lo >= 0 or hi <= 0:
+        a, b = sorted((abs(lo), abs(hi)))
+        return f"{a:,}{'' if a == b else f'–{b:,}'} steps {'after' if hi > 0 else 'before'} {what}"
+    return f"between {-lo:,} steps before and {hi:,} after {what}"
+
+
+def _timing_graded(results) -> bool:
+    """Whether story_results() `results` grade a timing test (TIMING_TESTS) of the rank story."""
+    titles = {title: k for k, (title, _) in INTERVENTIONS.items()}
+    return any((PREDICTIONS[titles[t]]["rank"][part].keyword, part) in TIMING_TESTS for t, part, *_ in results["rank"])
+
+
+def timing_caveat(control_records, results) -> str:
+    """'' unless the rank story has a graded timing test (story_results() `results`) and the untreated control
+    misses one (control_timing) on some seed under the declared reading; else that caveat in words: when the
+    control's rank falls against its climb, and its seeds meeting each test under the declared margin and the
+    others of MARGIN_SWEEP."""
+    timing = control_timing(control_records) if _timing_graded(results) else {}
+    rd, dm = DECLARED
+    if not timing or all(timing[kw, rd, dm][0] == timing[kw, rd, dm][1] for kw, _ in TIMING_TESTS):
+        return ""
+    n = timing[TIMING_TESTS[0][0], rd, dm][1]
+    others = [m for m in MARGIN_SWEEP if m != dm]
+
+    def on(kw):  # its seeds under the declared margin, then under the others
+        k = timing[kw, rd, dm][0]
+        return (f"{'all ' if k == n else ''}{k:,} of its {n:,} seed{'s' * (n != 1)} with the {dm:,}-step margin "
+                "stated before any run (" + ", ".join(
+                    f"{timing[kw, rd, m][0]:,} with {m:,} steps" for m in others) + ")")
+
+    per_test = {kw: on(kw) for kw, _ in TIMING_TESTS}
+    if len(set(per_test.values())) == 1:
+        meets = f"meets each of the rank story's two timing tests on {next(iter(per_test.values()))}"
+    else:
+        meets = "meets the rank story's timing tests as follows: " + "; ".join(
+            f"\"{RULE_WORDS[kw]}\" on {words}" for kw, words in per_test.items())
+    lag = f" (its {_rank_name(rd)} first falls {_lag_words(timing['lags'])})" if timing["lags"] else ""
+    return f"the untreated control{lag} {meets}, so a grade on these tests says less than it seems"
+
+
+def control_timing_words(timing: dict) -> str:
+    """control_timing() in words under the declared margin: each timing test's seeds under each rank definition,
+    and when the control's rank falls against its climb; '' without control records."""
+    dm = DECLARED[1]
+    if not any(timing[kw, rd, dm][1] for kw, _ in TIMING_TESTS for rd in VERDICT_RANK_DEFS):
+        return ""
+    tests = "; ".join(
+        f"\"{RULE_WORDS[kw]}\" holds on " + " and ".join(
+            f"{timing[kw, rd, dm][0]:,} of {timing[kw, rd, dm][1]:,} seeds under the {_rank_name(rd)}"
+            for rd in VERDICT_RANK_DEFS) for kw, _ in TIMING_TESTS)
+    lag = (f"; under the {_rank_name(DECLARED[0])} its rank first falls {_lag_words(timing['lags'])}"
+           if timing["lags"] else "")
+    return tests + lag
+
+
+# ---- the chapter's tables and sentences (Markdown), computed from the records ----------------------------------
+def _num(v, unit=""):
+    from .fmt import num
+
+    return num(v, unit)
+
+
+def _rank_name(rank_def: str) -> str:
+    """'tolerance-robust rank': a rank definition by the name the chapter gives it (grokkit.events.RANK_DEFS)."""
+    from .events import RANK_DEFS
+
+    return RANK_DEFS[rank_def].split(" (")[0] + " rank"
+
+
+def _readings_words(readings) -> str:
+    """Readings (rank definition, margin) other than DECLARED, in words: a rank definition that moves the result
+    whatever the margin, and margins that move it under either rank, said once each; the rest one by one
+    ('under the tolerance-robust rank, whatever the margin, or with a timing margin of 667 steps, under either
+    rank')."""
+    readings = set(readings)
+    row = {rd: {(rd, m) for m in MARGIN_SWEEP} for rd in VERDICT_RANK_DEFS}  # a rank definition at every margin
+    col = {m: {(rd, m) for rd in VERDICT_RANK_DEFS} for m in MARGIN_SWEEP}    # a margin under every definition
+    whole_defs = [rd for rd in VERDICT_RANK_DEFS if rd != DECLARED[0] and row[rd] <= readings]
+    whole_margins = [m for m in MARGIN_SWEEP if m != DECLARED[1] and col[m] <= readings]
+    out = [f"under the {_rank_name(rd)}, whatever the margin" for rd in whole_defs]
+    if whole_margins:
+        out.append(f"with a timing margin of {' or '.join(f'{m:,}' for m in whole_margins)} steps, under either rank")
+    covered = set().union(*(row[rd] for rd in whole_defs), *(col[m] for m in whole_margins))
+    for rd, m in sorted(readings - covered, key=lambda r: (VERDICT_RANK_DEFS.index(r[0]), r[1])):
+        parts = [f"under the {_rank_name(rd)}"] if rd != DECLARED[0] else []
+        out.append(" ".join(parts + ([f"with a timing margin of {m:,} steps"] if m != DECLARED[1] else [])))
+    return ", or ".join(out)
+
+
+def _moved(by_reading: dict) -> str:
+    """What a value read under each reading (rank definition, margin) becomes where it differs from DECLARED's, in
+    words grouped by value ('with a margin of 6,670 steps, under either rank, it held'); '' when it never moves."""
+    moved: dict = {}
+    for reading, v in by_reading.items():
+        if v != by_reading[DECLARED]:
+            moved.setdefault(v, []).append(reading)
+    return "; ".join(f"{_readings_words(where)}, it {v}" for v, where in moved.items())
+
+
+def fragility(every: dict, story: str) -> str:
+    """'' when the story's badge is the same under every reading of `every` (graded(): rank definition x margin);
+    else 'fragile: ' and the words saying what it becomes under the others."""
+    moved = _moved({reading: STORY_BADGES[story_badge(res[story])][0] for reading, (_, res) in every.items()})
+    return f"fragile: {moved}" if moved else ""
+
+
+def _row_fragility(every: dict, story: str, title: str, part: str) -> str:
+    """' — fragile: with a timing margin of 6,670 steps, under either rank, it held (1 of 1 seed)' when the grade of one
+    prediction (intervention `title`, `part`) moves across the readings of `every` (graded()); '' when it does not."""
+    def grade_in(results):
+        return next((grade(res) for t, p, _, res in results[story] if (t, p) == (title, part)), "was not graded")
+
+    moved = _moved({reading: grade_in(results) for reading, (_, results) in every.items()})
+    return f" — fragile: {moved}" if moved else ""
+
+
+def _check_fragility(checks: dict, title: str, keyword: str) -> str:
+    """' — fragile: under the tolerance-robust rank, whatever the margin, it did not hold (0 of 1 seed)' when the
+    reading of one check (intervention `title`, `keyword`) moves across the readings of `checks` (graded_checks);
+    '' when it does not."""
+    def grade_in(rows):
+        return next((grade(res) for t, kw, res in rows if (t, kw) == (title, keyword)), "was not read")
+
+    moved = _moved({reading: grade_in(rows) for reading, rows in checks.items()})
+    return f" — fragile: {moved}" if moved else ""
+
+
+def robustness_words(short: bool = False) -> str:
+    """What every grade is read again under, in words: the other rank definitions and timing margins (MARGIN_STEPS:
+    two steps closer than that count as the same time), and when that check was added; `short`: without saying what
+    the margin is."""
+    rds = " and ".join(f"the {_rank_name(rd)}" for rd in VERDICT_RANK_DEFS if rd != DECLARED[0])
+    ms = " or ".join(f"{m:,}" for m in MARGIN_SWEEP if m != DECLARED[1])
+    if short:
+        return f"under {rds} and with a timing margin of {ms} steps (a check added after the first two records)"
+    return (f"under {rds}, and with a timing margin (two steps closer than that count as the same time) of {ms} steps "
+            f"instead of the {DECLARED[1]:,} steps stated before any run, a check added after the first two records "
+            "were seen")
+
+
+def checks_words(rows: list) -> str:
+    """check_results() rows in words, per intervention: 'the rank pushed down: "the rank falls at some point" held
+    (2 of 2 seeds), "..." held (2 of 2 seeds); the rank held up: "the rank never falls" did not hold (0 of 2 seeds)';
+    '' without rows."""
+    by_title: dict = {}
+    for title, kw, res in rows:
+        by_title.setdefault(title, []).append(f"\u201c{RULE_WORDS[kw]}\u201d {grade(res)}")
+    return "; ".join(f"the {title.lower()}: {', '.join(each)}" for title, each in by_title.items())
+
+
+# a story's badge: (words, the class its colour comes from (book/_static/grokkit.css), what it means on hover)
+STORY_BADGES = {
+    "held": ("held", "grokkit-reproduced", "every tested prediction of this story held on every recorded seed"),
+    "partly": ("held in part", "grokkit-partly-reproduced",
+               "some of this story's predictions or seeds held and others did not"),
+    "failed": ("did not hold", "grokkit-not-reproduced", "none of this story's tested predictions held on any seed"),
+    "untested": ("not tested yet", "grokkit-inconclusive",
+                 "no full-scale intervention run recorded yet tests a prediction of this story"),
+}
+
+
+def story_badge(results: list) -> str:
+    """A key of STORY_BADGES for one story's story_results() rows: 'held', 'partly', 'failed' or 'untested'."""
+    flags = [h for *_, res in results for h in res]
+    if not flags:
+        return "untested"
+    return "held" if all(flags) else ("failed" if not any(flags) else "partly")
+
+
+ONSET_WORDS = {"earlier": "earlier than the control's", "unchanged": "within the control's range",
+               "later": "later than the control's", "never": "never"}
+
+
+def _seeds(ms) -> str:
+    return f"seed {ms[0]['seed']}" if len(ms) == 1 else "seeds " + " and ".join(str(m["seed"]) for m in ms)
+
+
+def _at_steps(steps) -> str:
+    """'step 4,669', 'steps 35,351 and 38,019', or 'step 0 on both seeds' (one step per seed, in seed order)."""
+    if len(steps) > 1 and len(set(steps)) == 1:
+        return f"step {steps[0]:,} on {'both' if len(steps) == 2 else f'all {len(steps):,}'} seeds"
+    return ("step " if len(steps) == 1 else "steps ") + " and ".join(f"{v:,}" for v in steps)
+
+
+def outcome_words(key: str, ms: list, control: list) -> str:
+    """What one intervention's recorded seeds did, in words (measure() dicts with their "seed"): when the test climb
+    started against the control's seeds (ONSET_WORDS, MARGIN_STEPS wide), whether and when the rank fell, and where
+    it ended against the control's."""
+    ons = [c["onset"] for c in control if c["onset"] is not None]
+    climbs = [m for m in ms if m["onset"] is not None and not untestable(m)]
+    if not climbs:
+        climb = "the test accuracy never climbed within the run"
+    else:
+        classes = sorted({onset_class(m["onset"], ons) for m in climbs}, key=list(ONSET_WORDS).index)
+        climb = (f"the test climb started at {_at_steps([m['onset'] for m in climbs])}, "
+                 f"{' or '.join(ONSET_WORDS[c] for c in classes)} ({min(ons):,}–{max(ons):,} steps)"
+                 + ("" if len(climbs) == len(ms) else f", on {len(climbs)} of {len(ms)} seeds"))
+    falls = [m["rank_fall"] for m in ms if m["rank_fall"] is not None]
+    rank = ("the mean hidden-layer rank did not fall" if not falls else
+            f"the mean hidden-layer rank fell at {_at_steps(falls)}"
+            + ("" if len(falls) == len(ms) else f" (on {len(falls)} of {len(ms)} seeds)"))
+    if ends := _rank_end_words(ms, control):
+        rank += f" {ends}"
+    so = "its climb is not graded" if sum(map(untestable, ms)) == 1 else "their climbs are not graded"
+    late = "".join(f"; seed {m['seed']}'s outputs collapsed to nearly the same value for every input from step "
+                   f"{m['collapse']['step']:,} to the end" for m in ms if m.get("collapse") and not untestable(m))
+    return (f"{INTERVENTIONS[key][0]} ({_seeds(ms)}): {climb}; {rank}"
+            f"{unfit_words(ms, '; ', so)}{late}")
+
+
+def unfit_words(ms, lead: str, so: str) -> str:
+    """Per seed among measure() dicts `ms` that never fits nor climbs (`untestable`): '<lead>seed 0 never fit its
+    training set (its outputs collapsed ...: collapse_words)', the seeds joined by '; ', then ', so <so>'; '' when
+    every seed can be graded."""
+    out = []
+    for m in ms:
+        if untestable(m):
+            how = collapse_words(m)
+            out.append(f"seed {m['seed']} never fit its training set{f' ({how})' if how else ''}")
+    return f"{lead}{'; '.join(out)}, so {so}" if out else ""
+
+
+def fallback_caveat(keys, by_key) -> str:
+    """The caveat for the recorded interventions among `keys` whose penalty strength the declared fallback set
+    (full_scale_strength, after the rule as committed or amended picked none), in words: '' when none is recorded."""
+    titles = [INTERVENTIONS[k][0].lower() for k in INTERVENTIONS if k in keys and k in by_key]
+    if not titles:
+        return ""
+    one = len(titles) == 1
+    return (f"the {' and the '.join(titles)} ran at {'a strength' if one else 'strengths'} the pilots' rule as "
+            f"committed did not choose (a deviation declared after some of {'its' if one else 'their'} pilots were "
+            f"seen; see the pilots), and {'its grades rest on that choice' if one else 'their grades rest on them'}")
+
+
+# The record untestable()'s collapse clause came with (a run that never fits and ends collapsed is untestable even
+# when its test accuracy rose before the collapse): (intervention key, seed). The clause was committed together with
+# this record, after it was seen; the collapse caveat says so wherever the clause is what leaves this seed ungraded.
+COLLAPSE_CLAUSE_WITH = ("rank_down", 1)
+
+
+def collapse_caveat(by_key: dict) -> str:
+    """Per intervention (measure() dicts by key) with seeds that never fit because their outputs collapsed
+    (`collapse`, `untestable`): that the intervention broke training there, from which step, and what that leaves
+    graded (its checks on the rank, where it has any, are still read); then, where the collapse clause of
+    `untestable` is what leaves the seed of COLLAPSE_CLAUSE_WITH ungraded (its test accuracy climbed before the
+    collapse), a sentence saying that the clause was added with that seed's record, after it was seen. '' when no
+    seed collapsed."""
+    out, disclosed = [], None
+    for k, (title, _) in INTERVENTIONS.items():
+        gone = [m for m in by_key.get(k, []) if m.get("collapse") and untestable(m)]
+        if not gone:
+            continue
+        steps = [m["collapse"]["step"] for m in gone]
+        out.append(f"the {title.lower()} broke training on {_seeds(gone)}, whose outputs collapsed to nearly the "
+                   "same value for every input from "
+                   + (f"step {steps[0]:,}" if len(steps) == 1 else "steps " + " and ".join(f"{v:,}" for v in steps))
+                   + " to the end, so when it would generalize is not graded"
+                   + ("; its rank is still checked, and that check reads what the penalty did to the rank on the way "
+                      "to the collapse, not how the network generalizes" if has_checks(k) else ""))
+        if any((k, m["seed"]) == COLLAPSE_CLAUSE_WITH and m["onset"] is not None for m in gone):
+            disclosed = title.lower()
+    if disclosed is None:
+        return "; ".join(out)
+    who = f"seed {COLLAPSE_CLAUSE_WITH[1]}" + (f" of the {disclosed}" if len(out) > 1 else "")
+    return ("; ".join(out) + f". The rule that leaves {who} ungraded although its test accuracy rose before the "
+            "collapse was added together with that seed's record, after the record was seen")
+
+
+def _rank_end_words(ms, control) -> str:
+    """'and ended at 176 and 176 of 400 (the control's: 231–238)': the mean hidden-layer rank at the last snapshot of
+    each seed among measure() dicts `ms`, in seed order, against the control's; '' when a seed or the control lacks
+    it."""
+    from .sweep import INTERVENTION_BASE
+
+    ends, cends = ([m.get("rank_end") for m in g] for g in (ms, control))
+    if not ends or None in ends or not cends or None in cends:
+        return ""
+    return (f"and ended at {' and '.join(_num(v) for v in ends)} of {INTERVENTION_BASE.width:,} (the control's: "
+            f"{_range(cends)})")
+
+
+def _aim(key: str, control: list) -> str:
+    """Penalty `key`'s aim (PENALTY_AIMS) against the control's measure() dicts: against a control whose rank never
+    falls, "falls earlier" reads as "falls"."""
+    aim = PENALTY_AIMS[key]
+    return "falls" if aim == "falls_earlier" and all(c["rank_fall"] is None for c in control) else aim
+
+
+def _range(values, unit: str = "") -> str:
+    """'231–238' or '0.914–0.929' (as _num writes each end in `unit`), or '390' when both ends read the same."""
+    lo, hi = _num(min(values), unit), _num(max(values), unit)
+    return lo if lo == hi else f"{lo}–{hi}"
+
+
+def aim_words(key: str, ms: list, control: list) -> str:
+    """'missed its aim on seed 0 ("the rank never falls" does not hold): its mean hidden-layer rank first fell at step
+    47,357 and ended at 353 (of 400; the control's first fell at steps 46,690–48,024 and ended at 231–238), so ...'
+    for the seeds among `ms` (measure() dicts of penalty `key`) that missed its aim (`_aim`, read by `held`), each
+    seed's own numbers; '' when none did or `key` is not a penalty."""
+    if key not in PENALTY_AIMS:
+        return ""
+    aim = _aim(key, control)
+    missed = [m for m in ms if held(aim, "rank", m, control) is False]  # under the declared margin
+    if not missed:
+        return ""
+    cfalls = [c["rank_fall"] for c in control if c["rank_fall"] is not None]
+    each = []
+    for m in missed:
+        fell = "never fell" if m["rank_fall"] is None else f"first fell at step {m['rank_fall']:,}"
+        end = f" and ended at {_num(m['rank_end'])}" if m.get("rank_end") is not None else ""
+        each.append((f"seed {m['seed']}'s " if len(missed) > 1 else "its ") + f"mean hidden-layer rank {fell}{end}")
+    cends = [c["rank_end"] for c in control if c.get("rank_end") is not None]
+    ctrl = " and ".join(x for x in (
+        f"first fell at {_at_steps(sorted(cfalls)) if len(cfalls) < 3 else f'steps {min(cfalls):,}–{max(cfalls):,}'}"
+        if cfalls else "never fell",
+        f"ended at {_range(cends)}" if cends else "") if x)
+    from .sweep import INTERVENTION_BASE
+
+    return (f"missed its aim on {_seeds(missed)} (\"{RULE_WORDS[aim]}\" does not "
+            f"hold): {'; '.join(each)} (of {INTERVENTION_BASE.width:,}; the control's {ctrl}), so its grades test a "
+            "weaker intervention than the predictions assumed")
+
+
+def aim_caveat(by_key: dict, control: list) -> str:
+    """Per penalty (measure() dicts by key; the control's measure() dicts) with seeds that missed its aim: 'the rank
+    held up missed its aim on seed 0 ...' (aim_words), the penalties joined by '; '; '' when
+    every seed met it."""
+    return "; ".join(f"the {INTERVENTIONS[k][0].lower()} {w}" for k in PENALTY_AIMS
+                     if (w := aim_words(k, by_key.get(k, []), control)))
+
+
+def first_caveats(by_key: dict, control: list, fallback=()) -> list:
+    """The caveats that come first wherever the interventions are summed up, in order: the strengths the declared
+    fallback set (for those among `fallback`: fallback_caveat), runs that collapsed (collapse_caveat) and penalties
+    that missed their aim (aim_caveat); each a clause, lower case, no full stop."""
+    return [c for c in (fallback_caveat(fallback, by_key), collapse_caveat(by_key), aim_caveat(by_key, control)) if c]
+
+
+# What each prediction the answer grades expects, in a few words (answer_words quotes them beside their grades)
+PREDICTED_CLIMB = {"earlier": "an earlier climb", "unchanged": "a climb at the control's time",
+                   "later_or_never": "a much later climb or none"}
+RANK_TIMING_WORDS = {"falls_with_climb": "a climb comes only with a rank fall, at or before its start",
+                     "follows_rank": "the climb starts where the rank falls"}
+
+
+def _graded_on(pairs, control: list) -> str:
+    """'held on 0 of 4 seeds (2 of 4 with a margin of 6,670 steps)': one or more predictions graded over their seeds
+    (`pairs`: (keyword, part, measure() dict) each; `held`) under the declared margin, then under each other margin
+    of MARGIN_SWEEP that counts differently; '' when no seed tests them."""
+    def count(margin):
+        return [h for kw, part, m in pairs if (h := held(kw, part, m, control, margin)) is not None]
+
+    res = count(MARGIN_STEPS)
+    if not res:
+        return ""
+    other = [f"{sum(r):,} of {len(r):,} with a margin of {mg:,} steps" for mg in MARGIN_SWEEP
+             if mg != MARGIN_STEPS and sum(r := count(mg)) != sum(res)]
+    return (f"held on {sum(res):,} of {len(res):,} seed{'s' * (len(res) != 1)}"
+            + (f" ({'; '.join(other)})" if other else ""))
+
+
+def _clamp_sentence(by_key: dict, control: list, mid: int) -> str:
+    """answer_words' first sentence: the norm clamps' climbs against the control's median start `mid` and their final
+    test accuracies, each with the weight-norm story's onset prediction graded; '' when no clamp is recorded."""
+    clamps = [k for k in INTERVENTIONS if k in by_key and k not in PENALTY_AIMS]
+    every = [m for k in clamps for m in by_key[k] if not untestable(m)]
+    if not every:
+        unfit = [m for k in clamps for m in by_key[k]]
+        return (f"with the weight norm held fixed, no run fit its training set ({len(unfit):,} of {len(unfit):,})"
+                if unfit else "")
+    caccs = [c["final_acc"] for c in control if c.get("final_acc") is not None]
+    up = _climbed(every)
+    accs = [m["final_acc"] for m in up if m.get("final_acc") is not None]
+    lower = bool(accs and caccs) and max(accs) < min(caccs)
+    lead = ("with the weight norm held fixed, the test accuracy never climbed" if not up else
+            "with the weight norm held fixed, the test accuracy still climbed"
+            + (f" on {len(up):,} of {len(every):,} runs" if len(up) < len(every) else "")
+            + (", to a lower final test accuracy than the control's" if lower else "")
+            + (f" ({_range(caccs, 'accuracy')})" if accs and caccs else ""))
+    parts = []
+    for k in clamps:
+        ms, kw = [m for m in by_key[k] if not untestable(m)], PREDICTIONS[k]["norm"]["onset"].keyword
+        if not ms:
+            continue
+        climbs = _climbed(ms)
+        acc = [m["final_acc"] for m in climbs if m.get("final_acc") is not None]
+        median = "the control's median"
+        when = ("it never climbed" if not climbs else
+                f"the climb started {_lag_words([m['onset'] - mid for m in climbs], median)}"
+                + (f" on {_seeds(climbs)}" if len(climbs) < len(ms) else "")
+                + (f" and ended at {_range(acc, 'accuracy')}" if acc and caccs else ""))
+        graded_ = _graded_on([(kw, "onset", m) for m in ms], control)
+        verdict = f"; the weight-norm story predicted {PREDICTED_CLIMB[kw]}: {graded_}" if graded_ else ""
+        parts.append(f"with the {INTERVENTIONS[k][0].lower()}, {when} ({_seeds(ms)}{verdict})")
+    return f"{lead}: " + ", and ".join(parts)
+
+
+def _rank_sentence(by_key: dict, control: list) -> str:
+    """answer_words' second sentence: in the intervention runs that climbed, when the mean hidden-layer rank first fell
+    against the start of the climb, per intervention, beside the control's; then the rank story's two timing
+    predictions (RANK_TIMING_WORDS) graded over every seed that tests them; '' when no run climbed."""
+    climbs = {k: _climbed(by_key[k]) for k in INTERVENTIONS if k in by_key}
+    climbs = {k: ms for k, ms in climbs.items() if ms}
+    if not climbs:
+        return ""
+    each, never = [], []
+    for k, ms in climbs.items():
+        fell = [m for m in ms if m["rank_fall"] is not None]
+        with_ = f"with the {INTERVENTIONS[k][0].lower()}"
+        if not fell:
+            never.append(with_)
+            continue
+        at0 = " (at its first reading, step 0)" if all(m["rank_fall"] == 0 for m in fell) else ""
+        lag = _lag_words([m["rank_fall"] - m["onset"] for m in fell], "it" if each else "the climb")
+        each.append(f"{lag} {with_}{at0}" + (f" (on {_seeds(fell)}; never on the others)" if len(fell) < len(ms)
+                                             else ""))
+    lags = [c["rank_fall"] - c["onset"] for c in control if None not in (c["rank_fall"], c["onset"])]
+    ctrl = (f"in the control, {_lag_words(lags, 'the climb')}" if lags else "in the control it never fell")
+    n = sum(map(len, climbs.values()))
+    who = "the intervention run that climbed" if n == 1 else f"the {n:,} intervention runs that climbed"
+    grades = []
+    for kw, words in RANK_TIMING_WORDS.items():
+        graded_ = _graded_on([(kw, part, m) for k in INTERVENTIONS if k in by_key for part in ("onset", "rank")
+                              if PREDICTIONS[k]["rank"][part].keyword == kw for m in by_key[k]], control)
+        if graded_:
+            grades.append(f"\u201c{words}\u201d {graded_}")
+    def listed(xs):
+        return ", ".join(xs[:-1]) + (", and " if len(xs) > 2 else " and ") + xs[-1] if len(xs) > 1 else xs[0]
+
+    rank = " and ".join(x for x in (f"first fell {listed(each)}" if each else "",
+                                    f"never fell {listed(never)}" if never else "") if x)
+    return (f"in {who}, the mean hidden-layer rank {rank} ({ctrl})"
+            + (": the rank story's " + " and its ".join(grades) if grades else ""))
+
+
+def _penalty_sentence(by_key: dict, control: list, ons: list) -> str:
+    """answer_words' third sentence: whether the rank penalties gave a clean test of the two stories. A seed that
+    broke training (its outputs collapsed, or it never fit) or missed the penalty's aim (PENALTY_AIMS) cannot; for the
+    seeds that met the aim, where the climb started and which story's onset prediction that bore out. '' when no
+    penalty is recorded."""
+    pens = [k for k in PENALTY_AIMS if k in by_key]
+    why, tested = [], []
+    cf = [c["rank_fall"] for c in control if c["rank_fall"] is not None]
+    ctrl_at = ("" if not cf else f", the control's at step {cf[0]:,}" if len(set(cf)) == 1 else
+               f", the control's at steps {min(cf):,}–{max(cf):,}")
+    for k in pens:
+        aim, title = _aim(k, control), INTERVENTIONS[k][0].lower()
+        gone = [m for m in by_key[k] if m.get("collapse") and untestable(m)]
+        unfit = [m for m in by_key[k] if untestable(m) and m not in gone]
+        missed = [m for m in by_key[k] if not untestable(m) and held(aim, "rank", m, control) is False]
+        ok = [m for m in by_key[k] if not untestable(m) and m not in missed]
+        if gone:
+            why.append(f"the {title} broke training on {_seeds(gone)} (the outputs collapsed)")
+        if unfit:
+            why.append(f"the {title} never fit its training set on {_seeds(unfit)}")
+        if missed:
+            falls = [m["rank_fall"] for m in missed if m["rank_fall"] is not None]
+            at = f": its rank first fell at {_at_steps(falls)}{ctrl_at}" if falls else ""
+            why.append(f"the {title} missed its aim (\u201c{RULE_WORDS[aim]}\u201d) on {_seeds(missed)}{at}")
+        if ok:
+            onsets = _climbed(ok)
+            agree = {st: [h for m in ok if (h := held(PREDICTIONS[k][st]["onset"].keyword, "onset", m, control))
+                          is not None] for st in STORIES}
+            names = [STORIES[st].split(" (")[0] for st, r in agree.items() if r and all(r)]
+            start = (" or ".join(sorted({ONSET_WORDS[onset_class(m["onset"], ons)] for m in onsets}))
+                     if onsets else "")
+            tested.append(f"the {title} met its aim on {_seeds(ok)}"
+                          + (f" and the climb started {start}" if start else " and the test accuracy never climbed")
+                          + (f", as the {' and the '.join(names)} predicted" if names else
+                             ", as neither story predicted on every seed" if any(agree.values()) else ""))
+    if why and not tested:
+        return (f"{'neither rank penalty gave' if len(pens) > 1 else 'the rank penalty did not give'} a clean test "
+                "of the two stories: " + ", and ".join(why))
+    return "; ".join(why + tested)
+
+
+def answer_words(by_key: dict, control: list) -> str:
+    """What the recorded interventions showed, in up to three sentences (measure() dicts by intervention key against
+    the control's): the norm clamps' test climbs against the control's median start, with the weight-norm story's
+    onset prediction graded (_clamp_sentence); when the rank fell against each climb, with the rank story's timing
+    predictions graded (_rank_sentence); whether the penalties gave a clean test (_penalty_sentence). '' when nothing
+    is recorded or the control never climbs. Each number and each word that judges comes from the measures."""
+    import numpy as np
+
+    ons = [c["onset"] for c in control if c["onset"] is not None]
+    if not by_key or not ons:
+        return ""
+    mid = int(round(float(np.median(ons))))
+    sentences = [w for w in (_clamp_sentence(by_key, control, mid), _rank_sentence(by_key, control),
+                             _penalty_sentence(by_key, control, ons)) if w]
+    return " ".join(f"{w[0].upper()}{w[1:]}." for w in sentences)
+
+
+def norm_after_words(by_key: dict, control: list) -> str:
+    """Where the weight norm went after the start of the test climb, for the penalties (the interventions that leave
+    the norm to weight decay) against the control, from measure() dicts: each seed that climbed (and is not
+    `untestable`) from its norm at the start of the climb to its lowest after it and to its last evaluation, and by
+    how much it ended above the control's highest end; the control's from its starts to its ends. Context, not a
+    grade: neither story predicts the norm after the climb. '' when no penalised seed climbed."""
+    def path(m):  # 'from 199 to its lowest, 182 at step 81,374, then rose to 196 at the end'
+        lo, end = m["norm_lowest_after"], m["norm_end"]
+        if lo["norm"] >= end:  # still shrinking at the end
+            return f"from {_num(m['norm_at_onset'])} to {_num(end)} at the end"
+        if lo["step"] == m["onset"]:  # its lowest at the start of the climb: it only rose after it
+            return f"up from {_num(m['norm_at_onset'])} to {_num(end)} at the end"
+        return (f"from {_num(m['norm_at_onset'])} to its lowest, {_num(lo['norm'])} at step {lo['step']:,}, then "
+                f"rose to {_num(end)} at the end")
+
+    ctrl = [c for c in control if c["norm_at_onset"] is not None and c.get("norm_end") is not None]
+    if not ctrl:
+        return ""
+    top = max(c["norm_end"] for c in ctrl)
+    out = []
+    for k in PENALTY_AIMS:
+        ms = [m for m in by_key.get(k, []) if m["onset"] is not None and not untestable(m)
+              and m.get("norm_lowest_after") and m.get("norm_end") is not None]
+        if not ms:
+            continue
+        title = INTERVENTIONS[k][0].lower()
+        each = (f"under the {title} ({_seeds(ms)}), it went {path(ms[0])}" if len(ms) == 1 else
+                f"under the {title}, " + "; ".join(f"seed {m['seed']}'s norm went {path(m)}" for m in ms))
+        above = [m for m in ms if m["norm_end"] > top]
+        out.append(each
+                   + (f"; {'both' if len(above) == len(ms) == 2 else _seeds(above)} ended above every control "
+                      f"seed's end, by {' and '.join(format(m['norm_end'] - top, ',.0f') for m in above)}"
+                      if above and len(ms) > 1 else
+                      f", {above[0]['norm_end'] - top:,.0f} above the control's highest end" if above else ""))
+    if not out:
+        return ""
+    return (f"the control's weight norm shrank from {_range([c['norm_at_onset'] for c in ctrl])} at the start of its "
+            f"climb to {_range([c['norm_end'] for c in ctrl])} at the end; " + "; ".join(out))
+
+
+def picks_at_full_scale_md(by_key: dict, control: list, pilot_steps: int) -> str:
+    """How the pilots' picks fared at full scale, in Markdown: the interventions that broke training there by a
+    collapse (`collapse_caveat`) and the step the control (measure() dicts) fits its training set, which the
+    `pilot_steps`-step pilots could not reach; '' when no full-scale run collapsed."""
+    caveat = collapse_caveat(by_key)
+    if not caveat:
+        return ""
+    fits = [m["fit_step"] for m in control if m["fit_step"] is not None]
+    at = f"step {fits[0]:,}" if len(set(fits)) == 1 else f"steps {min(fits):,}–{max(fits):,}"
+    first = min(m["collapse"]["step"] for ms in by_key.values() for m in ms if m.get("collapse") and untestable(m))
+    seen = (f" The {pilot_steps:,}-step pilots could not show it: the collapse began at step {first:,}, after their "
+            "last step, and the control itself fits its training set only at " + at + "." if fits else "")
+    return f"**How the picks fared at full scale.** {caveat[0].upper()}{caveat[1:]}.{seen}\n"

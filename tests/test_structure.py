@@ -1,0 +1,55 @@
+"""The package's shape (issue 43): grokkit's modules import one way, along the data flow
+config -> records -> data/model -> train -> events -> claims -> runs and analyses -> report/plots -> chapters,
+counting the imports inside functions too (an import moved into a function is still an import)."""
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "grokkit"
+
+# Every module of grokkit, in the order it may be imported: a module imports only modules before it.
+ORDER = (
+    "__init__",
+    "config", "fmt", "paper", "rank",                 # settings, number formats, the paper's text, the rank
+    "records",                                        # run records on disk
+    "data", "model", "metrics", "scale", "surgery",   # MNIST, the MLP, what is measured, the interventions' surgery
+    "train", "batched",                               # training, one run or a batch of them
+    "events", "claims", "twins", "indicators",        # what the records show: events, the paper's claims, comparisons
+    "export",                                         # the records as tables
+    "sweep", "bench", "gpu_check",                    # grids of runs, benchmarks
+    "interventions", "pilots", "round_two",           # beyond the paper: the interventions, measured and graded
+    "intervention_words", "intervention_tables",      # ... and what the interventions chapter says of them
+    "report", "plots", "climb_plots",                 # tables and figures
+    "widgets", "book",                                # the chapters' helpers
+    "__main__",                                       # the command line
+)
+
+
+def imports(path: Path) -> set[str]:
+    """The grokkit modules `path` imports, at module level or inside a function (relative or absolute)."""
+    names = {p.stem for p in PACKAGE.glob("*.py")}
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.level == 1 or (node.module or "").startswith("grokkit")):
+            module = (node.module or "").removeprefix("grokkit").lstrip(".").split(".")[0]
+            out |= {module} if module else {a.name for a in node.names if a.name in names}
+        elif isinstance(node, ast.Import):
+            out |= {a.name.split(".")[1] for a in node.names if a.name.startswith("grokkit.")}
+    return out & names - {path.stem}
+
+
+def test_every_module_has_its_place():
+    assert sorted(ORDER) == sorted(p.stem for p in PACKAGE.glob("*.py")), "add a new module to ORDER, where it belongs"
+
+
+def test_modules_import_one_way():
+    rank = {m: i for i, m in enumerate(ORDER)}
+    upward = sorted(f"{m} imports {t}" for m in ORDER for t in imports(PACKAGE / f"{m}.py") if rank[t] > rank[m])
+    assert not upward, upward
+
+
+def test_the_check_sees_an_import_inside_a_function(tmp_path):
+    src = tmp_path / "claims.py"
+    src.write_text("def f():\n    from .plots import image\n    from grokkit import book\n    import grokkit.report\n")
+    assert imports(src) == {"plots", "book", "report"}
