@@ -139,3 +139,44 @@ def test_colab_cell_does_nothing_elsewhere(tmp_path):
                        text=True, timeout=120)
     assert p.returncode == 0 and p.stdout.strip() == "ok", p.stdout + p.stderr
 
+
+CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def _readme() -> str:
+    return (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _torch_pin() -> str:
+    """torch's version as constraints.txt pins it (the lock file, CI's stack)."""
+    return re.search(r"^torch==(\S+)$", (ROOT / "constraints.txt").read_text(encoding="utf-8"), re.M).group(1)
+
+
+def test_readme_quick_start_installs_the_cpu_build():
+    """Case 2: the README said `torch==2.13.0` is "the CPU build", but where PyPI serves only CUDA builds (Linux; seen
+    on Python 3.13: 15 CUDA packages, 5.1 GB) it is not. The quick start stays two commands; its first installs torch,
+    pinned as the lock file pins it, alone from PyTorch's CPU index (which serves nothing else the book needs), then
+    the rest from PyPI."""
+    block = _readme().split("## Quick start", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    commands = [line for line in block.splitlines() if line.strip() and not line.startswith("#")]
+    assert len(commands) == 2, commands
+    steps = [s.strip() for s in commands[0].split("&&")]
+    assert steps[0].split() == ["pip", "install", f"torch=={_torch_pin()}", "--index-url", CPU_INDEX], steps
+    assert steps[1].startswith("pip install -r requirements.txt") and "torch" not in steps[1], steps
+    assert all("--index-url" not in s and "--extra-index-url" not in s for s in steps[1:]), steps
+    assert commands[1].startswith("GROKKIT_SMOKE=1 python -m pytest")
+
+
+def test_readme_says_what_a_gpu_user_installs_and_the_lock_file_recipe_agrees():
+    """Case 2: the README says how a GPU user gets a CUDA build (PyTorch's CUDA index, or PyPI's Linux wheel) and that
+    both builds satisfy the pin; the lock-file recipe installs torch the quick start's way, and constraints.txt's
+    header (which that recipe writes) says so."""
+    readme = _readme()
+    which = readme.split("**Which torch.**", 1)[1].split("\n\n", 1)[0]
+    assert CPU_INDEX in which and "https://download.pytorch.org/whl/cu" in which and "GPU" in which, which
+    assert "CUDA build" in which and "gpu-check" in which and f"{_torch_pin()}+cpu" in which, which
+    assert "is pinned for the CPU build" not in readme and "torch==2.13.0: the CPU build" not in readme
+    recipe = readme.split("## The lock file", 1)[1].split("```bash", 1)[1].split("```", 1)[0]
+    assert f"pip install torch=={_torch_pin()} --index-url {CPU_INDEX}" in recipe, recipe
+    header = (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()[1]
+    assert f'echo "{header}"' in recipe, (header, recipe)
