@@ -21,6 +21,7 @@ import types
 from pathlib import Path
 
 from .config import RunConfig, checked, describe, env_path, home, parse_value, smoke, smoke_config
+from .folders import writable
 from .records import RecordError, Run, load, record_path, results_folder
 from .train import load_or_train
 
@@ -329,7 +330,7 @@ def load_or_train_many(configs, results_dir=None, progress: bool = True, cuda_gr
 def _writable(results_dir, configs, sweep_dir=None) -> None:
     """Before training or submitting `configs`: their results folder (and its .checkpoints) and the sweep's folder
     take new files, else one OSError line naming the folder and its setting (folders.writable)."""
-    from .folders import results_writable, writable
+    from .folders import results_writable
 
     results_writable(results_dir, checkpoints=any(c.checkpoint_every for c in configs))
     if sweep_dir is not None:  # submissions.jsonl, runs/<name>-<id>.json
@@ -782,8 +783,7 @@ def run_chapter(chapter: str, grid: dict, out="runs", params=None, book=None, pr
     src = chapter_path(chapter, book)
     if results is not None:
         results_folder(results, must_exist=True)  # before any output is written
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = writable(out, "--out")  # before any chapter runs (its outputs are written after it)
     points = [dict(zip(grid, vals)) for vals in itertools.product(*grid.values())] if grid else [{}]
     written, failed, skipped = [], [], []
     bar = progress_bar(total=len(points), desc=f"sweep {chapter}", unit="notebook", disable=not progress)

@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from . import records
 from .config import RunConfig, resolve_device
 from .data import load_mnist
-from .folders import results_writable
+from .folders import results_writable, writable
 from .metrics import layer_norms, loss_and_accuracy, output_scale, snapshot, weight_norms
 from .model import make_mlp
 from .records import Run
@@ -501,6 +501,8 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
     checkpoint_path: if given, the run resumes from it when present and saves to it atomically every
     `config.checkpoint_every` steps. stop_after: stop (after checkpointing) at that step -- for tests.
     """
+    if checkpoint_path:  # not at the first checkpoint, config.checkpoint_every steps in
+        writable(Path(checkpoint_path).parent, "checkpoint_path")
     set_precision()
     device = resolve_device(config.device)
     dtype = getattr(torch, config.dtype)

@@ -313,3 +313,67 @@ def test_another_users_stale_temp_file_does_not_stop_training(tmp_path, monkeypa
     monkeypatch.setattr(Path, "unlink", unlink)
     assert T.train_and_save(TINY, tmp_path, progress=False).path == path
     assert stale.read_bytes() == b"half a record"
+
+
+def _fails(what):
+    def fail(*a, **k):
+        pytest.fail(f"{what} ran although its output has nowhere to go")
+
+    return fail
+
+
+@pytest.mark.parametrize("trainer", ["train", "train_batched"])
+def test_checkpoint_path_in_a_folder_of_another_user_stops_before_the_first_step(trainer, tmp_path, monkeypatch):
+    """Sibling: train() and batched.train_batched() called with a checkpoint_path of their own (the Python API, a
+    GPU batch) checked it only at the first checkpoint; now before loading anything, naming the folder."""
+    from grokkit import batched
+
+    folder = tmp_path / "theirs"
+    folder.mkdir()
+    _readonly(monkeypatch, folder)
+    monkeypatch.setattr(T, "load_mnist", _fails("training"))
+    monkeypatch.setattr(batched, "setup", _fails("training"))
+    with pytest.raises(PermissionError) as e:
+        if trainer == "train":
+            T.train(CKPT, progress=False, checkpoint_path=folder / "c.pt")
+        else:
+            batched.train_batched([CKPT, CKPT.replace(seed=1)], progress=False, checkpoint_path=folder / "b.pt")
+    assert e.value.filename == str(folder) and "checkpoint_path" in e.value.strerror, e.value
+
+
+def test_sweep_chapter_into_a_folder_of_another_user_runs_no_chapter(tmp_path, monkeypatch, capsys):
+    """Sibling: `sweep <chapter> --out` naming another user's folder executed the whole chapter (minutes, or hours with
+    train_missing) before papermill failed to write it. Now one line naming the folder and --out, exit 1."""
+    out = tmp_path / "runs"
+    out.mkdir()
+    _readonly(monkeypatch, out)
+    monkeypatch.setattr(sweep, "execute_chapter", _fails("the chapter"))
+    assert main(["sweep", "depth", "--grid", "depth=4", "--out", str(out), "--quiet"]) == 1
+    msg = _one_line(capsys.readouterr().err)
+    assert msg.startswith(f"grokkit: {out}: ") and "--out" in msg and "Permission denied" in msg, msg
+
+
+def test_bench_json_into_a_folder_of_another_user_is_checked_first(tmp_path, monkeypatch, capsys):
+    """Sibling: `bench --json` wrote its file only after the benchmark; a folder of another user's now stops it before,
+    in one line naming the folder and --json."""
+    from grokkit import bench
+
+    folder = tmp_path / "bench"
+    folder.mkdir()
+    _readonly(monkeypatch, folder)
+    monkeypatch.setattr(bench, "bench", _fails("the benchmark"))
+    assert main(["bench", "--steps", "1", "--json", str(folder / "b.json")]) == 1
+    msg = _one_line(capsys.readouterr().err)
+    assert msg.startswith(f"grokkit: {folder}: ") and "--json" in msg, msg
+
+
+def test_gpu_check_into_a_folder_of_another_user_is_checked_first(tmp_path, monkeypatch, capsys):
+    """Sibling: `gpu-check` wrote bench/gpu_<name>.json after minutes of checks; a folder of another user's now stops it
+    first (CUDA is pretended here: the check comes before any CUDA call)."""
+    folder = tmp_path / "bench"
+    folder.mkdir()
+    _readonly(monkeypatch, folder)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert main(["gpu-check", "--out", str(folder)]) == 1
+    msg = _one_line(capsys.readouterr().err)
+    assert msg.startswith(f"grokkit: {folder}: ") and "--out" in msg, msg
