@@ -315,7 +315,8 @@ def load_or_train_many(configs, results_dir=None, progress: bool = True, cuda_gr
                     for run in train_batched(part, progress=progress, cuda_graph=cuda_graph, checkpoint_path=ckpt):
                         save(run, results_dir)
                         runs[run.config] = run
-                    ckpt.unlink(missing_ok=True)
+                    with contextlib.suppress(FileNotFoundError, PermissionError):  # another user's: left, unread
+                        ckpt.unlink()
                 else:
                     runs[part[0]] = train_and_save(part[0], results_dir, progress)
                 _mark(sweep_dir, part, "done")

@@ -685,6 +685,6 @@ def train_and_save(config: RunConfig, results_dir=None, progress: bool = True) -
             tmp.unlink()
     run = train(config, progress=progress, checkpoint_path=ckpt if config.checkpoint_every else None)
     records.save(run, results_dir)
-    with contextlib.suppress(FileNotFoundError):
-        ckpt.unlink()
+    with contextlib.suppress(FileNotFoundError, PermissionError):  # another user's, in a sticky folder: left, unread
+        ckpt.unlink()  # (the record is saved: the run is done, and a checkpoint of a recorded run is never read)
     return run

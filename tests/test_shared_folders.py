@@ -377,3 +377,22 @@ def test_gpu_check_into_a_folder_of_another_user_is_checked_first(tmp_path, monk
     assert main(["gpu-check", "--out", str(folder)]) == 1
     msg = _one_line(capsys.readouterr().err)
     assert msg.startswith(f"grokkit: {folder}: ") and "--out" in msg, msg
+
+
+def test_another_users_checkpoint_left_after_the_record_is_saved_is_no_failure(tmp_path, monkeypatch):
+    """Sibling: a run resumed from another user's checkpoint and finished before its next checkpoint leaves their file;
+    in a folder with the sticky bit it cannot be removed. The record is saved, so the run succeeds (it failed after
+    saving); the checkpoint of a recorded run is never read again."""
+    ckpt = T._checkpoint_path(CKPT, tmp_path)
+    real = Path.unlink
+
+    def unlink(self, *a, **k):
+        if self == ckpt:
+            raise PermissionError(errno.EPERM, "Operation not permitted", str(self))
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    run = T.train_and_save(CKPT, tmp_path, progress=False)
+    assert run.path == records.record_path(CKPT, tmp_path) and records.load(run.path, CKPT)
+    assert ckpt.exists()  # left where it was
+    assert T.load_or_train(CKPT, tmp_path, progress=False).path == run.path  # the record is what is read
