@@ -69,9 +69,10 @@ def _readonly(monkeypatch, folder=None, files=()):
     monkeypatch.setattr(os, "mkdir", mkdir)
 
 
-def _history() -> records.Run:
+def _history(config=TINY) -> records.Run:
     """A record's worth of history without training."""
-    return records.Run(TINY, {"step": np.array([0, 150]), "test_acc": np.array([0.1, 0.9])}, {})
+    h = {"step": np.array([0, 150]), "train_acc": np.array([0.1, 1.0]), "test_acc": np.array([0.1, 0.9])}
+    return records.Run(config, h, {})
 
 
 def _says(msg: str, folder, *words):
@@ -154,6 +155,15 @@ def test_checkpointing_run_in_a_writable_folder_still_trains(tmp_path, capsys):
     assert main(["run", *CLI_CKPT, "--results", str(tmp_path)]) == 0
     assert records.load(records.record_path(CKPT, tmp_path), CKPT)
     assert not [p for p in tmp_path.rglob("*") if "probe" in p.name]
+
+
+def test_a_record_in_a_folder_of_another_user_is_still_read(tmp_path, monkeypatch, capsys):
+    """Reading needs no write: `run` of a config whose record is in another user's folder loads it, exit 0."""
+    path = records.save(_history(CKPT), tmp_path)
+    _readonly(monkeypatch, tmp_path)
+    _no_training(monkeypatch)
+    assert main(["run", *CLI_CKPT, "--results", str(tmp_path)]) == 0, capsys.readouterr().err
+    assert f"record: {path}" in capsys.readouterr().out
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root ignores file modes")
