@@ -30,6 +30,7 @@ import torch.nn.functional as F
 
 from .config import RunConfig, resolve_device
 from .data import load_mnist
+from .folders import writable
 from .model import make_mlp
 from .records import Run
 from .train import NAN_CHECK_EVERY, RunLog, _load_checkpoint, _save_checkpoint, epoch_order, progress_bar, set_precision
@@ -344,6 +345,8 @@ def train_batched(configs: list[RunConfig], progress: bool = True, cuda_graph: b
     it when present (same batch_id) and save to it atomically every configs[0].checkpoint_every steps (the
     stacked parameters, AdamW moments and every run's RunLog). stop_after: stop (after checkpointing) at that
     step and return None -- for tests."""
+    if checkpoint_path:  # not at the first checkpoint, checkpoint_every steps in
+        writable(Path(checkpoint_path).parent, "checkpoint_path")
     S = setup(configs, cuda_graph)
     c0, M = configs[0], len(configs)
     device, dtype, n, params, step = S["device"], S["dtype"], S["n"], S["params"], S["step"]

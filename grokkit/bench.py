@@ -372,6 +372,12 @@ def report(r: dict) -> str:
 
 
 def main(depth=12, n_train=5000, steps=200, threads=0, json_out=None, workers=0) -> None:
+    if json_out:  # before the benchmark, not after it
+        from pathlib import Path
+
+        from .folders import writable
+
+        writable(Path(json_out).absolute().parent, "--json")
     if workers:
         r = bench_workers(workers, depth, n_train)
     else:

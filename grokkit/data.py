@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from .config import check, env_path, home
+from .folders import unreadable, writable
 from .records import atomic_write
 
 FILES = {  # name -> md5 of the *uncompressed* content (canonical; see data/mnist/PROVENANCE.md)
@@ -58,7 +59,12 @@ def project_data() -> Path | None:
 
 
 def _download(folder: Path) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
+    try:  # before any download: a shared folder of another user's says so, at once
+        writable(folder, "GROKKIT_DATA")
+    except OSError as e:
+        missing = [n for n in FILES if not (folder / n).exists()]
+        raise OSError(e.errno, f"missing MNIST file(s) {', '.join(missing) or '(one of four)'}, to be downloaded here, "
+                               f"and {e.strerror}", e.filename) from None
     for name, md5 in FILES.items():
         if (folder / name).exists():
             continue
@@ -87,7 +93,11 @@ def _download(folder: Path) -> None:
 def _read_idx(path: str, md5: str) -> np.ndarray:
     """Parse one gzipped IDX file; its content md5 is checked once per process (cached with the array)."""
     try:
-        raw = gzip.decompress(Path(path).read_bytes())
+        blob = Path(path).read_bytes()
+    except OSError as e:  # another user's file (mode 0600), not a damaged one: never "corrupt -- replace it"
+        raise unreadable(path, "MNIST file", "GROKKIT_DATA", e) from None
+    try:
+        raw = gzip.decompress(blob)
     except (OSError, EOFError, zlib.error) as e:  # BadGzipFile (CRC), truncated or damaged stream
         raise ValueError(f"MNIST file {path}: not a valid gzip file ({e}); the file is corrupt -- replace it with "
                          f"the official file (md5 of its content: {md5}, see data/mnist/PROVENANCE.md)") from None

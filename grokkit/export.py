@@ -45,6 +45,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .folders import unusable, writable
 from .records import RecordError, Run, atomic_write, is_stand_in, list_records, load, record_id, results_folder
 
 COLUMNS = ("label", "run", "depth", "n_train", "weight_decay", "seed", "dtype", "step", "quantity", "layer", "value")
@@ -167,6 +168,8 @@ def export_records(results_dir=None, out_dir="export", fmt: str = "csv", bom: bo
     FileNotFoundError if `results_dir` is not a folder."""
     _check_format(fmt, bom)
     results_dir = results_folder(results_dir, must_exist=True)
+    if list_records(results_dir):
+        writable(out_dir, "--out")  # a shared folder of another user's: one line naming it, before any file
     written, problems = [], []
     for p in list_records(results_dir):
         try:
@@ -234,7 +237,10 @@ def _check_slug(slug) -> None:
 
 def _download(slug: str, text: str, n: int, what: str, static: Path | None) -> Download:
     path = (static or static_dir()) / "data" / f"{slug}.csv"
-    atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+    try:
+        atomic_write(path, lambda f: f.write(text.encode("utf-8")))
+    except PermissionError as e:  # a shared clone whose book/_static/data is another user's
+        raise unusable(path.parent, "GROKKIT_BOOK_STATIC", e) from None
     return Download(f"../_static/data/{slug}.csv", n, text.count("\n") - 1, what)
 
 

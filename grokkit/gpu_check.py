@@ -33,6 +33,7 @@ import numpy as np
 import torch
 
 from .config import RunConfig
+from .folders import writable
 from .records import atomic_write
 
 CHECK_CONFIG = RunConfig(
@@ -294,6 +295,7 @@ def main(out_dir="bench", device: str = "cuda") -> int:
             "gpu-check: no CUDA GPU is visible (torch.cuda.is_available() is False); nothing to check", file=sys.stderr
         )
         return 2
+    writable(out_dir, "--out")  # before minutes of checks, not after them
     from .batched import bench_batched, group_batches
     from .sweep import paper_grid
     from .train import _versions, set_precision

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .config import RunConfig, env_path, home, user_path
+from .folders import RESULTS, lock_unusable, other_owner, unusable
 
 FORMAT = 1  # bump when the layout changes; older records then get a clear message
 
@@ -206,24 +207,6 @@ def load(path, config: RunConfig | None = None) -> Run:
     return Run(config=run_config, history=data, meta=meta, path=path)
 
 
-def other_owner(path) -> str | None:
-    """The login name (else the user id) of `path`'s owner when that is not this user (POSIX); else None."""
-    if not hasattr(os, "getuid"):
-        return None
-    try:
-        uid = Path(path).stat().st_uid
-    except FileNotFoundError:
-        return None
-    if uid == os.getuid():
-        return None
-    try:
-        import pwd
-
-        return pwd.getpwuid(uid).pw_name
-    except (ImportError, KeyError):
-        return str(uid)
-
-
 def check_replaceable(path, config: RunConfig) -> None:
     """Raise ForeignRecord when the file at `path` is a record that is not this user's to replace: of another format
     version, a valid record of another config, or another user's damaged record. Nothing there, this config's own
@@ -259,9 +242,13 @@ def lock(config: RunConfig, results_dir=None, blocking: bool = True):
     blocking=False yields False at once if another process holds it. POSIX: fcntl.flock on
     <results>/.locks/<id>.lock (released by the kernel when the process dies; the lock file is created with the
     umask's mode and opened read-only when it is another user's); where there is no fcntl (Windows), the
-    `filelock` library's lock on the same file."""
+    `filelock` library's lock on the same file. A lock that cannot be taken (.locks not writable and no lock file
+    yet; on NFS, another user's lock file that is read-only here) is one OSError line naming the file and the fix."""
     path = lock_path(config, results_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise unusable(path.parent, RESULTS, e) from None
     try:
         import fcntl
     except ImportError:  # Windows
@@ -282,7 +269,9 @@ def lock(config: RunConfig, results_dir=None, blocking: bool = True):
         return
     try:
         f = open(path, "a")
-    except OSError:  # another user's lock file, or a read-only folder: flock needs only a readable one
+    except OSError as e:  # another user's lock file, or a read-only folder: a local flock needs only a readable one
+        if not path.exists():  # .locks is not writable here: say so, not "No such file or directory"
+            raise unusable(path.parent, RESULTS, e) from None
         f = open(path)
     with f:
         try:
@@ -290,6 +279,8 @@ def lock(config: RunConfig, results_dir=None, blocking: bool = True):
         except BlockingIOError:
             yield False
             return
+        except OSError as e:  # NFS: an exclusive lock on a file open read-only is EBADF
+            raise lock_unusable(path, e) from None
         try:
             yield True
         finally:

@@ -21,6 +21,7 @@ import types
 from pathlib import Path
 
 from .config import RunConfig, checked, describe, env_path, home, parse_value, smoke, smoke_config
+from .folders import writable
 from .records import RecordError, Run, load, record_path, results_folder
 from .train import load_or_train
 
@@ -300,6 +301,8 @@ def load_or_train_many(configs, results_dir=None, progress: bool = True, cuda_gr
                 check_replaceable(path, c)  # another user's damaged record raises ForeignRecord
                 print(f"grokkit: {e}; retraining")
         todo.append(c)
+    if todo:  # before any training: the record, checkpoints and state files have somewhere to go
+        _writable(results_dir, todo, sweep_dir)
     errors = []
     for group in group_batches(todo):
         batched = len(group) > 1 and (resolve_device(group[0].device).startswith("cuda") if batch is None else batch)
@@ -312,7 +315,8 @@ def load_or_train_many(configs, results_dir=None, progress: bool = True, cuda_gr
                     for run in train_batched(part, progress=progress, cuda_graph=cuda_graph, checkpoint_path=ckpt):
                         save(run, results_dir)
                         runs[run.config] = run
-                    ckpt.unlink(missing_ok=True)
+                    with contextlib.suppress(FileNotFoundError, PermissionError):  # another user's: left, unread
+                        ckpt.unlink()
                 else:
                     runs[part[0]] = train_and_save(part[0], results_dir, progress)
                 _mark(sweep_dir, part, "done")
@@ -322,6 +326,17 @@ def load_or_train_many(configs, results_dir=None, progress: bool = True, cuda_gr
     if errors:
         raise errors[0]
     return [runs[c] for c in configs]
+
+
+def _writable(results_dir, configs, sweep_dir=None) -> None:
+    """Before training or submitting `configs`: their results folder (and its .checkpoints) and the sweep's folder
+    take new files, else one OSError line naming the folder and its setting (folders.writable)."""
+    from .folders import results_writable
+
+    results_writable(results_dir, checkpoints=any(c.checkpoint_every for c in configs))
+    if sweep_dir is not None:  # submissions.jsonl, runs/<name>-<id>.json
+        writable(sweep_dir, "--logs")
+        writable(Path(sweep_dir) / "runs", "--logs")
 
 
 @dataclasses.dataclass
@@ -371,6 +386,7 @@ def run_grid(configs, executor, runs_per_job: int = 1, results_dir=None, sweep_d
             for part in shard(todo, runs_per_job, by_batch)]
     if not jobs:
         return []
+    _writable(results_dir, todo, sweep_dir)  # not jobs that each fail at their first write
     batch = getattr(executor, "batch", None)
     with batch() if callable(batch) else contextlib.nullcontext():
         futures = [executor.submit(job) for job in jobs]
@@ -523,8 +539,12 @@ def _outside_sweep(row: dict, config, results_dir) -> None:
 
     free = True
     if lock_path(config, results_dir).exists():  # no lock file: no trainer has ever taken it
-        with lock(config, results_dir, blocking=False) as free:
-            pass
+        try:
+            with lock(config, results_dir, blocking=False) as free:
+                pass
+        except OSError as e:  # another user's read-only lock file on NFS: the status cannot tell, and says so
+            why = os.strerror(e.errno) if e.errno else str(e)
+            row["detail"] += f"; its lock {lock_path(config, results_dir)} cannot be checked here ({why})"
     step = checkpoint_step(config, results_dir)
     at = "" if step is None else f"checkpoint at step {step:,} of {config.steps:,}"
     if not free:
@@ -764,8 +784,7 @@ def run_chapter(chapter: str, grid: dict, out="runs", params=None, book=None, pr
     src = chapter_path(chapter, book)
     if results is not None:
         results_folder(results, must_exist=True)  # before any output is written
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    out = writable(out, "--out")  # before any chapter runs (its outputs are written after it)
     points = [dict(zip(grid, vals)) for vals in itertools.product(*grid.values())] if grid else [{}]
     written, failed, skipped = [], [], []
     bar = progress_bar(total=len(points), desc=f"sweep {chapter}", unit="notebook", disable=not progress)

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from . import records
 from .config import RunConfig, resolve_device
 from .data import load_mnist
+from .folders import results_writable, writable
 from .metrics import layer_norms, loss_and_accuracy, output_scale, snapshot, weight_norms
 from .model import make_mlp
 from .records import Run
@@ -500,6 +501,8 @@ def train(config: RunConfig, progress: bool = True, checkpoint_path: str | Path 
     checkpoint_path: if given, the run resumes from it when present and saves to it atomically every
     `config.checkpoint_every` steps. stop_after: stop (after checkpointing) at that step -- for tests.
     """
+    if checkpoint_path:  # not at the first checkpoint, config.checkpoint_every steps in
+        writable(Path(checkpoint_path).parent, "checkpoint_path")
     set_precision()
     device = resolve_device(config.device)
     dtype = getattr(torch, config.dtype)
@@ -629,7 +632,9 @@ def load_or_train(config: RunConfig, results_dir=None, progress: bool = True, re
     reported and retrained (or raised with retrain_corrupt=False); one that is not this user's to replace (another
     format version, a valid record of another config under this file name, another user's damaged record) raises
     records.ForeignRecord, and one this user may not read PermissionError: never retrained, never replaced. With
-    wait=False, return None at once when another process is training this config."""
+    wait=False, return None at once when another process is training this config. Before training, the results folder
+    and its .locks and .checkpoints must take new files (folders.results_writable: one OSError line naming the folder
+    and GROKKIT_RESULTS, before the first step)."""
     results_dir = records.results_folder(results_dir)
     path = records.record_path(config, results_dir)
     if path.exists():
@@ -642,6 +647,9 @@ def load_or_train(config: RunConfig, results_dir=None, progress: bool = True, re
                 raise
             records.check_replaceable(path, config)  # another user's damaged record is not ours to replace
             print(f"grokkit: {e}; retraining")
+    # before any training; .locks only when the lock file is still to be made (a local lock needs only to read it)
+    results_writable(results_dir, checkpoints=bool(config.checkpoint_every),
+                     locks=not records.lock_path(config, results_dir).exists())
     with records.lock(config, results_dir, blocking=wait) as held:
         if not held:
             return None
@@ -668,13 +676,15 @@ def train_and_save(config: RunConfig, results_dir=None, progress: bool = True) -
     results_dir = records.results_folder(results_dir)
     path = records.record_path(config, results_dir)
     records.check_replaceable(path, config)  # sweep jobs and chapters (load_or_train_many) train through here
+    results_writable(results_dir, checkpoints=bool(config.checkpoint_every))  # the record and checkpoints: before
     ckpt = _checkpoint_path(config, results_dir)
-    # temp files of this config left by a process killed mid-write (no other trainer of it is live)
+    # temp files of this config left by a process killed mid-write (no other trainer of it is live); another
+    # user's in a folder with the sticky bit cannot be removed, and is left (it is never read)
     for tmp in [*path.parent.glob(f".{path.name}.*.tmp"), *ckpt.parent.glob(f".{ckpt.name}.*.tmp")]:
-        with contextlib.suppress(FileNotFoundError):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
             tmp.unlink()
     run = train(config, progress=progress, checkpoint_path=ckpt if config.checkpoint_every else None)
     records.save(run, results_dir)
-    with contextlib.suppress(FileNotFoundError):
-        ckpt.unlink()
+    with contextlib.suppress(FileNotFoundError, PermissionError):  # another user's, in a sticky folder: left, unread
+        ckpt.unlink()  # (the record is saved: the run is done, and a checkpoint of a recorded run is never read)
     return run
