@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "grokkit"
 ORDER = (
     "__init__",
     "config", "fmt", "paper", "rank",                 # settings, number formats, the paper's text, the rank
+    "folders",                                        # shared folders: may this user write there?
     "records",                                        # run records on disk
     "data", "model", "metrics", "scale", "surgery",   # MNIST, the MLP, what is measured, the interventions' surgery
     "train", "batched",                               # training, one run or a batch of them
