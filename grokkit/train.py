@@ -477,9 +477,10 @@ def checkpoint_step(config: RunConfig, results_dir=None) -> int | None:
 
 
 def _load_checkpoint(path: Path, config_id: str, keys=CKPT_KEYS):
-    """The state saved by _save_checkpoint at `path`, or None (with one line why) when it is absent, damaged,
-    lacks `keys` or belongs to another config (or batch) than `config_id`. A checkpoint that cannot be read
-    (PermissionError: another user's) raises: it is not damaged, and starting over would replace it."""
+    """The state saved by _save_checkpoint at `path`, or None (with one line why) when it is absent, damaged or lacks
+    `keys`. A checkpoint that cannot be read (PermissionError: another user's) raises, and so does one of another
+    config (or batch) than `config_id` (records.ForeignRecord): neither is damaged, and starting over would replace
+    it."""
     if not path.exists():
         return None
     raw = path.read_bytes()  # a checkpoint that cannot be read raises: it is not damaged
@@ -488,9 +489,10 @@ def _load_checkpoint(path: Path, config_id: str, keys=CKPT_KEYS):
     except Exception as e:
         print(f"grokkit: ignoring unreadable checkpoint {path} ({type(e).__name__}: {e}); starting from step 0")
         return None
-    if state.get("config_id") != config_id:
-        print(f"grokkit: checkpoint {path} is for another config; starting from step 0")
-        return None
+    if state.get("config_id") != config_id:  # another run's progress: never trained over, never replaced
+        raise records.ForeignRecord(f"{path}: a checkpoint of another run (id {state.get('config_id')}), not of this "
+                                    f"one (id {config_id}); it is never replaced: give another checkpoint path, or "
+                                    f"delete it if no one needs it", "config")
     return state
 
 

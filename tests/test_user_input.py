@@ -141,6 +141,17 @@ def test_valid_record_of_another_config_under_this_name_is_never_overwritten(wri
     assert "MISNAMED" in capsys.readouterr().out
 
 
+def test_a_checkpoint_of_another_run_is_never_trained_over(tmp_path):
+    """A checkpoint path (train's checkpoint_path) that holds another config's progress stops the run with one
+    line; the checkpoint stays as it was (it used to be ignored, then overwritten at the next checkpoint)."""
+    ckpt = tmp_path / "mine.pt"
+    T.train(TINY.replace(checkpoint_every=50), progress=False, checkpoint_path=ckpt)
+    before = _state(ckpt)
+    with pytest.raises(records.ForeignRecord, match=r"a checkpoint of another run .* it is never replaced"):
+        T.train(TINY.replace(checkpoint_every=50, seed=5), progress=False, checkpoint_path=ckpt)
+    assert _state(ckpt) == before
+
+
 def test_another_users_damaged_record_is_never_replaced(tmp_path, monkeypatch, capsys):
     """Sibling of case 2: a damaged record this user does not own (a colleague's, in a group-shared folder) is not
     retrained over either; this user's own damaged record still is (tests/test_reliability.py::test_corrupt_record)."""
