@@ -23,7 +23,7 @@ from html import escape
 from IPython.display import HTML, Markdown, display
 
 from . import export, paper, plots, records, report
-from .claims import judge
+from .claims import detector, judge
 from .config import resolve_device, smoke
 from .records import paper_records, with_seeds  # re-exported: the chapters' book.with_seeds(...)
 from .sweep import chapter_run, chapter_runs, paper_config
@@ -57,6 +57,7 @@ FIG1 = ("rank", "train_acc", "test_acc", "probe_acc")      # Fig 1 grid (rank, a
 TUNNEL = ("rank",)                                         # Figs 3-4: the final rank per layer
 FIG5 = ("train_acc", "test_acc", "weight_norm", "rank")    # Fig 5: accuracy, weight norm, second-last rank
 RANKS = ("rank", "robust_rank")                            # paper-exact versus tolerance-robust rank
+ROUND_TWO = ("test_acc", "test_loss", "weight_norm", "rank")  # the second round: accuracy, s_out's source, norm, rank
 
 # Figs 6-7 [DG §4]: the weight-decay phases at one training-set size -> (paper figure, the claims it tests)
 PHASE_FIGURES = {2000: (6, (11, 13)), 5000: (7, (12, 13))}
@@ -540,3 +541,26 @@ def verdicts(claim_numbers, runs=()) -> None:
         md("No full-scale run records found: the verdicts need the shipped records in results/.")
         return
     display(HTML("".join(report.verdict_layers_html(v) for v in vs)))
+
+
+def round_two_runs(configs, controls, train_missing: bool = False):
+    """The second round of interventions (grokkit.round_two) on this page: its figure against the control (`controls`,
+    every seed; grokkit.round_two_plots), then per recorded run its measures (round_two.runs_md). Returns
+    (by_key, control_onsets, checks) for the predictions and the manipulation checks the chapter shows next: only
+    records are read (smoke-scale stand-ins in smoke mode, where nothing else exists)."""
+    from . import round_two as r2
+    from .events import events
+    from .round_two_plots import round_two_figure
+    from .sweep import control_norm_at_onset
+
+    runs = chapter_runs(configs, train_missing=train_missing)
+    read = [r for r in runs if smoke() or not records.is_stand_in(r)]
+    show(round_two_figure(runs, controls), [*read, *controls], "round-two", ROUND_TWO)
+    norm, det = control_norm_at_onset(), detector()
+    onsets = [events(r, det).climb_onset_step for r in controls]
+    measured = [(k, r, r2.measure(r, norm, det)) for r in read if (k := r2.key_of(records.stands_for(r)))]
+    by_key = {k: [m for kk, _, m in measured if kk == k] for k in r2.INTERVENTIONS}
+    checks = [r2.check(k, m, norm, r.config.rank_cut_rank or None, r.config.width) for k, r, m in measured]
+    if measured:
+        md(r2.runs_md(by_key, onsets))
+    return by_key, onsets, checks

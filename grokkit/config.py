@@ -444,10 +444,18 @@ def smoke_config(cfg: RunConfig) -> RunConfig:
     only the shape of one, so its schedule is coarse: every step below 30, then every 10 steps (58 evaluations of
     its 300), and the rank with the probes every 5 log points, the paper's cadence (7 snapshots). Those
     evaluations and snapshots, not its training steps, are what a stand-in costs, so it is evaluated on the first
-    SMOKE_TEST test images (about a quarter of the CPU time the 10k cost)."""
-    small = cfg.replace(width=min(cfg.width, 32), n_train=min(cfg.n_train, 400), n_test=min(cfg.n_test, SMOKE_TEST),
-                        batch_size=min(cfg.batch_size, 100), steps=min(cfg.steps, 300), log_every=10, rank_every=0,
-                        probe_every=0, probe_epochs=2, checkpoint_every=0)
+    SMOKE_TEST test images (about a quarter of the CPU time the 10k cost). A mid-run intervention (a scale reset, a
+    rank cut) comes at the same fraction of the run, a rank cut keeps the same share of the width."""
+    width, steps = min(cfg.width, 32), min(cfg.steps, 300)
+
+    def at(step: int) -> int:  # a mid-run intervention's step, at the same fraction of the shorter run
+        return max(1, round(step * steps / cfg.steps)) if step else 0
+
+    small = cfg.replace(width=width, n_train=min(cfg.n_train, 400), n_test=min(cfg.n_test, SMOKE_TEST),
+                        batch_size=min(cfg.batch_size, 100), steps=steps, log_every=10, rank_every=0,
+                        probe_every=0, probe_epochs=2, checkpoint_every=0, scale_reset_step=at(cfg.scale_reset_step),
+                        rank_cut_step=at(cfg.rank_cut_step),  # the cut's rank: the same share of the width
+                        rank_cut_rank=max(1, round(cfg.rank_cut_rank * width / cfg.width)) if cfg.rank_cut_rank else 0)
     return small.replace(rank_every=small.probe_period)
 
 

@@ -162,10 +162,13 @@ def timing_held(story: str, m: Measure, margin: int) -> bool | None:
 
 def climb_held(p: Prediction, m: Measure, control_onsets, margin: int) -> bool | None:
     """Does one run bear out the prediction's climb direction (interventions.onset_class against the control's
-    seeds)? None when the story gives no direction."""
+    seeds that climb)? None when the story gives no direction, or no control seed climbs."""
     from .interventions import onset_class
 
-    return None if p.climb == "none" else onset_class(m.climb_onset_step, control_onsets, margin) == p.climb
+    control = [o for o in control_onsets if o is not None]  # a control seed that never climbs times nothing
+    if p.climb == "none" or not control:
+        return None
+    return onset_class(m.climb_onset_step, control, margin) == p.climb
 
 
 @dataclass(frozen=True)
@@ -202,6 +205,113 @@ def check(key: str, m: Measure, target_norm: float, cut_rank: int | None = None,
     on = "train" if key == "reset_train_10k" else "heldout"
     reached = after.get(f"output_scale_{on}", float("nan"))
     return Check(key, m.seed, abs(reached - 1) <= CHECK_TOL, 1.0, reached, others)
+
+
+def key_of(c: dict) -> str | None:
+    """The second-round intervention (an INTERVENTIONS key) an identity dict (records.stands_for) is, or None: a run
+    of the second round's base (d = 12, N = 5000, γ = 0.01, float32, 10⁵ steps) with one reset, the rank cut, or a
+    smaller α and nothing else."""
+    from .config import INTERVENTION_DEFAULTS
+    from .sweep import INTERVENTION_BASE as b
+
+    if (c["depth"], c["n_train"], c["weight_decay"], c["dtype"], c["steps"]) != \
+            (b.depth, b.n_train, b.weight_decay, b.dtype, b.steps):
+        return None
+    if c.get("rank_cut_step", 0):
+        return "rank_cut"
+    if t := c.get("scale_reset_step", 0):
+        if c.get("scale_reset_on", "heldout") == "train":
+            return "reset_train_10k" if t == 10_000 else None
+        return {10_000: "reset_heldout_10k", 25_000: "reset_heldout_25k"}.get(t)
+    plain = all(c.get(k, v) == v for k, v in INTERVENTION_DEFAULTS.items())
+    return "started_low" if plain and c["alpha"] != b.alpha else None
+
+
+def intervention_step(c: dict) -> int | None:
+    """The step of a one-off intervention (a scale reset, the rank cut) of an identity dict; None for none (the low
+    start acts at step 0, through α)."""
+    return c.get("scale_reset_step", 0) or c.get("rank_cut_step", 0) or None
+
+
+@dataclass(frozen=True)
+class Graded:
+    """One story's prediction for one intervention, read on every recorded seed (None: not decided on that seed)."""
+    key: str
+    story: str
+    climb: str                  # the predicted direction (CLIMB_WORDS key)
+    climb_held: tuple           # per seed: the climb went that way (None: the story gives no direction)
+    timing_held: tuple          # per seed: the story's TIMING rule held (None: no climb to time)
+
+
+def grade(by_key: dict, control_onsets, margin: int) -> list[Graded]:
+    """Every (intervention, story) with records: `by_key` {key: [Measure, ...]} (seed order), `control_onsets` the
+    control seeds' climb starts, `margin` the timing margin (interventions.MARGIN_STEPS)."""
+    return [Graded(k, st, p.climb, tuple(climb_held(p, m, control_onsets, margin) for m in ms),
+                   tuple(timing_held(st, m, margin) for m in ms))
+            for k, ms in by_key.items() if ms for st, p in PREDICTIONS[k].items()]
+
+
+def _held(values) -> str:
+    """'2 of 2 seeds', '1 of 2 seeds (1 undecided)', or '–' when nothing was decided."""
+    decided = [v for v in values if v is not None]
+    if not decided:
+        return "–"
+    out = f"{sum(decided)} of {len(decided)} seed{'s' * (len(decided) != 1)}"
+    return out + (f" ({len(values) - len(decided)} undecided)" if len(decided) < len(values) else "")
+
+
+def runs_md(by_key: dict, control_onsets) -> str:
+    """Per intervention and seed (Markdown): the climb's start and its shift against the control seeds' median, the
+    step s_out first reaches 1, the rank's fall against the climb (signed: + after), the fit, the final test accuracy
+    (median of the last three readings) and the wall time."""
+    import numpy as np
+
+    from .fmt import num, signed
+
+    mid = float(np.median([o for o in control_onsets if o is not None])) if any(control_onsets) else None
+    rows = ["| intervention | seed | climb starts | shift against the control's median | s_out first ≤ 1 | "
+            "rank falls (from the climb's start) | training set fit | final test accuracy | wall time |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for k, ms in by_key.items():
+        for m in ms:
+            on = m.climb_onset_step
+            shift = "–" if on is None or mid is None else signed(on - mid) + " steps"
+            lag = "–" if m.rank_lag_steps is None else signed(m.rank_lag_steps) + " steps"
+            wall = "–" if m.wall_min is None else f"{m.wall_min:,.0f} min"
+            rows.append(f"| {INTERVENTIONS[k][0]} | {m.seed} | {num(on, 'steps')} | {shift} | "
+                        f"{num(m.scale_one_step, 'steps')} | {lag} | {num(m.fit_step, 'steps')} | "
+                        f"{num(m.final_test_acc, 'accuracy')} | {wall} |")
+    return "\n".join(rows) + "\n"
+
+
+def graded_md(graded: list[Graded]) -> str:
+    """The predictions read on the records (Markdown): per intervention and story, the predicted climb and on how
+    many seeds it held, and on how many the story's timing rule held."""
+    rows = ["| intervention | story | predicted climb | held | timing rule held |", "|---|---|---|---|---|"]
+    rows += [f"| {INTERVENTIONS[g.key][0]} | {STORIES[g.story]} | {CLIMB_WORDS[g.climb]} | {_held(g.climb_held)} | "
+             f"{_held(g.timing_held)} |" for g in graded]
+    return "\n".join(rows) + "\n"
+
+
+CHECK_WHAT = {"output_scale_heldout": "s_out on held-out images", "output_scale_train": "s_out on training images",
+              "output_scale_test": "s_out on the test images", "mean_rank": "mean hidden rank (paper-exact)",
+              "mean_robust_rank": "mean hidden rank (tolerance-robust)"}
+
+
+def checks_md(checks: list[Check]) -> str:
+    """The manipulation checks (Markdown), apart from the predictions: what each intervention set out to reach, what
+    it reached right after it (at step 0 for the low start), and what else it moved."""
+    def value(v) -> str:
+        return f"{v:,.4g}"
+
+    rows = ["| intervention | seed | set out to reach | reached | moved it | what else it moved (before → after) |",
+            "|---|---:|---:|---:|---|---|"]
+    for c in checks:
+        others = "; ".join(f"{CHECK_WHAT.get(q, q.replace('_', ' '))} {value(a)} → {value(b)}"
+                           for q, (a, b) in c.others.items()) or "–"
+        rows.append(f"| {INTERVENTIONS[c.key][0]} | {c.seed} | {value(c.target)} | {value(c.reached)} | "
+                    f"{'yes' if c.moved else 'no'} | {others} |")
+    return "\n".join(rows) + "\n"
 
 
 # ---- what the second look found about the first round (issue 44, item 6) -------------------------------------------

@@ -105,6 +105,8 @@ def test_each_storys_timing_rule_and_the_climbs_direction():
     assert round_two.climb_held(p["scale"], run, control, 3335) is True
     assert round_two.climb_held(p["norm"], run, control, 3335) is False
     assert round_two.climb_held(round_two.PREDICTIONS["started_low"]["rank"], run, control, 3335) is None
+    assert round_two.climb_held(p["scale"], run, [None, 43_355], 3335) is True   # a control seed without a climb
+    assert round_two.climb_held(p["scale"], run, [None, None], 3335) is None     # nothing to time it against
 
 
 def test_manipulation_checks_read_what_the_intervention_set_out_to_move():
@@ -118,3 +120,76 @@ def test_manipulation_checks_read_what_the_intervention_set_out_to_move():
     assert round_two.check("rank_cut", m(applied=cut), 199.8, cut_rank=222).moved
     small = {"before": {"mean_rank": 395.0}, "after": {"mean_rank": 390.0}}
     assert not round_two.check("rank_cut", m(applied=small), 199.8, cut_rank=222).moved
+
+
+def test_each_grid_run_is_known_as_its_intervention_and_nothing_else_is():
+    grid = sweep.round_two_grid()
+    keys = [round_two.key_of(c.identity()) for c in grid]
+    assert keys == [k for k in round_two.INTERVENTIONS for _ in (0, 1)]
+    assert [round_two.intervention_step(c.identity()) for c in grid[::2]] == [10_000, 25_000, 10_000, None, 25_000]
+    base = sweep.INTERVENTION_BASE
+    for other in (base, base.replace(norm_clamp="init"), base.replace(n_train=7000, scale_reset_step=10_000),
+                  base.replace(scale_reset_step=5_000), base.replace(alpha=5.2, norm_clamp="init")):
+        assert round_two.key_of(other.identity()) is None, other.name
+
+
+def test_every_second_round_run_has_a_smoke_stand_in():
+    from grokkit.config import smoke_config
+
+    for c in sweep.round_two_grid():
+        s = smoke_config(c)  # valid: a reset or cut inside the 300 steps, at the same fraction; the cut's rank scaled
+        assert (s.scale_reset_step, s.rank_cut_step) == tuple(round(t * 300 / c.steps) for t in
+                                                              (c.scale_reset_step, c.rank_cut_step))
+        assert s.scale_reset_on == c.scale_reset_on and s.alpha == c.alpha
+        assert s.rank_cut_rank == (round(c.rank_cut_rank * 32 / 400) if c.rank_cut_rank else 0)
+
+
+def test_predictions_are_graded_per_seed_and_tabled():
+    control = [42_688, 43_355, 44_022]
+    by_key = {"reset_heldout_10k": [m(seed=0), m(seed=1, climb_onset_step=None, scale_one_step=None)],
+              "rank_cut": []}
+    graded = round_two.grade(by_key, control, 3335)
+    assert [(g.key, g.story) for g in graded] == [("reset_heldout_10k", st) for st in round_two.STORIES]
+    scale = next(g for g in graded if g.story == "scale")
+    assert scale.climb_held == (True, False) and scale.timing_held == (True, None)
+    table = round_two.graded_md(graded)
+    assert "| 1 of 2 seeds | 1 of 1 seed (1 undecided) |" in table
+    runs = round_two.runs_md(by_key, control)
+    assert "| 12,000 steps | −31,355 steps | 11,000 steps | +4,000 steps |" in runs  # shift against the median 43,355
+    assert runs.count("\n") == 4  # header, rule, two seeds
+
+
+def test_manipulation_checks_are_tabled_apart():
+    applied = {"before": {"output_scale_heldout": 1500.0, "output_scale_train": 60.0},
+               "after": {"output_scale_heldout": 1.0, "output_scale_train": 0.04}}
+    table = round_two.checks_md([round_two.check("reset_heldout_10k", m(applied=applied), 199.8)])
+    assert "| 1 | 1 | yes | s_out on held-out images 1,500 → 1; s_out on training images 60 → 0.04 |" in table
+
+
+def test_the_figure_draws_every_intervention_row_and_marks_the_reset(tmp_path):
+    import numpy as np
+    from matplotlib.lines import Line2D
+
+    from grokkit.records import Run
+    from grokkit.round_two_plots import round_two_figure
+
+    def fake(config):
+        step = np.arange(0, 100_001, 5_000)
+        ranks = np.tile(np.linspace(390, 200, len(step))[:, None], (1, 12))
+        up = np.linspace(0.1, 0.95, len(step))
+        h = {"step": step, "test_acc": up, "train_acc": np.minimum(up + 0.3, 1.0),
+             "train_loss": np.geomspace(1, 1e-3, len(step)),
+             "weight_norm": np.linspace(307, 150, len(step)), "test_loss": np.geomspace(1e4, 0.01, len(step)),
+             "rank_step": step, "rank": ranks}
+        return Run(config, h, {"wall_time_s": 3600.0})
+
+    base = sweep.INTERVENTION_BASE
+    controls = [fake(base.replace(seed=s)) for s in (0, 1, 2)]
+    runs = [fake(c) for c in sweep.round_two_grid()[:2]]  # the reset at 10,000, both seeds
+    fig = round_two_figure(runs, controls)
+    axes = np.array(fig.axes[:20]).reshape(5, 4)
+    assert "not recorded yet" not in axes[0, 1].get_title() and "not recorded yet" in axes[1, 1].get_title()
+    marks = [ln for ln in axes[0, 0].get_lines() if ln.get_linestyle() == "--" and list(ln.get_xdata()) == [10_000] * 2]
+    assert marks and not [ln for ln in axes[1, 0].get_lines() if ln.get_linestyle() == "--"]
+    assert axes[0, 1].get_yscale() == "log"
+    assert any(isinstance(h, Line2D) for h in fig.legends[0].legend_handles)

@@ -21,7 +21,7 @@ ORDER = (
     "sweep", "bench", "gpu_check",                    # grids of runs, benchmarks
     "interventions", "pilots", "round_two",           # beyond the paper: the interventions, measured and graded
     "intervention_words", "intervention_tables",      # ... and what the interventions chapter says of them
-    "report", "plots", "climb_plots",                 # tables and figures
+    "report", "plots", "climb_plots", "round_two_plots",  # tables and figures
     "widgets", "book",                                # the chapters' helpers
     "__main__",                                       # the command line
 )
