@@ -152,8 +152,9 @@ def _no_records(folder) -> int:
 
 
 def cmd_sweep(a) -> int:
+    from .chapters import parse_grid, run_chapter
     from .config import check
-    from .sweep import GRIDS, parse_grid, run_chapter
+    from .sweep import GRIDS
 
     if a.device is not None:
         check("device", a.device)  # before any work

@@ -23,10 +23,10 @@ from html import escape
 from IPython.display import HTML, Markdown, display
 
 from . import export, paper, plots, records, report
+from .chapters import chapter_run, chapter_runs, paper_config
 from .claims import detector, judge
 from .config import resolve_device, smoke
 from .records import paper_records, with_seeds  # re-exported: the chapters' book.with_seeds(...)
-from .sweep import chapter_run, chapter_runs, paper_config
 
 
 def md(text: str) -> None:
@@ -44,7 +44,7 @@ def banner(device: str) -> None:
 
 
 def load(configs, train_missing: bool = False) -> list:
-    """The chapter's runs (grokkit.sweep.chapter_runs: the missing ones of a depth train batched on a GPU when
+    """The chapter's runs (grokkit.chapters.chapter_runs: the missing ones of a depth train batched on a GPU when
     `train_missing`), and a list saying which are records and which stand-ins."""
     runs = chapter_runs(configs, train_missing=train_missing)
     md(report.sources(runs))

@@ -330,7 +330,7 @@ def config_fields(run: Run) -> dict:
 
 
 def is_stand_in(run: Run) -> bool:
-    """A smoke-scale stand-in (grokkit.sweep.stand_in): its meta says so and names the config it stands for."""
+    """A smoke-scale stand-in (grokkit.chapters.stand_in): its meta says so and names the config it stands for."""
     return bool(run.meta.get("stand_in"))
 
 

@@ -29,8 +29,8 @@ if not hasattr(W, "Stack"):  # ipywidgets 7 (Colab's preinstalled one, or an old
                       f"{getattr(W, '__version__', '?')} loaded (installed: {_installed()}): run "
                       f"pip install 'ipywidgets>=8', then restart the kernel (on Colab: Runtime -> Restart session) "
                       f"and run the cells again")
+from .chapters import chapter_run
 from .records import with_seeds
-from .sweep import chapter_run
 
 # how each explorable field is named and its values labelled on the controls
 AXES = {"depth": ("depth", lambda v: f"{v} layers", "90px"),

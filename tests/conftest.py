@@ -1,7 +1,7 @@
 """What every test process shares: one fresh smoke-scale folder per test run, and one torch thread per xdist worker.
 
 - Smoke folder. The chapters under nbval, the papermill and sweep tests and the in-process chapter tests draw the same
-  smoke-scale stand-ins (grokkit.sweep.stand_in). Unless GROKKIT_SMOKE_DIR is set, the run gets one new temporary
+  smoke-scale stand-ins (grokkit.chapters.stand_in). Unless GROKKIT_SMOKE_DIR is set, the run gets one new temporary
   folder for them, set before any worker or kernel starts so that every process of the run inherits it: each stand-in
   is trained once per test run (grokkit.records.lock keeps two workers from training the same one), and none is left
   over from an earlier run of older code. The folder is removed at the end.

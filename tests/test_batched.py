@@ -6,6 +6,7 @@ import torch
 import grokkit
 from grokkit import RunConfig
 from grokkit.batched import train_batched
+from grokkit.records import ForeignRecord
 
 # ~100 steps, a rank snapshot at 0/50/100 (probes too in float64); the schedule logs every step below 30
 TINY = dict(depth=4, width=16, n_train=400, batch_size=100, steps=100, log_every=10, rank_every=50,
@@ -126,5 +127,8 @@ def test_batch_resumes_from_its_checkpoint_bit_for_bit(tmp_path):
         assert r.meta["threads"] == w.meta["threads"] == torch.get_num_threads()  # one count on both stretches
         for k, v in w.history.items():
             np.testing.assert_array_equal(r.history[k], v, err_msg=k)
-    other = [cfgs[0], cfgs[1]]  # another batch ignores it
-    assert train_batched(other, progress=False, checkpoint_path=ckpt)[0].meta["resumed_from"] is None
+    other = [cfgs[0], cfgs[1]]  # another batch stops at it in one line, and leaves it as it was
+    before = ckpt.read_bytes()
+    with pytest.raises(ForeignRecord, match="a checkpoint of another run"):
+        train_batched(other, progress=False, checkpoint_path=ckpt)
+    assert ckpt.read_bytes() == before

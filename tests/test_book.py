@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grokkit.sweep import chapter_run, check_params, execute_chapter, output_name, paper_config, parse_grid
+from grokkit.chapters import chapter_run, check_params, execute_chapter, output_name, paper_config, parse_grid
 
 REPO = Path(__file__).resolve().parent.parent
 BOOK = REPO / "book"

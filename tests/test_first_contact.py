@@ -130,7 +130,7 @@ def test_colab_cell_run_again_after_an_interrupted_clone_or_install(tmp_path):
 
 def test_colab_cell_does_nothing_elsewhere(tmp_path):
     """Outside Colab (a build, nbval, papermill, a local Jupyter) the cell runs nothing and sets nothing, and it leaves
-    no global that a chapter's parameter check (sweep.check_params) would take for a misspelt parameter."""
+    no global that a chapter's parameter check (chapters.check_params) would take for a misspelt parameter."""
     cell = _colab_cell(_chapters()[1])
     code = ("import os, subprocess, types\nsubprocess.run = None\nbefore = dict(os.environ)\nns = {}\nexec(CELL, ns)\n"
             "assert dict(os.environ) == before\n"

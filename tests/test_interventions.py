@@ -346,7 +346,12 @@ def test_pilot_grid_short_runs_of_each_penalty():
     assert {c.rank_penalty_kind for c in grid} == {"none", "nuclear_over_frobenius", "neg_spectral_entropy"}
     assert {c.rank_penalty_scale for c in grid} == {"loss"}
     # the second round: the same reference (shared), its penalties scaled to the fit's gradient at its own strengths
-    from grokkit.sweep import INTERVENTION_SEEDS, PILOT_STRENGTHS_GRADIENT, RANK_PENALTY_SCALE, intervention_configs
+    from grokkit.sweep import (
+        INTERVENTION_SEEDS,
+        PILOT_STRENGTHS_GRADIENT,
+        RANK_PENALTY_SCALE,
+        intervention_configs,
+    )
     second = GRIDS["pilots_gradient"]()
     assert second[0] == grid[0] and len({c.id for c in second} | {c.id for c in grid}) == 1 + 10 + 10
     assert {c.rank_penalty_scale for c in second[1:]} == {"gradient"}
@@ -363,7 +368,7 @@ def test_pilot_grid_short_runs_of_each_penalty():
 # ---- the chapter --------------------------------------------------------------------------------------------------
 # The README's test command executes book/interventions.ipynb under nbval, once; this test reads what the chapter's
 # cells print from the same calls, in-process (display captured), instead of executing the notebook a second time.
-# Its stand-ins go to sweep.smoke_dir(), where that execution finds them: trained once per test run.
+# Its stand-ins go to chapters.smoke_dir(), where that execution finds them: trained once per test run.
 def test_interventions_chapter_text_in_smoke_mode(monkeypatch):
     from grokkit import book
     from grokkit.sweep import interventions_grid, pilot_grid

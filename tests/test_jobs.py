@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 import torch
 
-from grokkit import RunConfig, load, train
+from grokkit import RunConfig, chapters, load, train
 from grokkit.batched import GRAPH_RTOL, graph_self_test, make_step, plan, select_step, setup, train_batched
 from grokkit.records import record_path
 from grokkit.sweep import _run_file, make_executor, paper_grid, run_grid, shard, sweep_status
@@ -429,9 +429,9 @@ def test_chapter_runs_trains_the_missing_runs_together(tmp_path, monkeypatch):
     cfgs = [RunConfig(depth=2, width=8, n_train=200, batch_size=100, steps=20, probe_every=-1, checkpoint_every=0,
                       device="cpu", seed=s) for s in (0, 1)]
     calls, real = [], SW.load_or_train_many
-    monkeypatch.setattr(SW, "load_or_train_many", lambda cs, d, **kw: calls.append(len(cs)) or real(cs, d, **kw))
-    runs = SW.chapter_runs(cfgs, tmp_path, train_missing=True)
+    monkeypatch.setattr(chapters, "load_or_train_many", lambda cs, d, **kw: calls.append(len(cs)) or real(cs, d, **kw))
+    runs = chapters.chapter_runs(cfgs, tmp_path, train_missing=True)
     assert calls == [2] and [r.config.id for r in runs] == [c.id for c in cfgs]
     assert all(record_path(c, tmp_path).exists() for c in cfgs)
-    again = SW.chapter_runs(cfgs, tmp_path)  # now records: loaded, nothing trained
+    again = chapters.chapter_runs(cfgs, tmp_path)  # now records: loaded, nothing trained
     assert calls == [2] and [r.history["test_acc"][-1] for r in again] == [r.history["test_acc"][-1] for r in runs]

@@ -747,7 +747,7 @@ def test_same_name_other_config_is_reported_before_training(tmp_path, reference,
 
 def test_relative_results_env_means_the_repository_folder_from_book(monkeypatch):
     """Case 2: GROKKIT_RESULTS=results from the chapters' folder book/ finds the shipped record."""
-    from grokkit.sweep import chapter_run, paper_config
+    from grokkit.chapters import chapter_run, paper_config
 
     monkeypatch.delenv("GROKKIT_SMOKE", raising=False)
     monkeypatch.setenv("GROKKIT_RESULTS", "results")
@@ -759,8 +759,8 @@ def test_relative_results_env_means_the_repository_folder_from_book(monkeypatch)
 @pytest.mark.parametrize("var,means", [("GROKKIT_DATA", "data/mnist"), ("GROKKIT_SMOKE_DIR", "tmp-smoke")])
 def test_every_relative_folder_variable_means_the_same_folder_from_book(var, means, monkeypatch):
     """Case 2's kind: the other folders named by the environment resolve like GROKKIT_RESULTS."""
+    from grokkit.chapters import smoke_dir
     from grokkit.data import data_dir
-    from grokkit.sweep import smoke_dir
 
     monkeypatch.setenv(var, means)
     for cwd in (ROOT, ROOT / "book"):
@@ -771,7 +771,7 @@ def test_every_relative_folder_variable_means_the_same_folder_from_book(var, mea
 @pytest.mark.parametrize("how", ["env", "argument"])
 def test_missing_named_results_folder_is_an_error_naming_it(how, tmp_path, monkeypatch):
     """Case 2: a named results folder that does not exist is an error with its absolute path, not a stand-in."""
-    from grokkit.sweep import chapter_run, paper_config
+    from grokkit.chapters import chapter_run, paper_config
 
     monkeypatch.delenv("GROKKIT_SMOKE", raising=False)
     monkeypatch.chdir(tmp_path)
@@ -874,7 +874,7 @@ def test_one_value_parser_for_every_entry_point(entry, tmp_path):
     """Case 4: '5e-3' inside a YAML list (PyYAML reads it as a string) is a number like everywhere else."""
     import yaml
 
-    from grokkit.sweep import check_params, parse_grid
+    from grokkit.chapters import check_params, parse_grid
 
     if entry == "yaml -y":
         value = yaml.safe_load("weight_decay: [5e-3, 5e-2]")["weight_decay"]
@@ -903,7 +903,7 @@ def test_cli_reads_numbers_with_the_same_parser(tmp_path):
 def test_n_train_below_the_batch_size_is_one_batch_of_n_per_step():
     """Case 5: the authors' DataLoader(batch_size=200) over N < 200 images yields one batch of all N per step;
     so does grokkit (identical to batch_size = N), and no check names batch_size."""
-    from grokkit.sweep import check_params
+    from grokkit.chapters import check_params
 
     small = TINY.replace(n_train=100, batch_size=200, steps=40)
     assert check_params({"n_train": 100}, ["n_train"]) == {"n_train": [100]}
@@ -928,8 +928,8 @@ def test_each_bound_is_stated_once(field, value, call):
     """Case 5's kind: the model, the data, RunConfig, the CLI and the chapters give the same bound."""
     import re
 
+    from grokkit.chapters import PARAMS, check_params
     from grokkit.config import RULES, describe
-    from grokkit.sweep import PARAMS, check_params
 
     with pytest.raises(ValueError) as cfg_err:
         RunConfig(**{field: value})
@@ -959,6 +959,6 @@ def test_every_field_has_one_cli_flag_with_runconfigs_default():
 
 @pytest.mark.parametrize("value", ["cuda:1", "cpu"])
 def test_chapter_accepts_every_device_runconfig_accepts(value):
-    from grokkit.sweep import check_params
+    from grokkit.chapters import check_params
 
     assert check_params({"device": value}, ["device"]) == {"device": value}

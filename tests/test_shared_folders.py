@@ -20,7 +20,7 @@ import torch
 from test_user_input import _no_training, _one_line
 from test_users import CLI_TINY, TINY, T, _deny
 
-from grokkit import data, export, records, sweep
+from grokkit import chapters, data, export, records, sweep
 from grokkit.__main__ import main
 
 CKPT = TINY.replace(checkpoint_every=50)  # a run that checkpoints (every 5,000 steps in a real run)
@@ -86,7 +86,7 @@ TRAINERS = {  # every way grokkit trains a missing run, with the folders it writ
     "load_or_train": lambda res: T.load_or_train(CKPT, res, progress=False),
     "train_and_save": lambda res: T.train_and_save(CKPT, res, progress=False),
     "load_or_train_many (sweep jobs)": lambda res: sweep.load_or_train_many([CKPT], res, progress=False),
-    "chapter_run train_missing": lambda res: sweep.chapter_run(CKPT, res, train_missing=True),
+    "chapter_run train_missing": lambda res: chapters.chapter_run(CKPT, res, train_missing=True),
 }
 LOCKERS = ("run", "load_or_train", "chapter_run train_missing")  # those that take the run's lock
 
@@ -371,7 +371,7 @@ def test_sweep_chapter_into_a_folder_of_another_user_runs_no_chapter(tmp_path, m
     out = tmp_path / "runs"
     out.mkdir()
     _readonly(monkeypatch, out)
-    monkeypatch.setattr(sweep, "execute_chapter", _fails("the chapter"))
+    monkeypatch.setattr(chapters, "execute_chapter", _fails("the chapter"))
     assert main(["sweep", "depth", "--grid", "depth=4", "--out", str(out), "--quiet"]) == 1
     msg = _one_line(capsys.readouterr().err)
     assert msg.startswith(f"grokkit: {out}: ") and "--out" in msg and "Permission denied" in msg, msg

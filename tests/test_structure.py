@@ -18,7 +18,7 @@ ORDER = (
     "train", "batched",                               # training, one run or a batch of them
     "events", "claims", "twins", "indicators",        # what the records show: events, the paper's claims, comparisons
     "export",                                         # the records as tables
-    "sweep", "bench", "gpu_check",                    # grids of runs, benchmarks
+    "sweep", "chapters", "bench", "gpu_check",        # grids of runs, the chapters' runs and parameters, benchmarks
     "interventions", "pilots", "round_two",           # beyond the paper: the interventions, measured and graded
     "intervention_words", "intervention_tables",      # ... and what the interventions chapter says of them
     "report", "plots", "climb_plots", "round_two_plots",  # tables and figures

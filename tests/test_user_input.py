@@ -18,7 +18,7 @@ import pytest
 import torch
 from test_users import CLI_TINY, ROOT, TINY, T, _deny
 
-from grokkit import data, records, sweep
+from grokkit import chapters, data, records, sweep
 from grokkit.__main__ import main
 from grokkit.config import RunConfig, checked, home, parse_value, user_path
 
@@ -72,8 +72,8 @@ WRITERS = {  # every way grokkit trains and saves a missing run
     "run": lambda res: main(["run", *CLI_TINY, "--results", str(res)]),
     "load_or_train": lambda res: T.load_or_train(TINY, res, progress=False),
     "load_or_train_many (sweep jobs)": lambda res: sweep.load_or_train_many([TINY], res, progress=False),
-    "chapter_run train_missing": lambda res: sweep.chapter_run(TINY, res, train_missing=True),
-    "chapter_runs train_missing": lambda res: sweep.chapter_runs([TINY], res, train_missing=True),
+    "chapter_run train_missing": lambda res: chapters.chapter_run(TINY, res, train_missing=True),
+    "chapter_runs train_missing": lambda res: chapters.chapter_runs([TINY], res, train_missing=True),
     "train_and_save": lambda res: T.train_and_save(TINY, res, progress=False),
     "save": lambda res: records.save(_fake(), res),
 }
@@ -186,7 +186,7 @@ def test_unreadable_same_name_record_of_another_config_blocks_nothing(tmp_path, 
 
 # ---- kind 3: paths as users give them ---------------------------------------------------------------------------
 RESOLVERS = {"GROKKIT_RESULTS": lambda: records.results_folder(), "GROKKIT_DATA": lambda: data.data_dir(),
-             "GROKKIT_SMOKE_DIR": lambda: sweep.smoke_dir()}
+             "GROKKIT_SMOKE_DIR": lambda: chapters.smoke_dir()}
 
 
 @pytest.fixture
@@ -310,10 +310,10 @@ def test_chapter_parameters_take_exact_floats():
     config is the paper's, with its id; 1.5 is refused with one line naming the parameter."""
     for name, value in (("steps", 100000.0), ("seed", 0.0), ("depth", [4.0, 12.0]), ("band_seeds", [0.0, 1.0]),
                         ("n_train", 5e3)):
-        sweep._check_one(name, value)
-    assert sweep.paper_config(12.0, 5e3, 0.01, steps=1e5, seed=0.0).id == sweep.paper_config(12, 5000, 0.01).id
+        chapters._check_one(name, value)
+    assert chapters.paper_config(12.0, 5e3, 0.01, steps=1e5, seed=0.0).id == chapters.paper_config(12, 5000, 0.01).id
     with pytest.raises(ValueError, match="steps") as e:
-        sweep._check_one("steps", 1.5)
+        chapters._check_one("steps", 1.5)
     assert "\n" not in str(e.value)
 
 

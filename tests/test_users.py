@@ -20,7 +20,7 @@ import pytest
 import tomllib
 import torch
 
-from grokkit import export, records
+from grokkit import chapters, export, records
 from grokkit.__main__ import main
 from grokkit.config import RunConfig
 
@@ -271,7 +271,7 @@ def test_unreadable_file_is_a_permission_error_never_retrained_or_replaced(reade
         _no_training(monkeypatch)
     call = {"load_or_train": lambda: T.load_or_train(cfg, tmp_path, progress=False),
             "load_or_train_many": lambda: sweep.load_or_train_many([cfg], tmp_path, progress=False),
-            "chapter_run": lambda: sweep.chapter_run(cfg, tmp_path),
+            "chapter_run": lambda: chapters.chapter_run(cfg, tmp_path),
             "checkpoint": lambda: T.train(cfg, progress=False, checkpoint_path=path)}[reader]
     with pytest.raises(PermissionError, match=str(path)):
         call()
@@ -301,7 +301,7 @@ def test_smoke_mode_folder_is_per_user(monkeypatch):
     """Case 2: smoke mode's default folder in the system temp directory is each user's own."""
     import getpass
 
-    from grokkit.sweep import smoke_dir
+    from grokkit.chapters import smoke_dir
 
     monkeypatch.delenv("GROKKIT_SMOKE_DIR", raising=False)
     monkeypatch.setattr(getpass, "getuser", lambda: "alice")
@@ -323,7 +323,7 @@ def _chapters():
 def test_papermills_own_parameters_are_accepted(chapter, tmp_path):
     """Case 3: `papermill --inject-paths` adds PAPERMILL_INPUT_PATH and PAPERMILL_OUTPUT_PATH; a chapter's
     parameter check accepts them (and any other PAPERMILL_* papermill may add), and still refuses a misspelling."""
-    from grokkit.sweep import check_params
+    from grokkit.chapters import check_params
 
     out = tmp_path / "out.ipynb"
     p = subprocess.run([sys.executable, "-m", "papermill", str(ROOT / f"{chapter}.ipynb"), str(out), "--inject-paths",
@@ -387,7 +387,7 @@ def test_progress_shows_in_papermills_log(tmp_path, caplog, monkeypatch):
     import nbformat
     import papermill as pm
 
-    from grokkit.sweep import current_env_kernel_manager
+    from grokkit.chapters import current_env_kernel_manager
 
     cell = (f"import importlib\nimport grokkit.config\nT = importlib.import_module('grokkit.train')\n"
             f"T.PROGRESS_EVERY = 0.0\nT.train(grokkit.config.{TINY!r}, progress=True)\nNone")

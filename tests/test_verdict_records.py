@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from test_users import RECORD, ROOT
 
-from grokkit import claims, export, records, sweep
+from grokkit import chapters, claims, export, records, sweep
 from grokkit.__main__ import main
 from grokkit.events import events, run_label
 
@@ -110,22 +110,22 @@ def _notebook(path: Path, parameters) -> Path:
 
 def test_an_executed_chapter_knows_its_parameters(tmp_path):
     nb = _notebook(tmp_path / "depth.ipynb", {"steps": 100_000, "depths": [4, 8]})
-    assert sweep.made_with_other(nb, {"steps": 100_000, "depths": (4, 8)}) is None
-    assert sweep.made_with_other(nb, {"steps": 2000, "depths": [4, 8]}) == "steps = 100000 there, 2000 asked"
-    assert sweep.made_with_other(nb, {"depths": [4, 8]}) == "steps = 100000 there, unset asked"
+    assert chapters.made_with_other(nb, {"steps": 100_000, "depths": (4, 8)}) is None
+    assert chapters.made_with_other(nb, {"steps": 2000, "depths": [4, 8]}) == "steps = 100000 there, 2000 asked"
+    assert chapters.made_with_other(nb, {"depths": [4, 8]}) == "steps = 100000 there, unset asked"
     (tmp_path / "hand.ipynb").write_text("{}")
-    assert sweep.made_with_other(tmp_path / "hand.ipynb", {}) == "no parameters recorded"
+    assert chapters.made_with_other(tmp_path / "hand.ipynb", {}) == "no parameters recorded"
 
 
 def test_a_notebook_made_with_other_parameters_is_failed_and_kept(tmp_path, monkeypatch):
     out = tmp_path / "runs"
     out.mkdir()
-    dest = _notebook(out / sweep.output_name("depth", {"depth": 4}), {"depth": 4, "steps": 100_000})
+    dest = _notebook(out / chapters.output_name("depth", {"depth": 4}), {"depth": 4, "steps": 100_000})
     before = dest.read_bytes()
-    monkeypatch.setattr(sweep, "execute_chapter", lambda *a, **k: pytest.fail("executed over an existing notebook"))
-    written, failed, skipped = sweep.run_chapter("depth", {"depth": [4]}, out, {"steps": 2000}, progress=False)
+    monkeypatch.setattr(chapters, "execute_chapter", lambda *a, **k: pytest.fail("executed over an existing notebook"))
+    written, failed, skipped = chapters.run_chapter("depth", {"depth": [4]}, out, {"steps": 2000}, progress=False)
     assert (written, failed, skipped) == ([], [dest], []) and dest.read_bytes() == before
-    written, failed, skipped = sweep.run_chapter("depth", {"depth": [4]}, out, {"steps": 100_000}, progress=False)
+    written, failed, skipped = chapters.run_chapter("depth", {"depth": [4]}, out, {"steps": 100_000}, progress=False)
     assert (written, failed, skipped) == ([], [], [dest])
 
 
