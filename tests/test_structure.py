@@ -16,7 +16,7 @@ ORDER = (
     "records",                                        # run records on disk
     "data", "model", "metrics", "scale", "surgery",   # MNIST, the MLP, what is measured, the interventions' surgery
     "train", "batched",                               # training, one run or a batch of them
-    "events", "claims", "twins", "indicators",        # what the records show: events, the paper's claims, comparisons
+    "events", "grades", "claims", "twins", "indicators",  # what the records show: events, grading, the claims
     "export",                                         # the records as tables
     "sweep", "chapters", "bench", "gpu_check",        # grids of runs, the chapters' runs and parameters, benchmarks
     "interventions", "pilots", "round_two",           # beyond the paper: the interventions, measured and graded
