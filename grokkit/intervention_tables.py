@@ -145,7 +145,7 @@ def cost_md(bench: dict | None, by_key: dict) -> str:
     iv = (bench or {}).get("interventions")
     if not iv or "full_run_s" not in iv:
         return ""
-    n = min(b.batch_size, b.width)  # the side of the Gram matrix a penalty decomposes (train.rank_penalty)
+    n = min(b.batch_size, b.width)  # the side of the Gram matrix a penalty decomposes (penalties.rank_penalty)
     clamp, pens = ("norm_init", "norm_low"), ("rank_down", "rank_up")
     ratio = {k: iv["ratio"][bench_variant(k)] for k in clamp + pens}
     hours = {k: iv["full_run_s"][bench_variant(k)] / 3600 for k in clamp + pens}

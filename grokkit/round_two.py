@@ -351,9 +351,9 @@ def first_round(runs, det=None) -> FirstRound | None:
 
     from .claims import detector
     from .events import events
+    from .penalties import clamp_target
     from .records import full_scale
     from .scale import output_scale
-    from .train import clamp_target
 
     clamped = [r for r in runs if full_scale(r) and r.config.norm_clamp != "none" and r.config.alpha == 8.0]
     held_init = [r for r in clamped if r.config.norm_clamp == "init"]

@@ -162,7 +162,7 @@ def started_low_alpha(results_dir=None) -> float:
     """α of "started low, free": 8 x the first round's held-low norm (control_norm_at_onset) / the total weight norm
     of the α = 8 initialization (seed 0; 307.2), to 4 significant digits -- every parameter scaled so that the
     network starts at the norm the first round held it at."""
-    from .train import clamp_target
+    from .penalties import clamp_target
 
     init = clamp_target(INTERVENTION_BASE.replace(norm_clamp="init"))
     return float(f"{INTERVENTION_BASE.alpha * control_norm_at_onset(results_dir) / init:.4g}")

@@ -111,12 +111,13 @@ def _data(dtype=torch.float32):
 
 @pytest.mark.parametrize("kind", ["none", "nuclear_over_frobenius"])
 def test_penalised_step_at_zero_strength_is_the_hand_written_step_bit_for_bit(kind):
-    from grokkit.train import _penalised_step_fn, _step_fn
+    from grokkit.penalties import penalised_step_fn
+    from grokkit.train import _step_fn
 
     x, y, g = _data()
     models = [grokkit.make_mlp(4, 32, 8.0, 0) for _ in range(2)]
     opts = [torch.optim.AdamW(m.parameters(), lr=1e-3, weight_decay=0.05, fused=True) for m in models]
-    hand, auto = _step_fn(models[0], opts[0], x, y, 40), _penalised_step_fn(models[1], opts[1], x, y, kind, 0.0)
+    hand, auto = _step_fn(models[0], opts[0], x, y, 40), penalised_step_fn(models[1], opts[1], x, y, kind, 0.0)
     for s in range(12):
         idx = torch.randperm(120, generator=g)[:40] if s % 4 else torch.arange(100, 120)  # short batches too
         assert torch.equal(hand(idx), auto(idx)), s
@@ -126,7 +127,7 @@ def test_penalised_step_at_zero_strength_is_the_hand_written_step_bit_for_bit(ki
 
 @pytest.mark.parametrize("kind", ["nuclear_over_frobenius", "neg_spectral_entropy"])
 def test_penalised_loss_is_mse_plus_the_penalty(kind):
-    from grokkit.train import _penalised_step_fn, rank_penalty
+    from grokkit.penalties import penalised_step_fn, rank_penalty
 
     x, y, _ = _data()
     model = grokkit.make_mlp(4, 32, 1.0, 0)
@@ -140,7 +141,7 @@ def test_penalised_loss_is_mse_plus_the_penalty(kind):
                 feats.append(a)
         mse, pen = F.mse_loss(a, y[idx]), rank_penalty(feats, kind)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01, fused=True)
-    loss = _penalised_step_fn(model, opt, x, y, kind, 0.5)(idx)
+    loss = penalised_step_fn(model, opt, x, y, kind, 0.5)(idx)
     torch.testing.assert_close(loss, mse + 0.5 * pen)
     if kind == "nuclear_over_frobenius":  # between 1 and sqrt(rank) <= sqrt(39)
         assert 1.0 < pen < 39 ** 0.5
@@ -150,7 +151,7 @@ def test_penalised_loss_is_mse_plus_the_penalty(kind):
 
 
 def test_penalty_values_on_known_spectra():
-    from grokkit.train import rank_penalty
+    from grokkit.penalties import rank_penalty
 
     g = torch.Generator().manual_seed(1)
     rank1 = torch.rand(50, 1, generator=g, dtype=torch.float64) @ torch.rand(1, 16, generator=g, dtype=torch.float64)
@@ -164,7 +165,7 @@ def test_penalty_values_on_known_spectra():
 def test_a_layer_narrower_than_the_batch_takes_the_smaller_matrix_with_the_same_penalty():
     """width < B (the tiny runs and the stand-ins): the eigenvalues come from Hcᵀ Hc, whose non-zero eigenvalues are
     those of the B x B Gram matrix Hc Hcᵀ, so the penalty and its gradient are the Gram matrix's to rounding."""
-    from grokkit.train import rank_penalty
+    from grokkit.penalties import rank_penalty
 
     g = torch.Generator().manual_seed(2)
     h = torch.relu(torch.randn(100, 32, generator=g, dtype=torch.float64))
@@ -188,7 +189,7 @@ def test_a_narrow_penalised_step_runs_on_one_thread_and_gives_the_threads_back(m
     """On a CPU a penalised step of a run narrower than SERIAL_WIDTH runs on one thread (its small float64 linear
     algebra costs more in thread hand-offs than in arithmetic) and restores the thread count; a paper-width run, or
     one without a penalty, never touches it."""
-    from grokkit.train import SERIAL_WIDTH, _penalised_step_fn
+    from grokkit.penalties import SERIAL_WIDTH, penalised_step_fn
 
     calls = []
     real = torch.set_num_threads
@@ -199,7 +200,7 @@ def test_a_narrow_penalised_step_runs_on_one_thread_and_gives_the_threads_back(m
         calls.clear()
         model = grokkit.make_mlp(3, width, 1.0, 0)
         opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01, fused=True)
-        loss = _penalised_step_fn(model, opt, x, y, "neg_spectral_entropy", lam)(torch.arange(40))
+        loss = penalised_step_fn(model, opt, x, y, "neg_spectral_entropy", lam)(torch.arange(40))
         assert calls == want and torch.get_num_threads() == before and torch.isfinite(loss), (width, lam, calls)
 
 
@@ -242,7 +243,8 @@ def test_gradient_scale_adds_the_penalty_pull_at_lambda_times_the_fit_pull():
     MSE in the thousands). With every unit dead (no pull) the step takes the fit alone, finite."""
     import copy
 
-    from grokkit.train import make_mlp, make_step, rank_penalty, total_norm
+    from grokkit.penalties import rank_penalty, total_norm
+    from grokkit.train import make_mlp, make_step
 
     torch.manual_seed(0)
     x, y = torch.randn(64, 784), F.one_hot(torch.arange(64) % 10, 10).float()

@@ -15,7 +15,7 @@ ORDER = (
     "folders",                                        # shared folders: may this user write there?
     "records",                                        # run records on disk
     "data", "model", "metrics", "scale", "surgery",   # MNIST, the MLP, what is measured, the interventions' surgery
-    "train", "batched",                               # training, one run or a batch of them
+    "penalties", "train", "batched",                  # the interventions' steps; training, one run or a batch
     "events", "grades", "claims", "twins", "indicators",  # what the records show: events, grading, the claims
     "export",                                         # the records as tables
     "sweep", "chapters", "bench", "gpu_check",        # grids of runs, the chapters' runs and parameters, benchmarks
