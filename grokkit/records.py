@@ -376,11 +376,12 @@ def paper_run(run: Run) -> bool:
 
 def off_paper_fields(run: Run) -> dict[str, tuple]:
     """Where a run that is not a paper run differs from the paper's setup with its depth, N, γ, dtype and seed:
-    {field: (its value, the paper's)}, steps included (grokkit.config.off_paper); {} for a paper run."""
+    {field: (its value, the paper's)}, steps and α included (grokkit.config.off_paper); {} for a paper run."""
     from .config import FULL_STEPS, off_paper
 
     c = stands_for(run)
-    out = {"steps": (c["steps"], FULL_STEPS)} if c["steps"] != FULL_STEPS else {}
+    paper = RunConfig()
+    out = {k: (c[k], v) for k, v in (("steps", FULL_STEPS), ("alpha", paper.alpha)) if c[k] != v}
     return out | off_paper(c)
 
 

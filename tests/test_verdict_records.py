@@ -44,6 +44,7 @@ def test_another_config_with_the_paper_name_is_never_a_seed(fields):
     assert records.seeds_of([other], D, N, WD) == []
     assert not records.paper_run(other) and records.paper_run(SHIPPED)
     assert set(records.off_paper_fields(other)) == set(fields)
+    assert records.off_paper_fields(_variant(alpha=5.203)) == {"alpha": (5.203, 8.0)}  # the second round's low start
 
 
 def test_a_training_difference_is_in_the_label():
