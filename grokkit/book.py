@@ -22,7 +22,7 @@ from html import escape
 
 from IPython.display import HTML, Markdown, display
 
-from . import export, paper, plots, records, report
+from . import export, paper, picture, plots, records, report
 from .chapters import chapter_run, chapter_runs, paper_config
 from .claims import detector, judge
 from .config import resolve_device, smoke
@@ -69,11 +69,13 @@ def show(fig, runs, slug: str, quantities=None, paper_figure=None, claims=()) ->
     book/_static/data/<slug>.csv, linked under the figure ("download data (CSV)", grokkit.export.figure_download);
     `slug` is unique in the book. `paper_figure`: the paper's figure this one reproduces, N or (N, "a–c"): its
     caption and link come first (grokkit.paper.paper_figure_md). `claims`: the claims the figure tests; a line
-    under it says where it is the same as the paper's and where different (grokkit.report.same_or_different)."""
+    under it says where it is the same as the paper's and where different (grokkit.report.same_or_different).
+    The figure itself: a desktop and a phone rendering with alt text naming its panels, runs, seeds and claims
+    (grokkit.picture)."""
     if paper_figure is not None:
         n, panels = paper_figure if isinstance(paper_figure, tuple) else (paper_figure, "")
         md(paper.paper_figure_md(n, panels))
-    display(plots.image(fig))
+    display(HTML(picture.picture(fig, picture.alt_text(fig, runs, claims))))
     display(export.figure_download(flat(runs), slug, quantities))
     compare(claims)
 
@@ -159,7 +161,7 @@ def phase_notes(panels) -> list:
 def show_measures(fig, verdicts, slug: str) -> None:
     """Display a figure drawn from verdicts (the scoreboard's summary) with the effect measures behind it as CSV
     (grokkit.export.measures_download)."""
-    display(plots.image(fig))
+    display(HTML(picture.picture(fig, picture.measures_alt(verdicts))))
     display(export.measures_download(verdicts, slug))
 
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import io
 import re
 import textwrap
 
@@ -87,6 +86,15 @@ def suptitle(fig, text: str, runs) -> None:
         text += f" [{n} of {len(runs)} runs: {STAND_IN}]"
     chars = int(fig.get_figwidth() * 72 / (0.55 * STYLE["figure.titlesize"]))  # about 0.55 em per character
     fig.suptitle(textwrap.fill(text, chars))
+
+
+def _unique_legend(axes) -> tuple:
+    """(handles, labels) of all `axes` together, each label once: one legend for a figure whose panels repeat it."""
+    seen = {}
+    for ax in axes:
+        for h, lab in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(lab, h)
+    return list(seen.values()), list(seen)
 
 
 def median_legend(ax) -> tuple:
@@ -291,6 +299,7 @@ def rank_acc_probe(panels, key: str = "rank", notes=None):
     train/test accuracy, per-layer probe accuracy; the layer colour scale underneath. `notes`: one line per panel
     added to its title (the phases of Figs 6-7: the paper's and ours)."""
     fig, axes = _figure(3, len(panels), 2.1, sharex="col", sharey="row")
+    fig.phone_order = "columns"  # on a phone one configuration's three panels stay together (grokkit.picture)
     for j, p in enumerate(panels):
         ranks(axes[0, j], p, key)
         accuracy(axes[1, j], p)
@@ -332,12 +341,12 @@ def depth_overlay(panels):
         s = median_onset(runs)
         if s:
             ax.axvline(s, color=depth_color(d), lw=1.2, ls=":")
-            ax.annotate(f"d = {d}", (s, 1.02), xytext=(2, -2), textcoords="offset points", va="top", fontsize=9,
-                        color=depth_color(d), xycoords=("data", "data"))
+            ax.annotate(f"{d}", (s, 1.0), xytext=(0, 2), textcoords="offset points", va="bottom", ha="center",
+                        fontsize=9, color=depth_color(d), xycoords=("data", "axes fraction"))
     _steps(ax, _flat(panels))
-    ax.legend(fontsize=8.5, ncol=2, loc="lower right")
+    fig.legend(*median_legend(ax), fontsize=8.5, ncol=2, loc="outside lower center")  # below: never over a curve
     suptitle(fig, "Accuracy by depth (solid: train, dashed: test; dotted: each depth's start of the test climb, "
-                  "median over its seeds)", _flat(panels))
+                  "median over its seeds, its depth written above the panel)", _flat(panels))
     return fig
 
 
@@ -367,9 +376,9 @@ def two_stages(panels):
         ax.set_ylabel("accuracy")
         ax.set_title(panel_label(p), fontsize=9.5)
         _steps(ax, log=False)
-        ax.legend(loc="center right", fontsize=8.5, ncol=2)
     for ax in axes[:-1, 0]:
         ax.set_xlabel("")
+    fig.legend(*_unique_legend(axes.flat), loc="outside lower center", ncol=4, fontsize=8.5)
     suptitle(fig, "Two stages on a linear step axis: shaded, each seed's shoulder (its measured plateau); dotted, "
                   "the onset of its second surge", _flat(panels))
     return fig
@@ -403,7 +412,7 @@ def tunnel(panels):
     ax.set_xlabel("layer (1 = first Linear, last = 10-d output)")
     ax.set_ylabel("feature rank at the last step")
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-    ax.legend(fontsize=8.5, loc="lower left")
+    fig.legend(*ax.get_legend_handles_labels(), fontsize=8.5, loc="outside lower center")  # below the points
     suptitle(fig, "Tunnel: final rank per layer", runs)
     return fig
 
@@ -440,9 +449,10 @@ def norm_vs_rank(pairs):
         row[2].set_title("second-last rank", fontsize=9.5)
         row[1].set_ylabel("weight norm")
         row[2].set_ylabel("rank")
-        sizes = [stands_for(seeds(p)[0])["n_train"] for p in pair]
-        row[0].legend([matplotlib.lines.Line2D([], [], color=depth_color(d), ls=ls) for ls in ("-", "--")],
-                      [f"N = {n}" for n in sizes], fontsize=8.5, loc="upper left", handlelength=2.5)
+    sizes = {tuple(stands_for(seeds(p)[0])["n_train"] for p in pair) for pair in pairs}
+    names = [f"N = {n:,}" for n in next(iter(sizes))] if len(sizes) == 1 else ["first size", "second size"]
+    fig.legend([matplotlib.lines.Line2D([], [], color="0.3", ls=ls) for ls in ("-", "--")], names, fontsize=8.5,
+               loc="outside lower center", ncol=2, handlelength=2.5)  # below the panels, never over a curve
     for row in axes[:-1]:
         for ax in row:
             ax.set_xlabel("")
@@ -452,43 +462,82 @@ def norm_vs_rank(pairs):
     return fig
 
 
-def claim_measures(verdicts, cols: int = 2):
-    """The scoreboard's summary: one panel per claim, its first effect measure per configuration (x) with every
-    seed as a point, the panel titled with the grade. Two columns: with three, configuration labels collide."""
-    rows = -(-len(verdicts) // cols)
-    fig, axes = _figure(rows, cols, 2.1)
-    colors = {"reproduced": "tab:green", "partly reproduced": "tab:olive", "not reproduced": "tab:red",
-              "inconclusive": "0.5"}
-    for ax, v in zip(axes.flat, verdicts):
-        ms = v.measures
-        ax.set_title(f"claim {v.claim}: {v.grade}" + ("" if v.robust else " (fragile)"), fontsize=9.5,
-                     color=colors[v.grade])
-        if not ms:
-            ax.text(0.5, 0.5, "no measure", ha="center", va="center", transform=ax.transAxes)
-            ax.set_xticks([])
-            continue
-        name, m = next(iter(ms.items()))
-        groups: dict = {}
-        for lab, val in m["values"].items():
-            groups.setdefault(lab.split(", seed")[0].split(": ")[0], []).append(val)
-        for i, vals in enumerate(groups.values()):
-            ax.plot([i] * len(vals), vals, "o", ms=4, alpha=0.7, color=colors[v.grade])
-        ax.set_xticks(range(len(groups)))
-        ticks, same = config_ticks(list(groups))
-        if len(groups) > 6:  # too many for stacked labels: one slanted line each
-            ax.set_xticklabels([t.replace("\n", ", ") for t in ticks], fontsize=8.5, rotation=40, ha="right",
-                               rotation_mode="anchor")
+GRADE_COLORS = {"reproduced": "#1a7f37", "partly reproduced": "#8a5a00", "not reproduced": "#b3261e",
+                "inconclusive": "#57606a"}  # the badges' colours (book/_static/grokkit.css), >= 4.5:1 on white
+
+
+def claim_measures(verdicts):
+    """The scoreboard's summary: one panel per claim, its first effect measure that varies per configuration (x)
+    with every seed as a point, the panel titled with the grade in the badges' colour (GRADE_COLORS); measures that
+    are the same in every run (claim 14's plateaus: 0 steps) are named in the title instead. Two panels a row; a
+    claim measured on more than four configurations (or left alone) takes a whole row, so its labels never collide.
+    Integer measures (layers) get integer ticks."""
+    spans, row = [], []
+    for v in verdicts:  # rows of one wide panel or two narrow ones, in claim order
+        if len(_measure_groups(v)[2]) > 4:
+            spans += [row] if row else []
+            spans.append([v])
+            row = []
         else:
-            ax.set_xticklabels(ticks, fontsize=9 if len(groups) <= 4 else 8.5)
-        ax.set_xlabel(same, fontsize=9)
-        ax.set_xlim(-0.5, len(groups) - 0.5)
-        ax.set_ylabel("\n".join(textwrap.wrap(f"{name} ({m['unit']})" if m["unit"] else name, 28)), fontsize=9)
-        if max(abs(x) for vals in groups.values() for x in vals) >= 1000:  # steps: thousands separators
-            ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
-    for ax in list(axes.flat)[len(verdicts):]:
-        ax.axis("off")
+            row.append(v)
+            if len(row) == 2:
+                spans.append(row)
+                row = []
+    spans += [row] if row else []
+    fig = plt.figure(figsize=(TEXT_WIDTH, 2.3 * len(spans) + 0.6), layout="constrained")
+    grid = fig.add_gridspec(max(len(spans), 1), 2)
+    for r, vs in enumerate(spans):
+        for c, v in enumerate(vs):
+            _claim_panel(fig.add_subplot(grid[r, c] if len(vs) == 2 else grid[r, :]), v, wide=len(vs) == 1)
     fig.suptitle("Each claim's effect measure per configuration, every seed a point")
     return fig
+
+
+def _measure_groups(v) -> tuple:
+    """(name, measure, {configuration: [values]}, the measures left out as the same in every run) of a verdict."""
+    same = [(k, m) for k, m in v.measures.items() if len(set(m["values"].values())) == 1]
+    varied = [(k, m) for k, m in v.measures.items() if len(set(m["values"].values())) > 1]
+    name, m = (varied or same or [(None, None)])[0]
+    groups: dict = {}
+    for lab, val in (m["values"].items() if m else []):
+        groups.setdefault(lab.split(", seed")[0].split(": ")[0], []).append(val)
+    return name, m, groups, same if varied else []
+
+
+def _claim_panel(ax, v, wide: bool) -> None:
+    name, m, groups, same = _measure_groups(v)
+    note = "".join(f"\n{k}: {_num(next(iter(s['values'].values())))} {s['unit']} in all {len(s['values'])} runs"
+                   for k, s in same[:1])
+    ax.set_title(f"claim {v.claim}: {v.grade}" + ("" if v.robust else " (fragile)") + note, fontsize=9.5,
+                 color=GRADE_COLORS[v.grade])
+    if not groups:
+        ax.text(0.5, 0.5, "no effect measure: the claim is graded on its rule alone", ha="center", va="center",
+                transform=ax.transAxes)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        return
+    for i, vals in enumerate(groups.values()):
+        ax.plot([i] * len(vals), vals, "o", ms=4, alpha=0.7, color=GRADE_COLORS[v.grade])
+    ax.set_xticks(range(len(groups)))
+    ticks, shared = config_ticks(list(groups))
+    if len(groups) > (8 if wide else 6):  # too many for stacked labels: one slanted line each
+        ax.set_xticklabels([t.replace("\n", ", ") for t in ticks], fontsize=8.5, rotation=40, ha="right",
+                           rotation_mode="anchor")
+    else:
+        ax.set_xticklabels(ticks, fontsize=9 if len(groups) <= 4 else 8.5)
+    ax.set_xlabel(shared, fontsize=9)
+    ax.set_xlim(-0.5, len(groups) - 0.5)
+    ax.set_ylabel("\n".join(textwrap.wrap(f"{name} ({m['unit']})" if m["unit"] else name, 28)), fontsize=9)
+    values = [x for vals in groups.values() for x in vals]
+    if all(float(x).is_integer() for x in values):  # layers, steps: no tick between two whole numbers
+        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(nbins=5, integer=True))
+    if max(abs(x) for x in values) >= 1000:  # steps: thousands separators
+        ax.yaxis.set_major_formatter(matplotlib.ticker.StrMethodFormatter("{x:,.0f}"))
+
+
+def _num(x) -> str:
+    """A measured value for a label: '1,334' for a whole number, else three significant digits."""
+    return f"{x:,.0f}" if float(x).is_integer() else f"{x:.3g}"
 
 
 def config_ticks(labels):
@@ -550,7 +599,7 @@ def summary(run, quantities=("accuracy", "rank"), log: bool = True):
             "second_last_rank": lambda ax: second_last_rank(ax, runs, log=log)}
     for ax, q in zip(axes[0], quantities):
         draw[q](ax)
-    axes[0, 0].legend(loc="upper left", fontsize=8.5)
+    fig.legend(*median_legend(axes[0, 0]), loc="outside lower center", ncol=3, fontsize=8.5)  # never over a curve
     if "rank" in quantities:
         layer_colorbar(fig, axes[0, list(quantities).index("rank")])
     fig.suptitle(title(runs[0]) if len(runs) == 1 else panel_label(runs))
@@ -561,6 +610,7 @@ def exact_vs_robust(panels):
     """Per-layer rank under the paper's machine-precision tolerance (top row) and the tolerance-robust 1e-3 (bottom),
     one column per configuration (a Run or a list of its seeds: medians)."""
     fig, axes = _figure(2, len(panels), 2.3, sharex="col", sharey=True)
+    fig.phone_order = "columns"
     for j, p in enumerate(panels):
         ranks(axes[0, j], p, "rank")
         ranks(axes[1, j], p, "robust_rank")
@@ -591,7 +641,6 @@ def tolerance_sweep_figure(runs, det, shown=(PAPER_RTOL, 1e-8, 1e-5, 1e-3, 1e-2)
         _steps(a, log=False)
         a.set_ylabel("mean hidden rank / initial")
         a.set_title(run_label(run), fontsize=9.5)
-        a.legend(fontsize=8.5, title="relative tolerance", loc="lower left")
         rows = tolerance_sweep(run, det)
         x = [r["rtol"] for r in rows]
         b.plot(x, [r["tunnel_scaled_layers"] for r in rows], "-", color="tab:blue", label="threshold scaled")
@@ -603,30 +652,16 @@ def tolerance_sweep_figure(runs, det, shown=(PAPER_RTOL, 1e-8, 1e-5, 1e-3, 1e-2)
         b.set_xlabel("relative tolerance (log)")
         b.set_ylabel("tunnel (hidden layers)")
         b.set_ylim(-0.3, run.config.depth - 0.5)
-        b.legend(fontsize=8.5, loc="upper left")
+        b.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    if len(runs):  # one legend under the figure: the tolerances (left), the tunnel's lines (right)
+        (h1, l1), (h2, l2) = axes[0, 0].get_legend_handles_labels(), axes[0, 1].get_legend_handles_labels()
+        fig.legend(h1 + h2, [f"rtol {x}" for x in l1] + l2, loc="outside lower center", ncol=3, fontsize=8.5)
     return fig
-
-
-def png(fig, dpi: int | None = None) -> bytes:
-    """The figure as PNG bytes (closed afterwards, so nothing is shown twice)."""
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
-    plt.close(fig)
-    return buf.getvalue()
 
 
 def shown_width(fig) -> int:
     """The width (CSS px) a figure is shown at: its width in inches x SHOWN_DPI."""
     return round(fig.get_figwidth() * SHOWN_DPI)
-
-
-def image(fig):
-    """The figure as an IPython Image shown at its design width (shown_width) and drawn at twice the pixel density,
-    so that it is sharp on high-density screens and its fonts read at their point sizes (closed afterwards)."""
-    from IPython.display import Image
-
-    width = shown_width(fig)
-    return Image(data=png(fig, dpi=2 * SHOWN_DPI), format="png", width=width)
 
 
 # ---- beyond the paper: the interventions (issue 26) -------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import ipywidgets as W
 
-from . import plots
+from . import picture, plots
 
 if not hasattr(W, "Stack"):  # ipywidgets 7 (Colab's preinstalled one, or an older environment): no Stack
     def _installed() -> str:
@@ -51,12 +51,12 @@ def explorer(rows, cols, make_config, start=None, train_missing: bool = False, r
     c0 = c0 if c0 in cols else cols[0]
 
     def figure(a, b, train=False):  # every recorded seed of a shipped configuration (records.with_seeds)
-        fig = render(with_seeds([chapter_run(make_config(a, b), train_missing=train)])[0])
-        return plots.png(fig, dpi=2 * plots.SHOWN_DPI), plots.shown_width(fig)
+        panel = with_seeds([chapter_run(make_config(a, b), train_missing=train)])[0]
+        fig = render(panel)
+        return picture.picture(fig, picture.alt_text(fig, [panel]), "widget-image")
 
-    def image(a, b):
-        png, width = figure(a, b)
-        return W.Image(value=png, format="png", layout=W.Layout(width=f"{width}px", max_width="100%"))
+    def image(a, b):  # HTML, not an ipywidgets Image: an <img> with alt text and a phone rendering (grokkit.picture)
+        return W.HTML(figure(a, b))
 
     images = [[image(a, b) for b in cols] for a in rows]
     inner = [W.Stack(children=row, selected_index=cols.index(c0)) for row in images]
@@ -77,7 +77,7 @@ def explorer(rows, cols, make_config, start=None, train_missing: bool = False, r
         i, j = first.index, second.index
         what = "loading or training" if train_missing else "loading"
         status.value = f"<i>{what} {AXES[names[0]][1](rows[i])}, {AXES[names[1]][1](cols[j])} …</i>"
-        images[i][j].value = figure(rows[i], cols[j], train_missing)[0]
+        images[i][j].value = figure(rows[i], cols[j], train_missing)
         status.value = ""
 
     first.observe(redraw, "index")

@@ -291,7 +291,8 @@ def test_every_show_path_writes_the_figure_data(shown):
     book.show(plots.accuracy_panels(panels), panels, "t-accuracy", book.ACCURACY, paper_figure=(2, "a–c"), claims=[1])
     _matches_runs(_csv(data / "t-accuracy.csv"), book.flat(panels), book.ACCURACY)
     kinds = [type(o).__name__ for o in out]
-    assert kinds == ["Markdown", "Image", "Download", "HTML"], kinds
+    assert kinds == ["Markdown", "HTML", "Download", "HTML"], kinds
+    assert out[1].data.startswith('<picture class="grokkit-figure">') and 'alt="Train (blue)' in out[1].data
     assert "The paper's Figure 2 (a–c)" in out[0].data and out[2].href == "../_static/data/t-accuracy.csv"
     assert "claim-1" in out[3].data
 
@@ -309,6 +310,7 @@ def test_every_show_path_writes_the_figure_data(shown):
     want = [(v.claim, m, lab, val) for v in vs for m, d in v.measures.items() for lab, val in d["values"].items()]
     assert [(int(r["claim"]), r["measure"], r["label"], float(r["value"])) for r in rows] == want
     assert out[-1].n_rows == len(want) and "2 claims" in out[-1]._repr_html_()
+    assert "claim 1 (" in out[-2].data and "claim 9 (" in out[-2].data  # the measures' alt text, per claim
     assert not plt.get_fignums()  # every figure closed
 
 
@@ -357,8 +359,10 @@ def test_explorer_draws_every_recorded_seed(monkeypatch):
     for run, want in ((rec, n_seeds), (stand, 1)):
         drawn.clear()
         monkeypatch.setattr(widgets, "chapter_run", lambda config, train_missing=False, run=run: run)
-        widgets.explorer([12], [0.01], lambda d, w: rec.config, render=render)
+        box = widgets.explorer([12], [0.01], lambda d, w: rec.config, render=render)
         assert [len(p) for p in drawn] == [want]
+        html = box.children[2].children[0].children[0].value  # the pre-rendered figure: alt text names the seeds
+        assert 'class="widget-image"' in html and "d = 12, N = 5,000, γ = 0.01 (seed" in html
     fig = plots.summary(book.with_seeds([rec])[0])
     assert fig._suptitle.get_text() == f"d = 12, N = 5000, γ = 0.01, {n_seeds} seeds"
     acc = fig.axes[0]
@@ -501,3 +505,4 @@ def test_stack_table_html_labels_each_cell_with_its_column_and_escapes_text():
             '<td data-label="reading">a &lt; b</td>') in html
     with pytest.raises(ValueError, match="markdown: not a pipe-table"):
         report.stack_table_html("no table here")
+

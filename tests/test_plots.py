@@ -52,15 +52,25 @@ def _figures(paper):
     yield "interventions_figure", plots.interventions_figure(renamed, control)
 
 
-def test_every_figure_fits_the_column_and_reads_at_its_shown_size(paper):
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+def test_every_figure_fits_the_column_and_reads_at_its_shown_size(paper, phone):
     """Each figure is at most TEXT_WIDTH wide (so the book shows it at 100 %), every text in it is at least 8.5 pt
     (tick labels 8.5-9 pt) and lies inside the figure (no label cut off at the edge), and log step axes start at
-    the first rank snapshot, not at step 1."""
+    the first rank snapshot, not at step 1; no legend covers a plotted point. The same for the phone rendering
+    (grokkit.picture.phone_layout), whose panels also keep their height."""
     from grokkit import plots
 
     first_rank = min(int(np.asarray(r.history["rank_step"])[1]) for r in paper)
+    from grokkit import picture
+
     for name, fig in _figures(paper):
         assert fig.get_figwidth() <= plots.TEXT_WIDTH + 1e-9, (name, fig.get_figwidth())
+        if phone:  # the phone rendering: one panel a row, each panel at least PANEL_HEIGHT tall
+            picture.phone_layout(fig)
+            assert fig.get_figwidth() == picture.PHONE_WIDTH
+            assert all(ax.get_position().height * fig.get_figheight() >= picture.PANEL_HEIGHT - 0.1
+                       for ax in picture._panels(fig)), name
+        assert picture.legend_covers(fig) == 0, name  # no legend over a plotted point
         fig.canvas.draw()
         texts = [t for t in fig.findobj(plt.Text) if t.get_visible() and t.get_text().strip()]
         assert texts, name
@@ -76,16 +86,83 @@ def test_every_figure_fits_the_column_and_reads_at_its_shown_size(paper):
         plt.close(fig)
 
 
-def test_a_figure_is_shown_at_its_design_width_and_drawn_at_twice_the_density(paper):
-    from grokkit import book, plots, records
+def test_a_figure_is_a_desktop_and_a_phone_rendering_with_alt_text(paper):
+    """grokkit.picture: the desktop PNG at the design width (twice the density), a phone PNG PHONE_WIDTH wide whose
+    smallest text reads at 9 px or more in a 360 px phone column, both in one <picture> with the alt text."""
+    import base64
+    import re
 
-    fig = plots.accuracy_panels(book.with_seeds([records.pick(paper, 12, 5000)]))
-    want = plots.shown_width(fig)
-    img = plots.image(fig)
-    assert img.width == want == round(plots.TEXT_WIDTH * plots.SHOWN_DPI)
-    png_width = struct.unpack(">I", img.data[16:20])[0]  # the IHDR chunk's width
-    assert png_width == 2 * want
+    from grokkit import book, picture, plots, records
+
+    panels = book.with_seeds([records.pick(paper, 12, n) for n in (2000, 5000)])
+    fig = plots.rank_acc_probe(panels)
+    alt = picture.alt_text(fig, panels, claims=[5])
+    assert "d = 12, N = 2,000, γ = 0.01 (seeds 0, 1" in alt and "Tests claim 5" in alt and "feature rank" in alt
+    html = picture.picture(fig, alt)
     assert not plt.get_fignums()
+    phone, desk = (base64.b64decode(b) for b in re.findall(r"base64,([A-Za-z0-9+/=]+)", html))
+    attrs = dict(re.findall(r'(data-[a-z-]+)="([^"]*)"', html))
+    assert struct.unpack(">I", desk[16:20])[0] == 2 * int(attrs["data-width"]) == 2 * round(plots.TEXT_WIDTH * 100)
+    assert struct.unpack(">I", phone[16:20])[0] == 2 * int(attrs["data-phone-width"]) == 2 * round(
+        picture.PHONE_WIDTH * 100)
+    assert float(attrs["data-phone-font-px"]) * min(1, 360 / int(attrs["data-phone-width"])) >= 9
+    assert float(attrs["data-font-px"]) * 360 / int(attrs["data-width"]) < 9  # why the phone needs its own
+    assert attrs["data-legend-covers"] == "0"
+    with pytest.raises(ValueError, match="^alt: "):
+        picture.picture(plots.accuracy_panels(panels), " ")
+
+
+def test_a_legend_over_the_data_is_counted():
+    from grokkit import picture
+
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot(np.linspace(0, 1, 50), np.linspace(0, 1, 50), label="a line from corner to corner")
+    ax.legend(loc="center")
+    assert picture.legend_covers(fig) > 0
+    ax.get_legend().remove()
+    fig.legend(loc="outside lower center")
+    assert picture.legend_covers(fig) == 0
+    plt.close(fig)
+
+
+def test_grade_colours_are_the_badges_and_read_on_white():
+    """The claim-measure figure's grade colours are the badges' (book/_static/grokkit.css), each at least 4.5:1
+    against white (WCAG's contrast for text)."""
+    import re
+    from pathlib import Path
+
+    from grokkit.claims import GRADES
+    from grokkit.plots import GRADE_COLORS
+
+    css = (Path(__file__).resolve().parent.parent / "book" / "_static" / "grokkit.css").read_text()
+    assert set(GRADE_COLORS) == set(GRADES)
+
+    def luminance(hex_colour):
+        c = [int(hex_colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        c = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    for grade, colour in GRADE_COLORS.items():
+        css_colour = re.search(rf"\.grokkit-{grade.replace(' ', '-')} {{ background-color: (#[0-9a-f]{{6}}); }}", css)
+        assert css_colour and css_colour.group(1) == colour, grade
+        assert 1.05 / (luminance(colour) + 0.05) >= 4.5, (grade, colour)
+
+
+def test_claim_panels_have_integer_ticks_and_name_a_measure_that_never_varies(paper):
+    from grokkit import plots
+    from grokkit.claims import evaluate
+
+    vs = evaluate(paper, [8, 9, 14], robustness=False)
+    fig = plots.claim_measures(vs)
+    fig.canvas.draw()
+    for ax in fig.axes:
+        if "layers" in ax.get_ylabel():
+            ticks = [t for t in ax.get_yticks() if ax.get_ylim()[0] <= t <= ax.get_ylim()[1]]
+            assert ticks and all(float(t).is_integer() for t in ticks), (ax.get_title(), ticks)
+    (c14,) = [ax for ax in fig.axes if ax.get_title().startswith("claim 14")]
+    assert "plateau: 0 steps in all" in c14.get_title()  # the all-zero measure is said, the varying one drawn
+    assert len({y for line in c14.get_lines() for y in line.get_ydata()}) > 1
+    plt.close(fig)
 
 
 def test_phase_panels_name_the_papers_phase_and_ours(paper):
