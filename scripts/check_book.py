@@ -16,14 +16,18 @@ once in its dark mode, each at 1280 px wide (a desktop) and at 390 px wide (a ph
 - a repository button or Colab launch link that does not use _config.yml's repository.url (a chapter with outputs
   must have a Colab link);
 - a figure without its "download data (CSV)" link, or a chapter without its "What we found" box of grade badges;
-- a JavaScript error (an uncaught exception, or an error on the console), except the explained theme messages of
-  check_widgets.THEME_NOISE;
+- a JavaScript error (an uncaught exception, or an error on the console); the light-mode visit is a fresh profile
+  with nothing in localStorage, so the theme's own start-up is checked too;
 - harness markers or Python reprs in the text a reader sees (HARNESS_MARKERS, OUTPUT_MARKERS);
 - the page scrolling sideways as a whole (wider than the window), at either width;
+- at either width, every figure and explorer image (grokkit.picture): its smallest text as displayed under
+  MIN_FONT_PX (the text's design size from the img's data-font-px / data-phone-font-px, for the rendering the
+  window shows, times the displayed / design width), no real alt text, or a legend that covers plotted points;
 - at 1280 px only (a phone necessarily shrinks figures and scrolls wide tables inside their own box, which is only
   reported there): a figure shown at under MIN_FIGURE_SCALE of its intended width (the img's width attribute or
   its own style width in px, the design width in CSS px of a figure embedded at 2x, else its natural width), a
-  table in the text column that scrolls sideways, or a page taller than its budget in HEIGHT_BUDGETS.
+  table in the text column that scrolls sideways, a page taller than its budget in HEIGHT_BUDGETS, a code or
+  output line cut at the right edge, more than one search box, or a grade badge spilling over the next column.
 Saves <out>/<page>-found-<mode>.png (the viewport at the chapter's "What we found" box, or the page's top) and
 <out>/<page>-light.png and <out>/<page>-dark.png: the viewport scrolled to the page's first figure (the top of
 the page when it has none), or the whole page with --full-page; the same at phone width as <out>/<page>-light-390.png,
@@ -41,7 +45,7 @@ import tempfile
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from check_widgets import FLAGS, THEME_NOISE, serve  # same folder: the same browser, flags and server
+from check_widgets import FLAGS, serve  # same folder: the same browser, flags and server
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -92,13 +96,14 @@ FOUND = """() => {
   if (f) { f.scrollIntoView({block: 'start'}); window.scrollBy(0, -80); }
 }"""
 DARK_INIT = "localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');"
-LIGHT_INIT = "localStorage.setItem('mode', 'light'); localStorage.setItem('theme', 'light');"
+LOAD_NOISE = ("Failed to load resource",)  # the browser's own line for a failed request, which is listed by its URL
 
 # the two widths every page is opened at: a desktop (the figures' and tables' design width) and a phone
 DESKTOP, PHONE = 1280, 390
 VIEWPORTS = {DESKTOP: {"viewport": {"width": DESKTOP, "height": 900}},
              PHONE: {"viewport": {"width": PHONE, "height": 844}, "device_scale_factor": 2}}
 MIN_FIGURE_SCALE = 0.9  # at 1280 px a figure is shown at no less than 90 % of its intended (design) width
+MIN_FONT_PX = 9.0  # at either width, a figure's smallest text (tick labels) as displayed, in CSS px
 
 # Page heights in CSS px at 1280 px wide: regression guards, not targets (a chapter that grows past its budget has
 # gained a figure or a table that should be folded away, or lost a fold). Every run prints the measured heights in
@@ -148,11 +153,33 @@ LAYOUT = """() => {
     const pct = own.endsWith('%');
     const intended = attr > 0 && !pct ? attr : i.naturalWidth;
     const shownW = i.getBoundingClientRect().width;
+    // grokkit.picture: the rendering shown (the phone one where its <source> media matches), its design width
+    // and the size of its smallest text at that width; a figure without them (an older build) is assumed to be
+    // a 9-point figure at 100 CSS px per inch, shown at its width attribute
+    const source = i.parentElement && i.parentElement.tagName === 'PICTURE' ? i.parentElement.querySelector('source')
+                                                                            : null;
+    const phone = !!(source && window.matchMedia(source.media).matches);
+    const design = parseFloat(i.dataset[phone ? 'phoneWidth' : 'width']) || intended;
+    const font = parseFloat(i.dataset[phone ? 'phoneFontPx' : 'fontPx']);
+    const fontPx = (isNaN(font) ? 12.5 : font) * (design > 0 ? shownW / design : 1);
     return {kind: i.matches('.widget-image') || i.closest('.jupyter-widgets') ? 'explorer' : 'figure',
-            natural: i.naturalWidth, width_attr: attr > 0 && !pct ? attr : null, intended: intended,
-            shown: Math.round(shownW * 10) / 10, scale: intended > 0 ? shownW / intended : null,
-            src: (i.currentSrc || i.src).slice(-40)};
+            natural: i.naturalWidth, width_attr: attr > 0 && !pct ? attr : null, intended: phone ? design : intended,
+            shown: Math.round(shownW * 10) / 10, scale: (phone ? design : intended) > 0
+              ? shownW / (phone ? design : intended) : null,
+            rendering: phone ? 'phone' : (source ? 'desktop' : 'single'), font_px: Math.round(fontPx * 10) / 10,
+            font_measured: !isNaN(font), legend_covers: parseInt(i.dataset.legendCovers || '0'),
+            alt: i.getAttribute('alt') || '', src: (i.currentSrc || i.src).slice(-40)};
   });
+  // code and output blocks whose lines are cut at the right edge (wider than their box, which clips or scrolls)
+  const cut = [...main.querySelectorAll('pre')].filter(shown).filter(p => p.scrollWidth > p.clientWidth + 1)
+    .map(p => p.innerText.split('\\n').sort((a, b) => b.length - a.length)[0].trim().slice(0, 60));
+  // search boxes and buttons a reader sees
+  const searches = [...document.querySelectorAll('.search-button-field, .search-button, form.bd-search')]
+    .filter(e => shown(e) && getComputedStyle(e).visibility !== 'hidden').length;
+  // a grade badge drawn past the right edge of its table cell, over the next column
+  const spills = [...main.querySelectorAll('td .grokkit-badge')].filter(shown).filter(b => {
+    const td = b.closest('td'); return b.getBoundingClientRect().right > td.getBoundingClientRect().right + 1;
+  }).map(b => b.textContent);
   // a table scrolls sideways when it is wider than its column, or when a box around it (its own wrapper, up to the
   // text column) has to scroll sideways to show it
   const tables = [...main.querySelectorAll('table')].filter(shown).map(t => {
@@ -184,7 +211,7 @@ LAYOUT = """() => {
                             text: (e.innerText || '').replace(/\\s+/g, ' ').trim().slice(0, 50)}));
   return {
     width: vw, inner_width: window.innerWidth, scroll_width: de.scrollWidth, height: de.scrollHeight,
-    figures: figures, tables: tables, sticking: sticking,
+    figures: figures, tables: tables, sticking: sticking, cut: cut, searches: searches, spills: spills,
     text: main.innerText,
     outputs: [...main.querySelectorAll('div.cell_output')].filter(shown).map(o => o.innerText),
   };
@@ -217,14 +244,32 @@ def percent(scale) -> str:
 def figure_line(n: int, f: dict) -> str:
     """'figure 3: 1360 px image, intended 680 px (design width), shown 680 px = 100 %'."""
     where = "design width" if f["width_attr"] else "natural width"
-    return (f"{f['kind']} {n}: {f['natural']} px image, intended {f['intended']:g} px ({where}), "
-            f"shown {f['shown']:.0f} px = {percent(f['scale'])}")
+    return (f"{f['kind']} {n}: {f['natural']} px image ({f['rendering']} rendering), intended {f['intended']:g} px "
+            f"({where}), shown {f['shown']:.0f} px = {percent(f['scale'])}, smallest text {f['font_px']:g} px"
+            + ("" if f["font_measured"] else " (assumed 9 pt)"))
+
+
+def figure_problems(lay: dict, width: int) -> list[str]:
+    """A figure's text displayed under MIN_FONT_PX, alt text that is missing or a file name, a legend over plotted
+    points (grokkit.picture's count), at either width."""
+    problems = []
+    for n, f in enumerate(lay["figures"], 1):
+        if f["font_px"] < MIN_FONT_PX:
+            problems.append(f"{f['kind']} {n}: its smallest text is displayed at {f['font_px']:g} px at {width} px "
+                            f"(under {MIN_FONT_PX:g}; {f['rendering']} rendering shown at {percent(f['scale'])})")
+        alt = f["alt"].strip()
+        if len(alt) < 20 or re.search(r"\.(png|jpe?g|svg)$|^data:|_images/", alt):
+            problems.append(f"{f['kind']} {n}: no alt text saying what it shows (alt={alt[:60]!r})")
+        if f["legend_covers"]:
+            problems.append(f"{f['kind']} {n}: a legend covers {f['legend_covers']} plotted points")
+    return problems
 
 
 def layout_problems(lay: dict, width: int, page: str) -> list[str]:
     """The layout failures of one page at one width (see the module's docstring): every width fails on the page
-    scrolling sideways; only the desktop width on small figures, tables that scroll and the height budget."""
-    problems = []
+    scrolling sideways and on figure_problems; only the desktop width on small figures, tables that scroll, the
+    height budget, code lines cut at the right edge, more than one search box and badges over the next column."""
+    problems = figure_problems(lay, width)
     if lay["scroll_width"] > lay["width"] + 1:
         what = "; ".join(f"{s['what']} to {s['right']} px ({s['text']!r})" for s in lay["sticking"][:4])
         problems.append(f"the page scrolls sideways at {width} px: {lay['scroll_width']} px wide in a "
@@ -237,6 +282,10 @@ def layout_problems(lay: dict, width: int, page: str) -> list[str]:
             if t["scrolls"]:
                 problems.append(f"table {n} ({t['label']!r}) scrolls sideways: {t['width']} px wide in "
                                 f"{t['room']} px" + (f" ({t['scroller']} scrolls)" if t["scroller"] else ""))
+        problems += [f"a code or output line is cut at the right edge: {c!r}" for c in lay["cut"]]
+        if lay["searches"] > 1:
+            problems.append(f"{lay['searches']} search boxes (one is enough)")
+        problems += [f"a grade badge spills over the next column: {b!r}" for b in lay["spills"]]
         if lay["height"] > height_budget(page):
             problems.append(f"the page is {lay['height']} px tall, over its budget of {height_budget(page)} px "
                             "(HEIGHT_BUDGETS)")
@@ -259,6 +308,12 @@ def summary(results: dict) -> list[str]:
             if not x:
                 continue
             figs = ", ".join(f"{n}: {percent(f['scale'])}" for n, f in enumerate(x["figures"], 1)) or "none"
+            if x["figures"]:
+                small = min(x["figures"], key=lambda f: f["font_px"])
+                lines.append(f"  at {width} px: smallest figure text {small['font_px']:g} px ({small['kind']} "
+                             f"{x['figures'].index(small) + 1}, {small['rendering']} rendering"
+                             + ("" if small["font_measured"] else ", assumed 9 pt") + "); "
+                             + f"{len(x['cut'])} code lines cut; {x['searches']} search boxes")
             wide = [t for t in x["tables"] if t["scrolls"]]
             lines.append(f"  at {width} px: figures shown at {figs}; {len(wide)} of {len(x['tables'])} tables "
                          f"scroll sideways" + (f" ({', '.join(repr(t['label'][:30]) for t in wide)})" if wide else "")
@@ -371,11 +426,14 @@ def main(argv=None) -> int:
             with tempfile.TemporaryDirectory() as profile:
                 browser = pw.chromium.launch_persistent_context(profile, executable_path=a.chromium, headless=True,
                                                                 args=FLAGS, **viewport)
-                for mode, init in (("light", LIGHT_INIT), ("dark", DARK_INIT)):
+                # light: a fresh profile, nothing in localStorage (the theme's own default decides, and any console
+                # error it logs is a failure); dark: the reader's stored choice
+                for mode, init in (("light", None), ("dark", DARK_INIT)):
                     for page_path in pages(a.toc):
                         page = browser.new_page()
                         page.emulate_media(color_scheme=mode)
-                        page.add_init_script(init)  # before the theme's own script reads it
+                        if init:
+                            page.add_init_script(init)  # before the theme's own script reads it
                         blocked, errors, failed = [], [], []
 
                         def route(r, blocked=blocked):
@@ -407,7 +465,7 @@ def main(argv=None) -> int:
                         shot = out / f"{stem}-{mode}{suffix}.png"
                         page.screenshot(path=str(shot), full_page=a.full_page)
                         n_fig = sum(im["figure"] for im in info["images"])
-                        js_errors = [e for e in errors if not any(n in e for n in THEME_NOISE)]  # explained: left out
+                        js_errors = [e for e in errors if not any(n in e for n in LOAD_NOISE)]  # listed as failed loads
                         print(f"{page_path} [{mode}, {width} px]: {info['title']!r}, {info['n_outputs']} outputs, "
                               f"{n_fig} figure images, {len(set(info['links']))} links -> {shot}")
                         wide = sum(t["scrolls"] for t in lay["tables"])
