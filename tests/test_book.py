@@ -506,3 +506,25 @@ def test_stack_table_html_labels_each_cell_with_its_column_and_escapes_text():
     with pytest.raises(ValueError, match="markdown: not a pipe-table"):
         report.stack_table_html("no table here")
 
+def test_one_repository_address_and_the_build_year(monkeypatch, tmp_path):
+    """The repository address is written once, as _config.yml's repository.url: the footer, the citation and
+    CITATION.cff use it and nothing else in _config.yml repeats it; the citation's and the footer's year is the
+    build's (SOURCE_DATE_EPOCH when set)."""
+    import yaml
+
+    from grokkit import site
+
+    url = _config()["repository"]["url"].rstrip("/")
+    assert site.repository_url() == url
+    assert (REPO / "_config.yml").read_text(encoding="utf-8").count(url) == 1
+    cff = yaml.safe_load((REPO / "CITATION.cff").read_text(encoding="utf-8"))
+    assert cff["repository-code"] == cff["url"] == url
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1798761600")  # 2027-01-01 UTC
+    assert site.build_year() == 2027
+    assert "year    = {2027}" in site.citation_bibtex() and f"url     = {{{url}}}" in site.citation_bibtex()
+    assert f'href="{url}/blob/main/LICENSE"' in site.footer(url)
+    (tmp_path / "c.yml").write_text("repository: {branch: main}\n")
+    with pytest.raises(ValueError, match="^repository.url: "):
+        site.repository_url(tmp_path / "c.yml")
+    assert _config()["sphinx"]["local_extensions"] == {"grokkit.site": "./"}
+
