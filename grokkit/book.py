@@ -77,6 +77,7 @@ def show(fig, runs, slug: str, quantities=None, paper_figure=None, claims=()) ->
         md(paper.paper_figure_md(n, panels))
     display(HTML(picture.picture(fig, picture.alt_text(fig, runs, claims))))
     display(export.figure_download(flat(runs), slug, quantities))
+    collapse_note(runs)
     compare(claims)
 
 
@@ -260,8 +261,40 @@ def flat(panels) -> list:
 
 
 def events(runs) -> None:
-    """The measured events of the chapter's runs, one row per run."""
+    """The measured events of the chapter's runs, one row per run (and collapse_note under them)."""
     md(report.events_table(flat(runs)))
+    collapse_note(runs)
+
+
+def collapse_note(runs) -> None:
+    """Under a figure or table that draws or counts a full-scale run sitting at a constant predictor for a stretch
+    (grokkit.events: stuck_steps), one sentence per such run: from which step and how long, that it is drawn and in
+    the median, and its configuration's median start of the test climb with and without it."""
+    from statistics import median
+
+    from .claims import detector
+    from .config import INTERVENTION_DEFAULTS
+    from .events import config_label
+    from .events import events as measure
+
+    groups: dict = {}
+    for r in flat(runs):
+        groups.setdefault(config_label({**records.stands_for(r), "seed": 0}), []).append(r)
+    for rs in groups.values():
+        evs = [measure(r, detector()) for r in rs]
+        for r, e in zip(rs, evs):
+            if not (e.stuck_steps and records.full_scale(r)) or any(  # an intervention's own collapse: its chapter
+                    getattr(r.config, k) != v for k, v in INTERVENTION_DEFAULTS.items()):
+                continue
+            on = [x.climb_onset_step for x in evs if x.climb_onset_step]
+            rest = [x.climb_onset_step for x in evs if x is not e and x.climb_onset_step]
+            medians = (f" The median start of the test climb over its configuration's {len(rs)} seeds is "
+                       f"{median(on):,.0f} steps with it and {median(rest):,.0f} without it." if on and rest else "")
+            blip = (f"; its start of the test climb, step {e.climb_onset_step:,}, is a brief rise before the "
+                    "collapse" if e.climb_onset_step else "")
+            md(f"*{e.label} sits at a constant predictor from step {e.stuck_start_step:,} for {e.stuck_steps:,} "
+               f"steps (a collapse; the [opening page](intro.ipynb) explains it){blip}. It is drawn here and counted "
+               f"in the medians.{medians}*")
 
 
 @functools.lru_cache(maxsize=32)

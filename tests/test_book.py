@@ -528,3 +528,26 @@ def test_one_repository_address_and_the_build_year(monkeypatch, tmp_path):
         site.repository_url(tmp_path / "c.yml")
     assert _config()["sphinx"]["local_extensions"] == {"grokkit.site": "./"}
 
+def test_a_collapsed_seed_is_said_beside_what_draws_it(monkeypatch):
+    """book.collapse_note: under a figure or table with a full-scale seed that sits at a constant predictor, one
+    sentence naming it, its stretch and the median start of the test climb with and without it; nothing otherwise."""
+    from statistics import median
+
+    from grokkit import book, records
+    from grokkit.claims import detector
+    from grokkit.events import events
+
+    out = []
+    monkeypatch.setattr(book, "md", out.append)
+    paper = book.paper_records()
+    book.collapse_note(book.with_seeds([records.pick(paper, 12, 2000)]))
+    assert out == []
+    seeds = records.seeds_of(paper, 12, 7000, 0.01, "float32")
+    evs = [events(r, detector()) for r in seeds]
+    stuck = [e for e in evs if e.stuck_steps]
+    assert len(stuck) == 1
+    book.collapse_note([seeds])
+    (note,) = out
+    rest = median(e.climb_onset_step for e in evs if e is not stuck[0])
+    assert note.startswith(f"*{stuck[0].label} sits at a constant predictor from step {stuck[0].stuck_start_step:,}")
+    assert f"{rest:,.0f} without it" in note
