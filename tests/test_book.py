@@ -551,3 +551,21 @@ def test_a_collapsed_seed_is_said_beside_what_draws_it(monkeypatch):
     rest = median(e.climb_onset_step for e in evs if e is not stuck[0])
     assert note.startswith(f"*{stuck[0].label} sits at a constant predictor from step {stuck[0].stuck_start_step:,}")
     assert f"{rest:,.0f} without it" in note
+
+def test_run_times_come_from_the_records_and_a_gpu_is_unmeasured_until_one_trains():
+    from grokkit import book, records, timing
+    from grokkit.sweep import paper_grid
+
+    grid = paper_grid()
+    shipped = [r for r in book.paper_records() if r.config.id in {c.id for c in grid} and r.config.dtype == "float32"]
+    d12 = [r for r in shipped if r.config.depth == 12][:3]
+    runs = [records.Run(r.config, r.history, {**r.meta, "wall_time_s": 60.0 * m, "device": "cpu"})
+            for r, m in zip(d12, (30, 90, 60))]
+    t = timing.run_times(runs, grid)
+    assert t["depths"] == {12: (60.0, 30.0, 90.0, 3)} and t["grid"] == (3.0, 3, len(grid))
+    md = timing.times_md(runs, grid)
+    assert "| one full-scale run, d = 12 (10⁵ steps) | 60 min (median of 3 records; 30–90 min) |" in md
+    assert "not measured: no record was trained on a GPU yet" in md
+    runs[0].meta["device"] = "cuda"
+    assert "not measured" not in timing.times_md(runs, grid)
+    assert "No full-scale record" in timing.times_md([], grid)
