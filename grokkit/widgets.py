@@ -115,9 +115,11 @@ def robustness_explorer(verdicts):
     panels, links = [], []
     for name in names:
         values = next(g for v in verdicts for nm, _, _, g in v.sweeps if nm == name)
-        labels = [val if isinstance(val, str) else f"{val:,g}" for val, _ in values]
+        labels = stop_labels([val for val, _ in values])
         default = "paper-exact" if name == RANK_DEF else f"{THRESHOLDS[name].value:,g}"
-        start = next((i for i, lab in enumerate(labels) if lab.startswith(default)), 0)
+        want = "paper-exact" if name == RANK_DEF else THRESHOLDS[name].value
+        start = next((i for i, (val, _) in enumerate(values)
+                      if val == want or isinstance(val, str) and val.startswith(str(want))), 0)
         slider = W.SelectionSlider(options=labels, index=start, description="value", continuous_update=True,
                                    layout=W.Layout(width="95%"), style={"description_width": "60px"})
         stack = W.Stack(children=[table(name, i) for i in range(len(labels))], selected_index=start)
@@ -133,3 +135,14 @@ def robustness_explorer(verdicts):
     box = W.VBox([pick, outer])
     box.links = links
     return box
+
+
+def stop_labels(values) -> list[str]:
+    """A slider's stops as a reader reads them: numbers with the fewest significant digits (3 or more) that keep
+    every stop distinct ('0.976', not '0.9762'; '1,000'), text as it is."""
+    for digits in range(3, 10):
+        labels = [v if isinstance(v, str) else f"{v:,.0f}" if float(v).is_integer() else f"{v:,.{digits}g}"
+                  for v in values]
+        if len(set(labels)) == len(labels):
+            return labels
+    return [v if isinstance(v, str) else f"{v:,g}" for v in values]

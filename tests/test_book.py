@@ -569,3 +569,9 @@ def test_run_times_come_from_the_records_and_a_gpu_is_unmeasured_until_one_train
     runs[0].meta["device"] = "cuda"
     assert "not measured" not in timing.times_md(runs, grid)
     assert "No full-scale record" in timing.times_md([], grid)
+
+def test_slider_stops_read_as_numbers_a_person_would_write():
+    from grokkit.widgets import stop_labels
+
+    assert stop_labels([0.9762, 0.95, 1000.0, "paper-exact"]) == ["0.976", "0.95", "1,000", "paper-exact"]
+    assert stop_labels([0.9762, 0.9763]) == ["0.9762", "0.9763"]  # as many digits as keep them apart
