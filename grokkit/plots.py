@@ -484,7 +484,7 @@ def claim_measures(verdicts):
                 spans.append(row)
                 row = []
     spans += [row] if row else []
-    fig = plt.figure(figsize=(TEXT_WIDTH, 2.3 * len(spans) + 0.6), layout="constrained")
+    fig = plt.figure(figsize=(TEXT_WIDTH, 2.05 * len(spans) + 0.6), layout="constrained")
     grid = fig.add_gridspec(max(len(spans), 1), 2)
     for r, vs in enumerate(spans):
         for c, v in enumerate(vs):

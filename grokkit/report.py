@@ -295,8 +295,8 @@ def scoreboard(verdicts, html: bool = False) -> str:
             f"({_html.escape(v.figure)})</td><td>{_html.escape(v.paper)}</td><td>{badge(v)}</td>"
             f"<td>{_html.escape(interpretation(v))}{_html.escape(fragile_short(v))} "
             f'<a href="#{claim_anchor(v.claim)}-detail">details</a></td></tr>' for v in verdicts)
-        return ('<table class="grokkit-scoreboard"><thead><tr><th style="width:19%">claim</th>'
-                '<th style="width:24%">the paper says</th><th style="width:13%">grade</th>'
+        return ('<table class="grokkit-scoreboard"><thead><tr><th style="width:18%">claim</th>'
+                '<th style="width:22%">the paper says</th><th style="width:16%">grade</th>'
                 f'<th style="width:44%">in one sentence</th></tr></thead><tbody>{rows}</tbody></table>')
     lines = ["| claim | the paper says | what we found | grade | robust? |", "|---|---|---|---|---|"]
     for v in verdicts:

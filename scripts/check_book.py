@@ -111,7 +111,9 @@ MIN_FONT_PX = 9.0  # at either width, a figure's smallest text (tick labels) as 
 # Measured on the build of ecf4ff0 (light mode; dark is ~1 % taller, its figures sit on cards): intro 9763,
 # grokking_rank 7827, depth 9526, multistage 17736, weight_norm 8620, scoreboard 19283 (over its budget: the table
 # work of issue 25 is to bring it down), run_it_yourself 2236.
-HEIGHT_BUDGETS = {"*": 30000, "scoreboard": 16000}
+# Issue 45: the claim-measure figure gives a claim measured on more than four configurations a whole row (their
+# labels collided), about 400 px more on the scoreboard: its budget goes from 16000 to 16500.
+HEIGHT_BUDGETS = {"*": 30000, "scoreboard": 16500}
 
 # Test-harness and Python-internals text a reader must never see. Each entry is (what it is, regex); a page fails
 # when one matches. HARNESS_MARKERS are searched in all the visible text of the page (prose, code cells shown to the
