@@ -16,8 +16,11 @@ def layout(**kw):
     """A page's layout facts with nothing wrong: 1280 px wide, one figure at full scale, one table that fits."""
     lay = {"width": 1280, "inner_width": 1280, "scroll_width": 1280, "height": 9000, "sticking": [],
            "figures": [{"kind": "figure", "natural": 1360, "width_attr": 680, "intended": 680, "shown": 680,
-                        "scale": 1.0, "src": "a.png"}],
-           "tables": [{"width": 600, "room": 688, "scroller": None, "scrolls": False, "label": "run grade"}]}
+                        "scale": 1.0, "src": "a.png", "rendering": "desktop", "font_px": 11.8,
+                        "font_measured": True, "legend_covers": 0,
+                        "alt": "Accuracy by depth. Runs: d = 4, N = 5,000, γ = 0.01 (seeds 0, 1, 2)."}],
+           "tables": [{"width": 600, "room": 688, "scroller": None, "scrolls": False, "label": "run grade"}],
+           "cut": [], "searches": 1, "spills": []}
     lay.update(kw)
     return lay
 
@@ -36,7 +39,8 @@ def test_height_budgets():
 def test_a_good_page_passes_at_both_widths():
     assert cb.layout_problems(layout(), cb.DESKTOP, "book/depth.html") == []
     phone = layout(width=390, inner_width=390, scroll_width=390, height=40000,
-                   figures=[dict(layout()["figures"][0], shown=358, scale=358 / 680)],
+                   figures=[dict(layout()["figures"][0], natural=800, intended=400, shown=358, scale=358 / 400,
+                                 rendering="phone", font_px=10.6)],
                    tables=[{"width": 500, "room": 358, "scroller": "div.pst-scrollable-table-container",
                             "scrolls": True, "label": "run grade"}])
     assert cb.layout_problems(phone, cb.PHONE, "book/depth.html") == []  # a phone shrinks and scrolls: reported only
@@ -49,9 +53,10 @@ def test_small_figure_wide_table_and_tall_page_fail_at_desktop_width():
     problems = cb.layout_problems(layout(figures=[layout()["figures"][0], small], tables=[wide], height=17000),
                                   cb.DESKTOP, "book/scoreboard.html")
     assert len(problems) == 3
-    assert problems[0].startswith("figure 2: 1360 px image, intended 1360 px (natural width), shown 688 px = 51 %")
+    assert problems[0].startswith("figure 2: 1360 px image (desktop rendering), intended 1360 px (natural width), "
+                                  "shown 688 px = 51 %")
     assert "table 1 ('claim grade') scrolls sideways: 900 px wide in 688 px" in problems[1]
-    assert "17000 px tall, over its budget of 16000 px" in problems[2]
+    assert "17000 px tall, over its budget of 16500 px" in problems[2]
     # hidden images never reach the checks (the probe leaves them out); an unknown scale is not a failure
     assert cb.layout_problems(layout(figures=[dict(small, scale=None)]), cb.DESKTOP, "book/depth.html") == []
 
@@ -99,6 +104,34 @@ def test_summary_lists_heights_figures_tables_and_failures():
     lines = cb.summary(results)
     assert lines[0] == ("book/depth.html: height 9000 px at 1280 / 12000 px at 390 (budget 30000); "
                         "FAIL in 1 of 3 runs")
-    assert lines[1] == "  at 1280 px: figures shown at 1: 100 %; 0 of 1 tables scroll sideways"
-    assert lines[2].startswith("  at 390 px: figures shown at 1: 100 %; 1 of 1 tables scroll sideways ('run grade')")
-    assert lines[3] == "  FAIL (dark 1280): dark mode: figure not on a light card"
+    assert lines[1] == ("  at 1280 px: smallest figure text 11.8 px (figure 1, desktop rendering); 0 code lines cut; "
+                        "1 search boxes")
+    assert lines[2] == "  at 1280 px: figures shown at 1: 100 %; 0 of 1 tables scroll sideways"
+    assert lines[4].startswith("  at 390 px: figures shown at 1: 100 %; 1 of 1 tables scroll sideways ('run grade')")
+    assert lines[5] == "  FAIL (dark 1280): dark mode: figure not on a light card"
+
+
+@pytest.mark.parametrize("width", [cb.DESKTOP, cb.PHONE])
+def test_small_text_no_alt_and_a_legend_over_data_fail_at_either_width(width):
+    good = layout()["figures"][0]
+    figs = [dict(good, font_px=6.6, rendering="single", scale=0.53 if width == cb.PHONE else 1.0),
+            dict(good, alt="../_images/5c4a77e3.png"),
+            dict(good, kind="explorer", alt=""), dict(good, legend_covers=12)]
+    problems = cb.layout_problems(layout(width=width, scroll_width=width, figures=figs), width, "book/depth.html")
+    assert problems == [
+        f"figure 1: its smallest text is displayed at 6.6 px at {width} px (under 9; single rendering shown at "
+        f"{53 if width == cb.PHONE else 100} %)",
+        "figure 2: no alt text saying what it shows (alt='../_images/5c4a77e3.png')",
+        "explorer 3: no alt text saying what it shows (alt='')",
+        "figure 4: a legend covers 12 plotted points"]
+
+
+def test_cut_code_two_search_boxes_and_a_spilling_badge_fail_at_desktop_width():
+    bad = dict(cut=["Parameters: depth = 12; n_train = 2000, 5000, 7000; weight_d"], searches=2,
+               spills=["partly reproduced"])
+    problems = cb.layout_problems(layout(**bad), cb.DESKTOP, "book/depth.html")
+    assert problems == ["a code or output line is cut at the right edge: "
+                        "'Parameters: depth = 12; n_train = 2000, 5000, 7000; weight_d'",
+                        "2 search boxes (one is enough)",
+                        "a grade badge spills over the next column: 'partly reproduced'"]
+    assert cb.layout_problems(layout(width=390, scroll_width=390, **bad), cb.PHONE, "book/depth.html") == []
