@@ -191,10 +191,10 @@ def test_one_repository_address():
 def test_book_extensions_are_jupyter_books_defaults_without_thebe():
     """_config.yml lists Jupyter Book's default Sphinx extensions less sphinx_thebe, which nothing uses: Sphinx 7.4
     wrote its inline `const THEBE_JS_URL` script twice into every page, a SyntaxError in the browser. An upgrade of
-    Jupyter Book that changes its defaults fails here."""
+    Jupyter Book that changes its defaults fails here. Then grokkit.site (the footer's links and year)."""
     from jupyter_book.config import get_default_sphinx_config
 
-    want = [e for e in get_default_sphinx_config()["extensions"] if e != "sphinx_thebe"]
+    want = [e for e in get_default_sphinx_config()["extensions"] if e != "sphinx_thebe"] + ["grokkit.site"]
     assert _config()["sphinx"]["config"]["extensions"] == want
 
 
@@ -530,7 +530,10 @@ def test_one_repository_address_and_the_build_year(monkeypatch, tmp_path):
     (tmp_path / "c.yml").write_text("repository: {branch: main}\n")
     with pytest.raises(ValueError, match="^repository.url: "):
         site.repository_url(tmp_path / "c.yml")
-    assert _config()["sphinx"]["local_extensions"] == {"grokkit.site": "./"}
+    assert "grokkit.site" in _config()["sphinx"]["config"]["extensions"]
+    sphinx_config = type("Config", (), {"html_theme_options": {"repository_url": url + "/"}, "copyright": "2023"})()
+    site._configure(None, sphinx_config)  # what the extension does when Sphinx has read the configuration
+    assert sphinx_config.copyright == "2027" and sphinx_config.html_theme_options["extra_footer"] == site.footer(url)
 
 def test_a_collapsed_seed_is_said_beside_what_draws_it(monkeypatch):
     """book.collapse_note: under a figure or table with a full-scale seed that sits at a constant predictor, one
