@@ -22,7 +22,7 @@ from html import escape
 
 from IPython.display import HTML, Markdown, display
 
-from . import export, paper, picture, plots, records, report
+from . import claim_plots, export, paper, picture, plots, records, report
 from .chapters import chapter_run, chapter_runs, paper_config
 from .claims import detector, judge
 from .config import resolve_device, smoke
@@ -162,7 +162,7 @@ def phase_notes(panels) -> list:
 def show_measures(fig, verdicts, slug: str) -> None:
     """Display a figure drawn from verdicts (the scoreboard's summary) with the effect measures behind it as CSV
     (grokkit.export.measures_download)."""
-    display(HTML(picture.picture(fig, picture.measures_alt(verdicts))))
+    display(HTML(picture.picture(fig, claim_plots.measures_alt(verdicts))))
     display(export.measures_download(verdicts, slug))
 
 

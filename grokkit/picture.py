@@ -195,21 +195,6 @@ def alt_text(fig, runs=(), claims=()) -> str:
     return ". ".join(parts) + "." if parts else "A figure."
 
 
-def measures_alt(verdicts) -> str:
-    """Alt text of the scoreboard's claim-measure figure (grokkit.plots.claim_measures): per claim its grade, the
-    measure drawn and the range of its values over the runs."""
-    from .plots import _measure_groups, _num
-
-    parts = []
-    for v in verdicts:
-        name, m, groups, _ = _measure_groups(v)
-        vals = [x for g in groups.values() for x in g]
-        span = (f"{name}, {_num(min(vals))} to {_num(max(vals))} {m['unit']} over {len(vals)} runs in "
-                f"{len(groups)} configuration{'s' * (len(groups) > 1)}") if vals else "no effect measure"
-        parts.append(f"claim {v.claim} ({v.grade}{'' if v.robust else ', fragile'}): {span}")
-    return "Each claim's first effect measure per configuration, every seed a point. " + "; ".join(parts) + "."
-
-
 def picture(fig, alt: str, css_class: str = "") -> str:
     """The figure as a responsive <picture> (HTML; closes fig): its desktop rendering at its design width, and below
     PHONE_MEDIA its phone rendering (phone_layout), both PNGs at twice SHOWN_DPI and inlined, so that the page, a

@@ -286,7 +286,7 @@ def test_every_show_path_writes_the_figure_data(shown):
     draws and displays its download link."""
     import matplotlib.pyplot as plt
 
-    from grokkit import export, plots, records
+    from grokkit import claim_plots, export, plots, records
     from grokkit.claims import evaluate
 
     book, out, data = shown
@@ -308,7 +308,7 @@ def test_every_show_path_writes_the_figure_data(shown):
 
     out.clear()
     vs = evaluate(paper, [1, 9], robustness=False)
-    book.show_measures(plots.claim_measures(vs), vs, "t-measures")
+    book.show_measures(claim_plots.claim_measures(vs), vs, "t-measures")
     rows = _csv(data / "t-measures.csv")
     assert list(rows[0]) == list(export.MEASURE_COLUMNS)
     want = [(v.claim, m, lab, val) for v in vs for m, d in v.measures.items() for lab, val in d["values"].items()]

@@ -19,7 +19,7 @@ def paper():
 
 def _figures(paper):
     """(name, figure) for every figure function of grokkit.plots, drawn from shipped records as the chapters do."""
-    from grokkit import book, plots, records
+    from grokkit import book, claim_plots, plots, records
     from grokkit.claims import detector, evaluate
     from grokkit.events import has_spectra
 
@@ -38,7 +38,7 @@ def _figures(paper):
     yield "two_stages", plots.two_stages(multi)
     yield "seed_bands", plots.seed_bands(multi)
     yield "norm_vs_rank", plots.norm_vs_rank(plots.by_depth(fig5))
-    yield "claim_measures", plots.claim_measures(evaluate(paper, [1, 10, 13, 14], robustness=False))
+    yield "claim_measures", claim_plots.claim_measures(evaluate(paper, [1, 10, 13, 14], robustness=False))
     yield "summary", plots.summary(fig1[2])
     yield "summary_fig5", plots.summary(fig1[2], ("accuracy", "weight_norm", "second_last_rank"), log=False)
     yield "exact_vs_robust", plots.exact_vs_robust(fig1)
@@ -131,8 +131,8 @@ def test_grade_colours_are_the_badges_and_read_on_white():
     import re
     from pathlib import Path
 
+    from grokkit.claim_plots import GRADE_COLORS
     from grokkit.claims import GRADES
-    from grokkit.plots import GRADE_COLORS
 
     css = (Path(__file__).resolve().parent.parent / "book" / "_static" / "grokkit.css").read_text()
     assert set(GRADE_COLORS) == set(GRADES)
@@ -149,11 +149,11 @@ def test_grade_colours_are_the_badges_and_read_on_white():
 
 
 def test_claim_panels_have_integer_ticks_and_name_a_measure_that_never_varies(paper):
-    from grokkit import plots
+    from grokkit import claim_plots
     from grokkit.claims import evaluate
 
     vs = evaluate(paper, [8, 9, 14], robustness=False)
-    fig = plots.claim_measures(vs)
+    fig = claim_plots.claim_measures(vs)
     fig.canvas.draw()
     for ax in fig.axes:
         if "layers" in ax.get_ylabel():
@@ -179,7 +179,7 @@ def test_phase_panels_name_the_papers_phase_and_ours(paper):
 
 
 def test_config_ticks_keep_only_what_differs():
-    from grokkit.plots import config_ticks
+    from grokkit.claim_plots import config_ticks
 
     ticks, same = config_ticks(["d = 4, N = 5000, γ = 0.01", "d = 12, N = 5000, γ = 0.01"])
     assert ticks == ["d = 4", "d = 12"] and same == "N = 5000, γ = 0.01"
