@@ -112,8 +112,9 @@ MIN_FONT_PX = 9.0  # at either width, a figure's smallest text (tick labels) as 
 # grokking_rank 7827, depth 9526, multistage 17736, weight_norm 8620, scoreboard 19283 (over its budget: the table
 # work of issue 25 is to bring it down), run_it_yourself 2236.
 # Issue 45: the claim-measure figure gives a claim measured on more than four configurations a whole row (their
-# labels collided), about 400 px more on the scoreboard: its budget goes from 16000 to 16500.
-HEIGHT_BUDGETS = {"*": 30000, "scoreboard": 16500}
+# labels collided; +575 px) and the collapsed seed is named under the figure that draws it: the scoreboard measured
+# 16680 px (light) on the build of that issue, so its budget goes from 16000 to 17000.
+HEIGHT_BUDGETS = {"*": 30000, "scoreboard": 17000}
 
 # Test-harness and Python-internals text a reader must never see. Each entry is (what it is, regex); a page fails
 # when one matches. HARNESS_MARKERS are searched in all the visible text of the page (prose, code cells shown to the
