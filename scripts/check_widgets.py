@@ -116,8 +116,11 @@ def main(argv=None) -> int:
 
     print(f"page: {url}")
     print(f"depth buttons: {labels}; clicked: {labels[pick] if pick is not None else None}")
-    print(f"visible figure before: {before[:1]}  after: {after[:1]}")
-    print(f"then weight-decay button #{wd_pick}; visible figure: {after_wd[:1]}")
+    def short(srcs):  # an inlined figure (grokkit.picture) is a data: URI of a few hundred kB: its tail names it
+        return [f"...{s[-24:]} ({len(s):,} chars)" for s in srcs[:1]]
+
+    print(f"visible figure before: {short(before)}  after: {short(after)}")
+    print(f"then weight-decay button #{wd_pick}; visible figure: {short(after_wd)}")
     print(f"screenshots: {shot1} {shot2} {shot3}")
     if not before or not after:
         problems.append("no visible explorer figure")
