@@ -200,9 +200,9 @@ def picture(fig, alt: str, css_class: str = "") -> str:
     PHONE_MEDIA its phone rendering (phone_layout), both PNGs at twice SHOWN_DPI and inlined, so that the page, a
     notebook and Colab show them without files beside them. `css_class`: the <img>'s class (the explorer's
     "widget-image"). Raises ValueError on empty alt text."""
-    if not alt or not alt.strip():
-        raise ValueError("alt: a figure needs alt text saying what it shows, got an empty string")
     try:
+        if not alt or not alt.strip():
+            raise ValueError("alt: a figure needs alt text saying what it shows, got an empty string")
         desk = png(fig)
         width, height = shown_width(fig), round(fig.get_figheight() * SHOWN_DPI)
         font, covers = smallest_font_px(fig), legend_covers(fig)

@@ -110,6 +110,7 @@ def test_a_figure_is_a_desktop_and_a_phone_rendering_with_alt_text(paper):
     assert attrs["data-legend-covers"] == "0"
     with pytest.raises(ValueError, match="^alt: "):
         picture.picture(plots.accuracy_panels(panels), " ")
+    assert not plt.get_fignums()  # closed on the error too
 
 
 def test_a_legend_over_the_data_is_counted():
