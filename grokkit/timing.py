@@ -50,7 +50,7 @@ def show() -> None:
     """Display times_md for the shipped records and the paper's grid (the "Run it yourself" page)."""
     from IPython.display import Markdown, display
 
-    from .book import paper_records
+    from .records import paper_records
     from .sweep import paper_grid
 
     display(Markdown(times_md(paper_records(), paper_grid())))
