@@ -19,10 +19,12 @@ ORDER = (
     "events", "grades", "claims", "twins", "indicators",  # what the records show: events, grading, the claims
     "export",                                         # the records as tables
     "sweep", "chapters", "bench", "gpu_check",        # grids of runs, the chapters' runs and parameters, benchmarks
+    "timing",                                         # measured times, from the records' meta
     "interventions", "pilots", "round_two",           # beyond the paper: the interventions, measured and graded
     "intervention_words", "intervention_tables",      # ... and what the interventions chapter says of them
-    "report", "plots", "climb_plots", "round_two_plots",  # tables and figures
-    "widgets", "book",                                # the chapters' helpers
+    "report", "plots", "claim_plots", "climb_plots", "round_two_plots",  # tables and figures
+    "picture",                                        # a figure as the page shows it: desktop and phone renderings
+    "widgets", "book", "site",                        # the chapters' helpers; the book's Sphinx extension
     "__main__",                                       # the command line
 )
 
