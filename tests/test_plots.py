@@ -94,6 +94,7 @@ def test_a_figure_is_a_desktop_and_a_phone_rendering_with_alt_text(paper):
 
     from grokkit import book, picture, plots, records
 
+    plt.close("all")  # figures another test left open are not this one's to count
     panels = book.with_seeds([records.pick(paper, 12, n) for n in (2000, 5000)])
     fig = plots.rank_acc_probe(panels)
     alt = picture.alt_text(fig, panels, claims=[5])
