@@ -194,3 +194,6 @@ def test_the_figure_draws_every_intervention_row_and_marks_the_reset(tmp_path):
     assert marks and not [ln for ln in axes[1, 0].get_lines() if ln.get_linestyle() == "--"]
     assert axes[0, 1].get_yscale() == "log"
     assert any(isinstance(h, Line2D) for h in fig.legends[0].legend_handles)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
