@@ -321,20 +321,25 @@ def test_figure_csv_in_a_static_folder_of_another_user_names_the_setting(tmp_pat
     assert e.value.filename == str(tmp_path / "data") and "GROKKIT_BOOK_STATIC" in e.value.strerror, e.value
 
 
+def _refuse_unlink(monkeypatch, path) -> None:
+    """Deleting `path` fails as in a folder with the sticky bit (another user's file); every other unlink works."""
+    real = Path.unlink
+
+    def unlink(self, *a, **k):
+        if self == path:
+            raise PermissionError(errno.EPERM, "Operation not permitted", str(self))
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+
+
 def test_another_users_stale_temp_file_does_not_stop_training(tmp_path, monkeypatch):
     """Sibling: a temp file another user's killed process left beside the record, in a folder with the sticky bit
     (it cannot be removed here): train_and_save used to stop on it; it trains and saves."""
     path = records.record_path(TINY, tmp_path)
     stale = path.parent / f".{path.name}.abc.tmp"
     stale.write_bytes(b"half a record")
-    real = Path.unlink
-
-    def unlink(self, *a, **k):
-        if self == stale:
-            raise PermissionError(errno.EPERM, "Operation not permitted", str(self))
-        return real(self, *a, **k)
-
-    monkeypatch.setattr(Path, "unlink", unlink)
+    _refuse_unlink(monkeypatch, stale)
     assert T.train_and_save(TINY, tmp_path, progress=False).path == path
     assert stale.read_bytes() == b"half a record"
 
@@ -408,14 +413,7 @@ def test_another_users_checkpoint_left_after_the_record_is_saved_is_no_failure(t
     in a folder with the sticky bit it cannot be removed. The record is saved, so the run succeeds (it failed after
     saving); the checkpoint of a recorded run is never read again."""
     ckpt = T._checkpoint_path(CKPT, tmp_path)
-    real = Path.unlink
-
-    def unlink(self, *a, **k):
-        if self == ckpt:
-            raise PermissionError(errno.EPERM, "Operation not permitted", str(self))
-        return real(self, *a, **k)
-
-    monkeypatch.setattr(Path, "unlink", unlink)
+    _refuse_unlink(monkeypatch, ckpt)
     run = T.train_and_save(CKPT, tmp_path, progress=False)
     assert run.path == records.record_path(CKPT, tmp_path) and records.load(run.path, CKPT)
     assert ckpt.exists()  # left where it was
