@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import json
 import textwrap
-from html import escape
 
 from IPython.display import HTML, Markdown, display
 
@@ -180,28 +179,18 @@ def robustness(verdicts) -> None:
     display(robustness_explorer(verdicts))
 
 
-def opening() -> None:
-    """The opening page's verdict block, computed from the shipped records: the tally (with the grades defined), what
-    did not reproduce and the caveats (first), which dtype the phase verdicts hold in, then the compact claims table."""
-    from .intervention_tables import summary_md
-    from .interventions import INTERVENTIONS
-    from .sweep import INTERVENTION_SEEDS
+def glance(verdicts, slug: str) -> None:
+    """The opening page's figure: every claim at a glance (grokkit.claim_plots.claims_at_a_glance), with its alt
+    text and the parts behind it as CSV (grokkit.export.parts_download)."""
+    display(HTML(picture.picture(claim_plots.claims_at_a_glance(verdicts), claim_plots.glance_alt(verdicts))))
+    display(export.parts_download(verdicts, slug))
 
-    runs = paper_records()
+
+def claims_detail() -> None:
+    """The opening page's detail, after its written answer: the grades defined, what did not reproduce and the
+    caveats claim by claim, then the compact claims table (grokkit.report), from the shipped records."""
     vs = paper_verdicts()
-    nots = [v for v in vs if v.grade == "not reproduced"]
-    named = ("Not reproduced: " + "; ".join(f"{report.claim_link(v.claim, f'claim {v.claim}')}, "
-                                            f"{escape(v.title)}" for v in nots) + ".") if nots else ""
-    tally = escape(report.summary(vs).split(" Reproduced:")[0])
-    display(HTML(f'<p class="grokkit-lead"><b>In one line.</b> {tally} {named}</p>'
-                 + report.grades_html()))
-    md("### What did not reproduce, and the caveats")
-    display(HTML(report.caveats_html(vs, runs)))
-    md(report.phase_dtype_line(runs))
-    md(summary_md(_intervention_records(), _control_records(), len(INTERVENTIONS) * len(INTERVENTION_SEEDS),
-                  _fallback_keys()))
-    md("### The 15 claims")
-    display(HTML(report.claims_table_html(vs)))
+    display(HTML(report.grades_html() + report.caveats_html(vs, paper_records()) + report.claims_table_html(vs)))
 
 
 def explorer(depth, n_train, weight_decay, steps: int, seed: int, device: str, train_missing: bool, start=None,

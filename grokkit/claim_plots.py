@@ -111,3 +111,73 @@ def measures_alt(verdicts) -> str:
                 f"{len(groups)} configuration{'s' * (len(groups) > 1)}") if vals else "no effect measure"
         parts.append(f"claim {v.claim} ({v.grade}{'' if v.robust else ', fragile'}): {span}")
     return "Each claim's first effect measure per configuration, every seed a point. " + "; ".join(parts) + "."
+
+
+# ---- the opening page: every claim at a glance ---------------------------------------------------------------------
+STATUS_COLORS = {"held": GRADE_COLORS["reproduced"], "some": GRADE_COLORS["partly reproduced"],
+                 "failed": GRADE_COLORS["not reproduced"], "untested": GRADE_COLORS["inconclusive"]}
+STATUS_LABELS = {"held": "a part that holds on every seed", "some": "holds on some seeds",
+                 "failed": "holds on none", "untested": "untested (no run)"}
+GLANCE_CHARS = 46  # a claim's title wraps here: at 9 points it stays inside its column of a 6.8-inch figure
+
+
+def claims_at_a_glance(verdicts):
+    """Every claim in one figure (the opening page): a row per claim, its number and title, then one block per
+    counted part (grokkit.grades.Part.counted: baselines and parts decided by construction are left out) in the
+    colour of its `grades.part_status`, parts that hold first, and the claim's grade, with "fragile" where a
+    threshold or the rank definition changes it. Two columns of rows on a desktop; the phone rendering stacks them
+    (fig.phone_panel_height keeps every row readable). Raises ValueError on no verdicts."""
+    from matplotlib.patches import Patch
+
+    from .grades import PART_STATUSES, part_status
+
+    verdicts = list(verdicts)
+    if not verdicts:
+        raise ValueError("verdicts: need at least one claim's verdict")
+    half = -(-len(verdicts) // 2)
+    columns = [verdicts[:half], verdicts[half:]]
+    labels = {v.claim: textwrap.wrap(f"{v.claim}. {v.title}", GLANCE_CHARS) for v in verdicts}
+    heights = [sum(len(labels[v.claim]) + 1.7 for v in col) for col in columns]
+    fig, axes = plt.subplots(1, 2, figsize=(TEXT_WIDTH, 0.16 * max(heights) + 0.55), layout="constrained")
+    width = max(sum(p.counted for p in v.parts) for v in verdicts) + 5.5  # the blocks, then the grade's words
+    seen = set()
+    for ax, col in zip(axes, columns):
+        y = 0.0
+        for v in col:
+            for line in labels[v.claim]:
+                ax.text(0, y + 0.5, line, fontsize=9, va="center", ha="left")
+                y += 1
+            statuses = sorted((part_status(p) for p in v.parts if p.counted), key=PART_STATUSES.index)
+            seen |= set(statuses)
+            for i, s in enumerate(statuses):
+                ax.add_patch(plt.Rectangle((i, y + 0.1), 0.9, 0.8, color=STATUS_COLORS[s], lw=0))
+            ax.text(len(statuses) + 0.3, y + 0.5, v.grade + ("" if v.robust else ", fragile"), fontsize=9,
+                    va="center", ha="left", color=GRADE_COLORS[v.grade], fontweight="bold")
+            y += 1.7
+        ax.set_xlim(0, width)
+        ax.set_ylim(max(heights), 0)
+        ax.set_xticks([])
+        ax.set_yticks([])
+        for spine in ax.spines.values():
+            spine.set_visible(False)
+    handles = [Patch(color=STATUS_COLORS[s], label=STATUS_LABELS[s]) for s in PART_STATUSES if s in seen]
+    fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9, frameon=False,
+               handlelength=1.2, columnspacing=1.2)
+    fig.phone_panel_height = 0.16 * max(heights)  # inches: the stacked columns keep their rows' height
+    return fig
+
+
+def glance_alt(verdicts) -> str:
+    """Alt text of `claims_at_a_glance`: per claim its grade and how many of its counted parts hold on every seed,
+    on some, on none."""
+    from .grades import part_status
+
+    def counts(v):
+        s = [part_status(p) for p in v.parts if p.counted]
+        return ", ".join(f"{s.count(k)} {w}" for k, w in (("held", "on every seed"), ("some", "on some"),
+                                                        ("failed", "on none"), ("untested", "untested"))
+                         if s.count(k))
+    return ("Every claim of the paper, one row each: its grade and its parts, by whether each holds on every "
+            "recorded seed, on some or on none. " + "; ".join(
+                f"claim {v.claim}, {v.title}: {v.grade}{'' if v.robust else ', fragile'} ({counts(v)})"
+                for v in verdicts) + ".")

@@ -258,12 +258,35 @@ def measure_rows(verdicts) -> list[tuple]:
 def measures_download(verdicts, slug: str, static: Path | None = None) -> Download:
     """For a figure drawn from verdicts (the scoreboard's summary): write their effect measures (`measure_rows`)
     to `<static>/data/<slug>.csv` and return its link. ValueError on a bad slug or no verdicts."""
+    return _verdicts_download(verdicts, slug, MEASURE_COLUMNS, measure_rows, static)
+
+
+PART_COLUMNS = ("claim", "grade", "fragile", "part", "held", "judged", "per", "status")
+
+
+def part_rows(verdicts) -> list[tuple]:
+    """The parts behind the opening page's figure (grokkit.claim_plots.claims_at_a_glance), one row per counted part
+    of each claim (PART_COLUMNS): the sub-claim in words, on how many of the `judged` seeds, runs or pairs (`per`)
+    it `held`, and its grokkit.grades.part_status."""
+    from .grades import part_status
+
+    return [(v.claim, v.grade, not v.robust, p.words, p.k, p.n, p.per or "comparison", part_status(p))
+            for v in verdicts for p in v.parts if p.counted]
+
+
+def parts_download(verdicts, slug: str, static: Path | None = None) -> Download:
+    """Write `part_rows(verdicts)` to `<static>/data/<slug>.csv` and return its link. ValueError on a bad slug or no
+    verdicts."""
+    return _verdicts_download(verdicts, slug, PART_COLUMNS, part_rows, static)
+
+
+def _verdicts_download(verdicts, slug: str, columns: tuple, rows, static: Path | None) -> Download:
     _check_slug(slug)
     verdicts = list(verdicts)
     if not verdicts:
         raise ValueError("verdicts: need at least one claim's verdict")
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(MEASURE_COLUMNS)
-    w.writerows([_cell(v) for v in r] for r in measure_rows(verdicts))
+    w.writerow(columns)
+    w.writerows([_cell(v) for v in r] for r in rows(verdicts))
     return _download(slug, buf.getvalue(), len(verdicts), "claim", static)

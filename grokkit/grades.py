@@ -156,6 +156,17 @@ class Verdict:
         return out
 
 
+PART_STATUSES = ("held", "some", "failed", "untested")  # a counted part on every / some / none of its seeds; no run
+
+
+def part_status(p: Part) -> str:
+    """How a counted Part came out (PART_STATUSES): "held" on all of its n seeds, runs or pairs, "some" on 0 < k < n,
+    "failed" on none, "untested" with nothing to judge (n = 0). The opening page's figure counts these per claim."""
+    if p.n == 0:
+        return "untested"
+    return "held" if p.k == p.n else "failed" if p.k == 0 else "some"
+
+
 def grade_of(parts) -> str:
     """The grade of a list of Parts (module docstring): an untested part the paper states caps "reproduced";
     baseline parts and parts decided by construction do not count."""

@@ -95,7 +95,8 @@ def phone_layout(fig):
     """Lay `fig` out again for a phone, in place: PHONE_WIDTH wide, one panel per row, each panel's plotting area at
     least PANEL_HEIGHT tall. Panels go row by row, or column by column when the figure was drawn with one
     configuration per column (fig.phone_order == "columns", e.g. Fig 1: rank, accuracy and probes of one
-    configuration stay together). Every panel gets its tick labels and axis labels back (a grid shares them along
+    configuration stay together); a figure whose panels need more than PANEL_HEIGHT sets fig.phone_panel_height
+    (inches). Every panel gets its tick labels and axis labels back (a grid shares them along
     rows and columns); figure titles are wrapped again and figure legends take at most two columns. Returns fig."""
     panels = _panels(fig)
     grid = panels[0].get_subplotspec().get_gridspec() if panels else None
@@ -133,17 +134,18 @@ def phone_layout(fig):
     lines = title.get_text().count("\n") + 1 if title is not None and title.get_text() else 0
     legend_lines = sum(-(-sum(t.get_text().count("\n") + 1 for t in leg.get_texts()) // leg._ncols)
                        for leg in fig.legends)
-    height = max(len(order), 1) * (PANEL_HEIGHT + 0.7) + 0.2 * lines + 0.2 * legend_lines + 0.9
+    least_height = getattr(fig, "phone_panel_height", PANEL_HEIGHT)  # a figure may ask for taller panels
+    height = max(len(order), 1) * (least_height + 0.7) + 0.2 * lines + 0.2 * legend_lines + 0.9
     fig.set_size_inches(PHONE_WIDTH, height)
     fig.canvas.draw()
     for ax in order:
         slant_crowded_ticks(ax)
     for _ in range(3):  # grow until the smallest panel has its height (titles, legends and colour bars take room)
         fig.canvas.draw()
-        least = min((ax.get_position().height * height for ax in order), default=PANEL_HEIGHT)
-        if least >= PANEL_HEIGHT - 0.05:
+        least = min((ax.get_position().height * height for ax in order), default=least_height)
+        if least >= least_height - 0.05:
             break
-        height += (PANEL_HEIGHT - least) * len(order) + 0.1
+        height += (least_height - least) * len(order) + 0.1
         fig.set_size_inches(PHONE_WIDTH, height)
     return fig
 
