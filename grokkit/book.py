@@ -21,7 +21,7 @@ import textwrap
 
 from IPython.display import HTML, Markdown, display
 
-from . import claim_plots, export, paper, picture, plots, records, report
+from . import claim_plots, export, intervention_plots, paper, picture, plots, records, report, run_tables
 from .chapters import chapter_run, chapter_runs, paper_config
 from .claims import detector, judge
 from .config import resolve_device, smoke
@@ -46,7 +46,7 @@ def load(configs, train_missing: bool = False) -> list:
     """The chapter's runs (grokkit.chapters.chapter_runs: the missing ones of a depth train batched on a GPU when
     `train_missing`), and a list saying which are records and which stand-ins."""
     runs = chapter_runs(configs, train_missing=train_missing)
-    md(report.sources(runs))
+    md(run_tables.sources(runs))
     return runs
 
 
@@ -109,14 +109,14 @@ def sensitivity(verdicts) -> None:
 def tunnel(panels, slug: str) -> None:
     """Figs 3-4: the final rank per layer (plots.tunnel), then each run's tunnel in a table."""
     show(plots.tunnel(panels), panels, slug, TUNNEL, claims=[9])
-    md(report.tunnel_table(flat(panels)))
+    md(run_tables.tunnel_table(flat(panels)))
 
 
 def rank_measures() -> None:
     """The Fig 1 runs (d = 12, N = 2000, 5000, 7000, every recorded seed): each rank measure, paper-exact and
-    robust, in one table (report.rank_measures_table)."""
+    robust, in one table (run_tables.rank_measures_table)."""
     runs = [r for n in (2000, 5000, 7000) for r in records.seeds_of(paper_records(), 12, n)]
-    md(report.rank_measures_table(runs))
+    md(run_tables.rank_measures_table(runs))
 
 
 def seed_bands(depths, seeds, n_train: int, weight_decay: float, steps: int, device: str, train_missing: bool,
@@ -241,7 +241,7 @@ def tolerance_sweep() -> None:
            "applied.")
         return
     show(plots.tolerance_sweep_figure(runs, detector()), runs, "scoreboard-tolerance-sweep", RANKS)
-    md(report.tolerance_sweep_text(runs, detector()))
+    md(run_tables.tolerance_sweep_text(runs, detector()))
 
 
 def flat(panels) -> list:
@@ -251,7 +251,7 @@ def flat(panels) -> list:
 
 def events(runs) -> None:
     """The measured events of the chapter's runs, one row per run (and collapse_note under them)."""
-    md(report.events_table(flat(runs)))
+    md(run_tables.events_table(flat(runs)))
     collapse_note(runs)
 
 
@@ -407,7 +407,7 @@ def intervention_control() -> None:
     from .sweep import control_norm_at_onset
 
     runs = _control_records()
-    display(HTML(report.stack_table_html(measures_md(runs, [measure(r) for r in runs]))))  # shifts: its own spread
+    display(HTML(run_tables.stack_table_html(measures_md(runs, [measure(r) for r in runs]))))  # shifts: its own spread
     md(f"The norm the second intervention holds: **{control_norm_at_onset():,g}**, the median over these seeds of the "
        "weight norm at the start of the test climb (4 significant digits).")
 
@@ -431,7 +431,7 @@ def intervention_runs(configs, train_missing: bool = False) -> list:
     # not recorded yet) would put a 300-step curve among the 10⁵-step ones
     recorded = {key_of(records.stands_for(r)) for r in runs if not records.is_stand_in(r)}
     runs = [r for r in runs if not (records.is_stand_in(r) and key_of(records.stands_for(r)) in recorded)]
-    md(report.sources(runs))
+    md(run_tables.sources(runs))
     md(recorded_line(configs))
     md(cost_md(_shipped_bench(), measured_by_key(_intervention_records())))
     return runs
@@ -492,7 +492,7 @@ def intervention_pilots() -> None:
     def round_of(runs, scale, strengths):
         table, chosen = pilot_table(runs, scale)
         mine = {k: pilots_by_kind(runs, scale).get(k, {}) for k in chosen}
-        display(HTML(report.stack_table_html(table)))
+        display(HTML(run_tables.stack_table_html(table)))
         amended = any(collapsed(m) for ms in mine.values() for m in ms.values())
         picks = "; ".join(f"{PENALTY_TITLES[k].lower()}: {pick_words(lam, mine[k], strengths)}"
                           for k, lam in chosen.items())
@@ -532,9 +532,9 @@ def intervention_pilots() -> None:
 
 
 def intervention_figure(runs, controls) -> None:
-    """The chapter's figure (grokkit.plots.interventions_figure): each intervention against the control, with its
-    data as CSV."""
-    show(plots.interventions_figure(runs, controls), runs + controls, "interventions-curves", INTERVENTION)
+    """The chapter's figure (grokkit.intervention_plots.interventions_figure): each intervention against the
+    control, with its data as CSV."""
+    show(intervention_plots.interventions_figure(runs, controls), runs + controls, "interventions-curves", INTERVENTION)
 
 
 def intervention_verdicts(runs) -> None:
@@ -544,7 +544,7 @@ def intervention_verdicts(runs) -> None:
     from .interventions import measure
 
     control = _control_records()
-    display(HTML(report.stack_table_html(measures_md(runs, [measure(r) for r in control]))))
+    display(HTML(run_tables.stack_table_html(measures_md(runs, [measure(r) for r in control]))))
     md(verdicts_md(_intervention_records(), control, _fallback_keys()))
 
 
@@ -569,12 +569,12 @@ def verdicts(claim_numbers, runs=()) -> None:
 
 def round_two_runs(configs, controls, train_missing: bool = False):
     """The second round of interventions (grokkit.round_two) on this page: its figure against the control (`controls`,
-    every seed; grokkit.round_two_plots), then per recorded run its measures (round_two.runs_md). Returns
+    every seed; grokkit.intervention_plots), then per recorded run its measures (round_two.runs_md). Returns
     (by_key, control_onsets, checks) for the predictions and the manipulation checks the chapter shows next: only
     records are read (smoke-scale stand-ins in smoke mode, where nothing else exists)."""
     from . import round_two as r2
     from .events import events
-    from .round_two_plots import round_two_figure
+    from .intervention_plots import round_two_figure
     from .sweep import control_norm_at_onset
 
     runs = chapter_runs(configs, train_missing=train_missing)

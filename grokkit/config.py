@@ -102,7 +102,7 @@ class RunConfig:
     seed: int = 0               # the authors ran seed 0 only
     dtype: str = "float32"      # training dtype; the rank is always computed in float64 [DG p2-2]. The authors
     #                             train in float64; float32 is the default because its full-scale twin of d12 N=2000
-    #                             keeps the behaviour (report.dtype_table; the scoreboard chapter shows it)
+    #                             keeps the behaviour (run_tables.dtype_table; the scoreboard chapter shows it)
     device: str = "auto"        # where it runs: not part of the run's identity
     # Evaluation schedule (the authors' code): log before the update at step s when s < 30,
     # or s < 150 and s % 10 == 0, or s % log_every == 0, where log_every = ceil(steps / 150). The authors take the

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grokkit import claims, records, report
+from grokkit import claims, records, report, run_tables
 from grokkit.claims import Part, Verdict, grade_of
 from grokkit.events import events, rank_scale, tolerance_def
 from grokkit.rank import paper_rtol, rank_at
@@ -642,7 +642,7 @@ def test_opening_page_puts_what_failed_first_and_counts_the_compute():
     items = report.caveats([v], runs)
     assert len(items) == 1 and "Claim 12" in items[0] and "Not reproduced: fails:" in items[0]
     assert 'href="scoreboard.html#claim-12"' in items[0]
-    table = report.compute_table(runs)
+    table = run_tables.compute_table(runs)
     assert "| d = 12, N = 5000, γ = 0.01 | 2 | CPU, 1 thread | 3.0 |" in table  # 1 h + 2 h
     assert "| d = 12, N = 5000, γ = 0.05 | 1 (1 resumed) | CPU, 1 thread | 4.0 |" in table
     assert "| **all** | **4** | | **10.0** |" in table

@@ -501,14 +501,14 @@ def test_robustness_explorer_shows_every_swept_grade_without_a_kernel():
 
 
 def test_stack_table_html_labels_each_cell_with_its_column_and_escapes_text():
-    from grokkit import report
+    from grokkit import run_tables
 
-    html = report.stack_table_html("| run | λ | reading |\n|---|---|---|\n| **d = 12** | 0.03 | a < b |\n")
+    html = run_tables.stack_table_html("| run | λ | reading |\n|---|---|---|\n| **d = 12** | 0.03 | a < b |\n")
     assert html.startswith('<table class="grokkit-stack"><thead><tr><th>run</th><th>λ</th><th>reading</th>')
     assert ('<td data-label="run"><strong>d = 12</strong></td><td data-label="λ">0.03</td>'
             '<td data-label="reading">a &lt; b</td>') in html
     with pytest.raises(ValueError, match="markdown: not a pipe-table"):
-        report.stack_table_html("no table here")
+        run_tables.stack_table_html("no table here")
 
 def test_one_repository_address_and_the_build_year(monkeypatch, tmp_path):
     """The repository address is written once, as _config.yml's repository.url: the footer, the citation and

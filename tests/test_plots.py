@@ -19,7 +19,7 @@ def paper():
 
 def _figures(paper):
     """(name, figure) for every figure function of grokkit.plots, drawn from shipped records as the chapters do."""
-    from grokkit import book, claim_plots, plots, records
+    from grokkit import book, claim_plots, intervention_plots, plots, records
     from grokkit.claims import detector, evaluate
     from grokkit.events import has_spectra
 
@@ -49,7 +49,7 @@ def _figures(paper):
              {"rank_penalty": 1.0, "rank_penalty_kind": "nuclear_over_frobenius"},
              {"rank_penalty": 1.0, "rank_penalty_kind": "neg_spectral_entropy"})
     renamed = [records.Run(r.config.replace(**kw), r.history, dict(r.meta)) for kw in kinds for r in control[:2]]
-    yield "interventions_figure", plots.interventions_figure(renamed, control)
+    yield "interventions_figure", intervention_plots.interventions_figure(renamed, control)
 
 
 @pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
@@ -220,7 +220,7 @@ def test_each_explorer_varies_the_two_axes_its_chapter_lists(monkeypatch):
 def test_interventions_figure_leaves_a_stand_in_out_beside_a_full_scale_control(paper):
     """An intervention with no record (its smoke-scale stand-ins only) is not drawn beside the full-scale control: its
     300-step curves would sit on the full-scale axes as if they were results. Its row says so and shows the control."""
-    from grokkit import plots, records
+    from grokkit import intervention_plots, records
 
     control = records.seeds_of(paper, 12, 5000, 0.01)[:2]
     clamp = [records.Run(r.config.replace(norm_clamp="init"), r.history, dict(r.meta)) for r in control]
@@ -228,11 +228,11 @@ def test_interventions_figure_leaves_a_stand_in_out_beside_a_full_scale_control(
                                      rank_penalty_scale="gradient")
     stand_in = records.Run(control[0].config.replace(width=32, steps=300), control[0].history,
                            {**control[0].meta, "stand_in": True, "stands_for_config": down.identity()})
-    fig = plots.interventions_figure([*clamp, stand_in], control)
+    fig = intervention_plots.interventions_figure([*clamp, stand_in], control)
     rows = fig.axes[:6]
     assert rows[1].get_title() == "Norm held at its initial value"
     assert rows[4].get_title() == "Rank pushed down (not recorded yet: only the control is drawn)"
-    red = matplotlib.colors.to_rgba(plots.INTERVENED)
+    red = matplotlib.colors.to_rgba(intervention_plots.INTERVENED)
     assert any(matplotlib.colors.to_rgba(ln.get_color()) == red for ln in rows[0].get_lines())
     assert not any(matplotlib.colors.to_rgba(ln.get_color()) == red for ax in rows[3:6] for ln in ax.get_lines())
     assert "stand-in" not in fig._suptitle.get_text()
@@ -242,7 +242,7 @@ def test_interventions_figure_leaves_a_stand_in_out_beside_a_full_scale_control(
     h["train_acc"] = np.where(h["step"] >= 20_000, 0.1, h["train_acc"])
     h["train_loss"] = np.where(h["step"] >= 20_000, 0.09, h["train_loss"])
     gone = records.Run(control[1].config.replace(norm_clamp="init"), h, dict(control[1].meta))
-    fig = plots.interventions_figure([clamp[0], gone], control)
+    fig = intervention_plots.interventions_figure([clamp[0], gone], control)
     first = int(h["step"][h["step"] >= 20_000][0])
     assert fig.axes[1].get_title() == f"Norm held at its initial value (outputs collapsed: seed 1 from step {first:,})"
     plt.close(fig)

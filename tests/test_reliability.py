@@ -318,7 +318,7 @@ def test_resume_from_intact_checkpoint(checkpointed, reference):
 def test_resume_on_other_threads_records_both(checkpointed):
     """Resumed on the checkpoint's thread count, the record keeps that count; on another, it records neither count
     alone but each stretch, and the cost table says both counts."""
-    from grokkit.report import threads_words
+    from grokkit.run_tables import threads_words
 
     cfg, ckpt = checkpointed  # trained to step 100 on one thread
     saved = ckpt.read_bytes()

@@ -170,8 +170,8 @@ def test_the_figure_draws_every_intervention_row_and_marks_the_reset(tmp_path):
     import numpy as np
     from matplotlib.lines import Line2D
 
+    from grokkit.intervention_plots import round_two_figure
     from grokkit.records import Run
-    from grokkit.round_two_plots import round_two_figure
 
     def fake(config):
         step = np.arange(0, 100_001, 5_000)

@@ -22,7 +22,7 @@ ORDER = (
     "timing",                                         # measured times, from the records' meta
     "interventions", "pilots", "round_two",           # beyond the paper: the interventions, measured and graded
     "intervention_words", "intervention_tables",      # ... and what the interventions chapter says of them
-    "report", "plots", "claim_plots", "climb_plots", "round_two_plots",  # tables and figures
+    "run_tables", "report", "plots", "claim_plots", "climb_plots", "intervention_plots",  # tables and figures
     "picture",                                        # a figure as the page shows it: desktop and phone renderings
     "widgets", "book", "site",                        # the chapters' helpers; the book's Sphinx extension
     "__main__",                                       # the command line

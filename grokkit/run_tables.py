@@ -1,0 +1,442 @@
+"""Tables of a chapter's own runs, for a person: the measured events, the tunnel, the rank measures, the float32
+against float64 twins, the compute each record cost, the phases of Figs 6-7 and what moves with the climb
+(grokkit.indicators); number formats from grokkit.fmt.
+
+    from grokkit import records, run_tables
+    print(run_tables.events_table(records.load_all()))
+"""
+from __future__ import annotations
+
+import html as _html
+from collections import Counter
+
+import numpy as np
+
+from .claims import THRESHOLDS, Verdict, detector
+from .events import events
+from .events import run_label as run_label_of
+from .events import unit as event_unit
+from .fmt import num, signed
+from .records import is_stand_in
+
+
+def _md(s: str) -> str:
+    return str(s).replace("|", "\\|").replace("\n", " ")
+
+
+def tolerance_sweep_text(runs, det) -> str:
+    """For each run that keeps spectra, in words: at which relative tolerances its mean hidden-layer rank shows a
+    double descent, and its tunnel length (threshold scaled, and fixed at 300) from the paper's tolerance to 1e-2."""
+    from .events import rtol_label, tolerance_sweep
+
+    out = []
+    for r in runs:
+        rows = tolerance_sweep(r, det)
+        dd = [x["rtol"] for x in rows if x["double_descent"]]
+        where = ("at no tolerance" if not dd else "at every tolerance" if len(dd) == len(rows) else
+                 "at " + ", ".join(rtol_label(t) for t in dd) + " only")
+        scaled = " → ".join(str(x["tunnel_scaled_layers"]) for x in rows)
+        fixed = " → ".join(str(x["tunnel_fixed_layers"]) for x in rows)
+        out.append(f"- **{run_label_of(r)}**: a rank double descent {where}. Tunnel length over the "
+                   f"{len(rows)} tolerances ({rtol_label(rows[0]['rtol'])} to {rtol_label(rows[-1]['rtol'])}): "
+                   f"{scaled} layers with the threshold scaled to the rank at initialization, {fixed} with the "
+                   f"fixed 300 (of {r.config.depth - 1} hidden layers).")
+    return "\n".join(out) + "\n"
+
+EVENT_TABLES = (("when", ("train fit", "fit_step", "steps"), ("start of the test climb", "climb_onset_step", "steps"),
+                  ("test half-rise", "test_half_step", "steps"), ("climb duration", "climb_rise_steps", "steps"),
+                  ("final test accuracy", "test_final_acc", "accuracy")),
+                 ("stages and ranks", ("gained after the fit", "post_fit_gain", "accuracy"),
+                  ("first-stage level", "first_stage_acc", "accuracy"), ("shoulder", "shoulder_steps", "steps"),
+                  ("rank-descent lag", "rank_lag_steps", "steps"), ("tunnel", "tunnel_layers", "layers")))
+
+def _cell(v, unit: str) -> str:
+    """A table cell: the number alone (its unit is in the column head)."""
+    text = num(v, unit)
+    return text.removesuffix(" steps").removesuffix(" layers").removesuffix(" layer")
+
+def events_table(runs, tables=EVENT_TABLES) -> str:
+    """The measured events of the runs a reader chose (Markdown), in tables narrow enough for the text column: one
+    row per run, one table per (title, *columns) of `tables` (default: when things happen, then the stages and
+    ranks with the run's phase); units in the column heads."""
+    det = detector()
+    out = []
+    for title, *cols in tables:
+        heads = [c[0] + (f" ({event_unit(c[1])})" if event_unit(c[1]) in ("step", "steps", "layers") else "")
+                 for c in cols]
+        head = "| run | " + ("phase | " if title != "when" else "") + " | ".join(heads) + " |"
+        lines = [head, "|---" * (len(cols) + 1 + (title != "when")) + "|"]
+        for r in runs:
+            e = events(r, det)
+            name = e.label + (" (stand-in)" if e.stand_in else "")
+            lines.append(f"| {name} | " + (f"{e.phase} | " if title != "when" else "")
+                         + " | ".join(_cell(getattr(e, a), u) for _, a, u in cols) + " |")
+        out.append("\n".join(lines) + "\n")
+    return "\n".join(out)
+
+def sources(runs) -> str:
+    """Which runs are full-scale records and which are smoke-scale stand-ins (a Markdown list)."""
+    lines = []
+    for r in runs:
+        e = events(r, detector())
+        if is_stand_in(r):
+            lines.append(f"- {e.label}: **smoke-scale stand-in** — the full-scale record is not shipped yet "
+                         f"(shown: width {r.config.width}, {num(r.config.steps, 'steps')})")
+        else:
+            lines.append(f"- {e.label}: full-scale record, {num(r.config.steps, 'steps')}, {r.meta.get('dtype')} on "
+                         f"{r.meta.get('device')} ({r.meta.get('wall_time_s', 0) / 60:,.0f} min)")
+    return "\n".join(lines)
+
+def tunnel_table(runs) -> str:
+    """Tunnel lengths at the last step (hidden layers only, and with the 10-d output layer, whose rank is at most
+    10 and so always below the threshold), beside the paper's count [DG Figs 3-4] where it gives one (Markdown)."""
+    from .config import PAPER_TUNNEL
+    from .events import tunnel_threshold
+    from .metrics import tunnel_length
+
+    lines = ["| run | tunnel, hidden layers | tunnel, output layer counted | the paper |", "|---|---|---|---|"]
+    for r in runs:
+        e = events(r, detector())
+        thr = tunnel_threshold(r.config.width)
+        counted = tunnel_length(np.asarray(r.history["rank"])[-1], thr)
+        paper = PAPER_TUNNEL.get(e.n_train, {}).get(e.depth)
+        lines.append(f"| {e.label}{' (stand-in)' if e.stand_in else ''} | {num(e.tunnel_layers, 'layers')} | "
+                     f"{num(counted, 'layers')} | {'–' if paper is None else num(paper, 'layers')} |")
+    return "\n".join(lines) + "\n"
+
+def rank_measures_table(runs) -> str:
+    """Paper-exact rank versus the tolerance-robust rank (rtol 1e-3): the events each gives (Markdown)."""
+    import copy
+
+    det = detector()
+    lines = ["| run | rank descent, exact → robust | lag to the onset, exact → robust | double descent, exact → robust "
+             "| tunnel, exact → robust |", "|---|---|---|---|---|"]
+    for r in runs:
+        robust = copy.copy(r)
+        robust.history = {**r.history, "rank": r.history["robust_rank"]}
+        a, b = events(r, det), events(robust, det)
+        first = lambda e: e.rank_descent_steps[0] if e.rank_descent_steps else None  # noqa: E731
+        dd = lambda e: "yes" if e.double_descent_steps else "no"  # noqa: E731
+        lines.append(f"| {a.label} | {num(first(a), 'steps')} → {num(first(b), 'steps')} | "
+                     f"{num(a.rank_lag_steps, 'steps')} → {num(b.rank_lag_steps, 'steps')} | {dd(a)} → {dd(b)} | "
+                     f"{num(a.tunnel_layers, 'layers')} → {num(b.tunnel_layers, 'layers')} |")
+    return "\n".join(lines) + "\n"
+
+DTYPE_ACC = 0.02    # float32 keeps the behaviour: final test accuracies within 2 points ...
+
+DTYPE_ONSET = 0.25  # ... and each onset within 25 % of the float64 one (or one paper rank interval, 3,335 steps)
+
+def dtype_table(r32, r64) -> str:
+    """float32 versus its float64 twin (the authors' dtype): the events the claims read, side by side, and whether
+    float32 keeps the behaviour: same phase and tunnel, final test accuracy within DTYPE_ACC, the fit, the
+    start of the test climb and the first rank descent within DTYPE_ONSET (Markdown)."""
+    return _dtype_check(r32, r64)[1]
+
+def _dtype_rows(r32, r64) -> list:
+    """dtype_table's checks: (event, float32 value, float64 value, same behaviour?) for each, values in words."""
+    det = detector()
+    a, b = events(r32, det), events(r64, det)
+    first = lambda e: e.rank_descent_steps[0] if e.rank_descent_steps else None  # noqa: E731
+    rows = [("phase", a.phase, b.phase, a.phase == b.phase),
+            ("tunnel", num(a.tunnel_layers, "layers"), num(b.tunnel_layers, "layers"),
+             a.tunnel_layers == b.tunnel_layers),
+            ("final test accuracy", num(a.test_final_acc, "accuracy"), num(b.test_final_acc, "accuracy"),
+             abs(a.test_final_acc - b.test_final_acc) <= DTYPE_ACC)]
+    for name, x, y in (("train fit", a.fit_step, b.fit_step), ("start of the test climb", a.climb_onset_step,
+                                                                 b.climb_onset_step),
+                       ("first rank descent", first(a), first(b))):
+        ok = (x is None) == (y is None) and (x is None or abs(x - y) <= max(DTYPE_ONSET * y, 5 * r64.config.log_period))
+        rows.append((name, num(x, "steps"), num(y, "steps"), ok))
+    return rows
+
+def _dtype_check(r32, r64) -> tuple:
+    """(whether float32 keeps the behaviour, dtype_table's Markdown)."""
+    a = events(r32, detector())
+    rows = _dtype_rows(r32, r64)
+    lines = ["| event | float32 | float64 | same behaviour |", "|---|---|---|---|"]
+    lines += [f"| {n} | {x} | {y} | {'yes' if ok else '**no**'} |" for n, x, y, ok in rows]
+    keeps = all(ok for *_, ok in rows)
+    head = (f"{a.label}: float32 and float64 agree on all {len(rows)} events." if keeps else
+            f"{a.label}: float32 and float64 differ on " + ", ".join(n for n, *_, ok in rows if not ok)
+            + " (read against the seed spread in the table above).")
+    return keeps, head + "\n\n" + "\n".join(lines) + "\n"
+
+def dtype_tables(runs) -> str:
+    """Every float64 twin of `runs` (grokkit.twins) read against the float32 seed-to-seed spread, Markdown: one row
+    per twin with its trajectory distances (test accuracy, mean hidden-layer rank) beside the float32 seeds' largest
+    distance, the phases of every float32 seed and of the twin, and whether the dtype's difference is within the
+    seed spread; then each twin's events side by side in a collapsed block (a MyST dropdown). Says so when no twin
+    is recorded."""
+    from .records import pick
+    from .twins import twins
+
+    ts = twins(runs)
+    if not ts:
+        return "No float64 twin is recorded yet.\n"
+
+    def ratio(v):
+        return "–" if v is None else f"{v:.2f} ×" if np.isfinite(v) else "apart; seeds identical"
+    lines = ["| configuration | seed | float32 vs float64 ÷ seed vs seed: test accuracy | … mean hidden rank | "
+             "float32 seeds' phases | float64 phase | within the seed spread |", "|---|---:|---:|---:|---|---|---|"]
+    details = []
+    for t in ts:
+        within = {None: "– (one float32 seed)", True: "yes", False: "**no**"}[t.within_spread]
+        phases = ", ".join(f"{p} ({n} seed{'s' * (n != 1)})" for p, n in Counter(t.phases32).items())
+        lines.append(f"| {t.label} | {t.seed} | {ratio(t.acc_ratio)} | {ratio(t.rank_ratio)} | {phases} | "
+                     f"{t.phase64}{'' if t.phase_within_spread else ' (no float32 seed)'} | {within} |")
+        r32 = pick(runs, t.depth, t.n_train, t.weight_decay, "float32", t.seed)
+        r64 = pick(runs, t.depth, t.n_train, t.weight_decay, "float64", t.seed)
+        spread = t.seed_spread
+        dist = ("" if spread is None else
+                f"Mean gaps over the run, float32 against float64: test accuracy {t.dtype.acc:.3g} (float32 seeds: "
+                f"{spread.acc:.3g} at most), mean hidden rank {t.dtype.rank:.3g} (seeds: {spread.rank:.3g}).\n\n")
+        details.append(f":::{{dropdown}} {t.label}, seed {t.seed}: every event, float32 against float64\n"
+                       f"{dist}{_dtype_check(r32, r64)[1]}\n:::\n")
+    table = (":::{dropdown} Each twin against the float32 seed spread: distances and phases\n" + "\n".join(lines)
+             + "\n:::\n")
+    return table + "\n" + "\n".join(details)
+
+def records_line(records_, grid) -> str:
+    """How many runs of `grid` (RunConfigs) have a shipped record among `records_`, and which do not yet (Markdown)."""
+    from .events import config_label
+
+    have = {r.config.id for r in records_}
+    todo = [config_label(c) for c in grid if c.id not in have]
+    line = (f"**{len(records_)} run records** are shipped; {len(grid) - len(todo)} of the grid's {len(grid)} runs "
+            "are recorded")
+    return line + (f"; not recorded yet: {'; '.join(todo)}." if todo else ".")
+
+def stack_table_html(markdown: str) -> str:
+    """A pipe-table in Markdown (its first line the header, its second the rule; no '|' inside a cell; **bold**
+    allowed) as an HTML table of class grokkit-stack: at phone width (book/_static/grokkit.css) each row becomes a
+    block and each cell is labelled with its column's header, so a many-column table reads without squeezing its
+    numbers into one-character columns. Text is escaped. ValueError when the text is not a pipe-table."""
+    import re
+
+    lines = [ln.strip() for ln in markdown.strip().splitlines()]
+    if len(lines) < 2 or not all(ln.startswith("|") and ln.endswith("|") for ln in lines) or "---" not in lines[1]:
+        raise ValueError("markdown: not a pipe-table (a header line, a |---| rule, then rows)")
+
+    def cells(ln):
+        return [c.strip() for c in ln[1:-1].split("|")]
+
+    def inline(text):
+        return re.sub(r"\*\*(.+?)\*\*", r"<strong>\1</strong>", _html.escape(text))
+
+    head = cells(lines[0])
+    rows = "".join("<tr>" + "".join(f'<td data-label="{_html.escape(h)}">{inline(c)}</td>'
+                                    for h, c in zip(head, cells(ln))) + "</tr>" for ln in lines[2:])
+    return ('<table class="grokkit-stack"><thead><tr>' + "".join(f"<th>{inline(h)}</th>" for h in head)
+            + f"</tr></thead><tbody>{rows}</tbody></table>")
+
+def compute_table(runs) -> str:
+    """The compute behind the records (Markdown): per configuration, the records, where they ran, threads and
+    wall-clock hours read from each record's meta (a resumed run's wall time includes the time before its
+    checkpoint), and the total."""
+    from .config import FULL_STEPS, INTERVENTION_DEFAULTS
+    from .events import config_label
+    from .records import stands_for
+
+    groups: dict = {}
+    for r in sorted(runs, key=lambda r: tuple(stands_for(r)[k] for k in ("depth", "n_train", "weight_decay", "dtype"))):
+        c = dict(stands_for(r))
+        key = config_label({**c, "seed": 0}).replace(", seed 0", "")
+        if c["steps"] != FULL_STEPS:  # short runs (the interventions' pilots): one row, whatever their penalty
+            key = config_label({k: v for k, v in c.items() if k not in INTERVENTION_DEFAULTS}
+                               | {"seed": 0, "steps": FULL_STEPS})
+            key = key.replace(", seed 0", f", {c['steps']:,}-step runs")
+        g = groups.setdefault(key, {"n": 0, "hours": 0.0, "where": set(), "resumed": 0})
+        g["n"] += 1
+        g["hours"] += float(r.meta.get("wall_time_s") or 0) / 3600
+        g["where"].add(f"{r.meta.get('device', '?').upper()}, {threads_words(r.meta)}")
+        g["resumed"] += bool(r.meta.get("resumed_from"))
+    lines = ["| configuration | records | where | wall-clock hours |", "|---|---:|---|---:|"]
+    for key, g in groups.items():
+        res = f" ({g['resumed']} resumed)" if g["resumed"] else ""
+        lines.append(f"| {key} | {g['n']}{res} | {'; '.join(sorted(g['where']))} | {g['hours']:,.1f} |")
+    total = sum(g["hours"] for g in groups.values())
+    lines.append(f"| **all** | **{sum(g['n'] for g in groups.values())}** | | **{total:,.1f}** |")
+    return "\n".join(lines) + "\n"
+
+def threads_words(meta: dict) -> str:
+    """The CPU threads a record trained on, from its meta: '1 thread', '2 threads'; resumed on another count
+    (grokkit.train.RunLog.run's "thread_segments"): '1 and 2 threads', or '2 threads from step 100 (before: not
+    recorded)' where a checkpoint did not say; else 'threads not recorded'."""
+    def n_threads(n):
+        return f"{n:,} thread{'s' * (n != 1)}"
+
+    if n := meta.get("threads"):
+        return n_threads(n)
+    segs = meta.get("thread_segments", ())
+    known = sorted({t for _, t in segs if t})
+    if not known:
+        return "threads not recorded"
+    if all(t for _, t in segs):
+        return n_threads(known[0]) if len(known) == 1 else f"{' and '.join(map(str, known))} threads"
+    first = next(s for s, t in segs if t)
+    return f"{' and '.join(map(str, known))} thread{'s' * (known != [1])} from step {first:,} (before: not recorded)"
+
+def seeds_line(runs) -> str:
+    """How many seeds each recorded configuration has, in words: 'Seeds: 1 to 4 per configuration (float32): ...'."""
+    from .events import config_label
+    from .records import full_scale, intervened, stands_for
+
+    paper_runs = [r for r in runs if full_scale(r) and not intervened(r)]
+    per: dict = {}
+    for r in paper_runs:
+        c = stands_for(r)
+        key = config_label({**c, "seed": 0}).replace(", seed 0", "")
+        per.setdefault(key, set()).add(c["seed"])
+    counts = Counter(len(v) for v in per.values())
+    parts = ", ".join(f"{k} configuration{'s' * (k != 1)} with {n} seed{'s' * (n != 1)}"
+                      for n, k in sorted(counts.items(), key=lambda t: -t[0]))
+    other = len(runs) - len(paper_runs)
+    return (f"Seeds: the authors ran seed 0 only; the {len(paper_runs)} shipped full-scale records of the paper's "
+            f"configurations cover {len(per)} configurations: {parts}. Every verdict reads every recorded seed."
+            + (f" The other {other} shipped records are the interventions chapter's runs and pilots." if other else ""))
+
+def phase_dtype_line(runs) -> str:
+    """Which dtype the weight-decay phase verdicts (claims 11 and 12) hold in, computed from the records: they are
+    judged on float32 runs; each float64 twin's phase is listed beside the paper's."""
+    from .claims import BY_NUMBER
+    from .records import seeds_of
+
+    paper = {(2000, 0.005): "fail to generalize", (2000, 0.01): "grokking", (2000, 0.05): "two-stage",
+             (5000, 0.005): "generalize without grokking", (5000, 0.01): "grokking", (5000, 0.05): "two-stage"}
+    twins = [(n, wd, r) for (n, wd) in paper for r in seeds_of(runs, 12, n, wd, "float64")]
+    head = (f"The weight-decay phase verdicts (claims {BY_NUMBER[11].n} and {BY_NUMBER[12].n}, the paper's Figs 6–7) "
+            "are judged on float32 runs, the dtype of every grade in this book.")
+    if not twins:
+        return head + " No float64 twin of a phase run is recorded yet."
+    same = [(n, wd, r) for n, wd, r in twins if events(r, detector()).phase == paper[(n, wd)]]
+    lst = "; ".join(f"{events(r, detector()).label}: {events(r, detector()).phase} (the paper: {paper[(n, wd)]})"
+                    for n, wd, r in twins)
+    k = (("the one recorded twin takes" if same else "the one recorded twin does not take") if len(twins) == 1
+         else f"{len(same)} of the {len(twins)} recorded twins take")
+    return head + f" In float64, the authors' dtype, {k} the paper's phase: {lst}."
+
+def indicators_table(rows) -> str:
+    """Every climbing full-scale run's three indicators against its start of the test climb (grokkit.indicators
+    rows), Markdown: the climb's start, the step the output scale first reaches 1 (and where that reading comes
+    from), the weight norm at the climb and its largest gap to the decay clock, the rank's fall nearest the climb;
+    each lag signed (minus: before the climb)."""
+    from .scale import SCALE_SOURCES
+
+    lines = ["| run | start of the test climb | output scale reaches 1 (lag) | s_out | weight norm at the climb "
+             "(gap to its decay clock) | rank's fall nearest the climb (lag) |", "|---|---:|---:|---|---:|---:|"]
+    for r in rows:
+        def at(step, lag):
+            return "never" if step is None else f"{step:,} ({signed(lag)})"
+        gap = "–" if r.clock_dev_frac is None else f"{100 * r.clock_dev_frac:.1f} %"
+        lines.append(f"| {r.label} | {r.climb_onset_step:,} | {at(r.scale_one_step, r.scale_lag_steps)} | "
+                     f"{SCALE_SOURCES[r.scale_source]} | {r.norm_at_onset:,.1f} ({gap}) | "
+                     f"{at(r.rank_fall_step, r.rank_lag_steps)} |")
+    return "\n".join(lines) + "\n"
+
+def relative_steps(lag) -> str:
+    """A signed lag for a reader: '2,001 steps before', '667 steps after', 'at the same step' ('–' for None)."""
+    if lag is None:
+        return "–"
+    if lag == 0:
+        return "at the same step"
+    return f"{abs(int(lag)):,} steps {'before' if lag < 0 else 'after'}"
+
+def indicator_words(s, left=()) -> dict:
+    """The numbers the weight-norm chapter's prose quotes (myst-nb glue names -> text), from an
+    indicators.Summary: the norm's gap to its decay clock, the output scale's and the rank's lags against the climb
+    (signed: 'before' / 'after' the climb's start), the norm at the climb, the test-loss estimate's agreement, and
+    `left`, the runs left out for a collapse (indicators.left_out)."""
+    from .config import RunConfig
+
+    pct = lambda v: f"{100 * v:.1f} %"  # noqa: E731
+    return {"ind_runs": f"{s.runs}", "ind_window": f"{5 * RunConfig().log_period:,} steps",
+            "ind_clock_med": pct(s.clock_dev.median), "ind_clock_max": pct(s.clock_dev.hi),
+            "ind_clock_gamma": f"{s.clock_dev_gamma_max:g}",
+            "ind_deep_n": f"{s.scale_lag_deep.n}", "ind_deep_before": f"{s.scale_lag_deep.before}",
+            "ind_deep_lo": relative_steps(s.scale_lag_deep.lo), "ind_deep_hi": relative_steps(s.scale_lag_deep.hi),
+            "ind_deep_med": relative_steps(s.scale_lag_deep.median),
+            "ind_shallow_n": f"{s.scale_lag_shallow.n}", "ind_shallow_after": f"{s.scale_lag_shallow.after}",
+            "ind_shallow_hi": relative_steps(s.scale_lag_shallow.hi),
+            "ind_norm_lo": f"{s.norm_at_onset.lo:,.0f}", "ind_norm_hi": f"{s.norm_at_onset.hi:,.0f}",
+            "ind_rank_n": f"{s.rank_lag_deep.n}", "ind_rank_after": f"{s.rank_lag_deep.after}",
+            "ind_rank_before": f"{s.rank_lag_deep.before}", "ind_rank_lo": relative_steps(s.rank_lag_deep.lo),
+            "ind_rank_hi": relative_steps(s.rank_lag_deep.hi),
+            "ind_agree_n": f"{s.agreement_records}", "ind_agree_med": f"{s.agreement_median:.2f}",
+            "ind_agree_max": f"{s.agreement_max:.2f}",
+            "ind_left_out": "; ".join(f"{lab} ({n:,} steps at a constant predictor)" for lab, n in left) or "none"}
+
+def twin_words(ts) -> dict:
+    """The numbers the scoreboard's float32-versus-float64 prose quotes (myst-nb glue names -> text), from
+    grokkit.twins Twins: how many lie within the seed spread, the range of the dtype-to-seed distance ratios, and the
+    twins outside the spread or whose float64 phase no float32 seed takes, named with their numbers ("none")."""
+    acc = [t.acc_ratio for t in ts if t.acc_ratio is not None]
+    rank = [t.rank_ratio for t in ts if t.rank_ratio is not None]
+    def times(v):
+        return "–" if v is None else f"{v:.2f} × the seeds' distance" if np.isfinite(v) else \
+            "apart where the float32 seeds agree exactly"
+    out = [f"{t.label}, seed {t.seed} (test accuracy {times(t.acc_ratio)}; rank {times(t.rank_ratio)})"
+           for t in ts if t.within_spread is False]
+    phase = [f"{t.label}, seed {t.seed} (float64: {t.phase64}; float32: "
+             + ", ".join(f"{p} ({n} of {len(t.phases32)} seeds)" for p, n in Counter(t.phases32).items()) + ")"
+             for t in ts if not t.phase_within_spread]
+    return {"dtype_n": f"{len(ts)}", "dtype_within": f"{sum(bool(t.within_spread) for t in ts)}",
+            "dtype_acc_lo": f"{min(acc):.2f}" if acc else "–", "dtype_acc_hi": f"{max(acc):.2f}" if acc else "–",
+            "dtype_rank_lo": f"{min(rank):.2f}" if rank else "–", "dtype_rank_hi": f"{max(rank):.2f}" if rank else "–",
+            "dtype_outside": "; ".join(out) or "none", "dtype_phase_in": f"{sum(t.phase_within_spread for t in ts)}",
+            "dtype_phase_out": "; ".join(phase) or "none"}
+
+def phase_groups(runs) -> dict:
+    """{(N, γ): [Events]} of every d = 12 weight-decay phase run (claims 11-12's configurations), float32 seeds
+    then float64 twins, at the claims' default detector."""
+    from .claims import PAPER_PHASES
+    from .records import seeds_of
+
+    det = detector()
+    return {(n, wd): [events(r, det) for dt in ("float32", "float64") for r in seeds_of(runs, 12, n, wd, dt)]
+            for n, phases in PAPER_PHASES.items() for wd in phases}
+
+def phase_words(runs) -> dict:
+    """The numbers the weight-decay phases' prose quotes (myst-nb glue names -> text), per (N, γ) of claims 11-12:
+    `ph_<N>_<γ>_phases` ('two-stage in 3 of 3 runs'; several phases listed, most common first), `..._share` (the
+    range of the share of the test climb gained after the fit), `..._acc` (the range of the highest test
+    accuracy), `..._f64` (the float64 twins' phases). Runs: every float32 seed and float64 twin."""
+    from .claims import THRESHOLDS
+
+    out = {"ph_grok_share": f"{THRESHOLDS['grok_share'].value:g}", "ph_rise_min": f"{THRESHOLDS['rise_min'].value:g}",
+           "ph_share_lo": f"{THRESHOLDS['grok_share'].lo:g}", "ph_share_hi": f"{THRESHOLDS['grok_share'].hi:g}"}
+    for (n, wd), evs in phase_groups(runs).items():
+        key = f"ph_{n}_{wd:g}".replace(".", "")
+        count = Counter(e.phase for e in evs)
+        out[key + "_phases"] = ", ".join(f"{p} in {k} of {len(evs)} runs" for p, k in count.most_common())
+        shares = [e.post_fit_share_frac for e in evs if e.post_fit_share_frac is not None]
+        out[key + "_share"] = _span(shares, ".2f")
+        out[key + "_acc"] = _span([e.test_max_acc for e in evs], ".3f")
+        f64 = [e.phase for e in evs if e.label.endswith("float64")]
+        out[key + "_f64"] = ", ".join(f64) or "not recorded"
+    return out
+
+def _span(values, fmt: str) -> str:
+    """'0.16 to 0.20' ('0.95' when all equal; '–' when empty)."""
+    if not values:
+        return "–"
+    lo, hi = format(min(values), fmt), format(max(values), fmt)
+    return lo if lo == hi else f"{lo} to {hi}"
+
+def rank_timing_words(v: Verdict) -> dict:
+    """The numbers the rank-timing prose quotes (myst-nb glue names -> text), from a verdict whose parts time the
+    rank's fall against the start of the test climb (claim 5): how many runs were timed and how many fall after the
+    climb starts (Part.lag_signs), the lags' range in steps and as a share of the climb's rise, and how many would
+    still "coincide" at the low end of lag_tol's range."""
+    signs = [p.lag_signs for p in v.parts if p.lag_signs]
+    after, same, before = (sum(s[i] for s in signs) for i in range(3))
+    m = v.measures
+    steps = list(m.get("rank-descent lag", {}).get("values", {}).values())
+    frac = list(m.get("rank-descent lag as a share of the test rise", {}).get("values", {}).values())
+    lo = THRESHOLDS["lag_tol"].lo
+    at_lo = [counts for name, grid in v.part_sweeps if name == "lag_tol" for val, counts in grid if val == lo]
+    k_lo = sum(k for k, _, _ in at_lo[0]) if at_lo else None
+    return {"rt_n": f"{after + same + before}", "rt_after": f"{after}", "rt_before": f"{before}",
+            "rt_lo": f"{min(steps):,.0f}" if steps else "–", "rt_hi": f"{max(steps):,.0f}" if steps else "–",
+            "rt_frac_lo": f"{min(frac):.2f}" if frac else "–", "rt_frac_hi": f"{max(frac):.2f}" if frac else "–",
+            "rt_tol": f"{THRESHOLDS['lag_tol'].value:g}", "rt_tol_lo": f"{lo:g}",
+            "rt_k_lo": "–" if k_lo is None else f"{k_lo}"}
