@@ -173,38 +173,6 @@ def _threads(n) -> str:
     return "the machine's threads" if not n else "one CPU thread" if n == 1 else f"{n:,} CPU threads"
 
 
-def summary_md(records_, control_records, planned: int, fallback=()) -> str:
-    """The opening page's lines on the interventions (Markdown): how many of the `planned` runs are recorded, the
-    caveats first (one item each: the strength the declared fallback set for those among `fallback`, a collapse, a
-    penalty that missed its aim, the control's own timing), then what the runs showed (answer_words), each story's
-    badge and which interventions are not run yet."""
-    link = "[Does the rank drive generalization?](interventions.ipynb)"
-    if not measured_by_key(records_):
-        return (f"**Beyond the paper.** {link} states what the weight-norm story and the rank story predict for four "
-                f"interventions; none of its {planned} runs is recorded yet, so neither story is tested.")
-    every = graded(records_, control_records)
-    by_key, results = every[DECLARED]
-    control = [measure(r) for r in control_records]  # the events are cached: no second measurement
-    n = sum(len(v) for v in by_key.values())
-    verbs = {"held": "held", "partly": "held in part", "failed": "did not hold", "untested": "are not tested yet"}
-    frag = {s: fragility(every, s) for s in STORIES}
-    clean = without_collapsed(by_key)
-    alt = story_results(clean, control) if clean != by_key else results  # without the runs that collapsed
-    stories = " and ".join(f"the {STORIES[s].split(' (')[0]}'s tested predictions {verbs[story_badge(results[s])]}"
-                           + (f" ({frag[s]})" if frag[s] else "")
-                           + (f" (without the runs that collapsed: {verbs[story_badge(alt[s])]})"
-                              if story_badge(alt[s]) != story_badge(results[s]) else "") for s in STORIES)
-    todo = [INTERVENTIONS[k][0].lower() for k in INTERVENTIONS if k not in by_key]
-    caveats = first_caveats(by_key, control, fallback) + [c for c in (timing_caveat(control_records, results),) if c]
-    head = f"**Beyond the paper.** {link}: {n} of its {planned} intervention runs {'is' if n == 1 else 'are'} recorded"
-    answer = answer_words(by_key, control)
-    badges = f"In all, {stories}." if not todo else f"T{stories[1:]}; not run yet: {', '.join(todo)}."
-    return "\n".join(
-        [head + (", caveats first:" if len(caveats) > 1 else ", caveat first:" if caveats else ".")]
-        + [f"- {c[0].upper()}{c[1:]}." for c in caveats]
-        + ["", f"**What they showed{' so far' if todo else ''}.** " + (f"{answer} " if answer else "") + badges])
-
-
 def found_html(records_, control_records, fallback=()) -> str:
     """The chapter's "What we found" box (HTML, the classes of grokkit.report.found_html): per story, a badge
     (STORY_BADGES, explained on hover) and one sentence counting its predictions that held, from the full-scale

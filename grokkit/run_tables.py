@@ -295,26 +295,6 @@ def seeds_line(runs) -> str:
             f"configurations cover {len(per)} configurations: {parts}. Every verdict reads every recorded seed."
             + (f" The other {other} shipped records are the interventions chapter's runs and pilots." if other else ""))
 
-def phase_dtype_line(runs) -> str:
-    """Which dtype the weight-decay phase verdicts (claims 11 and 12) hold in, computed from the records: they are
-    judged on float32 runs; each float64 twin's phase is listed beside the paper's."""
-    from .claims import BY_NUMBER
-    from .records import seeds_of
-
-    paper = {(2000, 0.005): "fail to generalize", (2000, 0.01): "grokking", (2000, 0.05): "two-stage",
-             (5000, 0.005): "generalize without grokking", (5000, 0.01): "grokking", (5000, 0.05): "two-stage"}
-    twins = [(n, wd, r) for (n, wd) in paper for r in seeds_of(runs, 12, n, wd, "float64")]
-    head = (f"The weight-decay phase verdicts (claims {BY_NUMBER[11].n} and {BY_NUMBER[12].n}, the paper's Figs 6–7) "
-            "are judged on float32 runs, the dtype of every grade in this book.")
-    if not twins:
-        return head + " No float64 twin of a phase run is recorded yet."
-    same = [(n, wd, r) for n, wd, r in twins if events(r, detector()).phase == paper[(n, wd)]]
-    lst = "; ".join(f"{events(r, detector()).label}: {events(r, detector()).phase} (the paper: {paper[(n, wd)]})"
-                    for n, wd, r in twins)
-    k = (("the one recorded twin takes" if same else "the one recorded twin does not take") if len(twins) == 1
-         else f"{len(same)} of the {len(twins)} recorded twins take")
-    return head + f" In float64, the authors' dtype, {k} the paper's phase: {lst}."
-
 def indicators_table(rows) -> str:
     """Every climbing full-scale run's three indicators against its start of the test climb (grokkit.indicators
     rows), Markdown: the climb's start, the step the output scale first reaches 1 (and where that reading comes

@@ -652,24 +652,8 @@ def test_opening_page_puts_what_failed_first_and_counts_the_compute():
     assert all(f"<em>{g.capitalize()}</em>: " in terms for g in report.GRADE_WORDS) and "<em>Fragile</em>: " in terms
 
 
-def test_opening_line_on_the_interventions_counts_records_and_names_what_is_untested():
-    from grokkit.intervention_tables import summary_md
-
-    control = [fake(stages=((30000, 0.8),), fall=30000, seed=sd) for sd in (0, 1, 2)]
-    assert "none of its 8 runs is recorded yet" in summary_md([], control, 8)
-    held_high = fake(stages=((30000, 0.0),), seed=0)  # the norm held at its initial value: no climb, no rank fall
-    held_high.config = held_high.config.replace(norm_clamp="init")
-    line = summary_md([held_high], control, 8)
-    assert line.startswith("**Beyond the paper.** [Does the rank drive generalization?](interventions.ipynb): "
-                           "1 of its 8 intervention runs is recorded.\n\n**What they showed so far.** With the weight "
-                           "norm held fixed, the test accuracy never climbed")  # no caveat: the answer comes first
-    assert "The weight-norm story's tested predictions held" in line
-    assert line.endswith("not run yet: norm held low from the start, rank pushed down, rank held up.")
-    assert summary_md([held_high], control, 8, fallback={"rank_up"}) == line  # a caveat only for a recorded one
-
-
 def test_an_intervention_whose_strength_the_fallback_set_carries_the_caveat_first_in_every_verdict():
-    from grokkit.intervention_tables import found_html, summary_md, verdicts_md
+    from grokkit.intervention_tables import found_html, verdicts_md
 
     control = [fake(stages=((30000, 0.8),), fall=30000, seed=sd) for sd in (0, 1, 2)]
     up = fake(stages=((30000, 0.8),), seed=0)  # the rank held up, at the fallback's strength; its rank stays high
@@ -677,25 +661,12 @@ def test_an_intervention_whose_strength_the_fallback_set_carries_the_caveat_firs
                                   rank_penalty_scale="gradient")
     caveat = ("the rank held up ran at a strength the pilots' rule as committed did not choose (a deviation declared "
               "after some of its pilots were seen; see the pilots), and its grades rest on that choice")
-    line = summary_md([up], control, 8, fallback={"rank_up"})
-    assert line.startswith("**Beyond the paper.** [Does the rank drive generalization?](interventions.ipynb): "
-                           f"1 of its 8 intervention runs is recorded, caveat first:\n- T{caveat[1:]}.\n\n"
-                           "**What they showed so far.** In the intervention run that climbed, the mean "
-                           "hidden-layer rank never fell with the rank held up (in the control, 2,668 steps after the "
-                           "climb). The rank held up met its aim on seed 0 and the climb started within the control's "
-                           "range, as the weight-norm story predicted. The weight-norm story's")
     verdicts = verdicts_md([up], control, fallback={"rank_up"})
     assert f"- **Rank held up**, caveat first: {caveat}.\n- **Rank held up**, weight-norm story" in verdicts
-    assert "caveat" not in verdicts_md([up], control) and "caveat" not in summary_md([up], control, 8)
+    assert "caveat" not in verdicts_md([up], control)  # without the fallback, no caveat
     # a rank held up whose rank falls anyway missed its aim: a second caveat, first in each place, in that order
     fell = fake(stages=((30000, 0.8),), fall=30000, seed=0)
     fell.config = up.config
-    line = summary_md([fell], control, 8, fallback={"rank_up"})
-    assert "recorded, caveats first:\n- The rank held up ran at a strength" in line
-    assert "\n- The rank held up missed its aim on seed 0 (\"the rank never falls\" does not hold)" in line
-    assert line.index("missed its aim") < line.index("What they showed so far")
-    assert ("The rank penalty did not give a clean test of the two stories: the rank held up missed its aim "
-            "(\u201cthe rank never falls\u201d) on seed 0") in line  # one penalty: "did not"
     verdicts = verdicts_md([fell], control, fallback={"rank_up"})
     assert ("- **Rank held up**, caveat first: it missed its aim on seed 0 (\"the rank never falls\" does "
             "not hold): its mean hidden-layer rank first fell at step") in verdicts
@@ -720,7 +691,7 @@ def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qual
     to the best constant output, read only its rank, as a check in neither badge, and say that a rank falling with
     the collapse tests no story.
     A run that recovers from a collapse before its end, and one that fits, carry no collapse."""
-    from grokkit.intervention_tables import found_html, summary_md, verdicts_md
+    from grokkit.intervention_tables import found_html, verdicts_md
     from grokkit.intervention_words import picks_at_full_scale_md
     from grokkit.interventions import collapse, measure
 
@@ -760,7 +731,6 @@ def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qual
     box = found_html([down, low], control)
     assert "2 of its 2 tested predictions held" in box and "1 of its 1 tested prediction held" in box
     assert "Without the run that collapsed" not in box  # it tested no prediction: nothing to read without it
-    assert f"recorded, caveat first:\n- T{caveat[1:]}.\n" in summary_md([down], control, 8)
     cm = [measure(r) for r in control]
     assert picks_at_full_scale_md({"rank_down": [measure(down)]}, cm, 10_000) == (
         f"**How the picks fared at full scale.** T{caveat[1:]}. The 10,000-step pilots could not show it: the "
