@@ -283,13 +283,6 @@ def graded(records_, control_records) -> dict:
     return out
 
 
-def graded_checks(every: dict, control_records) -> dict:
-    """{(rank_def, margin): check_results} for the readings of `every` (graded()), from its measures by key and the
-    control's measured under the same rank definition."""
-    controls = {rd: [measure(r, rd) for r in control_records] for rd in {rd for rd, _ in every}}
-    return {(rd, margin): check_results(by_key, controls[rd], margin) for (rd, margin), (by_key, _) in every.items()}
-
-
 def story_results(by_key: dict, control: list, margin: int = MARGIN_STEPS) -> dict:
     """Each story's tested predictions: {story: [(intervention title, part, words, [held per seed]), ...]}, from
     measure() dicts by intervention key (`by_key`) against the control's measure() dicts (`held`, with `margin`).
@@ -334,13 +327,6 @@ def has_checks(key: str) -> bool:
 # intervention its predictions assumed. Stated with the first rank-held-up record (after the runs began): it adds a
 # caveat and changes no grade.
 PENALTY_AIMS = {"rank_down": "falls_earlier", "rank_up": "stays_high"}
-
-
-def without_collapsed(by_key: dict) -> dict:
-    """measure() dicts by intervention key without the seeds that never fit because their outputs collapsed
-    (`collapse_caveat`); an intervention left with no seed is left out."""
-    out = {k: [m for m in ms if not (m.get("collapse") and untestable(m))] for k, ms in by_key.items()}
-    return {k: ms for k, ms in out.items() if ms}
 
 
 def _climbed(ms) -> list:

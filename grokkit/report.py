@@ -266,13 +266,6 @@ def verdict_text(v: Verdict) -> str:
             f"{part_robustness_text(v)} {beyond_text(v)}").replace("  ", " ").strip()
 
 
-def verdict_md(v: Verdict) -> str:
-    """One claim's verdict as a Markdown paragraph (the chapters' verdict sections)."""
-    rob = "" if v.missing else (" (robust)" if v.robust else " (fragile)")
-    return (f"**Claim {v.claim} — {v.title}** ({v.figure}). Paper: {v.paper}\n\n"
-            f"Grade: **{v.grade}**{rob}. {verdict_text(v)}")
-
-
 def robust_word(v: Verdict) -> str:
     return "–" if v.missing else ("robust" if v.robust else "fragile")
 
