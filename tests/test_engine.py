@@ -332,7 +332,8 @@ def test_bench_measures_all_three_loops_and_profiles_the_step():
     assert set(evals) == set(iv["step_s"]) and all(v > 0 for v in evals.values())
     assert max(evals.values()) - min(evals.values()) < 1e-6 * max(evals.values())
     assert math.isclose(evals["paper"], r["full_run_s"]["grokkit_grid_schedule"] - 100_000 * r["grokkit"]["step"])
-    assert "a full run of each, with the grid's rank every 667 steps: paper " in text
+    assert f"rank every {RunConfig().rank_period:,} steps" in text  # each full run's hours, at the grid's rank period
+    assert all(f"{k} {v / 3600:.1f} h" in text for k, v in iv["full_run_s"].items())
     assert "neg_spectral_entropy_gradient" in text
 
 

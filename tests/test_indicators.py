@@ -122,12 +122,9 @@ def test_a_rank_that_falls_after_the_climb_follows_it():
             for n in (2000, 5000) for sd in (0, 1)]
     v = claims.judge(5, runs, robustness=False)
     assert all(p.lag_signs == (2, 0, 0) for p in v.parts)
-    assert "follows the start of the test climb on every one of the 2 runs" in report.part_text(v.parts[0])
     early = [fake(n=n, seed=sd, fit=2001, stages=((30000, 0.8),), width=0.1, fall=20_000)
              for n in (2000, 5000) for sd in (0, 1)]
     assert all(p.lag_signs == (0, 0, 2) for p in claims.judge(5, early, robustness=False).parts)
-    assert report.lag_words((1, 1, 2)) == ("the rank's fall follows the start of the test climb on 1, comes at the "
-                                           "same logged step on 1 and precedes it on 2 of 4 runs")
 
 
 def test_a_part_that_moves_is_shown_though_the_grade_does_not():

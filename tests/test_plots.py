@@ -98,7 +98,7 @@ def test_a_figure_is_a_desktop_and_a_phone_rendering_with_alt_text(paper):
     panels = book.with_seeds([records.pick(paper, 12, n) for n in (2000, 5000)])
     fig = plots.rank_acc_probe(panels)
     alt = picture.alt_text(fig, panels, claims=[5])
-    assert "d = 12, N = 2,000, γ = 0.01 (seeds 0, 1" in alt and "Tests claim 5" in alt and "feature rank" in alt
+    assert all(s in alt for s in ("d = 12", "N = 2,000", "γ = 0.01", "(seeds 0, 1", "claim 5", "feature rank"))
     html = picture.picture(fig, alt)
     assert not plt.get_fignums()
     phone, desk = (base64.b64decode(b) for b in re.findall(r"base64,([A-Za-z0-9+/=]+)", html))
@@ -244,5 +244,6 @@ def test_interventions_figure_leaves_a_stand_in_out_beside_a_full_scale_control(
     gone = records.Run(control[1].config.replace(norm_clamp="init"), h, dict(control[1].meta))
     fig = intervention_plots.interventions_figure([clamp[0], gone], control)
     first = int(h["step"][h["step"] >= 20_000][0])
-    assert fig.axes[1].get_title() == f"Norm held at its initial value (outputs collapsed: seed 1 from step {first:,})"
+    title = fig.axes[1].get_title()  # the row names the collapsed seed and the step it collapsed from
+    assert "collapsed" in title and "seed 1 " in title and f"step {first:,}" in title and "seed 0" not in title
     plt.close(fig)

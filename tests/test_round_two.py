@@ -144,6 +144,11 @@ def test_every_second_round_run_has_a_smoke_stand_in():
         assert s.rank_cut_rank == (round(c.rank_cut_rank * 32 / 400) if c.rank_cut_rank else 0)
 
 
+def cells(md: str) -> list[list[str]]:
+    """The body rows of a markdown table, each a list of its cells (the header and the rule left out)."""
+    return [[c.strip() for c in line.strip().strip("|").split("|")] for line in md.strip().splitlines()[2:]]
+
+
 def test_predictions_are_graded_per_seed_and_tabled():
     control = [42_688, 43_355, 44_022]
     by_key = {"reset_heldout_10k": [m(seed=0), m(seed=1, climb_onset_step=None, scale_one_step=None)],
@@ -152,18 +157,21 @@ def test_predictions_are_graded_per_seed_and_tabled():
     assert [(g.key, g.story) for g in graded] == [("reset_heldout_10k", st) for st in round_two.STORIES]
     scale = next(g for g in graded if g.story == "scale")
     assert scale.climb_held == (True, False) and scale.timing_held == (True, None)
-    table = round_two.graded_md(graded)
-    assert "| 1 of 2 seeds | 1 of 1 seed (1 undecided) |" in table
-    runs = round_two.runs_md(by_key, control)
-    assert "| 12,000 steps | −31,355 steps | 11,000 steps | +4,000 steps |" in runs  # shift against the median 43,355
-    assert runs.count("\n") == 4  # header, rule, two seeds
+    held = [row[3:] for row in cells(round_two.graded_md(graded))]  # per story: climb held, timing rule held
+    assert held == [["0 of 2 seeds", "0 of 1 seed (1 undecided)"]] * 2 + [["1 of 2 seeds", "1 of 1 seed (1 undecided)"]]
+    runs = cells(round_two.runs_md(by_key, control))
+    assert len(runs) == 2 and [row[1] for row in runs] == ["0", "1"]  # one row per seed
+    # climb start, shift against the control's median 43,355, s_out's first step at 1, the rank's fall after the climb
+    assert runs[0][2:6] == ["12,000 steps", "−31,355 steps", "11,000 steps", "+4,000 steps"]
+    assert runs[1][2:5] == ["–"] * 3  # seed 1 never climbs
 
 
 def test_manipulation_checks_are_tabled_apart():
     applied = {"before": {"output_scale_heldout": 1500.0, "output_scale_train": 60.0},
                "after": {"output_scale_heldout": 1.0, "output_scale_train": 0.04}}
     table = round_two.checks_md([round_two.check("reset_heldout_10k", m(applied=applied), 199.8)])
-    assert "| 1 | 1 | yes | s_out on held-out images 1,500 → 1; s_out on training images 60 → 0.04 |" in table
+    (row,) = cells(table)  # seed 0 set out to reach 1, reached 1, moved it; and what else it moved
+    assert row[1:5] == ["0", "1", "1", "yes"] and "1,500 → 1" in row[5] and "60 → 0.04" in row[5]
 
 
 def test_the_figure_draws_every_intervention_row_and_marks_the_reset(tmp_path):

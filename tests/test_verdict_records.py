@@ -58,7 +58,7 @@ def test_a_shorter_run_is_never_a_seed_nor_called_a_stand_in(steps):
     assert records.seeds_of([SHIPPED, short], D, N, WD) == [SHIPPED]
     assert records.off_paper_fields(short) == {"steps": (steps, 100_000)}
     e = events(short, claims.detector())
-    assert not e.stand_in and e.label == f"d = {D}, N = {N}, γ = {WD:g}, seed 3, {steps:,} steps"
+    assert not e.stand_in and e.label == run_label(_variant(seed=3)) + f", {steps:,} steps"  # its seed, its length
 
 
 def test_the_shipped_pilot_never_stands_in_for_a_missing_control_seed():
