@@ -236,6 +236,7 @@ def test_interventions_figure_leaves_a_stand_in_out_beside_a_full_scale_control(
     assert any(matplotlib.colors.to_rgba(ln.get_color()) == red for ln in rows[0].get_lines())
     assert not any(matplotlib.colors.to_rgba(ln.get_color()) == red for ax in rows[3:6] for ln in ax.get_lines())
     assert "stand-in" not in fig._suptitle.get_text()
+    assert all(s in fig._suptitle.get_text() for s in ("d = 12", "N = 5,000", "γ = 0.01"))  # the control's, as recorded
     plt.close(fig)
     # a seed whose outputs end collapsed (train MSE at the best constant output's, chance accuracy) is named in its row
     h = dict(control[1].history)
