@@ -10,7 +10,7 @@ import textwrap
 from matplotlib.lines import Line2D
 
 from .events import hidden_mean
-from .plots import _figure, _seed_lines, _steps, any_stand_in, mark_onset, median_legend, suptitle
+from .plots import _figure, _seed_lines, _steps, any_stand_in, mark_onset, median_legend, setting, suptitle
 from .records import is_stand_in, stands_for
 from .round_two import INTERVENTIONS, intervention_step, key_of
 from .scale import output_scale
@@ -142,6 +142,6 @@ def interventions_figure(runs, controls):
     labels += ["rank: paper-exact", "rank: tolerance-robust"]
     fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=8.5)
     drawn = [r for k, rs in groups.items() if k not in hidden for r in rs]
-    suptitle(fig, "Each intervention against the control, d = 12, N = 5000, γ = 0.01 (thin lines: seeds)",
-             [*drawn, *controls])
+    base = f", {setting(stands_for(controls[0]))}" if controls else ""  # the control's configuration, as recorded
+    suptitle(fig, f"Each intervention against the control{base} (thin lines: seeds)", [*drawn, *controls])
     return fig

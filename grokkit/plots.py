@@ -9,7 +9,7 @@ Conventions, the same in all chapters:
   one seed alone); a panel takes a Run or a list of seed Runs of one configuration;
 - the start of the test climb (grokkit.events: climb_onset_step, "the beginning of generalization") marked with a
   dotted vertical line;
-- a figure drawn from a smoke-scale stand-in says so in its title;
+- a figure drawn from a small-scale stand-in (a missing record, or smoke mode) says so in its title;
 - made for the page: every figure is at most TEXT_WIDTH wide and is shown at that size (grokkit.book.show embeds it
   at twice the pixel density with its width in CSS px, SHOWN_DPI px per inch), so its 9-point tick labels read as
   9 points; a figure with more panels gets more rows, never a smaller scale. Importing this module sets the book's
@@ -36,7 +36,6 @@ from .events import (
     events,
     hidden_mean,
     rank_matrix,
-    rtol_label,
     run_label,
     tolerance_def,
     tolerance_sweep,
@@ -54,7 +53,12 @@ matplotlib.rcParams.update(STYLE)
 TRAIN, TEST = "tab:blue", "tab:orange"
 SEED_COLORS = ("tab:brown", "tab:pink", "tab:olive", "tab:cyan", "tab:gray")  # none of train, test or a depth
 DEPTH_COLORS = {4: "tab:green", 8: "tab:purple", 12: "tab:red"}
-STAND_IN = "smoke-scale stand-in — the full-scale record is not shipped yet"
+STAND_IN = "small-scale stand-in — the full-scale record is not shipped yet"  # in a title a reader sees
+
+
+def setting(c: dict) -> str:
+    """'d = 12, N = 5,000, γ = 0.01': a configuration (an identity dict, records.stands_for) as a figure names it."""
+    return f"d = {c['depth']}, N = {c['n_train']:,}, γ = {c['weight_decay']:g}"
 
 
 def depth_color(depth: int) -> str:
@@ -228,7 +232,7 @@ def layer_colorbar(fig, axes) -> None:
     sm = plt.cm.ScalarMappable(cmap=plt.cm.viridis, norm=matplotlib.colors.Normalize(0, 1 / 0.95))
     cb = fig.colorbar(sm, ax=axes, orientation="horizontal", fraction=0.04, aspect=50, pad=0.02)
     cb.set_ticks([0, 0.5 / 0.95, 1])
-    cb.set_ticklabels(["first Linear layer", "middle", "last (output)"])
+    cb.set_ticklabels(["first linear layer", "middle", "last (output)"])
     ends = cb.ax.get_xticklabels()
     ends[0].set_horizontalalignment("left")  # the end labels stay inside the figure
     ends[-1].set_horizontalalignment("right")
@@ -409,7 +413,7 @@ def tunnel(panels):
         who = "" if len({_threshold(run) for run in runs}) == 1 else (
             " (stand-ins)" if all(is_stand_in(r) for r in runs if _threshold(r) == threshold) else " (full scale)")
         ax.axhline(threshold, color="0.3", ls="--", lw=1, label=f"tunnel threshold: rank < {threshold:g}{who}")
-    ax.set_xlabel("layer (1 = first Linear, last = 10-d output)")
+    ax.set_xlabel("layer (1 = first, last = the 10-unit output)")
     ax.set_ylabel("feature rank at the last step")
     ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     fig.legend(*ax.get_legend_handles_labels(), fontsize=8.5, loc="outside lower center")  # below the points
@@ -432,7 +436,7 @@ def norm_vs_rank(pairs):
         for p, ls in zip(pair, ("-", "--")):
             runs = seeds(p)
             c = depth_color(runs[0].config.depth)
-            name = f"N = {stands_for(runs[0])['n_train']}"
+            name = f"N = {stands_for(runs[0])['n_train']:,}"
             _seed_lines(row[0], runs, "test_acc", c, ls, name)
             weight_norm(row[1], p, color=c, ls=ls)
             second_last_rank(row[2], p, color=c, ls=ls)
@@ -483,8 +487,7 @@ def seed_bands(rows):
             x, lo, hi = _pos(common, np.min(te, axis=0), np.max(te, axis=0))
             ax.fill_between(x, lo, hi, color=TEST, alpha=0.18, lw=0, label="test, min-max over seeds")
         c = stands_for(row[0])
-        ax.set_title(f"d = {c['depth']}, N = {c['n_train']}, γ = {c['weight_decay']:g}"
-                     + (" (stand-ins)" if any_stand_in(row) else ""), fontsize=9.5)
+        ax.set_title(setting(c) + (" (stand-ins)" if any_stand_in(row) else ""), fontsize=9.5)
         ax.set_ylim(0, 1.02)
         ax.set_ylabel("accuracy")
         _steps(ax, row)
@@ -528,8 +531,8 @@ def exact_vs_robust(panels):
         for ax in axes[:, j] if j else []:
             ax.set_ylabel("")
     layer_colorbar(fig, axes)
-    suptitle(fig, "Per-layer rank, median over seeds: paper-exact (top) and tolerance-robust, rtol 1e-3 (bottom)",
-             _flat(panels))
+    suptitle(fig, "Per-layer rank, median over seeds: paper-exact (top) and tolerance-robust, relative tolerance 1e-3 "
+                  "(bottom)", _flat(panels))
     return fig
 
 
@@ -546,14 +549,16 @@ def tolerance_sweep_figure(runs, det, shown=(PAPER_RTOL, 1e-8, 1e-5, 1e-3, 1e-2)
         step = np.asarray(run.history["rank_step"])
         for rtol, c in zip(shown, colors):
             m = hidden_mean(rank_matrix(run, tolerance_def(rtol)))
-            a.plot(step, m / m[0], color=c, lw=1.3, label=rtol_label(rtol))
+            name = f"tolerance {rtol:.1e} (the paper's)" if rtol == PAPER_RTOL else f"tolerance {rtol:g}"
+            a.plot(step, m / m[0], color=c, lw=1.3, label=name)
         _steps(a, log=False)
         a.set_ylabel("mean hidden rank / initial")
         a.set_title(run_label(run), fontsize=9.5)
         rows = tolerance_sweep(run, det)
         x = [r["rtol"] for r in rows]
         b.plot(x, [r["tunnel_scaled_layers"] for r in rows], "-", color="tab:blue", label="threshold scaled")
-        b.plot(x, [r["tunnel_fixed_layers"] for r in rows], "--", color="tab:gray", label="fixed 300")
+        fixed = tunnel_threshold(run.config.width, det.tunnel_rank)  # the paper's 300 at width 400
+        b.plot(x, [r["tunnel_fixed_layers"] for r in rows], "--", color="tab:gray", label=f"fixed {fixed:g}")
         dd = [r["double_descent"] for r in rows]
         b.scatter(x, [r["tunnel_scaled_layers"] for r in rows], c=["tab:red" if d else "white" for d in dd],
                   edgecolors="tab:red", zorder=3, label="double descent\n(filled: present)")
@@ -564,7 +569,7 @@ def tolerance_sweep_figure(runs, det, shown=(PAPER_RTOL, 1e-8, 1e-5, 1e-3, 1e-2)
         b.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
     if len(runs):  # one legend under the figure: the tolerances (left), the tunnel's lines (right)
         (h1, l1), (h2, l2) = axes[0, 0].get_legend_handles_labels(), axes[0, 1].get_legend_handles_labels()
-        fig.legend(h1 + h2, [f"rtol {x}" for x in l1] + l2, loc="outside lower center", ncol=3, fontsize=8.5)
+        fig.legend(h1 + h2, l1 + l2, loc="outside lower center", ncol=3, fontsize=8.5)
     return fig
 
 
