@@ -402,14 +402,6 @@ def _fallback_keys_in(folder) -> frozenset:
     return frozenset(out)
 
 
-def interventions_found() -> None:
-    """The box that opens the chapter: each story's predictions graded on the shipped intervention records, a badge
-    per story (grokkit.intervention_tables.found_html)."""
-    from .intervention_tables import found_html
-
-    display(HTML(found_html(_intervention_records(), _control_records(), _fallback_keys())))
-
-
 def intervention_control() -> None:
     """The control's seeds measured (grokkit.intervention_tables.measures_md) and the fixed norm of the second
     intervention (grokkit.sweep.control_norm_at_onset), from the shipped records."""
@@ -549,22 +541,14 @@ def intervention_figure(runs, controls) -> None:
 
 
 def intervention_verdicts(runs) -> None:
-    """Every drawn run measured against the control, then each story's predictions graded on the shipped full-scale
-    intervention records (grokkit.intervention_tables.verdicts_md)."""
-    from .intervention_tables import measures_md, verdicts_md
+    """Every drawn run measured against the control, then each prediction's and check's grade on the shipped
+    full-scale intervention records, as a table (grokkit.intervention_tables.verdicts_table_md)."""
+    from .intervention_tables import measures_md, verdicts_table_md
     from .interventions import measure
 
     control = _control_records()
     display(HTML(report.stack_table_html(measures_md(runs, [measure(r) for r in control]))))
-    md(verdicts_md(_intervention_records(), control, _fallback_keys()))
-
-
-def intervention_omnigrok() -> None:
-    """The norm held at its initial value set beside Omnigrok's own fixed-norm MNIST runs, read within their horizon
-    (grokkit.intervention_tables.omnigrok_horizon_md)."""
-    from .intervention_tables import omnigrok_horizon_md
-
-    md(omnigrok_horizon_md(_intervention_records(), _control_records()))
+    md(verdicts_table_md(_intervention_records(), control))
 
 
 def verdicts(claim_numbers, runs=()) -> None:

@@ -14,25 +14,11 @@ from .interventions import (
     VERDICT_RANK_DEFS,
     _climbed,
     control_timing,
-    grade,
     has_checks,
     held,
     onset_class,
     untestable,
 )
-
-
-def collapse_words(m: dict) -> str:
-    """'its outputs collapsed to nearly the same value for every input from step 20,677 to the end; at the end, a train
-    MSE of 0.0906, 1.01 × the best constant output's, and a train accuracy of 0.107', or '' (a measure() dict without
-    a collapse)."""
-    c = m.get("collapse")
-    if not c:
-        return ""
-    return (f"its outputs collapsed to nearly the same value for every input from step {c['step']:,} to the end; "
-            f"at the end, a train MSE of {c['train_loss']:.3g}, {c['train_loss'] / c['constant_mse']:.2f} × the best "
-            f"constant output's, and a train accuracy of {c['train_acc']:.3f}")
-
 
 # Each keyword's test, in words (held() is the definition; the verdicts quote these beside each grade)
 RULE_WORDS = {
@@ -93,21 +79,6 @@ def timing_caveat(control_records, results) -> str:
     return f"the untreated control{lag} {meets}, so a grade on these tests says less than it seems"
 
 
-def control_timing_words(timing: dict) -> str:
-    """control_timing() in words under the declared margin: each timing test's seeds under each rank definition,
-    and when the control's rank falls against its climb; '' without control records."""
-    dm = DECLARED[1]
-    if not any(timing[kw, rd, dm][1] for kw, _ in TIMING_TESTS for rd in VERDICT_RANK_DEFS):
-        return ""
-    tests = "; ".join(
-        f"\"{RULE_WORDS[kw]}\" holds on " + " and ".join(
-            f"{timing[kw, rd, dm][0]:,} of {timing[kw, rd, dm][1]:,} seeds under the {_rank_name(rd)}"
-            for rd in VERDICT_RANK_DEFS) for kw, _ in TIMING_TESTS)
-    lag = (f"; under the {_rank_name(DECLARED[0])} its rank first falls {_lag_words(timing['lags'])}"
-           if timing["lags"] else "")
-    return tests + lag
-
-
 # ---- the chapter's tables and sentences (Markdown), computed from the records ----------------------------------
 def _num(v, unit=""):
     from .fmt import num
@@ -159,50 +130,6 @@ def fragility(every: dict, story: str) -> str:
     return f"fragile: {moved}" if moved else ""
 
 
-def _row_fragility(every: dict, story: str, title: str, part: str) -> str:
-    """' — fragile: with a timing margin of 6,670 steps, under either rank, it held (1 of 1 seed)' when the grade of one
-    prediction (intervention `title`, `part`) moves across the readings of `every` (graded()); '' when it does not."""
-    def grade_in(results):
-        return next((grade(res) for t, p, _, res in results[story] if (t, p) == (title, part)), "was not graded")
-
-    moved = _moved({reading: grade_in(results) for reading, (_, results) in every.items()})
-    return f" — fragile: {moved}" if moved else ""
-
-
-def _check_fragility(checks: dict, title: str, keyword: str) -> str:
-    """' — fragile: under the tolerance-robust rank, whatever the margin, it did not hold (0 of 1 seed)' when the
-    reading of one check (intervention `title`, `keyword`) moves across the readings of `checks` (graded_checks);
-    '' when it does not."""
-    def grade_in(rows):
-        return next((grade(res) for t, kw, res in rows if (t, kw) == (title, keyword)), "was not read")
-
-    moved = _moved({reading: grade_in(rows) for reading, rows in checks.items()})
-    return f" — fragile: {moved}" if moved else ""
-
-
-def robustness_words(short: bool = False) -> str:
-    """What every grade is read again under, in words: the other rank definitions and timing margins (MARGIN_STEPS:
-    two steps closer than that count as the same time), and when that check was added; `short`: without saying what
-    the margin is."""
-    rds = " and ".join(f"the {_rank_name(rd)}" for rd in VERDICT_RANK_DEFS if rd != DECLARED[0])
-    ms = " or ".join(f"{m:,}" for m in MARGIN_SWEEP if m != DECLARED[1])
-    if short:
-        return f"under {rds} and with a timing margin of {ms} steps (a check added after the first two records)"
-    return (f"under {rds}, and with a timing margin (two steps closer than that count as the same time) of {ms} steps "
-            f"instead of the {DECLARED[1]:,} steps stated before any run, a check added after the first two records "
-            "were seen")
-
-
-def checks_words(rows: list) -> str:
-    """check_results() rows in words, per intervention: 'the rank pushed down: "the rank falls at some point" held
-    (2 of 2 seeds), "..." held (2 of 2 seeds); the rank held up: "the rank never falls" did not hold (0 of 2 seeds)';
-    '' without rows."""
-    by_title: dict = {}
-    for title, kw, res in rows:
-        by_title.setdefault(title, []).append(f"\u201c{RULE_WORDS[kw]}\u201d {grade(res)}")
-    return "; ".join(f"the {title.lower()}: {', '.join(each)}" for title, each in by_title.items())
-
-
 # a story's badge: (words, the class its colour comes from (book/_static/grokkit.css), what it means on hover)
 STORY_BADGES = {
     "held": ("held", "grokkit-reproduced", "every tested prediction of this story held on every recorded seed"),
@@ -235,44 +162,6 @@ def _at_steps(steps) -> str:
     if len(steps) > 1 and len(set(steps)) == 1:
         return f"step {steps[0]:,} on {'both' if len(steps) == 2 else f'all {len(steps):,}'} seeds"
     return ("step " if len(steps) == 1 else "steps ") + " and ".join(f"{v:,}" for v in steps)
-
-
-def outcome_words(key: str, ms: list, control: list) -> str:
-    """What one intervention's recorded seeds did, in words (measure() dicts with their "seed"): when the test climb
-    started against the control's seeds (ONSET_WORDS, MARGIN_STEPS wide), whether and when the rank fell, and where
-    it ended against the control's."""
-    ons = [c["onset"] for c in control if c["onset"] is not None]
-    climbs = [m for m in ms if m["onset"] is not None and not untestable(m)]
-    if not climbs:
-        climb = "the test accuracy never climbed within the run"
-    else:
-        classes = sorted({onset_class(m["onset"], ons) for m in climbs}, key=list(ONSET_WORDS).index)
-        climb = (f"the test climb started at {_at_steps([m['onset'] for m in climbs])}, "
-                 f"{' or '.join(ONSET_WORDS[c] for c in classes)} ({min(ons):,}–{max(ons):,} steps)"
-                 + ("" if len(climbs) == len(ms) else f", on {len(climbs)} of {len(ms)} seeds"))
-    falls = [m["rank_fall"] for m in ms if m["rank_fall"] is not None]
-    rank = ("the mean hidden-layer rank did not fall" if not falls else
-            f"the mean hidden-layer rank fell at {_at_steps(falls)}"
-            + ("" if len(falls) == len(ms) else f" (on {len(falls)} of {len(ms)} seeds)"))
-    if ends := _rank_end_words(ms, control):
-        rank += f" {ends}"
-    so = "its climb is not graded" if sum(map(untestable, ms)) == 1 else "their climbs are not graded"
-    late = "".join(f"; seed {m['seed']}'s outputs collapsed to nearly the same value for every input from step "
-                   f"{m['collapse']['step']:,} to the end" for m in ms if m.get("collapse") and not untestable(m))
-    return (f"{INTERVENTIONS[key][0]} ({_seeds(ms)}): {climb}; {rank}"
-            f"{unfit_words(ms, '; ', so)}{late}")
-
-
-def unfit_words(ms, lead: str, so: str) -> str:
-    """Per seed among measure() dicts `ms` that never fits nor climbs (`untestable`): '<lead>seed 0 never fit its
-    training set (its outputs collapsed ...: collapse_words)', the seeds joined by '; ', then ', so <so>'; '' when
-    every seed can be graded."""
-    out = []
-    for m in ms:
-        if untestable(m):
-            how = collapse_words(m)
-            out.append(f"seed {m['seed']} never fit its training set{f' ({how})' if how else ''}")
-    return f"{lead}{'; '.join(out)}, so {so}" if out else ""
 
 
 def fallback_caveat(keys, by_key) -> str:
@@ -319,19 +208,6 @@ def collapse_caveat(by_key: dict) -> str:
     who = f"seed {COLLAPSE_CLAUSE_WITH[1]}" + (f" of the {disclosed}" if len(out) > 1 else "")
     return ("; ".join(out) + f". The rule that leaves {who} ungraded although its test accuracy rose before the "
             "collapse was added together with that seed's record, after the record was seen")
-
-
-def _rank_end_words(ms, control) -> str:
-    """'and ended at 176 and 176 of 400 (the control's: 231–238)': the mean hidden-layer rank at the last snapshot of
-    each seed among measure() dicts `ms`, in seed order, against the control's; '' when a seed or the control lacks
-    it."""
-    from .sweep import INTERVENTION_BASE
-
-    ends, cends = ([m.get("rank_end") for m in g] for g in (ms, control))
-    if not ends or None in ends or not cends or None in cends:
-        return ""
-    return (f"and ended at {' and '.join(_num(v) for v in ends)} of {INTERVENTION_BASE.width:,} (the control's: "
-            f"{_range(cends)})")
 
 
 def _aim(key: str, control: list) -> str:
@@ -544,46 +420,6 @@ def answer_words(by_key: dict, control: list) -> str:
     sentences = [w for w in (_clamp_sentence(by_key, control, mid), _rank_sentence(by_key, control),
                              _penalty_sentence(by_key, control, ons)) if w]
     return " ".join(f"{w[0].upper()}{w[1:]}." for w in sentences)
-
-
-def norm_after_words(by_key: dict, control: list) -> str:
-    """Where the weight norm went after the start of the test climb, for the penalties (the interventions that leave
-    the norm to weight decay) against the control, from measure() dicts: each seed that climbed (and is not
-    `untestable`) from its norm at the start of the climb to its lowest after it and to its last evaluation, and by
-    how much it ended above the control's highest end; the control's from its starts to its ends. Context, not a
-    grade: neither story predicts the norm after the climb. '' when no penalised seed climbed."""
-    def path(m):  # 'from 199 to its lowest, 182 at step 81,374, then rose to 196 at the end'
-        lo, end = m["norm_lowest_after"], m["norm_end"]
-        if lo["norm"] >= end:  # still shrinking at the end
-            return f"from {_num(m['norm_at_onset'])} to {_num(end)} at the end"
-        if lo["step"] == m["onset"]:  # its lowest at the start of the climb: it only rose after it
-            return f"up from {_num(m['norm_at_onset'])} to {_num(end)} at the end"
-        return (f"from {_num(m['norm_at_onset'])} to its lowest, {_num(lo['norm'])} at step {lo['step']:,}, then "
-                f"rose to {_num(end)} at the end")
-
-    ctrl = [c for c in control if c["norm_at_onset"] is not None and c.get("norm_end") is not None]
-    if not ctrl:
-        return ""
-    top = max(c["norm_end"] for c in ctrl)
-    out = []
-    for k in PENALTY_AIMS:
-        ms = [m for m in by_key.get(k, []) if m["onset"] is not None and not untestable(m)
-              and m.get("norm_lowest_after") and m.get("norm_end") is not None]
-        if not ms:
-            continue
-        title = INTERVENTIONS[k][0].lower()
-        each = (f"under the {title} ({_seeds(ms)}), it went {path(ms[0])}" if len(ms) == 1 else
-                f"under the {title}, " + "; ".join(f"seed {m['seed']}'s norm went {path(m)}" for m in ms))
-        above = [m for m in ms if m["norm_end"] > top]
-        out.append(each
-                   + (f"; {'both' if len(above) == len(ms) == 2 else _seeds(above)} ended above every control "
-                      f"seed's end, by {' and '.join(format(m['norm_end'] - top, ',.0f') for m in above)}"
-                      if above and len(ms) > 1 else
-                      f", {above[0]['norm_end'] - top:,.0f} above the control's highest end" if above else ""))
-    if not out:
-        return ""
-    return (f"the control's weight norm shrank from {_range([c['norm_at_onset'] for c in ctrl])} at the start of its "
-            f"climb to {_range([c['norm_end'] for c in ctrl])} at the end; " + "; ".join(out))
 
 
 def picks_at_full_scale_md(by_key: dict, control: list, pilot_steps: int) -> str:

@@ -669,7 +669,8 @@ def test_opening_line_on_the_interventions_counts_records_and_names_what_is_unte
 
 
 def test_an_intervention_whose_strength_the_fallback_set_carries_the_caveat_first_in_every_verdict():
-    from grokkit.intervention_tables import found_html, summary_md, verdicts_md
+    from grokkit.intervention_tables import summary_md, verdict_rows
+    from grokkit.interventions import measure, untestable
 
     control = [fake(stages=((30000, 0.8),), fall=30000, seed=sd) for sd in (0, 1, 2)]
     up = fake(stages=((30000, 0.8),), seed=0)  # the rank held up, at the fallback's strength; its rank stays high
@@ -684,9 +685,7 @@ def test_an_intervention_whose_strength_the_fallback_set_carries_the_caveat_firs
                            "hidden-layer rank never fell with the rank held up (in the control, 2,668 steps after the "
                            "climb). The rank held up met its aim on seed 0 and the climb started within the control's "
                            "range, as the weight-norm story predicted. The weight-norm story's")
-    verdicts = verdicts_md([up], control, fallback={"rank_up"})
-    assert f"- **Rank held up**, caveat first: {caveat}.\n- **Rank held up**, weight-norm story" in verdicts
-    assert "caveat" not in verdicts_md([up], control) and "caveat" not in summary_md([up], control, 8)
+    assert "caveat" not in summary_md([up], control, 8)
     # a rank held up whose rank falls anyway missed its aim: a second caveat, first in each place, in that order
     fell = fake(stages=((30000, 0.8),), fall=30000, seed=0)
     fell.config = up.config
@@ -696,22 +695,13 @@ def test_an_intervention_whose_strength_the_fallback_set_carries_the_caveat_firs
     assert line.index("missed its aim") < line.index("What they showed so far")
     assert ("The rank penalty did not give a clean test of the two stories: the rank held up missed its aim "
             "(\u201cthe rank never falls\u201d) on seed 0") in line  # one penalty: "did not"
-    verdicts = verdicts_md([fell], control, fallback={"rank_up"})
-    assert ("- **Rank held up**, caveat first: it missed its aim on seed 0 (\"the rank never falls\" does "
-            "not hold): its mean hidden-layer rank first fell at step") in verdicts
-    assert verdicts.index("missed its aim") < verdicts.index("- **Rank held up**, weight-norm story")
-    assert "missed its aim on seed 0" in found_html([fell], control).replace("&quot;", '"')
     # every seed of an intervention that never fits its training set: named first, and nothing graded on them
     unfit = fake(stages=((30000, 0.0),), seed=0, fit=10**7)  # train accuracy stays near 0.1
     unfit.config = unfit.config.replace(norm_clamp="init")
-    text = verdicts_md([unfit], control)
-    assert ("- **Norm held at its initial value**, caveat first: seed 0 never fit its training set, so no prediction "
-            "on when, or with what rank fall, it generalizes is graded on it") in text
-    assert "- **Norm held at its initial value**, weight-norm story (Omnigrok): nothing graded." in text
-    box = found_html([up], control, fallback={"rank_up"})
-    assert box.index("Caveat first:") < box.index("The weight-norm story")
-    assert "<strong>What the recorded runs did:</strong><ul><li>Rank held up (seed 0): " in box  # one item each
-    assert "Caveat" not in found_html([up], control, fallback={"rank_down"})
+    assert untestable(measure(unfit)) and verdict_rows([unfit], control) == []  # nothing graded on it
+    # the rank held up that fell anyway: its check did not hold; the one whose rank stayed high: it held
+    assert ("Rank held up", "check", "rank", 0, 1) in verdict_rows([fell], control)
+    assert ("Rank held up", "check", "rank", 1, 1) in verdict_rows([up], control)
 
 
 def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qualified():
@@ -720,7 +710,7 @@ def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qual
     to the best constant output, read only its rank, as a check in neither badge, and say that a rank falling with
     the collapse tests no story.
     A run that recovers from a collapse before its end, and one that fits, carry no collapse."""
-    from grokkit.intervention_tables import found_html, summary_md, verdicts_md
+    from grokkit.intervention_tables import summary_md, verdict_rows
     from grokkit.intervention_words import picks_at_full_scale_md
     from grokkit.interventions import collapse, measure
 
@@ -734,32 +724,19 @@ def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qual
     assert c["constant_mse"] == pytest.approx(0.0899, abs=1e-4)
     assert collapse(fake(stuck=(20000, 40000))) is None and collapse(control[0]) is None
     assert measure(down)["collapse"] == c
-    text = verdicts_md([down], control)
-    assert (f"- **Rank pushed down**, caveat first: seed 0 never fit its training set (its outputs collapsed to nearly "
-            f"the same value for every input from step {first:,} to the end; at the end, a train MSE of 0.09, 1.00 × "
-            "the best constant output's, and a train accuracy of 0.100), so no prediction on when, or with what rank "
-            "fall, it generalizes is graded on it; only its checks on the rank are read below; on a seed whose "
-            "outputs collapsed, a check on the rank reads what the penalty did to the rank, not how the network "
-            "generalizes.") in text
-    assert ("- **Rank pushed down**, checks that it moved the rank as it set out to (no story's prediction, so in "
-            'neither badge): "the rank falls at some point": held (1 of 1 seed);') in text
-    box = found_html([down], control)
-    assert (f"seed 0 never fit its training set (its outputs collapsed to nearly the same value for every input from "
-            f"step {first:,} to the end;") in box
+    # its rank is a check, not a prediction: no story is graded on it, and both its checks held on its one seed
+    assert verdict_rows([down], control) == [("Rank pushed down", "check", "rank", 1, 1)] * 2
     caveat = (f"the rank pushed down broke training on seed 0, whose outputs collapsed to nearly the same value for "
               f"every input from step {first:,} to the end, so when it would generalize is not graded; its rank is "
               "still checked, and that check reads what the penalty did to the rank on the way to the collapse, not "
               "how the network generalizes")
-    assert f"<strong>Caveat first:</strong> {caveat}.</li>" in box.replace("&#x27;", "'")
-    # its rank is a check, not a prediction: neither story is tested by it, and its checks are listed apart
-    assert box.count("none of its predictions is tested by the 1 recorded run yet.") == 2  # both stories
-    assert "<strong>Checks, in neither badge:</strong>" in box
-    # beside a run that did not collapse: each story's count without the collapsed one, and whether its badge moves
+    # beside a run that did not collapse: that run's predictions are graded, the collapsed one's still are not
     low = fake(stages=((5000, 0.8),), fall=4000, seed=0)
     low.config = low.config.replace(norm_clamp=199.8)
-    box = found_html([down, low], control)
-    assert "2 of its 2 tested predictions held" in box and "1 of its 1 tested prediction held" in box
-    assert "Without the run that collapsed" not in box  # it tested no prediction: nothing to read without it
+    rows = verdict_rows([down, low], control)
+    assert [r for r in rows if r[1] != "check"] == [("Norm held low from the start", "norm", "climb", 1, 1),
+                                                    ("Norm held low from the start", "rank", "climb", 1, 1),
+                                                    ("Norm held low from the start", "rank", "rank", 1, 1)]
     assert f"recorded, caveat first:\n- T{caveat[1:]}.\n" in summary_md([down], control, 8)
     cm = [measure(r) for r in control]
     assert picks_at_full_scale_md({"rank_down": [measure(down)]}, cm, 10_000) == (

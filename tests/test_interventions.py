@@ -379,7 +379,6 @@ def test_interventions_chapter_text_in_smoke_mode(monkeypatch):
     out = []
     monkeypatch.setattr(book, "display", out.append)
     book.banner("cpu")  # the chapter's cells, in its order (the figure is left to nbval's execution)
-    book.interventions_found()
     book.intervention_list()
     book.predictions()
     book.intervention_control()
@@ -494,37 +493,6 @@ def test_manipulation_checks_are_typed_and_leave_the_badges():
     assert table.count("*check:*") == 4 and "counts toward neither story's badge" in table
 
 
-def test_outcome_words_say_what_each_intervention_did_against_the_control():
-    from grokkit.intervention_words import outcome_words
-
-    def m(seed, onset, fall):
-        return {"onset": onset, "rank_fall": fall, "final_acc": 0.9, "norm_at_onset": 1.0, "wall_min": 60.0,
-                "seed": seed}
-
-    control = [m(0, 30_000, 29_000), m(1, 33_000, 32_000), m(2, 36_000, 35_000)]
-    assert outcome_words("norm_init", [m(0, None, None), m(1, None, None)], control) == (
-        "Norm held at its initial value (seeds 0 and 1): the test accuracy never climbed within the run; the mean "
-        "hidden-layer rank did not fall")
-    words = outcome_words("norm_low", [m(0, 12_000, 11_000)], control)
-    assert words == ("Norm held low from the start (seed 0): the test climb started at step 12,000, earlier than the "
-                     "control's (30,000–36,000 steps); the mean hidden-layer rank fell at step 11,000")
-    words = outcome_words("norm_low", [m(0, 4_669, 0), m(1, 4_669, 0)], control)
-    assert words == ("Norm held low from the start (seeds 0 and 1): the test climb started at step 4,669 on both "
-                     "seeds, earlier than the control's (30,000–36,000 steps); the mean hidden-layer rank fell at "
-                     "step 0 on both seeds")
-    assert "started at steps 12,000 and 13,000," in outcome_words("norm_low", [m(0, 12_000, 0), m(1, 13_000, 0)],
-                                                                  control)
-    words = outcome_words("rank_up", [m(0, 34_000, None), m(1, None, 20_000)], control)
-    assert "within the control's range" in words and "on 1 of 2 seeds" in words and "(on 1 of 2 seeds)" in words
-    words = outcome_words("rank_up", [{**m(0, None, None), "fit_step": None}, m(1, 34_000, None)], control)
-    assert words.endswith("did not fall; seed 0 never fit its training set, so its climb is not graded")
-    # where the rank ended, against the control's, when the measures carry it
-    ctrl = [{**c, "rank_end": v} for c, v in zip(control, (230.8, 231.8, 237.5))]
-    words = outcome_words("rank_up", [{**m(0, 34_000, 36_000), "rank_end": 371.2}, {**m(1, 35_000, 37_000),
-                                                                                   "rank_end": 365.0}], ctrl)
-    assert words.endswith("the mean hidden-layer rank fell at steps 36,000 and 37,000 and ended at 371 and 365 of 400 "
-                          "(the control's: 231–238)")
-    assert "ended at" not in outcome_words("rank_up", [m(0, 34_000, 36_000)], ctrl)  # not measured: not said
 
 
 def test_aim_caveat_names_a_penalty_that_did_not_move_the_rank_its_way():
@@ -600,31 +568,18 @@ def test_measure_reads_the_rank_at_the_end_under_each_definition():
     assert f"| {m['norm_at_onset']:.3g} → {m['norm_end']:.3g} |" in row
 
 
-def test_norm_after_words_follow_each_penalised_seed_past_its_climb():
-    """The weight norm after the climb, per penalised seed that climbed: still shrinking at the end, or its lowest
-    and the rise after it, and by how much it ended above the control's highest end; seeds that never fit, and the
-    norm clamps, are left out; nothing when no penalised seed climbed."""
-    from grokkit.intervention_words import norm_after_words
+def test_measure_follows_the_weight_norm_past_the_climb_on_the_shipped_records():
+    """measure()'s norm fields on the shipped rank held up, seed 0: from 199 at its climb the norm dips to its lowest
+    (182, step 81,374) and ends at 196, above every control seed's end (141-152), as the verdicts paragraph says."""
+    from grokkit import book
 
-    def m(seed, end, low, low_step, onset=44_022, fit=40_020):
-        return {"seed": seed, "onset": onset, "fit_step": fit, "norm_at_onset": 199.2, "norm_end": end,
-                "norm_lowest_after": {"step": low_step, "norm": low}}
-
-    control = [m(s, e, e, 100_000) for s, e in ((0, 142.3), (1, 140.6), (2, 151.7))]
-    control[2]["norm_at_onset"] = 201.4
-    one = norm_after_words({"rank_up": [m(0, 196.3, 181.6, 81_374)]}, control)
-    assert one == ("the control's weight norm shrank from 199–201 at the start of its climb to 141–152 at the end; "
-                   "under the rank held up (seed 0), it went from 199 to its lowest, 182 at step 81,374, then rose "
-                   "to 196 at the end, 45 above the control's highest end")
-    two = norm_after_words({"rank_up": [m(0, 196.3, 181.6, 81_374), m(1, 150.0, 150.0, 100_000)]}, control)
-    assert "seed 1's norm went from 199 to 150 at the end" in two and "its lowest" not in two.split("seed 1")[1]
-    assert two.endswith("; seed 0 ended above every control seed's end, by 45")  # seed 1's is inside
-    both = norm_after_words({"rank_up": [m(0, 196.3, 181.6, 81_374), m(1, 197.7, 186.1, 55_361)]}, control)
-    assert both.endswith("then rose to 198 at the end; both ended above every control seed's end, by 45 and 46")
-    rose = norm_after_words({"rank_up": [m(0, 210.0, 199.2, 44_022)]}, control)  # lowest at the climb's start
-    assert "it went up from 199 to 210 at the end, 58 above the control's highest end" in rose
-    unfit = m(1, 119.8, 119.8, 100_000, onset=3, fit=None) | {"collapse": {"step": 21_344}}
-    assert norm_after_words({"rank_down": [unfit], "norm_init": [m(0, 307.2, 307.2, 100_000)]}, control) == ""
+    up = [m for m in iv.measured_by_key(book._intervention_records()).get("rank_up", []) if m["seed"] == 0]
+    if not up:
+        pytest.skip("the rank held up, seed 0, is not recorded in this clone")
+    m = up[0]
+    assert m["norm_lowest_after"]["step"] == 81_374 and round(m["norm_lowest_after"]["norm"]) == 182
+    assert round(m["norm_at_onset"]) == 199 and round(m["norm_end"]) == 196
+    assert m["norm_end"] > max(iv.measure(r)["norm_end"] for r in book._control_records())
 
 
 def test_answer_words_follow_the_measures_whichever_way_they_fall():
@@ -985,11 +940,6 @@ def test_the_untreated_control_is_held_to_the_rank_storys_timing_tests(monkeypat
         "lags": [3_335, 4_002, 4_002]}
     # the one seed that meets the tests sits exactly on the declared margin: none with 667 steps, all with 6,670
     assert [timing["falls_with_climb", "rank", m] for m in (667, 6670)] == [(0, 3), (3, 3)]
-    words = ivw.control_timing_words(timing)
-    assert words.startswith('"no climb, or the rank\'s first fall comes at most the timing margin after the climb '
-                            'starts" holds on 1 of 3 seeds under the paper-exact rank and 3 of 3 seeds under the '
-                            "tolerance-robust rank; ")
-    assert words.endswith("its rank first falls 3,335–4,002 steps after the start of its climb")
     ranked = {"rank": [("Norm held low from the start", "rank", "…", [True])]}  # "a climb only with a rank fall"
     assert ivw.timing_caveat(control, ranked) == (
         "the untreated control (its paper-exact rank first falls 3,335–4,002 steps after the start of its climb) "
@@ -1002,7 +952,7 @@ def test_the_untreated_control_is_held_to_the_rank_storys_timing_tests(monkeypat
     assert ivw._lag_words([-667, -667]) == "667 steps before the start of its climb"
     on_time = [{"rank": m(40_000, 40_000), "robust_rank": m(40_000, 40_000)}] * 3
     assert ivw.timing_caveat(on_time, ranked) == ""
-    assert ivw.control_timing_words(iv.control_timing([])) == ""
+    assert iv.control_timing([])["lags"] == []
 
 
 def test_verdicts_are_read_again_with_the_margin_swept(monkeypatch):
@@ -1031,36 +981,20 @@ def test_verdicts_are_read_again_with_the_margin_swept(monkeypatch):
     assert ivw.fragility(every, "rank") == (
         "fragile: with a timing margin of 6,670 steps, under either rank, it did not hold")
     title = "Rank pushed down"
-    assert ivw._row_fragility(every, "rank", title, "onset") == (
-        " — fragile: with a timing margin of 6,670 steps, under either rank, it did not hold (0 of 1 seed)")
-    assert ivw._row_fragility(every, "rank", title, "rank") == ""  # a check: no row of the story
-    text = ivt.verdicts_md(by_key, control)
-    assert ('start of the climb "earlier: the low-rank features generalization needs come sooner" (tested: the climb '
-            "starts more than the timing margin before the control's earliest climb start): held (1 of 1 seed)"
-            " — fragile: with a timing margin of 6,670 steps, under either rank, it did not hold (0 of 1 seed).\n"
-            in text)
-    assert ("- **Rank pushed down**, checks that it moved the rank as it set out to (no story's prediction, so in "
-            'neither badge): "the rank falls at some point": held (1 of 1 seed); "the rank first falls more than the '
-            "timing margin before the control's earliest fall\": held (1 of 1 seed).\n" in text)
-    assert text.rstrip().endswith(
-        "stated before any run; 2 of the 2 move (marked fragile), and the weight-norm story's badge is fragile: "
-        "with a timing margin of "
-        "6,670 steps, under either rank, it held; the rank story's badge is fragile: with a timing margin of 6,670 "
-        "steps, under either rank, it did not hold; 0 of the 2 checks move.")
-    assert "instead of the 3,335 steps stated before any run, a check added after the first two records" in text
+    rows = ivt.verdict_rows(by_key, control)  # the declared reading: the rank story's "earlier" held on the seed
+    assert rows == [(title, "norm", "climb", 0, 1), (title, "rank", "climb", 1, 1),
+                    (title, "check", "rank", 1, 1), (title, "check", "rank", 1, 1)]
     # a check that moves under one rank definition at one margin is said as such; under it at every margin, once
     robust = {"rank_down": [m(25_000, None)]}
     every["robust_rank", 667] = (robust, iv.story_results(robust, control, 667))
-    assert ivw._check_fragility(iv.graded_checks(every, control), title, "falls_earlier") == (
-        " — fragile: under the tolerance-robust rank with a timing margin of 667 steps, it did not hold (0 of 1 seed)")
+    checks = iv.graded_checks(every, control)
+    assert [r for t, kw, r in checks["robust_rank", 667] if kw == "falls_earlier"] == [[False]]
+    assert [r for t, kw, r in checks["rank", 667] if kw == "falls_earlier"] == [[True]]
     for mg in iv.MARGIN_SWEEP:
         every["robust_rank", mg] = (robust, iv.story_results(robust, control, mg))
-    assert ivw._check_fragility(iv.graded_checks(every, control), title, "falls_earlier") == (
-        " — fragile: under the tolerance-robust rank, whatever the margin, it did not hold (0 of 1 seed)")
-    quiet = {k: every["rank", 3335] for k in every}  # every reading grades alike
-    _patch(monkeypatch, "graded", lambda recs, ctrl: quiet)
-    assert ivt.verdicts_md(by_key, control).rstrip().endswith("0 of the 2 move (marked fragile), and neither story's "
-                                                             "badge moves; 0 of the 2 checks move.")
+    checks = iv.graded_checks(every, control)
+    assert all([r for t, kw, r in checks["robust_rank", mg] if kw == "falls_earlier"] == [[False]]
+               for mg in iv.MARGIN_SWEEP)
 
 
 def test_a_pilot_choice_stands_only_once_every_smaller_strength_is_recorded():
@@ -1073,48 +1007,16 @@ def test_a_pilot_choice_stands_only_once_every_smaller_strength_is_recorded():
     assert pick_words(None, set(lams), lams) == "no strength moves the rank without breaking training"
 
 
-def test_omnigrok_horizon_reads_the_norm_held_at_init_within_omnigroks_10000_steps(monkeypatch):
-    """Omnigrok's fixed-norm MNIST runs stop at 10,000 steps and read each run's best accuracy: on the shipped records
-    the norm held at its initial value has not fit its training set by then (best train accuracy 0.12 on both seeds)
-    and climbs at 35,351 and 38,019, so the page says the horizon cannot tell, and what the runs did past it. A run
-    that fits or climbs within the horizon, or never climbs, is said as such; no record says so."""
+def test_best_until_reads_the_best_accuracy_within_omnigroks_horizon():
+    """best_until: the best of a history's readings at or before a step (Omnigrok reads each fixed-norm run this
+    way, within 10,000 steps); a reading after the step does not count."""
     from types import SimpleNamespace
 
-    from grokkit import book
-
-    text = ivt.omnigrok_horizon_md(book._intervention_records(), book._control_records())
-    assert "Our α = 8 and N = 5,000 lie in those ranges" in text
-    assert ("our 12-layer runs held at the initial norm (seeds 0 and 1) had not fit the training set: best train "
-            "accuracy 0.12 and best test accuracy 0.11–0.13 (chance: 0.10), against 0.12–0.16 and 0.11–0.15 for the "
-            "control (the same configuration with the norm free; 3 seeds), which had not fit it either." in text)
-    assert ("their test climb started at steps 35,351 and 38,019; they fit the training set at steps 51,359 and "
-            "50,025, and ended at a test accuracy of 0.914–0.929, against the control's 0.949–0.952." in text)
-    assert "these runs do not contradict Omnigrok's fixed-norm measurements, which stop there, but past them" in text
-    assert ivt.omnigrok_horizon_md([], []).startswith("No full-scale run of the norm held at its initial value")
-
-    def run(seed, acc, onset=None, fit=None):  # a record whose accuracies read `acc` from step 0
-        steps = np.arange(0, 20_001, 1_000)
-        return SimpleNamespace(config=SimpleNamespace(alpha=8.0, depth=12, n_train=5000, seed=seed),
-                               history={"step": steps, "train_acc": np.full(21, acc), "test_acc": np.full(21, acc)},
-                               m={"seed": seed, "onset": onset, "fit_step": fit, "final_acc": acc})
-
-    monkeypatch.setattr(grokkit.records, "stands_for", lambda r: {"norm_clamp": "init"})
-    monkeypatch.setattr(grokkit.records, "full_scale", lambda r: True)
-    _patch(monkeypatch, "measure", lambda r: r.m)
-    control = [run(0, 0.5, 15_000, 12_000)]
-    # one seed of two fits and climbs inside the horizon
-    mixed = ivt.omnigrok_horizon_md([run(0, 0.9, 4_000, 3_000), run(1, 0.3, None, None)], control)
-    assert "our 12-layer runs held at the initial norm (seeds 0 and 1) had fit the training set on 1 of 2" in mixed
-    assert "against 0.50 and 0.50 for the control (the same configuration with the norm free; 1 seed)" in mixed
-    assert ("their test climb started at step 4,000, on 1 of 2 seeds; they fit the training set at step 3,000, and "
-            "ended at a test accuracy of 0.300–0.900, against the control's 0.500.") in mixed
-    assert mixed.rstrip().endswith("Within that horizon seed 0 already started to climb, so Omnigrok's reading sees "
-                                   "what these runs do.")
-    never = ivt.omnigrok_horizon_md([run(0, 0.12)], control)
-    assert "our 12-layer run held at the initial norm (seed 0) had not fit the training set" in never
-    assert "it never climbed within the run; it never fit the training set" in never
-    assert never.rstrip().endswith("It never climbed within the run either, as a norm held at its large initial "
-                                   "value that prevents generalization would have it.")
+    run = SimpleNamespace(history={"step": np.array([0, 5_000, 10_000, 15_000]),
+                                   "test_acc": np.array([0.1, 0.3, 0.2, 0.9])})
+    assert ivt.best_until(run, "test_acc", ivt.OMNIGROK_FIXED_NORM["steps"]) == pytest.approx(0.3)
+    assert ivt.best_until(run, "test_acc", 0) == pytest.approx(0.1)
+    assert ivt.best_until(run, "test_acc", 20_000) == pytest.approx(0.9)
 
 
 def test_collapsed_seeds_beside_healthy_ones_are_worded_and_read_again(monkeypatch):
@@ -1132,23 +1034,15 @@ def test_collapsed_seeds_beside_healthy_ones_are_worded_and_read_again(monkeypat
     by_key = {"rank_down": [m(0, None, 7_000, None, gone), m(1, 33_000, None)]}
     _patch(monkeypatch, "measured_by_key", lambda recs, rd="rank": recs if recs else {})
     _patch(monkeypatch, "measure", lambda run, rd="rank": run)
-    text = ivt.verdicts_md(by_key, control)
-    assert ("so no prediction on when, or with what rank fall, it generalizes is graded on it; the other grades below "
-            "are over the other 1 seed, and its checks on the rank are read on every seed; on a seed whose outputs "
-            "collapsed, a check on the rank reads what the penalty did to the rank, not how the network "
-            "generalizes.") in text
-    assert 'start of the climb "earlier: the low-rank features generalization needs come sooner"' in text
-    assert "did not hold (0 of 1 seed)" in text
-    assert ('checks that it moved the rank as it set out to (no story\'s prediction, so in neither badge): "the rank '
-            'falls at some point": held on 1 of 2 seeds only;') in text
+    # seed 1 alone is graded on its climb; both seeds' rank is checked: it fell, and early, on seed 0 only
+    assert ivt.verdict_rows(by_key, control) == [
+        ("Rank pushed down", "norm", "climb", 1, 1), ("Rank pushed down", "rank", "climb", 0, 1),
+        ("Rank pushed down", "check", "rank", 1, 2), ("Rank pushed down", "check", "rank", 1, 2)]
     # the rank story: "earlier" fails on seed 1 ("falls earlier" is a check): did not hold, with or without the
     # collapsed seed, which tests no prediction of either story
     line = ivt.summary_md(by_key, control, 8)
     assert ("The weight-norm story's tested predictions held and the rank story's tested predictions did not hold;"
             in line) and "without the runs that collapsed" not in line
-    late = ivw.outcome_words("rank_down", [m(1, 33_000, 30_000, 20_000, gone)], control)
-    assert late.endswith("; seed 1's outputs collapsed to nearly the same value for every input from step 16,000 to "
-                         "the end")
     flat = ivw.collapse_caveat({"rank_up": [m(0, None, None, None, gone)]})
     assert flat.startswith("the rank held up broke training on seed 0, whose outputs collapsed") and \
         "its rank is still checked, and that check reads what the penalty did to the rank" in flat
