@@ -422,16 +422,3 @@ def answer_words(by_key: dict, control: list) -> str:
     return " ".join(f"{w[0].upper()}{w[1:]}." for w in sentences)
 
 
-def picks_at_full_scale_md(by_key: dict, control: list, pilot_steps: int) -> str:
-    """How the pilots' picks fared at full scale, in Markdown: the interventions that broke training there by a
-    collapse (`collapse_caveat`) and the step the control (measure() dicts) fits its training set, which the
-    `pilot_steps`-step pilots could not reach; '' when no full-scale run collapsed."""
-    caveat = collapse_caveat(by_key)
-    if not caveat:
-        return ""
-    fits = [m["fit_step"] for m in control if m["fit_step"] is not None]
-    at = f"step {fits[0]:,}" if len(set(fits)) == 1 else f"steps {min(fits):,}–{max(fits):,}"
-    first = min(m["collapse"]["step"] for ms in by_key.values() for m in ms if m.get("collapse") and untestable(m))
-    seen = (f" The {pilot_steps:,}-step pilots could not show it: the collapse began at step {first:,}, after their "
-            "last step, and the control itself fits its training set only at " + at + "." if fits else "")
-    return f"**How the picks fared at full scale.** {caveat[0].upper()}{caveat[1:]}.{seen}\n"

@@ -711,7 +711,6 @@ def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qual
     the collapse tests no story.
     A run that recovers from a collapse before its end, and one that fits, carry no collapse."""
     from grokkit.intervention_tables import summary_md, verdict_rows
-    from grokkit.intervention_words import picks_at_full_scale_md
     from grokkit.interventions import collapse, measure
 
     control = [fake(stages=((30000, 0.8),), fall=30000, seed=sd) for sd in (0, 1, 2)]
@@ -738,12 +737,8 @@ def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qual
                                                     ("Norm held low from the start", "rank", "climb", 1, 1),
                                                     ("Norm held low from the start", "rank", "rank", 1, 1)]
     assert f"recorded, caveat first:\n- T{caveat[1:]}.\n" in summary_md([down], control, 8)
-    cm = [measure(r) for r in control]
-    assert picks_at_full_scale_md({"rank_down": [measure(down)]}, cm, 10_000) == (
-        f"**How the picks fared at full scale.** T{caveat[1:]}. The 10,000-step pilots could not show it: the "
-        f"collapse began at step {first:,}, after their last step, and the control itself fits its training set only "
-        "at step 2,001.\n")
-    assert picks_at_full_scale_md({"rank_down": cm}, cm, 10_000) == ""  # nothing collapsed: nothing to say
+    # the pilots (10,000 steps) could not see it: the collapse starts after their last step
+    assert c["step"] > 10_000
 
 
 def test_dtype_caveat_only_beyond_the_seed_spread():
