@@ -403,16 +403,12 @@ def _fallback_keys_in(folder) -> frozenset:
 
 
 def intervention_control() -> None:
-    """The control's seeds measured (grokkit.intervention_tables.measures_md) and the fixed norm of the second
-    intervention (grokkit.sweep.control_norm_at_onset), from the shipped records."""
+    """The control's seeds measured, as a table (grokkit.intervention_tables.measures_md), from the shipped records."""
     from .intervention_tables import measures_md
     from .interventions import measure
-    from .sweep import control_norm_at_onset
 
     runs = _control_records()
     display(HTML(report.stack_table_html(measures_md(runs, [measure(r) for r in runs]))))  # shifts: its own spread
-    md(f"The norm the second intervention holds: **{control_norm_at_onset():,g}**, the median over these seeds of the "
-       "weight norm at the start of the test climb (4 significant digits).")
 
 
 def intervention_controls(train_missing: bool = False) -> list:
