@@ -1,5 +1,6 @@
-"""The interventions chapter's tables and boxes (Markdown/HTML), computed from the records: the predictions, the
-measures, the cost, the verdicts, the "What we found" box, and the comparison with Omnigrok's fixed-norm runs."""
+"""The interventions chapter's tables (Markdown), computed from the records: the predictions, the measures, the
+cost, the grades as rows (verdict_rows), Omnigrok's horizon; and the opening page's interventions line (summary_md).
+The chapter's findings are written in the chapter itself."""
 from __future__ import annotations
 
 from .intervention_words import (
