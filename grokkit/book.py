@@ -392,16 +392,12 @@ def _fallback_keys_in(folder) -> frozenset:
 
 
 def intervention_control() -> None:
-    """The control's seeds measured (grokkit.intervention_tables.measures_md) and the fixed norm of the second
-    intervention (grokkit.sweep.control_norm_at_onset), from the shipped records."""
+    """The control's seeds measured, as a table (grokkit.intervention_tables.measures_md), from the shipped records."""
     from .intervention_tables import measures_md
     from .interventions import measure
-    from .sweep import control_norm_at_onset
 
     runs = _control_records()
     display(HTML(run_tables.stack_table_html(measures_md(runs, [measure(r) for r in runs]))))  # shifts: its own spread
-    md(f"The norm the second intervention holds: **{control_norm_at_onset():,g}**, the median over these seeds of the "
-       "weight norm at the start of the test climb (4 significant digits).")
 
 
 def intervention_controls(train_missing: bool = False) -> list:
@@ -439,88 +435,31 @@ def _shipped_bench() -> dict | None:
     return json.loads(path.read_text()) if path.exists() else None
 
 
-def intervention_pilots() -> None:
-    """The pilots (grokkit.sweep.pilot_grid, both rounds) recorded in the results folder: the rule in words, each
-    round's table and the strength it picks per penalty (grokkit.pilots.pilot_table), what the first round's
-    window can tell, how each pick holds up; what is not recorded yet."""
-    from .intervention_words import picks_at_full_scale_md
-    from .interventions import collapsed, measure, measured_by_key
-    from .pilots import (
-        PENALTY_TITLES,
-        full_scale_md,
-        loss_readings_md,
-        pick_sweep_words,
-        pick_words,
-        pilot_measure,
-        pilot_rule_md,
-        pilot_table,
-        pilot_window_md,
-        pilots_by_kind,
-        second_round_md,
-        unrun_md,
-        unrun_picks,
-    )
-    from .sweep import (
-        PILOT_STEPS,
-        PILOT_STRENGTHS,
-        PILOT_STRENGTHS_GRADIENT,
-        RANK_DOWN_STRENGTH,
-        RANK_UP_STRENGTH,
-        pilot_grid,
-    )
+def _pilot_runs() -> tuple:
+    """The recorded pilots (grokkit.sweep.pilot_grid): (the reference, the first round's penalised pilots, the second
+    round's), each a list of records in the grid's order; the reference None when it is not recorded."""
+    from .sweep import pilot_grid
 
-    configs = pilot_grid()
-    have = _recorded(configs)
-    md(pilot_rule_md(PILOT_STEPS, PILOT_STRENGTHS, bool(_fallback_keys())))
-    n = f"{len(have)} of the {len(configs)} pilot runs {'is' if len(have) == 1 else 'are'} recorded"
-    if not any(r.config.rank_penalty_kind == "none" for r in have):
-        md(f"{n}; the reference (no penalty) is not among them yet, so no strength is chosen. "
-           "`python -m grokkit sweep pilots` trains them. Until then the full-scale penalised runs are configured "
-           f"with placeholder strengths (λ = {RANK_DOWN_STRENGTH:g} and λ = {RANK_UP_STRENGTH:g}) and none is run.")
+    first, second = _recorded(pilot_grid()), _recorded(pilot_grid("gradient")[1:])
+    ref = next((r for r in first if r.config.rank_penalty_kind == "none"), None)
+    return ref, [r for r in first if r is not ref], second
+
+
+def intervention_pilots(scale: str) -> None:
+    """One round of pilots as a table (grokkit.pilots.pilot_table): `scale` "loss" the first round, "gradient" the
+    second; a line saying which pilots are not recorded yet."""
+    from .pilots import pilot_table
+    from .sweep import pilot_grid
+
+    ref, first, second = _pilot_runs()
+    grid = pilot_grid() if scale == "loss" else pilot_grid("gradient")[1:]
+    have = first if scale == "loss" else second
+    if ref is None:
+        md(f"No pilot is recorded yet ({len(grid) + (scale == 'gradient')} planned).")
         return
-    ref_run = next(r for r in have if r.config.rank_penalty_kind == "none")
-    ref = pilot_measure(ref_run)
-
-    def round_of(runs, scale, strengths):
-        table, chosen = pilot_table(runs, scale)
-        mine = {k: pilots_by_kind(runs, scale).get(k, {}) for k in chosen}
-        display(HTML(run_tables.stack_table_html(table)))
-        amended = any(collapsed(m) for ms in mine.values() for m in ms.values())
-        picks = "; ".join(f"{PENALTY_TITLES[k].lower()}: {pick_words(lam, mine[k], strengths)}"
-                          for k, lam in chosen.items())
-        md(f"The rule{', amended for a collapse (below),' if amended else ''} picks: {picks}.")
-        held = [f"- {PENALTY_TITLES[k]}: {w}" for k in chosen if (w := pick_sweep_words(k, mine[k], ref, strengths))]
-        if held:  # how far one reading swings is read off the first round: pilots that moved neither rank nor fit
-            first = [r for r in have if r.config.rank_penalty_kind != "none" and r.config.rank_penalty_scale == "loss"]
-            md("**How the pick holds up** (a check added after the reference and the first pilot were seen; it "
-               + ("decides nothing). " if not amended else "reads the rule as amended, and decides nothing). ")
-               + (loss_readings_md(ref_run, first) if scale == "loss" else
-                  "One train-MSE reading swings as the first round showed (above).")
-               + " Read with other bounds:\n\n" + "\n".join(held))
-
-    md(f"{n}.")
-    round_of(have, "loss", PILOT_STRENGTHS)
-    control = _control_records()
-    md(pilot_window_md(control, [measure(r)["onset"] for r in control], PILOT_STEPS))
-
-    second = pilot_grid("gradient")
-    have2 = _recorded(second[1:])
-    ids = {r.config.id for r in have2}
-    missing: dict = {}
-    for c in second[1:]:
-        if c.id not in ids:
-            missing.setdefault(c.rank_penalty_kind, []).append(c.rank_penalty)
-    picks = unrun_picks(missing, pilots_by_kind(have2, "gradient"), ref)
-    md(second_round_md(have, PILOT_STRENGTHS_GRADIENT)
-       + f" {len(have2)} of its {len(second) - 1} pilot runs {'is' if len(have2) == 1 else 'are'} recorded"
-       + (" (`python -m grokkit sweep pilots_gradient` trains them)." if set(missing) - set(picks) else ".")
-       + (f" {unrun_md(missing, picks)}" if picks else ""))
-    if have2:
-        round_of([ref_run] + have2, "gradient", PILOT_STRENGTHS_GRADIENT)
-        md(full_scale_md(pilots_by_kind(have2, "gradient"), ref, PILOT_STRENGTHS_GRADIENT, control))
-        if fared := picks_at_full_scale_md(measured_by_key(_intervention_records()), [measure(r) for r in control],
-                                           PILOT_STEPS):
-            md(fared)
+    display(HTML(run_tables.stack_table_html(pilot_table([ref] + have, scale)[0])))
+    if len(have) < len(grid) - (scale == "loss"):
+        md(f"Recorded: {len(have)} of {len(grid) - (scale == 'loss')} pilots.")
 
 
 def intervention_figure(runs, controls) -> None:
@@ -530,12 +469,14 @@ def intervention_figure(runs, controls) -> None:
 
 
 def intervention_verdicts(runs) -> None:
-    """Every drawn run measured against the control (grokkit.intervention_tables.measures_md); the chapter's
-    markdown states the verdicts."""
-    from .intervention_tables import measures_md
+    """Every drawn run measured against the control, then each prediction's and check's grade on the shipped
+    full-scale intervention records, as a table (grokkit.intervention_tables.verdicts_table_md)."""
+    from .intervention_tables import measures_md, verdicts_table_md
     from .interventions import measure
 
-    display(HTML(run_tables.stack_table_html(measures_md(runs, [measure(r) for r in _control_records()]))))
+    control = _control_records()
+    display(HTML(run_tables.stack_table_html(measures_md(runs, [measure(r) for r in control]))))
+    md(verdicts_table_md(_intervention_records(), control))
 
 
 def verdicts(claim_numbers, runs=()) -> None:

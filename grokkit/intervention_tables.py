@@ -1,15 +1,20 @@
-"""The interventions chapter's tables and boxes (Markdown/HTML), computed from the records: the predictions, the
-measures, the cost, the verdicts, the "What we found" box, and the comparison with Omnigrok's fixed-norm runs."""
+"""The interventions chapter's tables (Markdown), computed from the records: the predictions, the measures, the
+cost, the grades as rows (verdict_rows), Omnigrok's horizon.
+The chapter's findings are written in the chapter itself."""
 from __future__ import annotations
 
 from .intervention_words import (
     _num,
 )
 from .interventions import (
+    DECLARED,
     INTERVENTIONS,
     PENALTY_KEYS,
     PREDICTIONS,
+    STORIES,
     Prediction,
+    graded,
+    graded_checks,
     measure,
     untestable,
 )
@@ -142,6 +147,30 @@ def _threads(n) -> str:
     return "the machine's threads" if not n else "one CPU thread" if n == 1 else f"{n:,} CPU threads"
 
 
+def verdict_rows(records_, control_records) -> list[tuple[str, str, str, int, int]]:
+    """The grades as rows for a table: (intervention title, story or "check", part ("climb" / "rank"), seeds held,
+    seeds tested), each story's predictions then each penalty's checks (story_results, check_results) under the
+    declared reading (DECLARED); [] when no intervention run is recorded at full scale."""
+    every = graded(records_, control_records)
+    if not every[DECLARED][0]:
+        return []
+    results = every[DECLARED][1]
+    checks = graded_checks(every, control_records)[DECLARED]
+    rows = [(t, story, "climb" if part == "onset" else "rank", sum(res), len(res))
+            for story in STORIES for t, part, _, res in results[story]]
+    return rows + [(t, "check", "rank", sum(res), len(res)) for t, _, res in checks]
+
+
+def verdicts_table_md(records_, control_records) -> str:
+    """verdict_rows as a Markdown table, with short labels."""
+    rows = verdict_rows(records_, control_records)
+    if not rows:
+        return "No intervention run is recorded at full scale yet.\n"
+    name = {"norm": "weight norm", "rank": "rank", "check": "check (neither)"}
+    return ("| intervention | story | predicts the | held on |\n|---|---|---|---|\n"
+            + "".join(f"| {t} | {name[s]} | {part} | {k} of {n} seeds |\n" for t, s, part, k, n in rows))
+
+
 # Omnigrok's own MNIST runs with the weight norm held fixed (its "reduced landscape" runs; the code:
 # github.com/KindXiaoming/Omnigrok, mnist/landscape/mnist-landscape.ipynb): an MLP of 3 Linear layers of width 200,
 # AdamW (lr 1e-3, no weight decay), the total norm rescaled after every step to α x its initial value, for 21 values
@@ -153,7 +182,7 @@ OMNIGROK_URL = "https://github.com/KindXiaoming/Omnigrok/blob/main/mnist/landsca
 
 
 def best_until(run, key: str, step: int) -> float:
-    """The best `key` ("train_acc" / "test_acc") a run's history reads at or before `step`."""
+    """The best `key` ("train_acc" / "test_acc") a run's history reads at or before `step` (Omnigrok's reading)."""
     import numpy as np
 
     h = run.history

@@ -12,7 +12,6 @@ from .interventions import (
     STORIES,
     VERDICT_RANK_DEFS,
     _climbed,
-    has_checks,
     held,
     onset_class,
     untestable,
@@ -132,34 +131,6 @@ def _at_steps(steps) -> str:
 # when its test accuracy rose before the collapse): (intervention key, seed). The clause was committed together with
 # this record, after it was seen; the collapse caveat says so wherever the clause is what leaves this seed ungraded.
 COLLAPSE_CLAUSE_WITH = ("rank_down", 1)
-
-
-def collapse_caveat(by_key: dict) -> str:
-    """Per intervention (measure() dicts by key) with seeds that never fit because their outputs collapsed
-    (`collapse`, `untestable`): that the intervention broke training there, from which step, and what that leaves
-    graded (its checks on the rank, where it has any, are still read); then, where the collapse clause of
-    `untestable` is what leaves the seed of COLLAPSE_CLAUSE_WITH ungraded (its test accuracy climbed before the
-    collapse), a sentence saying that the clause was added with that seed's record, after it was seen. '' when no
-    seed collapsed."""
-    out, disclosed = [], None
-    for k, (title, _) in INTERVENTIONS.items():
-        gone = [m for m in by_key.get(k, []) if m.get("collapse") and untestable(m)]
-        if not gone:
-            continue
-        steps = [m["collapse"]["step"] for m in gone]
-        out.append(f"the {title.lower()} broke training on {_seeds(gone)}, whose outputs collapsed to nearly the "
-                   "same value for every input from "
-                   + (f"step {steps[0]:,}" if len(steps) == 1 else "steps " + " and ".join(f"{v:,}" for v in steps))
-                   + " to the end, so when it would generalize is not graded"
-                   + ("; its rank is still checked, and that check reads what the penalty did to the rank on the way "
-                      "to the collapse, not how the network generalizes" if has_checks(k) else ""))
-        if any((k, m["seed"]) == COLLAPSE_CLAUSE_WITH and m["onset"] is not None for m in gone):
-            disclosed = title.lower()
-    if disclosed is None:
-        return "; ".join(out)
-    who = f"seed {COLLAPSE_CLAUSE_WITH[1]}" + (f" of the {disclosed}" if len(out) > 1 else "")
-    return ("; ".join(out) + f". The rule that leaves {who} ungraded although its test accuracy rose before the "
-            "collapse was added together with that seed's record, after the record was seen")
 
 
 def _aim(key: str, control: list) -> str:
@@ -330,16 +301,3 @@ def answer_words(by_key: dict, control: list) -> str:
     return " ".join(f"{w[0].upper()}{w[1:]}." for w in sentences)
 
 
-def picks_at_full_scale_md(by_key: dict, control: list, pilot_steps: int) -> str:
-    """How the pilots' picks fared at full scale, in Markdown: the interventions that broke training there by a
-    collapse (`collapse_caveat`) and the step the control (measure() dicts) fits its training set, which the
-    `pilot_steps`-step pilots could not reach; '' when no full-scale run collapsed."""
-    caveat = collapse_caveat(by_key)
-    if not caveat:
-        return ""
-    fits = [m["fit_step"] for m in control if m["fit_step"] is not None]
-    at = f"step {fits[0]:,}" if len(set(fits)) == 1 else f"steps {min(fits):,}–{max(fits):,}"
-    first = min(m["collapse"]["step"] for ms in by_key.values() for m in ms if m.get("collapse") and untestable(m))
-    seen = (f" The {pilot_steps:,}-step pilots could not show it: the collapse began at step {first:,}, after their "
-            "last step, and the control itself fits its training set only at " + at + "." if fits else "")
-    return f"**How the picks fared at full scale.** {caveat[0].upper()}{caveat[1:]}.{seen}\n"

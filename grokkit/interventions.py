@@ -283,6 +283,13 @@ def graded(records_, control_records) -> dict:
     return out
 
 
+def graded_checks(every: dict, control_records) -> dict:
+    """{(rank_def, margin): check_results} for the readings of `every` (graded()), from its measures by key and the
+    control's measured under the same rank definition."""
+    controls = {rd: [measure(r, rd) for r in control_records] for rd in {rd for rd, _ in every}}
+    return {(rd, margin): check_results(by_key, controls[rd], margin) for (rd, margin), (by_key, _) in every.items()}
+
+
 def story_results(by_key: dict, control: list, margin: int = MARGIN_STEPS) -> dict:
     """Each story's tested predictions: {story: [(intervention title, part, words, [held per seed]), ...]}, from
     measure() dicts by intervention key (`by_key`) against the control's measure() dicts (`held`, with `margin`).
@@ -316,11 +323,6 @@ def check_results(by_key: dict, control: list, margin: int = MARGIN_STEPS) -> li
             if res:
                 out.append((title, kw, res))
     return out
-
-
-def has_checks(key: str) -> bool:
-    """Whether intervention `key` has a check among its cells of PREDICTIONS (Prediction.check)."""
-    return any(p.check for parts in PREDICTIONS[key].values() for p in parts.values())
 
 
 # What each penalty is for, as a test on the rank (held(), RULE_WORDS): a seed on which it fails did not get the

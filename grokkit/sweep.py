@@ -78,7 +78,7 @@ RANK_UP_STRENGTH = 0.03            # neg_spectral_entropy: by two declared devia
 # The first round of pilots added λ x the penalty to the loss (rank_penalty_scale "loss"): at λ = 0.01..1 neither
 # penalty moved the hidden layers' effective rank by even 1 % in 10k steps, where the train MSE is still in the
 # thousands; by the control's test climb it is ~1e5 times smaller, so the same λ's share of the loss is ~1e5 times
-# larger there (pilots.pilot_window_md). The full-scale penalised runs therefore use the "gradient" scale
+# larger there (the interventions chapter, Pilots). The full-scale penalised runs therefore use the "gradient" scale
 # (decided after the first round's λ = 0.01, 0.1 and 1, before its 10 and 100 and before any pilot of the second
 # round): each step the penalty pulls with λ x the norm of the fit's gradient, the same at step 1e4 as at the climb,
 # and the second round of pilots (pilot_grid("gradient")) chooses λ by the same rule, over pulls of 1 % to 100 % of

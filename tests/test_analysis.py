@@ -652,13 +652,33 @@ def test_opening_page_puts_what_failed_first_and_counts_the_compute():
     assert all(f"<em>{g.capitalize()}</em>: " in terms for g in report.GRADE_WORDS) and "<em>Fragile</em>: " in terms
 
 
+def test_a_rank_held_up_whose_rank_falls_anyway_fails_its_check_and_an_unfit_run_is_not_graded():
+    from grokkit.intervention_tables import verdict_rows
+    from grokkit.interventions import measure, untestable
+
+    control = [fake(stages=((30000, 0.8),), fall=30000, seed=sd) for sd in (0, 1, 2)]
+    up = fake(stages=((30000, 0.8),), seed=0)  # the rank held up, at the fallback's strength; its rank stays high
+    up.config = up.config.replace(rank_penalty=0.03, rank_penalty_kind="neg_spectral_entropy",
+                                  rank_penalty_scale="gradient")
+    # a rank held up whose rank falls anyway missed its aim
+    fell = fake(stages=((30000, 0.8),), fall=30000, seed=0)
+    fell.config = up.config
+    # every seed of an intervention that never fits its training set: named first, and nothing graded on them
+    unfit = fake(stages=((30000, 0.0),), seed=0, fit=10**7)  # train accuracy stays near 0.1
+    unfit.config = unfit.config.replace(norm_clamp="init")
+    assert untestable(measure(unfit)) and verdict_rows([unfit], control) == []  # nothing graded on it
+    # the rank held up that fell anyway: its check did not hold; the one whose rank stayed high: it held
+    assert ("Rank held up", "check", "rank", 0, 1) in verdict_rows([fell], control)
+    assert ("Rank held up", "check", "rank", 1, 1) in verdict_rows([up], control)
+
+
 def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qualified():
     """A penalised run that never fits its training set because its outputs collapsed to nearly one value (train MSE
     0.09 at chance accuracy from step 20,000 to the end): the verdicts and the box say from which step and how close
     to the best constant output, read only its rank, as a check in neither badge, and say that a rank falling with
     the collapse tests no story.
     A run that recovers from a collapse before its end, and one that fits, carry no collapse."""
-    from grokkit.intervention_words import picks_at_full_scale_md
+    from grokkit.intervention_tables import verdict_rows
     from grokkit.interventions import collapse, measure
 
     control = [fake(stages=((30000, 0.8),), fall=30000, seed=sd) for sd in (0, 1, 2)]
@@ -671,20 +691,17 @@ def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qual
     assert c["constant_mse"] == pytest.approx(0.0899, abs=1e-4)
     assert collapse(fake(stuck=(20000, 40000))) is None and collapse(control[0]) is None
     assert measure(down)["collapse"] == c
-    caveat = (f"the rank pushed down broke training on seed 0, whose outputs collapsed to nearly the same value for "
-              f"every input from step {first:,} to the end, so when it would generalize is not graded; its rank is "
-              "still checked, and that check reads what the penalty did to the rank on the way to the collapse, not "
-              "how the network generalizes")
-    # its rank is a check, not a prediction: neither story is tested by it, and its checks are listed apart
-    # beside a run that did not collapse: each story's count without the collapsed one, and whether its badge moves
+    # its rank is a check, not a prediction: no story is graded on it, and both its checks held on its one seed
+    assert verdict_rows([down], control) == [("Rank pushed down", "check", "rank", 1, 1)] * 2
+    # beside a run that did not collapse: that run's predictions are graded, the collapsed one's still are not
     low = fake(stages=((5000, 0.8),), fall=4000, seed=0)
     low.config = low.config.replace(norm_clamp=199.8)
-    cm = [measure(r) for r in control]
-    assert picks_at_full_scale_md({"rank_down": [measure(down)]}, cm, 10_000) == (
-        f"**How the picks fared at full scale.** T{caveat[1:]}. The 10,000-step pilots could not show it: the "
-        f"collapse began at step {first:,}, after their last step, and the control itself fits its training set only "
-        "at step 2,001.\n")
-    assert picks_at_full_scale_md({"rank_down": cm}, cm, 10_000) == ""  # nothing collapsed: nothing to say
+    rows = verdict_rows([down, low], control)
+    assert [r for r in rows if r[1] != "check"] == [("Norm held low from the start", "norm", "climb", 1, 1),
+                                                    ("Norm held low from the start", "rank", "climb", 1, 1),
+                                                    ("Norm held low from the start", "rank", "rank", 1, 1)]
+    # the pilots (10,000 steps) could not see it: the collapse starts after their last step
+    assert c["step"] > 10_000
 
 
 def test_dtype_caveat_only_beyond_the_seed_spread():
