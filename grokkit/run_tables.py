@@ -345,26 +345,6 @@ def indicator_words(s, left=()) -> dict:
             "ind_agree_max": f"{s.agreement_max:.2f}",
             "ind_left_out": "; ".join(f"{lab} ({n:,} steps at a constant predictor)" for lab, n in left) or "none"}
 
-def twin_words(ts) -> dict:
-    """The numbers the scoreboard's float32-versus-float64 prose quotes (myst-nb glue names -> text), from
-    grokkit.twins Twins: how many lie within the seed spread, the range of the dtype-to-seed distance ratios, and the
-    twins outside the spread or whose float64 phase no float32 seed takes, named with their numbers ("none")."""
-    acc = [t.acc_ratio for t in ts if t.acc_ratio is not None]
-    rank = [t.rank_ratio for t in ts if t.rank_ratio is not None]
-    def times(v):
-        return "–" if v is None else f"{v:.2f} × the seeds' distance" if np.isfinite(v) else \
-            "apart where the float32 seeds agree exactly"
-    out = [f"{t.label}, seed {t.seed} (test accuracy {times(t.acc_ratio)}; rank {times(t.rank_ratio)})"
-           for t in ts if t.within_spread is False]
-    phase = [f"{t.label}, seed {t.seed} (float64: {t.phase64}; float32: "
-             + ", ".join(f"{p} ({n} of {len(t.phases32)} seeds)" for p, n in Counter(t.phases32).items()) + ")"
-             for t in ts if not t.phase_within_spread]
-    return {"dtype_n": f"{len(ts)}", "dtype_within": f"{sum(bool(t.within_spread) for t in ts)}",
-            "dtype_acc_lo": f"{min(acc):.2f}" if acc else "–", "dtype_acc_hi": f"{max(acc):.2f}" if acc else "–",
-            "dtype_rank_lo": f"{min(rank):.2f}" if rank else "–", "dtype_rank_hi": f"{max(rank):.2f}" if rank else "–",
-            "dtype_outside": "; ".join(out) or "none", "dtype_phase_in": f"{sum(t.phase_within_spread for t in ts)}",
-            "dtype_phase_out": "; ".join(phase) or "none"}
-
 def phase_groups(runs) -> dict:
     """{(N, γ): [Events]} of every d = 12 weight-decay phase run (claims 11-12's configurations), float32 seeds
     then float64 twins, at the claims' default detector."""
@@ -374,33 +354,6 @@ def phase_groups(runs) -> dict:
     det = detector()
     return {(n, wd): [events(r, det) for dt in ("float32", "float64") for r in seeds_of(runs, 12, n, wd, dt)]
             for n, phases in PAPER_PHASES.items() for wd in phases}
-
-def phase_words(runs) -> dict:
-    """The numbers the weight-decay phases' prose quotes (myst-nb glue names -> text), per (N, γ) of claims 11-12:
-    `ph_<N>_<γ>_phases` ('two-stage in 3 of 3 runs'; several phases listed, most common first), `..._share` (the
-    range of the share of the test climb gained after the fit), `..._acc` (the range of the highest test
-    accuracy), `..._f64` (the float64 twins' phases). Runs: every float32 seed and float64 twin."""
-    from .claims import THRESHOLDS
-
-    out = {"ph_grok_share": f"{THRESHOLDS['grok_share'].value:g}", "ph_rise_min": f"{THRESHOLDS['rise_min'].value:g}",
-           "ph_share_lo": f"{THRESHOLDS['grok_share'].lo:g}", "ph_share_hi": f"{THRESHOLDS['grok_share'].hi:g}"}
-    for (n, wd), evs in phase_groups(runs).items():
-        key = f"ph_{n}_{wd:g}".replace(".", "")
-        count = Counter(e.phase for e in evs)
-        out[key + "_phases"] = ", ".join(f"{p} in {k} of {len(evs)} runs" for p, k in count.most_common())
-        shares = [e.post_fit_share_frac for e in evs if e.post_fit_share_frac is not None]
-        out[key + "_share"] = _span(shares, ".2f")
-        out[key + "_acc"] = _span([e.test_max_acc for e in evs], ".3f")
-        f64 = [e.phase for e in evs if e.label.endswith("float64")]
-        out[key + "_f64"] = ", ".join(f64) or "not recorded"
-    return out
-
-def _span(values, fmt: str) -> str:
-    """'0.16 to 0.20' ('0.95' when all equal; '–' when empty)."""
-    if not values:
-        return "–"
-    lo, hi = format(min(values), fmt), format(max(values), fmt)
-    return lo if lo == hi else f"{lo} to {hi}"
 
 def rank_timing_words(v: Verdict) -> dict:
     """The numbers the rank-timing prose quotes (myst-nb glue names -> text), from a verdict whose parts time the
