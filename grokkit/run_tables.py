@@ -313,38 +313,6 @@ def indicators_table(rows) -> str:
                      f"{at(r.rank_fall_step, r.rank_lag_steps)} |")
     return "\n".join(lines) + "\n"
 
-def relative_steps(lag) -> str:
-    """A signed lag for a reader: '2,001 steps before', '667 steps after', 'at the same step' ('–' for None)."""
-    if lag is None:
-        return "–"
-    if lag == 0:
-        return "at the same step"
-    return f"{abs(int(lag)):,} steps {'before' if lag < 0 else 'after'}"
-
-def indicator_words(s, left=()) -> dict:
-    """The numbers the weight-norm chapter's prose quotes (myst-nb glue names -> text), from an
-    indicators.Summary: the norm's gap to its decay clock, the output scale's and the rank's lags against the climb
-    (signed: 'before' / 'after' the climb's start), the norm at the climb, the test-loss estimate's agreement, and
-    `left`, the runs left out for a collapse (indicators.left_out)."""
-    from .config import RunConfig
-
-    pct = lambda v: f"{100 * v:.1f} %"  # noqa: E731
-    return {"ind_runs": f"{s.runs}", "ind_window": f"{5 * RunConfig().log_period:,} steps",
-            "ind_clock_med": pct(s.clock_dev.median), "ind_clock_max": pct(s.clock_dev.hi),
-            "ind_clock_gamma": f"{s.clock_dev_gamma_max:g}",
-            "ind_deep_n": f"{s.scale_lag_deep.n}", "ind_deep_before": f"{s.scale_lag_deep.before}",
-            "ind_deep_lo": relative_steps(s.scale_lag_deep.lo), "ind_deep_hi": relative_steps(s.scale_lag_deep.hi),
-            "ind_deep_med": relative_steps(s.scale_lag_deep.median),
-            "ind_shallow_n": f"{s.scale_lag_shallow.n}", "ind_shallow_after": f"{s.scale_lag_shallow.after}",
-            "ind_shallow_hi": relative_steps(s.scale_lag_shallow.hi),
-            "ind_norm_lo": f"{s.norm_at_onset.lo:,.0f}", "ind_norm_hi": f"{s.norm_at_onset.hi:,.0f}",
-            "ind_rank_n": f"{s.rank_lag_deep.n}", "ind_rank_after": f"{s.rank_lag_deep.after}",
-            "ind_rank_before": f"{s.rank_lag_deep.before}", "ind_rank_lo": relative_steps(s.rank_lag_deep.lo),
-            "ind_rank_hi": relative_steps(s.rank_lag_deep.hi),
-            "ind_agree_n": f"{s.agreement_records}", "ind_agree_med": f"{s.agreement_median:.2f}",
-            "ind_agree_max": f"{s.agreement_max:.2f}",
-            "ind_left_out": "; ".join(f"{lab} ({n:,} steps at a constant predictor)" for lab, n in left) or "none"}
-
 def phase_groups(runs) -> dict:
     """{(N, γ): [Events]} of every d = 12 weight-decay phase run (claims 11-12's configurations), float32 seeds
     then float64 twins, at the claims' default detector."""
