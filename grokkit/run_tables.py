@@ -24,24 +24,26 @@ def _md(s: str) -> str:
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
-def tolerance_sweep_text(runs, det) -> str:
-    """For each run that keeps spectra, in words: at which relative tolerances its mean hidden-layer rank shows a
-    double descent, and its tunnel length (threshold scaled, and fixed at 300) from the paper's tolerance to 1e-2."""
+def tolerance_sweep_table(runs, det) -> str:
+    """For each run that keeps spectra (Markdown, one row per run): the relative tolerances at which its mean
+    hidden-layer rank shows a double descent, and its tunnel length in layers at each tolerance of the sweep, from
+    the paper's to 1e-2, with the threshold scaled to the rank at initialization and with the paper's fixed 300."""
     from .events import rtol_label, tolerance_sweep
 
-    out = []
+    rows = {id(r): tolerance_sweep(r, det) for r in runs}
+    first = next(iter(rows.values()), [])
+    span = f"{rtol_label(first[0]['rtol'])} → {rtol_label(first[-1]['rtol'])}" if first else ""
+    lines = [f"| run | hidden layers | double descent at tolerance | tunnel, scaled threshold ({span}) | "
+             f"tunnel, fixed 300 ({span}) |", "|---|---:|---|---|---|"]
     for r in runs:
-        rows = tolerance_sweep(r, det)
-        dd = [x["rtol"] for x in rows if x["double_descent"]]
-        where = ("at no tolerance" if not dd else "at every tolerance" if len(dd) == len(rows) else
-                 "at " + ", ".join(rtol_label(t) for t in dd) + " only")
-        scaled = " → ".join(str(x["tunnel_scaled_layers"]) for x in rows)
-        fixed = " → ".join(str(x["tunnel_fixed_layers"]) for x in rows)
-        out.append(f"- **{run_label_of(r)}**: a rank double descent {where}. Tunnel length over the "
-                   f"{len(rows)} tolerances ({rtol_label(rows[0]['rtol'])} to {rtol_label(rows[-1]['rtol'])}): "
-                   f"{scaled} layers with the threshold scaled to the rank at initialization, {fixed} with the "
-                   f"fixed 300 (of {r.config.depth - 1} hidden layers).")
-    return "\n".join(out) + "\n"
+        sweep = rows[id(r)]
+        dd = [x["rtol"] for x in sweep if x["double_descent"]]
+        where = "none" if not dd else "all" if len(dd) == len(sweep) else ", ".join(rtol_label(t) for t in dd)
+        lines.append(f"| {run_label_of(r)} | {r.config.depth - 1} | {where} | "
+                     + " → ".join(str(x["tunnel_scaled_layers"]) for x in sweep) + " | "
+                     + " → ".join(str(x["tunnel_fixed_layers"]) for x in sweep) + " |")
+    return "\n".join(lines) + "\n"
+
 
 EVENT_TABLES = (("when", ("train fit", "fit_step", "steps"), ("start of the test climb", "climb_onset_step", "steps"),
                   ("test half-rise", "test_half_step", "steps"), ("climb duration", "climb_rise_steps", "steps"),
