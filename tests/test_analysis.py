@@ -407,7 +407,11 @@ def test_shipped_records_through_the_scoreboard(shipped):
     table = report.scoreboard(verdicts)
     assert sum(line.startswith("| ") for line in table.splitlines()) == 16  # header + 15 claims
     assert not machine_bits(report.summary(verdicts))
-    assert "|" in report.sensitivity(verdicts)
+    sens = report.sensitivity(verdicts)
+    flipped = {name for v in verdicts for name, *_, grid in v.sweeps if any(g != v.grade for _, g in grid)}
+    steady = sens.split("threshold that flips no grade")[1]  # the second table: every other threshold, one row each
+    rows = sum(ln.startswith("| ") for ln in steady.splitlines())
+    assert rows == len(claims.THRESHOLDS) - len(flipped - {claims.RANK_DEF})
 
 
 def test_scoreboard_cli_json():
