@@ -230,7 +230,7 @@ def exact_vs_robust() -> None:
 def tolerance_sweep() -> None:
     """The rank definition swept: for every shipped float32 record that keeps its covariance spectra, where the double
     descent and the tunnel appear and vanish as the relative tolerance grows (grokkit.plots.tolerance_sweep_figure),
-    with the same in words; one line when no shipped record keeps spectra."""
+    with the same as a table; one line when no shipped record keeps spectra."""
     from .claims import detector
     from .events import has_spectra
 
@@ -241,7 +241,7 @@ def tolerance_sweep() -> None:
            "applied.")
         return
     show(plots.tolerance_sweep_figure(runs, detector()), runs, "scoreboard-tolerance-sweep", RANKS)
-    md(run_tables.tolerance_sweep_text(runs, detector()))
+    md(run_tables.tolerance_sweep_table(runs, detector()))
 
 
 def flat(panels) -> list:

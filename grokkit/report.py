@@ -423,7 +423,7 @@ def summary(verdicts) -> str:
 
 def sensitivity(verdicts) -> str:
     """The sensitivity table: for each claim and threshold (or rank definition) that flips its grade, the grade at
-    every swept value (Markdown). Thresholds that never flip a grade are listed once below."""
+    every swept value (Markdown); then a second table of the thresholds that flip no grade anywhere in their range."""
     lines = ["| claim | threshold (default, range) or rank definition | grade across the range |", "|---|---|---|"]
     flipping = set()
     for v in verdicts:
@@ -440,9 +440,10 @@ def sensitivity(verdicts) -> str:
                          + ", ".join(f"{_val(val)}: {g}" for val, g in grid) + " |")
     if len(lines) == 2:
         lines.append("| – | – | no threshold flips any grade |")
-    steady = [f"{t.words} ({t.value:,g}; {t.lo:,g} to {t.hi:,g} {t.unit})" for k, t in THRESHOLDS.items()
-              if k not in flipping]
-    return "\n".join(lines) + "\n\nThresholds that flip no grade anywhere in their range: " + "; ".join(steady) + ".\n"
+    steady = ["| threshold that flips no grade in its range | default | range |", "|---|---|---|"]
+    steady += [f"| {_md(t.words)} | {t.value:,g} | {t.lo:,g} to {t.hi:,g} {t.unit} |" for k, t in THRESHOLDS.items()
+               if k not in flipping]
+    return "\n".join(lines) + "\n\n" + "\n".join(steady) + "\n"
 
 
 def thresholds_table() -> str:

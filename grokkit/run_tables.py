@@ -24,24 +24,26 @@ def _md(s: str) -> str:
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
-def tolerance_sweep_text(runs, det) -> str:
-    """For each run that keeps spectra, in words: at which relative tolerances its mean hidden-layer rank shows a
-    double descent, and its tunnel length (threshold scaled, and fixed at 300) from the paper's tolerance to 1e-2."""
+def tolerance_sweep_table(runs, det) -> str:
+    """For each run that keeps spectra (Markdown, one row per run): the relative tolerances at which its mean
+    hidden-layer rank shows a double descent, and its tunnel length in layers at each tolerance of the sweep, from
+    the paper's to 1e-2, with the threshold scaled to the rank at initialization and with the paper's fixed 300."""
     from .events import rtol_label, tolerance_sweep
 
-    out = []
+    rows = {id(r): tolerance_sweep(r, det) for r in runs}
+    first = next(iter(rows.values()), [])
+    span = f"{rtol_label(first[0]['rtol'])} → {rtol_label(first[-1]['rtol'])}" if first else ""
+    lines = [f"| run | hidden layers | double descent at tolerance | tunnel, scaled threshold ({span}) | "
+             f"tunnel, fixed 300 ({span}) |", "|---|---:|---|---|---|"]
     for r in runs:
-        rows = tolerance_sweep(r, det)
-        dd = [x["rtol"] for x in rows if x["double_descent"]]
-        where = ("at no tolerance" if not dd else "at every tolerance" if len(dd) == len(rows) else
-                 "at " + ", ".join(rtol_label(t) for t in dd) + " only")
-        scaled = " → ".join(str(x["tunnel_scaled_layers"]) for x in rows)
-        fixed = " → ".join(str(x["tunnel_fixed_layers"]) for x in rows)
-        out.append(f"- **{run_label_of(r)}**: a rank double descent {where}. Tunnel length over the "
-                   f"{len(rows)} tolerances ({rtol_label(rows[0]['rtol'])} to {rtol_label(rows[-1]['rtol'])}): "
-                   f"{scaled} layers with the threshold scaled to the rank at initialization, {fixed} with the "
-                   f"fixed 300 (of {r.config.depth - 1} hidden layers).")
-    return "\n".join(out) + "\n"
+        sweep = rows[id(r)]
+        dd = [x["rtol"] for x in sweep if x["double_descent"]]
+        where = "none" if not dd else "all" if len(dd) == len(sweep) else ", ".join(rtol_label(t) for t in dd)
+        lines.append(f"| {run_label_of(r)} | {r.config.depth - 1} | {where} | "
+                     + " → ".join(str(x["tunnel_scaled_layers"]) for x in sweep) + " | "
+                     + " → ".join(str(x["tunnel_fixed_layers"]) for x in sweep) + " |")
+    return "\n".join(lines) + "\n"
+
 
 EVENT_TABLES = (("when", ("train fit", "fit_step", "steps"), ("start of the test climb", "climb_onset_step", "steps"),
                   ("test half-rise", "test_half_step", "steps"), ("climb duration", "climb_rise_steps", "steps"),
@@ -151,15 +153,10 @@ def _dtype_rows(r32, r64) -> list:
 
 def _dtype_check(r32, r64) -> tuple:
     """(whether float32 keeps the behaviour, dtype_table's Markdown)."""
-    a = events(r32, detector())
     rows = _dtype_rows(r32, r64)
     lines = ["| event | float32 | float64 | same behaviour |", "|---|---|---|---|"]
     lines += [f"| {n} | {x} | {y} | {'yes' if ok else '**no**'} |" for n, x, y, ok in rows]
-    keeps = all(ok for *_, ok in rows)
-    head = (f"{a.label}: float32 and float64 agree on all {len(rows)} events." if keeps else
-            f"{a.label}: float32 and float64 differ on " + ", ".join(n for n, *_, ok in rows if not ok)
-            + " (read against the seed spread in the table above).")
-    return keeps, head + "\n\n" + "\n".join(lines) + "\n"
+    return all(ok for *_, ok in rows), "\n".join(lines) + "\n"
 
 def dtype_tables(runs) -> str:
     """Every float64 twin of `runs` (grokkit.twins) read against the float32 seed-to-seed spread, Markdown: one row
@@ -188,8 +185,9 @@ def dtype_tables(runs) -> str:
         r64 = pick(runs, t.depth, t.n_train, t.weight_decay, "float64", t.seed)
         spread = t.seed_spread
         dist = ("" if spread is None else
-                f"Mean gaps over the run, float32 against float64: test accuracy {t.dtype.acc:.3g} (float32 seeds: "
-                f"{spread.acc:.3g} at most), mean hidden rank {t.dtype.rank:.3g} (seeds: {spread.rank:.3g}).\n\n")
+                "| mean gap over the run | float32 against float64 | float32 seeds, largest |\n|---|---:|---:|\n"
+                f"| test accuracy | {t.dtype.acc:.3g} | {spread.acc:.3g} |\n"
+                f"| mean hidden rank | {t.dtype.rank:.3g} | {spread.rank:.3g} |\n\n")
         details.append(f":::{{dropdown}} {t.label}, seed {t.seed}: every event, float32 against float64\n"
                        f"{dist}{_dtype_check(r32, r64)[1]}\n:::\n")
     table = (":::{dropdown} Each twin against the float32 seed spread: distances and phases\n" + "\n".join(lines)
@@ -313,58 +311,6 @@ def indicators_table(rows) -> str:
                      f"{at(r.rank_fall_step, r.rank_lag_steps)} |")
     return "\n".join(lines) + "\n"
 
-def relative_steps(lag) -> str:
-    """A signed lag for a reader: '2,001 steps before', '667 steps after', 'at the same step' ('–' for None)."""
-    if lag is None:
-        return "–"
-    if lag == 0:
-        return "at the same step"
-    return f"{abs(int(lag)):,} steps {'before' if lag < 0 else 'after'}"
-
-def indicator_words(s, left=()) -> dict:
-    """The numbers the weight-norm chapter's prose quotes (myst-nb glue names -> text), from an
-    indicators.Summary: the norm's gap to its decay clock, the output scale's and the rank's lags against the climb
-    (signed: 'before' / 'after' the climb's start), the norm at the climb, the test-loss estimate's agreement, and
-    `left`, the runs left out for a collapse (indicators.left_out)."""
-    from .config import RunConfig
-
-    pct = lambda v: f"{100 * v:.1f} %"  # noqa: E731
-    return {"ind_runs": f"{s.runs}", "ind_window": f"{5 * RunConfig().log_period:,} steps",
-            "ind_clock_med": pct(s.clock_dev.median), "ind_clock_max": pct(s.clock_dev.hi),
-            "ind_clock_gamma": f"{s.clock_dev_gamma_max:g}",
-            "ind_deep_n": f"{s.scale_lag_deep.n}", "ind_deep_before": f"{s.scale_lag_deep.before}",
-            "ind_deep_lo": relative_steps(s.scale_lag_deep.lo), "ind_deep_hi": relative_steps(s.scale_lag_deep.hi),
-            "ind_deep_med": relative_steps(s.scale_lag_deep.median),
-            "ind_shallow_n": f"{s.scale_lag_shallow.n}", "ind_shallow_after": f"{s.scale_lag_shallow.after}",
-            "ind_shallow_hi": relative_steps(s.scale_lag_shallow.hi),
-            "ind_norm_lo": f"{s.norm_at_onset.lo:,.0f}", "ind_norm_hi": f"{s.norm_at_onset.hi:,.0f}",
-            "ind_rank_n": f"{s.rank_lag_deep.n}", "ind_rank_after": f"{s.rank_lag_deep.after}",
-            "ind_rank_before": f"{s.rank_lag_deep.before}", "ind_rank_lo": relative_steps(s.rank_lag_deep.lo),
-            "ind_rank_hi": relative_steps(s.rank_lag_deep.hi),
-            "ind_agree_n": f"{s.agreement_records}", "ind_agree_med": f"{s.agreement_median:.2f}",
-            "ind_agree_max": f"{s.agreement_max:.2f}",
-            "ind_left_out": "; ".join(f"{lab} ({n:,} steps at a constant predictor)" for lab, n in left) or "none"}
-
-def twin_words(ts) -> dict:
-    """The numbers the scoreboard's float32-versus-float64 prose quotes (myst-nb glue names -> text), from
-    grokkit.twins Twins: how many lie within the seed spread, the range of the dtype-to-seed distance ratios, and the
-    twins outside the spread or whose float64 phase no float32 seed takes, named with their numbers ("none")."""
-    acc = [t.acc_ratio for t in ts if t.acc_ratio is not None]
-    rank = [t.rank_ratio for t in ts if t.rank_ratio is not None]
-    def times(v):
-        return "–" if v is None else f"{v:.2f} × the seeds' distance" if np.isfinite(v) else \
-            "apart where the float32 seeds agree exactly"
-    out = [f"{t.label}, seed {t.seed} (test accuracy {times(t.acc_ratio)}; rank {times(t.rank_ratio)})"
-           for t in ts if t.within_spread is False]
-    phase = [f"{t.label}, seed {t.seed} (float64: {t.phase64}; float32: "
-             + ", ".join(f"{p} ({n} of {len(t.phases32)} seeds)" for p, n in Counter(t.phases32).items()) + ")"
-             for t in ts if not t.phase_within_spread]
-    return {"dtype_n": f"{len(ts)}", "dtype_within": f"{sum(bool(t.within_spread) for t in ts)}",
-            "dtype_acc_lo": f"{min(acc):.2f}" if acc else "–", "dtype_acc_hi": f"{max(acc):.2f}" if acc else "–",
-            "dtype_rank_lo": f"{min(rank):.2f}" if rank else "–", "dtype_rank_hi": f"{max(rank):.2f}" if rank else "–",
-            "dtype_outside": "; ".join(out) or "none", "dtype_phase_in": f"{sum(t.phase_within_spread for t in ts)}",
-            "dtype_phase_out": "; ".join(phase) or "none"}
-
 def phase_groups(runs) -> dict:
     """{(N, γ): [Events]} of every d = 12 weight-decay phase run (claims 11-12's configurations), float32 seeds
     then float64 twins, at the claims' default detector."""
@@ -374,33 +320,6 @@ def phase_groups(runs) -> dict:
     det = detector()
     return {(n, wd): [events(r, det) for dt in ("float32", "float64") for r in seeds_of(runs, 12, n, wd, dt)]
             for n, phases in PAPER_PHASES.items() for wd in phases}
-
-def phase_words(runs) -> dict:
-    """The numbers the weight-decay phases' prose quotes (myst-nb glue names -> text), per (N, γ) of claims 11-12:
-    `ph_<N>_<γ>_phases` ('two-stage in 3 of 3 runs'; several phases listed, most common first), `..._share` (the
-    range of the share of the test climb gained after the fit), `..._acc` (the range of the highest test
-    accuracy), `..._f64` (the float64 twins' phases). Runs: every float32 seed and float64 twin."""
-    from .claims import THRESHOLDS
-
-    out = {"ph_grok_share": f"{THRESHOLDS['grok_share'].value:g}", "ph_rise_min": f"{THRESHOLDS['rise_min'].value:g}",
-           "ph_share_lo": f"{THRESHOLDS['grok_share'].lo:g}", "ph_share_hi": f"{THRESHOLDS['grok_share'].hi:g}"}
-    for (n, wd), evs in phase_groups(runs).items():
-        key = f"ph_{n}_{wd:g}".replace(".", "")
-        count = Counter(e.phase for e in evs)
-        out[key + "_phases"] = ", ".join(f"{p} in {k} of {len(evs)} runs" for p, k in count.most_common())
-        shares = [e.post_fit_share_frac for e in evs if e.post_fit_share_frac is not None]
-        out[key + "_share"] = _span(shares, ".2f")
-        out[key + "_acc"] = _span([e.test_max_acc for e in evs], ".3f")
-        f64 = [e.phase for e in evs if e.label.endswith("float64")]
-        out[key + "_f64"] = ", ".join(f64) or "not recorded"
-    return out
-
-def _span(values, fmt: str) -> str:
-    """'0.16 to 0.20' ('0.95' when all equal; '–' when empty)."""
-    if not values:
-        return "–"
-    lo, hi = format(min(values), fmt), format(max(values), fmt)
-    return lo if lo == hi else f"{lo} to {hi}"
 
 def rank_timing_words(v: Verdict) -> dict:
     """The numbers the rank-timing prose quotes (myst-nb glue names -> text), from a verdict whose parts time the

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from test_analysis import STEP, TWO_STAGE, fake
 
-from grokkit import claims, indicators, report, run_tables, twins
+from grokkit import claims, indicators, report, twins
 from grokkit.config import RunConfig
 from grokkit.events import events
 from grokkit.scale import decay_clock, output_scale, scale_agreement
@@ -153,8 +153,6 @@ def test_twins_are_read_against_the_seed_spread():
     assert t.within_spread is False and t.acc_ratio == pytest.approx(2.5, rel=1e-6)
     (t,) = twins.twins([twin(0.0, 0), twin(0.05, 0, "float64")])  # one float32 seed: nothing to read it against
     assert t.within_spread is None
-    words = run_tables.twin_words(twins.twins(seeds + [far]))
-    assert words["dtype_within"] == "0" and "2.50 × the seeds' distance" in words["dtype_outside"]
 
 
 def test_grokking_needs_most_of_the_climb_after_the_fit():
