@@ -269,18 +269,19 @@ def runs_md(by_key: dict, control_onsets) -> str:
     from .fmt import num, signed
 
     mid = float(np.median([o for o in control_onsets if o is not None])) if any(control_onsets) else None
-    rows = ["| intervention | seed | climb starts | shift against the control's median | s_out first ≤ 1 | "
-            "rank falls (from the climb's start) | training set fit | final test accuracy | wall time |",
+    rows = ["| intervention | seed | climb starts (step) | against the control's median (steps) | s_out first ≤ 1 "
+            "(step) | rank falls, from the climb (steps) | training set fit (step) | final test accuracy | "
+            "wall time (min) |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    bare = lambda step: num(step, "steps").removesuffix(" steps")  # noqa: E731 -- the unit is in the column head
     for k, ms in by_key.items():
         for m in ms:
             on = m.climb_onset_step
-            shift = "–" if on is None or mid is None else signed(on - mid) + " steps"
-            lag = "–" if m.rank_lag_steps is None else signed(m.rank_lag_steps) + " steps"
-            wall = "–" if m.wall_min is None else f"{m.wall_min:,.0f} min"
-            rows.append(f"| {INTERVENTIONS[k][0]} | {m.seed} | {num(on, 'steps')} | {shift} | "
-                        f"{num(m.scale_one_step, 'steps')} | {lag} | {num(m.fit_step, 'steps')} | "
-                        f"{num(m.final_test_acc, 'accuracy')} | {wall} |")
+            shift = "–" if on is None or mid is None else signed(on - mid)
+            lag = "–" if m.rank_lag_steps is None else signed(m.rank_lag_steps)
+            wall = "–" if m.wall_min is None else f"{m.wall_min:,.0f}"
+            rows.append(f"| {INTERVENTIONS[k][0]} | {m.seed} | {bare(on)} | {shift} | {bare(m.scale_one_step)} | "
+                        f"{lag} | {bare(m.fit_step)} | {num(m.final_test_acc, 'accuracy')} | {wall} |")
     return "\n".join(rows) + "\n"
 
 

@@ -80,6 +80,8 @@ PROBE = """async () => {
                                            > o.querySelectorAll('.grokkit-download a[href$=".csv"]').length)
                               .map(o => (o.closest('.cell') || o).id || o.textContent.slice(0, 80)),
     found_badges: [...main.querySelectorAll('.grokkit-found .grokkit-badge')].map(b => b.textContent),
+    // a chapter that answers in written words (its first paragraphs open "In short.") needs no generated box
+    written_answer: [...main.querySelectorAll('p')].slice(0, 3).some(p => p.textContent.trim().startsWith('In short.')),
     repo_buttons: [...document.querySelectorAll('a.btn-source-repository-button')].map(a => a.href),
     colab: [...document.querySelectorAll('a[href*="colab.research.google.com"]')].map(a => a.href),
   };
@@ -114,7 +116,9 @@ MIN_FONT_PX = 9.0  # at either width, a figure's smallest text (tick labels) as 
 # Issue 45: the claim-measure figure gives a claim measured on more than four configurations a whole row (their
 # labels collided; +575 px) and the collapsed seed is named under the figure that draws it: the scoreboard measured
 # 16680 px (light) on the build of that issue, so its budget goes from 16000 to 17000.
-HEIGHT_BUDGETS = {"*": 30000, "scoreboard": 17000}
+# Issue 43: the scoreboard opens with its written answer (+150 px) and states the float64 comparison in prose with a
+# small table: 17,129 px (light) on the build of that change, so its budget goes from 17000 to 17500.
+HEIGHT_BUDGETS = {"*": 30000, "scoreboard": 17500}
 
 # Test-harness and Python-internals text a reader must never see. Each entry is (what it is, regex); a page fails
 # when one matches. HARNESS_MARKERS are searched in all the visible text of the page (prose, code cells shown to the
@@ -394,9 +398,11 @@ def check(info: dict, mode: str, page: str, root: Path, base: str, repo=None) ->
                             f"{im['src'][:60]}")
     problems += [f"empty output area: {o}" for o in info["empty_outputs"]]
     problems += [f"a figure without its download-data link: {o!r:.80}" for o in info["figures_without_data"]]
-    # the opening page and the scoreboard list every claim with its badge in their own tables instead
-    if info["n_outputs"] > 1 and not page.endswith(("intro.html", "scoreboard.html")) and not info["found_badges"]:
-        problems.append('no "What we found" box with grade badges')
+    # the opening page and the scoreboard list every claim with its badge in their own tables instead; a chapter
+    # whose answer is written prose at its top ("In short.") may do without the generated box
+    if (info["n_outputs"] > 1 and not page.endswith(("intro.html", "scoreboard.html")) and not info["found_badges"]
+            and not info.get("written_answer")):
+        problems.append('no "What we found" box with grade badges, and no written answer ("In short.") at the top')
     problems += [f"broken internal link: {b}" for b in broken_links(info["links"], info["ids"], page, root, base)]
     if info["theme"] != mode:
         problems.append(f"the page is in {info['theme']!r} mode, not {mode!r}")

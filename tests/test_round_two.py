@@ -162,7 +162,7 @@ def test_predictions_are_graded_per_seed_and_tabled():
     runs = cells(round_two.runs_md(by_key, control))
     assert len(runs) == 2 and [row[1] for row in runs] == ["0", "1"]  # one row per seed
     # climb start, shift against the control's median 43,355, s_out's first step at 1, the rank's fall after the climb
-    assert runs[0][2:6] == ["12,000 steps", "−31,355 steps", "11,000 steps", "+4,000 steps"]
+    assert runs[0][2:6] == ["12,000", "−31,355", "11,000", "+4,000"]  # steps: the unit is in the column head
     assert runs[1][2:5] == ["–"] * 3  # seed 1 never climbs
 
 
