@@ -262,26 +262,24 @@ def _held(values) -> str:
 
 def runs_md(by_key: dict, control_onsets) -> str:
     """Per intervention and seed (Markdown): the climb's start and its shift against the control seeds' median, the
-    step s_out first reaches 1, the rank's fall against the climb (signed: + after), the fit, the final test accuracy
-    (median of the last three readings) and the wall time."""
+    step s_out first reaches 1, the rank's fall against the climb (signed: + after), the fit and the final test
+    accuracy (median of the last three readings); the wall time is in each record (the opening page's compute table)."""
     import numpy as np
 
     from .fmt import num, signed
 
     mid = float(np.median([o for o in control_onsets if o is not None])) if any(control_onsets) else None
-    rows = ["| intervention | seed | climb starts (step) | against the control's median (steps) | s_out first ≤ 1 "
-            "(step) | rank falls, from the climb (steps) | training set fit (step) | final test accuracy | "
-            "wall time (min) |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| intervention, seed | climb starts (step) | against the control's median (steps) | s_out first ≤ 1 "
+            "(step) | rank falls, from the climb (steps) | training set fit (step) | final test accuracy |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
     bare = lambda step: num(step, "steps").removesuffix(" steps")  # noqa: E731 -- the unit is in the column head
     for k, ms in by_key.items():
         for m in ms:
             on = m.climb_onset_step
             shift = "–" if on is None or mid is None else signed(on - mid)
             lag = "–" if m.rank_lag_steps is None else signed(m.rank_lag_steps)
-            wall = "–" if m.wall_min is None else f"{m.wall_min:,.0f}"
-            rows.append(f"| {INTERVENTIONS[k][0]} | {m.seed} | {bare(on)} | {shift} | {bare(m.scale_one_step)} | "
-                        f"{lag} | {bare(m.fit_step)} | {num(m.final_test_acc, 'accuracy')} | {wall} |")
+            rows.append(f"| {INTERVENTIONS[k][0]}, seed {m.seed} | {bare(on)} | {shift} | {bare(m.scale_one_step)} | "
+                        f"{lag} | {bare(m.fit_step)} | {num(m.final_test_acc, 'accuracy')} |")
     return "\n".join(rows) + "\n"
 
 

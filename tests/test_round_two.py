@@ -160,10 +160,10 @@ def test_predictions_are_graded_per_seed_and_tabled():
     held = [row[3:] for row in cells(round_two.graded_md(graded))]  # per story: climb held, timing rule held
     assert held == [["0 of 2 seeds", "0 of 1 seed (1 undecided)"]] * 2 + [["1 of 2 seeds", "1 of 1 seed (1 undecided)"]]
     runs = cells(round_two.runs_md(by_key, control))
-    assert len(runs) == 2 and [row[1] for row in runs] == ["0", "1"]  # one row per seed
+    assert len(runs) == 2 and [row[0][-6:] for row in runs] == ["seed 0", "seed 1"]  # one row per seed
     # climb start, shift against the control's median 43,355, s_out's first step at 1, the rank's fall after the climb
-    assert runs[0][2:6] == ["12,000", "−31,355", "11,000", "+4,000"]  # steps: the unit is in the column head
-    assert runs[1][2:5] == ["–"] * 3  # seed 1 never climbs
+    assert runs[0][1:5] == ["12,000", "−31,355", "11,000", "+4,000"]  # steps: the unit is in the column head
+    assert runs[1][1:4] == ["–"] * 3  # seed 1 never climbs
 
 
 def test_manipulation_checks_are_tabled_apart():
