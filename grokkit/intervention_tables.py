@@ -3,9 +3,7 @@ cost, the grades as rows (verdict_rows), Omnigrok's horizon.
 The chapter's findings are written in the chapter itself."""
 from __future__ import annotations
 
-from .intervention_words import (
-    _num,
-)
+from .fmt import num as _num
 from .interventions import (
     DECLARED,
     INTERVENTIONS,

@@ -63,7 +63,7 @@ PENALTY_KEYS = {"nuclear_over_frobenius": "rank_down", "neg_spectral_entropy": "
 
 @dataclass(frozen=True)
 class Prediction:
-    """One cell of PREDICTIONS. `keyword`: the test a verdict applies (a key of RULE_WORDS, or "none": the story says
+    """One cell of PREDICTIONS. `keyword`: the test a verdict applies (a keyword held() tests, or "none": the story says
     nothing); `words`: what the story says, for a reader; `check`: a manipulation check rather than a prediction, a
     test that the intervention moved what it set out to move (a penalty's rank), which the story does not predict
     from its own mechanism: it is read and reported apart (check_results) and counts toward no story's badge
@@ -244,15 +244,6 @@ def control_timing(control_records) -> dict:
     return out
 
 
-def grade(results: list) -> str:
-    """Plain words for one prediction over its seeds (True/False each): 'held (2 of 2 seeds)', 'did not hold
-    (0 of 2 seeds)', 'held on 1 of 2 seeds only'."""
-    k, n = sum(results), len(results)
-    if k == n:
-        return f"held ({k} of {n} seed{'s' * (n != 1)})"
-    return f"did not hold (0 of {n} seed{'s' * (n != 1)})" if k == 0 else f"held on {k} of {n} seeds only"
-
-
 def measured_by_key(records_, rank_def: str = "rank") -> dict:
     """The full-scale intervention records measured, by intervention key: {key: [measure(record), ...]}."""
     from .records import full_scale, stands_for
@@ -325,7 +316,7 @@ def check_results(by_key: dict, control: list, margin: int = MARGIN_STEPS) -> li
     return out
 
 
-# What each penalty is for, as a test on the rank (held(), RULE_WORDS): a seed on which it fails did not get the
+# What each penalty is for, as a test on the rank (held()): a seed on which it fails did not get the
 # intervention its predictions assumed. Stated with the first rank-held-up record (after the runs began): it adds a
 # caveat and changes no grade.
 PENALTY_AIMS = {"rank_down": "falls_earlier", "rank_up": "stays_high"}

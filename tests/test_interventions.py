@@ -9,7 +9,6 @@ import torch.nn.functional as F
 
 import grokkit
 import grokkit.intervention_tables as ivt
-import grokkit.intervention_words as ivw
 import grokkit.interventions as iv
 import grokkit.pilots as ivp
 from grokkit import RunConfig
@@ -44,7 +43,7 @@ def test_intervention_fields_are_validated_in_one_line(kw, message):
 
 def _patch(monkeypatch, name: str, value) -> None:
     """Replace `name` wherever the interventions' modules hold it (each imports what it reads by name)."""
-    held = [m for m in (iv, ivp, ivw, ivt) if hasattr(m, name)]
+    held = [m for m in (iv, ivp, ivt) if hasattr(m, name)]
     assert held, name
     for m in held:
         monkeypatch.setattr(m, name, value)
@@ -432,18 +431,20 @@ def test_cost_md_reads_the_benchmark_and_the_recorded_wall_times():
 
 
 def test_story_badges_grade_each_story_on_its_own_predictions():
-    from grokkit.intervention_words import STORY_BADGES, story_badge
     from grokkit.interventions import check_results, story_results
+
+    def flags(rows):  # every seed's pass/fail over one story's graded predictions
+        return [h for *_, res in rows for h in res]
 
     def m(onset, fall):
         return {"onset": onset, "rank_fall": fall, "final_acc": 0.9, "norm_at_onset": 1.0, "wall_min": 60.0}
 
     control = [m(30_000, 29_000), m(33_000, 32_000), m(36_000, 35_000)]
-    assert story_badge(story_results({}, control)["norm"]) == "untested"
+    assert flags(story_results({}, control)["norm"]) == []  # nothing recorded: nothing graded
     # the norm held high: no climb and no rank fall on both seeds -- both stories' predictions hold
     res = story_results({"norm_init": [m(None, None), m(None, None)]}, control)
     assert [(part, r) for _, part, _, r in res["norm"]] == [("onset", [True, True])]   # its rank: no prediction
-    assert story_badge(res["norm"]) == story_badge(res["rank"]) == "held"
+    assert all(flags(res["norm"])) and all(flags(res["rank"])) and len(flags(res["rank"])) == 4  # onset and rank
     assert check_results({"norm_init": [m(None, None)]}, control) == []  # a clamp has no check on the rank
     # rank pushed down: the climb comes 10,000 steps before the control's earliest, after an earlier rank fall; the
     # rank's fall is a check, in neither badge: each story is graded on its onset alone
@@ -451,17 +452,17 @@ def test_story_badges_grade_each_story_on_its_own_predictions():
     res = story_results(down, control)
     assert [(part, r) for _, part, _, r in res["rank"]] == [("onset", [True, True])]
     assert [(part, r) for _, part, _, r in res["norm"]] == [("onset", [False, False])]   # "unchanged" fails
-    assert story_badge(res["rank"]) == "held" and story_badge(res["norm"]) == "failed"
+    assert flags(res["rank"]) == [True, True] and flags(res["norm"]) == [False, False]
     assert check_results(down, control) == [("Rank pushed down", "falls", [True, True]),
                                             ("Rank pushed down", "falls_earlier", [True, True])]
     # rank held up: climbs on time with a high rank: the rank story's onset fails; "stays high" is one check, stated
     # by both stories and read once
     up = {"rank_up": [m(31_000, None), m(32_000, None)]}
     res = story_results(up, control)
-    assert story_badge(res["rank"]) == "failed" and story_badge(res["norm"]) == "held"
+    assert flags(res["rank"]) == [False, False] and flags(res["norm"]) == [True, True]
     assert check_results(up, control) == [("Rank held up", "stays_high", [True, True])]
     res = story_results({"norm_low": [m(40_000, 45_000), m(41_000, 46_000)]}, control)
-    assert story_badge(res["rank"]) == "failed" and set(STORY_BADGES) >= {"held", "partly", "failed", "untested"}
+    assert not any(flags(res["rank"]))
     # a run that never fits its training set cannot test when it generalizes: its "never" is graded for nothing;
     # its checks on the rank are still read
     unfit = {**m(None, None), "fit_step": None}
@@ -542,74 +543,6 @@ def test_measure_follows_the_weight_norm_past_the_climb_on_the_shipped_records()
     assert m["norm_lowest_after"]["step"] == 81_374 and round(m["norm_lowest_after"]["norm"]) == 182
     assert round(m["norm_at_onset"]) == 199 and round(m["norm_end"]) == 196
     assert m["norm_end"] > max(iv.measure(r)["norm_end"] for r in book._control_records())
-
-
-def test_answer_words_follow_the_measures_whichever_way_they_fall():
-    """The answer: the clamps' climbs against the control's median start with the weight-norm story's onset grade and
-    the final accuracies; the rank's first fall against each climb with the rank story's timing grades (and the
-    margins that count them differently); whether the penalties gave a clean test (not where they broke training,
-    never fit or missed their aim on every seed, one penalty or two; where one met its aim, which story its climb bore
-    out). Other measures, other words."""
-    from grokkit.intervention_words import answer_words
-
-    def m(seed, onset, fall, fit=20_000, collapse=None, acc=None):
-        return {"seed": seed, "onset": onset, "rank_fall": fall, "fit_step": fit, "collapse": collapse,
-                "final_acc": acc}
-
-    control = [m(0, 43_355, 46_690, acc=0.9501), m(1, 42_688, 46_690, acc=0.9519), m(2, 44_022, 48_024, acc=0.949)]
-    by_key = {"norm_init": [m(0, 35_351, 26_013, acc=0.9291), m(1, 38_019, 28_681, acc=0.9141)],
-              "norm_low": [m(0, 4_669, 0, acc=0.947), m(1, 4_669, 0, acc=0.933)],
-              "rank_down": [m(s, 3, f, fit=None, collapse={"step": c}) for s, f, c in ((0, 7_337, 16_008),
-                                                                                      (1, 11_339, 21_344))],
-              "rank_up": [m(0, 44_022, 47_357), m(1, 44_022, 47_357)]}
-    assert answer_words(by_key, control) == (
-        "With the weight norm held fixed, the test accuracy still climbed, to a lower final test accuracy than the "
-        "control's (0.949–0.952): with the norm held at its initial value, the climb started 5,336–8,004 steps before "
-        "the control's median and ended at 0.914–0.929 (seeds 0 and 1; the weight-norm story predicted a much later "
-        "climb or none: held on 0 of 2 seeds), and with the norm held low from the start, the climb started 38,686 "
-        "steps before the control's median and ended at 0.933–0.947 (seeds 0 and 1; the weight-norm story predicted "
-        "an earlier climb: held on 2 of 2 seeds). In the 6 intervention runs that climbed, the mean hidden-layer rank "
-        "first fell 9,338 steps before the climb with the norm held at its initial value, 4,669 steps before it with "
-        "the norm held low from the start (at its first reading, step 0), and 3,335 steps after it with the rank held "
-        "up (in the control, 3,335–4,002 steps after the climb): the rank story's \u201ca climb comes only with a rank "
-        "fall, at or before its start\u201d held on 4 of 4 seeds and its \u201cthe climb starts where the rank "
-        "falls\u201d held on 0 of 4 seeds (2 of 4 with a margin of 6,670 steps). Neither rank penalty gave a clean "
-        "test of the two stories: the rank pushed down broke training on seeds 0 and 1 (the outputs collapsed), and "
-        "the rank held up missed its aim (\u201cthe rank never falls\u201d) on seeds 0 and 1: its rank first fell at "
-        "step 47,357 on both seeds, the control's at steps 46,690–48,024.")
-    # one penalty alone that cannot test the stories says so (with its "not"), whether it missed its aim or never fit
-    one = answer_words({"rank_up": [m(0, 44_022, 47_357)]}, control)
-    assert one.endswith("The rank penalty did not give a clean test of the two stories: the rank held up missed its "
-                        "aim (\u201cthe rank never falls\u201d) on seed 0: its rank first fell at step 47,357, the "
-                        "control's at steps 46,690–48,024.")
-    assert answer_words({"rank_down": [m(0, None, 30_000, fit=None)]}, control) == (
-        "The rank penalty did not give a clean test of the two stories: the rank pushed down never fit its training "
-        "set on seed 0.")
-    # the other way: a clamp that stops the climb on one seed, a climb without a rank fall, a rank held up that holds
-    # its aim and delays the climb (as the rank story predicts); no accuracies, so none is compared
-    other = {"norm_init": [m(0, None, None), m(1, 60_000, 59_000)],
-             "rank_up": [m(0, 52_000, None), m(1, 53_000, None)]}
-    words = answer_words(other, control)
-    assert words.startswith("With the weight norm held fixed, the test accuracy still climbed on 1 of 2 runs: with "
-                            "the norm held at its initial value, the climb started 16,645 steps after the control's "
-                            "median on seed 1 (seeds 0 and 1; the weight-norm story predicted a much later climb or "
-                            "none: held on 2 of 2 seeds).")
-    assert ("In the 3 intervention runs that climbed, the mean hidden-layer rank first fell 1,000 steps before the "
-            "climb with the norm held at its initial value and never fell with the rank held up (in the control, "
-            "3,335–4,002 steps after the climb)") in words
-    assert "held on 2 of 2 seeds (1 of 2 with a margin of 667 steps)" in words  # 1,000 steps apart: not at 667
-    assert words.endswith("The rank held up met its aim on seeds 0 and 1 and the climb started later than the "
-                          "control's, as the rank story predicted.")
-    assert "clean test" not in words and "lower final test accuracy" not in words
-    # a control whose rank never falls; a climb to a lower accuracy than the control's is called that
-    flat = [m(s, o, None, acc=0.95) for s, o in ((0, 43_355), (1, 42_688))]
-    words = answer_words({"norm_init": [m(0, 30_000, 29_000, acc=0.5)]}, flat)
-    assert "still climbed, to a lower final test accuracy than the control's (0.950)" in words
-    assert "13,022 steps before the control's median" in words  # the median of two seeds, rounded: 43,022
-    assert "(in the control it never fell)" in words
-    assert answer_words({}, control) == ""
-    assert answer_words({"norm_init": [m(0, None, None, fit=None)]}, control) == (
-        "With the weight norm held fixed, no run fit its training set (1 of 1).")
 
 
 def test_pilot_rule_picks_the_smallest_strength_that_moves_the_rank_without_breaking_training():
@@ -753,37 +686,14 @@ def test_pilot_pick_read_with_looser_bounds_says_whether_it_holds():
     # ... unless every combination's pick is below the strengths not run: those could not change any pick
 
 
-def test_a_story_whose_badge_moves_with_the_rank_definition_is_fragile():
-    from grokkit.intervention_words import fragility
-    from grokkit.interventions import story_results
-
-    def m(onset, fall):
-        return {"onset": onset, "rank_fall": fall, "final_acc": 0.9, "norm_at_onset": 1.0, "wall_min": 60.0}
-
-    control = [m(30_000, 29_000), m(33_000, 32_000), m(36_000, 35_000)]
-    exact = {"norm_init": [m(40_000, 40_000)]}        # a late climb where the rank falls: the rank story held
-    robust = {"norm_init": [m(40_000, None)]}         # the robust rank never falls: a climb without a rank fall
-
-    def every(a, b):
-        return {("rank", 3335): (a, story_results(a, control)), ("robust_rank", 3335): (b, story_results(b, control))}
-
-    robust_words = "under the tolerance-robust rank"
-    assert fragility(every(exact, robust), "rank") == f"fragile: {robust_words}, it did not hold"
-    assert fragility(every(exact, robust), "norm") == ""  # its climb is late under either rank
-    same = every(exact, exact)
-    assert fragility(same, "rank") == fragility(same, "norm") == ""
-    # a check that moves with the rank definition (the rank held up's rank stays high, or falls) moves no badge
-    up = every({"rank_up": [m(None, None)]}, {"rank_up": [m(None, 20_000)]})
-    assert fragility(up, "rank") == fragility(up, "norm") == ""
-
-
 def test_the_untreated_control_is_held_to_the_rank_storys_timing_tests(monkeypatch):
     """The shipped control's events: its climb starts at 43,355 / 42,688 / 44,022 and its paper-exact rank first
     falls at 46,690 / 46,690 / 48,024 (tolerance-robust: 44,022 / 44,022 / 32,683). Under the declared margin
     (3,335 steps) only seed 0 meets 'the rank falls at most the margin after the climb starts'."""
 
     keywords = {c.keyword for p in iv.PREDICTIONS.values() for st in p.values() for c in st.values()}
-    assert set(ivw.RULE_WORDS) == keywords - {"none"}  # every test a verdict applies is said in words
+    assert keywords - {"none"} <= {"earlier", "unchanged", "later_or_never", "follows_rank", "falls", "stays_high",
+                                   "falls_earlier", "falls_with_climb"}  # every test a verdict applies has a rule
 
     def m(onset, fall):
         return {"onset": onset, "rank_fall": fall, "final_acc": 0.95, "norm_at_onset": 200.0, "wall_min": 60.0}
@@ -799,8 +709,6 @@ def test_the_untreated_control_is_held_to_the_rank_storys_timing_tests(monkeypat
         "lags": [3_335, 4_002, 4_002]}
     # the one seed that meets the tests sits exactly on the declared margin: none with 667 steps, all with 6,670
     assert [timing["falls_with_climb", "rank", m] for m in (667, 6670)] == [(0, 3), (3, 3)]
-    assert ivw._lag_words([-11_339, 1_334]) == "between 11,339 steps before and 1,334 after the start of its climb"
-    assert ivw._lag_words([-667, -667]) == "667 steps before the start of its climb"
     assert iv.control_timing([])["lags"] == []
 
 
@@ -825,10 +733,13 @@ def test_verdicts_are_read_again_with_the_margin_swept(monkeypatch):
     assert set(every) == {(rd, mg) for rd in ("rank", "robust_rank") for mg in iv.MARGIN_SWEEP}
     # the weight-norm story: its onset "unchanged" fails under the declared margin and holds under 6,670; its rank
     # "falls" is a check: did not hold, and held under the widest margin
-    assert ivw.fragility(every, "norm") == "fragile: with a timing margin of 6,670 steps, under either rank, it held"
-    # the rank story: "earlier" fails under 6,670 only ("falls earlier", a check, is not in its badge)
-    assert ivw.fragility(every, "rank") == (
-        "fragile: with a timing margin of 6,670 steps, under either rank, it did not hold")
+    def flags(rd, margin, story):
+        return [h for *_, res in every[rd, margin][1][story] for h in res]
+
+    assert flags("rank", 3335, "norm") == [False] and flags("rank", 6670, "norm") == [True]
+    # the rank story: "earlier" fails under 6,670 only ("falls earlier", a check, is in neither story's grade)
+    assert flags("rank", 3335, "rank") == [True] and flags("rank", 6670, "rank") == [False]
+    assert all(flags(rd, 6670, "rank") == [False] for rd in ("rank", "robust_rank"))
     title = "Rank pushed down"
     rows = ivt.verdict_rows(by_key, control)  # the declared reading: the rank story's "earlier" held on the seed
     assert rows == [(title, "norm", "climb", 0, 1), (title, "rank", "climb", 1, 1),

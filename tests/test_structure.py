@@ -21,7 +21,7 @@ ORDER = (
     "sweep", "chapters", "bench", "gpu_check",        # grids of runs, the chapters' runs and parameters, benchmarks
     "timing",                                         # measured times, from the records' meta
     "interventions", "pilots", "round_two",           # beyond the paper: the interventions, measured and graded
-    "intervention_words", "intervention_tables",      # ... and what the interventions chapter says of them
+    "intervention_tables",                            # ... and the interventions chapter's tables
     "run_tables", "report", "plots", "claim_plots", "climb_plots", "intervention_plots",  # tables and figures
     "picture",                                        # a figure as the page shows it: desktop and phone renderings
     "widgets", "book", "site",                        # the chapters' helpers; the book's Sphinx extension
