@@ -74,8 +74,9 @@ def round_two_figure(runs, controls):
         handles.append(Line2D([], [], color="k", ls="--", lw=1.0))
         labels.append("the reset or the cut")
     fig.legend(handles, labels, loc="outside lower center", ncol=2, fontsize=8.5)
-    suptitle(fig, "Second round: each intervention against the control, d = 12, N = 5000, γ = 0.01 (thin lines: "
-                  "seeds)", [*(r for k, rs in groups.items() if k not in hidden for r in rs), *controls])
+    base = f", {setting(stands_for(controls[0]))}" if controls else ""  # the control's configuration, as recorded
+    suptitle(fig, f"Second round: each intervention against the control{base} (thin lines: seeds)",
+             [*(r for k, rs in groups.items() if k not in hidden for r in rs), *controls])
     return fig
 
 
