@@ -15,36 +15,23 @@ reset of the output layer moves the total norm by about 0.1 %; its tolerance-rob
 climb is about 222 of 400 (its paper-exact rank about 395, falling 3,335-4,002 steps after the climb).
 
 PREDICTIONS holds, per intervention and story, a Prediction: the climb's direction against the control (CLIMB_WORDS,
-with the first round's margin, interventions.MARGIN_STEPS, against the range of the control's seeds), and what the
-story says the rank and the output scale will do, in words. Each story also states one timing rule (TIMING) that
-holds for every run if the story is right; both are graded per seed. The manipulation checks (did the intervention
+with the first round's margin, interventions.MARGIN_STEPS, against the range of the control's seeds). Each story also
+states one timing rule (timing_held) that holds for every run if the story is right; both are graded per seed. What
+each story says the rank and the output scale will do, and why, is written in the chapter. The manipulation checks (did the intervention
 move what it set out to move: surgery.apply's record) are read apart and graded as nothing.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# The interventions, in the order of priority their records are trained: key -> (title, what is done)
+# The interventions, in the order of priority their records are trained: key -> title. What each does, and why each
+# story predicts what it does, is written in the interventions chapter (book/interventions.ipynb, "Second round").
 INTERVENTIONS = {
-    "reset_heldout_10k": ("Output scale reset on unseen images at step 10,000",
-                          "at step 10,000 the output layer's weight and bias are divided once by the output scale "
-                          "measured on 5,000 held-out MNIST training images (never trained on, never the test set), "
-                          "so that the outputs on unseen images are at the targets' scale; the hidden layers, their "
-                          "features and ranks are untouched"),
-    "reset_heldout_25k": ("Output scale reset on unseen images at step 25,000",
-                          "the same reset, at step 25,000"),
-    "reset_train_10k": ("Output scale reset on the training images at step 10,000",
-                        "the same reset at step 10,000, with the output scale measured on the run's own training "
-                        "images: their outputs come to the targets' scale, those on unseen images stay about 25 "
-                        "times above it"),
-    "started_low": ("Started low, free",
-                    "every parameter of the initialization scaled by α ≈ 5.2 instead of 8, so that the total weight "
-                    "norm starts where the first round held it low (the control's norm at its climb), then trained "
-                    "as usual, with weight decay"),
-    "rank_cut": ("Rank cut, scale kept",
-                 "at step 25,000 each hidden layer's weight matrix is replaced by its best approximation of rank r "
-                 "(the control's tolerance-robust mean hidden-layer rank at its climb), rescaled to keep its "
-                 "Frobenius norm; the output layer is untouched"),
+    "reset_heldout_10k": "Output scale reset on unseen images at step 10,000",
+    "reset_heldout_25k": "Output scale reset on unseen images at step 25,000",
+    "reset_train_10k": "Output scale reset on the training images at step 10,000",
+    "started_low": "Started low, free",
+    "rank_cut": "Rank cut, scale kept",
 }
 STORIES = {"norm": "weight-norm story (Omnigrok)", "rank": "rank story (Deep Grokking)",
            "scale": "output-scale story (the records)"}
@@ -52,62 +39,22 @@ STORIES = {"norm": "weight-norm story (Omnigrok)", "rank": "rank story (Deep Gro
 CLIMB_WORDS = {"earlier": "earlier than the control", "unchanged": "at the control's time",
                "later": "later than the control", "never": "never within 10⁵ steps",
                "none": "no direction of its own (its timing rule decides)"}
-# Each story's timing rule, true of every run if the story is right (graded per seed, with the margin):
-TIMING = {"norm": "the climb starts within the margin of the later of two steps: the total weight norm reaching the "
-                  "control's norm at its climb, and the training set being fit",
-          "rank": "the climb starts within the margin of a fall of the mean hidden-layer rank (paper-exact)",
-          "scale": "the climb starts within the margin of s_out on the test images first reaching 1"}
 
 
 @dataclass(frozen=True)
 class Prediction:
-    climb: str   # a CLIMB_WORDS key
-    rank: str    # what the story says the rank will do, in words
-    scale: str   # what the story says the output scale will do, in words
+    climb: str   # a CLIMB_WORDS key: the direction of the climb against the control the story predicts
 
 
 _P = Prediction
-_NORM_SAME = "the total norm moves by about 0.1 % at the reset, so its decay reaches the control's climbing norm " \
-             "at the control's step"
+# Committed before the first record of this round (the chapter's predictions table states the same, and its hidden
+# check fails the build when the two disagree); each story's timing rule is timing_held().
 PREDICTIONS = {
-    "reset_heldout_10k": {
-        "norm": _P("unchanged", "falls with the climb, wherever it comes", _NORM_SAME),
-        "rank": _P("unchanged", "untouched by the reset; falls at the control's step, and the climb with it",
-                   "not a cause: wherever it goes, the climb waits for the rank"),
-        "scale": _P("earlier", "follows the climb, as in every deep run recorded",
-                    "1 on unseen images right after step 10,000, so the climb starts within the margin of it"),
-    },
-    "reset_heldout_25k": {
-        "norm": _P("unchanged", "falls with the climb, wherever it comes", _NORM_SAME),
-        "rank": _P("unchanged", "untouched by the reset; falls at the control's step, and the climb with it",
-                   "not a cause"),
-        "scale": _P("earlier", "follows the climb", "1 on unseen images right after step 25,000; the climb follows"),
-    },
-    "reset_train_10k": {
-        "norm": _P("unchanged", "falls with the climb, wherever it comes", _NORM_SAME),
-        "rank": _P("unchanged", "untouched by the reset; falls at the control's step", "not a cause"),
-        "scale": _P("earlier", "follows the climb",
-                    "1 on the training images but still far above 1 on unseen images after the reset: the climb "
-                    "waits until it reaches 1 on unseen images, later than after the reset on unseen images and "
-                    "earlier than in the control"),
-    },
-    "started_low": {
-        "norm": _P("earlier", "falls with the climb, wherever it comes",
-                   "the norm starts at the control's climbing norm, so the climb comes as soon as the training set is "
-                   "fit"),
-        "rank": _P("none", "its fall marks the climb, whenever it comes", "not a cause"),
-        "scale": _P("earlier", "follows the climb",
-                    "starts about 170 times smaller, so it reaches 1, and the climb starts, earlier"),
-    },
-    "rank_cut": {
-        "norm": _P("unchanged", "cut at step 25,000; not a cause",
-                   "the cut keeps every layer's Frobenius norm, so the total norm and its decay are unchanged"),
-        "rank": _P("earlier", "cut far below the control's at step 25,000: the climb comes soon after the cut, "
-                              "unless the rank grows back first, and then with its next fall", "not a cause"),
-        "scale": _P("none", "cut at step 25,000; not a cause",
-                    "the cut may raise or lower s_out (the manipulation check measures it): the climb moves with the "
-                    "step s_out reaches 1, whichever way"),
-    },
+    "reset_heldout_10k": {"norm": _P("unchanged"), "rank": _P("unchanged"), "scale": _P("earlier")},
+    "reset_heldout_25k": {"norm": _P("unchanged"), "rank": _P("unchanged"), "scale": _P("earlier")},
+    "reset_train_10k": {"norm": _P("unchanged"), "rank": _P("unchanged"), "scale": _P("earlier")},
+    "started_low": {"norm": _P("earlier"), "rank": _P("none"), "scale": _P("earlier")},
+    "rank_cut": {"norm": _P("unchanged"), "rank": _P("earlier"), "scale": _P("none")},
 }
 SEEDS = (0, 1)  # each intervention on seeds 0 and 1; the control is the base's three recorded seeds
 
@@ -147,8 +94,10 @@ def measure(run, control_norm: float, det=None) -> Measure:
 
 
 def timing_held(story: str, m: Measure, margin: int) -> bool | None:
-    """Does one run bear out `story`'s TIMING rule, two steps up to `margin` apart counting as one time? None: the run
-    does not climb (the rule times a climb)."""
+    """Does one run bear out `story`'s timing rule, two steps up to `margin` apart counting as one time? The climb
+    starts at the later of the total norm reaching the control's norm at its climb and the fit ("norm"), at the mean
+    hidden-layer rank's fall nearest it, paper-exact ("rank"), at s_out on the test images first reaching 1 ("scale").
+    None: the run does not climb (the rule times a climb)."""
     if m.climb_onset_step is None:
         return None
     if story == "rank":
@@ -240,7 +189,7 @@ class Graded:
     story: str
     climb: str                  # the predicted direction (CLIMB_WORDS key)
     climb_held: tuple           # per seed: the climb went that way (None: the story gives no direction)
-    timing_held: tuple          # per seed: the story's TIMING rule held (None: no climb to time)
+    timing_held: tuple          # per seed: the story's timing rule held (None: no climb to time)
 
 
 def grade(by_key: dict, control_onsets, margin: int) -> list[Graded]:
@@ -278,7 +227,7 @@ def runs_md(by_key: dict, control_onsets) -> str:
             on = m.climb_onset_step
             shift = "–" if on is None or mid is None else signed(on - mid)
             lag = "–" if m.rank_lag_steps is None else signed(m.rank_lag_steps)
-            rows.append(f"| {INTERVENTIONS[k][0]}, seed {m.seed} | {bare(on)} | {shift} | {bare(m.scale_one_step)} | "
+            rows.append(f"| {INTERVENTIONS[k]}, seed {m.seed} | {bare(on)} | {shift} | {bare(m.scale_one_step)} | "
                         f"{lag} | {bare(m.fit_step)} | {num(m.final_test_acc, 'accuracy')} |")
     return "\n".join(rows) + "\n"
 
@@ -287,7 +236,7 @@ def graded_md(graded: list[Graded]) -> str:
     """The predictions read on the records (Markdown): per intervention and story, the predicted climb and on how
     many seeds it held, and on how many the story's timing rule held."""
     rows = ["| intervention | story | predicted climb | held | timing rule held |", "|---|---|---|---|---|"]
-    rows += [f"| {INTERVENTIONS[g.key][0]} | {STORIES[g.story]} | {CLIMB_WORDS[g.climb]} | {_held(g.climb_held)} | "
+    rows += [f"| {INTERVENTIONS[g.key]} | {STORIES[g.story]} | {CLIMB_WORDS[g.climb]} | {_held(g.climb_held)} | "
              f"{_held(g.timing_held)} |" for g in graded]
     return "\n".join(rows) + "\n"
 
@@ -308,7 +257,7 @@ def checks_md(checks: list[Check]) -> str:
     for c in checks:
         others = "; ".join(f"{CHECK_WHAT.get(q, q.replace('_', ' '))} {value(a)} → {value(b)}"
                            for q, (a, b) in c.others.items()) or "–"
-        rows.append(f"| {INTERVENTIONS[c.key][0]} | {c.seed} | {value(c.target)} | {value(c.reached)} | "
+        rows.append(f"| {INTERVENTIONS[c.key]} | {c.seed} | {value(c.target)} | {value(c.reached)} | "
                     f"{'yes' if c.moved else 'no'} | {others} |")
     return "\n".join(rows) + "\n"
 
@@ -385,15 +334,3 @@ def first_round_words(f: FirstRound, gap: float) -> dict:
             "ni_lag": f"{max(abs(v) for v in lags):,} steps" if lags else "–",
             "nl_norm": f"{f.low_norm:g}", "nl_factor": f"{f.low_factor:.3f}", "nl_alpha": f"{f.low_alpha:.2f}",
             "nl_ratio": f"{f.low_scale_ratio:.0f}"}
-
-
-def predictions_md() -> str:
-    """PREDICTIONS as a Markdown table: one row per intervention and story (climb, rank, output scale), then each
-    story's timing rule."""
-    rows = ["| intervention | story | the climb | the rank | the output scale |", "|---|---|---|---|---|"]
-    for key, by_story in PREDICTIONS.items():
-        for story, p in by_story.items():
-            rows.append(f"| {INTERVENTIONS[key][0]} | {STORIES[story]} | {CLIMB_WORDS[p.climb]} | {p.rank} | "
-                        f"{p.scale} |")
-    rules = "\n".join(f"- **{STORIES[k]}**: {v}." for k, v in TIMING.items())
-    return "\n".join(rows) + "\n\nEach story's timing rule, true of every run if the story is right:\n\n" + rules + "\n"

@@ -73,7 +73,7 @@ def test_every_intervention_has_a_prediction_of_every_story():
     assert set(round_two.PREDICTIONS) == set(round_two.INTERVENTIONS)
     for by_story in round_two.PREDICTIONS.values():
         assert set(by_story) == set(round_two.STORIES)
-        assert all(p.climb in round_two.CLIMB_WORDS and p.rank and p.scale for p in by_story.values())
+        assert all(p.climb in round_two.CLIMB_WORDS for p in by_story.values())
 
 
 def test_the_grid_is_ten_runs_in_priority_order():
