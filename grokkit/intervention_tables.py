@@ -54,7 +54,7 @@ def measures_md(runs, control_measures=None) -> str:
     from .fmt import signed
     from .records import is_stand_in
 
-    ons = [c["onset"] for c in control_measures or [] if c["onset"] is not None]
+    ons = [c.onset for c in control_measures or [] if c.onset is not None]
     mid = float(np.median(ons)) if ons else None
     width = runs[0].config.width if runs else 0
     spread = (f" (its seeds: {signed(min(ons) - mid)} to {signed(max(ons) - mid)} steps)" if ons else "")
@@ -64,13 +64,13 @@ def measures_md(runs, control_measures=None) -> str:
             "|---" * 8 + "|"]
     for r in runs:
         m = measure(r)
-        shift = "–" if m["onset"] is None or mid is None or untestable(m) else f"{signed(m['onset'] - mid)} steps"
-        onset = "never fit" if untestable(m) else "no climb" if m["onset"] is None else f"step {m['onset']:,}"
-        fall = "no fall" if m["rank_fall"] is None else f"step {m['rank_fall']:,}"
+        shift = "–" if m.onset is None or mid is None or untestable(m) else f"{signed(m.onset - mid)} steps"
+        onset = "never fit" if untestable(m) else "no climb" if m.onset is None else f"step {m.onset:,}"
+        fall = "no fall" if m.rank_fall is None else f"step {m.rank_fall:,}"
         rows.append(f"| {run_label(r)}{' (stand-in)' if is_stand_in(r) else ''} | "
-                    f"{onset} | {shift} | {_num(m['final_acc'], 'accuracy')} | {fall} | {_num(m['rank_end'])} | "
-                    f"{_num(None if untestable(m) else m['norm_at_onset'])} → {_num(m['norm_end'])} | "
-                    f"{m['wall_min']:,.1f} min |")
+                    f"{onset} | {shift} | {_num(m.final_acc, 'accuracy')} | {fall} | {_num(m.rank_end)} | "
+                    f"{_num(None if untestable(m) else m.norm_at_onset)} → {_num(m.norm_end)} | "
+                    f"{m.wall_min:,.1f} min |")
     return "\n".join(rows) + "\n"
 
 
@@ -130,11 +130,11 @@ def cost_md(bench: dict | None, by_key: dict) -> str:
            f"with this page's evaluation schedule, that projects to {_span([hours[k] for k in clamp], ' h')} for a "
            f"clamped run and {_span([hours[k] for k in pens], ' h')} for a penalised one on {threads}")
     for keys, what in ((clamp, "clamped"), (pens, "penalised")):
-        ms = [m for k in keys for m in by_key.get(k, ()) if m["wall_min"]]
+        ms = [m for k in keys for m in by_key.get(k, ()) if m.wall_min]
         if ms:
-            on = {m.get("threads") for m in ms}  # None: not recorded, or resumed on another count
+            on = {m.threads for m in ms}  # None: not recorded, or resumed on another count
             out += (f"; the {'one' if len(ms) == 1 else f'{len(ms):,}'} {what} run{'s' * (len(ms) > 1)} recorded so "
-                    f"far took {_span([m['wall_min'] / 60 for m in ms], ' h')} of wall time"
+                    f"far took {_span([m.wall_min / 60 for m in ms], ' h')} of wall time"
                     + (f" on {_threads(on.pop())}{' each' * (len(ms) > 1)}" if len(on) == 1 and None not in on
                        else ""))
     return out + ".\n"
