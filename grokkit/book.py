@@ -408,11 +408,9 @@ def intervention_controls(train_missing: bool = False) -> list:
 
 
 def intervention_runs(configs, train_missing: bool = False) -> list:
-    """The intervention runs this page draws (records, or stand-ins for an intervention with no record yet), where
-    each comes from, how many of the grid's runs are recorded in the results folder, and what a run costs
-    (grokkit.intervention_tables.cost_md, from the shipped benchmark)."""
-    from .intervention_tables import cost_md, recorded_line
-    from .interventions import key_of, measured_by_key
+    """The intervention runs this page draws (records, or stand-ins for an intervention with no record yet), and
+    where each comes from."""
+    from .interventions import key_of
 
     runs = chapter_runs(configs, train_missing=train_missing)
     # an intervention with a full-scale record is drawn from its records only: a stand-in beside it (another seed
@@ -420,8 +418,6 @@ def intervention_runs(configs, train_missing: bool = False) -> list:
     recorded = {key_of(records.stands_for(r)) for r in runs if not records.is_stand_in(r)}
     runs = [r for r in runs if not (records.is_stand_in(r) and key_of(records.stands_for(r)) in recorded)]
     md(run_tables.sources(runs))
-    md(recorded_line(configs))
-    md(cost_md(_shipped_bench(), measured_by_key(_intervention_records())))
     return runs
 
 
