@@ -118,14 +118,11 @@ def pick_sweep(kind: str, pilots: dict, ref: PilotMeasure) -> dict:
             for rd in readings for lm in PILOT_LOSS_SWEEP for sh in PILOT_SHIFT_SWEEP}
 
 
-def pick_words(lam, recorded, strengths) -> str:
-    """What the rule has decided for one penalty, in words: its choice `lam` (choose_strength over the `recorded`
+def pick_decided(lam, recorded, strengths) -> bool:
+    """Whether the rule has decided for one penalty: its choice `lam` (choose_strength over the `recorded`
     strengths) stands only once every strength of `strengths` up to it is recorded (the smallest that works); no
-    choice stands only once all are."""
-    below = {v for v in strengths if lam is None or v <= lam}
-    if not below <= set(recorded):
-        return f"not decided yet ({len(set(recorded))} of its {len(strengths)} pilots recorded)"
-    return f"λ = {lam:g}" if lam is not None else "no strength moves the rank without breaking training"
+    choice (None) stands only once all are."""
+    return {v for v in strengths if lam is None or v <= lam} <= set(recorded)
 
 
 # The full-scale strengths. Where the rule picks a strength, the full-scale runs use it. Where it picks none, the rule
