@@ -373,7 +373,7 @@ def _fallback_keys() -> frozenset:
 @functools.cache
 def _fallback_keys_in(folder) -> frozenset:
     from .interventions import PENALTY_KEYS
-    from .pilots import choose_strength, full_scale_strength, pick_words, pilot_measure, pilots_by_kind
+    from .pilots import choose_strength, full_scale_strength, pick_decided, pilot_measure, pilots_by_kind
     from .sweep import PILOT_STRENGTHS_GRADIENT, pilot_grid
 
     grid = pilot_grid("gradient")
@@ -385,7 +385,7 @@ def _fallback_keys_in(folder) -> frozenset:
     for kind, key in PENALTY_KEYS.items():
         pilots = by_kind.get(kind, {})
         deviates = full_scale_strength(kind, pilots, ref)[1]
-        decided = not pick_words(choose_strength(kind, pilots, ref), pilots, PILOT_STRENGTHS_GRADIENT).startswith("not")
+        decided = pick_decided(choose_strength(kind, pilots, ref), pilots, PILOT_STRENGTHS_GRADIENT)
         if deviates and decided:
             out.add(key)
     return frozenset(out)
@@ -408,11 +408,9 @@ def intervention_controls(train_missing: bool = False) -> list:
 
 
 def intervention_runs(configs, train_missing: bool = False) -> list:
-    """The intervention runs this page draws (records, or stand-ins for an intervention with no record yet), where
-    each comes from, how many of the grid's runs are recorded in the results folder, and what a run costs
-    (grokkit.intervention_tables.cost_md, from the shipped benchmark)."""
-    from .intervention_tables import cost_md, recorded_line
-    from .interventions import key_of, measured_by_key
+    """The intervention runs this page draws (records, or stand-ins for an intervention with no record yet), and
+    where each comes from."""
+    from .interventions import key_of
 
     runs = chapter_runs(configs, train_missing=train_missing)
     # an intervention with a full-scale record is drawn from its records only: a stand-in beside it (another seed
@@ -420,8 +418,6 @@ def intervention_runs(configs, train_missing: bool = False) -> list:
     recorded = {key_of(records.stands_for(r)) for r in runs if not records.is_stand_in(r)}
     runs = [r for r in runs if not (records.is_stand_in(r) and key_of(records.stands_for(r)) in recorded)]
     md(run_tables.sources(runs))
-    md(recorded_line(configs))
-    md(cost_md(_shipped_bench(), measured_by_key(_intervention_records())))
     return runs
 
 
@@ -446,20 +442,13 @@ def _pilot_runs() -> tuple:
 
 
 def intervention_pilots(scale: str) -> None:
-    """One round of pilots as a table (grokkit.pilots.pilot_table): `scale` "loss" the first round, "gradient" the
-    second; a line saying which pilots are not recorded yet."""
+    """One round of pilots as a table (grokkit.pilots.pilot_table, which raises ValueError without the reference):
+    `scale` "loss" the first round, "gradient" the second. The chapter says (and checks) which are recorded."""
     from .pilots import pilot_table
-    from .sweep import pilot_grid
 
     ref, first, second = _pilot_runs()
-    grid = pilot_grid() if scale == "loss" else pilot_grid("gradient")[1:]
     have = first if scale == "loss" else second
-    if ref is None:
-        md(f"No pilot is recorded yet ({len(grid) + (scale == 'gradient')} planned).")
-        return
-    display(HTML(run_tables.stack_table_html(pilot_table([ref] + have, scale)[0])))
-    if len(have) < len(grid) - (scale == "loss"):
-        md(f"Recorded: {len(have)} of {len(grid) - (scale == 'loss')} pilots.")
+    display(HTML(run_tables.stack_table_html(pilot_table(([ref] if ref else []) + have, scale)[0])))
 
 
 def intervention_figure(runs, controls) -> None:

@@ -127,7 +127,7 @@ def interventions_figure(runs, controls):
         ax_acc.set_ylabel("test accuracy")
         ax_rank.set_ylabel("mean hidden rank")
         ax_norm.set_ylabel("weight norm")
-        gone = [] if k in hidden or any_stand_in(rs) else [(r.config.seed, c["step"]) for r in rs if (c := collapse(r))]
+        gone = [] if k in hidden or any_stand_in(rs) else [(r.config.seed, c.step) for r in rs if (c := collapse(r))]
         state = " (not recorded yet: only the control is drawn)" if k in hidden else (
             " (stand-in)" if any_stand_in(rs) else
             " (outputs collapsed: " + ", ".join(f"seed {sd} from step {st:,}" for sd, st in sorted(gone)) + ")"

@@ -1,7 +1,9 @@
 """The interventions chapter's tables (Markdown), computed from the records: the predictions, the measures, the
-cost, the grades as rows (verdict_rows), Omnigrok's horizon.
+grades as rows (verdict_rows); and its facts: a step's cost (Cost), Omnigrok's horizon.
 The chapter's findings are written in the chapter itself."""
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from .fmt import num as _num
 from .interventions import (
@@ -20,7 +22,7 @@ from .interventions import (
 
 def predictions_md() -> str:
     """The predictions as a Markdown table: one row per intervention, per story its onset and its rank; a check
-    (Prediction.check) is marked so, and a note under the table says what a check is."""
+    (Prediction.check) is marked so (the chapter says under the table what a check is)."""
     def cell(p: Prediction) -> str:
         return f"*check:* {p.words}" if p.check else p.words
 
@@ -31,11 +33,6 @@ def predictions_md() -> str:
         p = PREDICTIONS[key]
         rows.append(f"| **{title}** | {cell(p['norm']['onset'])} | {cell(p['norm']['rank'])} | "
                     f"{cell(p['rank']['onset'])} | {cell(p['rank']['rank'])} |")
-    if any(p.check for story in PREDICTIONS.values() for parts in story.values() for p in parts.values()):
-        rows.append("\n*Check:* what a penalty sets out to do to the rank, which neither story predicts from its "
-                    "own account. It is read as a check that the intervention acted, reported apart from the "
-                    "predictions, and counts toward neither story's badge. These cells were marked as checks after "
-                    "every intervention run was seen; their words and tests are the ones stated before any run.")
     return "\n".join(rows)
 
 
@@ -54,7 +51,7 @@ def measures_md(runs, control_measures=None) -> str:
     from .fmt import signed
     from .records import is_stand_in
 
-    ons = [c["onset"] for c in control_measures or [] if c["onset"] is not None]
+    ons = [c.onset for c in control_measures or [] if c.onset is not None]
     mid = float(np.median(ons)) if ons else None
     width = runs[0].config.width if runs else 0
     spread = (f" (its seeds: {signed(min(ons) - mid)} to {signed(max(ons) - mid)} steps)" if ons else "")
@@ -64,25 +61,14 @@ def measures_md(runs, control_measures=None) -> str:
             "|---" * 8 + "|"]
     for r in runs:
         m = measure(r)
-        shift = "–" if m["onset"] is None or mid is None or untestable(m) else f"{signed(m['onset'] - mid)} steps"
-        onset = "never fit" if untestable(m) else "no climb" if m["onset"] is None else f"step {m['onset']:,}"
-        fall = "no fall" if m["rank_fall"] is None else f"step {m['rank_fall']:,}"
+        shift = "–" if m.onset is None or mid is None or untestable(m) else f"{signed(m.onset - mid)} steps"
+        onset = "never fit" if untestable(m) else "no climb" if m.onset is None else f"step {m.onset:,}"
+        fall = "no fall" if m.rank_fall is None else f"step {m.rank_fall:,}"
         rows.append(f"| {run_label(r)}{' (stand-in)' if is_stand_in(r) else ''} | "
-                    f"{onset} | {shift} | {_num(m['final_acc'], 'accuracy')} | {fall} | {_num(m['rank_end'])} | "
-                    f"{_num(None if untestable(m) else m['norm_at_onset'])} → {_num(m['norm_end'])} | "
-                    f"{m['wall_min']:,.1f} min |")
+                    f"{onset} | {shift} | {_num(m.final_acc, 'accuracy')} | {fall} | {_num(m.rank_end)} | "
+                    f"{_num(None if untestable(m) else m.norm_at_onset)} → {_num(m.norm_end)} | "
+                    f"{m.wall_min:,.1f} min |")
     return "\n".join(rows) + "\n"
-
-
-def recorded_line(configs, records_dir=None) -> str:
-    """How many of the grid's runs have a record in the results folder, and which do not yet."""
-    from .events import config_label
-    from .records import record_path
-
-    todo = [config_label(c) for c in configs if not record_path(c, records_dir).exists()]
-    n = len(configs) - len(todo)
-    line = f"{n} of the {len(configs)} intervention runs {'is' if n == 1 else 'are'} recorded"
-    return line + (f"; not recorded yet: {'; '.join(todo)}." if todo else ".")
 
 
 BENCH_FILE = "bench/cpu_1thread.json"  # the shipped one-thread benchmark (`python -m grokkit bench --threads 1`)
@@ -99,50 +85,36 @@ def bench_variant(key: str) -> str:
     return variant_name({v: k for k, v in PENALTY_KEYS.items()}[key], RANK_PENALTY_SCALE)
 
 
-def _span(values, unit: str) -> str:
-    """'1.6–1.7 h' (one decimal, the unit once), or '1.6 h' when both ends read the same."""
-    lo, hi = f"{min(values):.1f}", f"{max(values):.1f}"
-    return (lo if lo == hi else f"{lo}–{hi}") + unit
+@dataclass(frozen=True)
+class Cost:
+    """What an intervention's training step costs, from a benchmark (grokkit.bench, as in BENCH_FILE) that timed each
+    step side by side with the paper's. threads: the CPU threads it ran on (None: not recorded); ratio: per
+    intervention key, its step's time over a paper step's (×); hours: per key, the projected wall time of a full-scale
+    run of `steps` steps with the shipped evaluation schedule (hours); eigendecompositions, side: what a penalised
+    step adds (penalties.rank_penalty), one symmetric eigendecomposition of a side × side float64 matrix per hidden
+    layer; second_backward: whether it also takes a second backward pass (sweep.RANK_PENALTY_SCALE "gradient")."""
+    threads: int | None
+    ratio: dict
+    hours: dict
+    steps: int
+    eigendecompositions: int
+    side: int
+    second_backward: bool
 
 
-def cost_md(bench: dict | None, by_key: dict) -> str:
-    """What an intervention run costs, for a reader deciding whether to train the missing ones: each intervention's
-    training step against the paper's, timed side by side (a grokkit.bench result with its "interventions" entry, as
-    in BENCH_FILE), the projected hours of a full-scale run on the benchmark's threads, and the wall time of the runs
-    recorded (measure's wall_min and threads, by intervention key as `measured_by_key`). "" when `bench` has no
-    intervention timings (a benchmark from before they were kept)."""
+def cost(bench: dict | None) -> Cost | None:
+    """The Cost of each intervention's step in a grokkit.bench result with its "interventions" entry; None when
+    `bench` has no intervention timings (a benchmark from before they were kept)."""
     from .sweep import INTERVENTION_BASE as b
     from .sweep import RANK_PENALTY_SCALE
 
     iv = (bench or {}).get("interventions")
     if not iv or "full_run_s" not in iv:
-        return ""
-    n = min(b.batch_size, b.width)  # the side of the Gram matrix a penalty decomposes (penalties.rank_penalty)
-    clamp, pens = ("norm_init", "norm_low"), ("rank_down", "rank_up")
-    ratio = {k: iv["ratio"][bench_variant(k)] for k in clamp + pens}
-    hours = {k: iv["full_run_s"][bench_variant(k)] / 3600 for k in clamp + pens}
-    threads = _threads(bench.get("threads"))
-    work = f"{b.depth - 1} eigendecompositions of {n:,} × {n:,} float64 matrices" + (
-        " and a second backward pass" if RANK_PENALTY_SCALE == "gradient" else "")
-    out = (f"**What a run costs.** Timed side by side on {threads} (`{BENCH_FILE}`), a training step with the norm "
-           f"clamp costs {_span([ratio[k] for k in clamp], '×')} a paper step (one rescaling of every parameter), "
-           f"and one with a rank penalty {_span([ratio[k] for k in pens], '×')} ({work}). Over {b.steps:,} steps, "
-           f"with this page's evaluation schedule, that projects to {_span([hours[k] for k in clamp], ' h')} for a "
-           f"clamped run and {_span([hours[k] for k in pens], ' h')} for a penalised one on {threads}")
-    for keys, what in ((clamp, "clamped"), (pens, "penalised")):
-        ms = [m for k in keys for m in by_key.get(k, ()) if m["wall_min"]]
-        if ms:
-            on = {m.get("threads") for m in ms}  # None: not recorded, or resumed on another count
-            out += (f"; the {'one' if len(ms) == 1 else f'{len(ms):,}'} {what} run{'s' * (len(ms) > 1)} recorded so "
-                    f"far took {_span([m['wall_min'] / 60 for m in ms], ' h')} of wall time"
-                    + (f" on {_threads(on.pop())}{' each' * (len(ms) > 1)}" if len(on) == 1 and None not in on
-                       else ""))
-    return out + ".\n"
-
-
-def _threads(n) -> str:
-    """'one CPU thread' / '2 CPU threads' / 'the machine's threads' (n unknown)."""
-    return "the machine's threads" if not n else "one CPU thread" if n == 1 else f"{n:,} CPU threads"
+        return None
+    return Cost(threads=bench.get("threads"), ratio={k: iv["ratio"][bench_variant(k)] for k in INTERVENTIONS},
+                hours={k: iv["full_run_s"][bench_variant(k)] / 3600 for k in INTERVENTIONS}, steps=b.steps,
+                eigendecompositions=b.depth - 1, side=min(b.batch_size, b.width),
+                second_backward=RANK_PENALTY_SCALE == "gradient")
 
 
 def verdict_rows(records_, control_records) -> list[tuple[str, str, str, int, int]]:

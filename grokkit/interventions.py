@@ -128,14 +128,58 @@ def key_of(c: dict) -> str | None:
     return PENALTY_KEYS.get(kind)
 
 
-def measure(run, rank_def: str = "rank") -> dict:
-    """One run's quantities for the chapter: start of the test climb (step or None), final test accuracy, first
-    descent of the mean hidden-layer rank under `rank_def` (a grokkit.events.RANK_DEFS key; step or None), weight norm
-    at the start of the climb, wall time (min), seed, the step the training set is fit (grokkit.events' fit_step:
-    train accuracy >= the claims' fit_acc; None: never), the CPU threads it trained on (None: not recorded or varied),
-    `collapse`, the mean hidden-layer rank under `rank_def` at the last snapshot (rank_end; None: no snapshot), the
-    weight norm at the last evaluation (norm_end) and its lowest value from the start of the climb on
-    (norm_lowest_after: {"step", "norm"}; None without a climb)."""
+@dataclass(frozen=True)
+class NormLow:
+    """The lowest total weight norm (the L2 norm over every parameter) of a run from the start of its test climb on:
+    `step` (optimizer steps) and `norm`."""
+    step: int
+    norm: float
+
+
+@dataclass(frozen=True)
+class Collapse:
+    """A run that ends collapsed (`collapse`): its outputs nearly the same value for every input. `step`: the first
+    evaluation (optimizer steps) of the collapsed stretch that runs to the last; `train_loss`: the train MSE at the last
+    evaluation; `constant_mse`: the best constant output's train MSE; `train_acc`: the train accuracy (0..1) at the last
+    evaluation."""
+    step: int
+    train_loss: float
+    constant_mse: float
+    train_acc: float
+
+
+@dataclass(frozen=True)
+class Measured:
+    """One run's quantities for the interventions chapter (`measure`). Steps are optimizer steps, accuracies 0..1,
+    None where the event never happens or the record does not say.
+    onset: the start of the test climb (grokkit.events.climb_onset_step; None: no climb);
+    final_acc: the final test accuracy;
+    rank_fall: the first descent of the mean hidden-layer rank under the rank definition measured (None: no fall);
+    norm_at_onset: the total weight norm at the start of the climb (None: no climb);
+    wall_min: the wall time of the training (minutes; 0 when not recorded);
+    seed: the run's seed;
+    fit_step: the step the training set is fit (train accuracy >= the claims' fit_acc; None: never);
+    threads: the CPU threads it trained on (None: not recorded, or resumed on another count);
+    collapse: how its outputs ended collapsed (None: they did not);
+    rank_end: the mean hidden-layer rank at the last snapshot (None: no snapshot);
+    norm_end: the total weight norm at the last evaluation (None: no evaluation);
+    norm_lowest_after: the lowest total weight norm from the start of the climb on (None: no climb)."""
+    onset: int | None
+    final_acc: float
+    rank_fall: int | None
+    norm_at_onset: float | None
+    wall_min: float
+    seed: int
+    fit_step: int | None
+    threads: int | None
+    collapse: Collapse | None
+    rank_end: float | None
+    norm_end: float | None
+    norm_lowest_after: NormLow | None
+
+
+def measure(run, rank_def: str = "rank") -> Measured:
+    """One run's Measured, the rank read under `rank_def` (a grokkit.events.RANK_DEFS key)."""
     import numpy as np
 
     from .claims import RANK_DEF, detector
@@ -148,33 +192,30 @@ def measure(run, rank_def: str = "rank") -> dict:
     at = None if on is None else int(np.searchsorted(h["step"], on))
     norm = None if at is None else float(h["weight_norm"][at])
     low = None if at is None else at + int(np.argmin(h["weight_norm"][at:]))
-    return {"onset": on, "final_acc": ev.test_final_acc, "rank_fall": (ev.rank_descent_steps or (None,))[0],
-            "norm_at_onset": norm, "wall_min": run.meta.get("wall_time_s", 0) / 60, "seed": run.config.seed,
-            "fit_step": ev.fit_step, "threads": run.meta.get("threads"), "collapse": collapse(run),
-            "rank_end": float(ranks[-1]) if len(ranks) else None,
-            "norm_end": float(h["weight_norm"][-1]) if len(h["step"]) else None,
-            "norm_lowest_after": None if low is None else {"step": int(h["step"][low]),
-                                                           "norm": float(h["weight_norm"][low])}}
+    return Measured(
+        onset=on, final_acc=ev.test_final_acc, rank_fall=(ev.rank_descent_steps or (None,))[0], norm_at_onset=norm,
+        wall_min=run.meta.get("wall_time_s", 0) / 60, seed=run.config.seed, fit_step=ev.fit_step,
+        threads=run.meta.get("threads"), collapse=collapse(run),
+        rank_end=float(ranks[-1]) if len(ranks) else None,
+        norm_end=float(h["weight_norm"][-1]) if len(h["step"]) else None,
+        norm_lowest_after=None if low is None else NormLow(int(h["step"][low]), float(h["weight_norm"][low])))
 
 
-def collapse(run) -> dict | None:
-    """Whether a run ends collapsed, its outputs nearly the same value for every input (`collapsed`, the pilots' test,
-    at each evaluation), and since when: {"step": the first evaluation of the collapsed stretch that runs to the last,
-    "train_loss": the train MSE at the last evaluation, "constant_mse": the best constant output's, "train_acc": the
-    train accuracy at the last evaluation}; None when the last evaluation is not collapsed."""
+def collapse(run) -> Collapse | None:
+    """Whether a run ends collapsed, its outputs nearly the same value for every input (`is_collapsed`, the pilots'
+    test, at each evaluation), and since when; None when the last evaluation is not collapsed."""
     h = run.history
     if not len(h["step"]) or h["train_acc"][-1] >= COLLAPSE_ACC:  # the usual case, without reading the labels
         return None
     from .data import constant_mse
 
     c = constant_mse(run.config.n_train)
-    flags = [collapsed({"train_loss": float(lo), "train_acc": float(a), "constant_mse": c})
-             for lo, a in zip(h["train_loss"], h["train_acc"])]
+    flags = [is_collapsed(float(lo), float(a), c) for lo, a in zip(h["train_loss"], h["train_acc"])]
     if not flags[-1]:
         return None
     first = len(flags) - next((i for i, f in enumerate(reversed(flags)) if not f), len(flags))
-    return {"step": int(h["step"][first]), "train_loss": float(h["train_loss"][-1]), "constant_mse": c,
-            "train_acc": float(h["train_acc"][-1])}
+    return Collapse(step=int(h["step"][first]), train_loss=float(h["train_loss"][-1]), constant_mse=c,
+                    train_acc=float(h["train_acc"][-1]))
 
 
 def onset_class(onset, control_onsets, margin: int = MARGIN_STEPS) -> str:
@@ -186,34 +227,34 @@ def onset_class(onset, control_onsets, margin: int = MARGIN_STEPS) -> str:
     return "later" if onset > max(control_onsets) + margin else "unchanged"
 
 
-def untestable(m: dict) -> bool:
-    """Whether one seed's measure() dict `m` never fits its training set (fit_step None) and neither climbs nor
+def untestable(m: Measured) -> bool:
+    """Whether one seed's Measured `m` never fits its training set (fit_step None) and neither climbs nor
     ends collapsed (`collapse`): it cannot say when it would generalize (`held`). A run that never fits and ends
     collapsed is untestable even when its test accuracy rose a little before the collapse (the rank pushed down,
     seed 1: 0.10 to 0.15 by step 14,674, which the climb detector reads as a climb from step 3); this second clause
     was added when that record came in."""
-    return m.get("fit_step", 0) is None and (m["onset"] is None or bool(m.get("collapse")))
+    return m.fit_step is None and (m.onset is None or m.collapse is not None)
 
 
-def held(keyword: str, part: str, m: dict, control: list, margin: int = MARGIN_STEPS) -> bool | None:
-    """Did one seed (measure() dict `m`) bear out prediction `keyword` of `part` ("onset" or "rank"), against the
-    control's measures, two steps up to `margin` apart counting as the same time? None: the prediction says nothing
-    ("none"), or the seed cannot test it -- a run that never fits its training set (m["fit_step"] None) and never
+def held(keyword: str, part: str, m: Measured, control: list, margin: int = MARGIN_STEPS) -> bool | None:
+    """Did one seed (its Measured `m`) bear out prediction `keyword` of `part` ("onset" or "rank"), against the
+    control's Measured, two steps up to `margin` apart counting as the same time? None: the prediction says nothing
+    ("none"), or the seed cannot test it -- a run that never fits its training set (m.fit_step None) and never
     climbs says nothing of when it generalizes: its "never" would bear out every later-or-never prediction, and "a
     climb comes only with a rank fall", for want of training. Its other rank predictions (falls, stays high, falls
     earlier) are still read."""
     if untestable(m) and (part == "onset" or keyword == "falls_with_climb"):
         return None
-    ons = [c["onset"] for c in control if c["onset"] is not None]
-    cls = onset_class(m["onset"], ons, margin)
-    fall = m["rank_fall"]
+    ons = [c.onset for c in control if c.onset is not None]
+    cls = onset_class(m.onset, ons, margin)
+    fall = m.rank_fall
     if part == "onset":
         if keyword == "follows_rank":  # the climb starts within the margin of a rank fall, or neither happens
-            return (m["onset"] is None and fall is None) or (
-                m["onset"] is not None and fall is not None and abs(fall - m["onset"]) <= margin)
+            return (m.onset is None and fall is None) or (
+                m.onset is not None and fall is not None and abs(fall - m.onset) <= margin)
         return cls in {"earlier": ("earlier",), "unchanged": ("unchanged",),
                        "later_or_never": ("later", "never")}[keyword]
-    falls = [c["rank_fall"] for c in control if c["rank_fall"] is not None]
+    falls = [c.rank_fall for c in control if c.rank_fall is not None]
     if keyword == "none":
         return None
     if keyword == "falls":
@@ -223,7 +264,7 @@ def held(keyword: str, part: str, m: dict, control: list, margin: int = MARGIN_S
     if keyword == "falls_earlier":
         return fall is not None and bool(falls) and fall < min(falls) - margin
     # falls_with_climb: no climb without a rank fall at or before its start (within the margin)
-    return m["onset"] is None or (fall is not None and fall <= m["onset"] + margin)
+    return m.onset is None or (fall is not None and fall <= m.onset + margin)
 # The predictions about a run's own timing (rank fall against climb), which the untreated control can be held to
 TIMING_TESTS = (("falls_with_climb", "rank"), ("follows_rank", "onset"))
 
@@ -240,12 +281,12 @@ def control_timing(control_records) -> dict:
                 res = [h for m in cm if (h := held(kw, part, m, cm, margin)) is not None]
                 out[kw, rd, margin] = (sum(res), len(res))
         if rd == DECLARED[0]:
-            out["lags"] = [m["rank_fall"] - m["onset"] for m in cm if None not in (m["rank_fall"], m["onset"])]
+            out["lags"] = [m.rank_fall - m.onset for m in cm if None not in (m.rank_fall, m.onset)]
     return out
 
 
 def measured_by_key(records_, rank_def: str = "rank") -> dict:
-    """The full-scale intervention records measured, by intervention key: {key: [measure(record), ...]}."""
+    """The full-scale intervention records measured, by intervention key: {key: [Measured, ...]}."""
     from .records import full_scale, stands_for
 
     by_key: dict = {}
@@ -283,7 +324,7 @@ def graded_checks(every: dict, control_records) -> dict:
 
 def story_results(by_key: dict, control: list, margin: int = MARGIN_STEPS) -> dict:
     """Each story's tested predictions: {story: [(intervention title, part, words, [held per seed]), ...]}, from
-    measure() dicts by intervention key (`by_key`) against the control's measure() dicts (`held`, with `margin`).
+    Measured by intervention key (`by_key`) against the control's Measured (`held`, with `margin`).
     Predictions that say nothing ("none"), checks (Prediction.check: check_results reads them) and interventions
     without records are left out, and so is a prediction on the seeds that cannot test it (`held` None: a run that
     never fits its training set); the others are graded on the seeds that can."""
@@ -302,8 +343,8 @@ def story_results(by_key: dict, control: list, margin: int = MARGIN_STEPS) -> di
 
 def check_results(by_key: dict, control: list, margin: int = MARGIN_STEPS) -> list:
     """The checks (Prediction.check) read on the records: [(intervention title, keyword, [held per seed]), ...], one
-    row per intervention and keyword (a check both stories state once), in the chapter's order, from measure() dicts
-    by intervention key against the control's (`held`, with `margin`); interventions without records are left out.
+    row per intervention and keyword (a check both stories state once), in the chapter's order, from Measured by
+    intervention key against the control's (`held`, with `margin`); interventions without records are left out.
     A check is no story's prediction: story_results leaves it out of the badges."""
     out = []
     for k, (title, _) in INTERVENTIONS.items():
@@ -322,9 +363,6 @@ def check_results(by_key: dict, control: list, margin: int = MARGIN_STEPS) -> li
 PENALTY_AIMS = {"rank_down": "falls_earlier", "rank_up": "stays_high"}
 
 
-def _climbed(ms) -> list:
-    """The seeds among measure() dicts `ms` whose test accuracy climbed and which can be graded (not `untestable`)."""
-    return [m for m in ms if m["onset"] is not None and not untestable(m)]
 # An amendment to "breaks training", declared after the second round's pilot of the rank held up at λ = 1 was seen:
 # its train MSE fell to 0.135, far below the reference's (~2,800, still dominated by the large initialization's
 # outputs), at chance train accuracy: its outputs had collapsed to nearly one value for every input (the best constant
@@ -335,8 +373,13 @@ COLLAPSE_MSE = 2.0
 COLLAPSE_ACC = 0.2
 
 
-def collapsed(m: dict) -> bool:
-    """Whether one pilot's outputs collapsed (the amendment above): its train MSE at the last step is at most
-    COLLAPSE_MSE x the best constant output's (m["constant_mse"]) while its train accuracy is below COLLAPSE_ACC.
-    False for a measure without constant_mse."""
-    return "constant_mse" in m and m["train_loss"] <= COLLAPSE_MSE * m["constant_mse"] and m["train_acc"] < COLLAPSE_ACC
+def is_collapsed(train_loss: float, train_acc: float, constant_mse: float | None) -> bool:
+    """The amendment above: a train MSE at most COLLAPSE_MSE x the best constant output's (`constant_mse`; None: not
+    known, never collapsed) at a train accuracy (0..1) below COLLAPSE_ACC."""
+    return constant_mse is not None and train_loss <= COLLAPSE_MSE * constant_mse and train_acc < COLLAPSE_ACC
+
+
+def collapsed(m) -> bool:
+    """Whether one pilot's outputs collapsed (`is_collapsed`), from a measure with train_loss, train_acc and
+    constant_mse at its last step (grokkit.pilots.PilotMeasure)."""
+    return is_collapsed(m.train_loss, m.train_acc, m.constant_mse)

@@ -3,6 +3,8 @@
 The interventions themselves and their measures: grokkit.interventions."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .interventions import INTERVENTIONS, collapsed
 
 # ---- the pilots: choosing each penalty's strength (stated before any pilot run) -----------------------------------
@@ -23,11 +25,27 @@ PENALTY_TITLES = {"nuclear_over_frobenius": INTERVENTIONS["rank_down"][0],
                   "neg_spectral_entropy": INTERVENTIONS["rank_up"][0]}
 
 
-def pilot_measure(run) -> dict:
-    """One pilot's numbers: the hidden layers' mean effective, robust and paper-exact rank over its last PILOT_WINDOW
-    steps, and its train MSE, train and test accuracy at its last evaluation; the geometric mean of its train MSE
-    over the window's evaluations (train_loss_window: read by the robustness check only); whether it diverged; the
-    train MSE of the best constant output on its training set (constant_mse: read by the collapse test)."""
+@dataclass(frozen=True)
+class PilotMeasure:
+    """One pilot's numbers (`pilot_measure`). eff_rank, robust_rank, rank: the hidden layers' mean effective,
+    tolerance-robust and paper-exact rank, averaged over the snapshots of its last PILOT_WINDOW steps; train_loss: its
+    train MSE at its last evaluation; train_loss_window: the geometric mean of its train MSE over the window's
+    evaluations (read by the robustness check only; NaN when a reading is not positive; None: not read); train_acc,
+    test_acc: its train and test accuracy (0..1) at its last evaluation; diverged: whether it diverged; constant_mse:
+    the train MSE of the best constant output on its training set (read by the collapse test; None: not known)."""
+    eff_rank: float
+    robust_rank: float
+    rank: float
+    train_loss: float
+    train_loss_window: float | None
+    train_acc: float
+    test_acc: float
+    diverged: bool
+    constant_mse: float | None
+
+
+def pilot_measure(run) -> PilotMeasure:
+    """One pilot's PilotMeasure, read from its record."""
     import numpy as np
 
     from .data import constant_mse
@@ -42,15 +60,15 @@ def pilot_measure(run) -> dict:
 
     s, loss = np.asarray(h["step"]), np.asarray(h["train_loss"], dtype=float)
     w = loss[s >= s[-1] - PILOT_WINDOW]
-    return {"eff_rank": mean_rank("eff_rank"), "robust_rank": mean_rank("robust_rank"), "rank": mean_rank("rank"),
-            "train_loss": float(h["train_loss"][-1]),
-            "train_loss_window": float(np.exp(np.mean(np.log(w)))) if (w > 0).all() else float("nan"),
-            "train_acc": float(h["train_acc"][-1]),
-            "test_acc": float(h["test_acc"][-1]), "diverged": bool(run.diverged),
-            "constant_mse": constant_mse(run.config.n_train)}
+    return PilotMeasure(
+        eff_rank=mean_rank("eff_rank"), robust_rank=mean_rank("robust_rank"), rank=mean_rank("rank"),
+        train_loss=float(h["train_loss"][-1]),
+        train_loss_window=float(np.exp(np.mean(np.log(w)))) if (w > 0).all() else float("nan"),
+        train_acc=float(h["train_acc"][-1]), test_acc=float(h["test_acc"][-1]), diverged=bool(run.diverged),
+        constant_mse=constant_mse(run.config.n_train))
 
 
-def pilot_outcome(kind: str, m: dict, ref: dict, loss_max: float = PILOT_LOSS_MAX,
+def pilot_outcome(kind: str, m: PilotMeasure, ref: PilotMeasure, loss_max: float = PILOT_LOSS_MAX,
                   shift: float = PILOT_SHIFT, loss: str = "train_loss", collapse: bool = True) -> tuple[bool, bool]:
     """(breaks training, moves the rank) of one pilot's pilot_measure `m` against the reference's `ref`, under the
     rule's bounds (`loss_max`, `shift`: PILOT_LOSS_MAX and PILOT_SHIFT unless a robustness check sweeps them) and its
@@ -59,13 +77,13 @@ def pilot_outcome(kind: str, m: dict, ref: dict, loss_max: float = PILOT_LOSS_MA
     whose outputs collapsed (`collapsed`) breaks training too."""
     import math
 
-    breaks = (m["diverged"] or not math.isfinite(m[loss]) or m[loss] > loss_max * ref[loss]
-              or (collapse and collapsed(m)))
-    moves = DIRECTION[kind] * (m["eff_rank"] - ref["eff_rank"]) >= shift * ref["eff_rank"]
+    mine, theirs = getattr(m, loss), getattr(ref, loss)
+    breaks = (m.diverged or not math.isfinite(mine) or mine > loss_max * theirs or (collapse and collapsed(m)))
+    moves = DIRECTION[kind] * (m.eff_rank - ref.eff_rank) >= shift * ref.eff_rank
     return bool(breaks), bool(moves)
 
 
-def choose_strength(kind: str, pilots: dict, ref: dict, loss_max: float = PILOT_LOSS_MAX,
+def choose_strength(kind: str, pilots: dict, ref: PilotMeasure, loss_max: float = PILOT_LOSS_MAX,
                     shift: float = PILOT_SHIFT, loss: str = "train_loss", collapse: bool = True):
     """The strength the rule picks for penalty `kind` from {λ: pilot_measure} against the reference's measure:
     the smallest λ that moves the rank without breaking training; None when no strength does. `collapse`: the amended
@@ -92,22 +110,19 @@ PILOT_LOSS_READINGS = {"train_loss": "last", "train_loss_window": "window"}  # t
 #   pilots, when one reading was seen to swing by a third between evaluations)
 
 
-def pick_sweep(kind: str, pilots: dict, ref: dict) -> dict:
+def pick_sweep(kind: str, pilots: dict, ref: PilotMeasure) -> dict:
     """{(loss bound, rank shift, MSE reading): the strength choose_strength picks} over PILOT_LOSS_SWEEP x
-    PILOT_SHIFT_SWEEP x the readings of PILOT_LOSS_READINGS the measures carry ("last" always)."""
-    readings = [k for k in PILOT_LOSS_READINGS if all(k in m for m in [ref, *pilots.values()])]
+    PILOT_SHIFT_SWEEP x the readings of PILOT_LOSS_READINGS the measures carry (not None; "last" always)."""
+    readings = [k for k in PILOT_LOSS_READINGS if all(getattr(m, k) is not None for m in [ref, *pilots.values()])]
     return {(lm, sh, PILOT_LOSS_READINGS[rd]): choose_strength(kind, pilots, ref, lm, sh, rd)
             for rd in readings for lm in PILOT_LOSS_SWEEP for sh in PILOT_SHIFT_SWEEP}
 
 
-def pick_words(lam, recorded, strengths) -> str:
-    """What the rule has decided for one penalty, in words: its choice `lam` (choose_strength over the `recorded`
+def pick_decided(lam, recorded, strengths) -> bool:
+    """Whether the rule has decided for one penalty: its choice `lam` (choose_strength over the `recorded`
     strengths) stands only once every strength of `strengths` up to it is recorded (the smallest that works); no
-    choice stands only once all are."""
-    below = {v for v in strengths if lam is None or v <= lam}
-    if not below <= set(recorded):
-        return f"not decided yet ({len(set(recorded))} of its {len(strengths)} pilots recorded)"
-    return f"λ = {lam:g}" if lam is not None else "no strength moves the rank without breaking training"
+    choice (None) stands only once all are."""
+    return {v for v in strengths if lam is None or v <= lam} <= set(recorded)
 
 
 # The full-scale strengths. Where the rule picks a strength, the full-scale runs use it. Where it picks none, the rule
@@ -123,7 +138,7 @@ FALLBACK_LOSS_MAX = PILOT_LOSS_SWEEP[-1]
 FALLBACK_AFTER = (0.01, 0.03, 0.1)  # the second-round strengths of the rank held up recorded when it was declared
 
 
-def full_scale_strength(kind: str, pilots: dict, ref: dict) -> tuple:
+def full_scale_strength(kind: str, pilots: dict, ref: PilotMeasure) -> tuple:
     """(λ, whether it deviates from the rule as committed) for the full-scale runs of penalty `kind`, from its pilots
     {λ: pilot_measure}: the amended rule's pick (choose_strength), or, when it picks none, the fallback's, the pick
     under FALLBACK_LOSS_MAX; None when neither picks. It deviates when it differs from the committed rule's pick
@@ -176,17 +191,17 @@ def pilot_table(pilot_runs, scale: str = "loss") -> tuple[str, dict]:
             "|---|---|---|---|---|---|---|"]
 
     def window(m):  # the window's geometric mean, as the robustness check reads it
-        if "train_loss_window" not in m or "train_loss_window" not in ref:
+        if m.train_loss_window is None or ref.train_loss_window is None:
             return ""
-        return f"; window {loss_ratio(m['train_loss_window'] / ref['train_loss_window'])}"
+        return f"; window {loss_ratio(m.train_loss_window / ref.train_loss_window)}"
 
     def row(name, lam, m, reading):
-        pct = 100 * (m["eff_rank"] - ref["eff_rank"]) / ref["eff_rank"]
+        pct = 100 * (m.eff_rank - ref.eff_rank) / ref.eff_rank
         shift = "" if m is ref else f" ({signed(pct, '+.1f')} %)" if round(pct, 1) else " (0.0 %)"
-        loss = f"{m['train_loss']:,.0f}" if abs(m["train_loss"]) >= 100 else num(m["train_loss"])
-        return (f"| {name} | {lam} | {m['eff_rank']:.1f}{shift} | {m['robust_rank']:.1f} | {loss}"
-                f"{'' if m is ref else ' (' + loss_ratio(m['train_loss'] / ref['train_loss']) + window(m) + ')'} | "
-                f"{num(m['train_acc'], 'accuracy')} | {reading} |")
+        loss = f"{m.train_loss:,.0f}" if abs(m.train_loss) >= 100 else num(m.train_loss)
+        return (f"| {name} | {lam} | {m.eff_rank:.1f}{shift} | {m.robust_rank:.1f} | {loss}"
+                f"{'' if m is ref else ' (' + loss_ratio(m.train_loss / ref.train_loss) + window(m) + ')'} | "
+                f"{num(m.train_acc, 'accuracy')} | {reading} |")
 
     rows.append(row("none (the reference)", "0", ref, "–"))
     from .sweep import PILOT_STRENGTHS_GRADIENT, RANK_PENALTY_SCALE

@@ -692,10 +692,10 @@ def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qual
                                       rank_penalty_scale="gradient")
     first = int(STEP[STEP >= 20000][0])
     c = collapse(down)
-    assert c["step"] == first and c["train_loss"] == pytest.approx(0.09) and c["train_acc"] == pytest.approx(0.1)
-    assert c["constant_mse"] == pytest.approx(0.0899, abs=1e-4)
+    assert c.step == first and c.train_loss == pytest.approx(0.09) and c.train_acc == pytest.approx(0.1)
+    assert c.constant_mse == pytest.approx(0.0899, abs=1e-4)
     assert collapse(fake(stuck=(20000, 40000))) is None and collapse(control[0]) is None
-    assert measure(down)["collapse"] == c
+    assert measure(down).collapse == c
     # its rank is a check, not a prediction: no story is graded on it, and both its checks held on its one seed
     assert verdict_rows([down], control) == [("Rank pushed down", "check", "rank", 1, 1)] * 2
     # beside a run that did not collapse: that run's predictions are graded, the collapsed one's still are not
@@ -706,7 +706,7 @@ def test_a_run_whose_outputs_collapse_is_named_with_when_and_its_rank_grade_qual
                                                     ("Norm held low from the start", "rank", "climb", 1, 1),
                                                     ("Norm held low from the start", "rank", "rank", 1, 1)]
     # the pilots (10,000 steps) could not see it: the collapse starts after their last step
-    assert c["step"] > 10_000
+    assert c.step > 10_000
 
 
 def test_dtype_caveat_only_beyond_the_seed_spread():

@@ -1,5 +1,6 @@
 """Issue 26's interventions: the config fields (validation, ids), the norm clamp, the rank penalties (an autograd
 step that is _step_fn's maths plus the penalty), the batched trainer's refusal, the grids, and the chapter."""
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,21 @@ def test_intervention_fields_are_validated_in_one_line(kw, message):
     with pytest.raises(ValueError) as e:
         RunConfig(**kw)
     assert str(e.value).startswith(message) and "\n" not in str(e.value)
+
+
+def _measured(onset=None, rank_fall=None, **kw) -> iv.Measured:
+    """A Measured with the start of the climb and the first rank fall a test sets, the rest neutral unless given: a
+    final test accuracy of 0.9, fit at step 0, no collapse."""
+    neutral = {"final_acc": 0.9, "norm_at_onset": 1.0, "wall_min": 60.0, "seed": 0, "fit_step": 0, "threads": None,
+               "collapse": None, "rank_end": None, "norm_end": None, "norm_lowest_after": None}
+    return iv.Measured(onset=onset, rank_fall=rank_fall, **{**neutral, **kw})
+
+
+def _pilot(eff, loss, window=None, acc=1.0, diverged=False, constant_mse=None) -> ivp.PilotMeasure:
+    """A PilotMeasure with the effective rank, train MSE (last; window: None, not read) and train accuracy a test sets;
+    no collapse test without `constant_mse`."""
+    return ivp.PilotMeasure(eff_rank=eff, robust_rank=eff, rank=eff, train_loss=loss, train_loss_window=window,
+                            train_acc=acc, test_acc=acc, diverged=diverged, constant_mse=constant_mse)
 
 
 def _patch(monkeypatch, name: str, value) -> None:
@@ -388,19 +404,18 @@ def test_interventions_chapter_text_in_smoke_mode(monkeypatch):
     book.intervention_verdicts(runs)
     text = "\n".join(str(getattr(o, "data", o)) for o in out)
     assert "weight-norm story: start of the test climb" in text    # the predictions table
-    recorded = sum(record_path(c).exists() for c in configs)         # computed from results/
-    assert f"{recorded} of the 8 intervention runs {'is' if recorded == 1 else 'are'} recorded" in text
-    assert ("not recorded yet" in text) == (recorded < 8)
+    recorded = sum(record_path(c).exists() for c in configs)         # computed from results/: each a graded record
+    assert recorded == sum(map(len, iv.measured_by_key(book._intervention_records()).values()))
     pilots = sum(record_path(c).exists() for c in pilot_grid())
     second = sum(record_path(c).exists() for c in pilot_grid("gradient")[1:])
-    assert text.count("none (the reference)") == (2 if record_path(pilot_grid()[0]).exists() else 0)  # two tables
-    assert ("Recorded: " in text) == (pilots < 11 or second < 10)  # a round not complete says how far it got
+    assert pilots == 11 and 0 < second <= 10  # the chapter checks which are shipped
+    assert text.count("none (the reference)") == 2  # two tables, each from the reference
     assert "norm held at its initial value" in text and "smoke-scale stand-in" in text
     assert all(r.meta.get("stand_in") for r in runs) and len(runs) == 8
 
 
-def test_cost_md_reads_the_benchmark_and_the_recorded_wall_times():
-    from grokkit.intervention_tables import BENCH_FILE, bench_variant, cost_md
+def test_cost_reads_each_interventions_step_from_the_benchmark():
+    from grokkit.intervention_tables import bench_variant, cost
 
     step = {"paper": 0.03, "norm_clamp": 0.036, "nuclear_over_frobenius": 0.12, "neg_spectral_entropy": 0.11,
             "nuclear_over_frobenius_gradient": 0.135, "neg_spectral_entropy_gradient": 0.141}
@@ -408,26 +423,16 @@ def test_cost_md_reads_the_benchmark_and_the_recorded_wall_times():
                                "full_run_s": {k: v * 1e5 + 360 for k, v in step.items()}}}
     assert [bench_variant(k) for k in ("norm_init", "norm_low", "rank_down", "rank_up")] == [
         "norm_clamp", "norm_clamp", "nuclear_over_frobenius_gradient", "neg_spectral_entropy_gradient"]
-    text = cost_md(bench, {})
-    assert text.startswith(f"**What a run costs.** Timed side by side on one CPU thread (`{BENCH_FILE}`)")
-    assert "the norm clamp costs 1.2× a paper step" in text and "a rank penalty 4.5–4.7×" in text
-    assert "11 eigendecompositions of 200 × 200 float64 matrices" in text and "Over 100,000 steps" in text
-    assert "and a second backward pass)" in text  # the full-scale runs' pull: sweep.RANK_PENALTY_SCALE "gradient"
-    assert ("Over 100,000 steps, with this page's evaluation schedule, that projects to 1.1 h for a clamped run and "
-            "3.9–4.0 h for a penalised one on one CPU thread." in text)
-    assert "recorded so far" not in text
-    assert "Timed side by side on 2 CPU threads" in cost_md({**bench, "threads": 2}, {})
-    assert "Timed side by side on the machine's threads" in cost_md({**bench, "threads": None}, {})
-    m = {"norm_init": [{"wall_min": 94.0, "threads": 1}], "norm_low": [{"wall_min": 102.6, "threads": 1}],
-         "rank_up": [{"wall_min": 300.0, "threads": 2}]}
-    assert cost_md(bench, m).endswith(
-        "on one CPU thread; the 2 clamped runs recorded so far took 1.6–1.7 h of wall time on one CPU thread each; "
-        "the one penalised run recorded so far took 5.0 h of wall time on 2 CPU threads.\n")
-    m["norm_low"][0]["threads"] = None  # threads not recorded for one of them: not said
-    assert "took 1.6–1.7 h of wall time;" in cost_md(bench, m)
-    m["norm_low"][0]["threads"] = m["norm_init"][0]["threads"] = None  # both resumed on another count: not said
-    assert "took 1.6–1.7 h of wall time;" in cost_md(bench, m) and "machine's threads each" not in cost_md(bench, m)
-    assert cost_md({"config": "an older benchmark"}, m) == cost_md(None, m) == ""
+    c = cost(bench)
+    assert c.threads == 1 and c.steps == 100_000
+    assert c.ratio == pytest.approx({"norm_init": 1.2, "norm_low": 1.2, "rank_down": 4.5, "rank_up": 4.7})
+    assert c.hours == pytest.approx({"norm_init": 1.1, "norm_low": 1.1, "rank_down": 3.85, "rank_up": 4.0167},
+                                    rel=1e-4)  # hours: (seconds a step x 10⁵ + 360) / 3,600
+    # a penalised step: one eigendecomposition per hidden layer of a 200 x 200 Gram matrix, and the full-scale runs'
+    # pull (sweep.RANK_PENALTY_SCALE "gradient") a second backward pass
+    assert (c.eigendecompositions, c.side, c.second_backward) == (11, 200, True)
+    assert cost({**bench, "threads": None}).threads is None
+    assert cost({"config": "an older benchmark"}) is cost(None) is None
 
 
 def test_story_badges_grade_each_story_on_its_own_predictions():
@@ -437,7 +442,7 @@ def test_story_badges_grade_each_story_on_its_own_predictions():
         return [h for *_, res in rows for h in res]
 
     def m(onset, fall):
-        return {"onset": onset, "rank_fall": fall, "final_acc": 0.9, "norm_at_onset": 1.0, "wall_min": 60.0}
+        return _measured(onset, fall)
 
     control = [m(30_000, 29_000), m(33_000, 32_000), m(36_000, 35_000)]
     assert flags(story_results({}, control)["norm"]) == []  # nothing recorded: nothing graded
@@ -465,7 +470,7 @@ def test_story_badges_grade_each_story_on_its_own_predictions():
     assert not any(flags(res["rank"]))
     # a run that never fits its training set cannot test when it generalizes: its "never" is graded for nothing;
     # its checks on the rank are still read
-    unfit = {**m(None, None), "fit_step": None}
+    unfit = _measured(fit_step=None)
     res = story_results({"rank_up": [unfit, unfit]}, control)
     assert res["rank"] == [] and res["norm"] == []
     assert check_results({"rank_up": [unfit, unfit]}, control) == [("Rank held up", "stays_high", [True, True])]
@@ -488,8 +493,7 @@ def test_manipulation_checks_are_typed_and_leave_the_badges():
     assert not {(iv.PREDICTIONS[k][st][part].keyword, part) for k, st, part in checks} & set(iv.TIMING_TESTS)
     assert all(any(iv.PREDICTIONS[k][st]["rank"].keyword == aim for st in iv.STORIES)
                for k, aim in iv.PENALTY_AIMS.items())
-    table = ivt.predictions_md()
-    assert table.count("*check:*") == 4 and "counts toward neither story's badge" in table
+    assert ivt.predictions_md().count("*check:*") == 4  # the four checks, marked in the table
 
 
 def test_a_run_that_never_fits_and_ends_collapsed_is_untestable_despite_an_early_wiggle():
@@ -497,13 +501,13 @@ def test_a_run_that_never_fits_and_ends_collapsed_is_untestable_despite_an_early
     climb detector reads as a climb from step 3; it never fit, so no onset prediction is graded on it."""
     from grokkit.interventions import held, untestable
 
-    gone = {"step": 21_344, "train_loss": 0.0898, "constant_mse": 0.0899, "train_acc": 0.113}
-    m = {"seed": 1, "onset": 3, "rank_fall": 11_339, "fit_step": None, "collapse": gone, "rank_end": 82.6}
-    control = [{"seed": s, "onset": 43_355, "rank_fall": 46_690, "fit_step": 40_020} for s in range(3)]
+    gone = iv.Collapse(step=21_344, train_loss=0.0898, constant_mse=0.0899, train_acc=0.113)
+    m = _measured(3, 11_339, seed=1, fit_step=None, collapse=gone, rank_end=82.6)
+    control = [_measured(43_355, 46_690, seed=s, fit_step=40_020) for s in range(3)]
     assert untestable(m) and held("earlier", "onset", m, control) is None
     assert held("falls_earlier", "rank", m, control) is True  # its rank alone is still read
-    assert not untestable({**m, "collapse": None})  # a climb without a collapse is graded as declared
-    assert not untestable({**m, "fit_step": 30_000})
+    assert not untestable(replace(m, collapse=None))  # a climb without a collapse is graded as declared
+    assert not untestable(replace(m, fit_step=30_000))
 
 
 def test_measure_reads_the_rank_at_the_end_under_each_definition():
@@ -516,19 +520,19 @@ def test_measure_reads_the_rank_at_the_end_under_each_definition():
     run = book._control_records()[0]
     h = run.history
     paper, robust = (np.asarray(h[k], dtype=float)[-1, :-1].mean() for k in ("rank", "robust_rank"))
-    assert measure(run)["rank_end"] == pytest.approx(paper) and 200 < paper < 260  # the control ends near 231
-    assert measure(run, "robust_rank")["rank_end"] == pytest.approx(robust) and robust < 50
-    table = measures_md([run], [{**measure(run), "onset": measure(run)["onset"] + 1_000}])
+    assert measure(run).rank_end == pytest.approx(paper) and 200 < paper < 260  # the control ends near 231
+    assert measure(run, "robust_rank").rank_end == pytest.approx(robust) and robust < 50
+    table = measures_md([run], [replace(measure(run), onset=measure(run).onset + 1_000)])
     header, _, row = table.splitlines()
     assert header.split(" | ")[5] == "mean hidden-layer rank at the end (of 400)" and f"| {paper:.3g} |" in row
     assert "| −1,000 steps |" in row and " -" not in row  # a minus sign
     assert header.split(" | ")[2] == "shift against the control's median (its seeds: 0 to 0 steps)"  # zero unsigned
     m, norms, steps = measure(run), np.asarray(h["weight_norm"], dtype=float), np.asarray(h["step"])
-    after = steps >= m["onset"]
-    assert m["norm_end"] == pytest.approx(norms[-1]) and 130 < m["norm_end"] < m["norm_at_onset"]
-    assert m["norm_lowest_after"]["norm"] == pytest.approx(norms[after].min())
-    assert m["norm_lowest_after"]["step"] == steps[after][np.argmin(norms[after])]
-    assert f"| {m['norm_at_onset']:.3g} → {m['norm_end']:.3g} |" in row
+    after = steps >= m.onset
+    assert m.norm_end == pytest.approx(norms[-1]) and 130 < m.norm_end < m.norm_at_onset
+    assert m.norm_lowest_after.norm == pytest.approx(norms[after].min())
+    assert m.norm_lowest_after.step == steps[after][np.argmin(norms[after])]
+    assert f"| {m.norm_at_onset:.3g} → {m.norm_end:.3g} |" in row
 
 
 def test_measure_follows_the_weight_norm_past_the_climb_on_the_shipped_records():
@@ -536,13 +540,13 @@ def test_measure_follows_the_weight_norm_past_the_climb_on_the_shipped_records()
     (182, step 81,374) and ends at 196, above every control seed's end (141-152), as the verdicts paragraph says."""
     from grokkit import book
 
-    up = [m for m in iv.measured_by_key(book._intervention_records()).get("rank_up", []) if m["seed"] == 0]
+    up = [m for m in iv.measured_by_key(book._intervention_records()).get("rank_up", []) if m.seed == 0]
     if not up:
         pytest.skip("the rank held up, seed 0, is not recorded in this clone")
     m = up[0]
-    assert m["norm_lowest_after"]["step"] == 81_374 and round(m["norm_lowest_after"]["norm"]) == 182
-    assert round(m["norm_at_onset"]) == 199 and round(m["norm_end"]) == 196
-    assert m["norm_end"] > max(iv.measure(r)["norm_end"] for r in book._control_records())
+    assert m.norm_lowest_after.step == 81_374 and round(m.norm_lowest_after.norm) == 182
+    assert round(m.norm_at_onset) == 199 and round(m.norm_end) == 196
+    assert m.norm_end > max(iv.measure(r).norm_end for r in book._control_records())
 
 
 def test_pilot_rule_picks_the_smallest_strength_that_moves_the_rank_without_breaking_training():
@@ -591,7 +595,7 @@ def test_full_scale_strengths_are_the_second_rounds_picks_once_decided():
     (pilots.full_scale_strength: the amended rule's pick, or the declared fallback's), for each penalty whose
     pick is decided (every smaller strength recorded; all of them for a rule that picks none)."""
     from grokkit import sweep
-    from grokkit.pilots import full_scale_strength, pick_words, pilot_measure, pilot_table, pilots_by_kind
+    from grokkit.pilots import full_scale_strength, pick_decided, pilot_measure, pilot_table, pilots_by_kind
 
     grid = sweep.pilot_grid("gradient")
     runs = [load(record_path(c)) for c in grid if record_path(c).exists()]
@@ -603,7 +607,7 @@ def test_full_scale_strengths_are_the_second_rounds_picks_once_decided():
     for kind, const in (("nuclear_over_frobenius", sweep.RANK_DOWN_STRENGTH),
                         ("neg_spectral_entropy", sweep.RANK_UP_STRENGTH)):
         done = by_kind.get(kind, {})
-        if not pick_words(chosen[kind], done, sweep.PILOT_STRENGTHS_GRADIENT).startswith("not decided"):
+        if pick_decided(chosen[kind], done, sweep.PILOT_STRENGTHS_GRADIENT):
             lam = full_scale_strength(kind, done, ref)[0]  # the rule's pick, or the declared fallback's
             assert const == lam, (kind, const, lam)
             decided += 1
@@ -614,7 +618,7 @@ def test_full_scale_strength_falls_back_to_the_loosest_bound_only_when_the_rule_
     from grokkit.pilots import FALLBACK_LOSS_MAX, full_scale_strength
 
     def m(eff, loss, window):
-        return {"eff_rank": eff, "train_loss": loss, "train_loss_window": window, "diverged": False}
+        return _pilot(eff, loss, window)
 
     ref, lams = m(100.0, 1000.0, 2000.0), (0.01, 0.03, 0.1)
     # rank held up: 0.01 does not move it; 0.03 and 0.1 move it but read 1.3 x and 2.5 x at the last step
@@ -623,7 +627,7 @@ def test_full_scale_strength_falls_back_to_the_loosest_bound_only_when_the_rule_
     assert FALLBACK_LOSS_MAX == 2.0
     assert full_scale_strength("neg_spectral_entropy", up, ref) == (0.03, True)
     assert full_scale_strength("nuclear_over_frobenius", down, ref) == (0.03, False)
-    broken = {k: {**v, "train_loss": 3000.0} for k, v in up.items()}
+    broken = {k: replace(v, train_loss=3000.0) for k, v in up.items()}
     assert full_scale_strength("neg_spectral_entropy", broken, ref) == (None, False)
 
 
@@ -637,11 +641,10 @@ def test_a_pilot_collapsed_to_a_constant_output_breaks_training_under_the_amende
     assert (COLLAPSE_MSE, COLLAPSE_ACC) == (2.0, 0.2)
 
     def m(eff, loss, acc=0.1):
-        return {"eff_rank": eff, "train_loss": loss, "train_loss_window": loss, "train_acc": acc, "diverged": False,
-                "constant_mse": 0.09}
+        return _pilot(eff, loss, loss, acc, constant_mse=0.09)
 
     ref, lams = m(100.0, 1000.0), (0.01, 0.03, 0.1)
-    assert not collapsed(ref) and not collapsed({k: v for k, v in m(100, 0.1).items() if k != "constant_mse"})
+    assert not collapsed(ref) and not collapsed(replace(m(100, 0.1), constant_mse=None))
     assert collapsed(m(100.0, 0.15)) and not collapsed(m(100.0, 0.15, acc=0.9)) and not collapsed(m(100.0, 0.2))
     # the rank held up: 0.03 moves it at 1.3 x; 0.1 moves it further, its MSE at the constant output's level
     up = dict(zip(lams, (m(105.0, 1000.0), m(120.0, 1300.0), m(150.0, 0.15))))
@@ -662,7 +665,7 @@ def test_pilot_pick_read_with_looser_bounds_says_whether_it_holds():
     from grokkit.pilots import PILOT_LOSS_SWEEP, PILOT_SHIFT_SWEEP, pick_sweep
 
     def m(eff, loss, diverged=False):
-        return {"eff_rank": eff, "train_loss": loss, "diverged": diverged}
+        return _pilot(eff, loss, diverged=diverged)
 
     ref, lams = m(100.0, 0.09), (0.01, 0.1, 1.0, 10.0, 100.0)
     assert PILOT_LOSS_SWEEP[0] == 1.1 and 0.10 in PILOT_SHIFT_SWEEP
@@ -676,8 +679,8 @@ def test_pilot_pick_read_with_looser_bounds_says_whether_it_holds():
     assert pick_sweep("nuclear_over_frobenius", tight, ref)[(1.1, 0.1, "last")] is None
     assert pick_sweep("nuclear_over_frobenius", tight, ref)[(1.5, 0.1, "last")] == 1.0
     # read as the window's mean too, where the last reading was unlucky: the pick moves, and the words say where
-    win = {lam: {**v, "train_loss_window": .09} for lam, v in tight.items()}
-    picks = pick_sweep("nuclear_over_frobenius", win, {**ref, "train_loss_window": .09})
+    win = {lam: replace(v, train_loss_window=.09) for lam, v in tight.items()}
+    picks = pick_sweep("nuclear_over_frobenius", win, replace(ref, train_loss_window=.09))
     assert len(picks) == 24 and picks[(1.1, 0.1, "window")] == 1.0 and picks[(1.1, 0.1, "last")] is None
     # rank held up: only 100 moves it; the pick holds everywhere
     up = dict(zip(lams, (m(100.0, .09), m(101.0, .09), m(104.0, .09), m(112.0, .09, True), m(130.0, .09))))
@@ -696,7 +699,7 @@ def test_the_untreated_control_is_held_to_the_rank_storys_timing_tests(monkeypat
                                    "falls_earlier", "falls_with_climb"}  # every test a verdict applies has a rule
 
     def m(onset, fall):
-        return {"onset": onset, "rank_fall": fall, "final_acc": 0.95, "norm_at_onset": 200.0, "wall_min": 60.0}
+        return _measured(onset, fall, final_acc=0.95, norm_at_onset=200.0)
 
     control = [{"rank": m(43_355, 46_690), "robust_rank": m(43_355, 44_022)},
                {"rank": m(42_688, 46_690), "robust_rank": m(42_688, 44_022)},
@@ -719,8 +722,7 @@ def test_verdicts_are_read_again_with_the_margin_swept(monkeypatch):
     like the grades, in neither badge)."""
 
     def m(onset, fall):
-        return {"onset": onset, "rank_fall": fall, "final_acc": 0.9, "norm_at_onset": 1.0, "wall_min": 60.0,
-                "seed": 0}
+        return _measured(onset, fall)
 
     assert iv.MARGIN_SWEEP == (RunConfig().log_period, iv.MARGIN_STEPS, 2 * iv.MARGIN_STEPS)
     assert iv.DECLARED == ("rank", 3335)
@@ -758,13 +760,13 @@ def test_verdicts_are_read_again_with_the_margin_swept(monkeypatch):
 
 
 def test_a_pilot_choice_stands_only_once_every_smaller_strength_is_recorded():
-    from grokkit.pilots import pick_words
+    from grokkit.pilots import pick_decided
 
     lams = (0.01, 0.1, 1.0, 10.0, 100.0)
-    assert pick_words(1.0, {0.01, 0.1, 1.0}, lams) == "λ = 1"
-    assert pick_words(10.0, {0.01, 10.0}, lams) == "not decided yet (2 of its 5 pilots recorded)"  # 0.1, 1 missing
-    assert pick_words(None, {0.01, 0.1}, lams) == "not decided yet (2 of its 5 pilots recorded)"
-    assert pick_words(None, set(lams), lams) == "no strength moves the rank without breaking training"
+    assert pick_decided(1.0, {0.01, 0.1, 1.0}, lams)
+    assert not pick_decided(10.0, {0.01, 10.0}, lams)  # 0.1 and 1 missing
+    assert not pick_decided(None, {0.01, 0.1}, lams)   # no choice yet, with strengths left to run
+    assert pick_decided(None, set(lams), lams)         # none works, and every strength is recorded
 
 
 def test_best_until_reads_the_best_accuracy_within_omnigroks_horizon():
@@ -786,10 +788,9 @@ def test_collapsed_seeds_beside_healthy_ones_are_worded_and_read_again(monkeypat
     seed that climbs and then collapses is named; a collapsed seed whose rank never fell still carries the caveat."""
 
     def m(seed, onset, fall, fit=20_000, collapse=None):
-        return {"onset": onset, "rank_fall": fall, "final_acc": 0.9, "norm_at_onset": 1.0, "wall_min": 60.0,
-                "seed": seed, "fit_step": fit, "collapse": collapse}
+        return _measured(onset, fall, seed=seed, fit_step=fit, collapse=collapse)
 
-    gone = {"step": 16_000, "train_loss": 0.09, "constant_mse": 0.09, "train_acc": 0.1}
+    gone = iv.Collapse(step=16_000, train_loss=0.09, constant_mse=0.09, train_acc=0.1)
     control = [m(0, 30_000, 29_000), m(1, 33_000, 32_000), m(2, 36_000, 35_000)]
     by_key = {"rank_down": [m(0, None, 7_000, None, gone), m(1, 33_000, None)]}
     _patch(monkeypatch, "measured_by_key", lambda recs, rd="rank": recs if recs else {})
