@@ -17,8 +17,8 @@ climb is about 222 of 400 (its paper-exact rank about 395, falling 3,335-4,002 s
 PREDICTIONS holds, per intervention and story, a Prediction: the climb's direction against the control (CLIMB_WORDS,
 with the first round's margin, interventions.MARGIN_STEPS, against the range of the control's seeds). Each story also
 states one timing rule (timing_held) that holds for every run if the story is right; both are graded per seed. What
-each story says the rank and the output scale will do, and why, is written in the chapter. The manipulation checks (did the intervention
-move what it set out to move: surgery.apply's record) are read apart and graded as nothing.
+each story says the rank and the output scale will do, and why, is written in the chapter. The manipulation checks
+(did the intervention move what it set out to move: surgery.apply's record) are read apart and graded as nothing.
 """
 from __future__ import annotations
 
