@@ -329,21 +329,6 @@ def params_line(values: dict, names) -> str:
 
 
 # ---- the interventions chapter (book/interventions.ipynb, issue 26) ------------------------------------------------
-def intervention_list() -> None:
-    """The four interventions in words (grokkit.interventions.INTERVENTIONS)."""
-    from .intervention_tables import interventions_md
-
-    md(interventions_md())
-
-
-def predictions() -> None:
-    """What each story predicts for each intervention, as a table (grokkit.interventions.PREDICTIONS, stated before
-    any intervention run)."""
-    from .intervention_tables import predictions_md
-
-    md(predictions_md())
-
-
 INTERVENTION = ("test_acc", "rank", "robust_rank", "weight_norm")  # the interventions figure's quantities
 
 

@@ -132,7 +132,7 @@ def interventions_figure(runs, controls):
             " (stand-in)" if any_stand_in(rs) else
             " (outputs collapsed: " + ", ".join(f"seed {sd} from step {st:,}" for sd, st in sorted(gone)) + ")"
             if gone else "")
-        ax_rank.set_title(INTERVENTIONS[k][0] + state, fontsize=9.5)
+        ax_rank.set_title(INTERVENTIONS[k] + state, fontsize=9.5)
         for ax in axes[i]:
             _steps(ax, [*([] if k in hidden else rs), *controls])
             if i < len(groups) - 1:

@@ -10,35 +10,12 @@ from .interventions import (
     DECLARED,
     INTERVENTIONS,
     PENALTY_KEYS,
-    PREDICTIONS,
     STORIES,
-    Prediction,
     graded,
     graded_checks,
     measure,
     untestable,
 )
-
-
-def predictions_md() -> str:
-    """The predictions as a Markdown table: one row per intervention, per story its onset and its rank; a check
-    (Prediction.check) is marked so (the chapter says under the table what a check is)."""
-    def cell(p: Prediction) -> str:
-        return f"*check:* {p.words}" if p.check else p.words
-
-    head = ("| intervention | weight-norm story: start of the test climb | weight-norm story: rank | "
-            "rank story: start of the test climb | rank story: rank |")
-    rows = [head, "|---|---|---|---|---|"]
-    for key, (title, _) in INTERVENTIONS.items():
-        p = PREDICTIONS[key]
-        rows.append(f"| **{title}** | {cell(p['norm']['onset'])} | {cell(p['norm']['rank'])} | "
-                    f"{cell(p['rank']['onset'])} | {cell(p['rank']['rank'])} |")
-    return "\n".join(rows)
-
-
-def interventions_md() -> str:
-    """The four interventions in words, a numbered Markdown list."""
-    return "\n".join(f"{i}. **{title}**: {what}." for i, (title, what) in enumerate(INTERVENTIONS.values(), 1))
 
 
 def measures_md(runs, control_measures=None) -> str:

@@ -24,27 +24,17 @@ from dataclasses import dataclass
 
 from .config import RunConfig
 
-# The four interventions, in the chapter's order: key -> (title, what is done)
+# The four interventions, in the chapter's order: key -> title. What each does, and what each story predicts of it
+# and why, is written in the interventions chapter (book/interventions.ipynb, "The experiment" and "Predictions").
 INTERVENTIONS = {
-    "norm_init": ("Norm held at its initial value",
-                  "after every step, all parameters (weights and biases) are rescaled so that the total weight norm "
-                  "equals its value at initialization; weight decay can no longer shrink it"),
-    "norm_low": ("Norm held low from the start",
-                 "at initialization and after every step, all parameters are rescaled to a fixed norm: the control's "
-                 "weight norm at its start of the test climb (the median over its seeds)"),
-    "rank_down": ("Rank pushed down",
-                  "a penalty, the nuclear norm / Frobenius norm of the centred batch features averaged over the "
-                  "hidden layers, pulls on the training: each step its gradient is added to the MSE's, rescaled to λ "
-                  "× the norm of the MSE's gradient (see the pilots); it is scale-free, so it does not act on the "
-                  "norm"),
-    "rank_up": ("Rank held up",
-                "a penalty, the negative spectral entropy of the batch feature covariance averaged over the hidden "
-                "layers, pulls on the training the same way (λ × the MSE gradient's norm); it rewards a spread-out "
-                "spectrum; weight decay shrinks the norm as usual"),
+    "norm_init": "Norm held at its initial value",
+    "norm_low": "Norm held low from the start",
+    "rank_down": "Rank pushed down",
+    "rank_up": "Rank held up",
 }
-# The rank penalties' wording above was "λ × the penalty is added to the MSE loss" until the first round of pilots
-# showed that such a penalty moves nothing where the pilots read it (sweep.RANK_PENALTY_SCALE says why); the
-# predictions below are unchanged.
+# The rank penalties' wording (in the chapter) was "λ × the penalty is added to the MSE loss" until the first round
+# of pilots showed that such a penalty moves nothing where the pilots read it (sweep.RANK_PENALTY_SCALE says why);
+# the predictions below are unchanged.
 
 # "Earlier" / "later": a start of the test climb before the earliest of the control's seeds, or after the latest, by
 # more than this margin; "unchanged": inside that band; "never": no climb within the run. One paper rank interval (5
@@ -64,53 +54,33 @@ PENALTY_KEYS = {"nuclear_over_frobenius": "rank_down", "neg_spectral_entropy": "
 @dataclass(frozen=True)
 class Prediction:
     """One cell of PREDICTIONS. `keyword`: the test a verdict applies (a keyword held() tests, or "none": the story says
-    nothing); `words`: what the story says, for a reader; `check`: a manipulation check rather than a prediction, a
-    test that the intervention moved what it set out to move (a penalty's rank), which the story does not predict
-    from its own mechanism: it is read and reported apart (check_results) and counts toward no story's badge
-    (story_results leaves it out)."""
+    nothing; KEYWORDS gives each its label in the chapter's written table); `check`: a manipulation check rather than
+    a prediction, a test that the intervention moved what it set out to move (a penalty's rank), which the story does
+    not predict from its own mechanism: it is read and reported apart (check_results) and counts toward no story's
+    badge (story_results leaves it out)."""
     keyword: str
-    words: str
     check: bool = False
 
 
+# Each keyword's label: the chapter's predictions table starts each cell with it (its hidden check compares the two).
+KEYWORDS = {"later_or_never": "later or never", "earlier": "earlier", "unchanged": "unchanged",
+            "follows_rank": "where the rank falls", "falls_with_climb": "a climb only with a rank fall",
+            "falls": "falls", "falls_earlier": "falls earlier", "stays_high": "stays high", "none": "no prediction"}
 _P = Prediction  # short, so the table below keeps its layout
-# intervention -> story -> {"onset": Prediction, "rank": Prediction}; the keywords and words were stated before any
-# run (issue 26). Which cells are checks was marked after every intervention run was seen (issue 42): each penalty's
-# rank cells, in both stories, test what the penalty does to the rank, not what either story predicts from it. The
-# marking moves no keyword, word or grade; it takes those cells out of the stories' counts (neither badge changes on
-# the shipped records: both read "held in part" before and after).
+# intervention -> story -> {"onset": Prediction, "rank": Prediction}; the keywords (and the words, now in the
+# chapter) were stated before any run (issue 26). Which cells are checks was marked after every intervention run was
+# seen (issue 42): each penalty's rank cells, in both stories, test what the penalty does to the rank, not what either
+# story predicts from it. The marking moves no keyword, word or grade; it takes those cells out of the stories' counts
+# (neither badge changes on the shipped records: both read "held in part" before and after).
 PREDICTIONS = {
-    "norm_init": {
-        "norm": {"onset": _P("later_or_never", "never within 10⁵ steps, or much later than the control: the norm "
-                                               "never shrinks into the region where the control began to climb"),
-                 "rank": _P("none", "no prediction")},
-        "rank": {"onset": _P("follows_rank", "wherever the rank falls: about the control's step if the rank still "
-                                             "falls as in the control, never if it does not fall"),
-                 "rank": _P("falls_with_climb", "a climb comes only with a rank fall, at or before its start")},
-    },
-    "norm_low": {
-        "norm": {"onset": _P("earlier", "earlier, without the grokking delay: the network sits in the generalizing "
-                                        "region from the start, so the climb begins as the training set is fit"),
-                 "rank": _P("none", "no prediction")},
-        "rank": {"onset": _P("follows_rank", "wherever the rank falls: earlier only if the rank falls earlier"),
-                 "rank": _P("falls_with_climb", "a climb comes only with a rank fall, at or before its start")},
-    },
-    "rank_down": {
-        "norm": {"onset": _P("unchanged", "unchanged: the penalty is scale-free and weight decay shrinks the norm as "
-                                          "in the control, so the climb starts when the norm reaches the control's "
-                                          "norm at its start of the climb"),
-                 "rank": _P("falls", "falls (the penalty forces it), without moving the onset", check=True)},
-        "rank": {"onset": _P("earlier", "earlier: the low-rank features generalization needs come sooner"),
-                 "rank": _P("falls_earlier", "falls earlier than in the control", check=True)},
-    },
-    "rank_up": {
-        "norm": {"onset": _P("unchanged", "unchanged: the norm still shrinks under weight decay as in the control"),
-                 "rank": _P("stays_high", "stays high (the penalty holds it), without stopping the climb",
-                            check=True)},
-        "rank": {"onset": _P("later_or_never", "later, or never: the features cannot compress"),
-                 "rank": _P("stays_high", "stays high; a climb with a high rank would contradict the story",
-                            check=True)},
-    },
+    "norm_init": {"norm": {"onset": _P("later_or_never"), "rank": _P("none")},
+                  "rank": {"onset": _P("follows_rank"), "rank": _P("falls_with_climb")}},
+    "norm_low": {"norm": {"onset": _P("earlier"), "rank": _P("none")},
+                 "rank": {"onset": _P("follows_rank"), "rank": _P("falls_with_climb")}},
+    "rank_down": {"norm": {"onset": _P("unchanged"), "rank": _P("falls", check=True)},
+                  "rank": {"onset": _P("earlier"), "rank": _P("falls_earlier", check=True)}},
+    "rank_up": {"norm": {"onset": _P("unchanged"), "rank": _P("stays_high", check=True)},
+                "rank": {"onset": _P("later_or_never"), "rank": _P("stays_high", check=True)}},
 }
 
 
@@ -323,13 +293,13 @@ def graded_checks(every: dict, control_records) -> dict:
 
 
 def story_results(by_key: dict, control: list, margin: int = MARGIN_STEPS) -> dict:
-    """Each story's tested predictions: {story: [(intervention title, part, words, [held per seed]), ...]}, from
+    """Each story's tested predictions: {story: [(intervention title, part, keyword, [held per seed]), ...]}, from
     Measured by intervention key (`by_key`) against the control's Measured (`held`, with `margin`).
     Predictions that say nothing ("none"), checks (Prediction.check: check_results reads them) and interventions
     without records are left out, and so is a prediction on the seeds that cannot test it (`held` None: a run that
     never fits its training set); the others are graded on the seeds that can."""
     out: dict = {story: [] for story in STORIES}
-    for k, (title, _) in INTERVENTIONS.items():
+    for k, title in INTERVENTIONS.items():
         for story in STORIES:
             for part in ("onset", "rank"):
                 p = PREDICTIONS[k][story][part]
@@ -337,7 +307,7 @@ def story_results(by_key: dict, control: list, margin: int = MARGIN_STEPS) -> di
                     continue
                 res = [h for m in by_key.get(k, []) if (h := held(p.keyword, part, m, control, margin)) is not None]
                 if res:
-                    out[story].append((title, part, p.words, res))
+                    out[story].append((title, part, p.keyword, res))
     return out
 
 
@@ -347,7 +317,7 @@ def check_results(by_key: dict, control: list, margin: int = MARGIN_STEPS) -> li
     intervention key against the control's (`held`, with `margin`); interventions without records are left out.
     A check is no story's prediction: story_results leaves it out of the badges."""
     out = []
-    for k, (title, _) in INTERVENTIONS.items():
+    for k, title in INTERVENTIONS.items():
         cells = dict.fromkeys((p.keyword, part) for parts in PREDICTIONS[k].values() for part, p in parts.items()
                               if p.check)
         for kw, part in cells:

@@ -21,8 +21,8 @@ PILOT_WINDOW = 2000     # steps: the window at the end of a pilot its rank is re
 PILOT_SHIFT = 0.10      # "measurably moves the rank": the effective rank moves >= 10 % of the reference's
 PILOT_LOSS_MAX = 1.10   # "without breaking training": train MSE at the last step <= 1.1 x the reference's
 DIRECTION = {"nuclear_over_frobenius": -1, "neg_spectral_entropy": +1}  # the way each penalty pushes the rank
-PENALTY_TITLES = {"nuclear_over_frobenius": INTERVENTIONS["rank_down"][0],
-                  "neg_spectral_entropy": INTERVENTIONS["rank_up"][0]}
+PENALTY_TITLES = {"nuclear_over_frobenius": INTERVENTIONS["rank_down"],
+                  "neg_spectral_entropy": INTERVENTIONS["rank_up"]}
 
 
 @dataclass(frozen=True)
