@@ -38,13 +38,15 @@ def _per(p, n: int) -> str:
     return p.per if n != 1 else p.per.rstrip("s")
 
 
-def part_count(p) -> str:
-    """'2 of 3 seeds', '1 of 1 comparison of medians', 'by construction on 19 runs', '–' (nothing to judge)."""
+def part_count(p, short: bool = False) -> str:
+    """'2 of 3 seeds', '1 of 1 comparison of medians' ('1 of 1 comparison' when `short`), 'by construction on 19
+    runs', '–' (nothing to judge)."""
     if p.n == 0 and p.by_construction:
         return f"by construction on {p.by_construction} {'runs' if p.per in PER else p.per}"
     if p.n == 0:
         return "–"
-    return f"{p.k} of {p.n} {_per(p, p.n)}"
+    per = _per(p, p.n)
+    return f"{p.k} of {p.n} {per.split(' of ')[0] if short and p.per in PER else per}"
 
 
 def status_key(p) -> str:
@@ -61,7 +63,7 @@ def _parts_list(v: Verdict) -> str:
     items = []
     for p in v.parts:
         key = status_key(p)
-        count = part_count(p) if key not in ("baseline", "construction") else STATUS[key]
+        count = part_count(p, short=True) if key not in ("baseline", "construction") else STATUS[key]
         items.append(f'<li class="grokkit-{key}">{_e(p.words)}: <b>{_e(count)}</b></li>')
     return f'<ul class="grokkit-parts">{"".join(items)}</ul>'
 
@@ -244,12 +246,12 @@ def scoreboard(verdicts, html: bool = False) -> str:
     if html:
         rows = "".join(
             f'<tr><td><span id="{claim_anchor(v.claim)}"></span>{v.claim}. {_e(v.title)} '
-            f"({_e(v.figure)})</td><td>{_e(v.paper)}</td><td>{badge(v, fragile=False)}</td>"
-            f"<td>{_robust_cell(v)}</td><td>{_parts_list(v)}"
-            f'<a href="#{claim_anchor(v.claim)}-detail">details</a></td></tr>' for v in verdicts)
-        return ('<table class="grokkit-scoreboard"><thead><tr><th style="width:17%">claim</th>'
-                '<th style="width:25%">the paper says</th><th style="width:13%">grade</th>'
-                '<th style="width:9%">robust?</th><th style="width:36%">parts held</th></tr></thead>'
+            f'({_e(v.figure)}) <a href="#{claim_anchor(v.claim)}-detail">details</a></td><td>{_e(v.paper)}</td>'
+            f"<td>{badge(v, fragile=False)}</td><td>{_robust_cell(v)}</td><td>{_parts_list(v)}</td></tr>"
+            for v in verdicts)
+        return ('<table class="grokkit-scoreboard"><thead><tr><th style="width:16%">claim</th>'
+                '<th style="width:22%">the paper says</th><th style="width:12%">grade</th>'
+                '<th style="width:8%">robust?</th><th style="width:42%">parts held</th></tr></thead>'
                 f"<tbody>{rows}</tbody></table>")
     lines = ["| claim | the paper says | grade | robust? | parts held |", "|---|---|---|---|---|"]
     for v in verdicts:
