@@ -296,7 +296,7 @@ def cmd_scoreboard(a) -> int:
     runs, skipped = _read_all(folder)
     verdicts = claims.evaluate(runs)
     print(report.as_json(verdicts) if a.json else f"{len(runs)} record(s) in {folder}\n\n"
-          + report.summary(verdicts) + "\n\n" + report.scoreboard(verdicts))
+          + report.tally_md(verdicts) + "\n" + report.scoreboard(verdicts))
     _not_read(runs)
     return _skipped_status(skipped)
 

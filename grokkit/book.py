@@ -3,7 +3,7 @@
     from grokkit import book
     book.banner(device)                               # smoke-mode and CPU notes
     runs = book.load(configs, train_missing)          # the chapter's runs, and where each comes from
-    book.found([1, 2, 9])                             # "What we found": each claim's grade, one sentence, a link
+    book.found([1, 2, 9])                             # "What we found": each claim's grade and parts, a link
     seeded = book.with_seeds(runs)
     book.show(plots.accuracy_panels(seeded), seeded, "depth-accuracy", book.ACCURACY, paper=(2, "a–c"),
               claims=[1, 2])                          # the paper's caption, our figure, its data, same or different
@@ -166,8 +166,9 @@ def show_measures(fig, verdicts, slug: str) -> None:
 
 
 def scoreboard(verdicts) -> None:
-    """The scoreboard in layers: one row per claim (grade badge, one sentence, what failed first), then one collapsed
-    block per claim with the rule, every measurement and the robustness (grokkit.report)."""
+    """The scoreboard in layers: one row per claim (the paper's statement, grade badge, robust or fragile, each
+    part's count), then one collapsed block per claim with the rule, its parts table and its robustness
+    (grokkit.report)."""
     display(HTML(report.scoreboard(verdicts, html=True) + report.claim_details_html(verdicts)))
 
 
@@ -187,10 +188,12 @@ def glance(verdicts, slug: str) -> None:
 
 
 def claims_detail() -> None:
-    """The opening page's detail, after its written answer: the grades defined, what did not reproduce and the
-    caveats claim by claim, then the compact claims table (grokkit.report), from the shipped records."""
+    """The opening page's detail, after its written answer: the grades defined, the parts that did not hold or were
+    not tested, the float64 twins outside the float32 seeds' spread, then the compact claims table (grokkit.report),
+    from the shipped records."""
     vs = paper_verdicts()
-    display(HTML(report.grades_html() + report.caveats_html(vs, paper_records()) + report.claims_table_html(vs)))
+    display(HTML(report.grades_html() + report.not_held_html(vs) + report.twins_outside_html(paper_records())
+                 + report.claims_table_html(vs)))
 
 
 def explorer(depth, n_train, weight_decay, steps: int, seed: int, device: str, train_missing: bool, start=None,
@@ -304,8 +307,9 @@ def paper_verdicts(claim_numbers=range(1, 16)) -> list:
 
 
 def found(claim_numbers) -> None:
-    """The "What we found" box at the top of a chapter: each claim with its grade as a badge, one sentence, and a
-    link to its scoreboard row (grokkit.report.found_html), judged on the shipped records."""
+    """The "What we found" box at the top of a chapter: the claims judged there as a table, each with its grade as a
+    badge, robust or fragile, each part's count and a link to its scoreboard row (grokkit.report.found_html), judged
+    on the shipped records."""
     vs = paper_verdicts(claim_numbers)
     if vs:
         display(HTML(report.found_html(vs)))
@@ -454,9 +458,9 @@ def intervention_verdicts(runs) -> None:
 
 
 def verdicts(claim_numbers, runs=()) -> None:
-    """The chapter's claims judged on the shipped paper records (every recorded seed, robustness-checked), in layers:
-    one sentence per claim, the detail collapsed. `runs` is accepted for older calls; the measured events of the
-    chapter's runs are shown once, by `events`."""
+    """The chapter's claims judged on the shipped paper records (every recorded seed, robustness-checked): per
+    claim its grade, its rule, its parts table and its robustness table (grokkit.report.verdict_layers_html).
+    `runs` is accepted for older calls; the measured events of the chapter's runs are shown once, by `events`."""
     vs = paper_verdicts(claim_numbers)
     if not vs:
         md("No full-scale run records found: the verdicts need the shipped records in results/.")

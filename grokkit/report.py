@@ -1,12 +1,11 @@
-"""Report: every table and sentence the book and `python -m grokkit scoreboard` print, for a person.
+"""Report: the tables the book and `python -m grokkit scoreboard` show about the claims, for a person.
 
     from grokkit import records, claims, report
     verdicts = claims.evaluate(records.load_all())
     print(report.scoreboard(verdicts))
 
-One number formatter (`num`): thousands separators and units. Labels read "d = 12, N = 7000, γ = 0.01, 3 seeds".
-Each verdict states the rule in words (thresholds from grokkit/claims.py's THRESHOLDS), what was measured on every
-seed, one sentence of interpretation, and whether the grade survives its thresholds swept over their ranges.
+Facts only: grades, on how many seeds, runs or pairs each part of a claim holds, the measured values (`num`: thousands
+separators and units) and the thresholds that change a grade. What the facts mean is written in the chapters.
 """
 from __future__ import annotations
 
@@ -16,166 +15,125 @@ from collections import Counter
 
 from .claims import GRADES, RANK_DEF, THRESHOLDS, Verdict
 from .fmt import badge_span, num
+from .grades import part_status
+
+_e = _html.escape
 
 
 def _md(s: str) -> str:
     return str(s).replace("|", "\\|").replace("\n", " ")
 
 
-def _values(items, measure) -> str:
-    """'d = 4, N = 7000, γ = 0.01: 0.052 (seed 0), 0.048 (seed 1)' -- one configuration's seeds grouped."""
+# ---- one part of a claim: its count and status ------------------------------------------------------------------
+PER = {"": ("comparison", "comparisons", "of medians"), "counts": ("comparison", "comparisons", "of counts")}
+STATUS = {"held": "held", "some": "held on some", "failed": "not held", "untested": "not tested",
+          "baseline": "baseline", "construction": "by construction, not counted"}
+
+
+def _per(p, n: int) -> str:
+    """What n counts: 'seeds' ('seed' for one), 'comparison of medians', ..."""
+    if p.per in PER:
+        one, many, of = PER[p.per]
+        return f"{one if n == 1 else many} {of}"
+    return p.per if n != 1 else p.per.rstrip("s")
+
+
+def part_count(p, short: bool = False) -> str:
+    """'2 of 3 seeds', '1 of 1 comparison of medians' ('1 of 1 comparison' when `short`), 'by construction on 19
+    runs', '–' (nothing to judge)."""
+    if p.n == 0 and p.by_construction:
+        return f"by construction on {p.by_construction} {'runs' if p.per in PER else p.per}"
+    if p.n == 0:
+        return "–"
+    per = _per(p, p.n)
+    return f"{p.k} of {p.n} {per.split(' of ')[0] if short and p.per in PER else per}"
+
+
+def status_key(p) -> str:
+    """A part's status (a key of STATUS): grades.part_status for a counted part, else "baseline" or
+    "construction"."""
+    if p.baseline:
+        return "baseline"
+    return "construction" if not p.counted else part_status(p)
+
+
+def _parts_list(v: Verdict) -> str:
+    """The parts as a compact list (HTML): 'label: 2 of 3 seeds', a baseline or a part decided by construction
+    marked so."""
+    items = []
+    for p in v.parts:
+        key = status_key(p)
+        count = part_count(p, short=True) if key not in ("baseline", "construction") else STATUS[key]
+        items.append(f'<li class="grokkit-{key}">{_e(p.words)}: <b>{_e(count)}</b></li>')
+    return f'<ul class="grokkit-parts">{"".join(items)}</ul>'
+
+
+# ---- the measured values of a part ----------------------------------------------------------------------------
+def _bare(v, unit: str) -> str:
+    """num() without the unit word (the unit goes in the measure's head)."""
+    s = num(v, unit)
+    for w in (" steps", " decades", " layers", " layer"):
+        s = s.removesuffix(w)
+    return s
+
+
+def _values_html(items, judged_only: bool, head: bool = True) -> str:
+    """Each measure's values, grouped by configuration, seeds in order; ✗ marks a seed the part fails on.
+    `judged_only` leaves out the seeds a per-seed part was not judged on (no value, no verdict); `head`: each
+    measure's name (and unit) above its values, else the unit alone."""
     groups: dict = {}
     for it in items:
-        if it.measure == measure:
-            cfg, _, seed = it.label.partition(", seed ")
-            groups.setdefault(cfg, []).append((it.text or num(it.value, it.unit)) + (f" (seed {seed})" if seed else ""))
-    return "; ".join(f"{cfg}: {', '.join(vals)}" for cfg, vals in groups.items())
-
-
-def _fails(p) -> str:
-    """The runs a per-seed part fails on, each with what it measured in words (a phase, the layers):
-    'd = 12, N = 2000, γ = 0.01, seed 0 (layer 1)'."""
-    out: dict = {}
-    for it in p.items:
+        if judged_only and it.held is None and it.value is None and not it.text:
+            continue
+        cfg, _, seed = it.label.partition(", seed ")
+        val = _e(it.text) if it.text else _bare(it.value, it.unit)
         if it.held is False:
-            texts = out.setdefault(it.label, [])
-            if it.text and it.text != "none":
-                texts.append(it.text)
-    return "; ".join(lab + (f" ({', '.join(t)})" if t else "") for lab, t in out.items())
-
-
-BY_CONSTRUCTION = ("the weight norm there is AdamW's decay clock (within {clock_tol:g} of its first value times "
-                   "(1 − lr γ) per step), so the optimizer, not what the network learns, decides it")
-
-
-def _clock_reason() -> str:
-    return BY_CONSTRUCTION.format(clock_tol=THRESHOLDS["clock_tol"].value)
-
-
-def lag_words(signs: tuple, later: str = "the rank's fall") -> str:
-    """'the rank's fall follows the start of the test climb on 9 runs, comes at the same step on 1 and precedes it on
-    3' (Part.lag_signs: after, same, before); '' without measured lags."""
-    if not signs:
-        return ""
-    after, same, before = signs
-    n = after + same + before
-    what = "runs" if n > 1 else "run"
-    if after == n:
-        return f"{later} follows the start of the test climb on every one of the {n} {what}"
-    if before == n:
-        return f"{later} precedes the start of the test climb on every one of the {n} {what}"
-    bits = [f"follows the start of the test climb on {after}"] if after else []
-    bits += [f"comes at the same logged step on {same}"] if same else []
-    bits += [f"precedes it on {before}"] if before else []
-    return f"{later} " + ", ".join(bits[:-1]) + (" and " if len(bits) > 1 else "") + bits[-1] + f" of {n} {what}"
-
-
-def part_text(p) -> str:
-    """One sub-claim: whether it holds (k of n), where it fails (configuration, seed and layer), then its values."""
-    if p.n == 0 and p.by_construction:
-        head = (f"{p.words}: holds by construction on all {p.by_construction} runs, not counted in the grade: "
-                f"{_clock_reason()}")
-    elif p.n == 0:
-        head = f"{p.words}: not tested (no run has the event it needs)"
-    elif p.per == "counts":
-        head = f"{p.words}: {'holds' if p.k else 'does not hold'} (counts of runs)"
-    elif p.per:
-        head = f"{p.words}: holds in {p.k} of {p.n} {p.per if p.n != 1 else p.per.rstrip('s')}"
-    else:
-        head = f"{p.words}: {'holds' if p.k else 'does not hold'} (medians over seeds)"
-    if p.note:
-        head += f", {p.note}"
-    if p.by_construction and p.n:
-        head += (f"; {p.by_construction} more runs are left out: {_clock_reason()}")
-    if p.lag_signs:
-        head += f"; {lag_words(p.lag_signs)}"
-    if p.baseline:
-        head += " (a baseline another claim judges: not counted in this grade)"
-    fails = _fails(p) if p.n and p.k < p.n else ""
-    if fails:
-        head += f"; fails on {fails}"
-    measures = list(dict.fromkeys(it.measure for it in p.items))
-    vals = " — ".join(f"{m}: {_values(p.items, m)}" for m in measures if _values(p.items, m))
-    return f"{head}" + (f" [{vals}]" if vals else "")
-
-
-def _part_words(p) -> str:
-    """'“γ = 0.005: fail to generalize” (0 of 2 seeds)': a part named with its count, for the first sentence."""
-    if p.per in ("", "counts"):
-        return f"“{p.words}”"
-    return f"“{p.words}” ({p.k} of {p.n} {p.per if p.n != 1 else p.per.rstrip('s')})"
-
-
-def interpretation(v: Verdict) -> str:
-    """One sentence that says first what failed (parts by name, with their counts), then what held."""
-    own = [p for p in v.parts if p.counted]
-    decided = [p for p in own if p.n]
-    if v.missing:
-        return f"Not judged: no record of {', '.join(v.missing)}."
-    if not decided:
-        return "Not judged: none of the runs shows the event the claim is about."
-    fail = [p for p in decided if p.k == 0]
-    some = [p for p in decided if 0 < p.k < p.n]
-    held = [p for p in decided if p.k == p.n]
-    untested = [p.words for p in own if not p.n]
-    base = [p for p in v.parts if p.baseline and p.n]
-    fixed = [p for p in v.parts if not p.counted and not p.baseline]
-    if v.grade == "reproduced":
-        return _all_held(own)
+            val += ' <span title="the part does not hold on this seed">✗</span>'
+        groups.setdefault((it.measure, it.unit), {}).setdefault(cfg, []).append((seed, val))
     out = []
-    if fail:
-        out.append("fails: " + "; ".join(_part_words(p) for p in fail))
-    if some:
-        out.append("holds on some seeds or runs only: " + "; ".join(_part_words(p) for p in some))
-    if held:
-        out.append(f"holds: {len(held)} of {len(decided)} parts")
-    if untested:
-        out.append(_untested(untested))
-    if base:
-        out.append("its baseline " + "; ".join(_part_words(p) for p in base) + " is judged by another claim and "
-                   "not counted")
-    if fixed:
-        out.append("; ".join(f"“{p.words}”" for p in fixed) + " holds by construction (AdamW's decay clock) and "
-                   "is not counted")
-    lead = "Not reproduced" if v.grade == "not reproduced" else "Partly"
-    return f"{lead}: " + "; ".join(out) + "."
+    for (measure, unit), cfgs in groups.items():
+        rows = "".join(
+            f"<br>{_e(cfg)}: {' · '.join(v for _, v in vals)}"
+            + (f" (seed{'s' * (len(vals) > 1)} {_e(', '.join(s for s, _ in vals))})" if vals[0][0] else "")
+            for cfg, vals in cfgs.items())
+        name = f"<em>{_e(measure)}</em>{f' ({_e(unit)})' if unit else ''}" if head else _e(unit)
+        out.append(f"<div>{name}{rows.removeprefix('<br>') if not name else rows}</div>")
+    return "".join(out)
 
 
-def _untested(words) -> str:
-    n = len(words)
-    return f"{n} part{'s' * (n > 1)} could not be tested (“{words[0]}”" + (" and more)" if n > 1 else ")")
+def _held_cell(p) -> str:
+    bits = [_e(part_count(p))]
+    if p.by_construction and p.n:
+        bits.append(f"{p.by_construction} more {'runs' if p.per in PER else p.per} by construction, not counted")
+    if p.note:
+        bits.append(_e(p.note))
+    if p.lag_signs:
+        bits.append("later than / at / before the climb's start: " + " / ".join(map(str, p.lag_signs)))
+    return "<br>".join(f"<small>{b}</small>" if i else b for i, b in enumerate(bits))
 
 
-def _all_held(parts) -> str:
-    """The sentence of a reproduced grade, saying what was judged: every recorded seed only when it was."""
-    decided = [p for p in parts if p.n]
-    untested = [p.words for p in parts if not p.n]
-    pooled = {"": "medians over seeds", "counts": "counts of runs"}
-    notes = [(i, p.note) for i, p in enumerate(parts, 1) if p.n and p.note]
-    if not untested and not notes and all(p.per not in pooled for p in decided):
-        return "Every part of the claim holds on every recorded seed."
-    bits = [f"every tested part holds ({len(decided)} of {len(parts)} parts tested)" if untested else
-            "every part holds"]
-    if untested:
-        bits.append(_untested(untested))
-    for per, what in pooled.items():
-        m = sum(p.per == per for p in decided)
-        if m:
-            bits.append(f"{'all' if m == len(decided) else m} of them compare {what}, not each seed")
-    if notes and len(notes) == len(decided) and len({n for _, n in notes}) == 1:
-        bits.append(f"all judged on {notes[0][1].removeprefix('judged on ')}")
-    else:
-        bits += [f"part {i}: {n}" for i, n in notes]
-    text = "; ".join(bits)
-    return text[:1].upper() + text[1:] + "."
+def parts_table_html(v: Verdict) -> str:
+    """A claim's parts (HTML table): number, label, on how many seeds, runs or pairs it holds, the measured values
+    and its status; then what was measured beside the claim, never graded."""
+    rows = [f"<tr><td>{i}</td><td>{_e(p.words)}</td><td>{_held_cell(p)}</td>"
+            f"<td>{_values_html(p.items, p.per not in PER)}</td><td>{STATUS[status_key(p)]}</td></tr>"
+            for i, p in enumerate(v.parts, 1)]
+    for measure in dict.fromkeys(it.measure for it in v.beyond):
+        rows.append(f"<tr><td></td><td>{_e(measure)}</td><td>–</td>"
+                    f"<td>{_values_html([it for it in v.beyond if it.measure == measure], False, False)}</td>"
+                    "<td>beside the claim, not graded</td></tr>")
+    return ('<table class="grokkit-parts-table"><thead><tr><th>#</th><th>part</th><th>held on</th>'
+            '<th>measured (✗: does not hold on that seed)</th><th>status</th></tr></thead>'
+            f"<tbody>{''.join(rows)}</tbody></table>")
 
 
+# ---- robustness -----------------------------------------------------------------------------------------------
 def _val(val) -> str:
     return val if isinstance(val, str) else f"{val:,g}"
 
 
 def _runs(grid, grade) -> str:
-    """The swept values at which the grade is `grade`, neighbouring sweep points merged ("0.25, 0.5 to 0.75"):
+    """The swept values at which the outcome is `grade`, neighbouring sweep points merged ("0.25, 0.5 to 0.75"):
     a value in between that does not flip is never covered by a range. Named values (a rank definition) are listed."""
     runs, cur = [], []
     for val, g in grid:
@@ -203,196 +161,112 @@ def part_flips(v: Verdict) -> list:
     return out
 
 
-def part_robustness_text(v: Verdict) -> str:
-    """'Each part's own robustness: part 4 holds in 7 to 16 of 19 runs over largest lag ... (0.25 to 1), in 7 of 19
-    under the tolerance-robust rank.' for each part whose count moves in the sweeps (`part_flips`); '' when none."""
-    bits = []
-    for i, moved in part_flips(v):
-        p, sweeps = v.parts[i - 1], {}
-        for name, val, k, n in moved:
-            sweeps.setdefault(name, []).append((val, k, n))
-        per = p.per or "comparisons"
-        words = []
-        for name, pts in sweeps.items():
-            if name == RANK_DEF:
-                words += [f"{k} of {n} under the {val}" + ("" if "rank" in val else " rank") for val, k, n in pts]
-                continue
-            ks, ns = [k for _, k, _ in pts], {n for *_, n in pts}
-            count = (f"{min(ks)} of {ns.pop()}" if min(ks) == max(ks) else f"{min(ks)} to {max(ks)} of {ns.pop()}") \
-                if len(ns) == 1 else ", ".join(f"{k} of {n}" for _, k, n in pts)
-            vals = [val for val, *_ in pts]
-            span = _val(vals[0]) if len(vals) == 1 else f"{_val(min(vals))} to {_val(max(vals))}"
-            words.append(f"{count} at {THRESHOLDS[name].words} {span}")
-        at = (f"by construction on all {p.by_construction} {per} at the defaults" if p.n == 0 and p.by_construction
-              else f"{p.k} of {p.n} {per} at the defaults")
-        bits.append(f"part {i} ({at}) holds in " + "; ".join(words))
-    return ("Each part's own robustness: " + ". ".join(bits) + ".") if bits else ""
+def _what(name: str) -> str:
+    """'smallest test-accuracy rise, surge or post-fit gain (accuracy; default 0.05, range 0.03 to 0.1)'."""
+    if name == RANK_DEF:
+        return "rank definition (default: paper-exact)"
+    t = THRESHOLDS[name]
+    return f"{t.words} ({t.unit}; default {t.value:,g}, range {t.lo:,g} to {t.hi:,g})"
 
 
-def robustness_text(v: Verdict) -> str:
+def grade_flips(v: Verdict) -> list[tuple]:
+    """(threshold name or RANK_DEF, the values, the grade there) for every grade other than the default one that a
+    threshold's range or another rank definition gives."""
+    return [(name, _runs(grid, g), g) for name, _, _, grid in v.sweeps
+            for g in dict.fromkeys(g for _, g in grid if g != v.grade)]
+
+
+def part_moves(v: Verdict) -> list[tuple]:
+    """(part number, threshold name or RANK_DEF, [(values, 'k of n')]) for every part whose count moves within a
+    threshold's range or under another rank definition."""
+    out = []
+    for i, p in enumerate(v.parts):
+        for name, grid in v.part_sweeps:
+            counts = [(val, c[i]) for val, c in grid if i < len(c)]
+            moved = list(dict.fromkeys(c for _, c in counts if c != (p.k, p.n, p.by_construction)))
+            if moved:
+                out.append((i + 1, name, [(_runs(counts, c), _k_of_n(*c)) for c in moved]))
+    return out
+
+
+def _k_of_n(k: int, n: int, by_construction: int = 0) -> str:
+    return f"{k} of {n}" if n or not by_construction else f"by construction on {by_construction}"
+
+
+def robustness_table_html(v: Verdict) -> str:
+    """The thresholds (and rank definitions) within whose range the grade changes, with the values where it does and
+    the grade there (HTML table; one cell saying none does when none does), then, folded, every part whose count
+    moves."""
     if v.missing:
         return ""
-    if v.robust:
-        return ("Robust: no threshold in its range" + (" and no rank definition" if _rank_swept(v) else "")
-                + " changes the grade.")
-    bits = []
-    for words, unit, grid in v.flips:
-        other = list(dict.fromkeys(g for _, g in grid if g != v.grade))
-        where = "under the " if words == RANK_DEF else "at "
-        bits.append(f"{words}{f' ({unit})' if unit else ''}: "
-                    + ", ".join(f"{g} {where}{_runs(grid, g)}" for g in other))
-    return "Fragile: " + "; ".join(bits) + "."
+    rank = any(n == RANK_DEF for n, *_ in v.sweeps)
+    flips = grade_flips(v)
+    if flips:
+        body = "".join(f"<tr><td>{_e(_what(n))}</td><td>{_e(at)}</td><td>{_e(g)}</td></tr>" for n, at, g in flips)
+        table = ('<table class="grokkit-robustness"><thead><tr><th>threshold or rank definition that changes the '
+                 f"grade</th><th>at</th><th>grade there</th></tr></thead><tbody>{body}</tbody></table>")
+    else:
+        table = ('<table class="grokkit-robustness"><tbody><tr><td>robust: no threshold'
+                 f"{' or rank definition' if rank else ''} changes the grade within its range</td></tr></tbody>"
+                 "</table>")
+    moves = part_moves(v)
+    if not moves:
+        return table
+    base = {i: _k_of_n(p.k, p.n, p.by_construction) for i, p in enumerate(v.parts, 1)}
+    body = "".join(f"<tr><td>{i}</td><td>{_e(_what(n))}</td><td>{base[i]}</td>"
+                   f"<td>{'<br>'.join(f'{_e(at)}: {c}' for at, c in counts)}</td></tr>" for i, n, counts in moves)
+    return (f'{table}<details class="grokkit-detail"><summary>Each part\'s count across the thresholds '
+            f"({len(moves)} that move)</summary><table class=\"grokkit-robustness grokkit-moves\"><thead><tr>"
+            "<th>part</th><th>threshold or rank definition</th><th>at the defaults</th><th>elsewhere in its range</th>"
+            f"</tr></thead><tbody>{body}</tbody></table></details>")
 
 
-def _rank_swept(v: Verdict) -> bool:
-    return any(name == RANK_DEF for name, *_ in v.sweeps)
-
-
-def beyond_text(v: Verdict) -> str:
-    """What the book measured beside the claim, never graded: the rank-descent lag at d = 4 and 8 (claim 5), the
-    float64 twins' phases (claims 11 and 12)."""
-    if not v.beyond:
-        return ""
-    measures = list(dict.fromkeys(it.measure for it in v.beyond))
-    return ("Measured beside the claim, not graded: "
-            + " — ".join(f"{m}: {_values(v.beyond, m)}" for m in measures) + ".")
-
-
-def verdict_text(v: Verdict) -> str:
-    """The plain-words verdict: rule, measurements, interpretation, robustness."""
-    parts = " ".join(f"({i}) {part_text(p)}." for i, p in enumerate(v.parts, 1))
-    stand = f" {v.stand_ins} of the runs used are smoke-scale stand-ins, not results." if v.stand_ins else ""
-    return (f"Rule: {v.rule}. Measured: {parts or '–'}{stand} {interpretation(v)} {robustness_text(v)} "
-            f"{part_robustness_text(v)} {beyond_text(v)}").replace("  ", " ").strip()
+def claim_detail_html(v: Verdict) -> str:
+    """One claim's facts (HTML): its rule (a definition, from grokkit.claims), its parts table and its robustness
+    table; the chapters' Verdict sections and the scoreboard's details both show it."""
+    missing = f"<p><b>No record of:</b> {_e(', '.join(v.missing))}</p>" if v.missing else ""
+    stand = f"<p><b>Smoke-scale stand-ins among the runs:</b> {v.stand_ins}</p>" if v.stand_ins else ""
+    return (f"<p><b>Rule:</b> {_e(v.rule)}.</p>{missing}{stand}{parts_table_html(v)}"
+            f"{robustness_table_html(v)}")
 
 
 def robust_word(v: Verdict) -> str:
     return "–" if v.missing else ("robust" if v.robust else "fragile")
 
 
+def _robust_cell(v: Verdict) -> str:
+    return f'<span title="{_e(FRAGILE_WORDS)}">fragile</span>' if robust_word(v) == "fragile" else robust_word(v)
+
+
+# ---- the scoreboard ---------------------------------------------------------------------------------------------
 def scoreboard(verdicts, html: bool = False) -> str:
-    """The scoreboard (Markdown). For the CLI (html=False): claim, the paper's statement, what we found (the whole
-    verdict: rule, measurements, robustness), grade, robust or fragile. For the book (html=True) the first layer
-    only: claim, the paper's statement, the grade as a badge (`badge`) and one sentence (`interpretation`, what
-    failed first); each row's first cell carries the anchor `claim-<n>` (`claim_anchor`) that the chapters link to,
-    and the full detail goes below it, one collapsed block per claim (`claim_details_html`)."""
+    """The scoreboard: claim, the paper's statement, grade, robust or fragile, and each part's count. For the book
+    (html=True) each row's first cell carries the anchor `claim-<n>` (`claim_anchor`) that the chapters link to, its
+    grade is a badge and its last cell links the claim's details (`claim_details_html`); for the CLI, Markdown."""
     if html:
         rows = "".join(
-            f'<tr><td><span id="{claim_anchor(v.claim)}"></span>{v.claim}. {_html.escape(v.title)} '
-            f"({_html.escape(v.figure)})</td><td>{_html.escape(v.paper)}</td><td>{badge(v)}</td>"
-            f"<td>{_html.escape(interpretation(v))}{_html.escape(fragile_short(v))} "
-            f'<a href="#{claim_anchor(v.claim)}-detail">details</a></td></tr>' for v in verdicts)
-        return ('<table class="grokkit-scoreboard"><thead><tr><th style="width:18%">claim</th>'
-                '<th style="width:22%">the paper says</th><th style="width:16%">grade</th>'
-                f'<th style="width:44%">in one sentence</th></tr></thead><tbody>{rows}</tbody></table>')
-    lines = ["| claim | the paper says | what we found | grade | robust? |", "|---|---|---|---|---|"]
+            f'<tr><td><span id="{claim_anchor(v.claim)}"></span>{v.claim}. {_e(v.title)} '
+            f'({_e(v.figure)}) <a href="#{claim_anchor(v.claim)}-detail">details</a></td><td>{_e(v.paper)}</td>'
+            f"<td>{badge(v, fragile=False)}</td><td>{_robust_cell(v)}</td><td>{_parts_list(v)}</td></tr>"
+            for v in verdicts)
+        return ('<table class="grokkit-scoreboard"><thead><tr><th style="width:16%">claim</th>'
+                '<th style="width:22%">the paper says</th><th style="width:12%">grade</th>'
+                '<th style="width:8%">robust?</th><th style="width:42%">parts held</th></tr></thead>'
+                f"<tbody>{rows}</tbody></table>")
+    lines = ["| claim | the paper says | grade | robust? | parts held |", "|---|---|---|---|---|"]
     for v in verdicts:
-        lines.append(f"| {v.claim}. {_md(v.title)} ({_md(v.figure)}) | {_md(v.paper)} | "
-                     f"{_md(verdict_text(v))} | **{v.grade}** | {robust_word(v)} |")
+        parts = "; ".join(f"{p.words}: {part_count(p) if p.counted else STATUS[status_key(p)]}" for p in v.parts)
+        lines.append(f"| {v.claim}. {_md(v.title)} ({_md(v.figure)}) | {_md(v.paper)} | **{v.grade}** | "
+                     f"{robust_word(v)} | {_md(parts) or '–'} |")
     return "\n".join(lines) + "\n"
 
 
-def fragile_short(v: Verdict) -> str:
-    """' Fragile to: the rank definition; how flat a shoulder ...' (what a fragile grade flips under, names only)."""
-    if v.robust or v.missing:
-        return ""
-    return " Fragile to: " + "; ".join("the rank definition" if w == RANK_DEF else w for w, _, _ in v.flips) + "."
-
-
 def claim_details_html(verdicts) -> str:
-    """The second layer of the scoreboard: one collapsed block per claim (HTML <details>, id `claim-<n>-detail`):
-    the rule in words, each part with where it fails and every measured value, the robustness and what was measured
-    beside the claim."""
-    out = []
-    for v in verdicts:
-        parts = "".join(f"<li>{_html.escape(part_text(p))}</li>" for p in v.parts)
-        extra = "".join(f"<p>{_html.escape(t)}</p>" for t in (robustness_text(v), part_robustness_text(v),
-                                                                beyond_text(v)) if t)
-        stand = (f"<p>{v.stand_ins} of the runs used are smoke-scale stand-ins, not results.</p>" if v.stand_ins
-                 else "")
-        out.append(f'<details class="grokkit-detail" id="{claim_anchor(v.claim)}-detail"><summary>{badge(v)} '
-                   f"<strong>Claim {v.claim}: {_html.escape(v.title)}</strong> — the rule, every measurement, "
-                   f"robustness</summary><p><strong>Rule:</strong> {_html.escape(v.rule)}.</p>"
-                   f"<ol>{parts}</ol>{stand}{extra}</details>")
-    return "".join(out)
-
-
-# ---- the reader's book: badges, "What we found", same or different from the paper -------------------------------
-SCOREBOARD_PAGE = "scoreboard.html"  # the scoreboard chapter as built (book/scoreboard.ipynb), beside every chapter
-
-
-def claim_anchor(n: int) -> str:
-    """The HTML id of claim n's scoreboard row ("claim-5")."""
-    return f"claim-{n}"
-
-
-def claim_link(n: int, text: str | None = None) -> str:
-    """An HTML link to claim n's scoreboard row, relative to a chapter page (book/<chapter>.html)."""
-    return f'<a href="{SCOREBOARD_PAGE}#{claim_anchor(n)}">{_html.escape(text or f"claim {n}")}</a>'
-
-
-GRADE_WORDS = {
-    "reproduced": "reproduced: every part of the claim holds on every recorded seed",
-    "partly reproduced": "partly reproduced: some parts, depths or seeds hold and others do not",
-    "not reproduced": "not reproduced: none of the claim's own parts holds on any recorded seed",
-    "inconclusive": "inconclusive: nothing to judge (a run or the event the claim needs is missing)"}
-FRAGILE_WORDS = "fragile: the grade changes within a threshold's defensible range or under another rank definition"
-
-
-def grades_html() -> str:
-    """The grades and "fragile" defined in one paragraph (HTML), in the words of GRADE_WORDS and FRAGILE_WORDS (the
-    badges' hover text), for the pages where badges first appear."""
-    words = [*GRADE_WORDS.values(), FRAGILE_WORDS]
-    parts = [f"<em>{_html.escape(w.split(': ', 1)[0].capitalize())}</em>: {_html.escape(w.split(': ', 1)[1])}"
-             for w in words]
-    return f'<p class="grokkit-terms"><b>Grades.</b> {". ".join(parts)}.</p>'
-
-
-def badge(v: Verdict) -> str:
-    """The grade as a coloured badge (HTML; classes styled in book/_static/grokkit.css, light and dark mode):
-    `grokkit-badge grokkit-<grade with dashes>`, plus `grokkit-fragile` for a fragile grade; hovering it explains
-    the grade (and fragility) in words."""
-    fragile = not (v.robust or v.missing)
-    cls = "grokkit-" + v.grade.replace(" ", "-") + (" grokkit-fragile" if fragile else "")
-    word = v.grade + (", fragile" if fragile else "")
-    tip = GRADE_WORDS[v.grade] + (f"; {FRAGILE_WORDS}" if fragile else "")
-    return badge_span(cls, word, tip)
-
-
-def found_html(verdicts) -> str:
-    """A chapter's "What we found" box (HTML): one line per claim -- its grade as a badge, its title, one sentence
-    of what held (`interpretation`), and a link to its scoreboard row. Every word comes from the verdicts."""
-    items = "".join(f"<li>{badge(v)} <strong>Claim {v.claim}: {_html.escape(v.title)}.</strong> "
-                    f"{_html.escape(interpretation(v))} {claim_link(v.claim, 'scoreboard row')}</li>"
-                    for v in verdicts)
-    return ('<div class="grokkit-found"><p class="grokkit-found-title">What we found</p>'
-            f"<ul>{items}</ul></div>")
-
-
-def _gist(v: Verdict) -> str:
-    """'claim 11: partly reproduced — it fails for: ...' (the claim linked to its scoreboard row)."""
-    head = f"{claim_link(v.claim)}: {_html.escape(v.grade)}"
-    if v.grade == "reproduced":
-        return head
-    why = interpretation(v).removeprefix("Partly: ").rstrip(".")
-    return f"{head} — {_html.escape(why[:1].lower() + why[1:])}"
-
-
-def same_or_different(verdicts) -> str:
-    """One line under one of our figures (HTML): where it looks like the paper's and where not, from the verdicts
-    of the claims that figure tests. 'Same as the paper: <title> (claim 1: reproduced).' for a reproduced claim,
-    'Different from the paper: <title> (claim 11: partly reproduced — ...).' for a partly or not reproduced one,
-    'Not decided: ...' for an inconclusive one. Empty for no verdicts."""
-    groups = (("Same as the paper", ("reproduced",)),
-              ("Different from the paper", ("partly reproduced", "not reproduced")),
-              ("Not decided", ("inconclusive",)))
-    out = []
-    for head, grades in groups:
-        vs = [v for v in verdicts if v.grade in grades]
-        if vs:
-            out.append(f"<strong>{head}:</strong> "
-                       + "; ".join(f"{_html.escape(v.title)} ({_gist(v)})" for v in vs) + ".")
-    return f'<p class="grokkit-compare">{" ".join(out)}</p>' if out else ""
+    """The scoreboard's second layer: one collapsed block per claim (HTML <details>, id `claim-<n>-detail`) holding
+    `claim_detail_html`."""
+    return "".join(f'<details class="grokkit-detail" id="{claim_anchor(v.claim)}-detail"><summary>{badge(v)} '
+                   f"<strong>Claim {v.claim}: {_e(v.title)}</strong> (rule, parts, robustness)</summary>"
+                   f"{claim_detail_html(v)}</details>" for v in verdicts)
 
 
 def tally(verdicts) -> dict:
@@ -401,24 +275,15 @@ def tally(verdicts) -> dict:
     return {g: c.get(g, 0) for g in GRADES}
 
 
-def summary(verdicts) -> str:
-    """Two sentences for the introduction: the tally, and which claims reproduced."""
-    t = tally(verdicts)
-    names = lambda g: ", ".join(f"{v.claim} ({v.title})" for v in verdicts if v.grade == g)  # noqa: E731
-    text = (f"Of the paper's {len(verdicts)} testable claims, judged on every recorded seed of the shipped run "
-            f"records: {t['reproduced']} reproduced, {t['partly reproduced']} partly reproduced, "
-            f"{t['not reproduced']} not reproduced, {t['inconclusive']} inconclusive; "
-            f"{sum(not v.robust for v in verdicts)} of the {len(verdicts)} grades are fragile to their thresholds or, "
-            f"for the {sum(any(n == RANK_DEF for n, *_ in v.sweeps) for v in verdicts)} claims that read feature "
-            f"ranks, to the rank definition ({sum(any(w == RANK_DEF for w, *_ in v.flips) for v in verdicts)} of "
-            "them).")
-    if t["reproduced"]:
-        text += f" Reproduced: claims {names('reproduced')}."
-    if t["partly reproduced"]:
-        text += f" Partly: claims {names('partly reproduced')}."
-    if t["not reproduced"]:
-        text += f" Not reproduced: claims {names('not reproduced')}."
-    return text
+def tally_md(verdicts) -> str:
+    """The grades (Markdown table): per grade, its claims and the fragile ones among them."""
+    lines = ["| grade | claims | fragile among them |", "|---|---|---|"]
+    for g in GRADES:
+        vs = [v for v in verdicts if v.grade == g]
+        if vs:
+            lines.append(f"| {g} | {', '.join(str(v.claim) for v in vs)} | "
+                         f"{', '.join(str(v.claim) for v in vs if not v.robust) or '–'} |")
+    return "\n".join(lines) + "\n"
 
 
 def sensitivity(verdicts) -> str:
@@ -454,18 +319,18 @@ def thresholds_table() -> str:
 
 
 def as_json(verdicts) -> str:
-    """One object per claim: claim, grade, robust, text, measures (name -> {unit, values: {run label: number}}),
-    parts: [{words, k, n, per, counted (false: a baseline, or decided by construction on every run), baseline,
-    by_construction (runs left out because AdamW's decay clock decides them) and its reason, lag_signs {after, same,
+    """One object per claim: claim, grade, robust, rule, measures (name -> {unit, values: {run label: number}}),
+    parts: [{words, k, n, per, status, counted (false: a baseline, or decided by construction on every run),
+    baseline, by_construction (runs left out because AdamW's decay clock decides them), lag_signs {after, same,
     before} of a timed part, moves: [{name, value, k, n}] where the part's own count moves in the sweeps}],
     robustness: [{name: a threshold's name or "rank definition", values: [...], grades: [...]}] for every swept
     threshold and, for a claim that reads ranks, every rank definition. `robust` is true exactly when every listed
     grade equals `grade`."""
-    return json.dumps([{"claim": v.claim, "grade": v.grade, "robust": bool(v.robust), "text": verdict_text(v),
-                        "measures": v.measures,
-                        "parts": [{"words": p.words, "k": p.k, "n": p.n, "per": p.per, "counted": p.counted,
-                                   "baseline": p.baseline, "by_construction": p.by_construction,
-                                   "by_construction_reason": _clock_reason() if p.by_construction else "",
+    return json.dumps([{"claim": v.claim, "grade": v.grade, "robust": bool(v.robust), "rule": v.rule,
+                        "missing": v.missing, "measures": v.measures,
+                        "parts": [{"words": p.words, "k": p.k, "n": p.n, "per": p.per, "status": status_key(p),
+                                   "counted": p.counted, "baseline": p.baseline,
+                                   "by_construction": p.by_construction,
                                    "lag_signs": dict(zip(("after", "same", "before"), p.lag_signs)),
                                    "moves": [{"name": name, "value": val, "k": k, "n": n}
                                              for j, moved in part_flips(v) if j == i for name, val, k, n in moved]}
@@ -475,85 +340,124 @@ def as_json(verdicts) -> str:
                        for v in verdicts], ensure_ascii=False, indent=1)
 
 
+# ---- the reader's book: badges, "What we found", same or different from the paper -------------------------------
+SCOREBOARD_PAGE = "scoreboard.html"  # the scoreboard chapter as built (book/scoreboard.ipynb), beside every chapter
 
+
+def claim_anchor(n: int) -> str:
+    """The HTML id of claim n's scoreboard row ("claim-5")."""
+    return f"claim-{n}"
+
+
+def claim_link(n: int, text: str | None = None) -> str:
+    """An HTML link to claim n's scoreboard row, relative to a chapter page (book/<chapter>.html)."""
+    return f'<a href="{SCOREBOARD_PAGE}#{claim_anchor(n)}">{_e(text or f"claim {n}")}</a>'
+
+
+GRADE_WORDS = {
+    "reproduced": "reproduced: every part of the claim holds on every recorded seed",
+    "partly reproduced": "partly reproduced: some parts, depths or seeds hold and others do not",
+    "not reproduced": "not reproduced: none of the claim's own parts holds on any recorded seed",
+    "inconclusive": "inconclusive: nothing to judge (a run or the event the claim needs is missing)"}
+FRAGILE_WORDS = "fragile: the grade changes within a threshold's defensible range or under another rank definition"
+
+
+def grades_html() -> str:
+    """The grades and "fragile" defined in one paragraph (HTML), in the words of GRADE_WORDS and FRAGILE_WORDS (the
+    badges' hover text), for the pages where badges first appear."""
+    words = [*GRADE_WORDS.values(), FRAGILE_WORDS]
+    parts = [f"<em>{_e(w.split(': ', 1)[0].capitalize())}</em>: {_e(w.split(': ', 1)[1])}" for w in words]
+    return f'<p class="grokkit-terms"><b>Grades.</b> {". ".join(parts)}.</p>'
+
+
+def badge(v: Verdict, fragile: bool = True) -> str:
+    """The grade as a coloured badge (HTML; classes styled in book/_static/grokkit.css, light and dark mode):
+    `grokkit-badge grokkit-<grade with dashes>`, plus `grokkit-fragile` for a fragile grade; hovering it explains
+    the grade (and fragility). `fragile=False`: the grade alone, for a table whose own column says robust or fragile."""
+    fragile = fragile and not (v.robust or v.missing)
+    cls = "grokkit-" + v.grade.replace(" ", "-") + (" grokkit-fragile" if fragile else "")
+    word = v.grade + (", fragile" if fragile else "")
+    tip = GRADE_WORDS[v.grade] + (f"; {FRAGILE_WORDS}" if fragile else "")
+    return badge_span(cls, word, tip)
+
+
+def found_html(verdicts) -> str:
+    """A chapter's "What we found" box (HTML): the claims judged on the page as a table -- each claim's number and
+    title (linked to its scoreboard row), its grade as a badge, robust or fragile, and each part's count."""
+    rows = "".join(f"<tr><td>{claim_link(v.claim, f'{v.claim}. {v.title}')}</td><td>{badge(v, fragile=False)}</td>"
+                   f"<td>{_robust_cell(v)}</td><td>{_parts_list(v)}</td></tr>" for v in verdicts)
+    return ('<div class="grokkit-found"><p class="grokkit-found-title">What we found: the claims judged here</p>'
+            '<table class="grokkit-claims"><thead><tr><th>claim</th><th>grade</th><th>robust?</th>'
+            f"<th>parts held</th></tr></thead><tbody>{rows}</tbody></table></div>")
+
+
+def same_or_different(verdicts) -> str:
+    """One line under one of our figures (HTML): the claims that figure tests, grouped by whether they reproduced
+    ("Same as the paper"), did not fully ("Different from the paper") or were not decided, each with its title, a
+    link to its scoreboard row and its grade. Empty for no verdicts."""
+    groups = (("Same as the paper", ("reproduced",)),
+              ("Different from the paper", ("partly reproduced", "not reproduced")),
+              ("Not decided", ("inconclusive",)))
+    out = []
+    for head, grades in groups:
+        vs = [v for v in verdicts if v.grade in grades]
+        if vs:
+            out.append(f"<strong>{head}:</strong> "
+                       + "; ".join(f"{_e(v.title)} ({claim_link(v.claim)}: {_e(v.grade)})" for v in vs) + ".")
+    return f'<p class="grokkit-compare">{" ".join(out)}</p>' if out else ""
 
 
 def verdict_layers_html(v: Verdict) -> str:
-    """One claim's verdict for a chapter, in layers: the claim and its grade, one sentence (what failed first) and
-    the robustness in words, then the full detail collapsed (`claim_details_html`)."""
-    return (f'<p class="grokkit-verdict"><strong>Claim {v.claim} — {_html.escape(v.title)}</strong> '
-            f"({_html.escape(v.figure)}). "
-            f"{badge(v)} {_html.escape(interpretation(v))} {_html.escape(robustness_text(v))} "
-            f"{claim_link(v.claim, 'scoreboard row')}</p>{claim_details_html([v])}")
+    """One claim's verdict for a chapter: the claim, its grade and robustness, a link to its scoreboard row, then
+    its facts (`claim_detail_html`)."""
+    return (f'<div class="grokkit-verdict"><p><strong>Claim {v.claim}: {_e(v.title)}</strong> ({_e(v.figure)}) '
+            f"{badge(v)} {claim_link(v.claim, 'scoreboard row')}</p>{claim_detail_html(v)}</div>")
 
 
-# ---- the opening page: the reproduction report (what did not hold first) ----------------------------------------
-def caveats(verdicts, runs) -> list[str]:
-    """What did not reproduce, and the caveats, in words, each linked to its evidence (HTML list items): every claim
-    not fully reproduced, the not reproduced ones first (its first sentence: what failed), every reproduced claim
-    whose grade flips under another threshold or rank definition, and every float64 twin whose float32 run took
-    another course. Computed from the verdicts and the records; nothing typed in."""
+# ---- the opening page: what did not hold first -------------------------------------------------------------------
+def not_held_rows(verdicts) -> list[tuple]:
+    """(verdict, part) for every part of a claim that did not hold on all it was judged on, was not tested, or is
+    decided by construction (baselines left out), the claims not reproduced first."""
+    order = {"not reproduced": 0, "inconclusive": 1, "partly reproduced": 2, "reproduced": 3}
+    return [(v, p) for v in sorted(verdicts, key=lambda v: order[v.grade]) for p in v.parts
+            if not p.baseline and (p.n == 0 or p.k < p.n)]
 
-    out = []
-    severity = {"not reproduced": 0, "inconclusive": 1, "partly reproduced": 2}
-    for v in sorted((v for v in verdicts if v.grade != "reproduced"), key=lambda v: severity[v.grade]):
-        out.append(f"{badge(v)} {claim_link(v.claim, f'Claim {v.claim}')}, {_html.escape(v.title)}: "
-                   f"{_html.escape(interpretation(v))}")
-    for v in verdicts:
-        if v.grade == "reproduced" and not v.robust:
-            by_def = [grid for words, _, grid in v.flips if words == RANK_DEF]
-            if by_def:
-                other = sorted({g for _, g in by_def[0] if g != v.grade})
-                out.append(f"{badge(v)} {claim_link(v.claim, f'Claim {v.claim}')}, {_html.escape(v.title)}: "
-                           f"reproduced only under the paper's machine-precision rank; "
-                           f"{_html.escape(' or '.join(other))} under "
-                           + _html.escape(", ".join(val for val, g in by_def[0] if g != v.grade)) + ".")
-            else:
-                out.append(f"{badge(v)} {claim_link(v.claim, f'Claim {v.claim}')}, {_html.escape(v.title)}: "
-                           f"reproduced at the default thresholds only. {_html.escape(robustness_text(v))}")
+
+def not_held_html(verdicts) -> str:
+    """The opening page's table of the parts that did not hold or were not tested (`not_held_rows`): claim (linked
+    to its scoreboard row), part, held on, status."""
+    rows = "".join(f"<tr><td>{claim_link(v.claim, f'{v.claim}. {v.title}')}</td><td>{_e(p.words)}</td>"
+                   f"<td>{_e(part_count(p))}</td><td>{STATUS[status_key(p)]}</td></tr>"
+                   for v, p in not_held_rows(verdicts))
+    if not rows:
+        return ""
+    return ('<table class="grokkit-claims"><thead><tr><th>claim</th><th>part that did not hold or was not tested'
+            f"</th><th>held on</th><th>status</th></tr></thead><tbody>{rows}</tbody></table>")
+
+
+def twins_outside_html(runs) -> str:
+    """The float64 twins whose float32 run lies further from them than two float32 seeds lie apart, or whose phase
+    no float32 seed takes (HTML table, linked to the scoreboard's float32-versus-float64 section); '' for none."""
     from .twins import twins
 
-    for v in verdicts:  # parts the optimizer decides, and timed parts whose later event does not lead the climb
-        fixed = [p.words for p in v.parts if p.by_construction and not p.n]
-        if fixed:
-            out.append(f"{claim_link(v.claim, f'Claim {v.claim}')}, {_html.escape(v.title)}: "
-                       + "; ".join(f"“{_html.escape(w)}”" for w in fixed) + " holds by construction and is no "
-                       "longer counted: until the test climb starts, the weight norm is AdamW's decay clock.")
-        signs = [p.lag_signs for p in v.parts if p.lag_signs and p.counted]
-        total = tuple(sum(s[i] for s in signs) for i in range(3)) if signs else ()
-        if total and total[0] > total[2]:
-            out.append(f"{claim_link(v.claim, f'Claim {v.claim}')}, {_html.escape(v.title)}: "
-                       f"{_html.escape(lag_words(total))}: it follows the climb more often than it leads it.")
+    def ratio(r):
+        return "–" if r is None else f"{r:.2f}"
 
-    link = f'(<a href="{SCOREBOARD_PAGE}#float32-versus-float64">float32 versus float64</a>)'
-    for t in twins(runs):  # a dtype difference is a caveat only where it exceeds the float32 seeds' own spread
-        if t.within_spread is not False and t.phase_within_spread:
-            continue
-        what = []
-        if not t.phase_within_spread:
-            seeds = ", ".join(f"{p} ({n} of {len(t.phases32)})" for p, n in Counter(t.phases32).items())
-            what.append(f"its float64 twin is “{_html.escape(t.phase64)}”, a phase no float32 seed takes "
-                        f"(float32 seeds: {_html.escape(seeds)})")
-        if t.within_spread is False:
-            worse = [f"{w}: {d / sp:.2f} × the seeds' distance" for w, d, sp in
-                     (("test accuracy", t.dtype.acc, t.seed_spread.acc),
-                      ("mean hidden rank", t.dtype.rank, t.seed_spread.rank)) if d > sp]
-            what.append("its float32 and float64 runs lie further apart than two float32 seeds do ("
-                        + ", ".join(worse) + ")")
-        out.append(f"{_html.escape(t.label)}, seed {t.seed}: " + "; ".join(what) + f" {link}.")
-    return out
-
-
-def caveats_html(verdicts, runs) -> str:
-    items = "".join(f"<li>{x}</li>" for x in caveats(verdicts, runs))
-    return f'<ul class="grokkit-caveats">{items}</ul>' if items else "<p>Every claim reproduced, robustly.</p>"
+    rows = "".join(f"<tr><td>{_e(t.label)}, seed {t.seed}</td><td>{ratio(t.acc_ratio)}</td>"
+                   f"<td>{ratio(t.rank_ratio)}</td><td>{_e(t.phase64)}</td><td>{_e(', '.join(t.phases32))}</td></tr>"
+                   for t in twins(runs) if t.within_spread is False or not t.phase_within_spread)
+    if not rows:
+        return ""
+    return (f'<p><a href="{SCOREBOARD_PAGE}#float32-versus-float64">Float64 twins</a> outside the float32 seeds\' '
+            'spread (distance float32 to float64 ÷ largest distance between float32 seeds):</p>'
+            '<table class="grokkit-claims"><thead><tr><th>twin</th><th>test accuracy</th><th>mean hidden rank</th>'
+            f"<th>float64 phase</th><th>float32 seeds' phases</th></tr></thead><tbody>{rows}</tbody></table>")
 
 
 def claims_table_html(verdicts) -> str:
-    """The compact table of the opening page: claim (linked to its scoreboard row), grade badge, one sentence."""
-    rows = "".join(f"<tr><td>{claim_link(v.claim, f'{v.claim}. {v.title}')}</td><td>{badge(v)}</td>"
-                   f"<td>{_html.escape(interpretation(v))}</td></tr>" for v in verdicts)
-    return ('<table class="grokkit-claims"><thead><tr><th>claim</th><th>grade</th><th>in one sentence</th></tr>'
+    """The compact table of the opening page: claim (linked to its scoreboard row), grade badge, robust or
+    fragile."""
+    rows = "".join(f"<tr><td>{claim_link(v.claim, f'{v.claim}. {v.title}')}</td><td>{badge(v, fragile=False)}</td>"
+                   f"<td>{_robust_cell(v)}</td></tr>" for v in verdicts)
+    return ('<table class="grokkit-claims"><thead><tr><th>claim</th><th>grade</th><th>robust?</th></tr>'
             f"</thead><tbody>{rows}</tbody></table>")
-
-

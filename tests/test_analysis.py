@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from grokkit import claims, records, report, run_tables
+from grokkit import claims, grades, records, report, run_tables
 from grokkit.claims import Part, Verdict, grade_of
 from grokkit.events import events, rank_scale, tolerance_def
 from grokkit.rank import paper_rtol, rank_at
@@ -174,18 +174,17 @@ def test_grade_follows_the_parts():
     assert grade_of([Part("a", 3, 3), Part("b", 0, 0, stated=False)]) == "reproduced"
 
 
-def test_a_reproduced_grade_says_what_was_judged():
+def test_a_reproduced_grade_shows_what_was_judged():
     v = Verdict(1, "t", "p", "f", "reproduced", "r", [Part("a", 3, 3), Part("b", 0, 0, stated=False)], [])
-    text = report.interpretation(v)
-    assert "every part" not in text.lower() and "1 part could not be tested" in text
-    assert "every tested part holds" in text.lower()
+    assert [(report.part_count(p), report.status_key(p)) for p in v.parts] == [("3 of 3 seeds", "held"),
+                                                                                  ("–", "untested")]
     # claim 4 judges the two-stage seeds only: d = 12 seed 0 (stuck at a constant predictor) is left out
     v = claims.judge(4, seeds_world(True), robustness=False)
-    assert "the two-stage seeds only: 3 of 3 at d = 8, 2 of 3 at d = 12" in report.verdict_text(v)
-    assert "every recorded seed" not in report.interpretation(v)
+    assert all(p.note == "the two-stage seeds only: 3 of 3 at d = 8, 2 of 3 at d = 12" for p in v.parts)
+    assert "the two-stage seeds only: 3 of 3 at d = 8, 2 of 3 at d = 12" in report.parts_table_html(v)
     grow = ((4, 2001, 20000), (8, 3001, 25000), (12, 4001, 30000))
     v = claims.judge(1, [fake(depth=d, fit=f, stages=((c, 0.8),)) for d, f, c in grow], robustness=False)
-    assert v.grade == "reproduced" and "medians over seeds" in report.interpretation(v)
+    assert v.grade == "reproduced" and {report.part_count(p) for p in v.parts} == {"1 of 1 comparison of medians"}
 
 
 def seeds_world(d12_collapsed: bool):
@@ -204,8 +203,7 @@ def seeds_world(d12_collapsed: bool):
 
 def test_claim_3_pools_every_seed():
     v = claims.judge(3, seeds_world(False), robustness=False)
-    assert v.grade == "reproduced", report.verdict_text(v)
-    assert [(p.k, p.n) for p in v.parts] == [(3, 3), (3, 3), (3, 3)]
+    assert [(p.k, p.n) for p in v.parts] == [(3, 3), (3, 3), (3, 3)] and v.grade == "reproduced"
     assert v.seeds == {"d = 4, N = 7000, γ = 0.01": 3, "d = 8, N = 7000, γ = 0.01": 3, "d = 12, N = 7000, γ = 0.01": 3}
 
 
@@ -213,7 +211,8 @@ def test_one_collapsed_seed_among_normal_ones_is_partly():
     v = claims.judge(3, seeds_world(True), robustness=False)
     assert v.grade == "partly reproduced"
     assert (v.parts[2].k, v.parts[2].n) == (2, 3)
-    assert "holds in 2 of 3 seeds" in report.verdict_text(v)
+    row = report.parts_table_html(v).split("<tr>")[4]  # the header, then parts 1 to 3
+    assert "<td>2 of 3 seeds</td>" in row and "held on some" in row and "(seeds 0, 1, 2)" in row
     shoulders = v.measures["shoulder duration"]["values"]
     assert "d = 12, N = 7000, γ = 0.01, seed 0" not in shoulders and "d = 12, N = 7000, γ = 0.01, seed 1" in shoulders
 
@@ -230,7 +229,7 @@ def probe_world(layer1):
 
 def test_probe_already_at_its_ceiling_is_no_failure():
     v = claims.judge(8, probe_world(lambda s: np.full(len(s), 0.89)), robustness=False)
-    assert v.grade == "reproduced", report.verdict_text(v)
+    assert v.grade == "reproduced", [(p.words, p.k, p.n) for p in v.parts]
     assert set(v.measures["layers already at their ceiling"]["values"].values()) == {1.0}
     # flat across the rise but with room left (it climbs to 0.95 long after): a failure in every run
     late = lambda s: 0.85 + 0.1 * (s >= 80_000)  # noqa: E731
@@ -252,7 +251,8 @@ def test_lag_is_fragile_across_its_tolerance_range():
     words = claims.THRESHOLDS["lag_tol"].words
     flip = next(grid for w, _, grid in v.flips if w == words)
     assert dict(flip)[0.25] == "not reproduced" and dict(flip)[0.5] == "reproduced"
-    assert "Fragile:" in report.verdict_text(v) and "not reproduced at 0.25" in report.verdict_text(v)
+    assert ("lag_tol", "0.25", "not reproduced") in report.grade_flips(v)
+    assert "<td>0.25</td><td>not reproduced</td>" in report.robustness_table_html(v)
     # a lag of a tenth of the rise coincides at every tolerance in the range
     assert claims.judge(5, lag_world(0.1)).robust
 
@@ -260,7 +260,7 @@ def test_lag_is_fragile_across_its_tolerance_range():
 def test_missing_configuration_is_inconclusive_and_named():
     v = claims.judge(6, [fake(n=2000)])
     assert v.grade == "inconclusive" and v.missing == ["d = 12, N = 5000, γ = 0.01"]
-    assert "no record of d = 12, N = 5000, γ = 0.01" in report.verdict_text(v)
+    assert "<b>No record of:</b> d = 12, N = 5000, γ = 0.01" in report.claim_detail_html(v)
 
 
 def test_seeds_of_prefers_full_scale_and_keeps_every_seed():
@@ -367,13 +367,23 @@ def test_fragile_values_list_only_the_values_that_flip():
     assert report._runs(grid, "not reproduced") == "0.25, 0.4 to 0.5"
 
 
-def test_verdict_text_has_no_machine_reprs():
+def shown_text(html: str) -> str:
+    """What a reader sees of report's HTML: no tags, no attributes, entities decoded."""
+    import html as _html
+
+    return _html.unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def test_verdict_tables_have_no_machine_reprs():
     worlds = [seeds_world(True), probe_world(lambda s: np.full(len(s), 0.89)), lag_world(0.35), [fake(n=2000)],
               depth_world()]
     for runs in worlds:
-        for v in claims.evaluate(runs):
-            for text in (report.verdict_text(v),):
-                assert not machine_bits(text), (v.claim, machine_bits(text), text)
+        vs = claims.evaluate(runs)
+        for v in vs:
+            text = shown_text(report.verdict_layers_html(v))
+            assert not machine_bits(text), (v.claim, machine_bits(text), text)
+        text = shown_text(report.found_html(vs) + report.scoreboard(vs, html=True) + report.claims_table_html(vs))
+        assert not machine_bits(text), machine_bits(text)
     assert machine_bits("seed (0, 1) True t_fit") == [r"\bTrue\b", r"\(\s*-?\d+\s*,\s*-?\d+\s*\)", r"\w_\w"]
 
 
@@ -392,21 +402,22 @@ def test_shipped_records_through_the_scoreboard(shipped):
     assert [v.claim for v in verdicts] == list(range(1, 16))
     assert sum(report.tally(verdicts).values()) == 15 and report.tally(verdicts)["inconclusive"] == 0
     for v in verdicts:
-        text = report.verdict_text(v)
+        text = shown_text(report.claim_detail_html(v))
         assert not machine_bits(text), (v.claim, machine_bits(text))
         assert v.grade in claims.GRADES[:3] and not v.missing, (v.claim, v.grade)
-        assert v.seeds and all(cfg in text for cfg in v.seeds), (v.claim, list(v.seeds))  # names what it judged
+        assert all(report.part_count(p) in text for p in v.parts), v.claim  # every part's count
+        judged = {it.label.partition(", seed ")[0] for p in v.parts for it in p.items if it.held is not None}
+        assert all(cfg in text for cfg in judged), v.claim  # names every configuration a seed was judged on
         assert v.measures, v.claim
         for name, m in v.measures.items():
             assert m["unit"] and m["values"], (v.claim, name)
             assert all(math.isfinite(x) for x in m["values"].values()), (v.claim, name)
-        if v.grade == "reproduced" and any(p.per in ("", "counts") or p.note or not p.n for p in v.parts):
-            assert "every recorded seed" not in report.interpretation(v), v.claim
     v3 = verdicts[2]
     assert v3.seeds["d = 12, N = 7000, γ = 0.01"] >= 3  # every recorded seed pooled
     table = report.scoreboard(verdicts)
     assert sum(line.startswith("| ") for line in table.splitlines()) == 16  # header + 15 claims
-    assert not machine_bits(report.summary(verdicts))
+    assert not machine_bits(report.tally_md(verdicts)) and report.tally_md(verdicts).count("\n") == 2 + sum(
+        n > 0 for n in report.tally(verdicts).values())
     sens = report.sensitivity(verdicts)
     flipped = {name for v in verdicts for name, *_, grid in v.sweeps if any(g != v.grade for _, g in grid)}
     steady = sens.split("threshold that flips no grade")[1]  # the second table: every other threshold, one row each
@@ -421,7 +432,8 @@ def test_scoreboard_cli_json():
     out = json.loads(p.stdout)
     assert [o["claim"] for o in out] == list(range(1, 16))
     for o in out:
-        assert o["grade"] in claims.GRADES and isinstance(o["robust"], bool) and o["text"].startswith("Rule:")
+        assert o["grade"] in claims.GRADES and isinstance(o["robust"], bool) and o["rule"] and "text" not in o
+        assert all(p["status"] in (*grades.PART_STATUSES, "baseline", "construction") for p in o["parts"])
         for m in o["measures"].values():
             assert isinstance(m["unit"], str) and all(isinstance(x, float) for x in m["values"].values())
     lags = out[4]["measures"]["rank-descent lag"]
@@ -522,7 +534,8 @@ def test_a_double_descent_present_at_one_tolerance_only():
     v = claims.judge(7, [r])
     assert v.grade == "reproduced" and not v.robust
     flips = [f for f in v.flips if f[0] == claims.RANK_DEF]
-    assert flips and "not reproduced under the tolerance-robust" in report.robustness_text(v)
+    assert flips and any(name == claims.RANK_DEF and at.startswith("tolerance-robust") and g == "not reproduced"
+                         for name, at, g in report.grade_flips(v))
     doc = json.loads(report.as_json([v]))[0]
     rank_sweep = next(x for x in doc["robustness"] if x["name"] == "rank definition")
     assert rank_sweep["grades"][0] == "reproduced" and "not reproduced" in rank_sweep["grades"]
@@ -644,9 +657,12 @@ def test_opening_page_puts_what_failed_first_and_counts_the_compute():
     for i, r in enumerate(runs):
         r.meta.update(wall_time_s=3600.0 * (i + 1), threads=1, resumed_from=5000 if i == 3 else None)
     v = claims.judge(12, runs)
-    items = report.caveats([v], runs)
-    assert len(items) == 1 and "Claim 12" in items[0] and "Not reproduced: fails:" in items[0]
-    assert 'href="scoreboard.html#claim-12"' in items[0]
+    assert v.grade == "not reproduced"
+    rows = report.not_held_rows([v])  # both own parts failed; the baseline (γ = 0.01 groks) is not listed
+    assert [(w.claim, p.words, report.part_count(p)) for w, p in rows] == [
+        (12, "γ = 0.005: generalize without grokking", "0 of 1 seed"), (12, "γ = 0.05: two-stage", "0 of 1 seed")]
+    table = report.not_held_html([v])
+    assert table.count('href="scoreboard.html#claim-12"') == 2 and "not held" in table
     table = run_tables.compute_table(runs)
     assert "| d = 12, N = 5000, γ = 0.01 | 2 | CPU, 1 thread | 3.0 |" in table  # 1 h + 2 h
     assert "| d = 12, N = 5000, γ = 0.05 | 1 (1 resumed) | CPU, 1 thread | 4.0 |" in table
@@ -719,11 +735,11 @@ def test_dtype_caveat_only_beyond_the_seed_spread():
 
     seeds = [fake(n=5000, wd=0.05, fall=20000, seed=sd, **TWO_STAGE) for sd in (0, 1)]
     seeds[1].history["test_acc"] = seeds[1].history["test_acc"] + 0.02
-    assert report.caveats([], seeds + [f64(fall=20000, **TWO_STAGE)]) == []  # the same course: no caveat
-    other = report.caveats([], seeds + [f64(fall=20000, fit=2001, stages=((20000, 0.8),))])
-    assert len(other) == 1 and "d = 12, N = 5000, γ = 0.05, seed 0" in other[0]
-    assert "“grokking”, a phase no float32 seed takes" in other[0] and "two-stage (2 of 2)" in other[0]
+    assert report.twins_outside_html(seeds + [f64(fall=20000, **TWO_STAGE)]) == ""  # the same course: no row
+    other = report.twins_outside_html(seeds + [f64(fall=20000, fit=2001, stages=((20000, 0.8),))])
+    assert other.count("<tr>") == 2 and "<td>d = 12, N = 5000, γ = 0.05, seed 0</td>" in other
+    assert "<td>grokking</td><td>two-stage, two-stage</td>" in other  # a phase no float32 seed takes
     shifted = f64(fall=20000, **TWO_STAGE)
     shifted.history["test_acc"] = shifted.history["test_acc"] + 0.05  # 2.5 x the seeds' distance
-    far = report.caveats([], seeds + [shifted])
-    assert len(far) == 1 and "test accuracy: 2.50 × the seeds' distance" in far[0]
+    far = report.twins_outside_html(seeds + [shifted])
+    assert far.count("<tr>") == 2 and "seed 0</td><td>2.50</td>" in far

@@ -388,7 +388,7 @@ def test_what_we_found_box_lists_the_chapter_claims_with_grades_and_links():
     from grokkit import report
     from grokkit.claims import GRADES
 
-    # each chapter's box names its claims, and nothing but claim numbers: every word comes from the report
+    # each chapter's box names its claims, and nothing but claim numbers: every fact comes from the verdicts
     for name, want in CHAPTER_CLAIMS.items():
         if name == "scoreboard":  # its own claims table lists every claim with its badge; no box above it
             continue
@@ -402,27 +402,64 @@ def test_what_we_found_box_lists_the_chapter_claims_with_grades_and_links():
     vs = [_verdict(1, "reproduced"), _verdict(2, "partly reproduced", robust=False), _verdict(3, "not reproduced"),
           _verdict(4, "inconclusive")]
     box = report.found_html(vs)
-    items = re.findall(r"<li>(.*?)</li>", box)
-    assert len(items) == 4
+    assert box.startswith('<div class="grokkit-found">')
+    rows = box.split("<tbody>")[1].split("<tr>")[1:]
+    assert len(rows) == 4
     css = (BOOK / "_static" / "grokkit.css").read_text(encoding="utf-8")
-    for v, item in zip(vs, items):
-        cls = re.search(r'class="grokkit-badge ([^"]+)"', item).group(1).split()
-        assert cls[0] == "grokkit-" + v.grade.replace(" ", "-") and v.grade in GRADES
+    for v, row in zip(vs, rows):
+        cls = re.search(r'class="grokkit-badge ([^"]+)"', row).group(1).split()
+        assert cls == ["grokkit-" + v.grade.replace(" ", "-")] and v.grade in GRADES  # the robust column says fragile
         assert f".{cls[0]} {{" in css  # a colour for every grade
-        assert f'href="scoreboard.html#claim-{v.claim}"' in item and f"Claim {v.claim}: Title {v.claim}." in item
-        assert report.interpretation(v) in item
-    assert "fragile" in items[1] and "grokkit-fragile" in items[1] and "fragile" not in items[0]
-    # the scoreboard's rows carry the anchors the boxes link to
+        assert f'href="scoreboard.html#claim-{v.claim}">{v.claim}. Title {v.claim}</a>' in row
+        k = {"reproduced": 2, "partly reproduced": 1, "not reproduced": 0}.get(v.grade)
+        # each part with its count; an inconclusive claim here has none
+        assert (f"the delay grows with depth: <b>{k} of 2 seeds</b>" in row) is (k is not None)
+    assert ">fragile</span>" in rows[1] and "</td><td>robust</td>" in rows[0]
+    # the scoreboard's rows carry the anchors the boxes link to, and the same facts: grade, robust, each part's count
     table = report.scoreboard(vs, html=True)
     assert all(f'<span id="claim-{v.claim}"></span>{v.claim}.' in table for v in vs)
-    assert "<span" not in report.scoreboard(vs)  # the CLI's Markdown stays plain
-    # layers: the row holds one sentence and links its collapsed details, which hold the rule and every part
-    assert all(f'href="#claim-{v.claim}-detail"' in table and "Rule:" not in table for v in vs)
+    assert "the delay grows with depth: <b>1 of 2 seeds</b>" in table and "Rule:" not in table
+    md = report.scoreboard(vs)
+    assert "<span" not in md  # the CLI's Markdown stays plain
+    assert "| **partly reproduced** | fragile | the delay grows with depth: 1 of 2 seeds |" in md
+    # layers: each row links its collapsed details, which hold the rule, the parts table and the robustness
+    assert all(f'href="#claim-{v.claim}-detail"' in table for v in vs)
     details = report.claim_details_html(vs)
     assert details.count("<details") == len(vs) and all(f'id="claim-{v.claim}-detail"' in details for v in vs)
-    assert all(f"<strong>Rule:</strong> {v.rule}" in details for v in vs)
+    assert all(f"<b>Rule:</b> {v.rule}." in details for v in vs)
+    assert details.count('<table class="grokkit-parts-table">') == len(vs)
     # a badge explains its grade, and its fragility, on hover
-    assert 'title="partly reproduced: some parts' in box and "fragile: the grade changes" in items[1]
+    assert 'title="partly reproduced: some parts' in box and 'title="fragile: the grade changes' in rows[1]
+
+
+def test_a_claims_facts_table_by_table():
+    """A chapter's Verdict (report.verdict_layers_html): the rule, one row per part with its count, its measured
+    values (✗ on a seed it fails on) and its status; the thresholds that change the grade, with where."""
+    from grokkit import report
+    from grokkit.claims import Item, Part, Verdict
+
+    items = (Item("d = 12, N = 7000, γ = 0.01, seed 0", "shoulder duration", 8671, "steps", True),
+             Item("d = 12, N = 7000, γ = 0.01, seed 1", "shoulder duration", None, "steps", False),
+             Item("d = 12, N = 7000, γ = 0.01, seed 2", "shoulder duration", None, "steps", None))  # not judged
+    parts = [Part("two surges", 1, 2, items), Part("the base", 2, 2, baseline=True),
+             Part("the norm is silent", 0, 0, per="runs", by_construction=6), Part("untested", 0, 0)]
+    grid = [(0.01, "partly reproduced"), (0.02, "partly reproduced"), (0.03, "not reproduced")]
+    v = Verdict(3, "Title 3", "paper", "Fig 2", "partly reproduced", "the rule", parts, [], robust=False,
+                flips=[("how flat", "accuracy", grid)], sweeps=[("shoulder_band", "how flat", "accuracy", grid)])
+    html = report.verdict_layers_html(v)
+    rows = html.split('<table class="grokkit-parts-table">')[1].split("</table>")[0].split("<tr>")[2:]
+    assert "<b>Rule:</b> the rule." in html and len(rows) == 4
+    assert "<td>1 of 2 seeds</td>" in rows[0] and "8,671 · – <span" in rows[0] and "(seeds 0, 1)" in rows[0]
+    assert rows[0].count("✗") == 1 and rows[0].endswith("<td>held on some</td></tr>")
+    assert "<td>baseline</td>" in rows[1] and "by construction on 6 runs" in rows[2]
+    assert "by construction, not counted" in rows[2] and "<td>–</td>" in rows[3] and "not tested" in rows[3]
+    flips = html.split('<table class="grokkit-robustness">')[1]
+    assert "<td>0.03</td><td>not reproduced</td>" in flips and "default 0.02, range 0.01 to 0.03" in flips
+    assert report.grade_flips(v) == [("shoulder_band", "0.03", "not reproduced")]
+    robust = Verdict(1, "T", "p", "f", "reproduced", "r", [Part("a", 1, 1, per="")], [],
+                     sweeps=[("fit_acc", "w", "accuracy", [(0.97, "reproduced")])])
+    assert "robust: no threshold changes the grade" in report.robustness_table_html(robust)
+    assert report.part_count(robust.parts[0]) == "1 of 1 comparison of medians"
 
 
 def test_same_or_different_line():
@@ -431,8 +468,8 @@ def test_same_or_different_line():
     line = report.same_or_different([_verdict(1, "reproduced"), _verdict(11, "partly reproduced")])
     assert line.startswith('<p class="grokkit-compare"><strong>Same as the paper:</strong> Title 1 (')
     assert 'claim-1">claim 1</a>: reproduced)' in line
-    assert "<strong>Different from the paper:</strong> Title 11 (" in line
-    assert "partly reproduced — holds on some seeds or runs only: “the delay grows with depth” (1 of 2 seeds))." in line
+    assert '<strong>Different from the paper:</strong> Title 11 (<a href="scoreboard.html#claim-11">claim 11</a>: ' \
+           "partly reproduced)." in line
     assert "<strong>Not decided:</strong> Title 4 (" in report.same_or_different([_verdict(4, "inconclusive")])
     assert report.same_or_different([]) == ""
 
