@@ -535,29 +535,30 @@ def test_one_repository_address_and_the_build_year(monkeypatch, tmp_path):
     site._configure(None, sphinx_config)  # what the extension does when Sphinx has read the configuration
     assert sphinx_config.copyright == "2027" and sphinx_config.html_theme_options["extra_footer"] == site.footer(url)
 
-def test_a_collapsed_seed_is_said_beside_what_draws_it(monkeypatch):
-    """book.collapse_note: under a figure or table with a full-scale seed that sits at a constant predictor, one
-    sentence naming it, its stretch and the median start of the test climb with and without it; nothing otherwise."""
+def test_a_collapsed_seed_is_found_with_its_configurations_medians():
+    """run_tables.collapses: a full-scale paper seed that sits at a constant predictor, its stretch, and the median
+    start of the test climb over its configuration's seeds with and without it; nothing where no seed collapses."""
     from statistics import median
 
-    from grokkit import book, records
+    from grokkit import book, records, run_tables
     from grokkit.claims import detector
     from grokkit.events import events
 
-    out = []
-    monkeypatch.setattr(book, "md", out.append)
     paper = book.paper_records()
-    book.collapse_note(book.with_seeds([records.pick(paper, 12, 2000)]))
-    assert out == []
+    assert run_tables.collapses(records.seeds_of(paper, 12, 2000, 0.01)) == []
     seeds = records.seeds_of(paper, 12, 7000, 0.01, "float32")
     evs = [events(r, detector()) for r in seeds]
     stuck = [e for e in evs if e.stuck_steps]
     assert len(stuck) == 1
-    book.collapse_note([seeds])
-    (note,) = out
-    rest = median(e.climb_onset_step for e in evs if e is not stuck[0])
-    assert note.startswith(f"*{stuck[0].label} sits at a constant predictor from step {stuck[0].stuck_start_step:,}")
-    assert f"{rest:,.0f} without it" in note
+    (c,) = run_tables.collapses(seeds)
+    assert (c.label, c.start_step, c.steps, c.seeds) == (stuck[0].label, stuck[0].stuck_start_step,
+                                                          stuck[0].stuck_steps, len(seeds))
+    assert c.median_with == median(e.climb_onset_step for e in evs)
+    assert c.median_without == median(e.climb_onset_step for e in evs if e is not stuck[0])
+    labels = [x.label for x in run_tables.collapses(paper)]
+    assert c.label in labels and not set(labels) & {events(r, detector()).label for r in paper
+                                                    if records.intervened(r)}  # the interventions' are their chapter's
+
 
 def test_run_times_come_from_the_records_and_a_gpu_is_unmeasured_until_one_trains():
     from grokkit import book, records, timing
