@@ -77,6 +77,11 @@ def events_table(runs, tables=EVENT_TABLES) -> str:
         out.append("\n".join(lines) + "\n")
     return "\n".join(out)
 
+def _minutes(seconds) -> str:
+    """Wall-clock minutes for a table cell: one decimal under ten minutes ('0.4'), whole minutes above ('98')."""
+    m = float(seconds or 0) / 60
+    return f"{m:.1f}" if m < 10 else f"{m:,.0f}"
+
 def sources(runs) -> str:
     """Where each run comes from (a Markdown table): a full-scale record, or a smoke-scale stand-in; each with its
     width, steps, dtype, device and wall-clock minutes."""
@@ -86,7 +91,7 @@ def sources(runs) -> str:
         source = "smoke-scale stand-in" if is_stand_in(r) else "full-scale record"
         lines.append(f"| {e.label} | {source} | {r.config.width} | {r.config.steps:,} | "
                      f"{r.meta.get('dtype') or r.config.dtype} | {str(r.meta.get('device') or '–').upper()} | "
-                     f"{float(r.meta.get('wall_time_s') or 0) / 60:,.0f} |")
+                     f"{_minutes(r.meta.get('wall_time_s'))} |")
     return "\n".join(lines) + "\n"
 
 def tunnel_table(runs) -> str:

@@ -282,12 +282,12 @@ def _matches_runs(rows, runs, quantities):
 
 def test_every_show_path_writes_the_figure_data(shown):
     """book.show (a figure of runs, with the paper's caption and the same-or-different line), book.show_phases
-    (Figs 6-7) and book.show_measures (the scoreboard's figure drawn from verdicts): each writes the CSV of what it
-    draws and displays its download link."""
+    (Figs 6-7, then the phase table) and book.show_measures (the scoreboard's figure drawn from verdicts): each
+    writes the CSV of what it draws and displays its download link."""
     import matplotlib.pyplot as plt
 
     from grokkit import claim_plots, export, plots, records
-    from grokkit.claims import evaluate
+    from grokkit.claims import PAPER_PHASES, evaluate
 
     book, out, data = shown
     paper = book.paper_records()
@@ -304,7 +304,8 @@ def test_every_show_path_writes_the_figure_data(shown):
     row = [records.pick(paper, 12, 2000, wd) for wd in (0.005, 0.05)]
     book.show_phases(row, "t-phases")
     _matches_runs(_csv(data / "t-phases-n2000.csv"), book.flat(book.with_seeds(row)), book.FIG1)
-    assert "The paper's Figure 6" in out[0].data and "claim-11" in out[-1].data and "claim-13" in out[-1].data
+    assert "The paper's Figure 6" in out[0].data and "claim-11" in out[-2].data and "claim-13" in out[-2].data
+    assert PAPER_PHASES[2000][0.005] in out[-1].data  # then the phase table: the paper's phase beside ours
 
     out.clear()
     vs = evaluate(paper, [1, 9], robustness=False)
