@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import functools
 import json
-import textwrap
 
 from IPython.display import HTML, Markdown, display
 
@@ -44,7 +43,7 @@ def banner(device: str) -> None:
 
 def load(configs, train_missing: bool = False) -> list:
     """The chapter's runs (grokkit.chapters.chapter_runs: the missing ones of a depth train batched on a GPU when
-    `train_missing`), and a list saying which are records and which stand-ins."""
+    `train_missing`), and a table of where each comes from (run_tables.sources)."""
     runs = chapter_runs(configs, train_missing=train_missing)
     md(run_tables.sources(runs))
     return runs
@@ -76,7 +75,6 @@ def show(fig, runs, slug: str, quantities=None, paper_figure=None, claims=()) ->
         md(paper.paper_figure_md(n, panels))
     display(HTML(picture.picture(fig, picture.alt_text(fig, runs, claims))))
     display(export.figure_download(flat(runs), slug, quantities))
-    collapse_note(runs)
     compare(claims)
 
 
@@ -89,12 +87,14 @@ def compare(claim_numbers) -> None:
 
 def show_phases(row, slug: str) -> None:
     """Figs 6-7: one training-set size's weight-decay phases (a row of Runs, every recorded seed drawn), after the
-    paper's figure for that size (PHASE_FIGURES) and followed by its same-or-different line. The figure's data
-    goes to `<slug>-n<N>.csv`, N the size the row stands for (a stand-in's own N is smaller)."""
+    paper's figure for that size (PHASE_FIGURES) and followed by its same-or-different line, then the paper's phase
+    and ours per seed as a table (run_tables.phase_table). The figure's data goes to `<slug>-n<N>.csv`, N the size
+    the row stands for (a stand-in's own N is smaller)."""
     seeded = with_seeds(row)
     n = records.stands_for(row[0])["n_train"]
     figure, tested = PHASE_FIGURES.get(n, (None, ()))
-    show(plots.rank_acc_probe(seeded, notes=phase_notes(seeded)), seeded, f"{slug}-n{n}", FIG1, figure, tested)
+    show(plots.rank_acc_probe(seeded), seeded, f"{slug}-n{n}", FIG1, figure, tested)
+    md(run_tables.phase_table(seeded))
 
 
 def sensitivity(verdicts) -> None:
@@ -140,22 +140,6 @@ def phases(depth: int, n_trains, weight_decays, steps: int, seed: int, device: s
     for row in rows:
         show_phases(row, slug)
     events([p for row in rows for p in with_seeds(row)])
-
-
-def phase_notes(panels) -> list:
-    """Under each phase panel's title: the phase the paper reports for its (N, γ) at d = 12 (claims.PAPER_PHASES;
-    none for other depths) and the phase we measured on each seed, in seed order."""
-    from .claims import PAPER_PHASES, detector
-    from .events import events as measure
-
-    notes = []
-    for p in panels:
-        c = records.stands_for(p[0])
-        paper_phase = PAPER_PHASES.get(c["n_train"], {}).get(c["weight_decay"]) if c["depth"] == 12 else None
-        ours = "\n".join(textwrap.wrap(" / ".join(measure(r, detector()).phase for r in p), 30))
-        seeds = ", ".join(str(records.stands_for(r)["seed"]) for r in p)
-        notes.append(f"paper: {paper_phase or 'not reported'}\nours (seed{'s' * (len(p) > 1)} {seeds}):\n{ours}")
-    return notes
 
 
 def show_measures(fig, verdicts, slug: str) -> None:
@@ -253,40 +237,8 @@ def flat(panels) -> list:
 
 
 def events(runs) -> None:
-    """The measured events of the chapter's runs, one row per run (and collapse_note under them)."""
+    """The measured events of the chapter's runs, one row per run."""
     md(run_tables.events_table(flat(runs)))
-    collapse_note(runs)
-
-
-def collapse_note(runs) -> None:
-    """Under a figure or table that draws or counts a full-scale run sitting at a constant predictor for a stretch
-    (grokkit.events: stuck_steps), one sentence per such run: from which step and how long, that it is drawn and in
-    the median, and its configuration's median start of the test climb with and without it."""
-    from statistics import median
-
-    from .claims import detector
-    from .config import INTERVENTION_DEFAULTS
-    from .events import config_label
-    from .events import events as measure
-
-    groups: dict = {}
-    for r in flat(runs):
-        groups.setdefault(config_label({**records.stands_for(r), "seed": 0}), []).append(r)
-    for rs in groups.values():
-        evs = [measure(r, detector()) for r in rs]
-        for r, e in zip(rs, evs):
-            if not (e.stuck_steps and records.full_scale(r)) or any(  # an intervention's own collapse: its chapter
-                    getattr(r.config, k) != v for k, v in INTERVENTION_DEFAULTS.items()):
-                continue
-            on = [x.climb_onset_step for x in evs if x.climb_onset_step]
-            rest = [x.climb_onset_step for x in evs if x is not e and x.climb_onset_step]
-            medians = (f" The median start of the test climb over its configuration's {len(rs)} seeds is "
-                       f"{median(on):,.0f} steps with it and {median(rest):,.0f} without it." if on and rest else "")
-            blip = (f"; its start of the test climb, step {e.climb_onset_step:,}, is a brief rise before the "
-                    "collapse" if e.climb_onset_step else "")
-            md(f"*{e.label} sits at a constant predictor from step {e.stuck_start_step:,} for {e.stuck_steps:,} "
-               f"steps (a collapse; the [opening page](intro.ipynb) explains it){blip}. It is drawn here and counted "
-               f"in the medians.{medians}*")
 
 
 @functools.lru_cache(maxsize=32)

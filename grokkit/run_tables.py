@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html as _html
 from collections import Counter
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -76,18 +77,22 @@ def events_table(runs, tables=EVENT_TABLES) -> str:
         out.append("\n".join(lines) + "\n")
     return "\n".join(out)
 
+def _minutes(seconds) -> str:
+    """Wall-clock minutes for a table cell: one decimal under ten minutes ('0.4'), whole minutes above ('98')."""
+    m = float(seconds or 0) / 60
+    return f"{m:.1f}" if m < 10 else f"{m:,.0f}"
+
 def sources(runs) -> str:
-    """Which runs are full-scale records and which are smoke-scale stand-ins (a Markdown list)."""
-    lines = []
+    """Where each run comes from (a Markdown table): a full-scale record, or a smoke-scale stand-in; each with its
+    width, steps, dtype, device and wall-clock minutes."""
+    lines = ["| run | source | width | steps | dtype | device | minutes |", "|---|---|---:|---:|---|---|---:|"]
     for r in runs:
         e = events(r, detector())
-        if is_stand_in(r):
-            lines.append(f"- {e.label}: **smoke-scale stand-in** — the full-scale record is not shipped yet "
-                         f"(shown: width {r.config.width}, {num(r.config.steps, 'steps')})")
-        else:
-            lines.append(f"- {e.label}: full-scale record, {num(r.config.steps, 'steps')}, {r.meta.get('dtype')} on "
-                         f"{r.meta.get('device')} ({r.meta.get('wall_time_s', 0) / 60:,.0f} min)")
-    return "\n".join(lines)
+        source = "smoke-scale stand-in" if is_stand_in(r) else "full-scale record"
+        lines.append(f"| {e.label} | {source} | {r.config.width} | {r.config.steps:,} | "
+                     f"{r.meta.get('dtype') or r.config.dtype} | {str(r.meta.get('device') or '–').upper()} | "
+                     f"{_minutes(r.meta.get('wall_time_s'))} |")
+    return "\n".join(lines) + "\n"
 
 def tunnel_table(runs) -> str:
     """Tunnel lengths at the last step (hidden layers only, and with the 10-d output layer, whose rank is at most
@@ -194,16 +199,6 @@ def dtype_tables(runs) -> str:
              + "\n:::\n")
     return table + "\n" + "\n".join(details)
 
-def records_line(records_, grid) -> str:
-    """How many runs of `grid` (RunConfigs) have a shipped record among `records_`, and which do not yet (Markdown)."""
-    from .events import config_label
-
-    have = {r.config.id for r in records_}
-    todo = [config_label(c) for c in grid if c.id not in have]
-    line = (f"**{len(records_)} run records** are shipped; {len(grid) - len(todo)} of the grid's {len(grid)} runs "
-            "are recorded")
-    return line + (f"; not recorded yet: {'; '.join(todo)}." if todo else ".")
-
 def stack_table_html(markdown: str) -> str:
     """A pipe-table in Markdown (its first line the header, its second the rule; no '|' inside a cell; **bold**
     allowed) as an HTML table of class grokkit-stack: at phone width (book/_static/grokkit.css) each row becomes a
@@ -228,9 +223,9 @@ def stack_table_html(markdown: str) -> str:
             + f"</tr></thead><tbody>{rows}</tbody></table>")
 
 def compute_table(runs) -> str:
-    """The compute behind the records (Markdown): per configuration, the records, where they ran, threads and
-    wall-clock hours read from each record's meta (a resumed run's wall time includes the time before its
-    checkpoint), and the total."""
+    """The compute behind the records (Markdown): per configuration, the records (how many resumed from a
+    checkpoint), the device and CPU threads they ran on (thread_counts) and the wall-clock hours read from each
+    record's meta (a resumed run's wall time includes the time before its checkpoint), and the total."""
     from .config import FULL_STEPS, INTERVENTION_DEFAULTS
     from .events import config_label
     from .records import stands_for
@@ -243,55 +238,40 @@ def compute_table(runs) -> str:
             key = config_label({k: v for k, v in c.items() if k not in INTERVENTION_DEFAULTS}
                                | {"seed": 0, "steps": FULL_STEPS})
             key = key.replace(", seed 0", f", {c['steps']:,}-step runs")
-        g = groups.setdefault(key, {"n": 0, "hours": 0.0, "where": set(), "resumed": 0})
+        g = groups.setdefault(key, {"n": 0, "hours": 0.0, "device": set(), "threads": set(), "resumed": 0})
         g["n"] += 1
         g["hours"] += float(r.meta.get("wall_time_s") or 0) / 3600
-        g["where"].add(f"{r.meta.get('device', '?').upper()}, {threads_words(r.meta)}")
+        g["device"].add(str(r.meta.get("device") or "–").upper())
+        g["threads"].add(_threads_cell(r.meta))
         g["resumed"] += bool(r.meta.get("resumed_from"))
-    lines = ["| configuration | records | where | wall-clock hours |", "|---|---:|---|---:|"]
+    lines = ["| configuration | records | resumed | device | threads | wall-clock hours |",
+             "|---|---:|---:|---|---|---:|"]
     for key, g in groups.items():
-        res = f" ({g['resumed']} resumed)" if g["resumed"] else ""
-        lines.append(f"| {key} | {g['n']}{res} | {'; '.join(sorted(g['where']))} | {g['hours']:,.1f} |")
+        lines.append(f"| {key} | {g['n']} | {g['resumed']} | {', '.join(sorted(g['device']))} | "
+                     f"{'; '.join(sorted(g['threads']))} | {g['hours']:,.1f} |")
     total = sum(g["hours"] for g in groups.values())
-    lines.append(f"| **all** | **{sum(g['n'] for g in groups.values())}** | | **{total:,.1f}** |")
+    resumed = sum(g["resumed"] for g in groups.values())
+    lines.append(f"| **all** | **{sum(g['n'] for g in groups.values())}** | **{resumed}** | | | **{total:,.1f}** |")
     return "\n".join(lines) + "\n"
 
-def threads_words(meta: dict) -> str:
-    """The CPU threads a record trained on, from its meta: '1 thread', '2 threads'; resumed on another count
-    (grokkit.train.RunLog.run's "thread_segments"): '1 and 2 threads', or '2 threads from step 100 (before: not
-    recorded)' where a checkpoint did not say; else 'threads not recorded'."""
-    def n_threads(n):
-        return f"{n:,} thread{'s' * (n != 1)}"
-
+def thread_counts(meta: dict) -> tuple:
+    """The CPU threads a record trained on, from its meta: (the distinct counts recorded, sorted; the step from which
+    they are recorded when an earlier stretch of a resumed run (grokkit.train.RunLog.run's "thread_segments") did not
+    record its count, else None). ((), None) when no count is recorded."""
     if n := meta.get("threads"):
-        return n_threads(n)
+        return (n,), None
     segs = meta.get("thread_segments", ())
-    known = sorted({t for _, t in segs if t})
-    if not known:
-        return "threads not recorded"
-    if all(t for _, t in segs):
-        return n_threads(known[0]) if len(known) == 1 else f"{' and '.join(map(str, known))} threads"
-    first = next(s for s, t in segs if t)
-    return f"{' and '.join(map(str, known))} thread{'s' * (known != [1])} from step {first:,} (before: not recorded)"
+    known = tuple(sorted({t for _, t in segs if t}))
+    if not known or all(t for _, t in segs):
+        return known, None
+    return known, next(s for s, t in segs if t)
 
-def seeds_line(runs) -> str:
-    """How many seeds each recorded configuration has, in words: 'Seeds: 1 to 4 per configuration (float32): ...'."""
-    from .events import config_label
-    from .records import full_scale, intervened, stands_for
-
-    paper_runs = [r for r in runs if full_scale(r) and not intervened(r)]
-    per: dict = {}
-    for r in paper_runs:
-        c = stands_for(r)
-        key = config_label({**c, "seed": 0}).replace(", seed 0", "")
-        per.setdefault(key, set()).add(c["seed"])
-    counts = Counter(len(v) for v in per.values())
-    parts = ", ".join(f"{k} configuration{'s' * (k != 1)} with {n} seed{'s' * (n != 1)}"
-                      for n, k in sorted(counts.items(), key=lambda t: -t[0]))
-    other = len(runs) - len(paper_runs)
-    return (f"Seeds: the authors ran seed 0 only; the {len(paper_runs)} shipped full-scale records of the paper's "
-            f"configurations cover {len(per)} configurations: {parts}. Every verdict reads every recorded seed."
-            + (f" The other {other} shipped records are the interventions chapter's runs and pilots." if other else ""))
+def _threads_cell(meta: dict) -> str:
+    """compute_table's threads cell: '1', '1 and 2', '2 (from step 100)', '–'."""
+    counts, since = thread_counts(meta)
+    if not counts:
+        return "–"
+    return " and ".join(f"{n:,}" for n in counts) + ("" if since is None else f" (from step {since:,})")
 
 def indicators_table(rows) -> str:
     """Every climbing full-scale run's three indicators against its start of the test climb (grokkit.indicators
@@ -321,21 +301,100 @@ def phase_groups(runs) -> dict:
     return {(n, wd): [events(r, det) for dt in ("float32", "float64") for r in seeds_of(runs, 12, n, wd, dt)]
             for n, phases in PAPER_PHASES.items() for wd in phases}
 
-def rank_timing_words(v: Verdict) -> dict:
-    """The numbers the rank-timing prose quotes (myst-nb glue names -> text), from a verdict whose parts time the
-    rank's fall against the start of the test climb (claim 5): how many runs were timed and how many fall after the
-    climb starts (Part.lag_signs), the lags' range in steps and as a share of the climb's rise, and how many would
-    still "coincide" at the low end of lag_tol's range."""
+def phase_table(panels) -> str:
+    """Figs 6-7's phases (Markdown): per panel (the seed Runs of one configuration), the phase the paper reports for
+    its (N, γ) at d = 12 (claims.PAPER_PHASES; – at another depth or where it reports none) and the phase measured
+    on each seed, in seed order."""
+    from .claims import PAPER_PHASES
+    from .events import config_label
+    from .records import stands_for
+
+    det = detector()
+    lines = ["| configuration | the paper's phase | measured phase, by seed |", "|---|---|---|"]
+    for p in panels:
+        c = stands_for(p[0])
+        paper = PAPER_PHASES.get(c["n_train"], {}).get(c["weight_decay"]) if c["depth"] == 12 else None
+        ours = "; ".join(f"seed {stands_for(r)['seed']}: {events(r, det).phase}" for r in p)
+        lines.append(f"| {config_label({**c, 'seed': 0}).replace(', seed 0', '')} | {paper or '–'} | {ours} |")
+    return "\n".join(lines) + "\n"
+
+
+@dataclass(frozen=True)
+class Collapse:
+    """A full-scale paper run that sits at a constant predictor for a stretch (grokkit.events: stuck_steps): from
+    which step and for how many, its own start of the test climb, train fit (None without one) and final test
+    accuracy, and its configuration's seeds (every recorded one among the runs given) with their median start of
+    the test climb with it and without it (None where no seed climbs). `config`: the configuration it stands for
+    (grokkit.records.stands_for)."""
+    label: str
+    config: dict
+    start_step: int
+    steps: int
+    climb_onset_step: int | None
+    fit_step: int | None
+    test_final_acc: float
+    seeds: int
+    median_with: float | None
+    median_without: float | None
+
+
+def collapses(runs) -> list[Collapse]:
+    """Every full-scale paper run among `runs` (interventions left out: their chapter reads their collapses) that
+    sits at a constant predictor, as a Collapse, in the order of `runs`."""
+    from statistics import median
+
+    from .events import config_label
+    from .records import full_scale, intervened, stands_for
+
+    det = detector()
+    groups: dict = {}
+    for r in runs:
+        if full_scale(r) and not intervened(r):
+            groups.setdefault(config_label({**stands_for(r), "seed": 0}), []).append((r, events(r, det)))
+    out = []
+    for pairs in groups.values():
+        evs = [e for _, e in pairs]
+        for r, e in pairs:
+            if e.stuck_steps:
+                on = [x.climb_onset_step for x in evs if x.climb_onset_step is not None]
+                rest = [x.climb_onset_step for x in evs if x is not e and x.climb_onset_step is not None]
+                out.append(Collapse(e.label, dict(stands_for(r)), e.stuck_start_step, e.stuck_steps,
+                                    e.climb_onset_step, e.fit_step, e.test_final_acc, len(evs),
+                                    median(on) if on else None, median(rest) if rest else None))
+    return out
+
+
+@dataclass(frozen=True)
+class RankTiming:
+    """The rank's fall timed against the start of the test climb, over the runs a verdict's parts time (claim 5):
+    the runs on which it falls after the climb starts, at the same log step, before (Part.lag_signs); the lags'
+    range in steps and as a share of the climb's rise (None without a lag); the lag tolerance and the low end of its
+    range, with how many runs still "coincide" there (None when the sweep did not reach it)."""
+    after: int
+    same: int
+    before: int
+    lag_lo: float | None
+    lag_hi: float | None
+    share_lo: float | None
+    share_hi: float | None
+    tol: float
+    tol_lo: float
+    k_at_tol_lo: int | None
+
+    @property
+    def n(self) -> int:
+        return self.after + self.same + self.before
+
+
+def rank_timing(v: Verdict) -> RankTiming:
+    """The rank's timing against the climb (RankTiming) from a verdict whose parts time it (claim 5)."""
     signs = [p.lag_signs for p in v.parts if p.lag_signs]
     after, same, before = (sum(s[i] for s in signs) for i in range(3))
     m = v.measures
     steps = list(m.get("rank-descent lag", {}).get("values", {}).values())
-    frac = list(m.get("rank-descent lag as a share of the test rise", {}).get("values", {}).values())
+    share = list(m.get("rank-descent lag as a share of the test rise", {}).get("values", {}).values())
     lo = THRESHOLDS["lag_tol"].lo
     at_lo = [counts for name, grid in v.part_sweeps if name == "lag_tol" for val, counts in grid if val == lo]
-    k_lo = sum(k for k, _, _ in at_lo[0]) if at_lo else None
-    return {"rt_n": f"{after + same + before}", "rt_after": f"{after}", "rt_before": f"{before}",
-            "rt_lo": f"{min(steps):,.0f}" if steps else "–", "rt_hi": f"{max(steps):,.0f}" if steps else "–",
-            "rt_frac_lo": f"{min(frac):.2f}" if frac else "–", "rt_frac_hi": f"{max(frac):.2f}" if frac else "–",
-            "rt_tol": f"{THRESHOLDS['lag_tol'].value:g}", "rt_tol_lo": f"{lo:g}",
-            "rt_k_lo": "–" if k_lo is None else f"{k_lo}"}
+    return RankTiming(after, same, before, min(steps, default=None), max(steps, default=None),
+                      min(share, default=None), max(share, default=None), THRESHOLDS["lag_tol"].value, lo,
+                      sum(k for k, _, _ in at_lo[0]) if at_lo else None)

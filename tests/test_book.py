@@ -282,12 +282,12 @@ def _matches_runs(rows, runs, quantities):
 
 def test_every_show_path_writes_the_figure_data(shown):
     """book.show (a figure of runs, with the paper's caption and the same-or-different line), book.show_phases
-    (Figs 6-7) and book.show_measures (the scoreboard's figure drawn from verdicts): each writes the CSV of what it
-    draws and displays its download link."""
+    (Figs 6-7, then the phase table) and book.show_measures (the scoreboard's figure drawn from verdicts): each
+    writes the CSV of what it draws and displays its download link."""
     import matplotlib.pyplot as plt
 
     from grokkit import claim_plots, export, plots, records
-    from grokkit.claims import evaluate
+    from grokkit.claims import PAPER_PHASES, evaluate
 
     book, out, data = shown
     paper = book.paper_records()
@@ -304,7 +304,8 @@ def test_every_show_path_writes_the_figure_data(shown):
     row = [records.pick(paper, 12, 2000, wd) for wd in (0.005, 0.05)]
     book.show_phases(row, "t-phases")
     _matches_runs(_csv(data / "t-phases-n2000.csv"), book.flat(book.with_seeds(row)), book.FIG1)
-    assert "The paper's Figure 6" in out[0].data and "claim-11" in out[-1].data and "claim-13" in out[-1].data
+    assert "The paper's Figure 6" in out[0].data and "claim-11" in out[-2].data and "claim-13" in out[-2].data
+    assert PAPER_PHASES[2000][0.005] in out[-1].data  # then the phase table: the paper's phase beside ours
 
     out.clear()
     vs = evaluate(paper, [1, 9], robustness=False)
@@ -572,29 +573,30 @@ def test_one_repository_address_and_the_build_year(monkeypatch, tmp_path):
     site._configure(None, sphinx_config)  # what the extension does when Sphinx has read the configuration
     assert sphinx_config.copyright == "2027" and sphinx_config.html_theme_options["extra_footer"] == site.footer(url)
 
-def test_a_collapsed_seed_is_said_beside_what_draws_it(monkeypatch):
-    """book.collapse_note: under a figure or table with a full-scale seed that sits at a constant predictor, one
-    sentence naming it, its stretch and the median start of the test climb with and without it; nothing otherwise."""
+def test_a_collapsed_seed_is_found_with_its_configurations_medians():
+    """run_tables.collapses: a full-scale paper seed that sits at a constant predictor, its stretch, and the median
+    start of the test climb over its configuration's seeds with and without it; nothing where no seed collapses."""
     from statistics import median
 
-    from grokkit import book, records
+    from grokkit import book, records, run_tables
     from grokkit.claims import detector
     from grokkit.events import events
 
-    out = []
-    monkeypatch.setattr(book, "md", out.append)
     paper = book.paper_records()
-    book.collapse_note(book.with_seeds([records.pick(paper, 12, 2000)]))
-    assert out == []
+    assert run_tables.collapses(records.seeds_of(paper, 12, 2000, 0.01)) == []
     seeds = records.seeds_of(paper, 12, 7000, 0.01, "float32")
     evs = [events(r, detector()) for r in seeds]
     stuck = [e for e in evs if e.stuck_steps]
     assert len(stuck) == 1
-    book.collapse_note([seeds])
-    (note,) = out
-    rest = median(e.climb_onset_step for e in evs if e is not stuck[0])
-    assert note.startswith(f"*{stuck[0].label} sits at a constant predictor from step {stuck[0].stuck_start_step:,}")
-    assert f"{rest:,.0f} without it" in note
+    (c,) = run_tables.collapses(seeds)
+    assert (c.label, c.start_step, c.steps, c.seeds) == (stuck[0].label, stuck[0].stuck_start_step,
+                                                          stuck[0].stuck_steps, len(seeds))
+    assert c.median_with == median(e.climb_onset_step for e in evs)
+    assert c.median_without == median(e.climb_onset_step for e in evs if e is not stuck[0])
+    labels = [x.label for x in run_tables.collapses(paper)]
+    assert c.label in labels and not set(labels) & {events(r, detector()).label for r in paper
+                                                    if records.intervened(r)}  # the interventions' are their chapter's
+
 
 def test_run_times_come_from_the_records_and_a_gpu_is_unmeasured_until_one_trains():
     from grokkit import book, records, timing

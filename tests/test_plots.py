@@ -31,7 +31,7 @@ def _figures(paper):
     phases = book.with_seeds([pick(paper, 12, 2000, wd) for wd in (0.005, 0.01, 0.05)])
     spectra = [r for r in paper if has_spectra(r) and records.full_scale(r)][:1]
     yield "rank_acc_probe", plots.rank_acc_probe(fig1)
-    yield "phases", plots.rank_acc_probe(phases, notes=book.phase_notes(phases))
+    yield "phases", plots.rank_acc_probe(phases, notes=["first note", "second note", "third note"])
     yield "accuracy_panels", plots.accuracy_panels(depth)
     yield "depth_overlay", plots.depth_overlay(depth)
     yield "tunnel", plots.tunnel(depth)
@@ -167,17 +167,19 @@ def test_claim_panels_have_integer_ticks_and_name_a_measure_that_never_varies(pa
     plt.close(fig)
 
 
-def test_phase_panels_name_the_papers_phase_and_ours(paper):
-    from grokkit import book, records
+def test_phase_table_gives_the_papers_phase_and_ours_per_seed(paper):
+    from grokkit import book, records, run_tables
     from grokkit.claims import PAPER_PHASES, detector
     from grokkit.events import events
 
     panels = book.with_seeds([records.pick(paper, 12, 2000, wd) for wd in (0.005, 0.05)])
-    notes = book.phase_notes(panels)
-    for note, panel, wd in zip(notes, panels, (0.005, 0.05)):
-        assert note.startswith(f"paper: {PAPER_PHASES[2000][wd]}\n")
-        ours = [events(r, detector()).phase for r in panel]
-        assert " ".join(note.split("\n")[2:]) == " / ".join(ours), note
+    rows = run_tables.phase_table(panels).strip().split("\n")[2:]
+    assert len(rows) == len(panels)
+    for row, panel, wd in zip(rows, panels, (0.005, 0.05)):
+        _, config, theirs, ours, _ = row.split("|")
+        assert f"γ = {wd}" in config and theirs.strip() == PAPER_PHASES[2000][wd]
+        by_seed = dict(x.split(": ") for x in ours.strip().split("; "))
+        assert by_seed == {f"seed {records.stands_for(r)['seed']}": events(r, detector()).phase for r in panel}
 
 
 def test_config_ticks_keep_only_what_differs():

@@ -317,8 +317,8 @@ def test_resume_from_intact_checkpoint(checkpointed, reference):
 
 def test_resume_on_other_threads_records_both(checkpointed):
     """Resumed on the checkpoint's thread count, the record keeps that count; on another, it records neither count
-    alone but each stretch, and the cost table says both counts."""
-    from grokkit.run_tables import threads_words
+    alone but each stretch, and the cost table reads both counts."""
+    from grokkit.run_tables import thread_counts
 
     cfg, ckpt = checkpointed  # trained to step 100 on one thread
     saved = ckpt.read_bytes()
@@ -332,9 +332,9 @@ def test_resume_on_other_threads_records_both(checkpointed):
     finally:
         torch.set_num_threads(n)
     assert same.meta["threads"] == 1 and "thread_segments" not in same.meta
-    assert threads_words(same.meta) == "1 thread"
+    assert thread_counts(same.meta) == ((1,), None)
     assert other.meta["threads"] is None and other.meta["thread_segments"] == [[0, 1], [100, 2]]
-    assert threads_words(other.meta) == "1 and 2 threads"
+    assert thread_counts(other.meta) == ((1, 2), None)
     # a checkpoint written before the stretches were kept: its stretch is not recorded, the rest is
     ckpt.write_bytes(saved)
     state = T._read_checkpoint(ckpt)
@@ -342,9 +342,9 @@ def test_resume_on_other_threads_records_both(checkpointed):
     T._save_checkpoint(ckpt, state)
     old = T.train(cfg, progress=False, checkpoint_path=ckpt)
     assert old.meta["threads"] is None and old.meta["thread_segments"] == [[0, None], [100, n]]
-    assert threads_words(old.meta) == f"{n:,} thread{'s' * (n != 1)} from step 100 (before: not recorded)"
-    assert threads_words({"threads": None, "thread_segments": [[0, None], [100, None]]}) == "threads not recorded"
-    assert threads_words({"threads": None, "thread_segments": [[0, 1], [50, 4], [100, 1]]}) == "1 and 4 threads"
+    assert thread_counts(old.meta) == ((n,), 100)  # recorded from step 100 on, not before
+    assert thread_counts({"threads": None, "thread_segments": [[0, None], [100, None]]}) == ((), None)
+    assert thread_counts({"threads": None, "thread_segments": [[0, 1], [50, 4], [100, 1]]}) == ((1, 4), None)
 
 
 def _truncate(b):
