@@ -250,8 +250,8 @@ def scoreboard(verdicts, html: bool = False) -> str:
             f"<td>{badge(v, fragile=False)}</td><td>{_robust_cell(v)}</td><td>{_parts_list(v)}</td></tr>"
             for v in verdicts)
         return ('<table class="grokkit-scoreboard"><thead><tr><th style="width:16%">claim</th>'
-                '<th style="width:22%">the paper says</th><th style="width:12%">grade</th>'
-                '<th style="width:8%">robust?</th><th style="width:42%">parts held</th></tr></thead>'
+                '<th style="width:22%">the paper says</th><th style="width:16%">grade</th>'
+                '<th style="width:8%">robust?</th><th style="width:38%">parts held</th></tr></thead>'
                 f"<tbody>{rows}</tbody></table>")
     lines = ["| claim | the paper says | grade | robust? | parts held |", "|---|---|---|---|---|"]
     for v in verdicts:
