@@ -249,9 +249,9 @@ def scoreboard(verdicts, html: bool = False) -> str:
             f'({_e(v.figure)}) <a href="#{claim_anchor(v.claim)}-detail">details</a></td><td>{_e(v.paper)}</td>'
             f"<td>{badge(v, fragile=False)}</td><td>{_robust_cell(v)}</td><td>{_parts_list(v)}</td></tr>"
             for v in verdicts)
-        return ('<table class="grokkit-scoreboard"><thead><tr><th style="width:16%">claim</th>'
-                '<th style="width:22%">the paper says</th><th style="width:16%">grade</th>'
-                '<th style="width:8%">robust?</th><th style="width:38%">parts held</th></tr></thead>'
+        return ('<table class="grokkit-scoreboard"><thead><tr><th style="width:18%">claim</th>'
+                '<th style="width:21%">the paper says</th><th style="width:15%">grade</th>'
+                '<th style="width:10%">robust?</th><th style="width:36%">parts held</th></tr></thead>'
                 f"<tbody>{rows}</tbody></table>")
     lines = ["| claim | the paper says | grade | robust? | parts held |", "|---|---|---|---|---|"]
     for v in verdicts:
