@@ -42,13 +42,15 @@ def rows(runs, det=None) -> list[Indicators]:
     """An Indicators for every full-scale run of `runs` whose test accuracy climbs (climb_onset_step not None), that
     fits its training set and never sits at a constant predictor (events.Events.stuck_steps 0: the collapsed seed
     d = 12, N = 7000, seed 0, whose "climb" is a blip before its collapse, is left out; `left_out` names such runs),
-    in the records' order. `det`: the Detector (default: the claims' defaults)."""
+    in the records' order. A run whose output scale was reset (the second round of interventions) is left out too:
+    there s_out reaching 1 is the intervention, not something the run did. `det`: the Detector (default: the claims'
+    defaults)."""
     from .claims import detector
 
     det = det or detector()
     out = []
     for r in runs:
-        if not full_scale(r):
+        if not full_scale(r) or r.config.scale_reset_step:
             continue
         e = events(r, det)
         if e.climb_onset_step is None or e.fit_step is None or e.stuck_steps:

@@ -2,6 +2,7 @@
 and sign; a rank that falls after the climb; twins read against the seed spread; phase words by the post-fit share;
 each part's own robustness; and what a new record keeps."""
 import copy
+import dataclasses
 import json
 
 import numpy as np
@@ -103,6 +104,10 @@ def test_the_climb_at_the_output_scale_is_found_whatever_the_norm():
     s = indicators.summary(runs)
     assert s.norm_at_onset.lo == 120.0 and s.norm_at_onset.hi == 300.0
     assert s.scale_lag_deep.n == 2 and abs(s.scale_lag_deep.hi) <= 1334
+    # a run whose output scale was reset (round two) is left out: there s_out reaching 1 is the intervention
+    reset = copy.deepcopy(runs[0])
+    reset.config = dataclasses.replace(reset.config, scale_reset_step=10_000)
+    assert len(indicators.rows(runs + [reset])) == len(indicators.rows(runs)) == 2
 
 
 def test_spectra_give_the_output_scale_and_the_estimate_is_compared():
