@@ -426,7 +426,6 @@ def round_two_runs(configs, controls, train_missing: bool = False):
     (by_key, control_onsets, checks) for the predictions and the manipulation checks the chapter shows next: only
     records are read (smoke-scale stand-ins in smoke mode, where nothing else exists)."""
     from . import round_two as r2
-    from .events import events
     from .intervention_plots import round_two_figure
     from .sweep import control_norm_at_onset
 
@@ -434,10 +433,11 @@ def round_two_runs(configs, controls, train_missing: bool = False):
     read = [r for r in runs if smoke() or not records.is_stand_in(r)]
     show(round_two_figure(runs, controls), [*read, *controls], "round-two", ROUND_TWO)
     norm, det = control_norm_at_onset(), detector()
-    onsets = [events(r, det).climb_onset_step for r in controls]
+    control = [r2.measure(r, norm, det) for r in controls]
+    onsets = [c.climb_onset_step for c in control]
     measured = [(k, r, r2.measure(r, norm, det)) for r in read if (k := r2.key_of(records.stands_for(r)))]
     by_key = {k: [m for kk, _, m in measured if kk == k] for k in r2.INTERVENTIONS}
     checks = [r2.check(k, m, norm, r.config.rank_cut_rank or None, r.config.width) for k, r, m in measured]
     if measured:  # nine columns: a table that stacks its rows on a phone and fits the text column
-        display(HTML(run_tables.stack_table_html(r2.runs_md(by_key, onsets))))
+        display(HTML(run_tables.stack_table_html(r2.runs_md(by_key, control))))
     return by_key, onsets, checks

@@ -74,6 +74,8 @@ class Measure:
     wall_min: float | None
     applied: dict | None            # surgery.apply's manipulation check (None: no one-off intervention)
     start_norm: float               # the total weight norm at step 0
+    half_step: int | None = None    # events.Events.test_half_step: half the whole test climb (None: no climb)
+    post_fit_share: float | None = None  # events.Events.post_fit_share_frac: share of the climb after the fit
 
 
 def measure(run, control_norm: float, det=None) -> Measure:
@@ -90,7 +92,7 @@ def measure(run, control_norm: float, det=None) -> Measure:
     return Measure(e.label, e.seed, e.climb_onset_step, e.fit_step, e.output_scale_one_step, e.rank_lag_steps,
                    int(h["step"][reach[0]]) if len(reach) else None, e.test_final_acc,
                    None if wall is None else wall / 60, (run.meta.get("applied") or [None])[0],
-                   float(h["weight_norm"][0]))
+                   float(h["weight_norm"][0]), e.test_half_step, e.post_fit_share_frac)
 
 
 def timing_held(story: str, m: Measure, margin: int) -> bool | None:
@@ -209,26 +211,36 @@ def _held(values) -> str:
     return out + (f" ({len(values) - len(decided)} undecided)" if len(decided) < len(values) else "")
 
 
-def runs_md(by_key: dict, control_onsets) -> str:
-    """Per intervention and seed (Markdown): the climb's start and its shift against the control seeds' median, the
-    step s_out first reaches 1, the rank's fall against the climb (signed: + after), the fit and the final test
-    accuracy (median of the last three readings); the wall time is in each record (the opening page's compute table)."""
+def runs_md(by_key: dict, control: list[Measure]) -> str:
+    """Per intervention and seed (Markdown): the climb's start and the step of half the climb, each with its shift
+    against the median of the `control` seeds' (negative: earlier), the step s_out first reaches 1, the rank's fall
+    against the climb (signed: + after), the fit and the final test accuracy (median of the last three readings);
+    the wall time is in each record (the opening page's compute table)."""
     import numpy as np
 
     from .fmt import num, signed
 
-    mid = float(np.median([o for o in control_onsets if o is not None])) if any(control_onsets) else None
-    rows = ["| intervention, seed | climb starts (step) | against the control's median (steps) | s_out first ≤ 1 "
-            "(step) | rank falls, from the climb (steps) | training set fit (step) | final test accuracy |",
-            "|---|---:|---:|---:|---:|---:|---:|"]
+    def mid(attr):
+        vals = [getattr(c, attr) for c in control if getattr(c, attr) is not None]
+        return float(np.median(vals)) if vals else None
+
+    mids = {a: mid(a) for a in ("climb_onset_step", "half_step")}
+    rows = ["| intervention, seed | climb starts (step) | its shift (steps) | half the climb (step) "
+            "| its shift (steps) | s_out first ≤ 1 (step) | rank falls, from the climb (steps) "
+            "| training set fit (step) | final test accuracy |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     bare = lambda step: num(step, "steps").removesuffix(" steps")  # noqa: E731 -- the unit is in the column head
+
+    def shift(m, attr):
+        v, c = getattr(m, attr), mids[attr]
+        return "–" if v is None or c is None else signed(v - c)
+
     for k, ms in by_key.items():
         for m in ms:
-            on = m.climb_onset_step
-            shift = "–" if on is None or mid is None else signed(on - mid)
             lag = "–" if m.rank_lag_steps is None else signed(m.rank_lag_steps)
-            rows.append(f"| {INTERVENTIONS[k]}, seed {m.seed} | {bare(on)} | {shift} | {bare(m.scale_one_step)} | "
-                        f"{lag} | {bare(m.fit_step)} | {num(m.final_test_acc, 'accuracy')} |")
+            rows.append(f"| {INTERVENTIONS[k]}, seed {m.seed} | {bare(m.climb_onset_step)} | "
+                        f"{shift(m, 'climb_onset_step')} | {bare(m.half_step)} | {shift(m, 'half_step')} | "
+                        f"{bare(m.scale_one_step)} | {lag} | {bare(m.fit_step)} | "
+                        f"{num(m.final_test_acc, 'accuracy')} |")
     return "\n".join(rows) + "\n"
 
 

@@ -89,7 +89,7 @@ def test_the_grid_is_ten_runs_in_priority_order():
 def m(**kw):
     base = dict(label="x", seed=0, climb_onset_step=12_000, fit_step=30_000, scale_one_step=11_000,
                 rank_lag_steps=4_000, norm_reach_step=43_000, final_test_acc=0.95, wall_min=60.0, applied=None,
-                start_norm=307.2)
+                start_norm=307.2, half_step=45_000)
     return round_two.Measure(**{**base, **kw})
 
 
@@ -159,11 +159,13 @@ def test_predictions_are_graded_per_seed_and_tabled():
     assert scale.climb_held == (True, False) and scale.timing_held == (True, None)
     held = [row[3:] for row in cells(round_two.graded_md(graded))]  # per story: climb held, timing rule held
     assert held == [["0 of 2 seeds", "0 of 1 seed (1 undecided)"]] * 2 + [["1 of 2 seeds", "1 of 1 seed (1 undecided)"]]
-    runs = cells(round_two.runs_md(by_key, control))
+    controls = [m(climb_onset_step=o, half_step=h) for o, h in zip(control, (47_357, 47_357, 48_691))]
+    runs = cells(round_two.runs_md(by_key, controls))
     assert len(runs) == 2 and [row[0][-6:] for row in runs] == ["seed 0", "seed 1"]  # one row per seed
-    # climb start, shift against the control's median 43,355, s_out's first step at 1, the rank's fall after the climb
-    assert runs[0][1:5] == ["12,000", "−31,355", "11,000", "+4,000"]  # steps: the unit is in the column head
-    assert runs[1][1:4] == ["–"] * 3  # seed 1 never climbs
+    # climb start and its shift against the control's median 43,355; half the climb and its shift against 47,357;
+    # s_out's first step at 1, the rank's fall after the climb
+    assert runs[0][1:7] == ["12,000", "−31,355", "45,000", "−2,357", "11,000", "+4,000"]  # the unit is in the head
+    assert runs[1][1:3] == ["–"] * 2 and runs[1][5] == "–"  # seed 1 never climbs
 
 
 def test_manipulation_checks_are_tabled_apart():
