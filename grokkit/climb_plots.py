@@ -40,6 +40,7 @@ def indicators_figure(columns):
     at 0); a run that never climbs, or sits at a constant predictor for a stretch (its "climb" is not the others'),
     is left out and the column's title says how many."""
     fig, axes = _figure(len(ROWS), len(columns), 1.45, sharex=True, sharey="row")
+    fig.phone_order = "columns"  # on a phone one depth's panels stay together, under its title (grokkit.picture)
     sizes = set()
     for j, (name, runs) in enumerate(columns):
         left = 0

@@ -97,7 +97,8 @@ def phone_layout(fig):
     configuration per column (fig.phone_order == "columns", e.g. Fig 1: rank, accuracy and probes of one
     configuration stay together); a figure whose panels need more than PANEL_HEIGHT sets fig.phone_panel_height
     (inches). Every panel gets its tick labels and axis labels back (a grid shares them along
-    rows and columns); figure titles are wrapped again and figure legends take at most two columns. Returns fig."""
+    rows and columns); a row's title drawn over a later panel of the row moves over its first (it would otherwise
+    head the wrong panel once the row is stacked); panel and figure titles are wrapped again and figure legends take at most two columns. Returns fig."""
     panels = _panels(fig)
     grid = panels[0].get_subplotspec().get_gridspec() if panels else None
     rows, cols = grid.get_geometry() if grid else (1, 1)
@@ -114,6 +115,15 @@ def phone_layout(fig):
             below = [a for a, t in spec.items() if t.colspan.start == s.colspan.start and a.get_xlabel()]
             ax.set_xlabel(below[-1].get_xlabel() if below else "")
         ax.tick_params(labelleft=True, labelbottom=True)
+    for ax in panels:  # a row's title, drawn over one of its later panels, goes over the row's first on a phone
+        left = first.get((spec[ax].rowspan.start, 0))
+        if not by_column and left not in (None, ax) and ax.get_title() and not left.get_title():
+            left.set_title(ax.get_title(), fontsize=ax.title.get_fontsize(), color=ax.title.get_color())
+            ax.title.set_text("")
+    for ax in panels:  # and a title line longer than the panel is wide is wrapped
+        chars = int(0.8 * PHONE_WIDTH * 72 / (0.55 * ax.title.get_fontsize()))
+        if any(len(line) > chars for line in ax.get_title().split("\n")):
+            ax.title.set_text("\n".join(textwrap.fill(line, chars) for line in ax.get_title().split("\n")))
     new = fig.add_gridspec(max(len(order), 1), 1)
     for i, ax in enumerate(order):
         ax.set_subplotspec(new[i, 0])

@@ -250,3 +250,18 @@ def test_interventions_figure_leaves_a_stand_in_out_beside_a_full_scale_control(
     title = fig.axes[1].get_title()  # the row names the collapsed seed and the step it collapsed from
     assert "collapsed" in title and "seed 1 " in title and f"step {first:,}" in title and "seed 0" not in title
     plt.close(fig)
+
+
+def test_on_a_phone_a_rows_title_heads_the_rows_first_panel():
+    """A row titled over its middle panel (the interventions' figures) is stacked panel by panel on a phone: its title
+    must head the row's first panel, or it would read as the title of the panel after it."""
+    from grokkit import picture
+
+    fig, axes = plt.subplots(2, 3)
+    for i, name in enumerate(("first intervention", "second intervention")):
+        axes[i, 1].set_title(name)
+    axes[1, 2].set_xlabel("step")
+    picture.phone_layout(fig)
+    titles = [ax.get_title() for ax in sorted(fig.axes, key=lambda a: a.get_subplotspec().rowspan.start)]
+    assert titles == ["first intervention", "", "", "second intervention", "", ""]
+    plt.close(fig)
