@@ -67,7 +67,8 @@ def round_two_figure(runs, controls):
         axes[i, 0].set_ylim(0, 1.02)
         state = " (not recorded yet: only the control is drawn)" if k in hidden else (
             " (stand-in)" if any_stand_in(rs) else "")
-        axes[i, 1].set_title(textwrap.fill(INTERVENTIONS[k] + state, 44), fontsize=9.5)  # over the row's middle; fits a phone
+        # over the row's middle; 44 characters a line fit a phone's width too (grokkit.picture)
+        axes[i, 1].set_title(textwrap.fill(INTERVENTIONS[k] + state, 44), fontsize=9.5)
     shown = [i for i, k in enumerate(groups) if k not in hidden]
     handles, labels = median_legend(axes[shown[0] if shown else 0, 0])
     if not any(lab == "the reset or the cut" for lab in labels) and shown:

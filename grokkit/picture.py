@@ -98,7 +98,8 @@ def phone_layout(fig):
     configuration stay together); a figure whose panels need more than PANEL_HEIGHT sets fig.phone_panel_height
     (inches). Every panel gets its tick labels and axis labels back (a grid shares them along
     rows and columns); a row's title drawn over a later panel of the row moves over its first (it would otherwise
-    head the wrong panel once the row is stacked); panel and figure titles are wrapped again and figure legends take at most two columns. Returns fig."""
+    head the wrong panel once the row is stacked); panel and figure titles are wrapped again and figure legends take
+    at most two columns. Returns fig."""
     panels = _panels(fig)
     grid = panels[0].get_subplotspec().get_gridspec() if panels else None
     rows, cols = grid.get_geometry() if grid else (1, 1)
