@@ -13,6 +13,7 @@ import html as _html
 import json
 from collections import Counter
 
+from . import texts
 from .claims import GRADES, RANK_DEF, THRESHOLDS, Verdict
 from .fmt import badge_span, num
 from .grades import part_status
@@ -164,7 +165,7 @@ def part_flips(v: Verdict) -> list:
 def _what(name: str) -> str:
     """'smallest test-accuracy rise, surge or post-fit gain (accuracy; default 0.05, range 0.03 to 0.1)'."""
     if name == RANK_DEF:
-        return "rank definition (default: paper-exact)"
+        return texts.entry("claims", "definition", "rank_definition")
     t = THRESHOLDS[name]
     return f"{t.words} ({t.unit}; default {t.value:,g}, range {t.lo:,g} to {t.hi:,g})"
 
@@ -297,7 +298,7 @@ def sensitivity(verdicts) -> str:
                 continue
             flipping.add(name)
             if name == RANK_DEF:
-                what = "rank definition (the paper's machine precision by default)"
+                what = texts.entry("claims", "definition", "rank_definition_sensitivity")
             else:
                 t = THRESHOLDS[name]
                 what = f"{words} ({t.value:,g}; {t.lo:,g} to {t.hi:,g} {unit})"
@@ -354,12 +355,9 @@ def claim_link(n: int, text: str | None = None) -> str:
     return f'<a href="{SCOREBOARD_PAGE}#{claim_anchor(n)}">{_e(text or f"claim {n}")}</a>'
 
 
-GRADE_WORDS = {
-    "reproduced": "reproduced: every part of the claim holds on every recorded seed",
-    "partly reproduced": "partly reproduced: some parts, depths or seeds hold and others do not",
-    "not reproduced": "not reproduced: none of the claim's own parts holds on any recorded seed",
-    "inconclusive": "inconclusive: nothing to judge (a run or the event the claim needs is missing)"}
-FRAGILE_WORDS = "fragile: the grade changes within a threshold's defensible range or under another rank definition"
+# The grades and "fragile" defined (claims.toml [definition]): the badges' hover text and the grades paragraph
+GRADE_WORDS = {g: texts.entry("claims", "definition", g) for g in GRADES}
+FRAGILE_WORDS = texts.entry("claims", "definition", "fragile")
 
 
 def grades_html() -> str:
