@@ -403,8 +403,10 @@ BY_NUMBER = {c.n: c for c in CLAIMS}
 
 # ---- evaluation ----------------------------------------------------------------------------------------------
 def rule_text(claim: Claim, th: dict | None = None) -> str:
+    """The claim's rule (claim.rule, its claims.toml entry) with every threshold's value filled in ("0.05", "3,000")."""
     th = th or {}
-    return claim.rule.format(**{k: f"{th.get(k, t.value):,g}" for k, t in THRESHOLDS.items()})
+    return texts.entry("claims", "claim", str(claim.n), "rule",
+                       **{k: f"{th.get(k, t.value):,g}" for k, t in THRESHOLDS.items()})
 
 
 def _judge(claim: Claim, runs, th: dict):

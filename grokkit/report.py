@@ -162,10 +162,15 @@ def part_flips(v: Verdict) -> list:
     return out
 
 
+# The rank-definition sweep's row in the robustness and sensitivity tables (claims.toml [definition])
+RANK_DEF_WHAT = texts.entry("claims", "definition", "rank_definition")
+RANK_DEF_SENSITIVITY = texts.entry("claims", "definition", "rank_definition_sensitivity")
+
+
 def _what(name: str) -> str:
     """'smallest test-accuracy rise, surge or post-fit gain (accuracy; default 0.05, range 0.03 to 0.1)'."""
     if name == RANK_DEF:
-        return texts.entry("claims", "definition", "rank_definition")
+        return RANK_DEF_WHAT
     t = THRESHOLDS[name]
     return f"{t.words} ({t.unit}; default {t.value:,g}, range {t.lo:,g} to {t.hi:,g})"
 
@@ -298,7 +303,7 @@ def sensitivity(verdicts) -> str:
                 continue
             flipping.add(name)
             if name == RANK_DEF:
-                what = texts.entry("claims", "definition", "rank_definition_sensitivity")
+                what = RANK_DEF_SENSITIVITY
             else:
                 t = THRESHOLDS[name]
                 what = f"{words} ({t.value:,g}; {t.lo:,g} to {t.hi:,g} {unit})"
