@@ -83,7 +83,8 @@ SPY = textwrap.dedent("""
 
     texts.entry = spy
     from grokkit import claims, export, records, report  # the words read at import: titles, thresholds, grades
-    verdicts = claims.evaluate(records.load_all(sys.argv[1]), robustness=False)  # the words every judge reads
+    runs = records.load_all(sys.argv[1], warn=lambda m: print(m, file=sys.stderr))
+    verdicts = claims.evaluate(runs, robustness=False)  # the words every judge reads
     assert not any(v.missing for v in verdicts), [v.missing for v in verdicts]
     print(json.dumps(sorted(used)))
 """)
@@ -94,7 +95,7 @@ def test_no_entry_is_unused():
     defect); every lookup names an existing entry (a missing one raises)."""
     out = subprocess.run([sys.executable, "-c", SPY, str(ROOT / "results")], capture_output=True, text=True,
                          cwd=ROOT, check=True).stdout
-    used = {tuple(json.loads(p)) for p in json.loads(out)}
+    used = {tuple(json.loads(p)) for p in json.loads(out.splitlines()[-1])}
     every = {(name, *k) for name in ("claims", "quantities") for k in _leaves(texts.load(name))}
     assert every - used == set(), "entries nothing reads"
     assert used <= every
