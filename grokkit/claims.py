@@ -5,8 +5,10 @@
 
 Each claim (CLAIMS) names the paper's statement and figure, the configurations (depth, N, γ) it needs, the
 thresholds its rule reads (THRESHOLDS: value and defensible range, stated once), and a judge that splits the claim
-into parts. A part is one sub-claim judged on every recorded seed ("holds in k of n seeds") or on medians over
-seeds (a comparison between configurations, k of 1). The grade follows from the parts:
+into parts. The words -- each claim's title, statement, figure and rule, each part's label, each measure's label --
+are data in grokkit/claims.toml (grokkit.texts); the judges here name them by key. A part is one sub-claim judged
+on every recorded seed ("holds in k of n seeds") or on medians over seeds (a comparison between configurations,
+k of 1). The grade follows from the parts:
 
 Only the claim's own parts count toward its grade. A part that restates what another claim already judges (the
 γ = 0.01 grokking run in the weight-decay claims 11 and 12: claims 1, 2 and 5 judge that configuration) is a
@@ -35,7 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import records
+from . import records, texts
 from .config import DEPTHS
 from .events import RANK_DEFS, events, rank_matrix, rank_scale
 from .grades import (  # noqa: F401 -- re-exported: claims.detector() and claims.GRADES are public
@@ -61,25 +63,28 @@ from .grades import (  # noqa: F401 -- re-exported: claims.detector() and claims
 
 
 # ---- the judges ------------------------------------------------------------------------------------------------
+# A part's label is its claim's entry in claims.toml (`x.words(claim, key, ...)`, thresholds filled in at the values
+# judged); a measure's label is its [measure] entry (`_m(key)`).
+def _m(key: str) -> str:
+    """The label of a measure a part shows (claims.toml [measure], keyed by the Events field where there is one)."""
+    return texts.entry("claims", "measure", key)
+
+
 def _c1(x: Ctx):
     g = [(x.label(d, 5000), x.seeds(d, 5000)) for d in DEPTHS]
-    return [compare_part("the train-fit step grows with depth, 4 → 8 → 12", g, "fit_step", "steps", rising,
-                         "train-fit step", INF),
-            compare_part("the test accuracy's half-rise step grows with depth, 4 → 8 → 12", g, "test_half_step",
-                         "steps", rising, "test half-rise step", INF)]
+    return [compare_part(x.words(1, "fit_step_grows"), g, "fit_step", "steps", rising, _m("fit_step"), INF),
+            compare_part(x.words(1, "half_rise_grows"), g, "test_half_step", "steps", rising, _m("test_half_step"),
+                         INF)]
 
 
 def _c2(x: Ctx):
     g = [(x.label(d, 5000), x.seeds(d, 5000)) for d in DEPTHS]
     size = lambda m: lambda v: None if None in v else v[-1] - v[0] >= m  # noqa: E731
-    return [compare_part("the share of the test climb gained after the fit grows with depth", g, "post_fit_share_frac",
-                         "fraction", rising, "share of the test climb after the fit"),
-            compare_part(f"... by at least {x.share_min:g} from d = 4 to d = 12", g, "post_fit_share_frac",
-                         "fraction", size(x.share_min), "share of the test climb after the fit"),
-            compare_part("the grokking delay (fit to 90 % of the test climb) grows with depth", g,
-                         "grokking_delay_decades", "decades", rising, "grokking delay"),
-            compare_part(f"... by at least {x.delay_min:g} decades from d = 4 to d = 12", g, "grokking_delay_decades",
-                         "decades", size(x.delay_min), "grokking delay")]
+    share, delay = _m("post_fit_share_frac"), _m("grokking_delay_decades")
+    return [compare_part(x.words(2, "share_grows"), g, "post_fit_share_frac", "fraction", rising, share),
+            compare_part(x.words(2, "share_size"), g, "post_fit_share_frac", "fraction", size(x.share_min), share),
+            compare_part(x.words(2, "delay_grows"), g, "grokking_delay_decades", "decades", rising, delay),
+            compare_part(x.words(2, "delay_size"), g, "grokking_delay_decades", "decades", size(x.delay_min), delay)]
 
 
 def _shoulder_end(e):
@@ -87,16 +92,15 @@ def _shoulder_end(e):
 
 
 def _c3(x: Ctx):
-    measures = [("test accuracy gained after the fit", "post_fit_gain", "accuracy"),
-                ("shoulder duration", "shoulder_steps", "steps"), ("first-stage level", "first_stage_acc", "accuracy"),
-                ("gained after the shoulder", "second_stage_gain", "accuracy")]
-    parts = [seed_part(f"d = 4 shows no significant grokking (less than {x.rise_min:g} gained after the fit, "
-                       "no two stages)", x.seeds(4, 7000),
+    measures = [(_m("post_fit_gain"), "post_fit_gain", "accuracy"), (_m("shoulder_steps"), "shoulder_steps", "steps"),
+                (_m("first_stage_acc"), "first_stage_acc", "accuracy"),
+                (_m("second_stage_gain"), "second_stage_gain", "accuracy")]
+    parts = [seed_part(x.words(3, "shallow_no_grokking"), x.seeds(4, 7000),
                        lambda e: None if e.fit_step is None else (not e.two_stage and e.post_fit_gain < x.rise_min),
                        measures)]
     for d in (8, 12):
-        parts.append(seed_part(f"d = {d} shows two test surges split by a shoulder, the second after the fit",
-                               x.seeds(d, 7000), lambda e: None if e.fit_step is None else e.two_stage, measures))
+        parts.append(seed_part(x.words(3, "two_surges", d=d), x.seeds(d, 7000),
+                               lambda e: None if e.fit_step is None else e.two_stage, measures))
     return parts
 
 
@@ -106,20 +110,22 @@ def _c4(x: Ctx):
     g = [(f"d = {d}", two[d]) for d in (8, 12)]
     later = lambda v: None if None in v else v[1] > v[0]  # noqa: E731
     lower = lambda m: lambda v: None if None in v else v[0] - v[1] >= m  # noqa: E731
-    note = "" if all(len(two[d]) == len(every[d]) for d in (8, 12)) else \
-        "the two-stage seeds only: " + ", ".join(f"{len(two[d])} of {len(every[d])} at d = {d}" for d in (8, 12))
-    parts = [compare_part("d = 12's first surge comes later than d = 8's (two-stage seeds, medians)", g,
-                          "first_surge_step", "steps", later, "first-surge step", note=note),
-             Part("d = 12's second surge comes later than d = 8's", *_later_second(two), note=note),
-             compare_part("d = 12's first-stage level is lower than d = 8's", g, "first_stage_acc", "accuracy",
-                          lower(1e-12), "first-stage level", note=note),
-             compare_part(f"... by at least {x.signif:g}", g, "first_stage_acc", "accuracy", lower(x.signif),
-                          "first-stage level", note=note)]
+    only = x.words(4, "two_stage_only", "notes",
+                   counts=", ".join(f"{len(two[d])} of {len(every[d])} at d = {d}" for d in (8, 12)))
+    note = "" if all(len(two[d]) == len(every[d]) for d in (8, 12)) else only
+    level = _m("first_stage_acc")
+    parts = [compare_part(x.words(4, "first_later"), g, "first_surge_step", "steps", later, _m("first_surge_step"),
+                          note=note),
+             Part(x.words(4, "second_later"), *_later_second(two), note=note),
+             compare_part(x.words(4, "first_lower"), g, "first_stage_acc", "accuracy", lower(1e-12), level, note=note),
+             compare_part(x.words(4, "first_lower_size"), g, "first_stage_acc", "accuracy", lower(x.signif), level,
+                          note=note)]
     return parts
 
 
 def _later_second(two):
-    items = tuple(Item(e.label, "second-surge step", _shoulder_end(e), "steps") for d in (8, 12) for e in two[d])
+    measure = _m("second_surge_step")
+    items = tuple(Item(e.label, measure, _shoulder_end(e), "steps") for d in (8, 12) for e in two[d])
     if not two[8] or not two[12]:
         return 0, 0, items, ""
     m8, m12 = (float(np.median([_shoulder_end(e) for e in two[d]])) for d in (8, 12))
@@ -127,9 +133,8 @@ def _later_second(two):
 
 
 def _lag_measures():
-    return [("rank-descent lag", "rank_lag_steps", "steps"), ("rank-descent lag in decades", "rank_lag_decades",
-                                                              "decades"),
-            ("rank-descent lag as a share of the test rise", "rank_lag_frac", "fraction of the rise")]
+    return [(_m("rank_lag_steps"), "rank_lag_steps", "steps"), (_m("rank_lag_decades"), "rank_lag_decades", "decades"),
+            (_m("rank_lag_frac"), "rank_lag_frac", "fraction of the rise")]
 
 
 def _coincides(x: Ctx):
@@ -138,25 +143,24 @@ def _coincides(x: Ctx):
 
 
 def _c5(x: Ctx):
-    return [seed_part(f"N = {n}: the mean hidden-layer rank starts to fall within {x.lag_tol:g} of the test rise's "
-                      "duration of the start of the test climb", x.seeds(12, n), _coincides(x), _lag_measures(),
+    return [seed_part(x.words(5, "coincide", n=n), x.seeds(12, n), _coincides(x), _lag_measures(),
                       lag="rank_lag_steps")
             for n in (2000, 5000)]
 
 
 def _c5_beyond(x: Ctx):
     """The rank-descent lag at the shallower depths (N = 5000), which the paper does not claim: a measured extension."""
-    return [Item(e.label, "rank-descent lag at the shallower depths (beyond the paper, which shows d = 12)",
-                 e.rank_lag_steps, "steps") for d in (4, 8) for e in x.seeds(d, 5000)]
+    measure = _m("rank_lag_shallower")
+    return [Item(e.label, measure, e.rank_lag_steps, "steps") for d in (4, 8) for e in x.seeds(d, 5000)]
 
 
 def _c6(x: Ctx):  # never-reached onsets count as infinitely late; none reached on either side: untested
     g = [(x.label(12, n), x.seeds(12, n)) for n in (5000, 2000)]
     earlier = lambda v: None if None in v else v[0] < v[1]  # noqa: E731
-    return [compare_part("the test accuracy's half-rise comes earlier with N = 5000 than with N = 2000", g,
-                         "test_half_step", "steps", earlier, "test half-rise step", INF),
-            compare_part("the start of the test climb comes earlier with N = 5000 than with N = 2000", g,
-                         "climb_onset_step", "steps", earlier, "start of the test climb", INF)]
+    return [compare_part(x.words(6, "half_rise_earlier"), g, "test_half_step", "steps", earlier, _m("test_half_step"),
+                         INF),
+            compare_part(x.words(6, "onset_earlier"), g, "climb_onset_step", "steps", earlier,
+                         _m("climb_onset_step"), INF)]
 
 
 def _c7(x: Ctx):
@@ -169,33 +173,29 @@ def _c7(x: Ctx):
         return abs(e.double_descent_steps[2] - e.second_onset_step) <= x.lag_tol * e.second_rise_steps
 
     dd = lambda k: lambda e: None if e.double_descent_steps is None else e.double_descent_steps[k]  # noqa: E731
-    return [seed_part("the mean hidden-layer rank falls, rises, then falls again", evs,
-                      lambda e: e.double_descent_steps is not None,
-                      [("rank rise onset", dd(1), "steps"), ("second rank fall onset", dd(2), "steps"),
-                       ("constant-predictor stretch", "stuck_steps", "steps")]),
-            seed_part(f"the second fall starts within {x.lag_tol:g} of the second surge's duration (10 % → 90 % of "
-                      "its climb) of that surge's onset (two-stage seeds with a double descent)",
-                      evs, aligned, [("second-surge onset", "second_onset_step", "steps"),
-                                     ("second-surge duration", "second_rise_steps", "steps")])]
+    return [seed_part(x.words(7, "double_descent"), evs, lambda e: e.double_descent_steps is not None,
+                      [(_m("rank_rise_onset"), dd(1), "steps"), (_m("second_fall_onset"), dd(2), "steps"),
+                       (_m("stuck_steps"), "stuck_steps", "steps")]),
+            seed_part(x.words(7, "second_fall_aligned"), evs, aligned,
+                      [(_m("second_onset_step"), "second_onset_step", "steps"),
+                       (_m("second_rise_steps"), "second_rise_steps", "steps")])]
 
 
 def _c8(x: Ctx):
-    return [seed_part(f"N = {n}: every layer's probe gains at least {x.probe_rise:g} across the test rise, or is "
-                      "already within that of its maximum", x.seeds(12, n),
+    return [seed_part(x.words(8, "probes_rise", n=n), x.seeds(12, n),
                       lambda e: None if not e.probe_layers else e.probe_rose_layers + e.probe_ceiling_layers
                       == e.probe_layers,
-                      [("layers whose probe rose", "probe_rose_layers", "layers"),
-                       ("layers already at their ceiling", "probe_ceiling_layers", "layers"),
-                       ("layers probed", "probe_layers", "layers"),
-                       ("layers whose probe neither rose nor was at its ceiling",
+                      [(_m("probe_rose_layers"), "probe_rose_layers", "layers"),
+                       (_m("probe_ceiling_layers"), "probe_ceiling_layers", "layers"),
+                       (_m("probe_layers"), "probe_layers", "layers"),
+                       (_m("probe_failed_layers"),
                         lambda e: ", ".join(f"layer {i}" for i in e.probe_failed_layers) or "none", "")])
             for n in (2000, 5000, 7000)]
 
 
 def _c9(x: Ctx):
-    return [compare_part(f"N = {n}: the number of hidden layers with final rank below {x.tunnel_rank:g} grows with "
-                         "depth, 4 → 8 → 12", [(x.label(d, n), x.seeds(d, n)) for d in DEPTHS], "tunnel_layers",
-                         "layers", rising, "tunnel length") for n in (5000, 7000)]
+    return [compare_part(x.words(9, "tunnel_grows", n=n), [(x.label(d, n), x.seeds(d, n)) for d in DEPTHS],
+                         "tunnel_layers", "layers", rising, _m("tunnel_layers")) for n in (5000, 7000)]
 
 
 def _pairs(x: Ctx, d):
@@ -221,39 +221,35 @@ def _pair_gaps(ra, rb, rank_def="rank"):
 
 def _c10(x: Ctx):
     over, differ, nomark, rmark, clock = [], [], [], [], []
+    norm_gap, rank_gap, kink, clock_gap, rank_lag = (_m(k) for k in ("weight_norm_gap", "penult_rank_gap",
+                                                                     "norm_kink_at_onset_frac", "clock_dev_onset_frac",
+                                                                     "penult_lag_steps"))
     for d in DEPTHS:
         for ra, rb in _pairs(x, d):
             lab = f"d = {d}, N = 5000 vs 7000, γ = 0.01, seed {records.stands_for(ra)['seed']}"
             wgap, rgap = _pair_gaps(ra, rb, x.rank_def)
-            over.append(Item(lab, "weight-norm gap", wgap, "fraction", wgap is not None and wgap <= x.overlap_tol))
-            differ.append(Item(lab, "second-last-layer rank gap", rgap, "fraction of width",
-                               rgap is not None and rgap >= x.rank_differ))
+            over.append(Item(lab, norm_gap, wgap, "fraction", wgap is not None and wgap <= x.overlap_tol))
+            differ.append(Item(lab, rank_gap, rgap, "fraction of width", rgap is not None and rgap >= x.rank_differ))
     runs = [e for d in DEPTHS for n in (5000, 7000) for e in x.seeds(d, n)]
     for e in runs:
         if e.climb_onset_step is None:
             continue
         k = e.norm_kink_at_onset_frac
         mark = k is not None and k >= x.kink_min and k >= 3 * (e.norm_kink_elsewhere_frac or 0)
-        nomark.append(Item(e.label, "weight-norm kink at the start of the test climb", k, "fraction",
-                           None if clocked(x, e.clock_dev_onset_frac) else not mark))
-        clock.append(Item(e.label, "largest gap between the weight norm and AdamW's decay clock up to the climb",
-                          e.clock_dev_onset_frac, "fraction"))
+        nomark.append(Item(e.label, kink, k, "fraction", None if clocked(x, e.clock_dev_onset_frac) else not mark))
+        clock.append(Item(e.label, clock_gap, e.clock_dev_onset_frac, "fraction"))
         ok = e.penult_lag_steps is not None and bool(e.climb_rise_steps) and \
             abs(e.penult_lag_steps) <= x.lag_tol * e.climb_rise_steps
-        rmark.append(Item(e.label, "second-last-layer rank lag", e.penult_lag_steps, "steps", ok))
+        rmark.append(Item(e.label, rank_lag, e.penult_lag_steps, "steps", ok))
 
     def part(words, items, per, extra=(), signs=()):
         judged = [i for i in items if i.held is not None]
         return Part(words, sum(bool(i.held) for i in judged), len(judged), tuple(items) + tuple(extra), per,
                     by_construction=len(items) - len(judged), lag_signs=signs)
-    return [part(f"the weight norms at N = 5000 and 7000 overlap (largest gap at most {x.overlap_tol:g})", over,
-                 "pairs"),
-            part(f"the weight norm shows no mark at the start of the test climb (log-slope change below "
-                 f"{x.kink_min:g}, or under 3 times its median elsewhere)", nomark, "runs", clock),
-            part(f"the second-last-layer ranks at N = 5000 and 7000 differ (mean gap at least {x.rank_differ:g} "
-                 "of the width)", differ, "pairs"),
-            part(f"the second-last-layer rank starts to fall within {x.lag_tol:g} of the test rise's duration of "
-                 "the start of the test climb", rmark, "runs", signs=lag_signs(i.value for i in rmark))]
+    return [part(x.words(10, "norms_overlap"), over, "pairs"),
+            part(x.words(10, "no_norm_mark"), nomark, "runs", clock),
+            part(x.words(10, "ranks_differ"), differ, "pairs"),
+            part(x.words(10, "rank_marks"), rmark, "runs", signs=lag_signs(i.value for i in rmark))]
 
 
 def clocked(x: Ctx, dev) -> bool:
@@ -266,8 +262,8 @@ def _float64_phases(n, wds):
     """The phases of the float64 twins (the authors' dtype), beside the float32 verdict: reported, not pooled with
     the float32 seeds (a twin repeats seed 0 in another dtype, so pooling would count one seed twice)."""
     def beyond(x: Ctx):
-        return [Item(events(r, x.det).label, "phase in float64 (the authors' dtype; not pooled with the float32 "
-                     "seeds)", None, "", None, events(r, x.det).phase)
+        measure = _m("phase_float64")
+        return [Item(events(r, x.det).label, measure, None, "", None, events(r, x.det).phase)
                 for wd in wds for r in records.seeds_of(x.runs, 12, n, wd, "float64")]
     return beyond
 
@@ -277,14 +273,14 @@ PAPER_PHASES = {2000: {0.005: "fail to generalize", 0.01: "grokking", 0.05: "two
                 5000: {0.005: "generalize without grokking", 0.01: "grokking", 0.05: "two-stage"}}
 
 
-def _phases(n, expect):
+def _phases(claim, n, expect):
     """Each γ's phase on every seed; γ = 0.01 (the grokking run that claims 1, 2 and 5 judge) is the baseline."""
     def judge(x: Ctx):
-        return [seed_part(f"γ = {wd:g}: {want}", x.seeds(12, n, wd), lambda e, w=want: e.phase == w,
-                          [("phase", "phase", ""), ("test accuracy gained after the fit", "post_fit_gain", "accuracy"),
-                           ("share of the test climb after the fit", "post_fit_share_frac", "fraction"),
-                           ("shoulder duration", "shoulder_steps", "steps"),
-                           ("highest test accuracy", "test_max_acc", "accuracy")], baseline=wd == 0.01)
+        measures = [(_m("phase"), "phase", ""), (_m("post_fit_gain"), "post_fit_gain", "accuracy"),
+                    (_m("post_fit_share_frac"), "post_fit_share_frac", "fraction"),
+                    (_m("shoulder_steps"), "shoulder_steps", "steps"), (_m("test_max_acc"), "test_max_acc", "accuracy")]
+        return [seed_part(x.words(claim, "phase", wd=wd, want=want), x.seeds(12, n, wd),
+                          lambda e, w=want: e.phase == w, measures, baseline=wd == 0.01)
                 for wd, want in expect.items()]
     return judge
 
@@ -294,22 +290,20 @@ GRID = [(12, n, wd) for n in (2000, 5000) for wd in (0.005, 0.01, 0.05)]
 
 def _c13(x: Ctx):
     evs = [e for c in GRID for e in x.seeds(*c)]
-    return [seed_part(f"the mean hidden-layer rank starts to fall within {x.lag_tol:g} of the test rise's duration "
-                      "of the start of the test climb", evs, _coincides(x), _lag_measures(), "runs",
-                      lag="rank_lag_steps"),
-            seed_part("two-stage runs show a rank double descent (fall, rise, fall)", evs,
+    return [seed_part(x.words(13, "coincide"), evs, _coincides(x), _lag_measures(), "runs", lag="rank_lag_steps"),
+            seed_part(x.words(13, "double_descent"), evs,
                       lambda e: (e.double_descent_steps is not None) if e.two_stage else None,
-                      [("shoulder duration", "shoulder_steps", "steps")], "runs", stated=False)]
+                      [(_m("shoulder_steps"), "shoulder_steps", "steps")], "runs", stated=False)]
 
 
 def _c13_beyond(x: Ctx):
     """The grid's float64 twins (the authors' dtype), beside the float32 verdict, not pooled: their rank-descent lag
     as a share of the test climb, and whether a two-stage twin shows the double descent."""
     twins = [events(r, x.det) for c in GRID for r in records.seeds_of(x.runs, *c, "float64")]
-    return ([Item(e.label, "rank-descent lag as a share of the test climb in float64 (not pooled)", e.rank_lag_frac,
-                  "fraction of the rise") for e in twins]
-            + [Item(e.label, "rank double descent of a two-stage run in float64 (not pooled)", None, "", None,
-                    "yes" if e.double_descent_steps else "no") for e in twins if e.two_stage])
+    lag, dd = _m("rank_lag_frac_float64"), _m("double_descent_float64")
+    return ([Item(e.label, lag, e.rank_lag_frac, "fraction of the rise") for e in twins]
+            + [Item(e.label, dd, None, "", None, "yes" if e.double_descent_steps else "no")
+               for e in twins if e.two_stage])
 
 
 def _all_configs(runs):
@@ -322,47 +316,44 @@ def _c14(x: Ctx):
     evs = [e for c in _all_configs(x.runs) for e in x.seeds(*c)]  # judged on two-stage runs: only they have a window
     held = lambda attr: lambda e: getattr(e, attr) == 0 if e.two_stage else None  # noqa: E731
     shown = lambda attr: lambda e: getattr(e, attr) if e.two_stage else None  # noqa: E731
-    return [seed_part("no plateau of the total weight norm during two-stage generalization", evs,
-                      held("norm_plateau_steps"), [("total-norm plateau", shown("norm_plateau_steps"), "steps"),
-                                                   ("largest gap between the total norm and its decay clock",
-                                                    shown("clock_dev_window_frac"), "fraction")],
+    return [seed_part(x.words(14, "total_norm_flat"), evs, held("norm_plateau_steps"),
+                      [(_m("norm_plateau_steps"), shown("norm_plateau_steps"), "steps"),
+                       (_m("clock_dev_window_frac"), shown("clock_dev_window_frac"), "fraction")],
                       "runs", stated=False, clocked=lambda e: clocked(x, e.clock_dev_window_frac)),
-            seed_part("no plateau of the last layer's norm during two-stage generalization", evs,
-                      held("last_layer_plateau_steps"), [("last-layer-norm plateau", shown("last_layer_plateau_steps"),
-                                                          "steps"),
-                                                         ("largest gap between the last layer's norm and its decay "
-                                                          "clock", shown("last_clock_dev_window_frac"), "fraction")],
+            seed_part(x.words(14, "last_norm_flat"), evs, held("last_layer_plateau_steps"),
+                      [(_m("last_layer_plateau_steps"), shown("last_layer_plateau_steps"), "steps"),
+                       (_m("last_clock_dev_window_frac"), shown("last_clock_dev_window_frac"), "fraction")],
                       "runs", stated=False, clocked=lambda e: clocked(x, e.last_clock_dev_window_frac))]
 
 
 def _c15(x: Ctx):
     parts = []
+    share_m, delay_m = _m("post_fit_share_frac"), _m("grokking_delay_decades")
     for n in (5000, 7000):
         g = [(x.label(d, n), x.seeds(d, n)) for d in DEPTHS]
-        parts += [compare_part(f"N = {n}: deeper nets grok more: the share of the test climb after the fit grows "
-                               "with depth", g, "post_fit_share_frac", "fraction", rising,
-                               "share of the test climb after the fit"),
-                  compare_part(f"N = {n}: deeper nets grok more: the grokking delay grows with depth", g,
-                               "grokking_delay_decades", "decades", rising, "grokking delay")]
+        parts += [compare_part(x.words(15, "share_grows", n=n), g, "post_fit_share_frac", "fraction", rising,
+                               share_m),
+                  compare_part(x.words(15, "delay_grows", n=n), g, "grokking_delay_decades", "decades", rising,
+                               delay_m)]
     # the claim's own configurations only (N = 5000 and 7000, γ = 0.01 at each depth): like against like
     evs = [e for d in DEPTHS for n in (5000, 7000) for e in x.seeds(d, n)]
     shallow, deep = [e for e in evs if e.depth <= 4], [e for e in evs if e.depth > 4]
-    items = tuple(Item(e.label, "shoulder duration", e.shoulder_steps, "steps", e.two_stage) for e in evs)
-    rarer = (f"multi-stage generalization is scarcely seen at d = 4: at most {x.scarce_max:g} of the d = 4 runs are "
-             "two-stage, and a smaller share than at d = 8 and 12 (N = 5000 and 7000, γ = 0.01)")
+    shoulder = _m("shoulder_steps")
+    items = tuple(Item(e.label, shoulder, e.shoulder_steps, "steps", e.two_stage) for e in evs)
+    rarer = x.words(15, "scarce")
     fs, fd = (sum(e.two_stage for e in g) / len(g) if g else None for g in (shallow, deep))
     share = ", ".join(f"{sum(e.two_stage for e in g)} of {len(g)} runs at {at}"
                       for g, at in ((shallow, "d = 4"), (deep, "d = 8 and 12")))
+    two = x.words(15, "two_stage", "notes", share=share)
     if fs is None or fd is None or fs == fd == 0:  # no run to count, or no two-stage run anywhere: untested
-        parts.append(Part(rarer, 0, 0, items, "counts", note=f"two-stage: {share}"))
+        parts.append(Part(rarer, 0, 0, items, "counts", note=two))
     else:
-        parts.append(Part(rarer, int(fs <= x.scarce_max and fs < fd), 1, items, "counts", note=f"two-stage: {share}"))
+        parts.append(Part(rarer, int(fs <= x.scarce_max and fs < fd), 1, items, "counts", note=two))
     c10 = _c10(x)
     nomark, rmark = c10[1], c10[3]
     norm_marks = nomark.n - nomark.k
-    words = "the second-last-layer rank marks the start of the test climb in more runs than the weight norm"
-    note = (f"marked by the rank in {rmark.k} of {rmark.n} runs, by the weight norm in {norm_marks} of {nomark.n} "
-            f"runs whose norm left AdamW's decay clock")
+    words = x.words(15, "rank_marks_more")
+    note = x.words(15, "marks", "notes", rank_k=rmark.k, rank_n=rmark.n, norm_k=norm_marks, norm_n=nomark.n)
     if nomark.n == 0 and nomark.by_construction:  # every norm is the decay clock: the norm's side is fixed
         parts.append(Part(words, 0, 0, rmark.items + nomark.items, "counts", note=note,
                           by_construction=nomark.by_construction))
@@ -372,113 +363,50 @@ def _c15(x: Ctx):
     return parts
 
 
-C = Claim
+def _claim(n, configs, thresholds, judge, beyond=None) -> Claim:
+    """Claim n: its title, the paper's statement, figure and rule from claims.toml [claim.<n>]; the configurations it
+    needs, the thresholds its rule reads and its judge here."""
+    said = [texts.entry("claims", "claim", str(n), k) for k in ("title", "paper", "figure", "rule")]
+    return Claim(n, *said[:3], configs, thresholds, said[3], judge, beyond)
+
+
 CLAIMS = [
-    C(1, "Depth delays fitting and generalization",
-      "At N = 5000, γ = 0.01 the step at which train accuracy reaches ~100 % and the step at which test accuracy "
-      "rises both increase with depth 4 → 8 → 12.", "Fig 2a–c, §3", tuple((d, 5000, 0.01) for d in DEPTHS),
-      ("fit_acc", "rise_min"),
-      "the median over seeds of the train-fit step (train accuracy ≥ {fit_acc}) and of the test half-rise step must "
-      "each grow with depth", _c1),
-    C(2, "Deeper nets grok more",
-      "At N = 5000 the gap between fitting and the test rise grows with depth: d = 4 groks least, d = 12 most.",
-      "Fig 3 caption, §3", tuple((d, 5000, 0.01) for d in DEPTHS), ("fit_acc", "rise_min", "share_min", "delay_min"),
-      "the share of the test climb gained after the fit must grow with depth by at least {share_min} from d = 4 to "
-      "12, and the grokking delay (fit to 90 % of the test climb) by at least {delay_min} decades", _c2),
-    C(3, "Multi-stage generalization needs depth",
-      "At N = 7000: d = 4 shows no significant grokking; d = 8 and 12 show two test surges split by a plateau, "
-      "the second after the train accuracy saturates.", "Fig 2d–f, §3", tuple((d, 7000, 0.01) for d in DEPTHS),
-      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps"),
-      "two stages = a shoulder of the test accuracy within {shoulder_band} for at least {shoulder_steps} steps "
-      "(linear step axis), at least {rise_min} above the start, followed by at least {rise_min} more after the "
-      "fit; d = 4 must gain less than {rise_min} after the fit", _c3),
-    C(4, "The 12-layer net is slower and worse at stage one",
-      "At N = 7000 both surges of d = 12 come later than those of d = 8, and its first-stage accuracy is "
-      "\"significantly lower\".", "§3, Fig 4 caption", ((8, 7000, 0.01), (12, 7000, 0.01)),
-      ("rise_min", "shoulder_band", "shoulder_steps", "signif"),
-      "over the two-stage seeds, d = 12's median surge steps must be later than d = 8's and its first-stage level "
-      "at least {signif} lower", _c4),
-    C(5, "Rank descent coincides with the grokking onset",
-      "At d = 12, small N, the test rise after the fit coincides with a significant fall of the feature ranks.",
-      "Fig 1a/b, §3", ((12, 2000, 0.01), (12, 5000, 0.01)), ("fit_acc", "rise_min", "rank_swing", "lag_tol"),
-      "a rank descent (the mean hidden-layer rank falls at least {rank_swing} of the width below its running "
-      "maximum) must start within {lag_tol} of the test climb's duration (10 % → 90 % of it) of the start of the "
-      "test climb (10 % of the whole climb from the first logged value to its highest: \"the test accuracy started "
-      "to increase\", Fig 1a)", _c5, _c5_beyond),
-    C(6, "More data, earlier grokking", "At d = 12, grokking happens earlier with the larger training set.",
-      "Fig 1b vs 1a, §3", ((12, 2000, 0.01), (12, 5000, 0.01)), ("fit_acc", "rise_min"),
-      "the median test half-rise step and start of the test climb (10 % of the whole climb) must be earlier at "
-      "N = 5000 than at N = 2000", _c6),
-    C(7, "Rank double descent",
-      "At d = 12, N = 7000 the ranks fall from step 0, rise during the first test surge, and fall again during "
-      "the second.", "Fig 1c, §3", ((12, 7000, 0.01),),
-      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "lag_tol"),
-      "the mean hidden-layer rank must fall, rise and fall again by at least {rank_swing} of the width, the second "
-      "fall starting within {lag_tol} of the second surge's duration (10 % → 90 % of the climb after the shoulder) "
-      "of that surge's onset", _c7),
-    C(8, "Probe accuracy tracks test accuracy",
-      "In all Fig 1 runs every rise in test accuracy coincides with a rise in linear-probe accuracy at all layers.",
-      "Fig 1 caption", tuple((12, n, 0.01) for n in (2000, 5000, 7000)), ("fit_acc", "rise_min", "probe_rise"),
-      "across the test rise every layer's probe must gain at least {probe_rise}; a layer already within "
-      "{probe_rise} of its highest probe accuracy has nothing left to gain and does not count against it", _c8),
-    C(9, "The tunnel grows with depth",
-      "The number of layers with rank below 300 grows with depth: 1/3/6 at N = 5000 and 1/5/6 at N = 7000.",
-      "Figs 3–4, §3", tuple((d, n, 0.01) for n in (5000, 7000) for d in DEPTHS), ("tunnel_rank",),
-      "the median number of hidden layers whose final rank is below {tunnel_rank} must grow with depth at both "
-      "training-set sizes", _c9),
-    C(10, "Weight norm is no indicator; rank is",
-      "For the same depth at two training-set sizes the weight norms largely overlap and decay with no mark at the "
-      "transitions, while the second-last layer's ranks differ clearly and mark them.", "Fig 5, §3",
-      tuple((d, n, 0.01) for d in DEPTHS for n in (5000, 7000)),
-      ("fit_acc", "rise_min", "rank_swing", "lag_tol", "overlap_tol", "rank_differ", "kink_min", "clock_tol"),
-      "the weight norms must differ by at most {overlap_tol} and show no log-slope change of {kink_min} or more "
-      "at the start of the test climb (10 % of the whole climb); the second-last-layer "
-      "ranks must differ by at least {rank_differ} of the width "
-      "and start to fall within {lag_tol} of the test climb's duration of its start", _c10),
-    C(11, "Weight-decay phases at N = 2000",
-      "γ = 0.005 fails to generalize, γ = 0.01 groks, γ = 0.05 shows two-stage generalization (depth not stated; "
-      "d = 12 as in Fig 1a).", "Fig 6, §4", tuple((12, 2000, wd) for wd in (0.005, 0.01, 0.05)),
-      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "grok_share"),
-      "each run's phase: two-stage (as in claim 3), else grokking (at least {rise_min} gained after the fit, and at "
-      "least {grok_share} of the whole test climb), else generalize without grokking (test accuracy reaches 0.8), "
-      "else fail to generalize",
-      _phases(2000, PAPER_PHASES[2000]),
-      _float64_phases(2000, (0.005, 0.01, 0.05))),
-    C(12, "Weight-decay phases at N = 5000",
-      "γ = 0.005 generalizes without grokking, γ = 0.01 groks, γ = 0.05 shows two-stage generalization.",
-      "Fig 7, §4", tuple((12, 5000, wd) for wd in (0.005, 0.01, 0.05)),
-      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "grok_share"),
-      "each run's phase, as in claim 11",
-      _phases(5000, PAPER_PHASES[5000]),
-      _float64_phases(5000, (0.005, 0.01, 0.05))),
-    C(13, "The rank link holds across the (N, γ) grid",
-      "For all (N, γ) the start of generalization coincides with a descent of the feature ranks, and two-stage "
-      "runs show a rank double descent.", "§4, Figs 6–7", tuple(GRID),
-      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "lag_tol"),
-      "as claim 5 on every run of the grid, and every two-stage run's mean hidden-layer rank must fall, rise and "
-      "fall again", _c13, _c13_beyond),
-    C(14, "No slingshot", "During multi-stage generalization there are no significant plateaus of the last layer's "
-                          "norm or the total norm.", "§6", (),
-      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "norm_band", "norm_plateau_frac", "clock_tol"),
-      "in every two-stage run, between the start of the test climb and the top of the second surge, neither norm "
-      "may stay within {norm_band} (change of its log) for {norm_plateau_frac} of training", _c14),
-    C(15, "The headline",
-      "Deep networks are more susceptible to grokking; multi-stage generalization is scarcely seen in shallow "
-      "models; the feature rank is a better indicator than the weight norm.", "abstract, §1",
-      tuple((d, n, 0.01) for n in (5000, 7000) for d in DEPTHS),
-      ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "lag_tol", "kink_min", "scarce_max",
-       "clock_tol"),
-      "claim 2's share and grokking delay must grow with depth at N = 5000 and 7000; at most {scarce_max} of the "
-      "d = 4 runs, and a smaller share than of the deeper runs, may be two-stage (\"scarcely seen\"); the "
-      "second-last-layer rank must mark more onsets than the weight norm (claim 10)", _c15),
+    _claim(1, tuple((d, 5000, 0.01) for d in DEPTHS), ("fit_acc", "rise_min"), _c1),
+    _claim(2, tuple((d, 5000, 0.01) for d in DEPTHS), ("fit_acc", "rise_min", "share_min", "delay_min"), _c2),
+    _claim(3, tuple((d, 7000, 0.01) for d in DEPTHS), ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps"), _c3),
+    _claim(4, ((8, 7000, 0.01), (12, 7000, 0.01)), ("rise_min", "shoulder_band", "shoulder_steps", "signif"), _c4),
+    _claim(5, ((12, 2000, 0.01), (12, 5000, 0.01)), ("fit_acc", "rise_min", "rank_swing", "lag_tol"), _c5, _c5_beyond),
+    _claim(6, ((12, 2000, 0.01), (12, 5000, 0.01)), ("fit_acc", "rise_min"), _c6),
+    _claim(7, ((12, 7000, 0.01),),
+           ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "lag_tol"), _c7),
+    _claim(8, tuple((12, n, 0.01) for n in (2000, 5000, 7000)), ("fit_acc", "rise_min", "probe_rise"), _c8),
+    _claim(9, tuple((d, n, 0.01) for n in (5000, 7000) for d in DEPTHS), ("tunnel_rank",), _c9),
+    _claim(10, tuple((d, n, 0.01) for d in DEPTHS for n in (5000, 7000)),
+           ("fit_acc", "rise_min", "rank_swing", "lag_tol", "overlap_tol", "rank_differ", "kink_min", "clock_tol"),
+           _c10),
+    _claim(11, tuple((12, 2000, wd) for wd in (0.005, 0.01, 0.05)),
+           ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "grok_share"),
+           _phases(11, 2000, PAPER_PHASES[2000]), _float64_phases(2000, (0.005, 0.01, 0.05))),
+    _claim(12, tuple((12, 5000, wd) for wd in (0.005, 0.01, 0.05)),
+           ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "grok_share"),
+           _phases(12, 5000, PAPER_PHASES[5000]), _float64_phases(5000, (0.005, 0.01, 0.05))),
+    _claim(13, tuple(GRID), ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "lag_tol"),
+           _c13, _c13_beyond),
+    _claim(14, (), ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "norm_band", "norm_plateau_frac",
+                    "clock_tol"), _c14),
+    _claim(15, tuple((d, n, 0.01) for n in (5000, 7000) for d in DEPTHS),
+           ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "lag_tol", "kink_min", "scarce_max",
+            "clock_tol"), _c15),
 ]
 BY_NUMBER = {c.n: c for c in CLAIMS}
 
 
 # ---- evaluation ----------------------------------------------------------------------------------------------
 def rule_text(claim: Claim, th: dict | None = None) -> str:
+    """The claim's rule (claim.rule, its claims.toml entry) with every threshold's value filled in ("0.05", "3,000")."""
     th = th or {}
-    return claim.rule.format(**{k: f"{th.get(k, t.value):,g}" for k, t in THRESHOLDS.items()})
+    return texts.entry("claims", "claim", str(claim.n), "rule",
+                       **{k: f"{th.get(k, t.value):,g}" for k, t in THRESHOLDS.items()})
 
 
 def _judge(claim: Claim, runs, th: dict):

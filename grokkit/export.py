@@ -45,33 +45,22 @@ from pathlib import Path
 
 import numpy as np
 
+from . import texts
 from .folders import unusable, writable
 from .records import RecordError, Run, atomic_write, is_stand_in, list_records, load, record_id, results_folder
 
 COLUMNS = ("label", "run", "depth", "n_train", "weight_decay", "seed", "dtype", "step", "quantity", "layer", "value")
 FORMATS = ("csv", "json")
 
-# What each history key measures (grokkit.train writes them; units in brackets), and which step array dates it.
-# Whole-network quantities are logged on the evaluation schedule (`step`, the authors' logging cadence);
-# per-layer ones are snapshots (`rank_step`, `probe_step`; layer_norm at every evaluation), one column per Linear
-# layer.
-QUANTITIES = {
-    "train_loss": ("step", "MSE against one-hot targets on the N training images"),
-    "test_loss": ("step", "MSE against one-hot targets on the test images (all 10k; a stand-in: its n_test)"),
-    "train_acc": ("step", "accuracy on the N training images [fraction, 0..1]"),
-    "test_acc": ("step", "accuracy on the test images (all 10k; a stand-in: its n_test) [fraction, 0..1]"),
-    "weight_norm": ("step", "L2 norm of all model parameters (Fig 5)"),
-    "last_layer_norm": ("step", "L2 norm of the output layer's parameters (§6, slingshot)"),
-    "layer_norm": ("step", "L2 norm of the layer's parameters (weight and bias); their root sum of squares is "
-                           "weight_norm (records made since per-layer norms are kept)"),
-    "output_scale": ("step", "s_out: square root of the largest eigenvalue of the outputs' covariance on the test "
-                             "images [output units] (records made since it is kept)"),
-    "rank": ("rank_step", "feature rank, matrix_rank(cov(H.T)) of the layer's pre-activations, float64 (§2)"),
-    "robust_rank": ("rank_step", "feature rank counting singular values above 1e-3 x the largest"),
-    "eff_rank": ("rank_step", "effective rank exp(H(p)), p = normalised singular values (Roy & Vetterli)"),
-    "probe_acc": ("probe_step", "linear-probe test accuracy of the layer [fraction, 0..1] (§2)"),
-    "spectrum_max": ("rank_step", "largest singular value of the layer's feature covariance [squared input units]"),
-}
+# Which step array dates each history key (grokkit.train writes them); what each measures, units in brackets, is
+# grokkit/quantities.toml's entry of the same name. Whole-network quantities are logged on the evaluation schedule
+# (`step`, the authors' logging cadence); per-layer ones are snapshots (`rank_step`, `probe_step`; layer_norm at every
+# evaluation), one column per Linear layer. QUANTITIES: key -> (step array, what it measures).
+_DATED_BY = {"train_loss": "step", "test_loss": "step", "train_acc": "step", "test_acc": "step", "weight_norm": "step",
+             "last_layer_norm": "step", "layer_norm": "step", "output_scale": "step", "rank": "rank_step",
+             "robust_rank": "rank_step", "eff_rank": "rank_step", "probe_acc": "probe_step",
+             "spectrum_max": "rank_step"}
+QUANTITIES = {key: (steps, texts.entry("quantities", key)) for key, steps in _DATED_BY.items()}
 # The kept covariance spectra (`spectrum`: snapshots x layers x width, relative to the largest value) stay in the
 # record itself (.npz, grokkit.rank.rank_at applies any tolerance to them): 4,800 numbers a snapshot would make
 # the long table a hundred times longer than everything else in it.

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from . import records
+from . import records, texts
 from .config import TUNNEL_THRESHOLD
 from .events import Detector, Events, events
 
@@ -24,42 +24,34 @@ class Threshold:
     lo: float      # the defensible range, swept by the robustness check
     hi: float
     unit: str      # "accuracy", "steps", "fraction of width", ...
-    words: str     # what it is, for the rule in words
+    words: str     # what it is, for the rule in words (claims.toml [threshold])
 
 
-# Every threshold, its defensible range beside it. The paper defines none of them numerically; the ranges are the
-# spread of reasonable readings of its words (§3, Figs 1-7).
-THRESHOLDS = {
-    "fit_acc": Threshold(0.99, 0.97, 0.995, "accuracy", "train accuracy that counts as fitting the training set"),
-    "rise_min": Threshold(0.05, 0.03, 0.10, "accuracy", "smallest test-accuracy rise, surge or post-fit gain"),
-    "shoulder_band": Threshold(0.02, 0.01, 0.03, "accuracy", "how flat a shoulder between two surges is"),
-    "shoulder_steps": Threshold(3000, 2000, 6000, "steps", "shortest shoulder between two surges"),
-    "rank_swing": Threshold(0.05, 0.05, 0.10, "fraction of width",
-                            "smallest fall of the rank below its running maximum"),
-    "probe_rise": Threshold(0.02, 0.01, 0.05, "accuracy", "smallest probe gain across a test rise"),
-    "norm_band": Threshold(0.02, 0.01, 0.05, "fraction", "how flat a weight-norm plateau is (change of its log)"),
-    "norm_plateau_frac": Threshold(0.10, 0.05, 0.20, "fraction",
-                                   "shortest weight-norm plateau, as a share of training"),
-    "tunnel_rank": Threshold(TUNNEL_THRESHOLD, 250, 350, "rank", "rank below which a layer is a tunnel layer"),
-    "lag_tol": Threshold(0.5, 0.25, 1.0, "fraction of the rise",
-                         "largest lag between two events that still coincide, as a share of the test rise's duration"),
-    "share_min": Threshold(0.10, 0.05, 0.20, "fraction", "smallest growth, d = 4 to 12, of the share of the test "
-                                                          "climb gained after the fit"),
-    "delay_min": Threshold(0.10, 0.05, 0.20, "decades", "smallest growth, d = 4 to 12, of the grokking delay"),
-    "signif": Threshold(0.05, 0.03, 0.10, "accuracy", "a \"significantly lower\" first-stage level"),
-    "overlap_tol": Threshold(0.10, 0.05, 0.20, "fraction", "largest relative gap between two weight-norm curves "
-                                                           "that still \"largely overlap\""),
-    "rank_differ": Threshold(0.05, 0.03, 0.10, "fraction of width", "smallest mean gap between two rank curves "
-                                                                   "that \"differ clearly\""),
-    "kink_min": Threshold(0.4, 0.3, 0.6, "fraction", "smallest change of the weight norm's log-slope that is a mark"),
-    "scarce_max": Threshold(0.2, 0.1, 0.3, "fraction", "largest share of shallow (d = 4) runs that may be two-stage "
-                                                        "for multi-stage generalization to be \"scarcely seen\""),
-    "grok_share": Threshold(0.5, 0.3, 0.7, "fraction", "smallest share of the whole test climb gained after the fit "
-                                                        "for a run to be called grokking"),
-    "clock_tol": Threshold(0.02, 0.01, 0.05, "fraction", "largest relative gap between the weight norm and AdamW's "
-                                                          "decay clock at which the norm's course is the optimizer's, "
-                                                          "not the network's"),
+# Every threshold: its default value, its defensible range (lo, hi) and its unit; what it is, in words, is claims.toml's
+# [threshold] entry of the same name. The paper defines none of them numerically; the ranges are the spread of
+# reasonable readings of its words (§3, Figs 1-7).
+_RANGES = {  # name: (default value, lo, hi, unit)
+    "fit_acc": (0.99, 0.97, 0.995, "accuracy"),
+    "rise_min": (0.05, 0.03, 0.10, "accuracy"),
+    "shoulder_band": (0.02, 0.01, 0.03, "accuracy"),
+    "shoulder_steps": (3000, 2000, 6000, "steps"),
+    "rank_swing": (0.05, 0.05, 0.10, "fraction of width"),
+    "probe_rise": (0.02, 0.01, 0.05, "accuracy"),
+    "norm_band": (0.02, 0.01, 0.05, "fraction"),
+    "norm_plateau_frac": (0.10, 0.05, 0.20, "fraction"),
+    "tunnel_rank": (TUNNEL_THRESHOLD, 250, 350, "rank"),
+    "lag_tol": (0.5, 0.25, 1.0, "fraction of the rise"),
+    "share_min": (0.10, 0.05, 0.20, "fraction"),
+    "delay_min": (0.10, 0.05, 0.20, "decades"),
+    "signif": (0.05, 0.03, 0.10, "accuracy"),
+    "overlap_tol": (0.10, 0.05, 0.20, "fraction"),
+    "rank_differ": (0.05, 0.03, 0.10, "fraction of width"),
+    "kink_min": (0.4, 0.3, 0.6, "fraction"),
+    "scarce_max": (0.2, 0.1, 0.3, "fraction"),
+    "grok_share": (0.5, 0.3, 0.7, "fraction"),
+    "clock_tol": (0.02, 0.01, 0.05, "fraction"),
 }
+THRESHOLDS = {name: Threshold(*r, texts.entry("claims", "threshold", name)) for name, r in _RANGES.items()}
 RANK_THRESHOLDS = ("rank_swing", "tunnel_rank", "rank_differ")  # a claim reading any of them reads feature ranks
 RANK_DEF = "rank definition"  # the name of the rank-definition sweep in Verdict.sweeps
 DETECTOR = ("fit_acc", "rise_min", "shoulder_band", "shoulder_steps", "rank_swing", "probe_rise", "norm_band",
@@ -209,6 +201,12 @@ class Ctx:
 
     def label(self, d, n, wd=0.01) -> str:
         return config_label(d, n, wd, len(records.seeds_of(self.runs, d, n, wd)))
+
+    def words(self, claim: int, key: str, table: str = "parts", **fill) -> str:
+        """Claim `claim`'s part label `key` (claims.toml [claim.<claim>.parts]; table="notes": a note), its
+        {threshold} placeholders filled with the values judged here and the rest with `fill`."""
+        values = {name: self.th.get(name, t.value) for name, t in THRESHOLDS.items()}
+        return texts.entry("claims", "claim", str(claim), table, key, **values, **fill)
 
 
 def med(evs, attr, never=None):

@@ -13,6 +13,7 @@ import html as _html
 import json
 from collections import Counter
 
+from . import texts
 from .claims import GRADES, RANK_DEF, THRESHOLDS, Verdict
 from .fmt import badge_span, num
 from .grades import part_status
@@ -161,10 +162,15 @@ def part_flips(v: Verdict) -> list:
     return out
 
 
+# The rank-definition sweep's row in the robustness and sensitivity tables (claims.toml [definition])
+RANK_DEF_WHAT = texts.entry("claims", "definition", "rank_definition")
+RANK_DEF_SENSITIVITY = texts.entry("claims", "definition", "rank_definition_sensitivity")
+
+
 def _what(name: str) -> str:
     """'smallest test-accuracy rise, surge or post-fit gain (accuracy; default 0.05, range 0.03 to 0.1)'."""
     if name == RANK_DEF:
-        return "rank definition (default: paper-exact)"
+        return RANK_DEF_WHAT
     t = THRESHOLDS[name]
     return f"{t.words} ({t.unit}; default {t.value:,g}, range {t.lo:,g} to {t.hi:,g})"
 
@@ -297,7 +303,7 @@ def sensitivity(verdicts) -> str:
                 continue
             flipping.add(name)
             if name == RANK_DEF:
-                what = "rank definition (the paper's machine precision by default)"
+                what = RANK_DEF_SENSITIVITY
             else:
                 t = THRESHOLDS[name]
                 what = f"{words} ({t.value:,g}; {t.lo:,g} to {t.hi:,g} {unit})"
@@ -354,12 +360,9 @@ def claim_link(n: int, text: str | None = None) -> str:
     return f'<a href="{SCOREBOARD_PAGE}#{claim_anchor(n)}">{_e(text or f"claim {n}")}</a>'
 
 
-GRADE_WORDS = {
-    "reproduced": "reproduced: every part of the claim holds on every recorded seed",
-    "partly reproduced": "partly reproduced: some parts, depths or seeds hold and others do not",
-    "not reproduced": "not reproduced: none of the claim's own parts holds on any recorded seed",
-    "inconclusive": "inconclusive: nothing to judge (a run or the event the claim needs is missing)"}
-FRAGILE_WORDS = "fragile: the grade changes within a threshold's defensible range or under another rank definition"
+# The grades and "fragile" defined (claims.toml [definition]): the badges' hover text and the grades paragraph
+GRADE_WORDS = {g: texts.entry("claims", "definition", g) for g in GRADES}
+FRAGILE_WORDS = texts.entry("claims", "definition", "fragile")
 
 
 def grades_html() -> str:

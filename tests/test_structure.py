@@ -11,6 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "grokkit"
 # Every module of grokkit, in the order it may be imported: a module imports only modules before it.
 ORDER = (
     "__init__",
+    "texts",                                          # the words of the tables, from the package's .toml files
     "config", "fmt", "paper", "rank",                 # settings, number formats, the paper's text, the rank
     "folders",                                        # shared folders: may this user write there?
     "records",                                        # run records on disk
