@@ -10,7 +10,7 @@ event never happens in the run.
 
 The paper defines none of its events numerically ("the test accuracy started to increase after the training
 accuracy reaches the optimal" [DG §3, p3-3]); every detector's threshold is a field of `Detector`, whose values
-and defensible ranges are declared once, in grokkit/claims.py's THRESHOLDS table.
+and defensible ranges are declared once, in grokkit/grades.py's THRESHOLDS table (their words in grokkit/claims.toml).
 
 Two-stage generalization is read on the **linear** step axis: a shoulder of the test accuracy that lasts a few
 thousand steps at 25-45k steps (Fig 2d-f) is plain there, yet far shorter than a doubling of the step count.
@@ -53,7 +53,7 @@ RANK_DEFS = {"rank": "paper-exact (machine precision)", "robust_rank": f"toleran
 
 @dataclass(frozen=True)
 class Detector:
-    """Detector thresholds (values and ranges: grokkit/claims.py THRESHOLDS)."""
+    """Detector thresholds (values and ranges: grokkit/grades.py THRESHOLDS)."""
     fit_acc: float          # train fit: first logged step with train accuracy >= fit_acc
     rise_min: float         # a rise / a surge / a post-fit gain counts when >= rise_min (accuracy fraction)
     shoulder_band: float    # a shoulder: test accuracy stays within this band (accuracy fraction) ...
