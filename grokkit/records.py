@@ -342,11 +342,13 @@ def full_scale(run: Run) -> bool:
 
 
 def intervened(run: Run) -> bool:
-    """A run with an intervention beyond the paper (issue 26: a norm clamp or a rank penalty); its identity names
-    the intervention fields, which a paper run's identity leaves out."""
+    """A run with an intervention beyond the paper: a norm clamp, a rank penalty, a reset of the output scale or a
+    rank cut (its identity names the intervention fields, which a paper run's identity leaves out), or another
+    initialization scale α than the paper's (the second round's low start)."""
     from .config import INTERVENTION_DEFAULTS
 
-    return any(k in stands_for(run) for k in INTERVENTION_DEFAULTS)
+    c = stands_for(run)
+    return any(k in c for k in INTERVENTION_DEFAULTS) or c.get("alpha", RunConfig.alpha) != RunConfig.alpha
 
 
 @functools.cache
