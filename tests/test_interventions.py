@@ -113,6 +113,9 @@ def test_paper_selection_never_takes_an_intervention_run():
     c = RunConfig(norm_clamp="init")
     r = Run(config=c, history={}, meta={})
     assert intervened(r) and not seeds_of([r], 12, 5000, 0.01)
+    low = Run(config=RunConfig(alpha=5.203), history={}, meta={})  # the second round's low start
+    assert intervened(low) and not seeds_of([low], 12, 5000, 0.01)
+    assert not intervened(Run(config=RunConfig(), history={}, meta={}))
     assert config_label(c) == "d = 12, N = 5000, γ = 0.01, seed 0, norm held at its initial value"
     assert config_label(RunConfig()) == "d = 12, N = 5000, γ = 0.01, seed 0"
 
