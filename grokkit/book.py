@@ -438,6 +438,6 @@ def round_two_runs(configs, controls, train_missing: bool = False):
     measured = [(k, r, r2.measure(r, norm, det)) for r in read if (k := r2.key_of(records.stands_for(r)))]
     by_key = {k: [m for kk, _, m in measured if kk == k] for k in r2.INTERVENTIONS}
     checks = [r2.check(k, m, norm, r.config.rank_cut_rank or None, r.config.width) for k, r, m in measured]
-    if measured:  # nine columns: a table that stacks its rows on a phone and fits the text column
+    if measured:  # seven columns: a table that stacks its rows on a phone and fits the text column
         display(HTML(run_tables.stack_table_html(r2.runs_md(by_key, control))))
     return by_key, onsets, checks

@@ -225,20 +225,19 @@ def runs_md(by_key: dict, control: list[Measure]) -> str:
         return float(np.median(vals)) if vals else None
 
     mids = {a: mid(a) for a in ("climb_onset_step", "half_step")}
-    rows = ["| intervention, seed | climb starts (step) | its shift (steps) | half the climb (step) "
-            "| its shift (steps) | s_out first ≤ 1 (step) | rank falls, from the climb (steps) "
-            "| training set fit (step) | final test accuracy |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| intervention, seed | climb starts: step (shift) | half the climb: step (shift) | s_out first ≤ 1 (step) "
+            "| rank falls, from the climb (steps) | training set fit (step) | final test accuracy |",
+            "|---|---:|---:|---:|---:|---:|---:|"]
     bare = lambda step: num(step, "steps").removesuffix(" steps")  # noqa: E731 -- the unit is in the column head
 
-    def shift(m, attr):
+    def at(m, attr):  # "16,008 (−27,347)": the step and its shift against the control's median
         v, c = getattr(m, attr), mids[attr]
-        return "–" if v is None or c is None else signed(v - c)
+        return "–" if v is None else bare(v) if c is None else f"{bare(v)} ({signed(v - c)})"
 
     for k, ms in by_key.items():
         for m in ms:
             lag = "–" if m.rank_lag_steps is None else signed(m.rank_lag_steps)
-            rows.append(f"| {INTERVENTIONS[k]}, seed {m.seed} | {bare(m.climb_onset_step)} | "
-                        f"{shift(m, 'climb_onset_step')} | {bare(m.half_step)} | {shift(m, 'half_step')} | "
+            rows.append(f"| {INTERVENTIONS[k]}, seed {m.seed} | {at(m, 'climb_onset_step')} | {at(m, 'half_step')} | "
                         f"{bare(m.scale_one_step)} | {lag} | {bare(m.fit_step)} | "
                         f"{num(m.final_test_acc, 'accuracy')} |")
     return "\n".join(rows) + "\n"
