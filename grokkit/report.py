@@ -428,9 +428,11 @@ def not_held_rows(verdicts) -> list[tuple]:
 
 def not_held_html(verdicts) -> str:
     """The opening page's table of the parts that did not hold or were not tested (`not_held_rows`): claim (linked
-    to its scoreboard row), part, held on, status."""
+    to its scoreboard row), part, held on, status; the last two cells carry their column's name, shown on a phone where
+    the table stacks into cards."""
     rows = "".join(f"<tr><td>{claim_link(v.claim, f'{v.claim}. {v.title}')}</td><td>{_e(p.words)}</td>"
-                   f"<td>{_e(part_count(p))}</td><td>{STATUS[status_key(p)]}</td></tr>"
+                   f'<td data-label="held on">{_e(part_count(p))}</td>'
+                   f'<td data-label="status">{STATUS[status_key(p)]}</td></tr>'
                    for v, p in not_held_rows(verdicts))
     if not rows:
         return ""
