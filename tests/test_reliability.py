@@ -692,7 +692,7 @@ def _no_training(monkeypatch):
 
 def test_every_shipped_record_is_found_by_the_papers_config():
     """Case 1: RunConfig's defaults are the full-scale records' schedule, so the fields in a record's name find it
-    (an intervention's fields among them); every shipped record is one of the grids' (paper, interventions, pilots:
+    (an intervention's fields and α among them); every shipped record is one of the grids' (paper, interventions, pilots:
     a pilot's shorter schedule is the pilot grid's)."""
     from grokkit.sweep import GRIDS, PAPER_BASE
 
@@ -702,7 +702,7 @@ def test_every_shipped_record_is_found_by_the_papers_config():
         c = records.load(p).config
         if c.steps == PAPER_BASE.steps:
             mine = RunConfig(depth=c.depth, n_train=c.n_train, weight_decay=c.weight_decay, seed=c.seed, dtype=c.dtype,
-                             **c.interventions)
+                             alpha=c.alpha, **c.interventions)  # α: the second round's low start
             assert records.record_path(mine, ROOT / "results") == p
     grids = {records.record_path(c, ROOT / "results") for grid in GRIDS.values() for c in grid()}
     assert set(paths) <= grids  # every record is a grid's
