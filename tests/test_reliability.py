@@ -692,8 +692,8 @@ def _no_training(monkeypatch):
 
 def test_every_shipped_record_is_found_by_the_papers_config():
     """Case 1: RunConfig's defaults are the full-scale records' schedule, so the fields in a record's name find it
-    (an intervention's fields and α among them); every shipped record is one of the grids' (paper, interventions, pilots:
-    a pilot's shorter schedule is the pilot grid's)."""
+    (an intervention's fields and α among them); every shipped record is one of the grids' (paper, interventions,
+    pilots: a pilot's shorter schedule is the pilot grid's)."""
     from grokkit.sweep import GRIDS, PAPER_BASE
 
     paths = records.list_records(ROOT / "results")
