@@ -39,9 +39,12 @@ def round_two_figure(runs, controls):
     hidden-layer rank and the total weight norm. The control (`controls`, every seed) in grey in every panel, the
     intervention's seeds in red (several: thin lines and their median); dotted lines at each one's median start of
     the test climb, a dashed black line at the step of a reset or a cut. Beside a full-scale control, an intervention
-    with smoke-scale stand-ins only is not drawn (its row says it is not recorded yet)."""
+    with smoke-scale stand-ins only is not drawn (its row says it is not recorded yet), and one with some full-scale
+    seeds is drawn with those alone."""
     groups = {k: [r for r in runs if key_of(stands_for(r)) == k] for k in INTERVENTIONS}
     full_control = bool(controls) and not any_stand_in(controls)
+    if full_control:  # beside full-scale records, a seed not recorded yet is left out, not drawn as a stand-in
+        groups = {k: [r for r in rs if not is_stand_in(r)] or rs for k, rs in groups.items()}
     hidden = {k for k, rs in groups.items() if not rs or (full_control and all(is_stand_in(r) for r in rs))}
     fig, axes = _figure(len(groups), len(COLUMNS), 1.9, sharex=True, sharey="col")
     control = _with_scale_and_rank(controls)

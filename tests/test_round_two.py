@@ -207,3 +207,9 @@ def test_the_figure_draws_every_intervention_row_and_marks_the_reset(tmp_path):
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+    # beside a full-scale seed, a seed not recorded yet is left out, not drawn as a small stand-in
+    stand_in = fake(sweep.round_two_grid()[1])
+    stand_in.meta = {**stand_in.meta, "stand_in": True, "stands_for_config": stand_in.config.identity()}
+    fig = round_two_figure([runs[0], stand_in], controls)
+    assert "stand-in" not in fig.axes[1].get_title() and "stand-in" not in fig._suptitle.get_text()
+    plt.close(fig)
